@@ -1,0 +1,51 @@
+"""The WSGI application: Pecan controllers plus the middleware around them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pecan
+
+from mistral import config
+from mistral.api import hooks, middleware
+from mistral.services import actions as action_service
+
+
+def pecan_config() -> dict[str, Any]:
+    conf = config.CONF.pecan
+    return {
+        "app": {
+            "root": conf.root,
+            "modules": conf.modules,
+            "debug": conf.debug,
+            "force_canonical": False,
+            "guess_content_type_from_ext": False,
+        },
+        "wsme": {"debug": conf.debug},
+    }
+
+
+def setup_app(*, sync_actions: bool = True) -> Callable[..., Any]:
+    """Build the API application from the parsed configuration."""
+    if sync_actions:
+        # NOTE: plugins installed since the last start show up in GET /v2/actions.
+        action_service.sync_system_actions()
+    app_conf = pecan_config()["app"]
+    app = pecan.make_app(
+        app_conf.pop("root"),
+        hooks=[hooks.ContextHook()],
+        logging=False,
+        **{k: v for k, v in app_conf.items() if k != "modules"},
+    )
+    pecan.conf.update(pecan_config())
+    if config.CONF.pecan.auth_enable:
+        app = _with_keystone(app)
+    app = middleware.AuthFailureHeader(app)
+    return middleware.BodySizeLimit(app, config.CONF.api.max_request_body_kb * 1024)
+
+
+def _with_keystone(app: Callable[..., Any]) -> Callable[..., Any]:
+    from keystonemiddleware import auth_token
+
+    return auth_token.AuthProtocol(app, {"oslo_config_project": "mistral", "delay_auth_decision": False})

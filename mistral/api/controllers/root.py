@@ -1,0 +1,27 @@
+"""``/`` and the version document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pecan
+
+from mistral.api import errors
+from mistral.api.controllers.v2 import root as v2_root
+
+
+class RootController:
+    v2 = v2_root.V2Controller()
+
+    @errors.endpoint()
+    def index(self) -> dict[str, Any]:
+        host = pecan.request.application_url
+        return {
+            "versions": [
+                {
+                    "id": "v2.0",
+                    "status": "CURRENT",
+                    "links": [{"href": f"{host}/v2", "target": "v2", "rel": "self"}],
+                }
+            ]
+        }

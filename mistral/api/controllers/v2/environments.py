@@ -1,0 +1,60 @@
+"""``/v2/environments``: JSON bodies; the name is in the body for PUT."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pecan import rest
+
+from mistral.api import errors, listing
+from mistral.api.controllers.types import parse_json_object
+from mistral.api.controllers.v2 import base, resources
+from mistral.db import api as db_api
+from mistral.services import environments
+
+FILTERS = ("name", "description", "variables", "scope", "created_at", "updated_at")
+BODY_KEYS = ("name", "description", "variables", "scope")
+
+
+def _values() -> dict[str, Any]:
+    body = base.json_body(BODY_KEYS)
+    if "variables" in body:
+        body["variables"] = parse_json_object(body["variables"], "variables")
+    return body
+
+
+class EnvironmentsController(rest.RestController):
+    @errors.endpoint()
+    def get_all(self, **params: Any) -> dict[str, Any]:
+        q, fields = listing.parse(params, resources.Environment, FILTERS)
+        return listing.envelope(
+            "environments",
+            db_api.list_environments(q),
+            q,
+            fields,
+            params,
+            lambda obj: resources.Environment.from_model(obj, fields).to_json(),
+        )
+
+    @errors.endpoint()
+    def get_one(self, name: str, **params: Any) -> dict[str, Any]:
+        base.only(("fields",))
+        fields = resources.Environment.check_fields(listing.csv(params.get("fields")))
+        return resources.Environment.from_model(db_api.get_environment(name), fields).to_json()
+
+    @errors.endpoint(status=201)
+    def post(self, **params: Any) -> dict[str, Any]:
+        base.only(())
+        env = environments.create_environment(_values())
+        return resources.Environment.from_model(env).to_json()
+
+    @errors.endpoint()
+    def put(self, **params: Any) -> dict[str, Any]:
+        base.only(())
+        env = environments.update_environment(_values())
+        return resources.Environment.from_model(env).to_json()
+
+    @errors.endpoint(status=204)
+    def delete(self, name: str, **params: Any) -> None:
+        base.only(())
+        db_api.delete_environment(name)

@@ -1,0 +1,21 @@
+"""``/v2``: one attribute per resource collection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pecan
+
+from mistral.api import errors
+from mistral.api.controllers.v2 import actions, environments, workbooks, workflows
+
+
+class V2Controller:
+    workbooks = workbooks.WorkbooksController()
+    workflows = workflows.WorkflowsController()
+    actions = actions.ActionsController()
+    environments = environments.EnvironmentsController()
+
+    @errors.endpoint()
+    def index(self) -> dict[str, Any]:
+        return {"uri": f"{pecan.request.application_url}/v2"}

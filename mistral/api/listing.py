@@ -1,0 +1,105 @@
+"""List requests: query parameters in, ``{"<plural>": [...], "next": url}`` out."""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import pecan
+
+from mistral import config
+from mistral.api.controllers.resource import Resource
+from mistral.api.errors import RequestError
+from mistral.db.query import OPERATORS, Filter, ListQuery
+
+PAGING_PARAMS = frozenset(
+    {"marker", "limit", "sort_keys", "sort_dirs", "fields", "all_projects", "project_id"}
+)
+
+
+def csv(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def parse_filter(name: str, raw: str) -> Filter:
+    op, sep, rest = raw.partition(":")
+    if sep and op in OPERATORS:
+        value: Any = rest
+    else:
+        op, value = "eq", raw
+    if op in ("in", "nin") or name == "tags":
+        value = csv(value)
+    if value == "null" and op in ("eq", "neq"):
+        value = None
+    return Filter(op, value)
+
+
+def _limit(raw: str | None) -> int | None:
+    if raw in (None, ""):
+        return None
+    try:
+        limit = int(raw)
+    except ValueError as error:
+        raise RequestError(f"Limit must be a positive whole number, got '{raw}'") from error
+    if limit <= 0:
+        raise RequestError(f"Limit must be positive, got {limit}")
+    return min(limit, config.CONF.api.max_limit)
+
+
+def _bool(name: str, raw: str | None) -> bool:
+    if raw in (None, "", "false", "False", "0"):
+        return False
+    if raw in ("true", "True", "1"):
+        return True
+    raise RequestError(f"'{name}' must be true or false, got '{raw}'")
+
+
+def parse(
+    params: Mapping[str, str],
+    resource: type[Resource],
+    filterable: Iterable[str],
+    *,
+    default_sort: str = "created_at",
+    extra: Iterable[str] = (),
+) -> tuple[ListQuery, list[str]]:
+    """A ListQuery and the requested fields; an unknown parameter is a 400 naming it."""
+    filterable, extra = set(filterable), set(extra)
+    unknown = [k for k in params if k not in PAGING_PARAMS | filterable | extra]
+    if unknown:
+        raise RequestError(f"Unknown argument: {', '.join(sorted(unknown))}")
+    filters = {k: parse_filter(k, v) for k, v in params.items() if k in filterable}
+    if params.get("project_id"):
+        filters["project_id"] = parse_filter("project_id", params["project_id"])
+    fields = resource.check_fields(csv(params.get("fields"))) if params.get("fields") else []
+    q = ListQuery(
+        filters=filters,
+        marker=params.get("marker") or None,
+        limit=_limit(params.get("limit")),
+        sort_keys=csv(params.get("sort_keys")) or [default_sort],
+        sort_dirs=csv(params.get("sort_dirs")),
+        all_projects=_bool("all_projects", params.get("all_projects")),
+    )
+    return q, fields
+
+
+def envelope(
+    plural: str,
+    items: list[Any],
+    q: ListQuery,
+    fields: list[str],
+    params: Mapping[str, str],
+    render: Callable[[Any], dict[str, Any]],
+    *,
+    marker_of: Callable[[Any], str] = lambda obj: obj.id,
+) -> dict[str, Any]:
+    """The list body; ``next`` points at the following page when this one is full."""
+    body: dict[str, Any] = {plural: [render(obj) for obj in items]}
+    if q.limit and len(items) == q.limit:
+        query = {k: v for k, v in params.items() if k not in ("marker", "limit")}
+        query.update(limit=str(q.limit), marker=marker_of(items[-1]))
+        if fields:
+            query["fields"] = ",".join(fields)
+        base = pecan.request.application_url
+        body["next"] = f"{base}/v2/{plural}?{urllib.parse.urlencode(query)}"
+    return body

@@ -1,0 +1,145 @@
+"""Every configuration option of the service, grouped as Mistral groups them.
+
+Names and groups follow Mistral's, so an operator's existing ``mistral.conf``
+keeps working. ``list_opts()`` feeds ``oslo-config-generator``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from oslo_config import cfg
+
+CONF = cfg.CONF
+
+default_opts = [
+    cfg.StrOpt(
+        "data_dir",
+        default="~/.local/share/mistral",
+        help="Directory for the embedded SQLite database when [database] connection is not set.",
+    ),
+    cfg.StrOpt(
+        "auth_type",
+        default="keystone",
+        choices=["keystone"],
+        help="Authentication method used when [pecan] auth_enable is true.",
+    ),
+    cfg.StrOpt(
+        "js_implementation",
+        default="py_mini_racer",
+        help="Embeddable JavaScript engine used by std.javascript.",
+    ),
+]
+
+api_opts = [
+    cfg.HostAddressOpt("host", default="0.0.0.0", help="Address the API listens on."),
+    cfg.PortOpt("port", default=8989, help="Port the API listens on."),
+    cfg.IntOpt(
+        "api_workers",
+        default=8,
+        min=1,
+        help="Number of threads serving API requests in the built-in WSGI server "
+        "(a production WSGI server hosting mistral.api.wsgi:application sizes its own).",
+    ),
+    cfg.StrOpt(
+        "validation_mode",
+        default="mandatory",
+        choices=["mandatory", "enabled", "disabled"],
+        help="mandatory: always validate definitions; enabled: validate unless "
+        "?skip_validation is given; disabled: never validate.",
+    ),
+    cfg.IntOpt("max_limit", default=1000, min=1, help="Largest page size a list returns."),
+    cfg.BoolOpt("enable_info_endpoint", default=False, help="Serve GET /info."),
+    cfg.BoolOpt(
+        "allow_action_execution_deletion",
+        default=False,
+        help="Allow deleting completed ad-hoc action executions.",
+    ),
+    cfg.IntOpt(
+        "max_request_body_kb",
+        default=1024,
+        min=1,
+        help="Largest request body the API accepts, in KiB; larger ones get 413.",
+    ),
+]
+
+pecan_opts = [
+    cfg.StrOpt("root", default="mistral.api.controllers.root.RootController", help="Pecan root controller."),
+    cfg.ListOpt("modules", default=["mistral.api"], help="Pecan application modules."),
+    cfg.BoolOpt(
+        "debug", default=False, help="Pecan debug mode (tracebacks in responses); never in production."
+    ),
+    cfg.BoolOpt(
+        "auth_enable",
+        default=False,
+        help="Authenticate requests with Keystone. Off by default so the embedded "
+        "quick start needs no identity service; production deployments turn it on.",
+    ),
+]
+
+database_opts = [
+    cfg.StrOpt(
+        "connection",
+        secret=True,
+        help="SQLAlchemy URL. Unset: an SQLite file in [DEFAULT] data_dir.",
+    ),
+    cfg.BoolOpt("connection_debug", default=False, help="Log every SQL statement."),
+    cfg.IntOpt("max_pool_size", default=10, min=1, help="Connections kept open per process."),
+    cfg.IntOpt("max_overflow", default=20, min=0, help="Extra connections allowed beyond the pool."),
+    cfg.IntOpt("pool_timeout", default=30, min=1, help="Seconds to wait for a free connection."),
+    cfg.IntOpt("connection_recycle_time", default=3600, help="Seconds after which a connection is reopened."),
+]
+
+legacy_action_provider_opts = [
+    cfg.BoolOpt(
+        "load_action_plugins",
+        default=True,
+        help="Load actions registered by installed packages under the mistral.actions entry point.",
+    ),
+    cfg.BoolOpt("only_builtin_actions", default=False, help="Load only the std.* actions."),
+    cfg.ListOpt("allowlist", default=["*"], help="Glob patterns of action names to load."),
+    cfg.ListOpt("denylist", default=[], help="Glob patterns of action names not to load."),
+]
+
+engine_opts = [
+    cfg.IntOpt(
+        "execution_field_size_limit_kb",
+        default=1024,
+        help="Largest size of an execution's input, output or published data; -1 for no limit.",
+    ),
+]
+
+GROUPS: dict[str | None, Sequence[cfg.Opt]] = {
+    None: default_opts,
+    "api": api_opts,
+    "pecan": pecan_opts,
+    "database": database_opts,
+    "legacy_action_provider": legacy_action_provider_opts,
+    "engine": engine_opts,
+}
+
+for _group, _opts in GROUPS.items():
+    CONF.register_opts(list(_opts), group=_group)
+
+
+def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
+    return [(group, list(opts)) for group, opts in GROUPS.items()]
+
+
+def parse_args(argv: Sequence[str] | None = None, *, default_config_files: list[str] | None = None) -> None:
+    """Read the command line and config files; with no config file, defaults apply."""
+    CONF(
+        list(argv or []),
+        project="mistral",
+        default_config_files=default_config_files,
+    )
+
+
+def database_url() -> str:
+    """The configured database URL, or the embedded SQLite file."""
+    if CONF.database.connection:
+        return CONF.database.connection
+    data_dir = os.path.expanduser(CONF.data_dir)
+    os.makedirs(data_dir, exist_ok=True)
+    return f"sqlite:///{os.path.join(data_dir, 'mistral.sqlite')}"

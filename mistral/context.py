@@ -1,0 +1,68 @@
+"""The security context of the current request or job.
+
+It lives in a ``contextvars.ContextVar`` so each API request, RPC call and
+scheduled job sees its own, threads and greenlets alike.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+DEFAULT_PROJECT_ID = "<default-project>"
+
+
+@dataclass(frozen=True)
+class Context:
+    project_id: str = DEFAULT_PROJECT_ID
+    user_id: str | None = None
+    user_name: str | None = None
+    project_name: str | None = None
+    auth_token: str | None = None
+    roles: tuple[str, ...] = field(default_factory=tuple)
+    is_admin: bool = False
+    is_trust_scoped: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Context:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        if "roles" in known:
+            known["roles"] = tuple(known["roles"] or ())
+        return cls(**known)
+
+    def with_(self, **changes: Any) -> Context:
+        return replace(self, **changes)
+
+
+# NOTE: Context is frozen, so one shared default instance is safe.
+_current: contextvars.ContextVar[Context] = contextvars.ContextVar(
+    "mistral_context",
+    default=Context(),  # noqa: B039
+)
+
+
+def current() -> Context:
+    return _current.get()
+
+
+def set_current(ctx: Context) -> contextvars.Token:
+    return _current.set(ctx)
+
+
+def reset(token: contextvars.Token) -> None:
+    _current.reset(token)
+
+
+@contextlib.contextmanager
+def using(ctx: Context) -> Iterator[Context]:
+    token = _current.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _current.reset(token)

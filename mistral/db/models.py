@@ -1,0 +1,264 @@
+"""SQLAlchemy models of every Mistral v2 resource.
+
+Table and column names follow Mistral's so operators recognise them. Only
+``mistral.db`` imports this module's query machinery; other packages read
+model attributes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from mistral.db.types import JsonEncoded, LongText, utcnow
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Base(DeclarativeBase):
+    #: How the API names this kind in messages ("Workflow not found [x]").
+    __kind__ = "Object"
+    #: True for models owned by a project and filtered by project_id/scope.
+    __secure__ = False
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=_new_id)
+    created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime, onupdate=utcnow)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {c.key: getattr(self, c.key) for c in sa.inspect(type(self)).column_attrs}
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id}>"
+
+
+class _SecureMixin:
+    __secure__ = True
+
+    project_id: Mapped[str] = mapped_column(sa.String(80), nullable=False, index=True)
+    scope: Mapped[str] = mapped_column(sa.String(80), nullable=False, default="private")
+
+
+class _DefinitionMixin(_SecureMixin):
+    name: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    namespace: Mapped[str] = mapped_column(sa.String(255), nullable=False, default="")
+    definition: Mapped[str | None] = mapped_column(LongText)
+    spec: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    tags: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+
+
+class Workbook(_DefinitionMixin, Base):
+    __tablename__ = "workbooks_v2"
+    __kind__ = "Workbook"
+    __table_args__ = (sa.UniqueConstraint("name", "namespace", "project_id"),)
+
+
+class WorkflowDefinition(_DefinitionMixin, Base):
+    __tablename__ = "workflow_definitions_v2"
+    __kind__ = "Workflow"
+    __table_args__ = (sa.UniqueConstraint("name", "namespace", "project_id"),)
+
+    input: Mapped[str | None] = mapped_column(sa.Text)
+    interface: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    checksum: Mapped[str | None] = mapped_column(sa.String(32))
+    is_system: Mapped[bool] = mapped_column(sa.Boolean, default=False, nullable=False)
+    #: The workbook this workflow came from; deleting the workbook deletes it.
+    workbook_name: Mapped[str | None] = mapped_column(sa.String(255))
+
+
+class ActionDefinition(_DefinitionMixin, Base):
+    __tablename__ = "action_definitions_v2"
+    __kind__ = "Action"
+    __table_args__ = (sa.UniqueConstraint("name", "namespace", "project_id"),)
+
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    input: Mapped[str | None] = mapped_column(sa.Text)
+    is_system: Mapped[bool] = mapped_column(sa.Boolean, default=False, nullable=False)
+    #: For system actions: "module:Class" of the plugin.
+    action_class: Mapped[str | None] = mapped_column(sa.String(255))
+    workbook_name: Mapped[str | None] = mapped_column(sa.String(255))
+
+
+class Environment(_SecureMixin, Base):
+    __tablename__ = "environments_v2"
+    __kind__ = "Environment"
+    __table_args__ = (sa.UniqueConstraint("name", "project_id"),)
+
+    name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    variables: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+
+
+class WorkflowExecution(_SecureMixin, Base):
+    __tablename__ = "workflow_executions_v2"
+    __kind__ = "Execution"
+    __table_args__ = (
+        sa.Index("workflow_executions_v2_state", "state"),
+        sa.Index("workflow_executions_v2_root", "root_execution_id"),
+        sa.Index("workflow_executions_v2_task", "task_execution_id"),
+    )
+
+    workflow_name: Mapped[str | None] = mapped_column(sa.String(255))
+    workflow_namespace: Mapped[str] = mapped_column(sa.String(255), default="")
+    workflow_id: Mapped[str | None] = mapped_column(sa.String(80))
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    tags: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    spec: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    state: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    state_info: Mapped[str | None] = mapped_column(sa.Text)
+    input: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    output: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    params: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    context: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    runtime_context: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    accepted: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    task_execution_id: Mapped[str | None] = mapped_column(sa.String(36))
+    root_execution_id: Mapped[str | None] = mapped_column(sa.String(36))
+    source_execution_id: Mapped[str | None] = mapped_column(sa.String(36))
+
+
+class TaskExecution(_SecureMixin, Base):
+    __tablename__ = "task_executions_v2"
+    __kind__ = "Task"
+    __table_args__ = (
+        sa.Index("task_executions_v2_wf_ex_state", "workflow_execution_id", "state"),
+        sa.Index("task_executions_v2_unique_key", "unique_key"),
+    )
+
+    name: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    type: Mapped[str] = mapped_column(sa.String(10), default="ACTION")
+    workflow_name: Mapped[str | None] = mapped_column(sa.String(255))
+    workflow_namespace: Mapped[str] = mapped_column(sa.String(255), default="")
+    workflow_id: Mapped[str | None] = mapped_column(sa.String(80))
+    workflow_execution_id: Mapped[str] = mapped_column(
+        sa.String(36), sa.ForeignKey("workflow_executions_v2.id", ondelete="CASCADE"), nullable=False
+    )
+    tags: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    spec: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    state: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    state_info: Mapped[str | None] = mapped_column(sa.Text)
+    in_context: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    published: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    runtime_context: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    result: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    processed: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    reset: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    error_handled: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    has_next_tasks: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    #: Identifies one task instance so joins and cycles find it again.
+    unique_key: Mapped[str | None] = mapped_column(sa.String(255))
+    started_at: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime)
+    finished_at: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime)
+
+
+class ActionExecution(_SecureMixin, Base):
+    __tablename__ = "action_executions_v2"
+    __kind__ = "ActionExecution"
+    __table_args__ = (
+        sa.Index("action_executions_v2_task_state", "task_execution_id", "state"),
+        sa.Index("action_executions_v2_state_heartbeat", "state", "last_heartbeat"),
+    )
+
+    name: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    workflow_name: Mapped[str | None] = mapped_column(sa.String(255))
+    workflow_namespace: Mapped[str] = mapped_column(sa.String(255), default="")
+    task_execution_id: Mapped[str | None] = mapped_column(
+        sa.String(36), sa.ForeignKey("task_executions_v2.id", ondelete="CASCADE")
+    )
+    tags: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    state: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    state_info: Mapped[str | None] = mapped_column(sa.Text)
+    accepted: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    is_sync: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    input: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    output: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    params: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    spec: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    runtime_context: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    last_heartbeat: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime)
+
+
+class CronTrigger(_SecureMixin, Base):
+    __tablename__ = "cron_triggers_v2"
+    __kind__ = "Cron trigger"
+    __table_args__ = (
+        sa.UniqueConstraint("name", "project_id"),
+        sa.Index("cron_triggers_v2_next_execution_time", "next_execution_time"),
+    )
+
+    name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    pattern: Mapped[str | None] = mapped_column(sa.String(100))
+    first_execution_time: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime)
+    next_execution_time: Mapped[datetime.datetime] = mapped_column(sa.DateTime, nullable=False)
+    remaining_executions: Mapped[int | None] = mapped_column(sa.Integer)
+    workflow_name: Mapped[str | None] = mapped_column(sa.String(255))
+    workflow_id: Mapped[str | None] = mapped_column(
+        sa.String(36), sa.ForeignKey("workflow_definitions_v2.id", ondelete="CASCADE")
+    )
+    workflow_input: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    workflow_params: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    trust_id: Mapped[str | None] = mapped_column(sa.String(80))
+
+
+class EventTrigger(_SecureMixin, Base):
+    __tablename__ = "event_triggers_v2"
+    __kind__ = "Event trigger"
+    __table_args__ = (sa.UniqueConstraint("exchange", "topic", "event", "workflow_id", "project_id"),)
+
+    name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    workflow_id: Mapped[str] = mapped_column(
+        sa.String(36), sa.ForeignKey("workflow_definitions_v2.id", ondelete="CASCADE"), nullable=False
+    )
+    workflow_input: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    workflow_params: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    exchange: Mapped[str] = mapped_column(sa.String(80), nullable=False)
+    topic: Mapped[str] = mapped_column(sa.String(80), nullable=False)
+    event: Mapped[str] = mapped_column(sa.String(80), nullable=False)
+    trust_id: Mapped[str | None] = mapped_column(sa.String(80))
+
+
+class ResourceMember(Base):
+    __tablename__ = "resource_members_v2"
+    __kind__ = "Resource member"
+    __table_args__ = (sa.UniqueConstraint("resource_id", "resource_type", "member_id"),)
+
+    resource_id: Mapped[str] = mapped_column(sa.String(80), nullable=False)
+    resource_type: Mapped[str] = mapped_column(sa.String(50), nullable=False, default="workflow")
+    project_id: Mapped[str] = mapped_column(sa.String(80), nullable=False)
+    member_id: Mapped[str] = mapped_column(sa.String(80), nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="pending")
+
+
+class ScheduledJob(Base):
+    """A persistent delayed call: the scheduler runs ``func_name(**func_args)`` at ``run_after``.
+
+    A job is claimed by setting ``captured_at`` in an atomic update, so with
+    many engines each job runs once; a claim older than the capture timeout
+    is taken over (its engine died).
+    """
+
+    __tablename__ = "scheduled_jobs_v2"
+    __kind__ = "Scheduled job"
+    __table_args__ = (sa.Index("scheduled_jobs_v2_run_after", "run_after", "captured_at"),)
+
+    func_name: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    func_args: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    run_after: Mapped[datetime.datetime] = mapped_column(sa.DateTime, nullable=False)
+    captured_at: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime)
+    #: Optional deduplication key: at most one job per key.
+    key: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    context: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+
+
+class NamedLock(Base):
+    __tablename__ = "named_locks"
+    __kind__ = "Named lock"
+
+    name: Mapped[str] = mapped_column(sa.String(255), nullable=False, unique=True)

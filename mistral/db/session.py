@@ -1,0 +1,111 @@
+"""Engines and transactions.
+
+A transaction is bound to the current context (``contextvars``), so the
+named queries in ``mistral.db.api`` called inside ``transaction()`` share one
+session and commit together: a workbook whose third workflow fails leaves
+nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event, orm
+
+from mistral import config
+
+_engines: dict[str, sa.Engine] = {}
+_engines_lock = threading.Lock()
+_current: contextvars.ContextVar[orm.Session | None] = contextvars.ContextVar(
+    "mistral_db_session", default=None
+)
+
+
+def _configure_sqlite(engine: sa.Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # NOTE: pysqlite opens transactions lazily and never for SELECT; take
+        # control so BEGIN IMMEDIATE serializes writers like a row lock would.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        if not _is_memory(str(engine.url)):
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _is_memory(url: str) -> bool:
+    return url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
+
+
+def get_engine(url: str | None = None) -> sa.Engine:
+    url = url or config.database_url()
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = _create_engine(url)
+            _engines[url] = engine
+        return engine
+
+
+def _create_engine(url: str) -> sa.Engine:
+    conf = config.CONF.database
+    kwargs: dict[str, Any] = {"echo": conf.connection_debug, "future": True}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        if _is_memory(url):
+            kwargs["poolclass"] = sa.pool.StaticPool
+    else:
+        kwargs.update(
+            pool_size=conf.max_pool_size,
+            max_overflow=conf.max_overflow,
+            pool_timeout=conf.pool_timeout,
+            pool_recycle=conf.connection_recycle_time,
+            pool_pre_ping=True,
+        )
+    engine = sa.create_engine(url, **kwargs)
+    if url.startswith("sqlite"):
+        _configure_sqlite(engine)
+    return engine
+
+
+def dispose_engines() -> None:
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def current_session() -> orm.Session | None:
+    return _current.get()
+
+
+@contextlib.contextmanager
+def transaction() -> Iterator[orm.Session]:
+    """One unit of work; a nested call joins the outer one."""
+    outer = _current.get()
+    if outer is not None:
+        yield outer
+        return
+    session = orm.Session(bind=get_engine(), expire_on_commit=False, autoflush=True)
+    token = _current.set(session)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        _current.reset(token)
+        session.close()

@@ -1,0 +1,91 @@
+"""The one exception hierarchy of the service.
+
+Exceptions carry structured attributes and know nothing of HTTP;
+``mistral.api.errors`` maps them to status codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+class MistralError(Exception):
+    """Root of every error the service raises on purpose."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotFoundError(MistralError):
+    def __init__(self, kind: str, key: str) -> None:
+        super().__init__(f"{kind} not found [{key}]")
+        self.kind, self.key = kind, key
+
+
+class DuplicateError(MistralError):
+    def __init__(self, kind: str, key: str) -> None:
+        super().__init__(f"Duplicate entry for {kind}: {key}")
+        self.kind, self.key = kind, key
+
+
+@dataclass(frozen=True)
+class SpecProblem:
+    """One validation problem: where in the document, and what is wrong."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class InvalidSpecError(MistralError):
+    """A DSL document is invalid; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: Iterable[SpecProblem | str]) -> None:
+        self.problems = [p if isinstance(p, SpecProblem) else SpecProblem("", p) for p in problems]
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"Invalid DSL: {len(self.problems)} problem(s):\n{lines}")
+
+
+class InputError(MistralError):
+    """A request carried a wrong, missing or unexpected value."""
+
+
+class InvalidActionError(InputError):
+    """An action input does not fit the action's parameters."""
+
+
+class ActionLoadError(MistralError):
+    """An action plugin could not be loaded."""
+
+    def __init__(self, entry_point: str, reason: str) -> None:
+        super().__init__(f"Failed to load action '{entry_point}': {reason}")
+        self.entry_point, self.reason = entry_point, reason
+
+
+class NotAllowedError(MistralError):
+    """The operation is understood but forbidden in the current state (403)."""
+
+
+class UnauthorizedError(MistralError):
+    """The caller could not be authenticated (401)."""
+
+
+class PolicyError(MistralError):
+    """The policy forbids the caller this operation (403)."""
+
+
+class InvalidStateTransition(MistralError):
+    def __init__(self, kind: str, old: str, new: str) -> None:
+        super().__init__(f"Can't change {kind} state from {old} to {new}")
+        self.kind, self.old, self.new = kind, old, new
+
+
+class ExpressionError(MistralError):
+    """An expression is malformed or failed to evaluate."""

@@ -1,0 +1,268 @@
+"""Use cases for workflow, workbook and ad-hoc action definitions.
+
+Each call parses the whole document first and then writes everything in one
+transaction, so an invalid or conflicting document stores nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from mistral import config, context, lang
+from mistral.db import api as db_api
+from mistral.db import models
+from mistral.exceptions import InputError, NotAllowedError
+
+SCOPES = ("private", "public")
+
+
+def should_validate(skip_validation: bool) -> bool:
+    mode = config.CONF.api.validation_mode
+    return mode == "mandatory" or (mode == "enabled" and not skip_validation)
+
+
+def check_scope(scope: str) -> str:
+    if scope not in SCOPES:
+        raise InputError(f"Scope must be one of {', '.join(SCOPES)}, got '{scope}'")
+    return scope
+
+
+def _checksum(text: str) -> str:
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def _workflow_values(spec: Any, scope: str, namespace: str, workbook_name: str | None) -> dict[str, Any]:
+    return {
+        "name": spec.name,
+        "namespace": namespace,
+        "definition": spec.definition,
+        "spec": spec.to_dict(),
+        "tags": list(spec.tags or []),
+        "input": spec.input_string,
+        "interface": spec.interface,
+        "checksum": _checksum(spec.definition),
+        "scope": scope,
+        "workbook_name": workbook_name,
+    }
+
+
+def _action_values(spec: Any, scope: str, namespace: str, workbook_name: str | None) -> dict[str, Any]:
+    return {
+        "name": spec.name,
+        "namespace": namespace,
+        "definition": spec.definition,
+        "spec": spec.to_dict(),
+        "tags": list(spec.tags or []),
+        "input": spec.input_string,
+        "description": spec.description,
+        "scope": scope,
+        "workbook_name": workbook_name,
+    }
+
+
+# -- workflows ------------------------------------------------------------
+
+
+def create_workflows(
+    text: str, *, scope: str = "private", namespace: str = "", skip_validation: bool = False
+) -> list[models.WorkflowDefinition]:
+    specs = lang.parse_workflows(text, validate=should_validate(skip_validation)).workflows
+    check_scope(scope)
+    with db_api.transaction():
+        return [db_api.create_workflow_definition(_workflow_values(s, scope, namespace, None)) for s in specs]
+
+
+def update_workflows(
+    text: str,
+    *,
+    scope: str = "private",
+    namespace: str = "",
+    identifier: str | None = None,
+    skip_validation: bool = False,
+) -> list[models.WorkflowDefinition]:
+    """Replace the definitions named in ``text``; ``identifier`` pins a single-workflow update to one id."""
+    specs = lang.parse_workflows(text, validate=should_validate(skip_validation)).workflows
+    check_scope(scope)
+    if identifier is not None and len(specs) != 1:
+        raise InputError(f"Only one workflow may be updated by id; the document holds {len(specs)} workflows")
+    with db_api.transaction():
+        updated = []
+        for spec in specs:
+            values = _workflow_values(spec, scope, namespace, None)
+            existing = db_api.get_workflow_definition(
+                identifier or spec.name, None if identifier else namespace
+            )
+            if existing.is_system:
+                raise NotAllowedError(f"Can't modify system workflow {existing.name}")
+            if identifier is not None:
+                values["namespace"] = existing.namespace
+            values.pop("workbook_name")
+            updated.append(db_api.update_workflow_definition(existing.id, values, None))
+        return updated
+
+
+def delete_workflow(identifier: str, namespace: str = "") -> None:
+    with db_api.transaction():
+        wf_def = db_api.get_workflow_definition(identifier, namespace)
+        if wf_def.is_system:
+            raise NotAllowedError(f"Can't delete system workflow {wf_def.name}")
+        db_api.delete_workflow_definition(wf_def.id, None)
+
+
+# -- ad-hoc actions ---------------------------------------------------------
+
+
+def create_actions(
+    text: str, *, scope: str = "private", namespace: str = "", skip_validation: bool = False
+) -> list[models.ActionDefinition]:
+    specs = lang.parse_actions(text, validate=should_validate(skip_validation))
+    check_scope(scope)
+    with db_api.transaction():
+        for spec in specs:
+            _refuse_system_name(spec.name)
+        return [db_api.create_action_definition(_action_values(s, scope, namespace, None)) for s in specs]
+
+
+def update_actions(
+    text: str,
+    *,
+    scope: str = "private",
+    namespace: str = "",
+    identifier: str | None = None,
+    skip_validation: bool = False,
+) -> list[models.ActionDefinition]:
+    specs = lang.parse_actions(text, validate=should_validate(skip_validation))
+    check_scope(scope)
+    if identifier is not None and len(specs) != 1:
+        raise InputError(f"Only one action may be updated by id; the document holds {len(specs)} actions")
+    with db_api.transaction():
+        updated = []
+        for spec in specs:
+            existing = db_api.get_action_definition(
+                identifier or spec.name, None if identifier else namespace
+            )
+            if existing.is_system:
+                raise NotAllowedError(f"Attempt to modify a system action: {existing.name}")
+            values = _action_values(spec, scope, existing.namespace, None)
+            values.pop("workbook_name")
+            updated.append(db_api.update_action_definition(existing.id, values, None))
+        return updated
+
+
+def delete_action(identifier: str, namespace: str = "") -> None:
+    with db_api.transaction():
+        action = db_api.get_action_definition(identifier, namespace)
+        if action.is_system:
+            raise InputError(f"Attempt to delete a system action: {action.name}")
+        db_api.delete_action_definition(action.id, None)
+
+
+def _refuse_system_name(name: str) -> None:
+    found = db_api.load_action_definition(name, "")
+    if found is not None and found.is_system:
+        raise InputError(f"Action name '{name}' is taken by a system action")
+
+
+# -- workbooks ----------------------------------------------------------------
+
+
+def create_workbook(
+    text: str, *, scope: str = "private", namespace: str = "", skip_validation: bool = False
+) -> models.Workbook:
+    spec = lang.parse_workbook(text, validate=should_validate(skip_validation))
+    check_scope(scope)
+    with db_api.transaction():
+        wb = db_api.create_workbook(_workbook_values(spec, text, scope, namespace))
+        _create_workbook_members(spec, scope, namespace)
+        return wb
+
+
+def update_workbook(
+    text: str, *, scope: str = "private", namespace: str = "", skip_validation: bool = False
+) -> models.Workbook:
+    """Replace a workbook; its workflows keep their ids where their names stay."""
+    spec = lang.parse_workbook(text, validate=should_validate(skip_validation))
+    check_scope(scope)
+    with db_api.transaction():
+        wb = db_api.update_workbook(spec.name, _workbook_values(spec, text, scope, namespace), namespace)
+        _sync_workflows(spec, scope, namespace)
+        _sync_actions(spec, scope, namespace)
+        return wb
+
+
+def delete_workbook(name: str, namespace: str = "") -> None:
+    with db_api.transaction():
+        db_api.delete_workbook(name, namespace)
+        db_api.delete_workbook_members(name, namespace)
+
+
+def _workbook_values(spec: Any, text: str, scope: str, namespace: str) -> dict[str, Any]:
+    return {
+        "name": spec.name,
+        "namespace": namespace,
+        "definition": text,
+        "spec": spec.to_dict(),
+        "tags": list(spec.tags or []),
+        "scope": scope,
+    }
+
+
+def _create_workbook_members(spec: Any, scope: str, namespace: str) -> None:
+    for wf in spec.workflows:
+        db_api.create_workflow_definition(_workflow_values(wf, scope, namespace, spec.name))
+    for action in spec.actions:
+        _refuse_system_name(action.name)
+        db_api.create_action_definition(_action_values(action, scope, namespace, spec.name))
+
+
+def _sync_workflows(spec: Any, scope: str, namespace: str) -> None:
+    wanted = {wf.name: wf for wf in spec.workflows}
+    old = _workbook_objects(db_api.list_workflow_definitions, spec.name, namespace)
+    for obj in old:
+        if obj.name not in wanted:
+            db_api.delete_workflow_definition(obj.id, None)
+    old_names = {obj.name: obj for obj in old}
+    for name, wf in wanted.items():
+        values = _workflow_values(wf, scope, namespace, spec.name)
+        if name in old_names:
+            db_api.update_workflow_definition(old_names[name].id, values, None)
+        else:
+            db_api.create_workflow_definition(values)
+
+
+def _sync_actions(spec: Any, scope: str, namespace: str) -> None:
+    wanted = {a.name: a for a in spec.actions}
+    old = _workbook_objects(db_api.list_action_definitions, spec.name, namespace)
+    for obj in old:
+        if obj.name not in wanted:
+            db_api.delete_action_definition(obj.id, None)
+    old_names = {obj.name: obj for obj in old}
+    for name, action in wanted.items():
+        values = _action_values(action, scope, namespace, spec.name)
+        if name in old_names:
+            db_api.update_action_definition(old_names[name].id, values, None)
+        else:
+            _refuse_system_name(name)
+            db_api.create_action_definition(values)
+
+
+def _workbook_objects(list_func: Any, workbook_name: str, namespace: str) -> list[Any]:
+    q = db_api.ListQuery(
+        filters={
+            "workbook_name": db_api.Filter("eq", workbook_name),
+            "namespace": db_api.Filter("eq", namespace),
+            "project_id": db_api.Filter("eq", context.current().project_id),
+        }
+    )
+    return list_func(q)
+
+
+# -- validation -----------------------------------------------------------------
+
+PARSERS = {"workflow": lang.parse_workflows, "workbook": lang.parse_workbook, "action": lang.parse_actions}
+
+
+def validate(kind: str, text: str) -> None:
+    """Raise ``InvalidSpecError`` listing every problem of ``text``."""
+    PARSERS[kind](text, validate=True)

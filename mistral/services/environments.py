@@ -1,0 +1,40 @@
+"""Use cases for environments: named sets of variables executions can use."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from mistral.db import api as db_api
+from mistral.db import models
+from mistral.exceptions import InputError
+from mistral.services.definitions import check_scope
+
+
+def _checked(values: Mapping[str, Any]) -> dict[str, Any]:
+    values = dict(values)
+    if not isinstance(values.get("name"), str) or not values["name"].strip():
+        raise InputError("Environment 'name' is required and must be a non-empty string")
+    if "variables" in values and not isinstance(values["variables"], dict):
+        raise InputError("Environment 'variables' must be a JSON object")
+    if (
+        "description" in values
+        and values["description"] is not None
+        and not isinstance(values["description"], str)
+    ):
+        raise InputError("Environment 'description' must be a string")
+    if "scope" in values:
+        check_scope(values["scope"])
+    return values
+
+
+def create_environment(values: Mapping[str, Any]) -> models.Environment:
+    values = _checked(values)
+    values.setdefault("variables", {})
+    values.setdefault("scope", "private")
+    return db_api.create_environment(values)
+
+
+def update_environment(values: Mapping[str, Any]) -> models.Environment:
+    values = _checked(values)
+    return db_api.update_environment(values.pop("name"), values)

@@ -1,0 +1,78 @@
+"""Parameter specs shared by workflows, ad-hoc actions and system actions.
+
+A spec is an ordered list of ``Param``; Mistral shows it as a string such as
+``url, method="GET", params=null`` (defaults rendered as JSON).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+NO_DEFAULT: Any = inspect.Parameter.empty
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    default: Any = NO_DEFAULT
+    #: True for ``**kwargs``: the spec then accepts any extra input.
+    var_keyword: bool = False
+
+    @property
+    def required(self) -> bool:
+        return self.default is NO_DEFAULT and not self.var_keyword
+
+
+def format_spec(params: Iterable[Param]) -> str:
+    parts = []
+    for p in params:
+        if p.var_keyword:
+            parts.append(f"**{p.name}")
+        elif p.default is NO_DEFAULT:
+            parts.append(p.name)
+        else:
+            parts.append(f"{p.name}={json.dumps(p.default, default=str)}")
+    return ", ".join(parts)
+
+
+def spec_from_callable(func: Callable[..., Any]) -> list[Param]:
+    """The params spec of a constructor or function, ``self`` and ``*args`` left out."""
+    params = []
+    for p in inspect.signature(func).parameters.values():
+        if p.name == "self" or p.kind == p.VAR_POSITIONAL:
+            continue
+        params.append(Param(p.name, p.default, var_keyword=p.kind == p.VAR_KEYWORD))
+    return params
+
+
+def spec_from_dsl(entries: Iterable[Any]) -> list[Param]:
+    """The params spec of a DSL ``input`` list: ``name`` or ``{name: default}`` items."""
+    params = []
+    for entry in entries:
+        if isinstance(entry, Mapping):
+            ((name, default),) = entry.items()
+            params.append(Param(str(name), default))
+        else:
+            params.append(Param(str(entry)))
+    return params
+
+
+def check_input(params: Iterable[Param], given: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """Return (missing, unexpected) names of ``given`` against ``params``."""
+    params = list(params)
+    names = {p.name for p in params if not p.var_keyword}
+    missing = [p.name for p in params if p.required and p.name not in given]
+    if any(p.var_keyword for p in params):
+        return missing, []
+    return missing, [k for k in given if k not in names]
+
+
+def with_defaults(params: Iterable[Param], given: Mapping[str, Any]) -> dict[str, Any]:
+    """``given`` completed with the defaults of the params it leaves out."""
+    result = {p.name: p.default for p in params if not p.required and not p.var_keyword}
+    result.update(given)
+    return result

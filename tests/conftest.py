@@ -1,0 +1,83 @@
+"""Test-wide setup: configuration, a migrated database per backend, clean tables per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from mistral import config, context
+from mistral.db import models, session
+from mistral.db.migration import cli
+
+PG_ADMIN_URL = os.environ.get("MISTRAL_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+config.parse_args([])
+
+
+def service_missing(what: str, error: Exception) -> None:
+    """Locally a missing service skips its tests; in CI it fails them."""
+    message = f"{what} is not reachable: {error}"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+_migrated: set[str] = set()
+
+
+def use_database(url: str) -> None:
+    """Point the service at ``url``, migrating it the first time."""
+    config.CONF.set_override("connection", url, group="database")
+    if url not in _migrated:
+        cli.upgrade("head")
+        _migrated.add(url)
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'mistral.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    name = f"mistral_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.OperationalError as error:
+        service_missing("PostgreSQL", error)
+    url = sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    yield url
+    session.dispose_engines()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+def _clean_tables() -> None:
+    with session.get_engine().begin() as conn:
+        for table in reversed(models.Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A migrated, empty database: every test using it runs on SQLite and on PostgreSQL."""
+    url = request.getfixturevalue(f"{request.param}_url")
+    use_database(url)
+    _clean_tables()
+    yield request.param
+    _clean_tables()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_context() -> Iterator[None]:
+    token = context.set_current(context.Context())
+    yield
+    context.reset(token)
