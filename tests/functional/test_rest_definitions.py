@@ -81,8 +81,8 @@ def test_list_paging_with_next_link(api: Server) -> None:
             "on-sucess",
         ),
         (
-            "version: '2.0'\nwf:\n  tasks:\n    t:\n      action: std.noop\n      retry:\n        count: abc\n"
-            "        delay: 1\n",
+            "version: '2.0'\nwf:\n  tasks:\n    t:\n      action: std.noop\n"
+            "      retry:\n        count: abc\n        delay: 1\n",
             400,
             "count",
         ),
