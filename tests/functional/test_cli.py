@@ -62,9 +62,7 @@ def test_workflow_errors_are_reported(cli: Any, files: pathlib.Path) -> None:
 
 
 def test_workbook_commands(cli: Any, files: pathlib.Path) -> None:
-    created = cli_json(
-        cli("workbook-create", str(files / "workbook.yaml"), "-f", "json")
-    )
+    created = cli_json(cli("workbook-create", str(files / "workbook.yaml"), "-f", "json"))
     assert (created["Name"], created["Namespace"]) == ("my_book", "")
     assert cli_json(cli("workbook-get", "my_book", "-f", "json"))["Tags"] == "demo"
     definition = cli("workbook-get-definition", "my_book").stdout

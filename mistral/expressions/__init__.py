@@ -1,0 +1,20 @@
+"""YAQL ``<% %>`` and Jinja ``{{ }}`` expressions.
+
+Public API: ``validate``, ``evaluate``, ``has_expression`` and ``ExpressionFunctions``
+(the engine's hooks for ``task()``, ``tasks()``, ``execution()``, ``executions()``
+and ``global()``); see ``mistral.expressions.functions`` for the context keys.
+"""
+
+from mistral.expressions.evaluator import evaluate, has_expression, validate, validate_string
+from mistral.expressions.functions import ENV_KEY, EXECUTION_KEY, GLOBALS_KEY, ExpressionFunctions
+
+__all__ = [
+    "ENV_KEY",
+    "EXECUTION_KEY",
+    "GLOBALS_KEY",
+    "ExpressionFunctions",
+    "evaluate",
+    "has_expression",
+    "validate",
+    "validate_string",
+]
