@@ -1,0 +1,95 @@
+"""Generic steps the named queries are built from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+from mistral import context
+from mistral.db import models, query
+from mistral.db.query import ListQuery
+from mistral.db.session import transaction
+from mistral.exceptions import DuplicateError, NotAllowedError, NotFoundError
+from mistral.utils import uuids
+
+M = TypeVar("M", bound=models.Base)
+
+
+def create(model: type[M], values: Mapping[str, Any], key: str) -> M:
+    values = dict(values)
+    if model.__secure__:
+        values.setdefault("project_id", context.current().project_id)
+    obj = model(**values)
+    with transaction() as session:
+        try:
+            with session.begin_nested():
+                session.add(obj)
+                session.flush()
+        except sa_exc.IntegrityError as exc:
+            raise DuplicateError(model.__kind__, key) from exc
+    return obj
+
+
+def first(model: type[M], *conditions: Any, all_projects: bool = False) -> M | None:
+    stmt = query.scoped(sa.select(model).where(*conditions), model, all_projects=all_projects)
+    if model.__secure__:
+        stmt = stmt.order_by(query.owned_first(model))
+    with transaction() as session:
+        return session.scalars(stmt.limit(1)).first()
+
+
+def find_all(model: type[M], q: ListQuery, *conditions: Any) -> list[M]:
+    with transaction() as session:
+        marker = None
+        if q.marker:
+            marker = session.get(model, q.marker)
+            if marker is None:
+                raise NotFoundError(f"{model.__kind__} (marker)", q.marker)
+        stmt = query.scoped(sa.select(model).where(*conditions), model, all_projects=q.all_projects)
+        stmt = query.sorted_page(query.filtered(stmt, model, q), model, q, marker)
+        return list(session.scalars(stmt))
+
+
+def update(obj: M, values: Mapping[str, Any]) -> M:
+    check_owner(obj)
+    with transaction() as session:
+        obj = session.merge(obj)
+        for k, v in values.items():
+            setattr(obj, k, v)
+        session.flush()
+    return obj
+
+
+def delete(obj: models.Base) -> None:
+    check_owner(obj)
+    with transaction() as session:
+        session.delete(session.merge(obj))
+        session.flush()
+
+
+def check_owner(obj: models.Base) -> None:
+    """Another project's public object can be read, not changed."""
+    if obj.__secure__:
+        ctx = context.current()
+        if obj.project_id != ctx.project_id and not ctx.is_admin:
+            raise NotAllowedError(f"{obj.__kind__} {obj.id} belongs to another project and can't be changed")
+
+
+def by_name_or_id(model: type[M], identifier: str, namespace: str | None) -> list[Any]:
+    if uuids.is_uuid_like(identifier):
+        return [model.id == identifier]
+    conditions = [model.name == identifier]
+    if namespace is not None and hasattr(model, "namespace"):
+        conditions.append(model.namespace == namespace)
+    return conditions
+
+
+def get(model: type[M], identifier: str, namespace: str | None = "") -> M:
+    obj = first(model, *by_name_or_id(model, identifier, namespace))
+    if obj is None:
+        where = f", namespace={namespace}" if namespace else ""
+        raise NotFoundError(model.__kind__, f"{identifier}{where}")
+    return obj

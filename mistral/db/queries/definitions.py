@@ -1,0 +1,213 @@
+"""Named queries of the definitions: workbooks, workflows, actions, environments, members."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from mistral import context
+from mistral.db import models
+from mistral.db.queries import common
+from mistral.db.query import ListQuery
+from mistral.db.session import transaction
+from mistral.exceptions import NotFoundError
+
+# -- workbooks -----------------------------------------------------------
+
+
+def create_workbook(values: Mapping[str, Any]) -> models.Workbook:
+    return common.create(models.Workbook, values, values["name"])
+
+
+def get_workbook(name: str, namespace: str = "") -> models.Workbook:
+    return common.get(models.Workbook, name, namespace)
+
+
+def list_workbooks(q: ListQuery | None = None) -> list[models.Workbook]:
+    return common.find_all(models.Workbook, q or ListQuery())
+
+
+def update_workbook(name: str, values: Mapping[str, Any], namespace: str = "") -> models.Workbook:
+    return common.update(get_workbook(name, namespace), values)
+
+
+def delete_workbook(name: str, namespace: str = "") -> None:
+    common.delete(get_workbook(name, namespace))
+
+
+# -- workflow definitions -----------------------------------------------
+
+
+def create_workflow_definition(values: Mapping[str, Any]) -> models.WorkflowDefinition:
+    return common.create(
+        models.WorkflowDefinition, values, f"{values['name']} (namespace={values.get('namespace', '')})"
+    )
+
+
+def get_workflow_definition(identifier: str, namespace: str | None = "") -> models.WorkflowDefinition:
+    return common.get(models.WorkflowDefinition, identifier, namespace)
+
+
+def load_workflow_definition(identifier: str, namespace: str | None = "") -> models.WorkflowDefinition | None:
+    model = models.WorkflowDefinition
+    return common.first(model, *common.by_name_or_id(model, identifier, namespace))
+
+
+def find_workflow_definition(name: str, namespaces: list[str]) -> models.WorkflowDefinition:
+    """The workflow called ``name`` in the first of ``namespaces`` that has one."""
+    for ns in namespaces:
+        found = load_workflow_definition(name, ns)
+        if found is not None:
+            return found
+    raise NotFoundError("Workflow", f"{name}, namespace={namespaces[0]}" if namespaces[0] else name)
+
+
+def list_workflow_definitions(q: ListQuery | None = None) -> list[models.WorkflowDefinition]:
+    return common.find_all(models.WorkflowDefinition, q or ListQuery())
+
+
+def update_workflow_definition(
+    identifier: str, values: Mapping[str, Any], namespace: str | None = ""
+) -> models.WorkflowDefinition:
+    return common.update(get_workflow_definition(identifier, namespace), values)
+
+
+def delete_workflow_definition(identifier: str, namespace: str | None = "") -> None:
+    common.delete(get_workflow_definition(identifier, namespace))
+
+
+def delete_workbook_members(workbook_name: str, namespace: str) -> None:
+    """Remove the workflows and actions that a workbook created."""
+    ctx = context.current()
+    with transaction() as session:
+        for model in (models.WorkflowDefinition, models.ActionDefinition):
+            session.execute(
+                sa.delete(model).where(
+                    model.workbook_name == workbook_name,
+                    model.namespace == namespace,
+                    model.project_id == ctx.project_id,
+                )
+            )
+
+
+# -- action definitions -------------------------------------------------
+
+
+def create_action_definition(values: Mapping[str, Any]) -> models.ActionDefinition:
+    return common.create(
+        models.ActionDefinition, values, f"{values['name']} (namespace={values.get('namespace', '')})"
+    )
+
+
+def get_action_definition(identifier: str, namespace: str | None = "") -> models.ActionDefinition:
+    return common.get(models.ActionDefinition, identifier, namespace)
+
+
+def load_action_definition(identifier: str, namespace: str | None = "") -> models.ActionDefinition | None:
+    model = models.ActionDefinition
+    return common.first(model, *common.by_name_or_id(model, identifier, namespace))
+
+
+def list_action_definitions(q: ListQuery | None = None) -> list[models.ActionDefinition]:
+    return common.find_all(models.ActionDefinition, q or ListQuery(sort_keys=("name",)))
+
+
+def update_action_definition(
+    identifier: str, values: Mapping[str, Any], namespace: str | None = ""
+) -> models.ActionDefinition:
+    return common.update(get_action_definition(identifier, namespace), values)
+
+
+def delete_action_definition(identifier: str, namespace: str | None = "") -> None:
+    common.delete(get_action_definition(identifier, namespace))
+
+
+def sync_system_actions(values_by_name: Mapping[str, Mapping[str, Any]]) -> None:
+    """Make the system action rows exactly the given ones (plugins come and go)."""
+    model = models.ActionDefinition
+    with transaction() as session:
+        existing = {a.name: a for a in session.scalars(sa.select(model).where(model.is_system.is_(True)))}
+        for name, obj in existing.items():
+            if name not in values_by_name:
+                session.delete(obj)
+        for name, values in values_by_name.items():
+            obj = existing.get(name)
+            if obj is None:
+                session.add(model(name=name, namespace="", is_system=True, scope="public", **values))
+            else:
+                for k, v in values.items():
+                    if getattr(obj, k) != v:
+                        setattr(obj, k, v)
+
+
+# -- environments -------------------------------------------------------
+
+
+def create_environment(values: Mapping[str, Any]) -> models.Environment:
+    return common.create(models.Environment, values, values["name"])
+
+
+def get_environment(name: str) -> models.Environment:
+    return common.get(models.Environment, name, None)
+
+
+def load_environment(name: str) -> models.Environment | None:
+    return common.first(models.Environment, *common.by_name_or_id(models.Environment, name, None))
+
+
+def list_environments(q: ListQuery | None = None) -> list[models.Environment]:
+    return common.find_all(models.Environment, q or ListQuery())
+
+
+def update_environment(name: str, values: Mapping[str, Any]) -> models.Environment:
+    return common.update(get_environment(name), values)
+
+
+def delete_environment(name: str) -> None:
+    common.delete(get_environment(name))
+
+
+# -- resource members ---------------------------------------------------
+
+
+def create_resource_member(values: Mapping[str, Any]) -> models.ResourceMember:
+    return common.create(models.ResourceMember, values, f"{values['resource_id']}/{values['member_id']}")
+
+
+def get_resource_member(resource_id: str, resource_type: str, member_id: str) -> models.ResourceMember:
+    model = models.ResourceMember
+    ctx = context.current()
+    obj = common.first(
+        model,
+        model.resource_id == resource_id,
+        model.resource_type == resource_type,
+        model.member_id == member_id,
+        sa.or_(model.project_id == ctx.project_id, model.member_id == ctx.project_id),
+    )
+    if obj is None:
+        raise NotFoundError("Resource member", f"{resource_type}:{resource_id}/{member_id}")
+    return obj
+
+
+def list_resource_members(resource_id: str, resource_type: str) -> list[models.ResourceMember]:
+    model = models.ResourceMember
+    ctx = context.current()
+    return common.find_all(
+        model,
+        ListQuery(),
+        model.resource_id == resource_id,
+        model.resource_type == resource_type,
+        sa.or_(model.project_id == ctx.project_id, model.member_id == ctx.project_id),
+    )
+
+
+def update_resource_member(
+    resource_id: str, resource_type: str, member_id: str, values: Mapping[str, Any]
+) -> models.ResourceMember:
+    return common.update(get_resource_member(resource_id, resource_type, member_id), values)
+
+
+def delete_resource_member(resource_id: str, resource_type: str, member_id: str) -> None:
+    common.delete(get_resource_member(resource_id, resource_type, member_id))

@@ -1,0 +1,71 @@
+"""State names and the one table of allowed transitions.
+
+Every state write in ``mistral.engine`` goes through ``check_transition``:
+an illegal change raises instead of silently overwriting.
+"""
+
+from __future__ import annotations
+
+from mistral.exceptions import InvalidStateTransition
+
+IDLE = "IDLE"
+WAITING = "WAITING"
+RUNNING = "RUNNING"
+RUNNING_DELAYED = "DELAYED"
+PAUSED = "PAUSED"
+SUCCESS = "SUCCESS"
+ERROR = "ERROR"
+CANCELLED = "CANCELLED"
+SKIPPED = "SKIPPED"
+
+ALL = frozenset({IDLE, WAITING, RUNNING, RUNNING_DELAYED, PAUSED, SUCCESS, ERROR, CANCELLED, SKIPPED})
+COMPLETED = frozenset({SUCCESS, ERROR, CANCELLED, SKIPPED})
+ACTIVE = frozenset({RUNNING, RUNNING_DELAYED})
+
+TRANSITIONS = frozenset(
+    {
+        (IDLE, RUNNING),  # dependencies met or resumed: the engine schedules it
+        (IDLE, ERROR),  # failed before it could start (bad input, bad expression)
+        (IDLE, CANCELLED),  # its workflow was cancelled while it waited
+        (IDLE, PAUSED),  # pause-before, or its workflow paused before it started
+        (WAITING, RUNNING),  # the join is satisfied
+        (WAITING, ERROR),  # the join can no longer be satisfied
+        (WAITING, CANCELLED),  # its workflow was cancelled while it waited
+        (RUNNING, PAUSED),  # its workflow paused
+        (RUNNING, RUNNING_DELAYED),  # wait-before, wait-after or a retry delay
+        (RUNNING, SUCCESS),  # its action or sub-workflow succeeded
+        (RUNNING, ERROR),  # its action failed, timed out, or an expression failed
+        (RUNNING, CANCELLED),  # cancelled by the user or the workflow
+        (RUNNING_DELAYED, RUNNING),  # the delay elapsed
+        (RUNNING_DELAYED, SUCCESS),  # wait-after elapsed on a succeeded task
+        (RUNNING_DELAYED, ERROR),  # forced to fail while delayed
+        (RUNNING_DELAYED, CANCELLED),  # cancelled while delayed
+        (RUNNING_DELAYED, PAUSED),  # its workflow paused during a delay
+        (PAUSED, RUNNING),  # resumed
+        (PAUSED, ERROR),  # failed while paused
+        (PAUSED, CANCELLED),  # cancelled while paused
+        (PAUSED, SUCCESS),  # forced to succeed while paused (workflows)
+        (CANCELLED, RUNNING),  # re-run of a cancelled task or workflow
+        (ERROR, RUNNING),  # re-run of a failed task or workflow
+        (ERROR, SKIPPED),  # a failed task skipped by the user
+    }
+)
+
+
+def is_completed(state: str) -> bool:
+    return state in COMPLETED
+
+
+def is_allowed(old: str, new: str) -> bool:
+    return old == new or (old, new) in TRANSITIONS
+
+
+def check_transition(old: str, new: str, kind: str = "task") -> bool:
+    """True: apply the change; False: a harmless repeat. Raises for a forbidden change."""
+    if new not in ALL:
+        raise InvalidStateTransition(kind, old, new)
+    if old == new:
+        return False
+    if (old, new) not in TRANSITIONS:
+        raise InvalidStateTransition(kind, old, new)
+    return True
