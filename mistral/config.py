@@ -110,6 +110,86 @@ engine_opts = [
     ),
 ]
 
+engine_opts += [
+    cfg.StrOpt(
+        "merge_strategy",
+        default="replace",
+        choices=["replace", "merge"],
+        help="How a task's published variables combine with its inherited context: "
+        "replace (dict update) or merge (deep merge).",
+    ),
+    cfg.IntOpt(
+        "action_definition_cache_time",
+        default=60,
+        min=0,
+        help="Seconds an engine keeps a resolved ad-hoc action definition.",
+    ),
+    cfg.IntOpt(
+        "results_batch_size",
+        default=200,
+        min=1,
+        help="Most action results an engine applies in one transaction.",
+    ),
+    cfg.IntOpt(
+        "action_batch_size",
+        default=50,
+        min=1,
+        help="Most actions sent to executors in one message; smaller batches spread wider.",
+    ),
+    cfg.IntOpt(
+        "execution_integrity_check_delay",
+        default=20,
+        help="Seconds after which an engine repairs work that was committed but never sent.",
+    ),
+]
+
+executor_opts = [
+    cfg.StrOpt(
+        "type",
+        default="remote",
+        choices=["remote", "local"],
+        help="remote: executors are separate services reached over RPC; local: the engine runs actions.",
+    ),
+    cfg.StrOpt("host", help="Name of this executor; tasks with 'target: <name>' run only here."),
+    cfg.IntOpt("max_workers", default=16, min=1, help="Actions one executor process runs at once."),
+    cfg.FloatOpt(
+        "results_flush_interval",
+        default=0.005,
+        min=0,
+        help="Seconds an executor waits to gather finished actions into one message to the engine.",
+    ),
+]
+
+action_heartbeat_opts = [
+    cfg.IntOpt(
+        "max_missed_heartbeats",
+        default=15,
+        min=0,
+        help="Heartbeats a running action may miss before the engine fails it; 0 turns the check off.",
+    ),
+    cfg.IntOpt("check_interval", default=20, min=0, help="Seconds between heartbeats and between checks."),
+    cfg.IntOpt(
+        "first_heartbeat_timeout",
+        default=3600,
+        min=0,
+        help="Seconds an action may wait for an executor to take it before the engine gives up on it.",
+    ),
+    cfg.IntOpt("batch_size", default=10, min=1, help="Actions failed per check."),
+]
+
+scheduler_opts = [
+    cfg.FloatOpt("fixed_delay", default=0.1, min=0.01, help="Seconds between two looks for due jobs."),
+    cfg.FloatOpt("random_delay", default=0.0, min=0, help="Up to this many extra seconds between looks."),
+    cfg.IntOpt("batch_size", default=100, min=1, help="Most jobs claimed in one look."),
+    cfg.IntOpt(
+        "captured_job_timeout",
+        default=30,
+        min=1,
+        help="Seconds after which a claimed but unfinished job is taken over (its engine died).",
+    ),
+    cfg.IntOpt("max_attempts", default=5, min=1, help="Runs of a failing job before it is dropped."),
+]
+
 GROUPS: dict[str | None, Sequence[cfg.Opt]] = {
     None: default_opts,
     "api": api_opts,
@@ -117,10 +197,28 @@ GROUPS: dict[str | None, Sequence[cfg.Opt]] = {
     "database": database_opts,
     "legacy_action_provider": legacy_action_provider_opts,
     "engine": engine_opts,
+    "executor": executor_opts,
+    "action_heartbeat": action_heartbeat_opts,
+    "scheduler": scheduler_opts,
 }
 
 for _group, _opts in GROUPS.items():
     CONF.register_opts(list(_opts), group=_group)
+
+
+def _register_messaging_opts() -> None:
+    """oslo.messaging's [DEFAULT] options, with the embedded mode's in-process transport as default."""
+    from oslo_messaging import opts as messaging_opts
+
+    for group, opts in messaging_opts.list_opts():
+        if group is None:
+            CONF.register_opts(opts)
+    # NOTE: unset means "everything in this process"; distributed deployments set rabbit://...
+    CONF.set_default("transport_url", "local://")
+    CONF.set_default("control_exchange", "mistral")
+
+
+_register_messaging_opts()
 
 
 def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:

@@ -25,6 +25,8 @@ class Context:
     roles: tuple[str, ...] = field(default_factory=tuple)
     is_admin: bool = False
     is_trust_scoped: bool = False
+    #: The engine's own work: sees every project's rows (it acts for all of them).
+    is_internal: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -89,3 +89,28 @@ class InvalidStateTransition(MistralError):
 
 class ExpressionError(MistralError):
     """An expression is malformed or failed to evaluate."""
+
+
+class EngineError(MistralError):
+    """The engine failed while handling a request (a bug or a broken dependency)."""
+
+
+def error_class(name: str) -> type[MistralError]:
+    """The MistralError subclass called ``name`` (errors cross RPC by name and message)."""
+    found = _subclasses(MistralError).get(name)
+    return found or MistralError
+
+
+def rebuild(name: str, message: str) -> MistralError:
+    """An error of class ``name`` carrying ``message``, without running its constructor."""
+    cls = error_class(name)
+    error = cls.__new__(cls)
+    MistralError.__init__(error, message)
+    return error
+
+
+def _subclasses(cls: type) -> dict[str, type]:
+    found = {cls.__name__: cls}
+    for sub in cls.__subclasses__():
+        found.update(_subclasses(sub))
+    return found

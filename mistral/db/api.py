@@ -9,6 +9,8 @@ gathers them so callers import one name.
 from __future__ import annotations
 
 from mistral.db.queries.definitions import *  # noqa: F403
+from mistral.db.queries.executions import *  # noqa: F403
+from mistral.db.queries.scheduled_jobs import *  # noqa: F403
 from mistral.db.query import Filter as Filter
 from mistral.db.query import ListQuery as ListQuery
 from mistral.db.session import transaction as transaction

@@ -109,7 +109,7 @@ class WorkflowExecution(_SecureMixin, Base):
     workflow_id: Mapped[str | None] = mapped_column(sa.String(80))
     description: Mapped[str | None] = mapped_column(sa.Text)
     tags: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
-    spec: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    spec: Mapped[Any] = mapped_column(JsonEncoded, nullable=True, deferred=True)
     state: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     state_info: Mapped[str | None] = mapped_column(sa.Text)
     input: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
@@ -140,7 +140,7 @@ class TaskExecution(_SecureMixin, Base):
         sa.String(36), sa.ForeignKey("workflow_executions_v2.id", ondelete="CASCADE"), nullable=False
     )
     tags: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
-    spec: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    spec: Mapped[Any] = mapped_column(JsonEncoded, nullable=True, deferred=True)
     state: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     state_info: Mapped[str | None] = mapped_column(sa.Text)
     in_context: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
@@ -180,7 +180,7 @@ class ActionExecution(_SecureMixin, Base):
     input: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
     output: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
     params: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
-    spec: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    spec: Mapped[Any] = mapped_column(JsonEncoded, nullable=True, deferred=True)
     runtime_context: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
     last_heartbeat: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime)
 

@@ -54,7 +54,7 @@ def scoped(stmt: sa.Select, model: type[models.Base], *, all_projects: bool = Fa
     if not model.__secure__:
         return stmt
     ctx = context.current()
-    if all_projects and ctx.is_admin:
+    if ctx.is_internal or (all_projects and ctx.is_admin):
         return stmt
     visible = sa.or_(model.project_id == ctx.project_id, model.scope == "public")
     if model is models.WorkflowDefinition:

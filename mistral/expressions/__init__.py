@@ -5,7 +5,13 @@ Public API: ``validate``, ``evaluate``, ``has_expression`` and ``ExpressionFunct
 and ``global()``); see ``mistral.expressions.functions`` for the context keys.
 """
 
-from mistral.expressions.evaluator import evaluate, has_expression, validate, validate_string
+from mistral.expressions.evaluator import (
+    contains_expression,
+    evaluate,
+    has_expression,
+    validate,
+    validate_string,
+)
 from mistral.expressions.functions import ENV_KEY, EXECUTION_KEY, GLOBALS_KEY, ExpressionFunctions
 
 __all__ = [
@@ -13,6 +19,7 @@ __all__ = [
     "EXECUTION_KEY",
     "GLOBALS_KEY",
     "ExpressionFunctions",
+    "contains_expression",
     "evaluate",
     "has_expression",
     "validate",

@@ -27,6 +27,11 @@ def has_expression(value: Any) -> bool:
     return isinstance(value, str) and (is_yaql(value) or is_jinja(value))
 
 
+def contains_expression(value: Any) -> bool:
+    """True if any string inside ``value`` (keys included) holds an expression."""
+    return any(has_expression(s) for s in _strings(value))
+
+
 def _strings(value: Any) -> Iterator[str]:
     if isinstance(value, str):
         yield value

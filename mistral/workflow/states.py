@@ -32,6 +32,7 @@ TRANSITIONS = frozenset(
         (WAITING, ERROR),  # the join can no longer be satisfied
         (WAITING, CANCELLED),  # its workflow was cancelled while it waited
         (RUNNING, PAUSED),  # its workflow paused
+        (RUNNING, IDLE),  # pause-before holds a task that was about to start
         (RUNNING, RUNNING_DELAYED),  # wait-before, wait-after or a retry delay
         (RUNNING, SUCCESS),  # its action or sub-workflow succeeded
         (RUNNING, ERROR),  # its action failed, timed out, or an expression failed

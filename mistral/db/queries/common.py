@@ -93,3 +93,9 @@ def get(model: type[M], identifier: str, namespace: str | None = "") -> M:
         where = f", namespace={namespace}" if namespace else ""
         raise NotFoundError(model.__kind__, f"{identifier}{where}")
     return obj
+
+
+def refresh(obj: models.Base) -> None:
+    """Read ``obj`` again from the database inside the current transaction."""
+    with transaction() as session:
+        session.refresh(obj)

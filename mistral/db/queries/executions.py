@@ -1,0 +1,303 @@
+"""Named queries of workflow, task and action executions."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from mistral import context
+from mistral.db import models, query
+from mistral.db.queries import common
+from mistral.db.query import ListQuery
+from mistral.db.session import transaction
+from mistral.db.types import utcnow
+from mistral.exceptions import NotFoundError
+
+WfEx = models.WorkflowExecution
+TaskEx = models.TaskExecution
+ActionEx = models.ActionExecution
+
+
+def _by_id(model: type[common.M], id: str) -> common.M:
+    obj = common.first(model, model.id == id)
+    if obj is None:
+        raise NotFoundError(model.__kind__, id)
+    return obj
+
+
+def _insert_many(model: type[models.Base], rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert rows with one executemany: the fan-out and with-items hot path."""
+    if not rows:
+        return
+    project_id = context.current().project_id
+    now = utcnow()
+    full = [{"created_at": now, "project_id": project_id, "scope": "private", **row} for row in rows]
+    with transaction() as session:
+        session.execute(sa.insert(model), full)
+
+
+# -- workflow executions --------------------------------------------------
+
+
+def create_workflow_execution(values: Mapping[str, Any]) -> models.WorkflowExecution:
+    return common.create(WfEx, values, values.get("id", ""))
+
+
+def get_workflow_execution(id: str) -> models.WorkflowExecution:
+    return _by_id(WfEx, id)
+
+
+def load_workflow_execution(id: str) -> models.WorkflowExecution | None:
+    return common.first(WfEx, WfEx.id == id)
+
+
+def lock_workflow_execution(id: str) -> models.WorkflowExecution:
+    """Read the execution and hold its row lock until the transaction ends.
+
+    NOTE: on SQLite the transaction itself already holds the database's write
+    lock (BEGIN IMMEDIATE), which serializes the same way.
+    """
+    with transaction() as session:
+        stmt = query.scoped(sa.select(WfEx).where(WfEx.id == id), WfEx, all_projects=True)
+        obj = session.scalars(stmt.with_for_update()).first()
+        if obj is None:
+            raise NotFoundError(WfEx.__kind__, id)
+        return obj
+
+
+def list_workflow_executions(q: ListQuery | None = None, *conditions: Any) -> list[models.WorkflowExecution]:
+    return common.find_all(WfEx, q or ListQuery(), *conditions)
+
+
+def list_sub_executions(root_or_parent_ids: Iterable[str]) -> list[models.WorkflowExecution]:
+    """Executions started by the tasks of the given executions (one level down)."""
+    ids = list(root_or_parent_ids)
+    if not ids:
+        return []
+    with transaction() as session:
+        tasks = sa.select(TaskEx.id).where(TaskEx.workflow_execution_id.in_(ids))
+        stmt = sa.select(WfEx).where(WfEx.task_execution_id.in_(tasks)).order_by(WfEx.created_at)
+        return list(session.scalars(stmt))
+
+
+def list_sub_executions_of_task(task_ex_id: str) -> list[models.WorkflowExecution]:
+    stmt = sa.select(WfEx).where(WfEx.task_execution_id == task_ex_id).order_by(WfEx.created_at, WfEx.id)
+    with transaction() as session:
+        return list(session.scalars(stmt))
+
+
+def update_workflow_execution(id: str, values: Mapping[str, Any]) -> models.WorkflowExecution:
+    return common.update(get_workflow_execution(id), values)
+
+
+def delete_workflow_execution(id: str) -> None:
+    """Delete an execution with its tasks, actions and sub-workflow executions."""
+    with transaction() as session:
+        ids = [id]
+        frontier = [id]
+        while frontier:
+            tasks = sa.select(TaskEx.id).where(TaskEx.workflow_execution_id.in_(frontier))
+            frontier = list(session.scalars(sa.select(WfEx.id).where(WfEx.task_execution_id.in_(tasks))))
+            ids += frontier
+        task_ids = sa.select(TaskEx.id).where(TaskEx.workflow_execution_id.in_(ids))
+        session.execute(sa.delete(ActionEx).where(ActionEx.task_execution_id.in_(task_ids)))
+        session.execute(sa.delete(TaskEx).where(TaskEx.workflow_execution_id.in_(ids)))
+        session.execute(sa.delete(WfEx).where(WfEx.id.in_(ids)))
+
+
+# -- task executions -----------------------------------------------------------
+
+
+def create_task_execution(values: Mapping[str, Any]) -> models.TaskExecution:
+    return common.create(TaskEx, values, values.get("name", ""))
+
+
+def insert_task_executions(rows: Sequence[Mapping[str, Any]]) -> None:
+    _insert_many(TaskEx, rows)
+
+
+def get_task_execution(id: str) -> models.TaskExecution:
+    return _by_id(TaskEx, id)
+
+
+def load_task_execution(id: str) -> models.TaskExecution | None:
+    return common.first(TaskEx, TaskEx.id == id)
+
+
+def list_task_executions(q: ListQuery | None = None, *conditions: Any) -> list[models.TaskExecution]:
+    return common.find_all(TaskEx, q or ListQuery(), *conditions)
+
+
+def find_task_executions(
+    wf_ex_id: str, *, names: Iterable[str] | None = None, states: Iterable[str] | None = None
+) -> list[models.TaskExecution]:
+    """Tasks of one execution, in creation order, optionally by name and state."""
+    stmt = sa.select(TaskEx).where(TaskEx.workflow_execution_id == wf_ex_id)
+    if names is not None:
+        stmt = stmt.where(TaskEx.name.in_(list(names)))
+    if states is not None:
+        stmt = stmt.where(TaskEx.state.in_(list(states)))
+    with transaction() as session:
+        return list(session.scalars(stmt.order_by(TaskEx.created_at, TaskEx.id)))
+
+
+def load_last_task_execution(wf_ex_id: str, name: str) -> models.TaskExecution | None:
+    stmt = (
+        sa.select(TaskEx)
+        .where(TaskEx.workflow_execution_id == wf_ex_id, TaskEx.name == name)
+        .order_by(TaskEx.created_at.desc(), TaskEx.id.desc())
+        .limit(1)
+    )
+    with transaction() as session:
+        return session.scalars(stmt).first()
+
+
+def load_task_by_unique_key(wf_ex_id: str, unique_key: str) -> models.TaskExecution | None:
+    stmt = sa.select(TaskEx).where(TaskEx.workflow_execution_id == wf_ex_id, TaskEx.unique_key == unique_key)
+    with transaction() as session:
+        return session.scalars(stmt.limit(1)).first()
+
+
+def count_task_executions(wf_ex_id: str, states: Iterable[str]) -> int:
+    stmt = sa.select(sa.func.count(TaskEx.id)).where(
+        TaskEx.workflow_execution_id == wf_ex_id, TaskEx.state.in_(list(states))
+    )
+    with transaction() as session:
+        return session.scalar(stmt) or 0
+
+
+def find_task_executions_by_ids(ids: Sequence[str]) -> list[models.TaskExecution]:
+    if not ids:
+        return []
+    with transaction() as session:
+        return list(session.scalars(sa.select(TaskEx).where(TaskEx.id.in_(list(ids)))))
+
+
+def update_task_execution(id: str, values: Mapping[str, Any]) -> models.TaskExecution:
+    return common.update(get_task_execution(id), values)
+
+
+# -- action executions -----------------------------------------------------------
+
+
+def create_action_execution(values: Mapping[str, Any]) -> models.ActionExecution:
+    return common.create(ActionEx, values, values.get("name", ""))
+
+
+def insert_action_executions(rows: Sequence[Mapping[str, Any]]) -> None:
+    _insert_many(ActionEx, rows)
+
+
+def get_action_execution(id: str) -> models.ActionExecution:
+    return _by_id(ActionEx, id)
+
+
+def load_action_execution(id: str) -> models.ActionExecution | None:
+    return common.first(ActionEx, ActionEx.id == id)
+
+
+def list_action_executions(q: ListQuery | None = None, *conditions: Any) -> list[models.ActionExecution]:
+    return common.find_all(ActionEx, q or ListQuery(), *conditions)
+
+
+def find_action_executions(
+    task_ex_id: str, *, states: Iterable[str] | None = None, columns: Sequence[str] | None = None
+) -> list[Any]:
+    """A task's action executions in creation order; ``columns`` reads only those (as rows)."""
+    target: Any = [getattr(ActionEx, c) for c in columns] if columns else [ActionEx]
+    stmt = sa.select(*target).where(ActionEx.task_execution_id == task_ex_id)
+    if states is not None:
+        stmt = stmt.where(ActionEx.state.in_(list(states)))
+    with transaction() as session:
+        result = session.execute(stmt.order_by(ActionEx.created_at, ActionEx.id))
+        return list(result) if columns else list(result.scalars())
+
+
+def find_action_executions_by_ids(ids: Sequence[str]) -> list[models.ActionExecution]:
+    if not ids:
+        return []
+    with transaction() as session:
+        return list(session.scalars(sa.select(ActionEx).where(ActionEx.id.in_(list(ids)))))
+
+
+def update_action_execution(id: str, values: Mapping[str, Any]) -> models.ActionExecution:
+    return common.update(get_action_execution(id), values)
+
+
+def update_action_execution_state(
+    id: str, *, expected: Iterable[str], new: str, values: Mapping[str, Any] | None = None
+) -> bool:
+    """Compare-and-set: change the state only if it is still one of ``expected``."""
+    stmt = (
+        sa.update(ActionEx)
+        .where(ActionEx.id == id, ActionEx.state.in_(list(expected)))
+        .values(state=new, updated_at=utcnow(), **(values or {}))
+        .execution_options(synchronize_session=False)
+    )
+    with transaction() as session:
+        return session.execute(stmt).rowcount == 1
+
+
+def touch_action_heartbeats(ids: Sequence[str], running_state: str) -> int:
+    if not ids:
+        return 0
+    stmt = (
+        sa.update(ActionEx)
+        .where(ActionEx.id.in_(list(ids)), ActionEx.state == running_state)
+        .values(last_heartbeat=utcnow(), accepted=True)
+        .execution_options(synchronize_session=False)
+    )
+    with transaction() as session:
+        return session.execute(stmt).rowcount
+
+
+def find_unaccepted_actions(created_before: datetime.datetime, limit: int) -> list[models.ActionExecution]:
+    stmt = (
+        sa.select(ActionEx)
+        .where(
+            ActionEx.state == "RUNNING", ActionEx.accepted.is_(False), ActionEx.created_at < created_before
+        )
+        .limit(limit)
+    )
+    with transaction() as session:
+        return list(session.scalars(stmt))
+
+
+def find_silent_actions(heartbeat_before: datetime.datetime, limit: int) -> list[models.ActionExecution]:
+    """Accepted running actions of tasks whose last heartbeat is older than ``heartbeat_before``."""
+    stmt = (
+        sa.select(ActionEx)
+        .where(
+            ActionEx.state == "RUNNING",
+            ActionEx.accepted.is_(True),
+            ActionEx.is_sync.is_(True),
+            ActionEx.last_heartbeat < heartbeat_before,
+        )
+        .limit(limit)
+    )
+    with transaction() as session:
+        return list(session.scalars(stmt))
+
+
+def find_unreported_subworkflows(limit: int) -> list[str]:
+    """Completed sub-workflow executions whose result their running parent task has not taken."""
+    stmt = (
+        sa.select(WfEx.id)
+        .join(TaskEx, TaskEx.id == WfEx.task_execution_id)
+        .where(
+            WfEx.state.in_(["SUCCESS", "ERROR", "CANCELLED"]),
+            WfEx.accepted.is_(False),
+            TaskEx.state == "RUNNING",
+            TaskEx.type == "WORKFLOW",
+        )
+        .limit(limit)
+    )
+    with transaction() as session:
+        return list(session.scalars(stmt))
+
+
+def refresh(obj: models.Base) -> None:
+    common.refresh(obj)

@@ -1,0 +1,177 @@
+"""Resolving what a task runs and creating its action executions.
+
+An ad-hoc action is a system action with an input built from ``base-input``
+and an output reshaped by ``output``; chains of ad-hoc actions unwind to one
+system action plus a stack of output transforms applied on the result.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from mistral import config, expressions
+from mistral.actions import registry
+from mistral.db import api as db_api
+from mistral.db import models
+from mistral.engine import outbox
+from mistral.exceptions import InvalidActionError, NotFoundError
+from mistral.lang import stored
+from mistral.lang.specs import ActionSpec
+from mistral.utils import inputs, uuids
+from mistral.workflow import states
+
+MAX_AD_HOC_DEPTH = 10
+
+
+@dataclass
+class ResolvedAction:
+    name: str  # what the user asked for (may be ad-hoc)
+    system_name: str
+    input: dict[str, Any]
+    is_sync: bool
+    #: ad-hoc ``output`` specs, innermost first, each evaluated with ``$`` = the inner result
+    output_transforms: list[Any] = field(default_factory=list)
+
+
+_ad_hoc_cache: dict[tuple[str, str, str | None], tuple[float, ActionSpec | None]] = {}
+_cache_lock = threading.Lock()
+
+
+def _ad_hoc_spec(name: str, namespace: str, workbook: str | None) -> ActionSpec | None:
+    key = (name, namespace, workbook)
+    ttl = config.CONF.engine.action_definition_cache_time
+    with _cache_lock:
+        hit = _ad_hoc_cache.get(key)
+        if hit is not None and time.monotonic() - hit[0] < ttl:
+            return hit[1]
+    spec = _load_ad_hoc(name, namespace, workbook)
+    with _cache_lock:
+        _ad_hoc_cache[key] = (time.monotonic(), spec)
+    return spec
+
+
+def _load_ad_hoc(name: str, namespace: str, workbook: str | None) -> ActionSpec | None:
+    candidates = ([f"{workbook}.{name}"] if workbook else []) + [name]
+    for candidate in candidates:
+        for ns in dict.fromkeys([namespace, ""]):
+            found = db_api.load_action_definition(candidate, ns)
+            if found is not None and not found.is_system and found.spec:
+                return stored.action_spec(found.name, found.spec, found.workbook_name)
+    return None
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _ad_hoc_cache.clear()
+
+
+def _check_input(name: str, params: list[inputs.Param], given: dict[str, Any], cls_name: str) -> None:
+    missing, unexpected = inputs.check_input(params, given)
+    if missing or unexpected:
+        raise InvalidActionError(
+            f"Invalid input [name={name}, class={cls_name}, missing={missing}, unexpected={unexpected}]"
+        )
+
+
+def resolve(
+    name: str, action_input: dict[str, Any], namespace: str = "", workbook: str | None = None
+) -> ResolvedAction:
+    """The system action to run for ``name`` with its input, checking every level's input."""
+    transforms: list[Any] = []
+    current, current_input = name, dict(action_input)
+    for _ in range(MAX_AD_HOC_DEPTH):
+        descriptor = registry.get_system_action(current)
+        if descriptor is not None:
+            _check_input(current, descriptor.params, current_input, descriptor.action_class.__name__)
+            transforms.reverse()
+            return ResolvedAction(name, current, current_input, descriptor.is_sync, transforms)
+        spec = _ad_hoc_spec(current, namespace, workbook)
+        if spec is None:
+            raise NotFoundError("Action", current)
+        _check_input(current, spec.input, current_input, "AdHocAction")
+        full_input = inputs.with_defaults(spec.input, current_input)
+        base_input = spec.base_input or {}
+        current_input = expressions.evaluate(base_input, full_input) if base_input else {}
+        if spec.output is not None:
+            transforms.append(spec.output)
+        current, workbook = spec.base, spec.workbook_name or workbook
+    raise InvalidActionError(f"Ad-hoc action '{name}' nests more than {MAX_AD_HOC_DEPTH} levels deep")
+
+
+def transform_output(resolved_transforms: list[Any], data: Any) -> Any:
+    for spec in resolved_transforms:
+        data = expressions.evaluate(spec, data) if expressions.contains_expression(spec) else spec
+    return data
+
+
+def new_action_row(
+    task_ex: models.TaskExecution,
+    wf_ex: models.WorkflowExecution,
+    resolved: ResolvedAction,
+    *,
+    index: int = 0,
+) -> dict[str, Any]:
+    """The column values of one action execution of ``task_ex`` (inserted in bulk)."""
+    return {
+        "id": uuids.generate(),
+        "name": resolved.name,
+        "workflow_name": wf_ex.workflow_name,
+        "workflow_namespace": wf_ex.workflow_namespace,
+        "task_execution_id": task_ex.id,
+        "state": states.RUNNING,
+        "accepted": False,
+        "is_sync": resolved.is_sync,
+        "input": resolved.input,
+        "runtime_context": {
+            "index": index,
+            "system_name": resolved.system_name,
+            "transforms": resolved.output_transforms,
+        },
+        "project_id": task_ex.project_id,
+    }
+
+
+def new_action_row_adhoc(resolved: ResolvedAction) -> dict[str, Any]:
+    """An action execution that belongs to no task (run through the API)."""
+    return {
+        "id": uuids.generate(),
+        "name": resolved.name,
+        "task_execution_id": None,
+        "state": states.RUNNING,
+        "accepted": False,
+        "is_sync": resolved.is_sync,
+        "input": resolved.input,
+        "runtime_context": {
+            "index": 0,
+            "system_name": resolved.system_name,
+            "transforms": resolved.output_transforms,
+        },
+    }
+
+
+def send(row: dict[str, Any], task_ex: models.TaskExecution, wf_ex: models.WorkflowExecution,
+         *, target: str | None, safe_rerun: bool, timeout: Any = None) -> None:  # fmt: skip
+    """Queue the action for an executor once the transaction commits."""
+    runtime = task_ex.runtime_context or {}
+    request = {
+        "action_ex_id": row["id"],
+        "action_name": row["runtime_context"]["system_name"],
+        "input": row["input"],
+        "safe_rerun": safe_rerun,
+        "timeout": timeout,
+        "context": {
+            "workflow_execution_id": wf_ex.id,
+            "task_execution_id": task_ex.id,
+            "action_execution_id": row["id"],
+            "workflow_name": wf_ex.workflow_name,
+            "workflow_namespace": wf_ex.workflow_namespace,
+            "root_execution_id": wf_ex.root_execution_id or wf_ex.id,
+            "with_items_index": row["runtime_context"]["index"],
+            "task_rerun_no": runtime.get("retry_no", 0),
+            "callback_url": f"/v2/action_executions/{row['id']}",
+        },
+    }
+    outbox.current().actions.append((target, request))

@@ -1,0 +1,132 @@
+"""What users do to running workflows: resume, stop, re-run and skip tasks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mistral.db import api as db_api
+from mistral.db import models
+from mistral.engine import outbox, tasks, with_items, workflows
+from mistral.engine.run import WfRun
+from mistral.exceptions import InputError
+from mistral.workflow import commands, states
+
+
+def resume(run: WfRun, env: dict[str, Any] | None = None) -> None:
+    wf_ex = run.wf_ex
+    if wf_ex.state != states.PAUSED:
+        raise InputError(
+            f"Can't resume execution {wf_ex.id} in state {wf_ex.state}; only a PAUSED one can be"
+        )
+    workflows.set_state(wf_ex, states.RUNNING)
+    if env:
+        update_env(wf_ex, env)
+    runtime = dict(wf_ex.runtime_context or {})
+    backlog = runtime.pop("backlog", None)
+    wf_ex.runtime_context = runtime
+    for child in db_api.list_sub_executions([wf_ex.id]):
+        if child.state == states.PAUSED:
+            outbox.current().cascade.append(("resume", child.id, env))
+    for task_ex in db_api.find_task_executions(wf_ex.id, states=[states.IDLE]):
+        tasks.set_state(task_ex, states.RUNNING)
+        tasks.begin(run, task_ex)
+    if backlog:
+        cmds = [commands.command_from_dict(c) for c in backlog["commands"]]
+        workflows.apply_commands(run, cmds, backlog.get("context") or {})
+    done = db_api.find_task_executions(wf_ex.id, states=list(states.COMPLETED))
+    run.completed.extend(t for t in done if not t.processed)
+    workflows.proceed(run)
+
+
+def update_env(wf_ex: models.WorkflowExecution, env: dict[str, Any]) -> None:
+    params = dict(wf_ex.params or {})
+    params["env"] = {**(params.get("env") or {}), **env}
+    wf_ex.params = params
+    ctx = dict(wf_ex.context or {})
+    ctx["__env"] = params["env"]
+    wf_ex.context = ctx
+
+
+def stop(run: WfRun, state: str, message: str | None = None) -> None:
+    """Force the workflow into SUCCESS, ERROR or CANCELLED; unfinished work is cancelled."""
+    wf_ex = run.wf_ex
+    if state not in (states.SUCCESS, states.ERROR, states.CANCELLED):
+        raise InputError(f"Can't stop a workflow with state {state}")
+    if states.is_completed(wf_ex.state):
+        raise InputError(f"Execution {wf_ex.id} is already {wf_ex.state}")
+    cancel_work(wf_ex)
+    for child in db_api.list_sub_executions([wf_ex.id]):
+        if not states.is_completed(child.state):
+            outbox.current().cascade.append(("cancel", child.id, message))
+    workflows.finish(
+        run,
+        state,
+        message or (f"Workflow was {state.lower()} by the user" if state != states.SUCCESS else None),
+    )
+
+
+def cancel_work(wf_ex: models.WorkflowExecution) -> None:
+    for task_ex in db_api.find_task_executions(wf_ex.id, states=list(workflows.NOT_COMPLETED)):
+        for action_ex in db_api.find_action_executions(task_ex.id, states=[states.RUNNING]):
+            db_api.update_action_execution_state(
+                action_ex.id, expected=[states.RUNNING], new=states.CANCELLED, values={"accepted": True}
+            )
+        if task_ex.state == states.WAITING:
+            task_ex.unique_key = f"{task_ex.unique_key}:{task_ex.id}"
+        tasks.set_state(task_ex, states.CANCELLED, "Cancelled with its workflow")
+        task_ex.processed = True
+
+
+def reopen(wf_ex: models.WorkflowExecution) -> None:
+    """An ERROR or CANCELLED workflow runs again (a task of it is re-run or skipped)."""
+    if wf_ex.state in (states.ERROR, states.CANCELLED):
+        workflows.set_state(wf_ex, states.RUNNING)
+        wf_ex.output = None
+
+
+def rerun(
+    run: WfRun, task_ex: models.TaskExecution, reset: bool = True, env: dict[str, Any] | None = None
+) -> None:
+    spec = run.task_spec(task_ex.name)
+    if task_ex.state != states.ERROR:
+        raise InputError(
+            f"Can't re-run task {task_ex.id}: it is {task_ex.state}, only a task in ERROR can be re-run"
+        )
+    if not reset and not spec.with_items:
+        raise InputError("Only with-items tasks can be re-run without reset")
+    if run.wf_ex.state not in (states.ERROR, states.RUNNING, states.PAUSED, states.CANCELLED):
+        raise InputError(f"Can't re-run a task of execution {run.wf_ex.id} in state {run.wf_ex.state}")
+    reopen(run.wf_ex)
+    if env:
+        update_env(run.wf_ex, env)
+    indexes = with_items.failed_indexes(task_ex) if spec.with_items and not reset else None
+    tasks.set_state(task_ex, states.RUNNING)
+    task_ex.state_info, task_ex.processed, task_ex.error_handled = None, False, False
+    task_ex.finished_at, task_ex.reset = None, reset
+    runtime = dict(task_ex.runtime_context or {})
+    for key in ("retry_no", "timed_out", "timeout_scheduled", "wait_after_done", "pending"):
+        runtime.pop(key, None)
+    runtime["rerun_no"] = runtime.get("rerun_no", 0) + 1
+    task_ex.runtime_context = runtime
+    try:
+        if indexes is not None:
+            with_items.start(run, task_ex, spec, indexes)
+        else:
+            tasks.execute(run, task_ex)
+    except tasks.TASK_ERRORS as error:
+        tasks.fail(run, task_ex, str(error))
+    workflows.proceed(run)
+
+
+def skip(run: WfRun, task_ex: models.TaskExecution) -> None:
+    if task_ex.state != states.ERROR:
+        raise InputError(
+            f"Can't skip task {task_ex.id}: it is {task_ex.state}, only a task in ERROR can be skipped"
+        )
+    reopen(run.wf_ex)
+    spec = run.task_spec(task_ex.name)
+    task_ex.published = tasks.publish(run, task_ex, spec, states.SKIPPED, None)
+    tasks.set_state(task_ex, states.SKIPPED)
+    task_ex.processed = False
+    run.completed.append(task_ex)
+    workflows.proceed(run)

@@ -1,0 +1,189 @@
+"""Data passing between tasks: contexts, publishing and the expression functions.
+
+A task's expressions see, from weakest to strongest: the workflow input, the
+workflow context (``__execution``, ``__env``, vars and global publishes), then
+the branch variables the task inherited from the tasks that led to it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from mistral import config, expressions
+from mistral.db import api as db_api
+from mistral.db import models
+from mistral.exceptions import InputError
+from mistral.workflow import states
+
+GLOBALS = "__published_global"
+
+
+def workflow_context(wf_ex: models.WorkflowExecution) -> dict[str, Any]:
+    ctx: dict[str, Any] = {}
+    ctx.update(wf_ex.input or {})
+    wf_ctx = wf_ex.context or {}
+    ctx.update({k: v for k, v in wf_ctx.items() if k != GLOBALS})
+    published = wf_ctx.get(GLOBALS) or {}
+    ctx.update(published)
+    ctx[expressions.GLOBALS_KEY] = published
+    return ctx
+
+
+def task_context(wf_ex: models.WorkflowExecution, in_context: Mapping[str, Any] | None) -> dict[str, Any]:
+    ctx = workflow_context(wf_ex)
+    ctx.update(in_context or {})
+    return ctx
+
+
+def outbound_context(task_ex: models.TaskExecution) -> dict[str, Any]:
+    """The branch variables a task passes on: what it inherited plus what it published."""
+    ctx = dict(task_ex.in_context or {})
+    ctx.update(task_ex.published or {})
+    return ctx
+
+
+def merge_contexts(contexts: list[Mapping[str, Any]]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for ctx in contexts:
+        if config.CONF.engine.merge_strategy == "merge":
+            merged = deep_merge(merged, ctx)
+        else:
+            merged.update(ctx)
+    return merged
+
+
+def deep_merge(left: Mapping[str, Any], right: Mapping[str, Any]) -> dict[str, Any]:
+    result = dict(left)
+    for key, value in right.items():
+        if isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
+            result[key] = deep_merge(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+def task_view(task_ex: models.TaskExecution, *, with_result: bool = True) -> dict[str, Any]:
+    """What ``task()`` returns for a task execution."""
+    view = {
+        "id": task_ex.id,
+        "name": task_ex.name,
+        "state": task_ex.state,
+        "state_info": task_ex.state_info,
+        "published": task_ex.published or {},
+        "type": task_ex.type,
+        "workflow_execution_id": task_ex.workflow_execution_id,
+        "created_at": _time(task_ex.created_at),
+        "updated_at": _time(task_ex.updated_at),
+    }
+    if with_result:
+        view["result"] = task_ex.result
+    return view
+
+
+def execution_view(wf_ex: models.WorkflowExecution) -> dict[str, Any]:
+    return {
+        "id": wf_ex.id,
+        "name": wf_ex.workflow_name,
+        "input": wf_ex.input or {},
+        "params": wf_ex.params or {},
+        "state": wf_ex.state,
+        "created_at": _time(wf_ex.created_at),
+        "updated_at": _time(wf_ex.updated_at),
+        "root_execution_id": wf_ex.root_execution_id,
+        "task_execution_id": wf_ex.task_execution_id,
+    }
+
+
+def _time(value: Any) -> Any:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else None
+
+
+def functions(
+    wf_ex: models.WorkflowExecution, current: models.TaskExecution | None = None, result: Any = None
+) -> expressions.ExpressionFunctions:
+    """The DB-backed expression functions for one evaluation."""
+
+    def task(name: str | None = None) -> Any:
+        if name is None or (current is not None and name == current.name):
+            if current is None:
+                raise InputError("task() without a name is only available inside a task")
+            view = task_view(current)
+            if result is not None:
+                view["result"] = result
+            return view
+        found = db_api.load_last_task_execution(wf_ex.id, name)
+        return task_view(found) if found is not None else None
+
+    def tasks(
+        workflow_execution_id: str | None = None,
+        recursive: bool = False,
+        state: str | None = None,
+        flat: bool = False,
+    ) -> list[dict[str, Any]]:
+        ids = [workflow_execution_id or wf_ex.id]
+        found: list[models.TaskExecution] = []
+        while ids:
+            batch = [t for i in ids for t in db_api.find_task_executions(i)]
+            found += batch
+            ids = [e.id for e in db_api.list_sub_executions(ids)] if recursive else []
+        if state:
+            found = [t for t in found if t.state == state]
+        if flat:
+            found = [t for t in found if t.type == "ACTION" or t.state == states.ERROR]
+        return [task_view(t, with_result=False) for t in found]
+
+    def execution() -> dict[str, Any]:
+        return execution_view(wf_ex)
+
+    def executions(
+        id: str | None = None,
+        root_execution_id: str | None = None,
+        state: str | None = None,
+        from_time: str | None = None,
+        to_time: str | None = None,
+    ) -> list[dict[str, Any]]:
+        filters: dict[str, db_api.Filter] = {}
+        if id:
+            filters["id"] = db_api.Filter("eq", id)
+        if root_execution_id:
+            filters["root_execution_id"] = db_api.Filter("eq", root_execution_id)
+        if state:
+            filters["state"] = db_api.Filter("eq", state)
+        if from_time:
+            filters["created_at"] = db_api.Filter("gte", from_time)
+        found = db_api.list_workflow_executions(db_api.ListQuery(filters=filters))
+        if to_time:
+            found = [e for e in found if _time(e.created_at) < to_time]
+        return [execution_view(e) for e in found]
+
+    def global_var(name: str) -> Any:
+        return ((wf_ex.context or {}).get(GLOBALS) or {}).get(name)
+
+    return expressions.ExpressionFunctions(
+        task=task, tasks=tasks, execution=execution, executions=executions, global_var=global_var
+    )
+
+
+def evaluate(value: Any, wf_ex: models.WorkflowExecution, ctx: Mapping[str, Any],
+             current: models.TaskExecution | None = None, result: Any = None) -> Any:  # fmt: skip
+    if not expressions.contains_expression(value):
+        return value
+    return expressions.evaluate(value, ctx, functions(wf_ex, current, result))
+
+
+def check_size(what: str, value: Any) -> None:
+    """Refuse data larger than [engine] execution_field_size_limit_kb."""
+    limit_kb = config.CONF.engine.execution_field_size_limit_kb
+    if limit_kb < 0 or value is None:
+        return
+    size = len(json.dumps(value, default=str))
+    if size > limit_kb * 1024:
+        raise InputError(
+            f"Field size limit exceeded [field={what}, size={size // 1024}KB, limit={limit_kb}KB]"
+        )
+
+
+def json_text(value: Any) -> str:
+    return json.dumps(value, default=str)

@@ -1,0 +1,254 @@
+"""The engine's operations: each is one transaction, and its outbox leaves after commit."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import event
+
+from mistral import context
+from mistral.db import api as db_api
+from mistral.db import models
+from mistral.db import session as db_session
+from mistral.engine import actions, controls, data_flow, outbox, sender, tasks, workflows
+from mistral.engine.run import WfRun
+from mistral.exceptions import InputError, NotFoundError
+from mistral.workflow import states
+
+LOG = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def unit_of_work(*, internal: bool = True) -> Iterator[outbox.Outbox]:
+    """One transaction; what it queued is sent once it has committed.
+
+    Inside a caller's transaction (a scheduled job) the sending waits for that
+    transaction's commit.
+    """
+    ctx = context.current()
+    with contextlib.ExitStack() as stack:
+        if internal and not ctx.is_internal:
+            stack.enter_context(context.using(ctx.with_(is_internal=True)))
+        box = stack.enter_context(outbox.collecting())
+        outer = db_session.current_session()
+        with db_api.transaction() as session:
+            yield box
+            if outer is not None:
+                event.listen(session, "after_commit", lambda _s: sender.send(box), once=True)
+        if outer is None:
+            sender.send(box)
+
+
+def _lock_run(wf_ex_id: str) -> WfRun:
+    return WfRun(db_api.lock_workflow_execution(wf_ex_id))
+
+
+class Engine:
+    """Everything an engine does, as the RPC endpoint and the scheduler call it."""
+
+    # -- workflows -----------------------------------------------------------
+
+    def start_workflow(self, wf_identifier: str, wf_namespace: str = "", wf_ex_id: str | None = None,
+                       wf_input: dict[str, Any] | None = None, description: str = "",
+                       params: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+        if wf_ex_id:
+            existing = db_api.load_workflow_execution(wf_ex_id)
+            if existing is not None:
+                return {"id": existing.id, "existing": True}
+        params = dict(params or {})
+        params.setdefault("namespace", wf_namespace or "")
+        # NOTE: the definition is looked up as the caller, who may only use what they can see.
+        wf_def = db_api.find_workflow_definition(wf_identifier, list(dict.fromkeys([wf_namespace or "", ""])))
+        params["env"] = self._env(params.get("env"))
+        with unit_of_work():
+            wf_ex = workflows.start_execution(
+                wf_def, wf_input or {}, params, wf_ex_id=wf_ex_id, description=description or ""
+            )
+            return {"id": wf_ex.id}
+
+    @staticmethod
+    def _env(env: Any) -> dict[str, Any]:
+        if env is None or env == "":
+            return {}
+        if isinstance(env, str):
+            return dict(db_api.get_environment(env).variables or {})
+        if not isinstance(env, dict):
+            raise InputError(f"'env' must be a dict or the name of an environment, got {type(env).__name__}")
+        return env
+
+    def pause_workflow(self, wf_ex_id: str) -> dict[str, Any]:
+        with unit_of_work():
+            run = _lock_run(wf_ex_id)
+            if run.wf_ex.state == states.RUNNING:
+                workflows.pause(run, "Paused by the user")
+            elif run.wf_ex.state != states.PAUSED:
+                raise InputError(f"Can't pause execution {wf_ex_id} in state {run.wf_ex.state}")
+            return {"id": wf_ex_id}
+
+    def resume_workflow(self, wf_ex_id: str, env: dict[str, Any] | None = None) -> dict[str, Any]:
+        with unit_of_work():
+            controls.resume(_lock_run(wf_ex_id), env)
+            return {"id": wf_ex_id}
+
+    def stop_workflow(self, wf_ex_id: str, state: str, message: str | None = None) -> dict[str, Any]:
+        with unit_of_work():
+            controls.stop(_lock_run(wf_ex_id), state, message)
+            return {"id": wf_ex_id}
+
+    def rerun_task(
+        self, task_ex_id: str, reset: bool = True, env: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        with unit_of_work():
+            task_ex = db_api.get_task_execution(task_ex_id)
+            run = _lock_run(task_ex.workflow_execution_id)
+            self._reopen_ancestors(run.wf_ex)
+            controls.rerun(run, task_ex, reset, env)
+            return {"id": task_ex_id}
+
+    def skip_task(self, task_ex_id: str) -> dict[str, Any]:
+        with unit_of_work():
+            task_ex = db_api.get_task_execution(task_ex_id)
+            run = _lock_run(task_ex.workflow_execution_id)
+            self._reopen_ancestors(run.wf_ex)
+            controls.skip(run, task_ex)
+            return {"id": task_ex_id}
+
+    @staticmethod
+    def _reopen_ancestors(wf_ex: models.WorkflowExecution) -> None:
+        """A sub-workflow runs again: its parent task and parent workflows run again too."""
+        while wf_ex.task_execution_id:
+            parent_task = db_api.get_task_execution(wf_ex.task_execution_id)
+            parent = db_api.lock_workflow_execution(parent_task.workflow_execution_id)
+            if parent_task.state in (states.ERROR, states.CANCELLED):
+                tasks.set_state(parent_task, states.RUNNING)
+                parent_task.processed, parent_task.error_handled, parent_task.state_info = False, False, None
+            controls.reopen(parent)
+            wf_ex = parent
+
+    # -- actions -------------------------------------------------------------
+
+    def on_action_results(self, results: list[dict[str, Any]]) -> None:
+        """Apply a batch of action results; repeats and late arrivals are ignored (rule 3)."""
+        with unit_of_work():
+            by_id = {r["action_ex_id"]: r for r in results}
+            action_exs = db_api.find_action_executions_by_ids(list(by_id))
+            for missing in set(by_id) - {a.id for a in action_exs}:
+                LOG.warning("Result for unknown action execution %s ignored", missing)
+            by_task: dict[str | None, list[models.ActionExecution]] = defaultdict(list)
+            for action_ex in action_exs:
+                by_task[action_ex.task_execution_id].append(action_ex)
+            for action_ex in by_task.pop(None, []):
+                self._apply_result(action_ex, by_id[action_ex.id])
+            task_exs = {t.id: t for t in db_api.find_task_executions_by_ids(list(by_task))}
+            by_wf: dict[str, list[models.TaskExecution]] = defaultdict(list)
+            for task_ex in task_exs.values():
+                by_wf[task_ex.workflow_execution_id].append(task_ex)
+            for wf_ex_id in sorted(by_wf):  # NOTE: a fixed lock order keeps engines from deadlocking
+                run = _lock_run(wf_ex_id)
+                for task_ex in by_wf[wf_ex_id]:
+                    for action_ex in by_task[task_ex.id]:
+                        applied = self._apply_result(action_ex, by_id[action_ex.id])
+                        if applied is not None:
+                            index = (action_ex.runtime_context or {}).get("index", 0)
+                            tasks.on_action_done(run, task_ex, index, *applied)
+                workflows.proceed(run)
+
+    @staticmethod
+    def _apply_result(action_ex: models.ActionExecution, result: dict[str, Any]) -> tuple[str, Any] | None:
+        if action_ex.state != states.RUNNING:
+            LOG.info("Result for action execution %s in state %s ignored", action_ex.id, action_ex.state)
+            return None
+        if result.get("cancel"):
+            state, value = states.CANCELLED, None
+        elif "error" in result and result["error"] is not None:
+            state, value = states.ERROR, result["error"]
+        else:
+            state, value = states.SUCCESS, result.get("data")
+            try:
+                value = actions.transform_output(
+                    (action_ex.runtime_context or {}).get("transforms") or [], value
+                )
+            except Exception as error:  # noqa: BLE001 - a bad output expression fails the action, not the engine
+                state, value = states.ERROR, f"Failed to evaluate the action output: {error}"
+        action_ex.state, action_ex.output, action_ex.accepted = state, {"result": value}, True
+        if state == states.ERROR:
+            action_ex.state_info = value if isinstance(value, str) else data_flow.json_text(value)
+        return state, value
+
+    def complete_action(self, action_ex_id: str, result: dict[str, Any]) -> dict[str, Any]:
+        action_ex = db_api.get_action_execution(action_ex_id)
+        if action_ex.state != states.RUNNING:
+            raise InputError(f"Action execution {action_ex_id} is {action_ex.state}, not RUNNING")
+        self.on_action_results([{"action_ex_id": action_ex_id, **result}])
+        return {"id": action_ex_id}
+
+    def update_action(self, action_ex_id: str, state: str) -> dict[str, Any]:
+        if state == states.CANCELLED:
+            return self.complete_action(action_ex_id, {"cancel": True})
+        with unit_of_work():
+            action_ex = db_api.get_action_execution(action_ex_id)
+            if states.check_transition(action_ex.state, state, "action"):
+                action_ex.state = state
+            return {"id": action_ex_id}
+
+    def start_action(
+        self,
+        action_name: str,
+        action_input: dict[str, Any],
+        description: str = "",
+        namespace: str = "",
+        params: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        from mistral.engine import adhoc_runs
+
+        return adhoc_runs.start(action_name, action_input, description, namespace, params or {})
+
+    def report_running_actions(self, action_ex_ids: list[str]) -> None:
+        with unit_of_work():
+            db_api.touch_action_heartbeats(action_ex_ids, states.RUNNING)
+
+    # -- sub-workflows and cascades ------------------------------------------
+
+    def on_subworkflows_finished(self, wf_ex_ids: list[str]) -> None:
+        """Hand each finished sub-workflow's outcome to its parent task, once (``accepted`` marks it)."""
+        with unit_of_work():
+            children = [c for c in (db_api.load_workflow_execution(i) for i in wf_ex_ids) if c is not None]
+            parent_task_ids = {c.task_execution_id for c in children if c.task_execution_id}
+            parents = db_api.find_task_executions_by_ids(list(parent_task_ids))
+            for wf_ex_id in sorted({t.workflow_execution_id for t in parents}):
+                run = _lock_run(wf_ex_id)
+                for task_ex in (t for t in parents if t.workflow_execution_id == wf_ex_id):
+                    for child in (c for c in children if c.task_execution_id == task_ex.id):
+                        self._deliver(run, task_ex, child)
+                workflows.proceed(run)
+
+    @staticmethod
+    def _deliver(run: WfRun, task_ex: models.TaskExecution, child: models.WorkflowExecution) -> None:
+        db_api.refresh(child)  # NOTE: re-read under the parent's lock: another engine may have delivered it
+        if child.accepted or not states.is_completed(child.state):
+            return
+        child.accepted = True
+        value = child.output if child.state == states.SUCCESS else child.state_info
+        tasks.on_action_done(run, task_ex, (child.params or {}).get("index", 0), child.state, value)
+
+    def cascade(self, operation: str, wf_ex_id: str, argument: Any = None) -> None:
+        try:
+            if operation == "pause":
+                self.pause_workflow(wf_ex_id)
+            elif operation == "resume":
+                self.resume_workflow(wf_ex_id, argument)
+            elif operation == "cancel":
+                self.stop_workflow(wf_ex_id, states.CANCELLED, argument)
+        except (InputError, NotFoundError) as error:
+            LOG.info("Cascading %s to %s skipped: %s", operation, wf_ex_id, error)
+
+
+_engine = Engine()
+
+
+def get() -> Engine:
+    return _engine

@@ -1,0 +1,45 @@
+"""One workflow execution being worked on inside one transaction."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from mistral.db import models
+from mistral.engine import data_flow, specs
+from mistral.lang.specs import TaskSpec, WorkflowSpec
+
+
+@dataclass
+class WfRun:
+    """The locked execution, its spec, and the tasks that finished and still need their transitions."""
+
+    wf_ex: models.WorkflowExecution
+    spec: WorkflowSpec = field(init=False)
+    completed: deque[models.TaskExecution] = field(default_factory=deque)
+    #: set by pause-before: the workflow pauses once the current step is done
+    pause_requested: str | None = None
+
+    def __post_init__(self) -> None:
+        self.spec = specs.for_execution(self.wf_ex)
+
+    def task_spec(self, name: str) -> TaskSpec:
+        return self.spec.tasks[name]
+
+    def evaluate(self, value: Any, task_ex: models.TaskExecution | None, *, result: Any = None,
+                 extra: dict[str, Any] | None = None) -> Any:  # fmt: skip
+        """Evaluate ``value`` in the context of ``task_ex`` (or of the workflow alone)."""
+        in_ctx = task_ex.in_context if task_ex is not None else None
+        ctx = data_flow.task_context(self.wf_ex, in_ctx)
+        if extra:
+            ctx.update(extra)
+        return data_flow.evaluate(value, self.wf_ex, ctx, task_ex, result)
+
+    @property
+    def workbook(self) -> str | None:
+        return self.spec.workbook_name
+
+    @property
+    def namespace(self) -> str:
+        return self.wf_ex.workflow_namespace or ""

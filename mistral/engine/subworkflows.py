@@ -1,0 +1,47 @@
+"""Tasks that run a workflow: the child execution and its result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mistral.db import api as db_api
+from mistral.db import models
+from mistral.engine.run import WfRun
+from mistral.exceptions import InputError, NotFoundError
+from mistral.lang.specs import TaskSpec
+
+
+def find_definition(name: str, namespace: str, workbook: str | None) -> models.WorkflowDefinition:
+    """Look in the workbook first, then the parent's namespace, then the default one."""
+    candidates = ([f"{workbook}.{name}"] if workbook and not name.startswith(f"{workbook}.") else []) + [name]
+    for candidate in candidates:
+        for ns in dict.fromkeys([namespace, ""]):
+            found = db_api.load_workflow_definition(candidate, ns)
+            if found is not None:
+                return found
+    raise NotFoundError("Workflow", f"{name}, namespace={namespace}" if namespace else name)
+
+
+def start(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, wf_input: dict[str, Any],
+          *, index: int = 0, extra: dict[str, Any] | None = None) -> None:  # fmt: skip
+    from mistral.engine import workflows
+
+    name = run.evaluate(spec.workflow, task_ex, extra=extra)
+    if not isinstance(name, str) or not name:
+        raise InputError(f"Task '{spec.name}': workflow name must be a string, got {name!r}")
+    wf_def = find_definition(name, run.namespace, run.workbook)
+    parent = run.wf_ex
+    params = {
+        "namespace": run.namespace,
+        "env": (parent.params or {}).get("env") or {},
+        "index": index,
+        "task_execution_id": task_ex.id,
+        "root_execution_id": parent.root_execution_id or parent.id,
+    }
+    workflows.start_execution(
+        wf_def,
+        wf_input,
+        params,
+        description=f"Sub-workflow of task {spec.name} ({task_ex.id})",
+        parent_task_ex=task_ex,
+    )

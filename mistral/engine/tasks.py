@@ -1,0 +1,275 @@
+"""Task executions: create them, run their action, items or sub-workflow, finish them.
+
+A task that reaches a completed state is appended to ``run.completed``; the
+workflow handler then applies its transitions.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from mistral import exceptions
+from mistral.db import api as db_api
+from mistral.db import models
+from mistral.db.types import utcnow
+from mistral.engine import actions, data_flow, policies, with_items
+from mistral.engine.run import WfRun
+from mistral.lang.specs import TaskSpec
+from mistral.utils import uuids
+from mistral.workflow import direct, states
+
+LOG = logging.getLogger(__name__)
+
+#: Errors that end a task in ERROR with their message instead of failing the engine call.
+TASK_ERRORS = (exceptions.MistralError,)
+
+
+def set_state(task_ex: models.TaskExecution, state: str, state_info: str | None = None) -> bool:
+    if not states.check_transition(task_ex.state, state, "task"):
+        return False
+    task_ex.state = state
+    if state_info is not None:
+        task_ex.state_info = state_info
+    if state == states.RUNNING and task_ex.started_at is None:
+        task_ex.started_at = utcnow()
+    if states.is_completed(state):
+        task_ex.finished_at = utcnow()
+    return True
+
+
+def update_runtime(task_ex: models.TaskExecution, **values: Any) -> dict[str, Any]:
+    """Replace runtime_context with an updated copy (JSON columns track assignment, not mutation)."""
+    runtime = dict(task_ex.runtime_context or {})
+    runtime.update(values)
+    task_ex.runtime_context = runtime
+    return runtime
+
+
+def create(
+    run: WfRun, spec: TaskSpec, in_context: dict[str, Any], state: str, **extra: Any
+) -> models.TaskExecution:
+    return db_api.create_task_execution(
+        {
+            "id": uuids.generate(),
+            "name": spec.name,
+            "type": "WORKFLOW" if spec.workflow else "ACTION",
+            "workflow_name": run.wf_ex.workflow_name,
+            "workflow_namespace": run.wf_ex.workflow_namespace,
+            "workflow_id": run.wf_ex.workflow_id,
+            "workflow_execution_id": run.wf_ex.id,
+            "project_id": run.wf_ex.project_id,
+            "tags": list(spec.tags or []),
+            "spec": spec.to_dict(),
+            "state": state,
+            "in_context": in_context,
+            "published": {},
+            "runtime_context": {},
+            "started_at": utcnow() if state == states.RUNNING else None,
+            **extra,
+        }
+    )
+
+
+def start(run: WfRun, name: str, in_context: dict[str, Any], triggered_by: str | None = None) -> None:
+    """Start task ``name`` with the branch variables ``in_context``."""
+    spec = run.task_spec(name)
+    if run.spec.type == "direct" and direct.join_requirement(run.spec, spec):
+        arrive_at_join(run, spec, in_context, triggered_by, led_here=True)
+        return
+    task_ex = create(run, spec, in_context, states.RUNNING)
+    begin(run, task_ex)
+
+
+def _join_key(name: str) -> str:
+    return f"join:{name}"
+
+
+def arrive_at_join(run: WfRun, spec: TaskSpec, in_context: dict[str, Any], from_task_ex: str | None,
+                   *, led_here: bool, from_name: str | None = None) -> None:  # fmt: skip
+    """One inbound branch reached (or, ``led_here`` False, missed) the join task ``spec``."""
+    task_ex = db_api.load_task_by_unique_key(run.wf_ex.id, _join_key(spec.name))
+    if task_ex is None:
+        task_ex = create(run, spec, {}, states.WAITING, unique_key=_join_key(spec.name))
+    join = dict((task_ex.runtime_context or {}).get("join") or {"arrived": 0, "missed": 0})
+    if led_here:
+        join["arrived"] += 1
+        task_ex.in_context = data_flow.merge_contexts([task_ex.in_context or {}, in_context])
+    else:
+        join["missed"] += 1
+    update_runtime(task_ex, join=join)
+    required = direct.join_requirement(run.spec, spec)
+    inbound = len(direct.inbound_tasks(run.spec)[spec.name])
+    if join["arrived"] >= required:
+        # NOTE: retiring the key lets a later cycle iteration open a new join.
+        task_ex.unique_key = f"{_join_key(spec.name)}:{task_ex.id}"
+        set_state(task_ex, states.RUNNING)
+        begin(run, task_ex)
+    elif inbound - join["missed"] < required:
+        task_ex.unique_key = f"{_join_key(spec.name)}:{task_ex.id}"
+        fail(
+            run,
+            task_ex,
+            f"Join can't be satisfied: {join['arrived']} of {required} required branches arrived",
+        )
+
+
+def begin(run: WfRun, task_ex: models.TaskExecution) -> None:
+    """The before-policies (pause-before, wait-before), then the task's work."""
+    spec = run.task_spec(task_ex.name)
+    try:
+        if policies.pause_before(run, task_ex, spec) or policies.wait_before(run, task_ex, spec):
+            return
+        execute(run, task_ex)
+    except TASK_ERRORS as error:
+        fail(run, task_ex, str(error))
+
+
+def execute(run: WfRun, task_ex: models.TaskExecution) -> None:
+    """Send the task's work: one action, the with-items actions, or a sub-workflow."""
+    spec = run.task_spec(task_ex.name)
+    try:
+        policies.schedule_timeout(run, task_ex, spec)
+        if spec.with_items:
+            with_items.start(run, task_ex, spec)
+        elif spec.workflow:
+            from mistral.engine import subworkflows
+
+            subworkflows.start(run, task_ex, spec, task_input(run, task_ex, spec))
+        else:
+            run_action(run, task_ex, spec, task_input(run, task_ex, spec))
+    except TASK_ERRORS as error:
+        fail(run, task_ex, str(error))
+
+
+def task_input(
+    run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The evaluated task input: ``input`` (a dict or one expression) with the inline params on top."""
+    if isinstance(spec.input, dict):
+        raw: Any = spec.merged_input
+        value = run.evaluate(raw, task_ex, extra=extra)
+    else:
+        value = run.evaluate(spec.input, task_ex, extra=extra)
+        if not isinstance(value, dict):
+            raise exceptions.InputError(f"Task '{spec.name}': input must evaluate to a dict, got {value!r}")
+        value = {**value, **run.evaluate(spec.inline_params, task_ex, extra=extra)}
+    return dict(value)
+
+
+def action_name(
+    run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, extra: dict[str, Any] | None = None
+) -> str:
+    name = run.evaluate(spec.action or "std.noop", task_ex, extra=extra)
+    if not isinstance(name, str) or not name:
+        raise exceptions.InputError(f"Task '{spec.name}': action name must be a string, got {name!r}")
+    return name
+
+
+def resolve_action(run: WfRun, name: str, action_input: dict[str, Any]) -> actions.ResolvedAction:
+    env_defaults = (((run.wf_ex.params or {}).get("env") or {}).get("__actions") or {}).get(name) or {}
+    merged = {**env_defaults, **action_input}
+    return actions.resolve(name, merged, run.namespace, run.workbook)
+
+
+def run_action(
+    run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, action_input: dict[str, Any]
+) -> None:
+    resolved = resolve_action(run, action_name(run, task_ex, spec), action_input)
+    row = actions.new_action_row(task_ex, run.wf_ex, resolved)
+    db_api.insert_action_executions([row])
+    send_rows(run, task_ex, spec, [row])
+
+
+def send_rows(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, rows: list[dict[str, Any]]) -> None:
+    target = run.evaluate(spec.target, task_ex) if spec.target else None
+    safe_rerun = bool(run.evaluate(spec.safe_rerun, task_ex)) if spec.safe_rerun is not None else False
+    timeout = policies.timeout_seconds(run, task_ex, spec)
+    for row in rows:
+        actions.send(row, task_ex, run.wf_ex, target=target, safe_rerun=safe_rerun, timeout=timeout)
+
+
+def on_action_done(run: WfRun, task_ex: models.TaskExecution, index: int, state: str, value: Any) -> None:
+    """One of the task's actions (or sub-workflows) finished with ``value`` (its data or its error)."""
+    if task_ex.state not in states.ACTIVE:
+        LOG.info("Result for task %s in state %s ignored", task_ex.id, task_ex.state)
+        return
+    spec = run.task_spec(task_ex.name)
+    if spec.with_items:
+        with_items.on_item_done(run, task_ex, spec, index, state, value)
+        return
+    if state == states.CANCELLED:
+        finish(run, task_ex, states.CANCELLED, None, "Action was cancelled")
+        return
+    complete(run, task_ex, state, value)
+
+
+def complete(
+    run: WfRun, task_ex: models.TaskExecution, state: str, result: Any, state_info: str | None = None
+) -> None:
+    """The task's work is done: after-policies, publishing, then the final state."""
+    spec = run.task_spec(task_ex.name)
+    try:
+        if state == states.SUCCESS and policies.fails_on(run, task_ex, spec, result):
+            state, state_info = states.ERROR, "Failed by 'fail-on' policy"
+        if policies.retry(run, task_ex, spec, state, result):
+            return
+        if state == states.ERROR and state_info is None:
+            state_info = _error_text(result)
+        published = publish(run, task_ex, spec, state, result)
+    except TASK_ERRORS as error:
+        state, state_info, published = states.ERROR, str(error), {}
+    task_ex.published = published
+    if policies.wait_after(run, task_ex, spec, state, result, state_info):
+        return
+    finish(run, task_ex, state, result, state_info)
+
+
+def _error_text(error: Any) -> str:
+    if isinstance(error, str):
+        return error
+    return data_flow.json_text(error)
+
+
+def publish(
+    run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, state: str, result: Any
+) -> dict[str, Any]:
+    what = {
+        states.SUCCESS: spec.publish,
+        states.ERROR: spec.publish_on_error,
+        states.SKIPPED: spec.publish_on_skip,
+    }
+    raw = what.get(state)
+    if not raw:
+        return {}
+    published = run.evaluate(raw, task_ex, result=result)
+    data_flow.check_size(f"task {spec.name} published", published)
+    return dict(published)
+
+
+def finish(
+    run: WfRun, task_ex: models.TaskExecution, state: str, result: Any, state_info: str | None = None
+) -> None:
+    spec = run.task_spec(task_ex.name)
+    keep = (
+        spec.keep_result
+        if isinstance(spec.keep_result, bool)
+        else bool(run.evaluate(spec.keep_result, task_ex))
+    )
+    if keep:
+        task_ex.result = result
+    if not set_state(task_ex, state, state_info):
+        return
+    policies.cancel_timeout(task_ex)
+    run.completed.append(task_ex)
+
+
+def fail(run: WfRun, task_ex: models.TaskExecution, message: str) -> None:
+    """End the task in ERROR without retrying (bad input, bad expression, failed join)."""
+    LOG.info("Task %s (%s) failed: %s", task_ex.name, task_ex.id, message)
+    spec = run.task_spec(task_ex.name)
+    try:
+        task_ex.published = publish(run, task_ex, spec, states.ERROR, None)
+    except TASK_ERRORS as error:
+        message = f"{message}; publish-on-error failed: {error}"
+    finish(run, task_ex, states.ERROR, None, message)

@@ -1,0 +1,86 @@
+"""Scheduled jobs of task policies: delays that end, retries, wait-after, timeouts."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from mistral.db import api as db_api
+from mistral.db import models
+from mistral.engine import outbox, policies, tasks, workflows
+from mistral.engine.engine import _lock_run, unit_of_work
+from mistral.engine.run import WfRun
+from mistral.scheduler import jobs
+from mistral.workflow import states
+
+LOG = logging.getLogger(__name__)
+
+
+def _with_task(
+    task_ex_id: str, expected: tuple[str, ...], step: Callable[[WfRun, models.TaskExecution], Any]
+) -> None:
+    with unit_of_work():
+        task_ex = db_api.load_task_execution(task_ex_id)
+        if task_ex is None:
+            return
+        run = _lock_run(task_ex.workflow_execution_id)
+        if task_ex.state not in expected:
+            LOG.info("Timer for task %s ignored: it is %s", task_ex_id, task_ex.state)
+            return
+        if run.wf_ex.state == states.PAUSED and task_ex.state == states.RUNNING_DELAYED:
+            # NOTE: a paused workflow starts nothing; resume re-runs the delayed step.
+            jobs.schedule(policies.RESUME_DELAYED, delay=1, func_args={"task_ex_id": task_ex_id},
+                          key=f"delay:{task_ex_id}")  # fmt: skip
+            return
+        step(run, task_ex)
+        workflows.proceed(run)
+
+
+@jobs.job(policies.RESUME_DELAYED)
+def resume_delayed_task(task_ex_id: str) -> None:
+    def step(run: WfRun, task_ex: models.TaskExecution) -> None:
+        tasks.set_state(task_ex, states.RUNNING)
+        tasks.execute(run, task_ex)
+
+    _with_task(task_ex_id, (states.RUNNING_DELAYED,), step)
+
+
+@jobs.job(policies.RETRY)
+def retry_task(task_ex_id: str) -> None:
+    def step(run: WfRun, task_ex: models.TaskExecution) -> None:
+        tasks.set_state(task_ex, states.RUNNING)
+        tasks.execute(run, task_ex)
+
+    _with_task(task_ex_id, (states.RUNNING_DELAYED,), step)
+
+
+@jobs.job(policies.FINISH_DELAYED)
+def finish_delayed_task(task_ex_id: str) -> None:
+    def step(run: WfRun, task_ex: models.TaskExecution) -> None:
+        pending = (task_ex.runtime_context or {}).get("pending") or {}
+        tasks.finish(run, task_ex, pending.get("state", states.SUCCESS), pending.get("result"),
+                     pending.get("state_info"))  # fmt: skip
+
+    _with_task(task_ex_id, (states.RUNNING_DELAYED,), step)
+
+
+@jobs.job(policies.TIMEOUT)
+def task_timeout(task_ex_id: str) -> None:
+    def step(run: WfRun, task_ex: models.TaskExecution) -> None:
+        tasks.update_runtime(task_ex, timed_out=True)
+        for action_ex in db_api.find_action_executions(task_ex.id, states=[states.RUNNING]):
+            db_api.update_action_execution_state(
+                action_ex.id, expected=[states.RUNNING], new=states.CANCELLED
+            )
+        for child in db_api.list_sub_executions_of_task(task_ex.id):
+            if not states.is_completed(child.state):
+                outbox.current().cascade.append(("cancel", child.id, "Parent task timed out"))
+        seconds = policies.timeout_seconds(run, task_ex, run.task_spec(task_ex.name))
+        if task_ex.state == states.RUNNING_DELAYED:
+            tasks.set_state(task_ex, states.RUNNING)
+        tasks.complete(
+            run, task_ex, states.ERROR, None, f"Task timed out after {seconds:g} seconds (timeout policy)"
+        )
+
+    _with_task(task_ex_id, (states.RUNNING, states.RUNNING_DELAYED), step)

@@ -1,0 +1,154 @@
+"""with-items: one action (or sub-workflow) per item, with optional concurrency.
+
+The work per item is constant: counters live in the task's runtime context,
+the evaluated collections are cached per task execution, and the results are
+gathered once, in index order, when the last item finishes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from mistral.db import api as db_api
+from mistral.db import models
+from mistral.engine import actions
+from mistral.engine.run import WfRun
+from mistral.exceptions import InputError
+from mistral.lang.specs import TaskSpec
+from mistral.workflow import states
+
+_items_cache: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+_cache_lock = threading.Lock()
+_CACHE_MAX = 256
+
+
+def _items(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec) -> list[dict[str, Any]]:
+    """``[{var: value, ...}]`` per index; cached because a task's collections never change."""
+    with _cache_lock:
+        hit = _items_cache.get(task_ex.id)
+    if hit is not None:
+        return hit
+    columns: dict[str, list[Any]] = {}
+    for item in spec.with_items:
+        values = run.evaluate(item.collection, task_ex)
+        if not isinstance(values, list | tuple):
+            raise InputError(f"Task '{spec.name}': with-items '{item.var}' must be a list, got {values!r}")
+        columns[item.var] = list(values)
+    lengths = {len(v) for v in columns.values()}
+    if len(lengths) > 1:
+        raise InputError(
+            f"Task '{spec.name}': with-items lists must have the same length, got {sorted(lengths)}"
+        )
+    count = lengths.pop() if lengths else 0
+    items = [{var: values[i] for var, values in columns.items()} for i in range(count)]
+    with _cache_lock:
+        _items_cache[task_ex.id] = items
+        if len(_items_cache) > _CACHE_MAX:
+            _items_cache.popitem(last=False)
+    return items
+
+
+def _concurrency(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec) -> int:
+    raw = spec.concurrency if spec.concurrency is not None else run.spec.task_defaults.concurrency
+    value = run.evaluate(raw, task_ex) if raw is not None else 0
+    try:
+        return max(int(value or 0), 0)
+    except (TypeError, ValueError) as error:
+        raise InputError(f"Task '{spec.name}': concurrency must be a whole number, got {value!r}") from error
+
+
+def start(
+    run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, indexes: list[int] | None = None
+) -> None:
+    """Launch the first items (all of them without concurrency), or re-launch ``indexes``."""
+    from mistral.engine import tasks
+
+    items = _items(run, task_ex, spec)
+    if not items:
+        tasks.complete(run, task_ex, states.SUCCESS, [])
+        return
+    concurrency = _concurrency(run, task_ex, spec)
+    if indexes is None:
+        indexes = list(range(len(items) if not concurrency else min(concurrency, len(items))))
+        state = {
+            "count": len(items),
+            "done": 0,
+            "failed": 0,
+            "next": len(indexes),
+            "concurrency": concurrency,
+        }
+    else:
+        previous = (task_ex.runtime_context or {}).get("with_items") or {}
+        state = {**previous, "done": previous.get("count", len(items)) - len(indexes), "failed": 0}
+        state["next"] = state.get("count", len(items))
+    tasks.update_runtime(task_ex, with_items=state)
+    _launch(run, task_ex, spec, items, indexes)
+
+
+def _launch(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, items: list[dict[str, Any]],
+            indexes: list[int]) -> None:  # fmt: skip
+    from mistral.engine import subworkflows, tasks
+
+    rows = []
+    for index in indexes:
+        extra = items[index]
+        action_input = tasks.task_input(run, task_ex, spec, extra)
+        if spec.workflow:
+            subworkflows.start(run, task_ex, spec, action_input, index=index, extra=extra)
+            continue
+        name = tasks.action_name(run, task_ex, spec, extra)
+        resolved = tasks.resolve_action(run, name, action_input)
+        rows.append(actions.new_action_row(task_ex, run.wf_ex, resolved, index=index))
+    db_api.insert_action_executions(rows)
+    tasks.send_rows(run, task_ex, spec, rows)
+
+
+def on_item_done(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, index: int, state: str,
+                 value: Any) -> None:  # fmt: skip
+    from mistral.engine import tasks
+
+    progress = dict((task_ex.runtime_context or {})["with_items"])
+    progress["done"] += 1
+    if state != states.SUCCESS:
+        progress["failed"] += 1
+    more = progress["concurrency"] and progress["next"] < progress["count"] and not progress["failed"]
+    if more:
+        next_index = progress["next"]
+        progress["next"] += 1
+    tasks.update_runtime(task_ex, with_items=progress)
+    if more:
+        _launch(run, task_ex, spec, _items(run, task_ex, spec), [next_index])
+        return
+    if progress["done"] < progress["next"]:
+        return
+    result = _results(task_ex)
+    with _cache_lock:
+        _items_cache.pop(task_ex.id, None)
+    if progress["failed"]:
+        tasks.complete(run, task_ex, states.ERROR, result, "One or more items of with-items failed")
+    else:
+        tasks.complete(run, task_ex, states.SUCCESS, result)
+
+
+def _results(task_ex: models.TaskExecution) -> list[Any]:
+    """Each item's latest result, in index order."""
+    latest: dict[int, Any] = {}
+    if task_ex.type == "WORKFLOW":
+        for child in db_api.list_sub_executions_of_task(task_ex.id):
+            latest[(child.params or {}).get("index", 0)] = child.output
+    else:
+        rows = db_api.find_action_executions(task_ex.id, columns=["runtime_context", "output"])
+        for runtime, output in rows:
+            latest[(runtime or {}).get("index", 0)] = (output or {}).get("result")
+    return [latest.get(i) for i in range(len(latest))]
+
+
+def failed_indexes(task_ex: models.TaskExecution) -> list[int]:
+    """Items whose latest run did not succeed (re-run without reset runs only these)."""
+    latest: dict[int, str] = {}
+    rows = db_api.find_action_executions(task_ex.id, columns=["runtime_context", "state"])
+    for runtime, state in rows:
+        latest[(runtime or {}).get("index", 0)] = state
+    return sorted(i for i, state in latest.items() if state != states.SUCCESS)

@@ -1,0 +1,274 @@
+"""Workflow executions: start, apply the transitions of finished tasks, finish, pause, resume, stop."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from mistral import context, exceptions
+from mistral.db import api as db_api
+from mistral.db import models
+from mistral.db.types import utcnow
+from mistral.engine import data_flow, outbox, tasks
+from mistral.engine.run import WfRun
+from mistral.lang import stored
+from mistral.utils import inputs, uuids
+from mistral.workflow import commands, direct, reverse, states
+
+LOG = logging.getLogger(__name__)
+
+NOT_COMPLETED = (states.IDLE, states.WAITING, states.RUNNING, states.RUNNING_DELAYED, states.PAUSED)
+
+
+def set_state(wf_ex: models.WorkflowExecution, state: str, state_info: str | None = None) -> bool:
+    if not states.check_transition(wf_ex.state, state, "workflow"):
+        return False
+    wf_ex.state = state
+    wf_ex.state_info = state_info
+    return True
+
+
+def checked_input(spec: Any, wf_input: dict[str, Any]) -> dict[str, Any]:
+    missing, unexpected = inputs.check_input(spec.input, wf_input)
+    if missing or unexpected:
+        details = []
+        if missing:
+            details.append(f"missing={missing}")
+        if unexpected:
+            details.append(f"unexpected={unexpected}")
+        raise exceptions.InputError(f"Invalid input [name={spec.name}, class=Workflow, {', '.join(details)}]")
+    return inputs.with_defaults(spec.input, wf_input)
+
+
+def start_execution(
+    wf_def: models.WorkflowDefinition,
+    wf_input: dict[str, Any],
+    params: dict[str, Any],
+    *,
+    wf_ex_id: str | None = None,
+    description: str = "",
+    parent_task_ex: models.TaskExecution | None = None,
+) -> models.WorkflowExecution:
+    """Create the execution, start its first tasks and apply whatever finishes at once."""
+    spec = stored.workflow_spec(wf_def.name, wf_def.spec or {}, wf_def.workbook_name)
+    full_input = checked_input(spec, wf_input or {})
+    data_flow.check_size("input", full_input)
+    if spec.type == "reverse":
+        reverse.needed_tasks(spec, params.get("task_name"))
+    wf_ex_id = wf_ex_id or uuids.generate()
+    wf_ex = db_api.create_workflow_execution(
+        {
+            "id": wf_ex_id,
+            "workflow_name": wf_def.name,
+            "workflow_namespace": wf_def.namespace,
+            "workflow_id": wf_def.id,
+            "description": description,
+            "tags": list(wf_def.tags or []),
+            "spec": wf_def.spec,
+            "state": states.RUNNING,
+            "input": full_input,
+            "params": params,
+            "context": {},
+            "runtime_context": {"workbook_name": wf_def.workbook_name},
+            "task_execution_id": parent_task_ex.id if parent_task_ex is not None else None,
+            "root_execution_id": params.get("root_execution_id"),
+            "project_id": parent_task_ex.project_id
+            if parent_task_ex is not None
+            else context.current().project_id,
+        }
+    )
+    run = WfRun(wf_ex)
+    wf_ex.context = _initial_context(run, params)
+    for name in _first_tasks(run):
+        tasks.start(run, name, {})
+    proceed(run)
+    return wf_ex
+
+
+def _initial_context(run: WfRun, params: dict[str, Any]) -> dict[str, Any]:
+    wf_ex = run.wf_ex
+    ctx: dict[str, Any] = {
+        "__env": params.get("env") or {},
+        "__execution": {"id": wf_ex.id, "name": wf_ex.workflow_name, "params": params},
+    }
+    if run.spec.vars:
+        wf_ex.context = ctx
+        ctx.update(run.evaluate(run.spec.vars, None))
+    return ctx
+
+
+def _first_tasks(run: WfRun) -> list[str]:
+    if run.spec.type == "reverse":
+        needed = reverse.needed_tasks(run.spec, (run.wf_ex.params or {}).get("task_name"))
+        return reverse.ready_tasks(run.spec, needed, set(), set())
+    return direct.start_tasks(run.spec)
+
+
+def proceed(run: WfRun) -> None:
+    """Apply the transitions of every finished task, then end the workflow if nothing is left."""
+    while run.completed and run.wf_ex.state == states.RUNNING:
+        task_ex = run.completed.popleft()
+        if not task_ex.processed:
+            _apply_transitions(run, task_ex)
+        if run.pause_requested and run.wf_ex.state == states.RUNNING:
+            pause(run, run.pause_requested)
+    if run.pause_requested and run.wf_ex.state == states.RUNNING:
+        pause(run, run.pause_requested)
+    run.pause_requested = None
+    check_completion(run)
+
+
+def _condition(run: WfRun, task_ex: models.TaskExecution) -> Any:
+    ctx = data_flow.task_context(run.wf_ex, data_flow.outbound_context(task_ex))
+    return lambda expr: bool(data_flow.evaluate(expr, run.wf_ex, ctx, task_ex, task_ex.result))
+
+
+def _apply_transitions(run: WfRun, task_ex: models.TaskExecution) -> None:
+    task_ex.processed = True
+    if run.spec.type == "reverse":
+        _reverse_next(run, task_ex)
+        return
+    try:
+        decision = direct.decide(run.spec, task_ex.name, task_ex.state, task_ex.id, _condition(run, task_ex))
+    except exceptions.MistralError as error:
+        task_ex.state_info = f"Failed to evaluate transitions: {error}"
+        task_ex.error_handled = False
+        if task_ex.state == states.SUCCESS:
+            task_ex.state = states.ERROR
+        return
+    if decision.publish:
+        _publish_advanced(run, task_ex, decision.publish)
+    task_ex.error_handled = decision.error_handled
+    task_ex.has_next_tasks = any(isinstance(c, commands.RunTask) for c in decision.commands)
+    for missed in decision.missed_joins:
+        tasks.arrive_at_join(run, run.task_spec(missed.name), {}, task_ex.id, led_here=False)
+    apply_commands(run, decision.commands, data_flow.outbound_context(task_ex))
+
+
+def _publish_advanced(run: WfRun, task_ex: models.TaskExecution, publish: dict[str, Any]) -> None:
+    branch = run.evaluate(publish.get("branch") or {}, task_ex, result=task_ex.result)
+    if branch:
+        task_ex.published = {**(task_ex.published or {}), **branch}
+    global_ = run.evaluate(publish.get("global") or {}, task_ex, result=task_ex.result)
+    if global_:
+        ctx = dict(run.wf_ex.context or {})
+        ctx[data_flow.GLOBALS] = {**(ctx.get(data_flow.GLOBALS) or {}), **global_}
+        run.wf_ex.context = ctx
+
+
+def apply_commands(run: WfRun, cmds: list[Any], ctx: dict[str, Any]) -> None:
+    for i, cmd in enumerate(cmds):
+        if isinstance(cmd, commands.RunTask):
+            tasks.start(run, cmd.name, ctx, cmd.triggered_by)
+            continue
+        msg = cmd.msg
+        if cmd.name == commands.FAIL:
+            finish(run, states.ERROR, msg or "Workflow failed by the 'fail' command")
+            return
+        if cmd.name == commands.SUCCEED:
+            finish(run, states.SUCCESS, msg)
+            return
+        if cmd.name == commands.PAUSE:
+            backlog = [commands.command_to_dict(c) for c in cmds[i + 1 :]]
+            _update_runtime(run.wf_ex, backlog={"commands": backlog, "context": ctx})
+            pause(run, msg or "Paused by the 'pause' command")
+            return
+
+
+def _reverse_next(run: WfRun, task_ex: models.TaskExecution) -> None:
+    if task_ex.state != states.SUCCESS:
+        return
+    all_tasks = db_api.find_task_executions(run.wf_ex.id)
+    succeeded = {t.name for t in all_tasks if t.state == states.SUCCESS}
+    started = {t.name for t in all_tasks}
+    needed = reverse.needed_tasks(run.spec, (run.wf_ex.params or {}).get("task_name"))
+    ctx = data_flow.merge_contexts(
+        [data_flow.outbound_context(t) for t in all_tasks if t.state == states.SUCCESS]
+    )
+    for name in reverse.ready_tasks(run.spec, needed, succeeded, started):
+        tasks.start(run, name, ctx, task_ex.id)
+
+
+def _update_runtime(wf_ex: models.WorkflowExecution, **values: Any) -> None:
+    runtime = dict(wf_ex.runtime_context or {})
+    runtime.update(values)
+    wf_ex.runtime_context = runtime
+
+
+def check_completion(run: WfRun) -> None:
+    """End the workflow once none of its tasks is running, waiting or delayed."""
+    wf_ex = run.wf_ex
+    if wf_ex.state != states.RUNNING:
+        return
+    if db_api.count_task_executions(wf_ex.id, (states.RUNNING, states.RUNNING_DELAYED, states.IDLE)):
+        return
+    waiting = db_api.find_task_executions(wf_ex.id, states=[states.WAITING])
+    if waiting:
+        for task_ex in waiting:
+            task_ex.unique_key = f"{task_ex.unique_key}:{task_ex.id}"
+            tasks.fail(run, task_ex, "Join can't be satisfied: not every required branch reached it")
+        proceed(run)
+        return
+    failed = db_api.find_task_executions(wf_ex.id, states=[states.ERROR])
+    unhandled = [t for t in failed if not t.error_handled]
+    if unhandled:
+        finish(run, states.ERROR, _failure_info(unhandled))
+    else:
+        finish(run, states.SUCCESS)
+
+
+def _failure_info(failed: list[models.TaskExecution]) -> str:
+    lines = ["Failure caused by error in tasks: " + ", ".join(t.name for t in failed)]
+    for t in failed:
+        lines.append(f"  {t.name} [task_ex_id={t.id}] -> {t.state_info}")
+    return "\n".join(lines)
+
+
+def final_context(run: WfRun) -> dict[str, Any]:
+    done = db_api.find_task_executions(run.wf_ex.id, states=[states.SUCCESS, states.ERROR, states.SKIPPED])
+    ends = [t for t in done if not t.has_next_tasks]
+    ctx = data_flow.workflow_context(run.wf_ex)
+    ctx.update(data_flow.merge_contexts([data_flow.outbound_context(t) for t in ends]))
+    return ctx
+
+
+def _output(run: WfRun, state: str, state_info: str | None) -> Any:
+    ctx = final_context(run)
+    if state == states.SUCCESS:
+        if run.spec.output is not None:
+            return data_flow.evaluate(run.spec.output, run.wf_ex, ctx)
+        return {k: v for k, v in ctx.items() if not k.startswith("__")}
+    output: dict[str, Any] = {"result": state_info}
+    if state == states.ERROR and run.spec.output_on_error is not None:
+        extra = data_flow.evaluate(run.spec.output_on_error, run.wf_ex, ctx)
+        if isinstance(extra, dict):
+            output.update(extra)
+    return output
+
+
+def finish(run: WfRun, state: str, state_info: str | None = None) -> None:
+    wf_ex = run.wf_ex
+    if states.is_completed(wf_ex.state):
+        return
+    try:
+        output = _output(run, state, state_info)
+        data_flow.check_size("output", output)
+    except exceptions.MistralError as error:
+        state, state_info = states.ERROR, f"Failed to evaluate the workflow output: {error}"
+        output = {"result": state_info}
+    set_state(wf_ex, state, state_info)
+    wf_ex.output = output
+    wf_ex.updated_at = utcnow()
+    LOG.info("Workflow %s (%s) finished: %s", wf_ex.workflow_name, wf_ex.id, state)
+    if wf_ex.task_execution_id:
+        outbox.current().finished_subworkflows.append(wf_ex.id)
+
+
+def pause(run: WfRun, message: str | None = None) -> None:
+    if set_state(run.wf_ex, states.PAUSED, message):
+        for child in _active_children(run.wf_ex):
+            outbox.current().cascade.append(("pause", child.id, None))
+
+
+def _active_children(wf_ex: models.WorkflowExecution) -> list[models.WorkflowExecution]:
+    return [c for c in db_api.list_sub_executions([wf_ex.id]) if not states.is_completed(c.state)]

@@ -1,0 +1,246 @@
+"""The executor: runs actions in a worker pool and reports their results to the engine.
+
+The same class serves a separate executor service (results go to the engine
+over RPC) and the engine's own ``[executor] type = local`` mode (results go to
+an injected callable).
+
+NOTE on timeouts: Python cannot stop a thread, so an action that overruns its
+``timeout`` is reported as failed and forgotten, but its thread keeps running
+(and keeps its pool slot) until ``run()`` returns; what it returns then is
+dropped. The timeout counts from the moment the action starts, not from when
+it was queued.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextvars
+import functools
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from mistral import context
+from mistral.actions import registry
+from mistral.config import CONF
+from mistral.executor import invocation
+from mistral.executor.batcher import ResultBatcher, Sink
+from mistral.rpc import clients
+
+LOG = logging.getLogger(__name__)
+
+HeartbeatSink = Callable[[list[str]], None]
+
+
+def _report_to_engine(results: list[dict[str, Any]]) -> None:
+    # Looked up per call so a reset RPC client (tests, reconnects) is picked up.
+    clients.engine().on_action_results(results)
+
+
+def _heartbeat_to_engine(action_ex_ids: list[str]) -> None:
+    clients.engine().report_running_actions(action_ex_ids)
+
+
+class _Job:
+    """One accepted request; exactly one of its worker and its timer gets to finish it."""
+
+    __slots__ = ("request", "done", "timer")
+
+    def __init__(self, request: Mapping[str, Any]) -> None:
+        self.request = request
+        self.done = False
+        self.timer: threading.Timer | None = None
+
+    @property
+    def action_ex_id(self) -> str | None:
+        return self.request.get("action_ex_id")
+
+
+class Executor:
+    """Runs actions and reports ``{"action_ex_id", "data"|"error"|"cancel"}`` results in batches.
+
+    ``report`` receives each batch of results and ``heartbeat`` the ids of the
+    actions still running; both default to the engine's RPC client. The other
+    arguments override their ``[executor]`` and ``[action_heartbeat]`` options.
+    """
+
+    def __init__(
+        self,
+        report: Sink | None = None,
+        heartbeat: HeartbeatSink | None = None,
+        *,
+        max_workers: int | None = None,
+        flush_interval: float | None = None,
+        heartbeat_interval: float | None = None,
+    ) -> None:
+        self._max_workers = max_workers or CONF.executor.max_workers
+        interval = CONF.executor.results_flush_interval if flush_interval is None else flush_interval
+        self._batcher = ResultBatcher(report or _report_to_engine, interval)
+        self._heartbeat = heartbeat or _heartbeat_to_engine
+        self._heartbeat_interval = (
+            CONF.action_heartbeat.check_interval if heartbeat_interval is None else heartbeat_interval
+        )
+        # Reentrant: a future that is already done runs its callback in the submitting thread.
+        self._lock = threading.RLock()
+        # Accepted and not finished, queued ones included: they are ours, not lost.
+        self._running: collections.Counter[str] = collections.Counter()
+        self._pool: ThreadPoolExecutor | None = None
+        self._stopped = threading.Event()
+        self._heartbeat_thread: threading.Thread | None = None
+
+    @property
+    def running_ids(self) -> list[str]:
+        """Ids of the actions accepted here and not finished yet."""
+        with self._lock:
+            return sorted(self._running)
+
+    def start(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                return
+            # Discover the actions now rather than on the first request's clock.
+            registry.load_system_actions()
+            self._pool = ThreadPoolExecutor(self._max_workers, thread_name_prefix="executor")
+            self._stopped.clear()
+            self._batcher.start()
+            if self._heartbeat_interval and self._heartbeat_interval > 0:
+                self._heartbeat_thread = threading.Thread(
+                    target=self._send_heartbeats, name="executor-heartbeat", daemon=True
+                )
+                self._heartbeat_thread.start()
+
+    def stop(self, wait: bool = True) -> None:
+        """Stop taking work and send every buffered result.
+
+        With ``wait`` the actions already accepted run to the end and are
+        reported; without, queued ones are dropped (the engine's heartbeat check
+        finds them) and running ones report whenever they finish.
+        """
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        pool.shutdown(wait=wait, cancel_futures=not wait)
+        self._stopped.set()
+        if self._heartbeat_thread is not None:
+            self._heartbeat_thread.join()
+            self._heartbeat_thread = None
+        self._batcher.stop()
+
+    def run_actions(self, requests: Sequence[Mapping[str, Any]]) -> None:
+        """Queue each request to run in the pool; results are reported as they finish."""
+        with self._lock:
+            if self._pool is None:
+                raise RuntimeError("Executor is not running")
+            for request in requests:
+                job = _Job(request)
+                self._accept(job)
+                self._batcher.expect()
+                # Each job gets a copy of the caller's context: the worker thread
+                # must see the requester's security context, not its own.
+                future = self._pool.submit(contextvars.copy_context().run, self._run_pooled, job)
+                future.add_done_callback(functools.partial(self._on_done, job))
+
+    def run_action_sync(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """Run one action in the calling thread and return its result dict (no batching).
+
+        An async action has no result yet: the answer is ``{"action_ex_id", "async": True}``.
+        """
+        job = _Job(request)
+        with self._lock:
+            self._accept(job)
+        try:
+            result = self._invoke_with_timeout(job)
+        finally:
+            with self._lock:
+                self._release(job)
+        if result is None:
+            return {"action_ex_id": job.action_ex_id, "async": True}
+        return result
+
+    def _run_pooled(self, job: _Job) -> None:
+        timeout = job.request.get("timeout")
+        if timeout:
+            job.timer = threading.Timer(float(timeout), self._time_out, (job,))
+            job.timer.daemon = True
+            job.timer.start()
+        try:
+            result = self._invoke(job)
+        except BaseException as exc:  # noqa: B036 - a result must leave even for SystemExit
+            result = invocation.error_result(job.action_ex_id, invocation.describe_exception(exc))
+        self._finish(job, result)
+
+    def _on_done(self, job: _Job, future: Future) -> None:
+        # A job cancelled by stop(wait=False) never ran: stop counting it as ours,
+        # so heartbeats stop and the engine's check can rerun or fail it.
+        if future.cancelled():
+            with self._lock:
+                if job.done:
+                    return
+                self._release(job)
+            self._batcher.forget()
+
+    def _time_out(self, job: _Job) -> None:
+        timeout = float(job.request["timeout"])
+        LOG.warning("Action %s [id=%s] timed out", job.request.get("action_name"), job.action_ex_id)
+        self._finish(
+            job, invocation.error_result(job.action_ex_id, f"Action timed out after {timeout:g} seconds")
+        )
+
+    def _finish(self, job: _Job, result: dict[str, Any] | None) -> None:
+        with self._lock:
+            if job.done:
+                return  # the timer already answered for it
+            self._release(job)
+        if job.timer is not None:
+            job.timer.cancel()
+        if result is None:
+            self._batcher.forget()
+        else:
+            self._batcher.add(result)
+
+    def _invoke(self, job: _Job) -> dict[str, Any] | None:
+        return invocation.invoke(job.request, context.current().to_dict())
+
+    def _invoke_with_timeout(self, job: _Job) -> dict[str, Any] | None:
+        timeout = job.request.get("timeout")
+        if not timeout:
+            return self._invoke(job)
+        # A helper thread is the only way to stop waiting for a Python call.
+        box: list[dict[str, Any] | None] = []
+        runner = threading.Thread(
+            target=contextvars.copy_context().run, args=(lambda: box.append(self._invoke(job)),), daemon=True
+        )
+        runner.start()
+        runner.join(float(timeout))
+        if runner.is_alive():
+            return invocation.error_result(
+                job.action_ex_id, f"Action timed out after {float(timeout):g} seconds"
+            )
+        return box[0] if box else invocation.error_result(job.action_ex_id, "Action ended without a result")
+
+    def _accept(self, job: _Job) -> None:
+        # Caller holds self._lock.
+        if job.action_ex_id:
+            self._running[job.action_ex_id] += 1
+
+    def _release(self, job: _Job) -> None:
+        # Caller holds self._lock.
+        job.done = True
+        if job.action_ex_id:
+            self._running[job.action_ex_id] -= 1
+            if self._running[job.action_ex_id] <= 0:
+                del self._running[job.action_ex_id]
+
+    def _send_heartbeats(self) -> None:
+        while not self._stopped.wait(self._heartbeat_interval):
+            ids = self.running_ids
+            if not ids:
+                continue
+            try:
+                self._heartbeat(ids)
+            except Exception:
+                # The next beat may get through; missing a few is what the engine tolerates.
+                LOG.exception("Could not report %d running actions", len(ids))

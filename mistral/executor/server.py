@@ -1,0 +1,76 @@
+"""The executor's RPC server: takes ``run_actions`` and ``run_action_sync`` from engines."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Sequence
+from typing import Any
+
+import oslo_messaging
+
+from mistral import context
+from mistral.config import CONF
+from mistral.executor.executor import Executor
+from mistral.rpc import clients, transport
+from mistral.utils.redact import redact
+
+LOG = logging.getLogger(__name__)
+
+
+class ExecutorEndpoint:
+    """The RPC methods of an executor; every public method here is callable remotely."""
+
+    def __init__(self, executor: Executor) -> None:
+        self._executor = executor
+
+    def run_actions(self, ctxt: dict[str, Any], requests: Sequence[dict[str, Any]]) -> None:
+        LOG.debug("RPC run_actions %s", redact(list(requests)))
+        # NOTE: the workers copy the context current here, so restoring it once covers every action.
+        with context.using(context.Context.from_dict(ctxt or {})):
+            self._executor.run_actions(requests)
+        # NOTE: telling the engine at once that the actions arrived lets its recovery
+        # loop tell a lost message (resend) from a slow action (wait for heartbeats).
+        clients.engine().report_running_actions([r["action_ex_id"] for r in requests])
+
+    def run_action_sync(self, ctxt: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+        LOG.debug("RPC run_action_sync %s", redact(request))
+        with context.using(context.Context.from_dict(ctxt or {})):
+            result = clients.wrap_outcome(self._executor.run_action_sync, request)
+        LOG.debug("RPC run_action_sync answers %s", redact(result))
+        return result
+
+
+class ExecutorServer:
+    """An executor listening on the executor topic; owns the executor's start and stop."""
+
+    def __init__(self, executor: Executor, host: str | None = None) -> None:
+        self.executor = executor
+        # The server name is what 'target: <name>' in a task addresses.
+        self.host = host or CONF.executor.host or socket.gethostname()
+        target = oslo_messaging.Target(topic=transport.EXECUTOR_TOPIC, server=self.host)
+        self._server = oslo_messaging.get_rpc_server(
+            transport.get_transport(),
+            target,
+            [ExecutorEndpoint(executor)],
+            executor="threading",
+            serializer=transport.serializer(),
+        )
+
+    def start(self) -> None:
+        self.executor.start()
+        self._server.start()
+        LOG.info("Executor %s listening on topic %s", self.host, transport.EXECUTOR_TOPIC)
+
+    def stop(self, graceful: bool = True) -> None:
+        """Stop taking requests, then let the executor finish and flush its results."""
+        self._server.stop()
+        self._server.wait()
+        self.executor.stop(wait=graceful)
+
+
+def start_executor_server(executor: Executor | None = None) -> ExecutorServer:
+    """Start an RPC server for ``executor`` (a new one when not given) and answer it."""
+    server = ExecutorServer(executor or Executor())
+    server.start()
+    return server

@@ -1,0 +1,97 @@
+"""Scheduling delayed calls, and the registry of functions they may call.
+
+A job is a row, not a callable: it names a registered function and its
+keyword arguments, so any engine process can run it after a restart.
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from mistral import context
+from mistral.db import api as db_api
+from mistral.db.types import utcnow
+from mistral.exceptions import DuplicateError
+
+JobFunc = Callable[..., Any]
+F = TypeVar("F", bound=JobFunc)
+
+_registry: dict[str, JobFunc] = {}
+_registry_lock = threading.Lock()
+
+
+def register(name: str, func: JobFunc) -> None:
+    """Make ``func`` runnable as ``name``; registering another function under a used name is a bug."""
+    with _registry_lock:
+        existing = _registry.get(name)
+        if existing is not None and existing is not func:
+            raise ValueError(f"Scheduled job function {name!r} is already registered to {existing!r}")
+        _registry[name] = func
+
+
+def unregister(name: str) -> None:
+    with _registry_lock:
+        _registry.pop(name, None)
+
+
+def job(name: str) -> Callable[[F], F]:
+    """Decorator: ``@job("engine.run_delayed_task")`` registers the function under that name."""
+
+    def decorate(func: F) -> F:
+        register(name, func)
+        return func
+
+    return decorate
+
+
+def get(name: str) -> JobFunc | None:
+    """The function registered as ``name``, or ``None``."""
+    return _registry.get(name)
+
+
+def schedule(
+    func_name: str,
+    *,
+    delay: float = 0,
+    run_after: datetime.datetime | None = None,
+    func_args: dict[str, Any] | None = None,
+    key: str | None = None,
+) -> str:
+    """Write a job into the caller's transaction and return its id.
+
+    The job exists iff the caller's transaction commits, so the state that
+    needs it and the job appear together (DESIGN rule 2). With ``key``, a job
+    already holding that key is replaced. ``run_after`` (naive UTC) wins over
+    ``delay`` seconds from now.
+    """
+    if run_after is None:
+        run_after = utcnow() + datetime.timedelta(seconds=max(delay, 0))
+    values = {
+        "func_name": func_name,
+        "func_args": dict(func_args or {}),
+        "run_after": run_after,
+        "key": key,
+        "context": context.current().to_dict(),
+    }
+    with db_api.transaction():
+        if key is None:
+            return db_api.create_scheduled_job(values).id
+        try:
+            return _replace(values, key)
+        except DuplicateError:
+            # NOTE: a concurrent transaction inserted the same key after our
+            # delete; once it has committed our second delete sees its row.
+            return _replace(values, key)
+
+
+def _replace(values: dict[str, Any], key: str) -> str:
+    db_api.delete_scheduled_jobs(key=key)
+    return db_api.create_scheduled_job(values).id
+
+
+def cancel(key: str) -> None:
+    """Remove the job holding ``key``, if any, in the caller's transaction."""
+    db_api.delete_scheduled_jobs(key=key)

@@ -1,0 +1,122 @@
+"""The loop that runs due jobs, safe with many engines polling one table.
+
+A job's life: listed as due, claimed by one scheduler (atomic update of
+``captured_at``, committed at once so others see it), then deleted and run
+in one transaction. If the function fails, that transaction rolls back, the
+row comes back still claimed by us, and we release it for a later retry. If
+the process dies mid-run, nothing of the run committed and the claim goes
+stale: another scheduler takes the job over after ``captured_job_timeout``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import random
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from mistral import config, context
+from mistral.db import api as db_api
+from mistral.db.types import utcnow
+from mistral.scheduler import jobs
+
+LOG = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime.datetime]
+
+
+class Scheduler:
+    def __init__(
+        self,
+        clock: Clock = utcnow,
+        *,
+        retry_delay: float = 1.0,
+        max_retry_delay: float = 60.0,
+    ) -> None:
+        self._clock = clock
+        # NOTE: a failed job waits retry_delay * 2**(attempt-1) seconds, capped,
+        # so a job failing on a briefly missing resource does not spin.
+        self._retry_delay = retry_delay
+        self._max_retry_delay = max_retry_delay
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- one look --------------------------------------------------------
+
+    def run_once(self) -> int:
+        """Run the jobs due now, one after another; return how many this scheduler claimed."""
+        conf = config.CONF.scheduler
+        timeout = conf.captured_job_timeout
+        claimed = 0
+        for job in db_api.list_due_jobs(self._clock(), conf.batch_size, timeout):
+            claimed_at = self._clock()
+            if not db_api.claim_scheduled_job(job.id, claimed_at, timeout):
+                continue  # another scheduler won it
+            claimed += 1
+            self._run(job, claimed_at)
+        return claimed
+
+    def _run(self, job: Any, claimed_at: datetime.datetime) -> None:
+        func = jobs.get(job.func_name)
+        if func is None:
+            LOG.error("Dropping scheduled job %s: no function registered as %r", job.id, job.func_name)
+            db_api.delete_scheduled_job(job.id, claimed_at=claimed_at)
+            return
+        args = dict(job.func_args or {})
+        attempts = int(args.pop(db_api.ATTEMPTS_KEY, 0)) + 1
+        try:
+            with context.using(context.Context.from_dict(job.context or {})), db_api.transaction():
+                # NOTE: delete first, in the job's own transaction: the deletion
+                # commits iff the job's writes do, and a job may re-schedule
+                # itself under its own key without its new row being deleted.
+                if not db_api.delete_scheduled_job(job.id, claimed_at=claimed_at):
+                    LOG.warning("Scheduled job %s was taken over by another scheduler; skipping it", job.id)
+                    return
+                func(**args)
+        except Exception:
+            LOG.exception("Scheduled job %s (%s) failed, attempt %d", job.id, job.func_name, attempts)
+            self._retry_or_drop(job, claimed_at, attempts)
+
+    def _retry_or_drop(self, job: Any, claimed_at: datetime.datetime, attempts: int) -> None:
+        if attempts >= config.CONF.scheduler.max_attempts:
+            LOG.error(
+                "Dropping scheduled job %s (%s) after %d failed attempts", job.id, job.func_name, attempts
+            )
+            db_api.delete_scheduled_job(job.id, claimed_at=claimed_at)
+            return
+        backoff = min(self._retry_delay * 2 ** (attempts - 1), self._max_retry_delay)
+        run_after = self._clock() + datetime.timedelta(seconds=backoff)
+        db_api.release_scheduled_job(job.id, run_after, attempts, claimed_at=claimed_at)
+
+    # -- the background loop ---------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="mistral-scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop the loop; the job running now, if any, finishes first."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _loop(self) -> None:
+        conf = config.CONF.scheduler
+        while not self._stop.is_set():
+            try:
+                claimed = self.run_once()
+            except Exception:
+                # NOTE: e.g. the database is briefly unreachable; keep polling.
+                LOG.exception("Scheduler loop failed; retrying")
+                claimed = 0
+            # A full batch likely means more are due: look again at once.
+            delay = (
+                0.0 if claimed >= conf.batch_size else conf.fixed_delay + random.uniform(0, conf.random_delay)
+            )
+            self._stop.wait(delay)

@@ -1,0 +1,110 @@
+"""Direct workflows: which tasks start, and what follows a finished task.
+
+Pure functions of the spec and the finished task's state; conditions are
+evaluated through the callable the engine passes in, so nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mistral.lang.specs import OnClause, TaskSpec, Transition, WorkflowSpec
+from mistral.workflow import states
+from mistral.workflow.commands import Decision, EngineCommand, MissedJoin, RunTask
+
+Condition = Callable[[Any], bool]
+
+_CLAUSES_BY_STATE = {
+    states.SUCCESS: ("on_success", "on_complete"),
+    states.ERROR: ("on_error", "on_complete"),
+    states.SKIPPED: ("on_skip",),
+}
+
+
+def clause(wf: WorkflowSpec, task: TaskSpec, keyword: str) -> OnClause | None:
+    """The task's own on-* clause, else task-defaults' (without transitions back to itself)."""
+    own = getattr(task, keyword)
+    if own is not None:
+        return own
+    default = getattr(wf.task_defaults, keyword)
+    if default is None:
+        return None
+    return OnClause(next=[t for t in default.next if t.name != task.name], publish=default.publish)
+
+
+def start_tasks(wf: WorkflowSpec) -> list[str]:
+    """Tasks nothing leads to: where a direct workflow begins."""
+    inbound = inbound_tasks(wf)
+    return [name for name in wf.tasks if not inbound.get(name)]
+
+
+_inbound_cache: dict[int, tuple[WorkflowSpec, dict[str, list[str]]]] = {}
+
+
+def inbound_tasks(wf: WorkflowSpec) -> dict[str, list[str]]:
+    """For each task, the tasks with a transition to it (cached per spec object)."""
+    # NOTE: specs hold dicts, so they are not hashable; cache by identity and keep
+    # the spec alive in the entry so an id is never reused while cached.
+    hit = _inbound_cache.get(id(wf))
+    if hit is not None and hit[0] is wf:
+        return hit[1]
+    if len(_inbound_cache) > 1024:
+        _inbound_cache.clear()
+    inbound = _inbound(wf)
+    _inbound_cache[id(wf)] = (wf, inbound)
+    return inbound
+
+
+def _inbound(wf: WorkflowSpec) -> dict[str, list[str]]:
+    inbound: dict[str, list[str]] = {name: [] for name in wf.tasks}
+    for task in wf.tasks.values():
+        for keyword in ("on_success", "on_error", "on_complete", "on_skip"):
+            on = clause(wf, task, keyword)
+            for t in on.next if on else ():
+                if not t.is_command and t.name in inbound and task.name not in inbound[t.name]:
+                    inbound[t.name].append(task.name)
+    return inbound
+
+
+def join_requirement(wf: WorkflowSpec, task: TaskSpec) -> int:
+    """How many inbound branches a join task waits for (0: not a join)."""
+    if task.join is None:
+        return 0
+    inbound = len(inbound_tasks(wf)[task.name])
+    if task.join == "all":
+        return inbound
+    if task.join == "one":
+        return 1
+    return min(int(task.join), inbound)
+
+
+def _fires(transition: Transition, condition: Condition) -> bool:
+    return transition.condition is None or bool(condition(transition.condition))
+
+
+def decide(wf: WorkflowSpec, task_name: str, state: str, task_ex_id: str, condition: Condition) -> Decision:
+    """The commands that follow ``task_name`` finishing in ``state``."""
+    task = wf.tasks[task_name]
+    decision = Decision()
+    led_to: set[str] = set()
+    for keyword in _CLAUSES_BY_STATE.get(state, ()):
+        on = clause(wf, task, keyword)
+        if on is None:
+            continue
+        fired = [t for t in on.next if _fires(t, condition)]
+        if keyword == "on_error" and fired:
+            decision.error_handled = True
+        if on.publish is not None and (fired or not on.next):
+            decision.publish.setdefault("branch", {}).update(on.publish.branch)
+            decision.publish.setdefault("global", {}).update(on.publish.global_)
+        for t in fired:
+            if t.is_command:
+                decision.commands.append(EngineCommand(t.name, t.params.get("msg")))
+            else:
+                decision.commands.append(RunTask(t.name, task_ex_id))
+                led_to.add(t.name)
+    for target, sources in inbound_tasks(wf).items():
+        if task_name in sources and target not in led_to and wf.tasks[target].join is not None:
+            decision.missed_joins.append(MissedJoin(target, task_name))
+    return decision

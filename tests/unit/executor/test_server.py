@@ -1,0 +1,133 @@
+"""Round trips over the in-process transport: engine client → executor server → engine."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import oslo_messaging
+import pytest
+
+from mistral import context
+from mistral.executor.executor import Executor
+from mistral.executor.server import ExecutorServer, start_executor_server
+from mistral.rpc import clients, transport
+from tests.unit.executor.support import WAIT, Collector, request
+
+
+class FakeEngine:
+    """Receives what executors send to the engine topic."""
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self.results = Collector()
+        self.beats = Collector()
+
+    def on_action_results(self, ctxt: dict[str, Any], results: list[dict[str, Any]]) -> None:
+        self.results(results)
+
+    def report_running_actions(self, ctxt: dict[str, Any], action_ex_ids: list[str]) -> None:
+        self.beats(action_ex_ids)
+
+
+# NOTE: the servers are shared by the module because stopping an oslo.messaging
+# server with the threading executor takes about a second (its idle worker
+# threads notice shutdown only once a second).
+@pytest.fixture(scope="module")
+def servers() -> Iterator[tuple[FakeEngine, ExecutorServer]]:
+    transport.reset()
+    clients.reset()
+    fake = FakeEngine()
+    engine_server = oslo_messaging.get_rpc_server(
+        transport.get_transport(),
+        oslo_messaging.Target(topic=transport.ENGINE_TOPIC, server="fake-engine"),
+        [fake],
+        executor="threading",
+        serializer=transport.serializer(),
+    )
+    engine_server.start()
+    # Default sinks: results and heartbeats travel over RPC to the fake engine.
+    executor_server = start_executor_server(Executor(heartbeat_interval=0.02))
+    yield fake, executor_server
+    executor_server.stop(graceful=False)
+    engine_server.stop()
+    engine_server.wait()
+    clients.reset()
+    transport.reset()
+
+
+@pytest.fixture
+def engine(servers: tuple[FakeEngine, ExecutorServer]) -> FakeEngine:
+    servers[0].clear()
+    return servers[0]
+
+
+@pytest.fixture
+def executor_server(servers: tuple[FakeEngine, ExecutorServer]) -> ExecutorServer:
+    return servers[1]
+
+
+def test_results_come_back_to_the_engine(executor_server: ExecutorServer, engine: FakeEngine) -> None:
+    clients.executor().run_actions(
+        [request("echo", "std.echo", {"output": {"n": 1}}), request("boom", "test.boom")]
+    )
+    engine.results.wait_for(2)
+    assert engine.results.by_id() == {
+        "echo": {"action_ex_id": "echo", "data": {"n": 1}},
+        "boom": {"action_ex_id": "boom", "error": "ValueError: boom"},
+    }
+
+
+def test_security_context_travels_with_the_request(
+    executor_server: ExecutorServer, engine: FakeEngine
+) -> None:
+    with context.using(context.Context(project_id="p5", user_name="carol", auth_token="secret")):
+        clients.executor().run_actions([request("ctx", "test.context")])
+    security = engine.results.wait_for(1)[0]["data"]["security"]
+    assert (security["project_id"], security["user_name"], security["auth_token"]) == (
+        "p5",
+        "carol",
+        "secret",
+    )
+
+
+def test_requests_can_target_one_executor(executor_server: ExecutorServer, engine: FakeEngine) -> None:
+    clients.executor().run_actions([request("t", "std.noop")], target=executor_server.host)
+    assert engine.results.wait_for(1) == [{"action_ex_id": "t", "data": None}]
+
+
+def test_heartbeats_reach_the_engine(executor_server: ExecutorServer, engine: FakeEngine) -> None:
+    clients.executor().run_actions([request("slow", "std.sleep", {"seconds": 0.15})])
+    assert engine.beats.wait_for(1)[0] == "slow"
+    engine.results.wait_for(1)
+
+
+def test_run_action_sync_answers_the_caller(executor_server: ExecutorServer, engine: FakeEngine) -> None:
+    with context.using(context.Context(project_id="p6")):
+        result = clients.executor().run_action_sync(request("sync", "test.context"), timeout=5)
+    assert result["action_ex_id"] == "sync"
+    assert result["data"]["security"]["project_id"] == "p6"
+    assert clients.executor().run_action_sync(request("e", "std.echo", {"output": [1]})) == {
+        "action_ex_id": "e",
+        "data": [1],
+    }
+    # Sync runs answer the caller only; nothing goes to the engine topic.
+    assert engine.results.items == []
+
+
+def test_stop_flushes_results_to_the_engine(engine: FakeEngine) -> None:
+    server = ExecutorServer(Executor(flush_interval=30, heartbeat_interval=0), host="stopping-executor")
+    server.start()
+    clients.executor().run_actions(
+        [request("quick", "std.noop"), request("slow", "std.sleep", {"seconds": 0.1})], target=server.host
+    )
+    # Stop only once both are taken: a message still on the in-process queue dies with the server.
+    deadline = time.monotonic() + WAIT
+    while server.executor.running_ids != ["slow"] and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert engine.results.items == []  # the quick result waits for company (30 s interval)
+    server.stop()
+    assert sorted(engine.results.by_id()) == ["quick", "slow"]
