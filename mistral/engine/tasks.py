@@ -86,32 +86,41 @@ def _join_key(name: str) -> str:
 
 
 def arrive_at_join(run: WfRun, spec: TaskSpec, in_context: dict[str, Any], from_task_ex: str | None,
-                   *, led_here: bool, from_name: str | None = None) -> None:  # fmt: skip
-    """One inbound branch reached (or, ``led_here`` False, missed) the join task ``spec``."""
+                   *, led_here: bool) -> None:  # fmt: skip
+    """One inbound branch reached (or, ``led_here`` False, missed) the join task ``spec``.
+
+    The join task keeps its key after it runs, so the branches that arrive later
+    are counted and ignored; once every inbound branch is counted, a new arrival
+    (a loop back into the join) opens a new join.
+    """
+    inbound = len(direct.inbound_tasks(run.spec)[spec.name])
     task_ex = db_api.load_task_by_unique_key(run.wf_ex.id, _join_key(spec.name))
+    if task_ex is not None and _join_counts(task_ex)["arrived"] + _join_counts(task_ex)["missed"] >= inbound:
+        task_ex.unique_key = f"{_join_key(spec.name)}:{task_ex.id}"
+        task_ex = None
     if task_ex is None:
         task_ex = create(run, spec, {}, states.WAITING, unique_key=_join_key(spec.name))
-    join = dict((task_ex.runtime_context or {}).get("join") or {"arrived": 0, "missed": 0})
-    if led_here:
-        join["arrived"] += 1
-        task_ex.in_context = data_flow.merge_contexts([task_ex.in_context or {}, in_context])
-    else:
-        join["missed"] += 1
+    join = _join_counts(task_ex)
+    join["arrived" if led_here else "missed"] += 1
     update_runtime(task_ex, join=join)
+    if task_ex.state != states.WAITING:
+        return
+    if led_here:
+        task_ex.in_context = data_flow.merge_contexts([task_ex.in_context or {}, in_context])
     required = direct.join_requirement(run.spec, spec)
-    inbound = len(direct.inbound_tasks(run.spec)[spec.name])
     if join["arrived"] >= required:
-        # NOTE: retiring the key lets a later cycle iteration open a new join.
-        task_ex.unique_key = f"{_join_key(spec.name)}:{task_ex.id}"
         set_state(task_ex, states.RUNNING)
         begin(run, task_ex)
     elif inbound - join["missed"] < required:
-        task_ex.unique_key = f"{_join_key(spec.name)}:{task_ex.id}"
         fail(
             run,
             task_ex,
             f"Join can't be satisfied: {join['arrived']} of {required} required branches arrived",
         )
+
+
+def _join_counts(task_ex: models.TaskExecution) -> dict[str, int]:
+    return dict((task_ex.runtime_context or {}).get("join") or {"arrived": 0, "missed": 0})
 
 
 def begin(run: WfRun, task_ex: models.TaskExecution) -> None:

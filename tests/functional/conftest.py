@@ -14,6 +14,7 @@ import pytest
 import requests
 from mistralclient.api import client as mistral_client
 
+from mistral import launcher
 from mistral.api import app as api_app
 from mistral.api import server as api_server
 from tests.conftest import use_database
@@ -30,9 +31,13 @@ class Server:
         return requests.request(method, f"{self.v2}{path}", timeout=30, **kwargs)
 
 
-@pytest.fixture(scope="session")
+# NOTE: package scope stops the engine's background loops before other packages' tests run.
+@pytest.fixture(scope="package")
 def server(sqlite_url: str) -> Iterator[Server]:
+    """The embedded service: API, engine and executor in this process, on the in-process transport."""
     use_database(sqlite_url)
+    services = launcher.Services(["api", "engine", "executor"])
+    services.start()
     httpd = api_server.make_server(api_app.setup_app(), host="127.0.0.1", port=0)
     httpd.prepare()
     thread = threading.Thread(target=httpd.serve, daemon=True)
@@ -40,6 +45,7 @@ def server(sqlite_url: str) -> Iterator[Server]:
     host, port = httpd.bind_addr[:2]
     yield Server(f"http://{host}:{port}")
     httpd.stop()
+    services.stop()
 
 
 @pytest.fixture

@@ -227,6 +227,10 @@ def update_action_execution(id: str, values: Mapping[str, Any]) -> models.Action
     return common.update(get_action_execution(id), values)
 
 
+def delete_action_execution(id: str) -> None:
+    common.delete(get_action_execution(id))
+
+
 def update_action_execution_state(
     id: str, *, expected: Iterable[str], new: str, values: Mapping[str, Any] | None = None
 ) -> bool:

@@ -7,7 +7,15 @@ from typing import Any
 import pecan
 
 from mistral.api import errors
-from mistral.api.controllers.v2 import actions, environments, workbooks, workflows
+from mistral.api.controllers.v2 import (
+    action_executions,
+    actions,
+    environments,
+    executions,
+    tasks,
+    workbooks,
+    workflows,
+)
 
 
 class V2Controller:
@@ -15,6 +23,9 @@ class V2Controller:
     workflows = workflows.WorkflowsController()
     actions = actions.ActionsController()
     environments = environments.EnvironmentsController()
+    executions = executions.ExecutionsController()
+    tasks = tasks.TasksController()
+    action_executions = action_executions.ActionExecutionsController()
 
     @errors.endpoint()
     def index(self) -> dict[str, Any]:

@@ -1,0 +1,118 @@
+"""``/v2/action_executions``: ad-hoc action runs and the results of asynchronous actions."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pecan import rest
+
+from mistral.api import errors, listing
+from mistral.api.controllers.types import parse_json_object
+from mistral.api.controllers.v2 import base
+from mistral.api.controllers.v2 import execution_resources as res
+from mistral.api.errors import RequestError
+from mistral.db import api as db_api
+from mistral.rpc import clients
+from mistral.services import executions as ex_service
+from mistral.workflow import states
+
+#: What ``params`` of an ad-hoc run may hold, with the types each accepts.
+RUN_PARAMS: dict[str, tuple[type, ...]] = {
+    "save_result": (bool,),
+    "run_sync": (bool,),
+    "target": (str,),
+    "timeout": (int, float),
+}
+UPDATE_STATES = (states.CANCELLED, states.PAUSED, states.RUNNING)
+
+
+def _run_params(raw: Any) -> dict[str, Any]:
+    params = parse_json_object(raw, "params")
+    unknown = sorted(set(params) - set(RUN_PARAMS))
+    if unknown:
+        raise RequestError(
+            f"Unknown action run parameter(s): {', '.join(unknown)}; allowed: {', '.join(RUN_PARAMS)}"
+        )
+    for name, value in params.items():
+        if value is not None and (
+            not isinstance(value, RUN_PARAMS[name])
+            or (bool not in RUN_PARAMS[name] and isinstance(value, bool))
+        ):
+            raise RequestError(f"Action run parameter '{name}' has a wrong type: {type(value).__name__}")
+    return {k: v for k, v in params.items() if v is not None}
+
+
+def _run(body: dict[str, Any]) -> dict[str, Any]:
+    name = body.get("name")
+    if not name or not isinstance(name, str):
+        raise RequestError("Please provide at least action name to run action.")
+    namespace = body.get("workflow_namespace") or ""
+    description = body.get("description") or ""
+    if not isinstance(namespace, str) or not isinstance(description, str):
+        raise RequestError("'workflow_namespace' and 'description' must be strings")
+    result = clients.engine().start_action(
+        name,
+        parse_json_object(body.get("input"), "input"),
+        description=description,
+        namespace=namespace,
+        params=_run_params(body.get("params")),
+    )
+    if result.get("id") is None:
+        # NOTE: a synchronous run without save_result stores nothing: the engine's answer is all there is.
+        return res.render_action_dict(result)
+    return res.render_action_execution(db_api.get_action_execution(result["id"]))
+
+
+def _output(raw: Any) -> Any:
+    """An output given as JSON text is decoded; text that is not JSON stays text."""
+    if isinstance(raw, str):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
+    return raw
+
+
+def _update(action_ex_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    state = body.get("state")
+    output = _output(body.get("output"))
+    db_api.get_action_execution(action_ex_id)
+    engine = clients.engine()
+    if state == states.SUCCESS:
+        engine.complete_action(action_ex_id, {"data": output})
+    elif state == states.ERROR:
+        engine.complete_action(action_ex_id, {"error": output or "Unknown error"})
+    elif state in UPDATE_STATES:
+        engine.update_action(action_ex_id, state)
+    else:
+        allowed = ", ".join((states.SUCCESS, states.ERROR, *UPDATE_STATES))
+        raise RequestError(f"Error. Expected one of {allowed}, actual: {state}")
+    return res.render_action_execution(db_api.get_action_execution(action_ex_id))
+
+
+class ActionExecutionsController(rest.RestController):
+    @errors.endpoint()
+    def get_all(self, **params: Any) -> dict[str, Any]:
+        return res.list_action_executions(params)
+
+    @errors.endpoint()
+    def get_one(self, action_ex_id: str, **params: Any) -> dict[str, Any]:
+        base.only(("fields",))
+        fields = res.ActionExecution.check_fields(listing.csv(params.get("fields")))
+        return res.render_action_execution(db_api.get_action_execution(action_ex_id), fields)
+
+    @errors.endpoint(status=201)
+    def post(self, **params: Any) -> dict[str, Any]:
+        base.only(())
+        return _run(base.json_body(res.ActionExecution.field_names()))
+
+    @errors.endpoint()
+    def put(self, action_ex_id: str, **params: Any) -> dict[str, Any]:
+        base.only(())
+        return _update(action_ex_id, base.json_body(res.ActionExecution.field_names()))
+
+    @errors.endpoint(status=204)
+    def delete(self, action_ex_id: str, **params: Any) -> None:
+        base.only(())
+        ex_service.delete_action_execution(action_ex_id)

@@ -1,0 +1,336 @@
+"""The v2 execution resources (workflow, task and action executions), their renderings and lists.
+
+Each ``render_*`` function is the one place a row becomes a response body,
+so every endpoint shows the same shape: JSON-typed fields become JSON
+strings, and fields the list views leave out are absent, not null.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Iterable, Mapping
+from typing import Any, Self
+
+from wsme import types as wtypes
+
+from mistral.api import listing
+from mistral.api.controllers.resource import Resource
+from mistral.api.controllers.types import anyjsontype, jsontype
+from mistral.api.controllers.v2.resources import SAMPLE_ID, SAMPLE_TIME
+from mistral.api.errors import RequestError
+from mistral.db import api as db_api
+from mistral.db.api import Filter, ListQuery
+from mistral.services import executions as ex_service
+
+SAMPLE_PROJECT = "a7eb669e9819420ea4bd1453e672c0a7"
+SAMPLE_WF_EX_ID = "123e4567-e89b-12d3-a456-426655440001"
+SAMPLE_TASK_EX_ID = "123e4567-e89b-12d3-a456-426655440002"
+
+
+class Execution(Resource):
+    id = wtypes.text
+    workflow_id = wtypes.text
+    workflow_name = wtypes.text
+    workflow_namespace = wtypes.text
+    description = wtypes.text
+    tags = [wtypes.text]
+    params = jsontype
+    task_execution_id = wtypes.text
+    root_execution_id = wtypes.text
+    source_execution_id = wtypes.text
+    state = wtypes.text
+    state_info = wtypes.text
+    input = jsontype
+    output = jsontype
+    published_global = jsontype
+    project_id = wtypes.text
+    created_at = wtypes.text
+    updated_at = wtypes.text
+
+    @classmethod
+    def sample(cls) -> Self:
+        return cls(
+            id=SAMPLE_WF_EX_ID,
+            workflow_id=SAMPLE_ID,
+            workflow_name="flow",
+            workflow_namespace="",
+            description="example workflow execution",
+            tags=["large"],
+            params={"env": {"region": "north"}, "namespace": ""},
+            task_execution_id=None,
+            root_execution_id=None,
+            source_execution_id=None,
+            state="SUCCESS",
+            state_info=None,
+            input={"name": "world"},
+            output={"greeting": "Hello, world"},
+            published_global={"counter": 1},
+            project_id=SAMPLE_PROJECT,
+            created_at=SAMPLE_TIME,
+            updated_at=SAMPLE_TIME,
+        )
+
+
+class Task(Resource):
+    id = wtypes.text
+    name = wtypes.text
+    type = wtypes.text
+    workflow_name = wtypes.text
+    workflow_namespace = wtypes.text
+    workflow_id = wtypes.text
+    workflow_execution_id = wtypes.text
+    tags = [wtypes.text]
+    state = wtypes.text
+    state_info = wtypes.text
+    project_id = wtypes.text
+    runtime_context = jsontype
+    result = anyjsontype
+    published = jsontype
+    published_global = jsontype
+    processed = bool
+    reset = bool
+    env = jsontype
+    created_at = wtypes.text
+    updated_at = wtypes.text
+    started_at = wtypes.text
+    finished_at = wtypes.text
+
+    @classmethod
+    def sample(cls) -> Self:
+        return cls(
+            id=SAMPLE_TASK_EX_ID,
+            name="greet",
+            type="ACTION",
+            workflow_name="flow",
+            workflow_namespace="",
+            workflow_id=SAMPLE_ID,
+            workflow_execution_id=SAMPLE_WF_EX_ID,
+            tags=["large"],
+            state="SUCCESS",
+            state_info=None,
+            project_id=SAMPLE_PROJECT,
+            runtime_context={"triggered_by": []},
+            result="Hello, world",
+            published={"greeting": "Hello, world"},
+            published_global={},
+            processed=True,
+            reset=False,
+            created_at=SAMPLE_TIME,
+            updated_at=SAMPLE_TIME,
+            started_at=SAMPLE_TIME,
+            finished_at=SAMPLE_TIME,
+        )
+
+
+class ActionExecution(Resource):
+    id = wtypes.text
+    name = wtypes.text
+    workflow_name = wtypes.text
+    workflow_namespace = wtypes.text
+    task_name = wtypes.text
+    task_execution_id = wtypes.text
+    state = wtypes.text
+    state_info = wtypes.text
+    tags = [wtypes.text]
+    description = wtypes.text
+    project_id = wtypes.text
+    accepted = bool
+    input = anyjsontype
+    output = anyjsontype
+    params = jsontype
+    created_at = wtypes.text
+    updated_at = wtypes.text
+
+    @classmethod
+    def sample(cls) -> Self:
+        return cls(
+            id=SAMPLE_ID,
+            name="std.echo",
+            workflow_name="flow",
+            workflow_namespace="",
+            task_name="greet",
+            task_execution_id=SAMPLE_TASK_EX_ID,
+            state="SUCCESS",
+            state_info=None,
+            tags=[],
+            description="",
+            project_id=SAMPLE_PROJECT,
+            accepted=True,
+            input={"output": "Hello, world"},
+            output={"result": "Hello, world"},
+            params={},
+            created_at=SAMPLE_TIME,
+            updated_at=SAMPLE_TIME,
+        )
+
+
+def _wanted(fields: Iterable[str] | None, name: str) -> bool:
+    return not fields or name in fields
+
+
+def _drop(resource: Resource, *names: str) -> None:
+    for name in names:
+        setattr(resource, name, wtypes.Unset)
+
+
+def render_execution(
+    wf_ex: Any,
+    fields: list[str] | None = None,
+    *,
+    include_output: bool = True,
+    published_global: bool = False,
+) -> dict[str, Any]:
+    """An execution; lists leave out ``output`` unless asked, only GET one adds ``published_global``."""
+    resource = Execution.from_model(wf_ex, fields)
+    if not include_output and not (fields and "output" in fields):
+        _drop(resource, "output")
+    if published_global and _wanted(fields, "published_global"):
+        resource.published_global = ex_service.execution_published_global(wf_ex)
+    else:
+        _drop(resource, "published_global")
+    return resource.to_json()
+
+
+def render_task(task_ex: Any, fields: list[str] | None = None, *, full: bool = False) -> dict[str, Any]:
+    """A task; ``full`` (GET one) adds ``result`` and ``published_global``, which lists leave out."""
+    resource = Task.from_model(task_ex, fields)
+    _drop(resource, "env")
+    if not (full or (fields and "result" in fields)):
+        _drop(resource, "result")
+    if full and _wanted(fields, "published_global"):
+        resource.published_global = ex_service.task_published_global(task_ex)
+    else:
+        _drop(resource, "published_global")
+    return resource.to_json()
+
+
+def render_action_execution(
+    action_ex: Any,
+    fields: list[str] | None = None,
+    *,
+    task_names: Mapping[str, str] | None = None,
+    include_output: bool = True,
+) -> dict[str, Any]:
+    """An action execution; ``task_names`` maps task ids to names (looked up when not given)."""
+    resource = ActionExecution.from_model(action_ex, fields)
+    if _wanted(fields, "task_name"):
+        if task_names is None:
+            task_names = ex_service.task_names([action_ex])
+        resource.task_name = task_names.get(action_ex.task_execution_id or "")
+    if not include_output and not (fields and "output" in fields):
+        _drop(resource, "output")
+    return resource.to_json()
+
+
+def render_action_dict(values: Mapping[str, Any]) -> dict[str, Any]:
+    """An ad-hoc action run that stored nothing: the engine's answer in the resource's shape."""
+    known = {k: v for k, v in values.items() if k in ActionExecution.field_names()}
+    return ActionExecution.from_model(types.SimpleNamespace(**known)).to_json()
+
+
+# -- query parameters shared by the execution endpoints ----------------------------
+
+
+def query_flag(params: Mapping[str, Any], name: str) -> bool:
+    """``?errors_only=true``; absent or empty (the client sends ``errors_only=``) is false."""
+    raw = str(params.get(name) or "").lower()
+    if raw in ("", "false", "0", "no"):
+        return False
+    if raw in ("true", "1", "yes"):
+        return True
+    raise RequestError(f"'{name}' must be true or false, got '{params[name]}'")
+
+
+def max_depth(params: Mapping[str, Any]) -> int:
+    """``?max_depth=N``: -1 (or absent) means the whole tree."""
+    raw = params.get("max_depth")
+    if raw in (None, "", "None"):
+        return -1
+    try:
+        depth = int(raw)
+    except ValueError as error:
+        raise RequestError(f"'max_depth' must be a whole number, got '{raw}'") from error
+    return max(depth, -1)
+
+
+# -- lists ----------------------------------------------------------------------------
+
+EXECUTION_FILTERS = (
+    "id", "workflow_name", "workflow_id", "workflow_namespace", "description", "tags", "params",
+    "task_execution_id", "root_execution_id", "source_execution_id", "state", "state_info", "input",
+    "output", "created_at", "updated_at",
+)  # fmt: skip
+TASK_FILTERS = (
+    "id", "name", "type", "workflow_name", "workflow_namespace", "workflow_id", "workflow_execution_id",
+    "tags", "state", "state_info", "result", "published", "runtime_context", "processed", "reset",
+    "created_at", "updated_at", "started_at", "finished_at",
+)  # fmt: skip
+ACTION_FILTERS = (
+    "id", "name", "tags", "workflow_name", "workflow_namespace", "task_name", "task_execution_id",
+    "state", "state_info", "accepted", "input", "output", "params", "description", "created_at",
+    "updated_at",
+)  # fmt: skip
+
+
+def _pinned(params: Mapping[str, Any], column: str, value: str | None) -> dict[str, Any]:
+    """The query with ``column`` fixed by the path, so ``next`` links keep it."""
+    params = dict(params)
+    if value is not None:
+        params[column] = value
+    return params
+
+
+def list_executions(params: Mapping[str, Any], *, task_execution_id: str | None = None) -> dict[str, Any]:
+    params = _pinned(params, "task_execution_id", task_execution_id)
+    q, fields = listing.parse(params, Execution, EXECUTION_FILTERS, extra=("nulls", "include_output"))
+    q.nulls = listing.csv(params.get("nulls"))
+    include_output = query_flag(params, "include_output")
+    return listing.envelope(
+        "executions",
+        db_api.list_workflow_executions(q),
+        q,
+        fields,
+        params,
+        lambda wf_ex: render_execution(wf_ex, fields, include_output=include_output),
+    )
+
+
+def list_tasks(params: Mapping[str, Any], *, workflow_execution_id: str | None = None) -> dict[str, Any]:
+    params = _pinned(params, "workflow_execution_id", workflow_execution_id)
+    q, fields = listing.parse(params, Task, TASK_FILTERS)
+    return listing.envelope(
+        "tasks", db_api.list_task_executions(q), q, fields, params, lambda t: render_task(t, fields)
+    )
+
+
+def _task_name_filter(q: ListQuery) -> None:
+    """``task_name`` is not a column: it becomes the ids of the tasks so named."""
+    flt = q.filters.get("task_name")
+    if flt is None:
+        return
+    task_filters = {"name": flt}
+    if "task_execution_id" in q.filters:
+        task_filters["id"] = q.filters["task_execution_id"]
+    tasks = db_api.list_task_executions(ListQuery(filters=task_filters, all_projects=q.all_projects))
+    filters = {k: v for k, v in q.filters.items() if k != "task_name"}
+    filters["task_execution_id"] = Filter("in", [t.id for t in tasks])
+    q.filters = filters
+
+
+def list_action_executions(
+    params: Mapping[str, Any], *, task_execution_id: str | None = None
+) -> dict[str, Any]:
+    params = _pinned(params, "task_execution_id", task_execution_id)
+    q, fields = listing.parse(params, ActionExecution, ACTION_FILTERS, extra=("include_output",))
+    _task_name_filter(q)
+    include_output = query_flag(params, "include_output")
+    action_exs = db_api.list_action_executions(q)
+    names = ex_service.task_names(action_exs)
+    return listing.envelope(
+        "action_executions",
+        action_exs,
+        q,
+        fields,
+        params,
+        lambda a: render_action_execution(a, fields, task_names=names, include_output=include_output),
+    )

@@ -1,0 +1,176 @@
+"""``/v2/executions``: workflow executions, their tasks, sub-executions and report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pecan import rest
+
+from mistral.api import errors, listing
+from mistral.api.controllers.types import parse_json_object
+from mistral.api.controllers.v2 import base
+from mistral.api.controllers.v2 import execution_resources as res
+from mistral.api.errors import RequestError
+from mistral.db import api as db_api
+from mistral.rpc import clients
+from mistral.services import execution_reports
+from mistral.services import executions as ex_service
+from mistral.workflow import states
+
+UPDATE_KEYS = ("id", "state", "state_info", "description", "params")
+STOP_STATES = (states.SUCCESS, states.ERROR, states.CANCELLED)
+TREE_PARAMS = ("errors_only", "max_depth", "include_output")
+
+
+def _get(wf_ex_id: str) -> dict[str, Any]:
+    return res.render_execution(db_api.get_workflow_execution(wf_ex_id))
+
+
+def _text(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise RequestError(f"'{name}' must be a string, got {type(value).__name__}")
+    return value
+
+
+def _start(body: dict[str, Any]) -> dict[str, Any]:
+    for name in ("id", "workflow_id", "workflow_name", "workflow_namespace", "source_execution_id"):
+        _text(body, name)
+    if body.get("id"):
+        # NOTE: a known id makes the POST idempotent: the existing execution is the answer.
+        existing = db_api.load_workflow_execution(body["id"])
+        if existing is not None:
+            return res.render_execution(existing)
+    request = ex_service.prepare_start(
+        body,
+        parse_json_object(body.get("input"), "input"),
+        parse_json_object(body.get("params"), "params"),
+    )
+    started = clients.engine().start_workflow(
+        request.wf_identifier,
+        request.wf_namespace,
+        request.wf_ex_id,
+        request.wf_input,
+        request.description,
+        request.params,
+    )
+    return _get(started["id"])
+
+
+def _new_env(body: dict[str, Any]) -> dict[str, Any] | None:
+    """``params.env`` of a PUT body (the only param that can change), or None."""
+    if body.get("params") is None:
+        return None
+    params = parse_json_object(body["params"], "params")
+    others = sorted(set(params) - {"env"})
+    if others:
+        raise RequestError(f"Only 'env' can be updated in 'params', got: {', '.join(others)}")
+    if "env" not in params:
+        raise RequestError("The property 'env' is not provided for update in 'params'")
+    return ex_service.resolve_env(params)["env"] or None
+
+
+def _check_update(state: str | None, description: str | None, state_info: str | None, env: Any) -> None:
+    if not (state or description or env):
+        raise RequestError("The property state, description, or env is not provided for update.")
+    if description and state:
+        raise RequestError("The property description must be updated separately from state.")
+    if state and state not in (states.PAUSED, states.RUNNING, *STOP_STATES):
+        allowed = ", ".join((states.PAUSED, states.RUNNING, *STOP_STATES))
+        raise RequestError(f"Cannot change state to {state}. Allowed states are: {allowed}")
+    if state_info is not None and state not in STOP_STATES:
+        raise RequestError("'state_info' can only be given with state SUCCESS, ERROR or CANCELLED")
+    if env and state and state != states.RUNNING:
+        raise RequestError(
+            "The property env can only be updated when the execution is not running "
+            "or on resume from pause (state RUNNING)."
+        )
+
+
+def _update(wf_ex_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    state, description = _text(body, "state"), _text(body, "description")
+    state_info = _text(body, "state_info")
+    env = _new_env(body)
+    _check_update(state, description, state_info, env)
+    db_api.get_workflow_execution(wf_ex_id)
+    if description:
+        ex_service.update_execution_description(wf_ex_id, description)
+    if env and not state:
+        ex_service.update_execution_env(wf_ex_id, env)
+    engine = clients.engine()
+    if state == states.PAUSED:
+        engine.pause_workflow(wf_ex_id)
+    elif state == states.RUNNING:
+        engine.resume_workflow(wf_ex_id, env=env)
+    elif state in STOP_STATES:
+        engine.stop_workflow(wf_ex_id, state, state_info)
+    return _get(wf_ex_id)
+
+
+class ExecutionTasksController(rest.RestController):
+    """``/v2/executions/{id}/tasks``."""
+
+    @errors.endpoint()
+    def get_all(self, wf_ex_id: str, **params: Any) -> dict[str, Any]:
+        return res.list_tasks(params, workflow_execution_id=wf_ex_id)
+
+
+class SubExecutionsController(rest.RestController):
+    """``/v2/executions/{id}/executions``: this execution and its sub-workflow executions."""
+
+    @errors.endpoint()
+    def get_all(self, wf_ex_id: str, **params: Any) -> dict[str, Any]:
+        base.only(TREE_PARAMS)
+        tree = execution_reports.execution_tree(
+            [db_api.get_workflow_execution(wf_ex_id)],
+            errors_only=res.query_flag(params, "errors_only"),
+            max_depth=res.max_depth(params),
+        )
+        include_output = res.query_flag(params, "include_output")
+        return {"executions": [res.render_execution(w, include_output=include_output) for w in tree]}
+
+
+class ReportController(rest.RestController):
+    """``/v2/executions/{id}/report``."""
+
+    @errors.endpoint()
+    def get_all(self, wf_ex_id: str, **params: Any) -> dict[str, Any]:
+        base.only(("errors_only", "max_depth", "statistics_only"))
+        return execution_reports.build_report(
+            wf_ex_id,
+            errors_only=res.query_flag(params, "errors_only"),
+            max_depth=res.max_depth(params),
+            statistics_only=res.query_flag(params, "statistics_only"),
+        )
+
+
+class ExecutionsController(rest.RestController):
+    tasks = ExecutionTasksController()
+    executions = SubExecutionsController()
+    report = ReportController()
+
+    @errors.endpoint()
+    def get_all(self, **params: Any) -> dict[str, Any]:
+        return res.list_executions(params)
+
+    @errors.endpoint()
+    def get_one(self, wf_ex_id: str, **params: Any) -> dict[str, Any]:
+        base.only(("fields",))
+        fields = res.Execution.check_fields(listing.csv(params.get("fields")))
+        wf_ex = db_api.get_workflow_execution(wf_ex_id)
+        return res.render_execution(wf_ex, fields, published_global=True)
+
+    @errors.endpoint(status=201)
+    def post(self, **params: Any) -> dict[str, Any]:
+        base.only(())
+        return _start(base.json_body(res.Execution.field_names()))
+
+    @errors.endpoint()
+    def put(self, wf_ex_id: str, **params: Any) -> dict[str, Any]:
+        base.only(())
+        return _update(wf_ex_id, base.json_body(UPDATE_KEYS))
+
+    @errors.endpoint(status=204)
+    def delete(self, wf_ex_id: str, **params: Any) -> None:
+        base.only(("force",))
+        ex_service.delete_execution(wf_ex_id, force=base.flag(params, "force"))

@@ -1,0 +1,206 @@
+"""Use cases around executions shared by the API: starting, updating, deleting, trees and reports.
+
+Nothing here speaks HTTP or calls the engine; bad input is an ``InputError``
+(400), a forbidden change a ``NotAllowedError`` (403).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mistral import config, context
+from mistral.db import api as db_api
+from mistral.db import models
+from mistral.db.api import Filter, ListQuery
+from mistral.exceptions import InputError, NotAllowedError
+from mistral.workflow import states
+
+PUBLISHED_GLOBAL_KEY = "__published_global"
+ENV_KEY = "__env"
+#: Params a sub-workflow gets from its parent; a copy of an execution starts as a root.
+SUB_WORKFLOW_PARAMS = ("task_execution_id", "root_execution_id", "index")
+#: Execution states in which ``{"params": {"env": ...}}`` alone may change the env.
+ENV_UPDATE_STATES = frozenset({states.IDLE, states.PAUSED, states.ERROR})
+
+
+# -- reading --------------------------------------------------------------------
+
+
+def execution_published_global(wf_ex: models.WorkflowExecution) -> dict[str, Any]:
+    return dict((wf_ex.context or {}).get(PUBLISHED_GLOBAL_KEY) or {})
+
+
+def _global_names(node: Any, in_publish: bool = False) -> set[str]:
+    """Variable names a task spec publishes globally (``publish: {global: {...}}`` anywhere)."""
+    names: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if in_publish and key == "global" and isinstance(value, dict):
+                names |= set(value)
+            else:
+                names |= _global_names(value, in_publish or str(key).startswith("publish"))
+    elif isinstance(node, list):
+        for item in node:
+            names |= _global_names(item, in_publish)
+    return names
+
+
+def task_spec(task_ex_id: str) -> dict[str, Any]:
+    """The stored spec of a task (a deferred column: read inside a transaction)."""
+    with db_api.transaction():
+        return dict(db_api.get_task_execution(task_ex_id).spec or {})
+
+
+def task_published_global(task_ex: models.TaskExecution) -> dict[str, Any]:
+    """The global variables this task published, with their current values."""
+    names = _global_names(task_spec(task_ex.id))
+    if not names:
+        return {}
+    wf_ex = db_api.load_workflow_execution(task_ex.workflow_execution_id)
+    published = execution_published_global(wf_ex) if wf_ex is not None else {}
+    return {k: v for k, v in published.items() if k in names}
+
+
+def task_names(action_exs: Iterable[Any]) -> dict[str, str]:
+    """Task id -> name for the tasks of these action executions, in one query."""
+    ids = sorted({a.task_execution_id for a in action_exs if a.task_execution_id})
+    if not ids:
+        return {}
+    tasks = db_api.list_task_executions(ListQuery(filters={"id": Filter("in", ids)}))
+    return {t.id: t.name for t in tasks}
+
+
+def is_with_items(task_ex: models.TaskExecution) -> bool:
+    spec = task_spec(task_ex.id)
+    return bool(spec.get("with-items") or spec.get("with_items"))
+
+
+# -- starting -------------------------------------------------------------------
+
+
+@dataclass
+class StartRequest:
+    """What ``EngineClient.start_workflow`` needs."""
+
+    wf_identifier: str
+    wf_namespace: str
+    wf_ex_id: str | None
+    wf_input: dict[str, Any]
+    description: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve_env(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Params with ``env`` as a dict: a string names an environment whose variables it takes."""
+    params = dict(params)
+    env = params.get("env")
+    if isinstance(env, str):
+        found = db_api.load_environment(env)
+        if found is None:
+            raise InputError(f"Environment is not found: {env}")
+        params["env"] = dict(found.variables or {})
+    elif env is not None and not isinstance(env, dict):
+        raise InputError(f"'env' must be a JSON object or an environment name, got {type(env).__name__}")
+    return params
+
+
+def prepare_start(
+    values: Mapping[str, Any], wf_input: dict[str, Any], params: dict[str, Any]
+) -> StartRequest:
+    """The start request for a POST body; ``source_execution_id`` fills what the body leaves out."""
+    if values.get("workflow_id") and values.get("workflow_name"):
+        raise InputError("Only one of 'workflow_id' and 'workflow_name' may be given")
+    identifier = values.get("workflow_id") or values.get("workflow_name")
+    namespace = values.get("workflow_namespace")
+    description = values.get("description") or ""
+    source_id = values.get("source_execution_id")
+    if source_id:
+        source = db_api.get_workflow_execution(source_id)
+        if not identifier:
+            identifier = source.workflow_id or source.workflow_name
+            namespace = source.workflow_namespace if namespace is None else namespace
+        wf_input = {**(source.input or {}), **wf_input}
+        inherited = {k: v for k, v in (source.params or {}).items() if k not in SUB_WORKFLOW_PARAMS}
+        params = {**inherited, **params}
+        description = f"{description} Based on the execution '{source_id}'".strip()
+    if not identifier:
+        raise InputError("Workflow ID or workflow name must be provided. Workflow ID is recommended.")
+    return StartRequest(
+        wf_identifier=identifier,
+        wf_namespace=namespace or "",
+        wf_ex_id=values.get("id") or None,
+        wf_input=wf_input,
+        description=description,
+        params=resolve_env(params),
+    )
+
+
+# -- changing -------------------------------------------------------------------
+
+
+def update_execution_env(wf_ex_id: str, env: Mapping[str, Any]) -> models.WorkflowExecution:
+    """Merge ``env`` into a waiting execution's env (its params and its context)."""
+    with db_api.transaction():
+        wf_ex = db_api.lock_workflow_execution(wf_ex_id)
+        _check_owner(wf_ex)
+        if wf_ex.state not in ENV_UPDATE_STATES:
+            raise NotAllowedError(
+                "Updating env to workflow execution is only permitted if it is in IDLE, PAUSED, "
+                f"or ERROR state; execution {wf_ex_id} is {wf_ex.state}"
+            )
+        params = dict(wf_ex.params or {})
+        params["env"] = _merged(params.get("env") or {}, env)
+        values: dict[str, Any] = {"params": params}
+        if isinstance(wf_ex.context, dict):
+            values["context"] = {**wf_ex.context, ENV_KEY: params["env"]}
+        return db_api.update_workflow_execution(wf_ex_id, values)
+
+
+def _merged(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    result = dict(old)
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = _merged(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+def _check_owner(obj: Any) -> None:
+    ctx = context.current()
+    if obj.project_id != ctx.project_id and not ctx.is_admin:
+        raise NotAllowedError(f"{obj.__kind__} {obj.id} belongs to another project and can't be changed")
+
+
+def update_execution_description(wf_ex_id: str, description: str) -> models.WorkflowExecution:
+    _check_owner(db_api.get_workflow_execution(wf_ex_id))
+    return db_api.update_workflow_execution(wf_ex_id, {"description": description})
+
+
+def delete_execution(wf_ex_id: str, *, force: bool = False) -> None:
+    """Delete an execution with its whole tree; one still running only with ``force``."""
+    wf_ex = db_api.get_workflow_execution(wf_ex_id)
+    _check_owner(wf_ex)
+    if not force and not states.is_completed(wf_ex.state):
+        raise NotAllowedError(
+            f"Only completed executions can be deleted; execution {wf_ex_id} is {wf_ex.state}. "
+            "Use force=true to delete it anyway."
+        )
+    db_api.delete_workflow_execution(wf_ex_id)
+
+
+def delete_action_execution(action_ex_id: str) -> None:
+    """Only a completed ad-hoc action execution, and only where the operator allows it."""
+    if not config.CONF.api.allow_action_execution_deletion:
+        raise NotAllowedError("Action execution deletion is not allowed.")
+    action_ex = db_api.get_action_execution(action_ex_id)
+    _check_owner(action_ex)
+    if action_ex.task_execution_id:
+        raise NotAllowedError("Only ad-hoc action execution can be deleted.")
+    if not states.is_completed(action_ex.state):
+        raise NotAllowedError(
+            f"Only completed action execution can be deleted; {action_ex_id} is {action_ex.state}."
+        )
+    db_api.delete_action_execution(action_ex_id)

@@ -1,0 +1,225 @@
+"""What the execution endpoints ask of the engine, and that they answer with the re-read row."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+import webtest
+
+from mistral.db import api as db_api
+from mistral.exceptions import InputError, NotFoundError
+from tests.unit.api.conftest import RecordingEngine
+from tests.unit.api.rows import action_ex, task_ex, wf_ex
+
+
+def _post(app: webtest.TestApp, path: str, body: dict[str, Any], status: int = 201) -> Any:
+    return app.post_json(f"/v2{path}", body, status=status).json
+
+
+def _put(app: webtest.TestApp, path: str, body: dict[str, Any], status: int = 200) -> Any:
+    return app.put_json(f"/v2{path}", body, status=status).json
+
+
+# -- POST /executions -------------------------------------------------------------------
+
+
+def test_start_passes_name_namespace_input_description_and_resolved_env(
+    app: webtest.TestApp, engine: RecordingEngine
+) -> None:
+    db_api.create_environment({"name": "prod", "variables": {"region": "north"}})
+    started = wf_ex(workflow_name="wf", state="RUNNING")
+    engine.answers["start_workflow"] = {"id": started.id}
+    body = _post(
+        app,
+        "/executions",
+        {
+            "workflow_name": "wf",
+            "workflow_namespace": "ns",
+            "input": json.dumps({"a": 1}),
+            "params": json.dumps({"env": "prod", "task_name": "t"}),
+            "description": "first",
+        },
+    )
+    assert engine.calls == [
+        (
+            "start_workflow",
+            ("wf", "ns", None, {"a": 1}, "first", {"env": {"region": "north"}, "task_name": "t"}),
+            {},
+        )
+    ]
+    assert body["id"] == started.id and body["state"] == "RUNNING"
+    assert json.loads(body["output"]) == {"sum": 3}
+
+
+def test_start_with_a_new_id_and_workflow_id(app: webtest.TestApp, engine: RecordingEngine) -> None:
+    new_id, wf_id = str(uuid.uuid4()), str(uuid.uuid4())
+    engine.answers["start_workflow"] = {"id": wf_ex().id}
+    _post(app, "/executions", {"id": new_id, "workflow_id": wf_id, "params": {"env": {"x": 1}}})
+    assert engine.calls[0][1] == (wf_id, "", new_id, {}, "", {"env": {"x": 1}})
+
+
+def test_start_from_a_source_execution(app: webtest.TestApp, engine: RecordingEngine) -> None:
+    source = wf_ex(
+        workflow_name="wf",
+        workflow_namespace="ns",
+        input={"a": 1, "b": 2},
+        params={"env": {"x": 1}, "task_execution_id": "t", "root_execution_id": "r", "notify": []},
+    )
+    engine.answers["start_workflow"] = {"id": wf_ex().id}
+    _post(app, "/executions", {"source_execution_id": source.id, "input": {"b": 3}, "description": "again"})
+    (name, args, _), *_ = engine.calls
+    assert name == "start_workflow"
+    assert args == (
+        source.workflow_id,
+        "ns",
+        None,
+        {"a": 1, "b": 3},
+        f"again Based on the execution '{source.id}'",
+        {"env": {"x": 1}, "notify": []},
+    )
+
+
+def test_known_id_does_not_call_the_engine(app: webtest.TestApp, engine: RecordingEngine) -> None:
+    existing = wf_ex()
+    assert _post(app, "/executions", {"id": existing.id, "workflow_name": "wf"})["id"] == existing.id
+    assert engine.calls == []
+
+
+@pytest.mark.parametrize(
+    ("error", "status"), [(NotFoundError("Workflow", "wf"), 404), (InputError("bad"), 400)]
+)
+def test_engine_errors_keep_their_status(
+    app: webtest.TestApp, engine: RecordingEngine, error: Exception, status: int
+) -> None:
+    engine.answers["start_workflow"] = error
+    body = _post(app, "/executions", {"workflow_name": "wf"}, status=status)
+    assert body["faultstring"] == str(error)
+
+
+# -- PUT /executions/{id} -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "call"),
+    [
+        ({"state": "PAUSED"}, ("pause_workflow", ("ID",), {})),
+        ({"state": "RUNNING"}, ("resume_workflow", ("ID",), {"env": None})),
+        ({"state": "RUNNING", "params": {"env": {"a": 1}}}, ("resume_workflow", ("ID",), {"env": {"a": 1}})),
+        ({"state": "ERROR", "state_info": "stop"}, ("stop_workflow", ("ID", "ERROR", "stop"), {})),
+        ({"state": "CANCELLED"}, ("stop_workflow", ("ID", "CANCELLED", None), {})),
+        ({"state": "SUCCESS"}, ("stop_workflow", ("ID", "SUCCESS", None), {})),
+    ],
+)
+def test_state_changes_call_the_engine(
+    app: webtest.TestApp, engine: RecordingEngine, body: dict[str, Any], call: tuple[Any, ...]
+) -> None:
+    ex = wf_ex(state="RUNNING", description="seen")
+    answer = _put(app, f"/executions/{ex.id}", body)
+    name, args, kwargs = call
+    assert engine.calls == [(name, tuple(ex.id if a == "ID" else a for a in args), kwargs)]
+    assert answer["id"] == ex.id and answer["description"] == "seen"
+
+
+# -- PUT /tasks/{id} ------------------------------------------------------------------------
+
+
+def test_rerun_passes_reset_and_env(app: webtest.TestApp, engine: RecordingEngine) -> None:
+    task = task_ex(wf_ex(), "t", state="ERROR")
+    answer = _put(
+        app, f"/tasks/{task.id}", {"id": task.id, "state": "RUNNING", "reset": True, "env": '{"a": 1}'}
+    )
+    assert engine.calls == [("rerun_task", (task.id,), {"reset": True, "env": {"a": 1}})]
+    assert answer["id"] == task.id and json.loads(answer["result"]) == [1, 2]
+
+
+def test_rerun_without_reset_of_a_with_items_task(app: webtest.TestApp, engine: RecordingEngine) -> None:
+    task = task_ex(wf_ex(), "t", state="ERROR", spec={"action": "std.echo", "with-items": "x in [1, 2]"})
+    _put(app, f"/tasks/{task.id}", {"state": "RUNNING", "reset": False, "name": "t", "workflow_name": "wf"})
+    assert engine.calls == [("rerun_task", (task.id,), {"reset": False, "env": None})]
+
+
+def test_skip(app: webtest.TestApp, engine: RecordingEngine) -> None:
+    task = task_ex(wf_ex(), "t", state="ERROR")
+    _put(app, f"/tasks/{task.id}", {"state": "SKIPPED"})
+    assert engine.calls == [("skip_task", (task.id,), {})]
+
+
+# -- /action_executions ---------------------------------------------------------------------
+
+
+def test_sync_run_without_saving_answers_the_engine_values(
+    app: webtest.TestApp, engine: RecordingEngine
+) -> None:
+    engine.answers["start_action"] = {
+        "id": None,
+        "name": "std.echo",
+        "state": "SUCCESS",
+        "input": {"output": "hi"},
+        "output": {"result": "hi"},
+        "workflow_namespace": "ns",
+        "description": "",
+    }
+    body = _post(
+        app,
+        "/action_executions",
+        {
+            "name": "std.echo",
+            "input": '{"output": "hi"}',
+            "workflow_namespace": "ns",
+            "params": '{"run_sync": true}',
+        },
+    )
+    assert engine.calls == [
+        (
+            "start_action",
+            ("std.echo", {"output": "hi"}),
+            {"description": "", "namespace": "ns", "params": {"run_sync": True}},
+        )
+    ]
+    assert body["id"] is None and body["state"] == "SUCCESS"
+    assert json.loads(body["output"]) == {"result": "hi"}
+
+
+def test_saved_run_answers_the_stored_row(app: webtest.TestApp, engine: RecordingEngine) -> None:
+    row = action_ex(None, state="RUNNING", output=None)
+    engine.answers["start_action"] = {"id": row.id}
+    body = _post(
+        app,
+        "/action_executions",
+        {
+            "name": "std.echo",
+            "params": {"save_result": True, "timeout": 5, "target": "h"},
+            "description": "d",
+        },
+    )
+    assert engine.calls[0][2] == {
+        "description": "d",
+        "namespace": "",
+        "params": {"save_result": True, "timeout": 5, "target": "h"},
+    }
+    assert body["id"] == row.id and body["state"] == "RUNNING"
+
+
+@pytest.mark.parametrize(
+    ("body", "call"),
+    [
+        ({"state": "SUCCESS", "output": {"x": 1}}, ("complete_action", ("ID", {"data": {"x": 1}}))),
+        ({"state": "SUCCESS", "output": '{"x": 1}'}, ("complete_action", ("ID", {"data": {"x": 1}}))),
+        ({"state": "ERROR", "output": "bad"}, ("complete_action", ("ID", {"error": "bad"}))),
+        ({"state": "ERROR"}, ("complete_action", ("ID", {"error": "Unknown error"}))),
+        ({"state": "CANCELLED"}, ("update_action", ("ID", "CANCELLED"))),
+        ({"state": "PAUSED"}, ("update_action", ("ID", "PAUSED"))),
+        ({"state": "RUNNING"}, ("update_action", ("ID", "RUNNING"))),
+    ],
+)
+def test_action_result_and_state(
+    app: webtest.TestApp, engine: RecordingEngine, body: dict[str, Any], call: tuple[Any, ...]
+) -> None:
+    row = action_ex(task_ex(wf_ex(), "t"), state="RUNNING")
+    answer = _put(app, f"/action_executions/{row.id}", body)
+    name, args = call
+    assert engine.calls == [(name, tuple(row.id if a == "ID" else a for a in args), {})]
+    assert answer["id"] == row.id and answer["task_name"] == "t"
