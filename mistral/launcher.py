@@ -7,6 +7,7 @@ the distributed mode is the same services in several processes over a broker.
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -52,8 +53,14 @@ class Services:
     def _start_executor(self) -> None:
         from mistral.executor.executor import Executor
         from mistral.executor.server import ExecutorServer
+        from mistral.rpc import clients
 
-        server = ExecutorServer(Executor())
+        host = config.CONF.executor.host or socket.gethostname()
+
+        def report(results: list[dict[str, Any]]) -> None:
+            clients.engine().on_action_results([{**r, "executor": host} for r in results])
+
+        server = ExecutorServer(Executor(report=report), host=host)
         server.start()
         self._stops.append(server.stop)
         LOG.info("Executor %s started", server.host)

@@ -183,6 +183,8 @@ class ActionExecution(_SecureMixin, Base):
     spec: Mapped[Any] = mapped_column(JsonEncoded, nullable=True, deferred=True)
     runtime_context: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
     last_heartbeat: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime)
+    #: The executor that took the action (its [executor] host), for operators and target checks.
+    executor_host: Mapped[str | None] = mapped_column(sa.String(255))
 
 
 class CronTrigger(_SecureMixin, Base):

@@ -175,6 +175,8 @@ class Engine:
             except Exception as error:  # noqa: BLE001 - a bad output expression fails the action, not the engine
                 state, value = states.ERROR, f"Failed to evaluate the action output: {error}"
         action_ex.state, action_ex.output, action_ex.accepted = state, {"result": value}, True
+        if result.get("executor"):
+            action_ex.executor_host = result["executor"]
         if state == states.ERROR:
             action_ex.state_info = value if isinstance(value, str) else data_flow.json_text(value)
         return state, value
@@ -207,9 +209,9 @@ class Engine:
 
         return adhoc_runs.start(action_name, action_input, description, namespace, params or {})
 
-    def report_running_actions(self, action_ex_ids: list[str]) -> None:
+    def report_running_actions(self, action_ex_ids: list[str], executor: str | None = None) -> None:
         with unit_of_work():
-            db_api.touch_action_heartbeats(action_ex_ids, states.RUNNING)
+            db_api.touch_action_heartbeats(action_ex_ids, states.RUNNING, executor)
 
     # -- sub-workflows and cascades ------------------------------------------
 

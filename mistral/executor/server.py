@@ -21,8 +21,9 @@ LOG = logging.getLogger(__name__)
 class ExecutorEndpoint:
     """The RPC methods of an executor; every public method here is callable remotely."""
 
-    def __init__(self, executor: Executor) -> None:
+    def __init__(self, executor: Executor, host: str | None = None) -> None:
         self._executor = executor
+        self._host = host
 
     def run_actions(self, ctxt: dict[str, Any], requests: Sequence[dict[str, Any]]) -> None:
         LOG.debug("RPC run_actions %s", redact(list(requests)))
@@ -31,7 +32,7 @@ class ExecutorEndpoint:
             self._executor.run_actions(requests)
         # NOTE: telling the engine at once that the actions arrived lets its recovery
         # loop tell a lost message (resend) from a slow action (wait for heartbeats).
-        clients.engine().report_running_actions([r["action_ex_id"] for r in requests])
+        clients.engine().report_running_actions([r["action_ex_id"] for r in requests], executor=self._host)
 
     def run_action_sync(self, ctxt: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
         LOG.debug("RPC run_action_sync %s", redact(request))
@@ -52,7 +53,7 @@ class ExecutorServer:
         self._server = oslo_messaging.get_rpc_server(
             transport.get_transport(),
             target,
-            [ExecutorEndpoint(executor)],
+            [ExecutorEndpoint(executor, self.host)],
             executor="threading",
             serializer=transport.serializer(),
         )

@@ -110,8 +110,9 @@ class EngineClient(_Client):
         """Executors report finished actions in batches: ``[{"action_ex_id", "data"|"error"|"cancel"}]``."""
         self._cast("on_action_results", results=list(results))
 
-    def report_running_actions(self, action_ex_ids: Sequence[str]) -> None:
-        self._cast("report_running_actions", action_ex_ids=list(action_ex_ids))
+    def report_running_actions(self, action_ex_ids: Sequence[str], executor: str | None = None) -> None:
+        """Heartbeats; ``executor`` names the executor that took them (sent when it takes them)."""
+        self._cast("report_running_actions", action_ex_ids=list(action_ex_ids), executor=executor)
 
     def on_subworkflows_finished(self, wf_ex_ids: Sequence[str]) -> None:
         self._cast("on_subworkflows_finished", wf_ex_ids=list(wf_ex_ids))

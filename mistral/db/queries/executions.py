@@ -245,13 +245,16 @@ def update_action_execution_state(
         return session.execute(stmt).rowcount == 1
 
 
-def touch_action_heartbeats(ids: Sequence[str], running_state: str) -> int:
+def touch_action_heartbeats(ids: Sequence[str], running_state: str, executor: str | None = None) -> int:
     if not ids:
         return 0
+    values: dict[str, Any] = {"last_heartbeat": utcnow(), "accepted": True}
+    if executor:
+        values["executor_host"] = executor
     stmt = (
         sa.update(ActionEx)
         .where(ActionEx.id.in_(list(ids)), ActionEx.state == running_state)
-        .values(last_heartbeat=utcnow(), accepted=True)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     with transaction() as session:

@@ -29,7 +29,9 @@ class FakeEngine:
     def on_action_results(self, ctxt: dict[str, Any], results: list[dict[str, Any]]) -> None:
         self.results(results)
 
-    def report_running_actions(self, ctxt: dict[str, Any], action_ex_ids: list[str]) -> None:
+    def report_running_actions(
+        self, ctxt: dict[str, Any], action_ex_ids: list[str], executor: str | None = None
+    ) -> None:
         self.beats(action_ex_ids)
 
 
