@@ -190,6 +190,46 @@ scheduler_opts = [
     cfg.IntOpt("max_attempts", default=5, min=1, help="Runs of a failing job before it is dropped."),
 ]
 
+cron_trigger_opts = [
+    cfg.BoolOpt("enabled", default=True, help="Fire cron triggers in the engine processes."),
+    cfg.IntOpt(
+        "execution_interval",
+        default=1,
+        min=1,
+        help="Seconds between two looks for due cron triggers.",
+    ),
+]
+
+event_engine_opts = [
+    cfg.StrOpt("host", default="0.0.0.0", help="Name of this event engine."),
+    cfg.StrOpt("topic", default="mistral_event_engine", help="RPC topic the event engines listen on."),
+    cfg.StrOpt(
+        "listener_pool_name",
+        default="mistral-event-engine-pool",
+        help="Notification listener pool: event engines in one pool share the notifications.",
+    ),
+    cfg.StrOpt(
+        "event_definitions_cfg_file",
+        default="/etc/mistral/event_definitions.yaml",
+        help="YAML file that turns event payloads into workflow parameters.",
+    ),
+]
+
+execution_expiration_policy_opts = [
+    cfg.IntOpt(
+        "evaluation_interval",
+        help="Minutes between two expiration runs; unset turns the policy off.",
+    ),
+    cfg.IntOpt("older_than", help="Delete finished root executions older than this many minutes."),
+    cfg.IntOpt("max_finished_executions", default=0, min=0, help="Keep at most this many finished executions."),
+    cfg.IntOpt("batch_size", default=0, min=0, help="Executions deleted per transaction (0: all at once)."),
+    cfg.ListOpt(
+        "ignored_states",
+        default=[],
+        help="Finished states whose executions are kept (e.g. ERROR).",
+    ),
+]
+
 GROUPS: dict[str | None, Sequence[cfg.Opt]] = {
     None: default_opts,
     "api": api_opts,
@@ -200,6 +240,9 @@ GROUPS: dict[str | None, Sequence[cfg.Opt]] = {
     "executor": executor_opts,
     "action_heartbeat": action_heartbeat_opts,
     "scheduler": scheduler_opts,
+    "cron_trigger": cron_trigger_opts,
+    "event_engine": event_engine_opts,
+    "execution_expiration_policy": execution_expiration_policy_opts,
 }
 
 for _group, _opts in GROUPS.items():
