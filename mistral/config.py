@@ -221,7 +221,9 @@ execution_expiration_policy_opts = [
         help="Minutes between two expiration runs; unset turns the policy off.",
     ),
     cfg.IntOpt("older_than", help="Delete finished root executions older than this many minutes."),
-    cfg.IntOpt("max_finished_executions", default=0, min=0, help="Keep at most this many finished executions."),
+    cfg.IntOpt(
+        "max_finished_executions", default=0, min=0, help="Keep at most this many finished executions."
+    ),
     cfg.IntOpt("batch_size", default=0, min=0, help="Executions deleted per transaction (0: all at once)."),
     cfg.ListOpt(
         "ignored_states",

@@ -24,6 +24,10 @@ _engines_lock = threading.Lock()
 _current: contextvars.ContextVar[orm.Session | None] = contextvars.ContextVar(
     "mistral_db_session", default=None
 )
+#: NOTE: SQLite has one writer at a time and its busy handler waits by sleeping
+#: (up to 100 ms a try); threads of one process queue on this lock instead and
+#: take their turn the moment it is free.
+_sqlite_writer = threading.RLock()
 
 
 def _configure_sqlite(engine: sa.Engine) -> None:
@@ -42,7 +46,10 @@ def _configure_sqlite(engine: sa.Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # NOTE: readers take no write lock: in WAL mode they see the last commit
+        # and neither wait for the writer nor make it wait.
+        read_only = conn.get_execution_options().get("mistral_read_only")
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _is_memory(url: str) -> bool:
@@ -92,20 +99,29 @@ def current_session() -> orm.Session | None:
 
 
 @contextlib.contextmanager
-def transaction() -> Iterator[orm.Session]:
-    """One unit of work; a nested call joins the outer one."""
+def transaction(*, read_only: bool = False) -> Iterator[orm.Session]:
+    """One unit of work; a nested call joins the outer one.
+
+    ``read_only`` (for a query that only reads, called on its own) spares
+    SQLite's single writer slot; inside another transaction it changes nothing.
+    """
     outer = _current.get()
     if outer is not None:
         yield outer
         return
-    session = orm.Session(bind=get_engine(), expire_on_commit=False, autoflush=True)
-    token = _current.set(session)
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        _current.reset(token)
-        session.close()
+    engine = get_engine()
+    sqlite = engine.dialect.name == "sqlite"
+    lock = _sqlite_writer if sqlite and not read_only else contextlib.nullcontext()
+    bind = engine.execution_options(mistral_read_only=True) if read_only and sqlite else engine
+    with lock:
+        session = orm.Session(bind=bind, expire_on_commit=False, autoflush=True)
+        token = _current.set(session)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            _current.reset(token)
+            session.close()

@@ -20,6 +20,8 @@ class WfRun:
     completed: deque[models.TaskExecution] = field(default_factory=deque)
     #: set by pause-before: the workflow pauses once the current step is done
     pause_requested: str | None = None
+    #: tasks created or started in this step: if one is still active, the workflow is not done
+    touched: list[models.TaskExecution] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.spec = specs.for_execution(self.wf_ex)

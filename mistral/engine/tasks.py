@@ -49,7 +49,7 @@ def update_runtime(task_ex: models.TaskExecution, **values: Any) -> dict[str, An
 def create(
     run: WfRun, spec: TaskSpec, in_context: dict[str, Any], state: str, **extra: Any
 ) -> models.TaskExecution:
-    return db_api.create_task_execution(
+    task_ex = db_api.create_task_execution(
         {
             "id": uuids.generate(),
             "name": spec.name,
@@ -69,6 +69,8 @@ def create(
             **extra,
         }
     )
+    run.touched.append(task_ex)
+    return task_ex
 
 
 def start(run: WfRun, name: str, in_context: dict[str, Any], triggered_by: str | None = None) -> None:

@@ -200,7 +200,9 @@ def check_completion(run: WfRun) -> None:
     wf_ex = run.wf_ex
     if wf_ex.state != states.RUNNING:
         return
-    if db_api.count_task_executions(wf_ex.id, (states.RUNNING, states.RUNNING_DELAYED, states.IDLE)):
+    active = (states.RUNNING, states.RUNNING_DELAYED, states.IDLE)
+    # NOTE: a task this step started and that still runs answers without a query.
+    if any(t.state in active for t in run.touched) or db_api.count_task_executions(wf_ex.id, active):
         return
     waiting = db_api.find_task_executions(wf_ex.id, states=[states.WAITING])
     if waiting:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +17,9 @@ from mistral.rpc import clients, transport
 from mistral.utils.redact import redact
 
 LOG = logging.getLogger(__name__)
+
+#: Seconds after which an action still running is reported as taken.
+ACCEPT_REPORT_DELAY = 1.0
 
 
 class ExecutorEndpoint:
@@ -30,9 +34,19 @@ class ExecutorEndpoint:
         # NOTE: the workers copy the context current here, so restoring it once covers every action.
         with context.using(context.Context.from_dict(ctxt or {})):
             self._executor.run_actions(requests)
-        # NOTE: telling the engine at once that the actions arrived lets its recovery
-        # loop tell a lost message (resend) from a slow action (wait for heartbeats).
-        clients.engine().report_running_actions([r["action_ex_id"] for r in requests], executor=self._host)
+        # NOTE: telling the engine that the actions arrived lets its recovery loop tell
+        # a lost message (resend) from a slow action; most actions finish sooner, and
+        # their result says it, so only those still running after a moment are reported.
+        ids = [r["action_ex_id"] for r in requests]
+        timer = threading.Timer(ACCEPT_REPORT_DELAY, self._report_accepted, [ids])
+        timer.daemon = True
+        timer.start()
+
+    def _report_accepted(self, ids: list[str]) -> None:
+        running = set(self._executor.running_ids)
+        still = [i for i in ids if i in running]
+        if still:
+            clients.engine().report_running_actions(still, executor=self._host)
 
     def run_action_sync(self, ctxt: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
         LOG.debug("RPC run_action_sync %s", redact(request))

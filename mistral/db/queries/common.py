@@ -33,16 +33,27 @@ def create(model: type[M], values: Mapping[str, Any], key: str) -> M:
     return obj
 
 
+def add(model: type[M], values: Mapping[str, Any]) -> M:
+    """Add a row that cannot collide (a fresh uuid key): no savepoint, flushed with the transaction."""
+    values = dict(values)
+    if model.__secure__:
+        values.setdefault("project_id", context.current().project_id)
+    obj = model(**values)
+    with transaction() as session:
+        session.add(obj)
+    return obj
+
+
 def first(model: type[M], *conditions: Any, all_projects: bool = False) -> M | None:
     stmt = query.scoped(sa.select(model).where(*conditions), model, all_projects=all_projects)
     if model.__secure__:
         stmt = stmt.order_by(query.owned_first(model))
-    with transaction() as session:
+    with transaction(read_only=True) as session:
         return session.scalars(stmt.limit(1)).first()
 
 
 def find_all(model: type[M], q: ListQuery, *conditions: Any) -> list[M]:
-    with transaction() as session:
+    with transaction(read_only=True) as session:
         marker = None
         if q.marker:
             marker = session.get(model, q.marker)

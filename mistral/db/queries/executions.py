@@ -77,7 +77,7 @@ def list_sub_executions(root_or_parent_ids: Iterable[str]) -> list[models.Workfl
     ids = list(root_or_parent_ids)
     if not ids:
         return []
-    with transaction() as session:
+    with transaction(read_only=True) as session:
         tasks = sa.select(TaskEx.id).where(TaskEx.workflow_execution_id.in_(ids))
         stmt = sa.select(WfEx).where(WfEx.task_execution_id.in_(tasks)).order_by(WfEx.created_at)
         return list(session.scalars(stmt))
@@ -85,7 +85,7 @@ def list_sub_executions(root_or_parent_ids: Iterable[str]) -> list[models.Workfl
 
 def list_sub_executions_of_task(task_ex_id: str) -> list[models.WorkflowExecution]:
     stmt = sa.select(WfEx).where(WfEx.task_execution_id == task_ex_id).order_by(WfEx.created_at, WfEx.id)
-    with transaction() as session:
+    with transaction(read_only=True) as session:
         return list(session.scalars(stmt))
 
 
@@ -112,7 +112,7 @@ def delete_workflow_execution(id: str) -> None:
 
 
 def create_task_execution(values: Mapping[str, Any]) -> models.TaskExecution:
-    return common.create(TaskEx, values, values.get("name", ""))
+    return common.add(TaskEx, values)
 
 
 def insert_task_executions(rows: Sequence[Mapping[str, Any]]) -> None:
@@ -140,7 +140,7 @@ def find_task_executions(
         stmt = stmt.where(TaskEx.name.in_(list(names)))
     if states is not None:
         stmt = stmt.where(TaskEx.state.in_(list(states)))
-    with transaction() as session:
+    with transaction(read_only=True) as session:
         return list(session.scalars(stmt.order_by(TaskEx.created_at, TaskEx.id)))
 
 
@@ -151,13 +151,13 @@ def load_last_task_execution(wf_ex_id: str, name: str) -> models.TaskExecution |
         .order_by(TaskEx.created_at.desc(), TaskEx.id.desc())
         .limit(1)
     )
-    with transaction() as session:
+    with transaction(read_only=True) as session:
         return session.scalars(stmt).first()
 
 
 def load_task_by_unique_key(wf_ex_id: str, unique_key: str) -> models.TaskExecution | None:
     stmt = sa.select(TaskEx).where(TaskEx.workflow_execution_id == wf_ex_id, TaskEx.unique_key == unique_key)
-    with transaction() as session:
+    with transaction(read_only=True) as session:
         return session.scalars(stmt.limit(1)).first()
 
 
@@ -165,14 +165,14 @@ def count_task_executions(wf_ex_id: str, states: Iterable[str]) -> int:
     stmt = sa.select(sa.func.count(TaskEx.id)).where(
         TaskEx.workflow_execution_id == wf_ex_id, TaskEx.state.in_(list(states))
     )
-    with transaction() as session:
+    with transaction(read_only=True) as session:
         return session.scalar(stmt) or 0
 
 
 def find_task_executions_by_ids(ids: Sequence[str]) -> list[models.TaskExecution]:
     if not ids:
         return []
-    with transaction() as session:
+    with transaction(read_only=True) as session:
         return list(session.scalars(sa.select(TaskEx).where(TaskEx.id.in_(list(ids)))))
 
 
@@ -211,7 +211,7 @@ def find_action_executions(
     stmt = sa.select(*target).where(ActionEx.task_execution_id == task_ex_id)
     if states is not None:
         stmt = stmt.where(ActionEx.state.in_(list(states)))
-    with transaction() as session:
+    with transaction(read_only=True) as session:
         result = session.execute(stmt.order_by(ActionEx.created_at, ActionEx.id))
         return list(result) if columns else list(result.scalars())
 
@@ -219,7 +219,7 @@ def find_action_executions(
 def find_action_executions_by_ids(ids: Sequence[str]) -> list[models.ActionExecution]:
     if not ids:
         return []
-    with transaction() as session:
+    with transaction(read_only=True) as session:
         return list(session.scalars(sa.select(ActionEx).where(ActionEx.id.in_(list(ids)))))
 
 
@@ -269,7 +269,7 @@ def find_unaccepted_actions(created_before: datetime.datetime, limit: int) -> li
         )
         .limit(limit)
     )
-    with transaction() as session:
+    with transaction(read_only=True) as session:
         return list(session.scalars(stmt))
 
 
@@ -285,7 +285,7 @@ def find_silent_actions(heartbeat_before: datetime.datetime, limit: int) -> list
         )
         .limit(limit)
     )
-    with transaction() as session:
+    with transaction(read_only=True) as session:
         return list(session.scalars(stmt))
 
 
@@ -302,7 +302,7 @@ def find_unreported_subworkflows(limit: int) -> list[str]:
         )
         .limit(limit)
     )
-    with transaction() as session:
+    with transaction(read_only=True) as session:
         return list(session.scalars(stmt))
 
 

@@ -68,7 +68,7 @@ def list_due_jobs(now: datetime.datetime, limit: int, capture_timeout_s: float) 
         .order_by(Job.run_after, Job.id)
         .limit(limit)
     )
-    with transaction() as session:
+    with transaction(read_only=True) as session:
         return list(session.scalars(stmt))
 
 
