@@ -1,0 +1,81 @@
+"""Direct workflow decisions: pure functions of the spec, the finished task and its conditions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mistral import lang
+from mistral.workflow import commands, direct, states
+
+WF = """
+version: '2.0'
+wf:
+  task-defaults:
+    on-error: [cleanup]
+  tasks:
+    a:
+      action: std.noop
+      on-success:
+        - b: <% $.go %>
+        - c
+        - fail: <% not $.go %>
+      on-complete: [d]
+    b:
+      action: std.noop
+      on-success: [j]
+    c:
+      action: std.noop
+      on-success: [j]
+    d:
+      action: std.noop
+    j:
+      join: all
+      action: std.noop
+    cleanup:
+      action: std.noop
+      on-error: [noop]
+"""
+
+
+@pytest.fixture(scope="module")
+def wf() -> Any:
+    return lang.parse_workflows(WF).workflows[0]
+
+
+def _names(decision: commands.Decision) -> list[str]:
+    return [c.name for c in decision.commands]
+
+
+def test_start_tasks_are_those_nothing_leads_to(wf: Any) -> None:
+    assert direct.start_tasks(wf) == ["a"]
+
+
+def test_success_fires_true_conditions_then_on_complete(wf: Any) -> None:
+    decision = direct.decide(wf, "a", states.SUCCESS, "id-a", lambda expr: True)
+    assert _names(decision) == ["b", "c", "fail", "d"]
+    assert isinstance(decision.commands[2], commands.EngineCommand)
+
+
+def test_false_condition_skips_the_transition(wf: Any) -> None:
+    decision = direct.decide(wf, "a", states.SUCCESS, "id-a", lambda expr: False)
+    assert _names(decision) == ["c", "d"]
+
+
+def test_task_defaults_handle_errors_but_not_for_the_handler_itself(wf: Any) -> None:
+    decision = direct.decide(wf, "b", states.ERROR, "id-b", lambda expr: True)
+    assert _names(decision) == ["cleanup"] and decision.error_handled
+    own = direct.decide(wf, "cleanup", states.ERROR, "id-x", lambda expr: True)
+    assert _names(own) == ["noop"] and own.error_handled
+
+
+def test_a_branch_that_does_not_lead_to_a_join_is_reported_missed(wf: Any) -> None:
+    decision = direct.decide(wf, "b", states.ERROR, "id-b", lambda expr: True)
+    assert [m.name for m in decision.missed_joins] == ["j"]
+    assert not direct.decide(wf, "b", states.SUCCESS, "id-b", lambda e: True).missed_joins
+
+
+def test_join_requirement(wf: Any) -> None:
+    assert direct.join_requirement(wf, wf.tasks["j"]) == 2
+    assert direct.join_requirement(wf, wf.tasks["b"]) == 0
