@@ -25,6 +25,9 @@ def _with_task(
         if task_ex is None:
             return
         run = _lock_run(task_ex.workflow_execution_id)
+        if states.is_completed(run.wf_ex.state) and task_ex.state in states.ACTIVE:
+            tasks.set_state(task_ex, states.CANCELLED, f"Its workflow ended {run.wf_ex.state} first")
+            return
         if task_ex.state not in expected:
             LOG.info("Timer for task %s ignored: it is %s", task_ex_id, task_ex.state)
             return

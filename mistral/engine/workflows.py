@@ -131,10 +131,7 @@ def _apply_transitions(run: WfRun, task_ex: models.TaskExecution) -> None:
     try:
         decision = direct.decide(run.spec, task_ex.name, task_ex.state, task_ex.id, _condition(run, task_ex))
     except exceptions.MistralError as error:
-        task_ex.state_info = f"Failed to evaluate transitions: {error}"
-        task_ex.error_handled = False
-        if task_ex.state == states.SUCCESS:
-            task_ex.state = states.ERROR
+        finish(run, states.ERROR, f"Failed to evaluate the transitions of task '{task_ex.name}': {error}")
         return
     if decision.publish:
         _publish_advanced(run, task_ex, decision.publish)
