@@ -9,6 +9,7 @@ from mistral.db import models
 from mistral.engine import outbox, tasks, with_items, workflows
 from mistral.engine.run import WfRun
 from mistral.exceptions import InputError
+from mistral.utils.merge import deep_merge
 from mistral.workflow import commands, states
 
 
@@ -40,7 +41,7 @@ def resume(run: WfRun, env: dict[str, Any] | None = None) -> None:
 
 def update_env(wf_ex: models.WorkflowExecution, env: dict[str, Any]) -> None:
     params = dict(wf_ex.params or {})
-    params["env"] = {**(params.get("env") or {}), **env}
+    params["env"] = deep_merge(params.get("env") or {}, env)
     wf_ex.params = params
     ctx = dict(wf_ex.context or {})
     ctx["__env"] = params["env"]

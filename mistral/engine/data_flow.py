@@ -15,6 +15,7 @@ from mistral import config, expressions
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.exceptions import InputError
+from mistral.utils.merge import deep_merge
 from mistral.workflow import states
 
 GLOBALS = "__published_global"
@@ -52,16 +53,6 @@ def merge_contexts(contexts: list[Mapping[str, Any]]) -> dict[str, Any]:
         else:
             merged.update(ctx)
     return merged
-
-
-def deep_merge(left: Mapping[str, Any], right: Mapping[str, Any]) -> dict[str, Any]:
-    result = dict(left)
-    for key, value in right.items():
-        if isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
-            result[key] = deep_merge(result[key], value)
-        else:
-            result[key] = value
-    return result
 
 
 def task_view(task_ex: models.TaskExecution, *, with_result: bool = True) -> dict[str, Any]:

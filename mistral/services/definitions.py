@@ -217,34 +217,44 @@ def _create_workbook_members(spec: Any, scope: str, namespace: str) -> None:
 
 
 def _sync_workflows(spec: Any, scope: str, namespace: str) -> None:
-    wanted = {wf.name: wf for wf in spec.workflows}
-    old = _workbook_objects(db_api.list_workflow_definitions, spec.name, namespace)
-    for obj in old:
-        if obj.name not in wanted:
-            db_api.delete_workflow_definition(obj.id, None)
-    old_names = {obj.name: obj for obj in old}
-    for name, wf in wanted.items():
-        values = _workflow_values(wf, scope, namespace, spec.name)
-        if name in old_names:
-            db_api.update_workflow_definition(old_names[name].id, values, None)
-        else:
-            db_api.create_workflow_definition(values)
+    _sync(
+        spec.name,
+        namespace,
+        {wf.name: _workflow_values(wf, scope, namespace, spec.name) for wf in spec.workflows},
+        list_=db_api.list_workflow_definitions,
+        create=db_api.create_workflow_definition,
+        update=db_api.update_workflow_definition,
+        delete=db_api.delete_workflow_definition,
+    )
 
 
 def _sync_actions(spec: Any, scope: str, namespace: str) -> None:
-    wanted = {a.name: a for a in spec.actions}
-    old = _workbook_objects(db_api.list_action_definitions, spec.name, namespace)
-    for obj in old:
-        if obj.name not in wanted:
-            db_api.delete_action_definition(obj.id, None)
-    old_names = {obj.name: obj for obj in old}
-    for name, action in wanted.items():
-        values = _action_values(action, scope, namespace, spec.name)
-        if name in old_names:
-            db_api.update_action_definition(old_names[name].id, values, None)
+    def create(values: dict[str, Any]) -> Any:
+        _refuse_system_name(values["name"])
+        return db_api.create_action_definition(values)
+
+    _sync(
+        spec.name,
+        namespace,
+        {a.name: _action_values(a, scope, namespace, spec.name) for a in spec.actions},
+        list_=db_api.list_action_definitions,
+        create=create,
+        update=db_api.update_action_definition,
+        delete=db_api.delete_action_definition,
+    )
+
+
+def _sync(workbook_name: str, namespace: str, wanted: dict[str, dict[str, Any]], **ops: Any) -> None:
+    """Make a workbook's stored workflows (or actions) exactly ``wanted``; kept names keep their ids."""
+    old = {obj.name: obj for obj in _workbook_objects(ops["list_"], workbook_name, namespace)}
+    for name, obj in old.items():
+        if name not in wanted:
+            ops["delete"](obj.id, None)
+    for name, values in wanted.items():
+        if name in old:
+            ops["update"](old[name].id, values, None)
         else:
-            _refuse_system_name(name)
-            db_api.create_action_definition(values)
+            ops["create"](values)
 
 
 def _workbook_objects(list_func: Any, workbook_name: str, namespace: str) -> list[Any]:

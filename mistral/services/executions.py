@@ -15,6 +15,7 @@ from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.api import Filter, ListQuery
 from mistral.exceptions import InputError, NotAllowedError
+from mistral.utils.merge import deep_merge
 from mistral.workflow import states
 
 PUBLISHED_GLOBAL_KEY = "__published_global"
@@ -151,21 +152,11 @@ def update_execution_env(wf_ex_id: str, env: Mapping[str, Any]) -> models.Workfl
                 f"or ERROR state; execution {wf_ex_id} is {wf_ex.state}"
             )
         params = dict(wf_ex.params or {})
-        params["env"] = _merged(params.get("env") or {}, env)
+        params["env"] = deep_merge(params.get("env") or {}, env)
         values: dict[str, Any] = {"params": params}
         if isinstance(wf_ex.context, dict):
             values["context"] = {**wf_ex.context, ENV_KEY: params["env"]}
         return db_api.update_workflow_execution(wf_ex_id, values)
-
-
-def _merged(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
-    result = dict(old)
-    for key, value in new.items():
-        if isinstance(value, dict) and isinstance(result.get(key), dict):
-            result[key] = _merged(result[key], value)
-        else:
-            result[key] = value
-    return result
 
 
 def _check_owner(obj: Any) -> None:
