@@ -84,6 +84,10 @@ def start(
         state = {**previous, "done": previous.get("count", len(items)) - len(indexes), "failed": 0}
         state["next"] = state.get("count", len(items))
     tasks.update_runtime(task_ex, with_items=state)
+    if not indexes:
+        # NOTE: every item had succeeded (the task failed after them, e.g. in publish): finish again.
+        tasks.complete(run, task_ex, states.SUCCESS, _results(task_ex))
+        return
     _launch(run, task_ex, spec, items, indexes)
 
 
@@ -148,7 +152,11 @@ def _results(task_ex: models.TaskExecution) -> list[Any]:
 def failed_indexes(task_ex: models.TaskExecution) -> list[int]:
     """Items whose latest run did not succeed (re-run without reset runs only these)."""
     latest: dict[int, str] = {}
-    rows = db_api.find_action_executions(task_ex.id, columns=["runtime_context", "state"])
-    for runtime, state in rows:
-        latest[(runtime or {}).get("index", 0)] = state
+    if task_ex.type == "WORKFLOW":
+        for child in db_api.list_sub_executions_of_task(task_ex.id):
+            latest[(child.params or {}).get("index", 0)] = child.state
+    else:
+        rows = db_api.find_action_executions(task_ex.id, columns=["runtime_context", "state"])
+        for runtime, state in rows:
+            latest[(runtime or {}).get("index", 0)] = state
     return sorted(i for i, state in latest.items() if state != states.SUCCESS)
