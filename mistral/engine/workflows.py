@@ -28,18 +28,6 @@ def set_state(wf_ex: models.WorkflowExecution, state: str, state_info: str | Non
     return True
 
 
-def checked_input(spec: Any, wf_input: dict[str, Any]) -> dict[str, Any]:
-    missing, unexpected = inputs.check_input(spec.input, wf_input)
-    if missing or unexpected:
-        details = []
-        if missing:
-            details.append(f"missing={missing}")
-        if unexpected:
-            details.append(f"unexpected={unexpected}")
-        raise exceptions.InputError(f"Invalid input [name={spec.name}, class=Workflow, {', '.join(details)}]")
-    return inputs.with_defaults(spec.input, wf_input)
-
-
 def start_execution(
     wf_def: models.WorkflowDefinition,
     wf_input: dict[str, Any],
@@ -51,7 +39,7 @@ def start_execution(
 ) -> models.WorkflowExecution:
     """Create the execution, start its first tasks and apply whatever finishes at once."""
     spec = stored.workflow_spec(wf_def.name, wf_def.spec or {}, wf_def.workbook_name)
-    full_input = checked_input(spec, wf_input or {})
+    full_input = inputs.checked_workflow_input(spec.name, spec.input, wf_input or {})
     data_flow.check_size("input", full_input)
     if spec.type == "reverse":
         reverse.needed_tasks(spec, params.get("task_name"))

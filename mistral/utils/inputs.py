@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mistral.exceptions import InputError
+
 NO_DEFAULT: Any = inspect.Parameter.empty
 
 
@@ -76,3 +78,14 @@ def with_defaults(params: Iterable[Param], given: Mapping[str, Any]) -> dict[str
     result = {p.name: p.default for p in params if not p.required and not p.var_keyword}
     result.update(given)
     return result
+
+
+def checked_workflow_input(name: str, params: Iterable[Param], given: Mapping[str, Any]) -> dict[str, Any]:
+    """``given`` with defaults filled in; missing or unexpected names are an ``InputError`` naming them."""
+    params = list(params)
+    missing, unexpected = check_input(params, given)
+    if missing or unexpected:
+        details = [f"missing={missing}"] if missing else []
+        details += [f"unexpected={unexpected}"] if unexpected else []
+        raise InputError(f"Invalid input [name={name}, class=Workflow, {', '.join(details)}]")
+    return with_defaults(params, given)
