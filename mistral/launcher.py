@@ -1,4 +1,4 @@
-"""Starting and stopping the services of one process: api, engine, executor.
+"""Starting and stopping the services of one process: api, engine, executor, event engine.
 
 The embedded mode is every service in one process on the in-process transport;
 the distributed mode is the same services in several processes over a broker.
@@ -17,7 +17,9 @@ from mistral.rpc import transport
 LOG = logging.getLogger(__name__)
 
 SERVERS = ("all", "api", "engine", "executor", "event-engine", "notifier")
-AVAILABLE = ("api", "engine", "executor")
+AVAILABLE = ("api", "engine", "executor", "event-engine")
+#: On the in-process transport these reach each other only inside one process.
+IN_PROCESS = ("api", "engine", "executor")
 
 
 def resolve(requested: Sequence[str]) -> list[str]:
@@ -29,7 +31,7 @@ def resolve(requested: Sequence[str]) -> list[str]:
     missing = [s for s in wanted if s not in AVAILABLE]
     if missing:
         raise ValueError(f"{', '.join(missing)} is not part of this release yet")
-    if transport.is_local() and set(wanted) != set(AVAILABLE):
+    if transport.is_local() and not set(IN_PROCESS) <= set(wanted):
         raise ValueError(
             "[DEFAULT] transport_url is not set, so the services talk in-process and must all run in "
             "this process (--server all); set transport_url=rabbit://... to run them apart"
@@ -49,6 +51,8 @@ class Services:
             self._start_executor()
         if "engine" in self.names:
             self._start_engine()
+        if "event-engine" in self.names:
+            self._start_event_engine()
 
     def _start_executor(self) -> None:
         from mistral.executor.executor import Executor
@@ -79,6 +83,14 @@ class Services:
         self._stops.append(scheduler.stop)
         recovery.ensure_scheduled()
         LOG.info("Engine started")
+
+    def _start_event_engine(self) -> None:
+        from mistral.event_engine.engine import EventEngine
+
+        event_engine = EventEngine()
+        event_engine.start()
+        self._stops.append(event_engine.stop)
+        LOG.info("Event engine started")
 
     def stop(self) -> None:
         while self._stops:

@@ -11,6 +11,7 @@ from mistral.api.controllers.v2 import (
     action_executions,
     actions,
     environments,
+    event_triggers,
     executions,
     tasks,
     workbooks,
@@ -26,6 +27,7 @@ class V2Controller:
     executions = executions.ExecutionsController()
     tasks = tasks.TasksController()
     action_executions = action_executions.ActionExecutionsController()
+    event_triggers = event_triggers.EventTriggersController()
 
     @errors.endpoint()
     def index(self) -> dict[str, Any]:
