@@ -47,6 +47,14 @@ def _lock_run(wf_ex_id: str) -> WfRun:
     return WfRun(db_api.lock_workflow_execution(wf_ex_id))
 
 
+def _lock_task(task_ex_id: str) -> tuple[WfRun, models.TaskExecution]:
+    """Lock the task's workflow, then read the task as it is under that lock."""
+    task_ex = db_api.get_task_execution(task_ex_id)
+    run = _lock_run(task_ex.workflow_execution_id)
+    (task_ex,) = db_api.find_task_executions_by_ids([task_ex_id], fresh=True)
+    return run, task_ex
+
+
 class Engine:
     """Everything an engine does, as the RPC endpoint and the scheduler call it."""
 
@@ -103,16 +111,14 @@ class Engine:
         self, task_ex_id: str, reset: bool = True, env: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         with unit_of_work():
-            task_ex = db_api.get_task_execution(task_ex_id)
-            run = _lock_run(task_ex.workflow_execution_id)
+            run, task_ex = _lock_task(task_ex_id)
             self._reopen_ancestors(run.wf_ex)
             controls.rerun(run, task_ex, reset, env)
             return {"id": task_ex_id}
 
     def skip_task(self, task_ex_id: str) -> dict[str, Any]:
         with unit_of_work():
-            task_ex = db_api.get_task_execution(task_ex_id)
-            run = _lock_run(task_ex.workflow_execution_id)
+            run, task_ex = _lock_task(task_ex_id)
             self._reopen_ancestors(run.wf_ex)
             controls.skip(run, task_ex)
             return {"id": task_ex_id}
@@ -121,8 +127,8 @@ class Engine:
     def _reopen_ancestors(wf_ex: models.WorkflowExecution) -> None:
         """A sub-workflow runs again: its parent task and parent workflows run again too."""
         while wf_ex.task_execution_id:
-            parent_task = db_api.get_task_execution(wf_ex.task_execution_id)
-            parent = db_api.lock_workflow_execution(parent_task.workflow_execution_id)
+            _, parent_task = _lock_task(wf_ex.task_execution_id)
+            parent = db_api.get_workflow_execution(parent_task.workflow_execution_id)
             if parent_task.state in (states.ERROR, states.CANCELLED):
                 tasks.set_state(parent_task, states.RUNNING)
                 parent_task.processed, parent_task.error_handled, parent_task.state_info = False, False, None
@@ -149,8 +155,16 @@ class Engine:
                 by_wf[task_ex.workflow_execution_id].append(task_ex)
             for wf_ex_id in sorted(by_wf):  # NOTE: a fixed lock order keeps engines from deadlocking
                 run = _lock_run(wf_ex_id)
-                for task_ex in by_wf[wf_ex_id]:
-                    for action_ex in by_task[task_ex.id]:
+                # NOTE: read the rows again under the lock: another engine may have
+                # applied results to the same task between our first read and the lock.
+                fresh_tasks = db_api.find_task_executions_by_ids([t.id for t in by_wf[wf_ex_id]], fresh=True)
+                action_ids = [a.id for t in fresh_tasks for a in by_task[t.id]]
+                fresh_actions = {
+                    a.id: a for a in db_api.find_action_executions_by_ids(action_ids, fresh=True)
+                }
+                for task_ex in fresh_tasks:
+                    for action_id in (a.id for a in by_task[task_ex.id]):
+                        action_ex = fresh_actions[action_id]
                         applied = self._apply_result(action_ex, by_id[action_ex.id])
                         if applied is not None:
                             index = (action_ex.runtime_context or {}).get("index", 0)
@@ -223,7 +237,8 @@ class Engine:
             parents = db_api.find_task_executions_by_ids(list(parent_task_ids))
             for wf_ex_id in sorted({t.workflow_execution_id for t in parents}):
                 run = _lock_run(wf_ex_id)
-                for task_ex in (t for t in parents if t.workflow_execution_id == wf_ex_id):
+                ids = [t.id for t in parents if t.workflow_execution_id == wf_ex_id]
+                for task_ex in db_api.find_task_executions_by_ids(ids, fresh=True):
                     for child in (c for c in children if c.task_execution_id == task_ex.id):
                         self._deliver(run, task_ex, child)
                 workflows.proceed(run)

@@ -64,7 +64,7 @@ def lock_workflow_execution(id: str) -> models.WorkflowExecution:
     """
     with transaction() as session:
         stmt = query.scoped(sa.select(WfEx).where(WfEx.id == id), WfEx, all_projects=True)
-        obj = session.scalars(stmt.with_for_update()).first()
+        obj = session.scalars(stmt.with_for_update().execution_options(populate_existing=True)).first()
         if obj is None:
             raise NotFoundError(WfEx.__kind__, id)
         return obj
@@ -171,11 +171,13 @@ def count_task_executions(wf_ex_id: str, states: Iterable[str]) -> int:
         return session.scalar(stmt) or 0
 
 
-def find_task_executions_by_ids(ids: Sequence[str]) -> list[models.TaskExecution]:
+def find_task_executions_by_ids(ids: Sequence[str], *, fresh: bool = False) -> list[models.TaskExecution]:
+    """``fresh``: overwrite copies already loaded in this transaction (read again after taking a lock)."""
     if not ids:
         return []
+    stmt = sa.select(TaskEx).where(TaskEx.id.in_(list(ids))).execution_options(populate_existing=fresh)
     with transaction(read_only=True) as session:
-        return list(session.scalars(sa.select(TaskEx).where(TaskEx.id.in_(list(ids)))))
+        return list(session.scalars(stmt))
 
 
 def update_task_execution(id: str, values: Mapping[str, Any]) -> models.TaskExecution:
@@ -218,11 +220,13 @@ def find_action_executions(
         return list(result) if columns else list(result.scalars())
 
 
-def find_action_executions_by_ids(ids: Sequence[str]) -> list[models.ActionExecution]:
+def find_action_executions_by_ids(ids: Sequence[str], *, fresh: bool = False) -> list[models.ActionExecution]:
+    """``fresh``: overwrite copies already loaded in this transaction (read again after taking a lock)."""
     if not ids:
         return []
+    stmt = sa.select(ActionEx).where(ActionEx.id.in_(list(ids))).execution_options(populate_existing=fresh)
     with transaction(read_only=True) as session:
-        return list(session.scalars(sa.select(ActionEx).where(ActionEx.id.in_(list(ids)))))
+        return list(session.scalars(stmt))
 
 
 def update_action_execution(id: str, values: Mapping[str, Any]) -> models.ActionExecution:
