@@ -70,10 +70,11 @@ class Services:
         LOG.info("Executor %s started", server.host)
 
     def _start_engine(self) -> None:
-        from mistral.engine import recovery, timers  # noqa: F401 - registers the scheduled jobs
+        from mistral.engine import cron, recovery, timers  # noqa: F401 - registers the scheduled jobs
         from mistral.engine.engine import get as get_engine
         from mistral.engine.server import EngineServer
         from mistral.scheduler.scheduler import Scheduler
+        from mistral.services import expiration
 
         server = EngineServer(get_engine())
         server.start()
@@ -82,6 +83,8 @@ class Services:
         scheduler.start()
         self._stops.append(scheduler.stop)
         recovery.ensure_scheduled()
+        cron.ensure_scheduled()
+        expiration.ensure_scheduled()
         LOG.info("Engine started")
 
     def _start_event_engine(self) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from pecan import rest
 
-from mistral.api import errors, listing
+from mistral.api import errors, listing, policy
 from mistral.api.controllers.v2 import base, resources
 from mistral.db import api as db_api
 from mistral.services import definitions
@@ -31,6 +31,7 @@ class ActionsController(rest.RestController):
 
     @errors.endpoint()
     def get_all(self, **params: Any) -> dict[str, Any]:
+        policy.enforce("actions:list", all_projects=params.get("all_projects"))
         q, fields = listing.parse(params, resources.Action, FILTERS, default_sort="name")
         return listing.envelope(
             "actions",
@@ -43,6 +44,7 @@ class ActionsController(rest.RestController):
 
     @errors.endpoint()
     def get_one(self, identifier: str, *namespace: str, **params: Any) -> dict[str, Any]:
+        policy.enforce("actions:get")
         base.only(("namespace", "fields"))
         fields = resources.Action.check_fields(listing.csv(params.get("fields")))
         action = db_api.get_action_definition(identifier, _namespace(namespace, params))
@@ -50,6 +52,7 @@ class ActionsController(rest.RestController):
 
     @errors.endpoint(status=201)
     def post(self, **params: Any) -> dict[str, Any]:
+        policy.enforce("actions:create", scope=params.get("scope"))
         base.only(("namespace", "scope", "skip_validation"))
         created = definitions.create_actions(
             base.text_body(),
@@ -61,6 +64,7 @@ class ActionsController(rest.RestController):
 
     @errors.endpoint()
     def put(self, identifier: str | None = None, **params: Any) -> dict[str, Any]:
+        policy.enforce("actions:update", scope=params.get("scope"))
         base.only(("namespace", "scope", "skip_validation"))
         updated = definitions.update_actions(
             base.text_body(),
@@ -73,5 +77,6 @@ class ActionsController(rest.RestController):
 
     @errors.endpoint(status=204)
     def delete(self, identifier: str, *namespace: str, **params: Any) -> None:
+        policy.enforce("actions:delete")
         base.only(("namespace",))
         definitions.delete_action(identifier, _namespace(namespace, params))

@@ -6,7 +6,7 @@ from typing import Any
 
 from pecan import rest
 
-from mistral.api import errors, listing
+from mistral.api import errors, listing, policy
 from mistral.api.controllers.types import parse_json_object
 from mistral.api.controllers.v2 import base, resources
 from mistral.db import api as db_api
@@ -26,6 +26,7 @@ def _values() -> dict[str, Any]:
 class EnvironmentsController(rest.RestController):
     @errors.endpoint()
     def get_all(self, **params: Any) -> dict[str, Any]:
+        policy.enforce("environments:list", all_projects=params.get("all_projects"))
         q, fields = listing.parse(params, resources.Environment, FILTERS)
         return listing.envelope(
             "environments",
@@ -38,23 +39,27 @@ class EnvironmentsController(rest.RestController):
 
     @errors.endpoint()
     def get_one(self, name: str, **params: Any) -> dict[str, Any]:
+        policy.enforce("environments:get")
         base.only(("fields",))
         fields = resources.Environment.check_fields(listing.csv(params.get("fields")))
         return resources.Environment.from_model(db_api.get_environment(name), fields).to_json()
 
     @errors.endpoint(status=201)
     def post(self, **params: Any) -> dict[str, Any]:
+        policy.enforce("environments:create", scope=policy.body_scope())
         base.only(())
         env = environments.create_environment(_values())
         return resources.Environment.from_model(env).to_json()
 
     @errors.endpoint()
     def put(self, **params: Any) -> dict[str, Any]:
+        policy.enforce("environments:update", scope=policy.body_scope())
         base.only(())
         env = environments.update_environment(_values())
         return resources.Environment.from_model(env).to_json()
 
     @errors.endpoint(status=204)
     def delete(self, name: str, **params: Any) -> None:
+        policy.enforce("environments:delete")
         base.only(())
         db_api.delete_environment(name)

@@ -6,7 +6,7 @@ from typing import Any
 
 from pecan import rest
 
-from mistral.api import errors, listing
+from mistral.api import errors, listing, policy
 from mistral.api.controllers.types import parse_json_object
 from mistral.api.controllers.v2 import base
 from mistral.api.controllers.v2.event_trigger_resources import EventTrigger
@@ -37,24 +37,28 @@ def _render(trigger: Any, fields: list[str] | None = None) -> dict[str, Any]:
 class EventTriggersController(rest.RestController):
     @errors.endpoint()
     def get_all(self, **params: Any) -> dict[str, Any]:
+        policy.enforce("event_triggers:list", all_projects=params.get("all_projects"))
         q, fields = listing.parse(params, EventTrigger, FILTERS)
         triggers = db_api.list_event_triggers(q)
         return listing.envelope("event_triggers", triggers, q, fields, params, lambda t: _render(t, fields))
 
     @errors.endpoint()
     def get_one(self, trigger_id: str, **params: Any) -> dict[str, Any]:
+        policy.enforce("event_triggers:get")
         base.only(("fields",))
         fields = EventTrigger.check_fields(listing.csv(params.get("fields")))
         return _render(db_api.get_event_trigger(trigger_id), fields)
 
     @errors.endpoint(status=201)
     def post(self, **params: Any) -> dict[str, Any]:
+        policy.enforce("event_triggers:create", scope=policy.body_scope())
         base.only(())
         values = {k: v for k, v in _values().items() if k not in READ_ONLY}
         return _render(event_triggers.create_event_trigger(values))
 
     @errors.endpoint()
     def put(self, trigger_id: str, **params: Any) -> dict[str, Any]:
+        policy.enforce("event_triggers:update", scope=policy.body_scope())
         base.only(())
         values = _values()
         if values.get("id") not in (None, trigger_id):
@@ -64,5 +68,6 @@ class EventTriggersController(rest.RestController):
 
     @errors.endpoint(status=204)
     def delete(self, trigger_id: str, **params: Any) -> None:
+        policy.enforce("event_triggers:delete")
         base.only(())
         event_triggers.delete_event_trigger(trigger_id)

@@ -6,7 +6,7 @@ from typing import Any
 
 from pecan import rest
 
-from mistral.api import errors, listing
+from mistral.api import errors, listing, policy
 from mistral.api.controllers.types import parse_json_object
 from mistral.api.controllers.v2 import base
 from mistral.api.controllers.v2 import execution_resources as res
@@ -112,6 +112,7 @@ class ExecutionTasksController(rest.RestController):
 
     @errors.endpoint()
     def get_all(self, wf_ex_id: str, **params: Any) -> dict[str, Any]:
+        policy.enforce("tasks:list", all_projects=params.get("all_projects"))
         return res.list_tasks(params, workflow_execution_id=wf_ex_id)
 
 
@@ -120,6 +121,7 @@ class SubExecutionsController(rest.RestController):
 
     @errors.endpoint()
     def get_all(self, wf_ex_id: str, **params: Any) -> dict[str, Any]:
+        policy.enforce("executions:list")
         base.only(TREE_PARAMS)
         tree = execution_reports.execution_tree(
             [db_api.get_workflow_execution(wf_ex_id)],
@@ -135,6 +137,7 @@ class ReportController(rest.RestController):
 
     @errors.endpoint()
     def get_all(self, wf_ex_id: str, **params: Any) -> dict[str, Any]:
+        policy.enforce("executions:get")
         base.only(("errors_only", "max_depth", "statistics_only"))
         return execution_reports.build_report(
             wf_ex_id,
@@ -151,10 +154,12 @@ class ExecutionsController(rest.RestController):
 
     @errors.endpoint()
     def get_all(self, **params: Any) -> dict[str, Any]:
+        policy.enforce("executions:list", all_projects=params.get("all_projects"))
         return res.list_executions(params)
 
     @errors.endpoint()
     def get_one(self, wf_ex_id: str, **params: Any) -> dict[str, Any]:
+        policy.enforce("executions:get")
         base.only(("fields",))
         fields = res.Execution.check_fields(listing.csv(params.get("fields")))
         wf_ex = db_api.get_workflow_execution(wf_ex_id)
@@ -162,15 +167,18 @@ class ExecutionsController(rest.RestController):
 
     @errors.endpoint(status=201)
     def post(self, **params: Any) -> dict[str, Any]:
+        policy.enforce("executions:create")
         base.only(())
         return _start(base.json_body(res.Execution.field_names()))
 
     @errors.endpoint()
     def put(self, wf_ex_id: str, **params: Any) -> dict[str, Any]:
+        policy.enforce("executions:update")
         base.only(())
         return _update(wf_ex_id, base.json_body(UPDATE_KEYS))
 
     @errors.endpoint(status=204)
     def delete(self, wf_ex_id: str, **params: Any) -> None:
+        policy.enforce("executions:delete")
         base.only(("force",))
         ex_service.delete_execution(wf_ex_id, force=base.flag(params, "force"))

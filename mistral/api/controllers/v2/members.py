@@ -7,7 +7,7 @@ from typing import Any
 from pecan import rest
 
 from mistral import context
-from mistral.api import errors
+from mistral.api import errors, policy
 from mistral.api.controllers.v2 import base, resources
 from mistral.services import members
 
@@ -22,22 +22,26 @@ class MembersController(rest.RestController):
 
     @errors.endpoint()
     def get_all(self, resource_id: str, **params: Any) -> dict[str, Any]:
+        policy.enforce("members:list")
         base.only(())
         return {"members": [_render(m) for m in members.list_members(resource_id, self.resource_type)]}
 
     @errors.endpoint()
     def get_one(self, resource_id: str, member_id: str, **params: Any) -> dict[str, Any]:
+        policy.enforce("members:get")
         base.only(())
         return _render(members.get_member(resource_id, self.resource_type, member_id))
 
     @errors.endpoint(status=201)
     def post(self, resource_id: str, **params: Any) -> dict[str, Any]:
+        policy.enforce("members:create")
         base.only(())
         body = base.json_body(("member_id",))
         return _render(members.add_member(resource_id, self.resource_type, body.get("member_id", "")))
 
     @errors.endpoint()
     def put(self, resource_id: str, member_id: str | None = None, **params: Any) -> dict[str, Any]:
+        policy.enforce("members:update")
         base.only(())
         body = base.json_body(("status", "member_id"))
         member = member_id or body.get("member_id") or context.current().project_id
@@ -47,5 +51,6 @@ class MembersController(rest.RestController):
 
     @errors.endpoint(status=204)
     def delete(self, resource_id: str, member_id: str, **params: Any) -> None:
+        policy.enforce("members:delete")
         base.only(())
         members.delete_member(resource_id, self.resource_type, member_id)

@@ -10,6 +10,7 @@ from mistral.api import errors
 from mistral.api.controllers.v2 import (
     action_executions,
     actions,
+    cron_triggers,
     environments,
     event_triggers,
     executions,
@@ -28,6 +29,7 @@ class V2Controller:
     tasks = tasks.TasksController()
     action_executions = action_executions.ActionExecutionsController()
     event_triggers = event_triggers.EventTriggersController()
+    cron_triggers = cron_triggers.CronTriggersController()
 
     @errors.endpoint()
     def index(self) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from pecan import rest
 
-from mistral.api import errors, listing
+from mistral.api import errors, listing, policy
 from mistral.api.controllers.types import parse_json_object
 from mistral.api.controllers.v2 import base
 from mistral.api.controllers.v2 import execution_resources as res
@@ -71,10 +71,12 @@ class TaskActionExecutionsController(rest.RestController):
 
     @errors.endpoint()
     def get_all(self, task_ex_id: str, **params: Any) -> dict[str, Any]:
+        policy.enforce("action_executions:list", all_projects=params.get("all_projects"))
         return res.list_action_executions(params, task_execution_id=task_ex_id)
 
     @errors.endpoint()
     def get_one(self, task_ex_id: str, action_ex_id: str, **params: Any) -> dict[str, Any]:
+        policy.enforce("action_executions:get")
         base.only(("fields",))
         fields = res.ActionExecution.check_fields(listing.csv(params.get("fields")))
         action_ex = db_api.get_action_execution(action_ex_id)
@@ -88,6 +90,7 @@ class TaskWorkflowExecutionsController(rest.RestController):
 
     @errors.endpoint()
     def get_all(self, task_ex_id: str, **params: Any) -> dict[str, Any]:
+        policy.enforce("executions:list", all_projects=params.get("all_projects"))
         return res.list_executions(params, task_execution_id=task_ex_id)
 
 
@@ -96,6 +99,7 @@ class TaskSubExecutionsController(rest.RestController):
 
     @errors.endpoint()
     def get_all(self, task_ex_id: str, **params: Any) -> dict[str, Any]:
+        policy.enforce("executions:list")
         base.only(("errors_only", "max_depth", "include_output"))
         tree = execution_reports.task_sub_executions(
             task_ex_id,
@@ -113,15 +117,18 @@ class TasksController(rest.RestController):
 
     @errors.endpoint()
     def get_all(self, **params: Any) -> dict[str, Any]:
+        policy.enforce("tasks:list", all_projects=params.get("all_projects"))
         return res.list_tasks(params)
 
     @errors.endpoint()
     def get_one(self, task_ex_id: str, **params: Any) -> dict[str, Any]:
+        policy.enforce("tasks:get")
         base.only(("fields",))
         fields = res.Task.check_fields(listing.csv(params.get("fields")))
         return res.render_task(db_api.get_task_execution(task_ex_id), fields, full=True)
 
     @errors.endpoint()
     def put(self, task_ex_id: str, **params: Any) -> dict[str, Any]:
+        policy.enforce("tasks:update")
         base.only(())
         return _update(task_ex_id, base.json_body(res.Task.field_names()))

@@ -6,7 +6,7 @@ from typing import Any
 
 from pecan import rest
 
-from mistral.api import errors, listing
+from mistral.api import errors, listing, policy
 from mistral.api.controllers.v2 import base, resources
 from mistral.db import api as db_api
 from mistral.services import definitions
@@ -19,6 +19,7 @@ class WorkbooksController(rest.RestController):
 
     @errors.endpoint()
     def get_all(self, **params: Any) -> dict[str, Any]:
+        policy.enforce("workbooks:list", all_projects=params.get("all_projects"))
         q, fields = listing.parse(params, resources.Workbook, FILTERS)
         return listing.envelope(
             "workbooks",
@@ -31,6 +32,7 @@ class WorkbooksController(rest.RestController):
 
     @errors.endpoint()
     def get_one(self, name: str, **params: Any) -> dict[str, Any]:
+        policy.enforce("workbooks:get")
         base.only(("namespace", "fields"))
         fields = resources.Workbook.check_fields(listing.csv(params.get("fields")))
         workbook = db_api.get_workbook(name, params.get("namespace", ""))
@@ -38,6 +40,7 @@ class WorkbooksController(rest.RestController):
 
     @errors.endpoint(status=201)
     def post(self, **params: Any) -> dict[str, Any]:
+        policy.enforce("workbooks:create", scope=params.get("scope"))
         base.only(("namespace", "scope", "skip_validation"))
         workbook = definitions.create_workbook(
             base.text_body(),
@@ -49,6 +52,7 @@ class WorkbooksController(rest.RestController):
 
     @errors.endpoint()
     def put(self, **params: Any) -> dict[str, Any]:
+        policy.enforce("workbooks:update", scope=params.get("scope"))
         base.only(("namespace", "scope", "skip_validation"))
         workbook = definitions.update_workbook(
             base.text_body(),
@@ -60,5 +64,6 @@ class WorkbooksController(rest.RestController):
 
     @errors.endpoint(status=204)
     def delete(self, name: str, **params: Any) -> None:
+        policy.enforce("workbooks:delete")
         base.only(("namespace",))
         definitions.delete_workbook(name, params.get("namespace", ""))

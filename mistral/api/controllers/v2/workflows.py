@@ -6,7 +6,7 @@ from typing import Any
 
 from pecan import rest
 
-from mistral.api import errors, listing
+from mistral.api import errors, listing, policy
 from mistral.api.controllers.v2 import base, members, resources
 from mistral.db import api as db_api
 from mistral.services import definitions
@@ -26,6 +26,7 @@ class WorkflowsController(rest.RestController):
 
     @errors.endpoint()
     def get_all(self, **params: Any) -> dict[str, Any]:
+        policy.enforce("workflows:list", all_projects=params.get("all_projects"))
         q, fields = listing.parse(params, resources.Workflow, FILTERS)
         return listing.envelope(
             "workflows",
@@ -38,6 +39,7 @@ class WorkflowsController(rest.RestController):
 
     @errors.endpoint()
     def get_one(self, identifier: str, **params: Any) -> dict[str, Any]:
+        policy.enforce("workflows:get")
         base.only(("namespace", "fields"))
         fields = resources.Workflow.check_fields(listing.csv(params.get("fields")))
         wf_def = db_api.get_workflow_definition(identifier, params.get("namespace", ""))
@@ -45,6 +47,7 @@ class WorkflowsController(rest.RestController):
 
     @errors.endpoint(status=201)
     def post(self, **params: Any) -> dict[str, Any]:
+        policy.enforce("workflows:create", scope=params.get("scope"))
         base.only(("namespace", "scope", "skip_validation"))
         created = definitions.create_workflows(
             base.text_body(),
@@ -56,6 +59,7 @@ class WorkflowsController(rest.RestController):
 
     @errors.endpoint()
     def put(self, identifier: str | None = None, **params: Any) -> dict[str, Any]:
+        policy.enforce("workflows:update", scope=params.get("scope"))
         base.only(("namespace", "scope", "skip_validation"))
         updated = definitions.update_workflows(
             base.text_body(),
@@ -70,5 +74,6 @@ class WorkflowsController(rest.RestController):
 
     @errors.endpoint(status=204)
     def delete(self, identifier: str, **params: Any) -> None:
+        policy.enforce("workflows:delete")
         base.only(("namespace",))
         definitions.delete_workflow(identifier, params.get("namespace", ""))

@@ -1,0 +1,284 @@
+"""Several projects on one server with authentication on: isolation, sharing, admin views, policy.
+
+No Keystone is contacted: the keystonemiddleware wrapper is replaced by ``FakeKeystone``, which
+trusts tokens of the form ``test:<project>[:<role,role>]`` and sets the identity headers that
+keystonemiddleware would set, after dropping any the caller sent.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import pytest
+import requests
+from mistralclient.api import base as client_base
+from mistralclient.api import client as mistral_client
+
+from mistral import config
+from mistral.api import app as api_app
+from mistral.api import policy
+from mistral.api import server as api_server
+from tests.functional.conftest import Server
+
+TEXT = {"Content-Type": "text/plain"}
+#: What keystonemiddleware sets and so never takes from the caller.
+IDENTITY_HEADERS = ("HTTP_X_IDENTITY_STATUS", "HTTP_X_PROJECT_ID", "HTTP_X_USER_ID", "HTTP_X_ROLES")
+
+WORKFLOW = """
+version: '2.0'
+{name}:
+  tasks:
+    hello:
+      action: std.echo output="hello from {name}"
+      publish:
+        said: <% task().result %>
+"""
+
+
+class FakeKeystone:
+    """keystonemiddleware with ``delay_auth_decision=False``, minus Keystone."""
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        for key in IDENTITY_HEADERS:
+            environ.pop(key, None)
+        kind, _, rest = environ.get("HTTP_X_AUTH_TOKEN", "").partition(":")
+        project, _, roles = rest.partition(":")
+        if kind != "test" or not project:
+            body = json.dumps(
+                {"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made "
+                           "requires authentication."}}
+            ).encode()  # fmt: skip
+            start_response(
+                "401 Unauthorized",
+                [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
+                 ("WWW-Authenticate", "Keystone uri='http://keystone.invalid'")],
+            )  # fmt: skip
+            return [body]
+        environ.update(
+            HTTP_X_IDENTITY_STATUS="Confirmed",
+            HTTP_X_PROJECT_ID=project,
+            HTTP_X_USER_ID=f"user-of-{project}",
+            HTTP_X_ROLES=roles or "member",
+        )
+        return self.app(environ, start_response)
+
+
+class Tenant:
+    """Requests to the server as one project's user."""
+
+    def __init__(self, url: str, project: str, roles: str = "") -> None:
+        self.url, self.project = url, project
+        self.token = f"test:{project}:{roles}" if roles else f"test:{project}"
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = {"X-Auth-Token": self.token, **kwargs.pop("headers", {})}
+        return requests.request(method, f"{self.url}/v2{path}", headers=headers, timeout=30, **kwargs)
+
+    def create_workflow(self, name: str, scope: str = "private") -> dict[str, Any]:
+        resp = self.request(
+            "POST", f"/workflows?scope={scope}", data=WORKFLOW.format(name=name), headers=TEXT
+        )
+        assert resp.status_code == 201, resp.text
+        return resp.json()["workflows"][0]
+
+    def start(self, **body: Any) -> requests.Response:
+        return self.request("POST", "/executions", json=body)
+
+    def names(self, plural: str, **params: str) -> list[str]:
+        resp = self.request("GET", f"/{plural}", params=params)
+        assert resp.status_code == 200, resp.text
+        key = "workflow_name" if plural == "executions" else "name"
+        return sorted(item[key] for item in resp.json()[plural])
+
+    def wait_done(self, ex_id: str, timeout: float = 15) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            body = self.request("GET", f"/executions/{ex_id}").json()
+            if body.get("state") in ("SUCCESS", "ERROR", "CANCELLED"):
+                return body
+            time.sleep(0.05)
+        raise AssertionError(f"execution {ex_id} did not finish: {body}")
+
+
+@pytest.fixture(scope="module")
+def auth_url(server: Server) -> Iterator[str]:
+    """A second API server with authentication on, over the engine and executor ``server`` runs."""
+    patch = pytest.MonkeyPatch()
+    patch.setattr(api_app, "_with_keystone", FakeKeystone)
+    config.CONF.set_override("auth_enable", True, group="pecan")
+    policy.reset()
+    httpd = api_server.make_server(api_app.setup_app(sync_actions=False), host="127.0.0.1", port=0)
+    httpd.prepare()
+    thread = threading.Thread(target=httpd.serve, daemon=True)
+    thread.start()
+    host, port = httpd.bind_addr[:2]
+    yield f"http://{host}:{port}"
+    httpd.stop()
+    config.CONF.clear_override("auth_enable", group="pecan")
+    policy.reset()
+    patch.undo()
+
+
+@pytest.fixture
+def tenants(auth_url: str, db: str) -> tuple[Tenant, Tenant, Tenant]:
+    """Projects A and B, and an admin of a third project, on empty tables."""
+    from mistral.services import actions as action_service
+
+    action_service.sync_system_actions()
+    return Tenant(auth_url, "proj-a"), Tenant(auth_url, "proj-b"), Tenant(auth_url, "proj-admin", "admin")
+
+
+def test_no_credentials_is_401_with_server_error_message(auth_url: str, db: str) -> None:
+    resp = requests.get(f"{auth_url}/v2/workflows", headers={"X-Project-Id": "proj-a"}, timeout=30)
+    assert resp.status_code == 401
+    assert resp.headers["Server-Error-Message"]
+
+
+def test_private_objects_are_invisible_to_another_project(tenants: tuple[Tenant, Tenant, Tenant]) -> None:
+    a, b, _ = tenants
+    wf = a.create_workflow("wf_a")
+    env = {"name": "env_a", "variables": {"secret": 1}}
+    assert a.request("POST", "/environments", json=env).status_code == 201
+    ex = a.start(workflow_name="wf_a").json()
+    a.wait_done(ex["id"])
+
+    assert b.request("GET", f"/workflows/{wf['id']}").status_code == 404
+    assert b.request("GET", "/workflows/wf_a").status_code == 404
+    assert b.request("GET", "/environments/env_a").status_code == 404
+    assert b.request("GET", f"/executions/{ex['id']}").status_code == 404
+    assert "wf_a" not in b.names("workflows")
+    assert b.names("environments") == []
+    assert b.names("executions") == []
+    assert b.start(workflow_name="wf_a").status_code == 404
+    assert b.request("DELETE", "/workflows/wf_a").status_code == 404
+
+    assert a.names("executions") == ["wf_a"]
+    assert a.request("GET", "/environments/env_a").status_code == 200
+
+
+def test_a_public_workflow_can_be_run_but_not_changed_by_another_project(
+    tenants: tuple[Tenant, Tenant, Tenant],
+) -> None:
+    a, b, _ = tenants
+    wf = a.create_workflow("wf_pub", scope="public")
+    assert "wf_pub" in b.names("workflows")
+
+    resp = b.request("PUT", f"/workflows/{wf['id']}", data=WORKFLOW.format(name="wf_pub"), headers=TEXT)
+    assert resp.status_code == 403, resp.text
+    assert b.request("DELETE", f"/workflows/{wf['id']}").status_code == 403
+
+    ex = b.start(workflow_id=wf["id"]).json()
+    assert b.wait_done(ex["id"])["state"] == "SUCCESS"
+    assert ex["project_id"] == "proj-b"
+    # The execution is B's: A sees its workflow used, not B's execution.
+    assert a.request("GET", f"/executions/{ex['id']}").status_code == 404
+
+
+def test_admin_sees_every_project_with_all_projects(tenants: tuple[Tenant, Tenant, Tenant]) -> None:
+    a, b, admin = tenants
+    a.create_workflow("wf_a")
+    b.create_workflow("wf_b")
+    for tenant, name in ((a, "wf_a"), (b, "wf_b")):
+        tenant.wait_done(tenant.start(workflow_name=name).json()["id"])
+
+    assert admin.names("workflows", all_projects="true")[:2] == ["wf_a", "wf_b"]
+    assert admin.names("executions", all_projects="true") == ["wf_a", "wf_b"]
+    assert admin.names("executions") == []
+    assert len(admin.request("GET", "/tasks", params={"all_projects": "true"}).json()["tasks"]) == 2
+
+    for path in ("/workflows", "/executions", "/tasks", "/environments", "/action_executions"):
+        resp = a.request("GET", path, params={"all_projects": "true"})
+        assert resp.status_code == 403, path
+        assert f"{path[1:]}:list:all_projects" in resp.json()["faultstring"]
+    assert a.names("workflows") == ["wf_a"]
+
+
+def test_sharing_a_private_workflow(tenants: tuple[Tenant, Tenant, Tenant]) -> None:
+    a, b, _ = tenants
+    wf = a.create_workflow("wf_shared")
+    members = f"/workflows/{wf['id']}/members"
+
+    resp = a.request("POST", members, json={"member_id": "proj-b"})
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["status"] == "pending"
+    assert "wf_shared" not in b.names("workflows")
+    assert b.start(workflow_id=wf["id"]).status_code == 404
+
+    resp = b.request("PUT", f"{members}/proj-b", json={"status": "accepted"})
+    assert resp.status_code == 200, resp.text
+    assert "wf_shared" in b.names("workflows")
+    ex = b.start(workflow_id=wf["id"]).json()
+    assert b.wait_done(ex["id"])["state"] == "SUCCESS"
+    # Shared is not owned: B runs it but cannot change it.
+    assert b.request("DELETE", f"/workflows/{wf['id']}").status_code == 403
+
+    assert b.request("PUT", f"{members}/proj-b", json={"status": "rejected"}).status_code == 200
+    assert "wf_shared" not in b.names("workflows")
+    assert b.request("GET", f"/workflows/{wf['id']}").status_code == 404
+
+
+def test_only_the_member_answers_a_share(tenants: tuple[Tenant, Tenant, Tenant]) -> None:
+    a, b, _ = tenants
+    wf = a.create_workflow("wf_shared")
+    members = f"/workflows/{wf['id']}/members"
+    assert a.request("POST", members, json={"member_id": "proj-b"}).status_code == 201
+    assert a.request("PUT", f"{members}/proj-b", json={"status": "accepted"}).status_code == 403
+    assert b.request("POST", members, json={"member_id": "proj-c"}).status_code in (403, 404)
+
+
+@pytest.fixture
+def policy_file(auth_url: str, tmp_path: Any) -> Iterator[Any]:
+    path = tmp_path / "policy.yaml"
+    path.write_text('"workflows:delete": "role:admin"\n')
+    policy.get_enforcer()  # registers the [oslo_policy] options
+    config.CONF.set_override("policy_file", str(path), group="oslo_policy")
+    policy.reset()
+    yield path
+    config.CONF.clear_override("policy_file", group="oslo_policy")
+    policy.reset()
+
+
+def test_policy_file_override(tenants: tuple[Tenant, Tenant, Tenant], policy_file: Any) -> None:
+    a = tenants[0]
+    wf = a.create_workflow("wf_a")
+    resp = a.request("DELETE", f"/workflows/{wf['id']}")
+    assert resp.status_code == 403
+    assert "workflows:delete" in resp.json()["faultstring"]
+    a_admin = Tenant(a.url, "proj-a", "admin")
+    assert a_admin.request("DELETE", f"/workflows/{wf['id']}").status_code == 204
+
+
+def test_python_client_as_two_projects(tenants: tuple[Tenant, Tenant, Tenant]) -> None:
+    a, b, _ = tenants
+
+    def client_for(tenant: Tenant) -> Any:
+        # NOTE: with no auth_url the client sends the token as X-Auth-Token; the X-Project-Id it
+        # adds is dropped by the (fake) auth middleware, as keystonemiddleware would.
+        return mistral_client.client(
+            mistral_url=f"{tenant.url}/v2", auth_token=tenant.token, project_id="proj-a", user_id="someone"
+        )
+
+    client_a, client_b = client_for(a), client_for(b)
+    client_a.workflows.create(WORKFLOW.format(name="wf_client"))
+    ex = client_a.executions.create("wf_client")
+    a.wait_done(ex.id)
+    client_a.environments.create(name="env_client", variables={"k": 1})
+
+    assert [w.name for w in client_b.workflows.list() if w.name == "wf_client"] == []
+    assert client_b.executions.list() == []
+    assert client_b.environments.list() == []
+    with pytest.raises(client_base.APIException) as error:
+        client_b.executions.get(ex.id)
+    assert error.value.error_code == 404
+    with pytest.raises(client_base.APIException) as error:
+        client_b.workflows.list(all_projects=True)
+    assert error.value.error_code == 403
+    assert "workflows:list:all_projects" in error.value.error_message
+    assert [w.name for w in client_a.workflows.list() if w.name == "wf_client"] == ["wf_client"]
