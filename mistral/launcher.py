@@ -72,6 +72,7 @@ class Services:
     def _start_engine(self) -> None:
         from mistral.engine import cron, recovery, timers  # noqa: F401 - registers the scheduled jobs
         from mistral.engine.engine import get as get_engine
+        from mistral.engine.periodic import PeriodicJobs
         from mistral.engine.server import EngineServer
         from mistral.scheduler.scheduler import Scheduler
         from mistral.services import expiration
@@ -82,9 +83,11 @@ class Services:
         scheduler = Scheduler()
         scheduler.start()
         self._stops.append(scheduler.stop)
-        recovery.ensure_scheduled()
-        cron.ensure_scheduled()
-        expiration.ensure_scheduled()
+        periodic = PeriodicJobs(
+            [recovery.ensure_scheduled, cron.ensure_scheduled, expiration.ensure_scheduled]
+        )
+        periodic.start()
+        self._stops.append(periodic.stop)
         LOG.info("Engine started")
 
     def _start_event_engine(self) -> None:

@@ -107,7 +107,19 @@ def delete_workflow(identifier: str, namespace: str = "") -> None:
         wf_def = db_api.get_workflow_definition(identifier, namespace)
         if wf_def.is_system:
             raise NotAllowedError(f"Can't delete system workflow {wf_def.name}")
+        _refuse_if_triggered([wf_def])
         db_api.delete_workflow_definition(wf_def.id, None)
+
+
+def _refuse_if_triggered(wf_defs: list[Any]) -> None:
+    """A workflow that triggers start can't go: deleting it would silently drop them."""
+    names = db_api.trigger_names_of_workflows([w.id for w in wf_defs])
+    if names:
+        workflows = ", ".join(sorted(w.name for w in wf_defs))
+        raise InputError(
+            f"Can't delete workflow(s) {workflows}: triggers start them ({', '.join(sorted(names))}); "
+            "delete the triggers first"
+        )
 
 
 # -- ad-hoc actions ---------------------------------------------------------
@@ -193,6 +205,7 @@ def update_workbook(
 
 def delete_workbook(name: str, namespace: str = "") -> None:
     with db_api.transaction():
+        _refuse_if_triggered(_workbook_objects(db_api.list_workflow_definitions, name, namespace))
         db_api.delete_workbook(name, namespace)
         db_api.delete_workbook_members(name, namespace)
 
@@ -247,9 +260,11 @@ def _sync_actions(spec: Any, scope: str, namespace: str) -> None:
 def _sync(workbook_name: str, namespace: str, wanted: dict[str, dict[str, Any]], **ops: Any) -> None:
     """Make a workbook's stored workflows (or actions) exactly ``wanted``; kept names keep their ids."""
     old = {obj.name: obj for obj in _workbook_objects(ops["list_"], workbook_name, namespace)}
-    for name, obj in old.items():
-        if name not in wanted:
-            ops["delete"](obj.id, None)
+    gone = [obj for name, obj in old.items() if name not in wanted]
+    if ops["list_"] is db_api.list_workflow_definitions:
+        _refuse_if_triggered(gone)
+    for obj in gone:
+        ops["delete"](obj.id, None)
     for name, values in wanted.items():
         if name in old:
             ops["update"](old[name].id, values, None)

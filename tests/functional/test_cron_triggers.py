@@ -196,3 +196,19 @@ def test_a_due_trigger_fires_in_real_time(api: Server, wf_id: str) -> None:
     after = api.request("GET", "/cron_triggers/tick").json()
     next_time = datetime.datetime.strptime(after["next_execution_time"], "%Y-%m-%d %H:%M:%S")
     assert next_time > soon and next_time.second == 0
+
+
+def test_a_workflow_that_a_trigger_starts_cannot_be_deleted(api: Any) -> None:
+    text = "version: '2.0'\nguarded:\n  tasks:\n    t:\n      action: std.noop\n"
+    assert (
+        api.request("POST", "/workflows", data=text, headers={"Content-Type": "text/plain"}).status_code
+        == 201
+    )
+    body = {"name": "nightly", "workflow_name": "guarded", "pattern": "0 1 * * *"}
+    assert api.request("POST", "/cron_triggers", json=body).status_code == 201
+    refused = api.request("DELETE", "/workflows/guarded")
+    assert refused.status_code == 400
+    assert "nightly" in refused.json()["faultstring"]
+    assert api.request("GET", "/workflows/guarded").status_code == 200
+    assert api.request("DELETE", "/cron_triggers/nightly").status_code == 204
+    assert api.request("DELETE", "/workflows/guarded").status_code == 204

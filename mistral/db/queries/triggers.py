@@ -23,6 +23,7 @@ from mistral.db.session import transaction
 from mistral.db.types import utcnow
 
 __all__ = [
+    "trigger_names_of_workflows",
     "claim_cron_trigger",
     "count_finished_root_executions",
     "create_cron_trigger",
@@ -80,6 +81,18 @@ def update_cron_trigger(identifier: str, values: Mapping[str, Any]) -> models.Cr
 
 def delete_cron_trigger(identifier: str) -> None:
     common.delete(get_cron_trigger(identifier))
+
+
+def trigger_names_of_workflows(workflow_ids: Iterable[str]) -> list[str]:
+    """Names of the cron and event triggers, in any project, that start one of these workflows."""
+    ids = list(workflow_ids)
+    if not ids:
+        return []
+    names = []
+    with transaction(read_only=True) as session:
+        for model in (models.CronTrigger, models.EventTrigger):
+            names += session.scalars(sa.select(model.name).where(model.workflow_id.in_(ids))).all()
+    return names
 
 
 def list_due_cron_triggers(now: datetime.datetime, limit: int) -> list[models.CronTrigger]:
