@@ -126,7 +126,7 @@ engine_opts += [
     ),
     cfg.IntOpt(
         "results_batch_size",
-        default=200,
+        default=500,
         min=1,
         help="Most action results an engine applies in one transaction.",
     ),

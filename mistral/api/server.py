@@ -20,5 +20,8 @@ def make_server(app: Callable[..., Any], host: str | None = None, port: int | No
         app,
         numthreads=conf.api_workers,
         server_name="mistral-api",
+        # NOTE: cheroot's default listen backlog of 5 refuses connections when many
+        # clients start at once; the kernel queue is cheap, so keep a deep one.
+        request_queue_size=256,
     )
     return server

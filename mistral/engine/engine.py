@@ -141,34 +141,30 @@ class Engine:
         """Apply a batch of action results; repeats and late arrivals are ignored (rule 3)."""
         with unit_of_work():
             by_id = {r["action_ex_id"]: r for r in results}
-            action_exs = db_api.find_action_executions_by_ids(list(by_id))
-            for missing in set(by_id) - {a.id for a in action_exs}:
+            owners = db_api.find_action_owners(list(by_id))  # action id -> (task id, workflow execution id)
+            for missing in set(by_id) - set(owners):
                 LOG.warning("Result for unknown action execution %s ignored", missing)
-            by_task: dict[str | None, list[models.ActionExecution]] = defaultdict(list)
-            for action_ex in action_exs:
-                by_task[action_ex.task_execution_id].append(action_ex)
-            for action_ex in by_task.pop(None, []):
+            ad_hoc = [a for a, (task_id, _) in owners.items() if task_id is None]
+            for action_ex in db_api.find_action_executions_by_ids(ad_hoc):
                 self._apply_result(action_ex, by_id[action_ex.id])
-            task_exs = {t.id: t for t in db_api.find_task_executions_by_ids(list(by_task))}
-            by_wf: dict[str, list[models.TaskExecution]] = defaultdict(list)
-            for task_ex in task_exs.values():
-                by_wf[task_ex.workflow_execution_id].append(task_ex)
+            by_wf: dict[str, list[str]] = defaultdict(list)
+            for action_id, (task_id, wf_ex_id) in owners.items():
+                if task_id is not None:
+                    by_wf[wf_ex_id].append(action_id)
             for wf_ex_id in sorted(by_wf):  # NOTE: a fixed lock order keeps engines from deadlocking
                 run = _lock_run(wf_ex_id)
-                # NOTE: read the rows again under the lock: another engine may have
-                # applied results to the same task between our first read and the lock.
-                fresh_tasks = db_api.find_task_executions_by_ids([t.id for t in by_wf[wf_ex_id]], fresh=True)
-                action_ids = [a.id for t in fresh_tasks for a in by_task[t.id]]
-                fresh_actions = {
-                    a.id: a for a in db_api.find_action_executions_by_ids(action_ids, fresh=True)
-                }
-                for task_ex in fresh_tasks:
-                    for action_id in (a.id for a in by_task[task_ex.id]):
-                        action_ex = fresh_actions[action_id]
-                        applied = self._apply_result(action_ex, by_id[action_ex.id])
-                        if applied is not None:
-                            index = (action_ex.runtime_context or {}).get("index", 0)
-                            tasks.on_action_done(run, task_ex, index, *applied)
+                # NOTE: the rows are read only now, under the lock: another engine may
+                # have applied results to the same task a moment ago.
+                action_exs = db_api.find_action_executions_by_ids(by_wf[wf_ex_id], fresh=True)
+                task_exs = db_api.find_task_executions_by_ids(
+                    list({a.task_execution_id for a in action_exs}), fresh=True
+                )
+                task_by_id = {t.id: t for t in task_exs}
+                for action_ex in action_exs:
+                    applied = self._apply_result(action_ex, by_id[action_ex.id])
+                    if applied is not None:
+                        index = (action_ex.runtime_context or {}).get("index", 0)
+                        tasks.on_action_done(run, task_by_id[action_ex.task_execution_id], index, *applied)
                 workflows.proceed(run)
 
     @staticmethod
@@ -224,8 +220,16 @@ class Engine:
         return adhoc_runs.start(action_name, action_input, description, namespace, params or {})
 
     def report_running_actions(self, action_ex_ids: list[str], executor: str | None = None) -> None:
+        self.on_heartbeats([(executor, action_ex_id) for action_ex_id in action_ex_ids])
+
+    def on_heartbeats(self, beats: list[tuple[str | None, str]]) -> None:
+        """Mark actions as taken and alive: ``(executor, action execution id)`` pairs, in one transaction."""
+        by_executor: dict[str | None, list[str]] = defaultdict(list)
+        for executor, action_ex_id in beats:
+            by_executor[executor].append(action_ex_id)
         with unit_of_work():
-            db_api.touch_action_heartbeats(action_ex_ids, states.RUNNING, executor)
+            for executor, ids in by_executor.items():
+                db_api.touch_action_heartbeats(ids, states.RUNNING, executor)
 
     # -- sub-workflows and cascades ------------------------------------------
 

@@ -1,15 +1,18 @@
-"""The engine's RPC server: every public method of the endpoint is callable remotely."""
+"""The engine's RPC server: each name in CALLS and CASTS is callable remotely."""
 
 from __future__ import annotations
 
 import logging
 import os
 import socket
+from collections.abc import Callable
 from typing import Any
 
 import oslo_messaging
 
 from mistral import context
+from mistral.db import session as db_session
+from mistral.engine.applier import BatchApplier
 from mistral.engine.engine import Engine
 from mistral.rpc import clients, transport
 from mistral.utils.redact import redact
@@ -24,49 +27,68 @@ CALLS = (
 CASTS = ("on_action_results", "report_running_actions", "on_subworkflows_finished", "cascade")
 
 
+def _handler(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    def handle(ctxt: dict[str, Any], **kwargs: Any) -> Any:
+        LOG.debug("RPC %s %s", name, redact(kwargs))
+        with context.using(context.Context.from_dict(ctxt or {})):
+            if name in CALLS:
+                return clients.wrap_outcome(method, **kwargs)
+            try:
+                method(**kwargs)
+            except Exception:  # noqa: BLE001 - a cast has nobody to answer; log and go on
+                LOG.exception("Engine cast %s failed", name)
+            return None
+
+    handle.__name__ = name
+    return handle
+
+
 class EngineEndpoint:
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+    """oslo.messaging finds the remote methods as attributes of this object."""
 
-    def __getattr__(self, name: str) -> Any:
-        if name not in CALLS + CASTS:
-            raise AttributeError(name)
-        method = getattr(self._engine, name)
+    def __init__(
+        self, engine: Engine, results_applier: BatchApplier, heartbeats_applier: BatchApplier
+    ) -> None:
+        for name in CALLS + CASTS:
+            setattr(self, name, _handler(name, getattr(engine, name)))
+        # NOTE: results and heartbeats come in floods of small messages: queue them for group commit.
 
-        def handler(ctxt: dict[str, Any], **kwargs: Any) -> Any:
-            LOG.debug("RPC %s %s", name, redact(kwargs))
-            with context.using(context.Context.from_dict(ctxt or {})):
-                if name in CALLS:
-                    return clients.wrap_outcome(method, **kwargs)
-                try:
-                    method(**kwargs)
-                except Exception:  # noqa: BLE001 - a cast has nobody to answer; log and go on
-                    LOG.exception("Engine cast %s failed", name)
-                return None
+        def on_action_results(results: list[dict[str, Any]]) -> None:
+            results_applier.submit(results)
 
-        return handler
+        def report_running_actions(action_ex_ids: list[str], executor: str | None = None) -> None:
+            heartbeats_applier.submit([(executor, action_ex_id) for action_ex_id in action_ex_ids])
+
+        self.on_action_results = _handler("on_action_results", on_action_results)
+        self.report_running_actions = _handler("report_running_actions", report_running_actions)
 
 
 class EngineServer:
     def __init__(self, engine: Engine, host: str | None = None) -> None:
+        # NOTE: SQLite has one writer, so one applier; a server database takes several at once.
+        threads = 1 if db_session.get_engine().dialect.name == "sqlite" else 4
+        self._appliers = [
+            BatchApplier("action results", engine.on_action_results, threads=threads),
+            BatchApplier("heartbeats", engine.on_heartbeats),
+        ]
         target = oslo_messaging.Target(
             topic=transport.ENGINE_TOPIC, server=host or f"{socket.gethostname()}-{os.getpid()}"
         )
-        endpoint = EngineEndpoint(engine)
-        # NOTE: oslo.messaging finds endpoint methods with getattr, so expose them as attributes.
-        for name in CALLS + CASTS:
-            setattr(endpoint, name, getattr(endpoint, name))
         self._server = oslo_messaging.get_rpc_server(
             transport.get_transport(),
             target,
-            [endpoint],
+            [EngineEndpoint(engine, *self._appliers)],
             executor="threading",
             serializer=transport.serializer(),
         )
 
     def start(self) -> None:
+        for applier in self._appliers:
+            applier.start()
         self._server.start()
 
     def stop(self) -> None:
         self._server.stop()
         self._server.wait()
+        for applier in self._appliers:
+            applier.stop()

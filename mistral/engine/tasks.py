@@ -205,6 +205,8 @@ def on_action_done(run: WfRun, task_ex: models.TaskExecution, index: int, state:
     if task_ex.state not in states.ACTIVE:
         LOG.info("Result for task %s in state %s ignored", task_ex.id, task_ex.state)
         return
+    if task_ex not in run.touched:
+        run.touched.append(task_ex)
     spec = run.task_spec(task_ex.name)
     if spec.with_items:
         with_items.on_item_done(run, task_ex, spec, index, state, value)

@@ -96,6 +96,11 @@ class Executor:
         with self._lock:
             return sorted(self._running)
 
+    def still_running(self, ids: list[str]) -> list[str]:
+        """Those of ``ids`` not finished yet (cost in the size of ``ids``, not of all running)."""
+        with self._lock:
+            return [i for i in ids if self._running.get(i, 0) > 0]
+
     def start(self) -> None:
         with self._lock:
             if self._pool is not None:

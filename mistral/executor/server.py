@@ -19,7 +19,7 @@ from mistral.utils.redact import redact
 LOG = logging.getLogger(__name__)
 
 #: Seconds after which an action still running is reported as taken.
-ACCEPT_REPORT_DELAY = 1.0
+ACCEPT_REPORT_DELAY = 5.0
 
 
 class ExecutorEndpoint:
@@ -43,8 +43,7 @@ class ExecutorEndpoint:
         timer.start()
 
     def _report_accepted(self, ids: list[str]) -> None:
-        running = set(self._executor.running_ids)
-        still = [i for i in ids if i in running]
+        still = self._executor.still_running(ids)
         if still:
             clients.engine().report_running_actions(still, executor=self._host)
 

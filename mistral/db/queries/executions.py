@@ -229,6 +229,19 @@ def find_action_executions_by_ids(ids: Sequence[str], *, fresh: bool = False) ->
         return list(session.scalars(stmt))
 
 
+def find_action_owners(ids: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:
+    """For each action execution: its task and that task's workflow execution (None for ad-hoc runs)."""
+    if not ids:
+        return {}
+    stmt = (
+        sa.select(ActionEx.id, ActionEx.task_execution_id, TaskEx.workflow_execution_id)
+        .outerjoin(TaskEx, TaskEx.id == ActionEx.task_execution_id)
+        .where(ActionEx.id.in_(list(ids)))
+    )
+    with transaction(read_only=True) as session:
+        return {row[0]: (row[1], row[2]) for row in session.execute(stmt)}
+
+
 def update_action_execution(id: str, values: Mapping[str, Any]) -> models.ActionExecution:
     return common.update(get_action_execution(id), values)
 
