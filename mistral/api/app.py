@@ -8,7 +8,7 @@ from typing import Any
 import pecan
 
 from mistral import config
-from mistral.api import hooks, middleware
+from mistral.api import hooks, middleware, pecan_argspec
 from mistral.services import actions as action_service
 
 
@@ -31,6 +31,7 @@ def setup_app(*, sync_actions: bool = True) -> Callable[..., Any]:
     if sync_actions:
         # NOTE: plugins installed since the last start show up in GET /v2/actions.
         action_service.sync_system_actions()
+    pecan_argspec.install()
     app_conf = pecan_config()["app"]
     app = pecan.make_app(
         app_conf.pop("root"),
