@@ -151,10 +151,10 @@ def _pump(recv, send, done) -> None:  # type: ignore[no-untyped-def]
     try:
         while data := recv(32768):
             send(data)
-    except OSError:
+    except (OSError, EOFError):
         pass
     finally:
         try:
             done()
-        except OSError:
+        except (OSError, EOFError):  # NOTE: paramiko says EOFError when the other side has already gone
             pass
