@@ -60,10 +60,27 @@ class BatchApplier:
             batch = self._take()
             if batch is None:
                 return
+            self._apply_batch(batch)
+
+    def _apply_batch(self, batch: Items) -> None:
+        try:
+            self._apply(batch)
+            return
+        except Exception:  # noqa: BLE001 - the applier thread must live on; see below
+            if len(batch) == 1:
+                LOG.exception("Applying one of %s failed", self._name)
+                return
+            LOG.warning(
+                "Applying %d %s at once failed; one by one now", len(batch), self._name, exc_info=True
+            )
+        # NOTE: the failed transaction changed nothing, so each message is applied
+        # again on its own: one bad message (or a passing database error) must not
+        # lose the others, which would end as failed actions that in fact succeeded.
+        for item in batch:
             try:
-                self._apply(batch)
-            except Exception:  # noqa: BLE001 - one bad batch must not stop the engine; recovery repairs
-                LOG.exception("Applying %d %s failed", len(batch), self._name)
+                self._apply([item])
+            except Exception:  # noqa: BLE001 - logged; the recovery loop repairs what stays behind
+                LOG.exception("Applying one of %s failed", self._name)
 
     def stop(self) -> None:
         """Apply what is queued, then end the threads."""

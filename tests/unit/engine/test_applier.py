@@ -1,0 +1,85 @@
+"""BatchApplier: queued messages are applied together, and a failing batch loses nothing it need not."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from mistral.config import CONF
+from mistral.engine.applier import BatchApplier
+
+
+class Recorder:
+    """Applies batches by recording them; a batch holding a poisoned item fails as a whole."""
+
+    def __init__(self, poisoned: tuple[Any, ...] = (), gate: threading.Event | None = None) -> None:
+        self.batches: list[list[Any]] = []
+        self.poisoned = set(poisoned)
+        self.gate = gate
+        self.entered = threading.Event()
+
+    def __call__(self, batch: list[Any]) -> None:
+        self.entered.set()
+        if self.gate is not None:
+            self.gate.wait(5)
+        if self.poisoned & set(batch):
+            raise RuntimeError(f"cannot apply {sorted(self.poisoned & set(batch))}")
+        self.batches.append(list(batch))
+
+    @property
+    def applied(self) -> list[Any]:
+        return [item for batch in self.batches for item in batch]
+
+
+def run(recorder: Recorder, first: list[Any], *more: list[Any], gate: threading.Event) -> None:
+    """Hold the applier at the gate with the first message while the others queue up behind it."""
+    applier = BatchApplier("test items", recorder)
+    applier.start()
+    applier.submit(first)
+    assert recorder.entered.wait(5)
+    for items in more:
+        applier.submit(items)
+    gate.set()
+    applier.stop()
+
+
+def test_messages_queued_meanwhile_are_applied_in_one_batch() -> None:
+    gate = threading.Event()
+    recorder = Recorder(gate=gate)
+    run(recorder, [1], [2, 3], [4], [5], gate=gate)
+    assert recorder.applied == [1, 2, 3, 4, 5]
+    assert recorder.batches[0] == [1]
+    assert len(recorder.batches) == 2
+
+
+def test_a_batch_stays_within_the_configured_size() -> None:
+    CONF.set_override("results_batch_size", 3, group="engine")
+    try:
+        gate = threading.Event()
+        recorder = Recorder(gate=gate)
+        run(recorder, [0], [1, 2], [3, 4], [5], [6], gate=gate)
+    finally:
+        CONF.clear_override("results_batch_size", group="engine")
+    assert recorder.applied == [0, 1, 2, 3, 4, 5, 6]
+    assert all(len(batch) <= 4 for batch in recorder.batches)  # a message may carry it past
+    assert len(recorder.batches) >= 3
+
+
+def test_one_bad_message_does_not_lose_the_rest_of_its_batch(caplog: pytest.LogCaptureFixture) -> None:
+    gate = threading.Event()
+    recorder = Recorder(poisoned=("bad",), gate=gate)
+    run(recorder, ["first"], ["a", "bad", "b"], ["c"], gate=gate)
+    assert recorder.applied == ["first", "a", "b", "c"]
+    assert "cannot apply ['bad']" in caplog.text
+
+
+def test_stop_applies_what_is_still_queued() -> None:
+    recorder = Recorder()
+    applier = BatchApplier("test items", recorder)
+    for n in range(5):
+        applier.submit([n])
+    applier.start()
+    applier.stop()
+    assert recorder.applied == [0, 1, 2, 3, 4]
