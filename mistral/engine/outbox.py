@@ -32,6 +32,11 @@ class Outbox:
     def __bool__(self) -> bool:
         return bool(self.actions or self.finished_subworkflows or self.cascade)
 
+    def clear(self) -> None:
+        self.actions.clear()
+        self.finished_subworkflows.clear()
+        self.cascade.clear()
+
 
 _current: contextvars.ContextVar[Outbox | None] = contextvars.ContextVar("mistral_outbox", default=None)
 

@@ -22,9 +22,7 @@ def send(box: Outbox) -> None:
     except Exception:  # noqa: BLE001 - the transaction has committed; recovery repairs a lost send
         LOG.exception("Sending work after commit failed; the recovery loop will resend it")
     finally:
-        box.actions.clear()
-        box.finished_subworkflows.clear()
-        box.cascade.clear()
+        box.clear()
 
 
 def _send_actions(box: Outbox) -> None:
