@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 DEFAULT_PROJECT_ID = "<default-project>"
@@ -29,7 +29,11 @@ class Context:
     is_internal: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # NOTE: not dataclasses.asdict: it deep-copies every value, and this runs
+        # for every RPC message and every action an executor runs.
+        data = {name: getattr(self, name) for name in _FIELDS}
+        data["roles"] = list(self.roles)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Context:
@@ -41,6 +45,8 @@ class Context:
     def with_(self, **changes: Any) -> Context:
         return replace(self, **changes)
 
+
+_FIELDS = tuple(f.name for f in fields(Context))
 
 # NOTE: Context is frozen, so one shared default instance is safe.
 _current: contextvars.ContextVar[Context] = contextvars.ContextVar(

@@ -10,7 +10,9 @@ import os
 
 from mistral import config
 from mistral.api import app as api_app
+from mistral.utils import memory
 
 _conf_file = os.environ.get("MISTRAL_CONFIG_FILE")
 config.parse_args([], default_config_files=[_conf_file] if _conf_file else None)
 application = api_app.setup_app()
+memory.freeze_startup_objects()

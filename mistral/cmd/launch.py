@@ -14,6 +14,7 @@ from oslo_config import cfg
 
 from mistral import config, launcher
 from mistral.db import schema
+from mistral.utils import memory
 
 LOG = logging.getLogger("mistral.server")
 
@@ -40,6 +41,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     services.start()
     stopped = threading.Event()
     httpd = _api_server() if "api" in names else None
+    memory.freeze_startup_objects()
 
     def _stop(signum: int, _frame: Any) -> None:
         LOG.info("Signal %s: stopping", signum)

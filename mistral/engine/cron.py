@@ -21,7 +21,7 @@ from mistral.engine.engine import get as get_engine
 from mistral.engine.engine import unit_of_work
 from mistral.scheduler import jobs
 from mistral.services import cron_triggers
-from mistral.utils.redact import redact
+from mistral.utils.redact import masked
 
 LOG = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def _start(trigger: models.CronTrigger, firing: cron_triggers.Firing) -> str:
             trigger.id, trigger.name, firing.due, wf_ex_id,
             f" for {firing.missed + 1} ticks" if firing.missed else "",
         )  # fmt: skip
-        LOG.debug("Cron trigger %s params: %s", trigger.id, redact(params))
+        LOG.debug("Cron trigger %s params: %s", trigger.id, masked(params))
         started = get_engine().start_workflow(
             wf_def.id,
             wf_def.namespace or "",

@@ -15,7 +15,7 @@ from mistral.db import session as db_session
 from mistral.engine.applier import BatchApplier
 from mistral.engine.engine import Engine
 from mistral.rpc import clients, transport
-from mistral.utils.redact import redact
+from mistral.utils.redact import masked
 
 LOG = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ CASTS = ("on_action_results", "report_running_actions", "on_subworkflows_finishe
 
 def _handler(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
     def handle(ctxt: dict[str, Any], **kwargs: Any) -> Any:
-        LOG.debug("RPC %s %s", name, redact(kwargs))
+        LOG.debug("RPC %s %s", name, masked(kwargs))
         with context.using(context.Context.from_dict(ctxt or {})):
             if name in CALLS:
                 return clients.wrap_outcome(method, **kwargs)

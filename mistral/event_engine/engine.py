@@ -25,7 +25,7 @@ from mistral.event_engine import events
 from mistral.event_engine.events import Event, TriggerRef
 from mistral.exceptions import MistralError
 from mistral.rpc import clients
-from mistral.utils.redact import redact
+from mistral.utils.redact import masked
 
 LOG = logging.getLogger(__name__)
 
@@ -249,7 +249,7 @@ class EventEngine:
         LOG.info(
             "Event %s on %s/%s fires trigger %s", event.event_type, event.exchange, event.topic, trigger.id
         )
-        LOG.debug("Trigger %s params: %s", trigger.id, redact(request.params))
+        LOG.debug("Trigger %s params: %s", trigger.id, masked(request.params))
         # NOTE: the workflow runs as the trigger's owner (no Keystone trust yet: auth is off).
         owner = context.Context(project_id=trigger.project_id)
         with context.using(owner):

@@ -18,7 +18,7 @@ from mistral_lib.actions.context import ActionContext, ExecutionContext, Securit
 
 from mistral import exceptions
 from mistral.actions import registry
-from mistral.utils.redact import redact
+from mistral.utils.redact import masked
 
 LOG = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def invoke(request: Mapping[str, Any], security: Mapping[str, Any]) -> dict[str,
         action = registry.instantiate(descriptor, request.get("input") or {})
     except exceptions.InvalidActionError as exc:
         return error_result(action_ex_id, str(exc))
-    LOG.debug("Running action %s [id=%s, input=%s]", name, action_ex_id, redact(request.get("input")))
+    LOG.debug("Running action %s [id=%s, input=%s]", name, action_ex_id, masked(request.get("input")))
     try:
         outcome = action.run(action_context(request, security))
     except Exception as exc:  # whatever a plugin raises is the action's failure, not ours

@@ -14,7 +14,7 @@ from mistral import context
 from mistral.config import CONF
 from mistral.executor.executor import Executor
 from mistral.rpc import clients, transport
-from mistral.utils.redact import redact
+from mistral.utils.redact import masked
 
 LOG = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ class ExecutorEndpoint:
         self._host = host
 
     def run_actions(self, ctxt: dict[str, Any], requests: Sequence[dict[str, Any]]) -> None:
-        LOG.debug("RPC run_actions %s", redact(list(requests)))
+        LOG.debug("RPC run_actions %s", masked(requests))
         # NOTE: the workers copy the context current here, so restoring it once covers every action.
         with context.using(context.Context.from_dict(ctxt or {})):
             self._executor.run_actions(requests)
@@ -48,10 +48,10 @@ class ExecutorEndpoint:
             clients.engine().report_running_actions(still, executor=self._host)
 
     def run_action_sync(self, ctxt: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
-        LOG.debug("RPC run_action_sync %s", redact(request))
+        LOG.debug("RPC run_action_sync %s", masked(request))
         with context.using(context.Context.from_dict(ctxt or {})):
             result = clients.wrap_outcome(self._executor.run_action_sync, request)
-        LOG.debug("RPC run_action_sync answers %s", redact(result))
+        LOG.debug("RPC run_action_sync answers %s", masked(result))
         return result
 
 

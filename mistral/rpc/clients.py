@@ -15,7 +15,7 @@ import oslo_messaging
 
 from mistral import context, exceptions
 from mistral.rpc import transport
-from mistral.utils.redact import redact
+from mistral.utils.redact import masked
 
 LOG = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class _Client:
         )
 
     def _call(self, method: str, **kwargs: Any) -> Any:
-        LOG.debug("RPC call %s.%s %s", self.topic, method, redact(kwargs))
+        LOG.debug("RPC call %s.%s %s", self.topic, method, masked(kwargs))
         return unwrap(self._client.call(context.current().to_dict(), method, **kwargs))
 
     def _cast(self, method: str, *, server: str | None = None, **kwargs: Any) -> None:
