@@ -6,6 +6,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from mistral import expressions
 from mistral.db import models
 from mistral.engine import data_flow, specs
 from mistral.lang.specs import TaskSpec, WorkflowSpec
@@ -32,6 +33,8 @@ class WfRun:
     def evaluate(self, value: Any, task_ex: models.TaskExecution | None, *, result: Any = None,
                  extra: dict[str, Any] | None = None) -> Any:  # fmt: skip
         """Evaluate ``value`` in the context of ``task_ex`` (or of the workflow alone)."""
+        if not expressions.contains_expression(value):
+            return value  # NOTE: most values are plain; building the context costs more than the check
         in_ctx = task_ex.in_context if task_ex is not None else None
         ctx = data_flow.task_context(self.wf_ex, in_ctx)
         if extra:
