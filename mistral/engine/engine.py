@@ -172,20 +172,19 @@ class Engine:
             ad_hoc = [a for a, (task_id, _) in owners.items() if task_id is None]
             for action_ex in db_api.find_action_executions_by_ids(ad_hoc):
                 self._apply_result(action_ex, by_id[action_ex.id])
-            by_wf: dict[str, list[str]] = defaultdict(list)
-            for action_id, (task_id, wf_ex_id) in owners.items():
-                if task_id is not None:
-                    by_wf[wf_ex_id].append(action_id)
-            for wf_ex_id in sorted(by_wf):  # NOTE: a fixed lock order keeps engines from deadlocking
-                run = _lock_run(wf_ex_id)
-                # NOTE: the rows are read only now, under the lock: another engine may
-                # have applied results to the same task a moment ago.
-                action_exs = db_api.find_action_executions_by_ids(by_wf[wf_ex_id], fresh=True)
-                task_exs = db_api.find_task_executions_by_ids(
-                    list({a.task_execution_id for a in action_exs}), fresh=True
-                )
-                task_by_id = {t.id: t for t in task_exs}
-                for action_ex in action_exs:
+            task_owned = {a: wf for a, (task_id, wf) in owners.items() if task_id is not None}
+            # NOTE: every workflow is locked first, in one statement and in id order (the
+            # order all engines lock in, so they cannot deadlock), and only then are the
+            # rows read: another engine may have applied results to them a moment ago.
+            locked = db_api.lock_workflow_executions(sorted(set(task_owned.values())))
+            runs = [WfRun(wf_ex) for wf_ex in locked]
+            by_wf: dict[str, list[models.ActionExecution]] = defaultdict(list)
+            for action_ex in db_api.find_action_executions_by_ids(list(task_owned), fresh=True):
+                by_wf[task_owned[action_ex.id]].append(action_ex)
+            task_ids = list({a.task_execution_id for found in by_wf.values() for a in found})
+            task_by_id = {t.id: t for t in db_api.find_task_executions_by_ids(task_ids, fresh=True)}
+            for run in runs:
+                for action_ex in by_wf[run.wf_ex.id]:
                     applied = self._apply_result(action_ex, by_id[action_ex.id])
                     if applied is not None:
                         index = (action_ex.runtime_context or {}).get("index", 0)

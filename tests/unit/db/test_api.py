@@ -8,6 +8,7 @@ from mistral import context
 from mistral.db import api as db_api
 from mistral.db.api import Filter, ListQuery
 from mistral.exceptions import DuplicateError, NotAllowedError, NotFoundError
+from tests.unit.api import rows
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -109,3 +110,13 @@ def test_sync_system_actions_adds_updates_and_removes() -> None:
     db_api.sync_system_actions({"x.a": {**base, "input": "a, c=1"}})
     actions = db_api.list_action_definitions()
     assert [(a.name, a.input, a.is_system) for a in actions] == [("x.a", "a, c=1", True)]
+
+
+def test_several_workflow_executions_are_locked_and_read_again_in_id_order() -> None:
+    made = sorted((rows.wf_ex(state="RUNNING") for _ in range(3)), key=lambda ex: ex.id)
+    wanted = [made[2].id, made[0].id, "no-such-execution"]
+    with db_api.transaction():
+        locked = db_api.lock_workflow_executions(wanted)
+        assert [ex.id for ex in locked] == [made[0].id, made[2].id]
+        assert all(ex.state == "RUNNING" for ex in locked)
+    assert db_api.lock_workflow_executions([]) == []
