@@ -37,10 +37,13 @@ api_opts = [
     cfg.PortOpt("port", default=8989, help="Port the API listens on."),
     cfg.IntOpt(
         "api_workers",
-        default=8,
+        default=4,
         min=1,
         help="Number of threads serving API requests in the built-in WSGI server "
-        "(a production WSGI server hosting mistral.api.wsgi:application sizes its own).",
+        "(a production WSGI server hosting mistral.api.wsgi:application sizes its own). "
+        "Requests share one Python interpreter with the engine when it runs in the same process: "
+        "more threads serve more slow requests (synchronous action runs) at once, fewer leave the "
+        "engine more CPU under a flood of requests.",
     ),
     cfg.StrOpt(
         "validation_mode",
