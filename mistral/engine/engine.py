@@ -243,9 +243,6 @@ class Engine:
 
         return adhoc_runs.start(action_name, action_input, description, namespace, params or {})
 
-    def report_running_actions(self, action_ex_ids: list[str], executor: str | None = None) -> None:
-        self.on_heartbeats([(executor, action_ex_id) for action_ex_id in action_ex_ids])
-
     def on_heartbeats(self, beats: list[tuple[str | None, str]]) -> None:
         """Mark actions as taken and alive: ``(executor, action execution id)`` pairs, in one transaction."""
         by_executor: dict[str | None, list[str]] = defaultdict(list)

@@ -24,7 +24,9 @@ CALLS = (
     "start_workflow", "start_action", "complete_action", "update_action", "pause_workflow",
     "resume_workflow", "stop_workflow", "rerun_task", "skip_task",
 )  # fmt: skip
-CASTS = ("on_action_results", "report_running_actions", "on_subworkflows_finished", "cascade")
+#: Casts that arrive in floods of small messages: queued for group commit, not applied one by one.
+QUEUED = ("on_action_results", "report_running_actions")
+CASTS = (*QUEUED, "on_subworkflows_finished", "cascade")
 
 
 def _handler(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
@@ -50,8 +52,8 @@ class EngineEndpoint:
         self, engine: Engine, results_applier: BatchApplier, heartbeats_applier: BatchApplier
     ) -> None:
         for name in CALLS + CASTS:
-            setattr(self, name, _handler(name, getattr(engine, name)))
-        # NOTE: results and heartbeats come in floods of small messages: queue them for group commit.
+            if name not in QUEUED:
+                setattr(self, name, _handler(name, getattr(engine, name)))
 
         def on_action_results(results: list[dict[str, Any]]) -> None:
             results_applier.submit(results)
