@@ -142,7 +142,15 @@ engine_opts += [
     cfg.IntOpt(
         "execution_integrity_check_delay",
         default=20,
-        help="Seconds after which an engine repairs work that was committed but never sent.",
+        help="Seconds after which an action that no executor has taken is sent again (it was lost on its "
+        "way); 0 turns re-sending off.",
+    ),
+    cfg.FloatOpt(
+        "results_apply_timeout",
+        default=10.0,
+        min=0.1,
+        help="Most seconds an engine keeps an executor waiting for its results to be committed; the "
+        "executor sends results it has no answer for again.",
     ),
 ]
 
@@ -162,6 +170,20 @@ executor_opts = [
         help="Most seconds an executor waits to gather finished actions into one message to the "
         "engine. It waits only while more of its actions are running; a lone result leaves at once.",
     ),
+    cfg.FloatOpt(
+        "engine_confirm_timeout",
+        default=15.0,
+        min=0.1,
+        help="Seconds an executor waits for an engine to confirm that it took actions (else it runs "
+        "none of them: they are sent again) or applied results (else it sends them again; applying "
+        "a result twice is harmless).",
+    ),
+    cfg.FloatOpt(
+        "result_retry_max_delay",
+        default=5.0,
+        min=0.1,
+        help="Longest pause between two attempts to deliver results no engine has confirmed.",
+    ),
 ]
 
 action_heartbeat_opts = [
@@ -176,7 +198,8 @@ action_heartbeat_opts = [
         "first_heartbeat_timeout",
         default=3600,
         min=0,
-        help="Seconds an action may wait for an executor to take it before the engine gives up on it.",
+        help="Seconds an action may wait for an executor to take it before it fails; until then it is "
+        "sent again every [engine] execution_integrity_check_delay seconds. 0: it waits forever.",
     ),
     cfg.IntOpt("batch_size", default=10, min=1, help="Actions failed per check."),
 ]

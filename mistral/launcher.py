@@ -57,14 +57,9 @@ class Services:
     def _start_executor(self) -> None:
         from mistral.executor.executor import Executor
         from mistral.executor.server import ExecutorServer
-        from mistral.rpc import clients
 
         host = config.CONF.executor.host or socket.gethostname()
-
-        def report(results: list[dict[str, Any]]) -> None:
-            clients.engine().on_action_results([{**r, "executor": host} for r in results])
-
-        server = ExecutorServer(Executor(report=report), host=host)
+        server = ExecutorServer(Executor(host=host), host=host)
         server.start()
         self._stops.append(server.stop)
         LOG.info("Executor %s started", server.host)

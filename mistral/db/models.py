@@ -163,6 +163,7 @@ class ActionExecution(_SecureMixin, Base):
     __table_args__ = (
         sa.Index("action_executions_v2_task_state", "task_execution_id", "state"),
         sa.Index("action_executions_v2_state_heartbeat", "state", "last_heartbeat"),
+        sa.Index("action_executions_v2_state_sent", "state", "sent_at"),
     )
 
     name: Mapped[str] = mapped_column(sa.String(255), nullable=False)
@@ -175,6 +176,7 @@ class ActionExecution(_SecureMixin, Base):
     description: Mapped[str | None] = mapped_column(sa.Text)
     state: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     state_info: Mapped[str | None] = mapped_column(sa.Text)
+    #: Its result was applied (Mistral's meaning; shown by the API).
     accepted: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     is_sync: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     input: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
@@ -183,6 +185,10 @@ class ActionExecution(_SecureMixin, Base):
     spec: Mapped[Any] = mapped_column(JsonEncoded, nullable=True, deferred=True)
     runtime_context: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
     last_heartbeat: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime)
+    #: When the engine last queued it for an executor (the first send, or a re-send).
+    sent_at: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime)
+    #: When an executor took it, before running it; an action taken is never re-sent unless safe to re-run.
+    taken_at: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime)
     #: The executor that took the action (its [executor] host), for operators and target checks.
     executor_host: Mapped[str | None] = mapped_column(sa.String(255))
 

@@ -16,7 +16,8 @@ from mistral import config, expressions
 from mistral.actions import registry
 from mistral.db import api as db_api
 from mistral.db import models
-from mistral.engine import outbox
+from mistral.db.types import utcnow
+from mistral.engine import action_requests
 from mistral.exceptions import InvalidActionError, NotFoundError
 from mistral.lang import stored
 from mistral.lang.specs import ActionSpec
@@ -111,6 +112,7 @@ def new_action_row(
     task_ex: models.TaskExecution,
     wf_ex: models.WorkflowExecution,
     resolved: ResolvedAction,
+    delivery: action_requests.Delivery,
     *,
     index: int = 0,
 ) -> dict[str, Any]:
@@ -125,16 +127,19 @@ def new_action_row(
         "accepted": False,
         "is_sync": resolved.is_sync,
         "input": resolved.input,
-        "runtime_context": {
-            "index": index,
-            "system_name": resolved.system_name,
-            "transforms": resolved.output_transforms,
-        },
+        "runtime_context": action_requests.runtime_context(
+            resolved.system_name,
+            resolved.output_transforms,
+            delivery,
+            index=index,
+            task_ex=task_ex,
+            wf_ex=wf_ex,
+        ),
         "project_id": task_ex.project_id,
     }
 
 
-def new_action_row_adhoc(resolved: ResolvedAction) -> dict[str, Any]:
+def new_action_row_adhoc(resolved: ResolvedAction, delivery: action_requests.Delivery) -> dict[str, Any]:
     """An action execution that belongs to no task (run through the API)."""
     return {
         "id": uuids.generate(),
@@ -144,34 +149,17 @@ def new_action_row_adhoc(resolved: ResolvedAction) -> dict[str, Any]:
         "accepted": False,
         "is_sync": resolved.is_sync,
         "input": resolved.input,
-        "runtime_context": {
-            "index": 0,
-            "system_name": resolved.system_name,
-            "transforms": resolved.output_transforms,
-        },
+        "runtime_context": action_requests.runtime_context(
+            resolved.system_name, resolved.output_transforms, delivery
+        ),
     }
 
 
-def send(row: dict[str, Any], task_ex: models.TaskExecution, wf_ex: models.WorkflowExecution,
-         *, target: str | None, safe_rerun: bool, timeout: Any = None) -> None:  # fmt: skip
-    """Queue the action for an executor once the transaction commits."""
-    runtime = task_ex.runtime_context or {}
-    request = {
-        "action_ex_id": row["id"],
-        "action_name": row["runtime_context"]["system_name"],
-        "input": row["input"],
-        "safe_rerun": safe_rerun,
-        "timeout": timeout,
-        "context": {
-            "workflow_execution_id": wf_ex.id,
-            "task_execution_id": task_ex.id,
-            "action_execution_id": row["id"],
-            "workflow_name": wf_ex.workflow_name,
-            "workflow_namespace": wf_ex.workflow_namespace,
-            "root_execution_id": wf_ex.root_execution_id or wf_ex.id,
-            "with_items_index": row["runtime_context"]["index"],
-            "task_rerun_no": runtime.get("retry_no", 0),
-            "callback_url": f"/v2/action_executions/{row['id']}",
-        },
-    }
-    outbox.current().actions.append((target, request))
+def insert_and_send(rows: list[dict[str, Any]]) -> None:
+    """Insert the action executions and send them to executors once the transaction commits."""
+    now = utcnow()
+    for row in rows:
+        row["sent_at"] = now
+    db_api.insert_action_executions(rows)
+    for row in rows:
+        action_requests.queue(action_requests.build(row))

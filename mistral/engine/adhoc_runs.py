@@ -7,7 +7,8 @@ from typing import Any
 from mistral import context
 from mistral.db import api as db_api
 from mistral.db.types import utcnow
-from mistral.engine import actions, outbox
+from mistral.engine import action_requests, actions
+from mistral.engine.unit_of_work import unit_of_work
 from mistral.exceptions import InputError
 from mistral.rpc import clients
 from mistral.workflow import states
@@ -15,52 +16,37 @@ from mistral.workflow import states
 
 def start(name: str, action_input: dict[str, Any], description: str, namespace: str,
           params: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
-    from mistral.engine.engine import unit_of_work
-
     resolved = actions.resolve(name, action_input or {}, namespace)
     save = bool(params.get("save_result"))
     run_sync = params.get("run_sync")
     if run_sync and not resolved.is_sync:
         raise InputError(f"Action {name} is asynchronous; it can't be run with run_sync")
-    target = params.get("target")
+    delivery = action_requests.Delivery(target=params.get("target"), timeout=params.get("timeout"))
+    row = _row(resolved, delivery, description, namespace, params)
     if resolved.is_sync and (run_sync or not save):
-        return _run_now(resolved, description, namespace, params, save, target)
+        return _run_now(row, resolved, namespace, params, save)
     with unit_of_work(internal=False):
-        row = _row(resolved, description, namespace, params, states.RUNNING)
-        db_api.insert_action_executions([row])
-        outbox.current().actions.append((target, _request(row, params)))
+        actions.insert_and_send([row])
     return {"id": row["id"]}
 
 
-def _row(resolved: actions.ResolvedAction, description: str, namespace: str, params: dict[str, Any],
-         state: str) -> dict[str, Any]:  # fmt: skip
-    row = actions.new_action_row_adhoc(resolved)
+def _row(resolved: actions.ResolvedAction, delivery: action_requests.Delivery, description: str,
+         namespace: str, params: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    row = actions.new_action_row_adhoc(resolved, delivery)
     row.update(
         description=description,
         workflow_namespace=namespace,
         params=params,
-        state=state,
         project_id=context.current().project_id,
     )
     return row
 
 
-def _request(row: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "action_ex_id": row["id"],
-        "action_name": row["runtime_context"]["system_name"],
-        "input": row["input"],
-        "safe_rerun": False,
-        "timeout": params.get("timeout"),
-        "context": {"action_execution_id": row["id"], "callback_url": f"/v2/action_executions/{row['id']}"},
-    }
-
-
-def _run_now(resolved: actions.ResolvedAction, description: str, namespace: str, params: dict[str, Any],
-             save: bool, target: str | None) -> dict[str, Any]:  # fmt: skip
-    row = _row(resolved, description, namespace, params, states.RUNNING)
+def _run_now(row: dict[str, Any], resolved: actions.ResolvedAction, namespace: str, params: dict[str, Any],
+             save: bool) -> dict[str, Any]:  # fmt: skip
+    request = action_requests.build(row)
     result = clients.executor().run_action_sync(
-        _request(row, params), target=target, timeout=params.get("timeout")
+        request.to_dict(), target=request.target, timeout=request.timeout
     )
     if result.get("error") is not None:
         state, value = states.ERROR, result["error"]

@@ -4,6 +4,11 @@ Messages (action results, heartbeats) are queued as they arrive; an applier
 thread takes everything queued, up to [engine] results_batch_size items, into
 one transaction. Under light load that is one message a transaction; under
 heavy load batches grow instead of transactions queueing for the database.
+
+Each message gets a ``Ticket`` that tells, once its transaction has committed
+(or failed), whether all of its items were applied: the sender of an action
+result is answered only then, so a result is never lost with an engine that
+took it off the queue and died before committing it.
 """
 
 from __future__ import annotations
@@ -21,11 +26,34 @@ LOG = logging.getLogger(__name__)
 Items = list[Any]
 
 
+class Ticket:
+    """One submitted message: done once its items were applied or failed."""
+
+    def __init__(self, size: int) -> None:
+        self._pending = size
+        self._failed = 0
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        if size == 0:
+            self._done.set()
+
+    def settle(self, applied: bool) -> None:
+        with self._lock:
+            self._pending -= 1
+            self._failed += 0 if applied else 1
+            if self._pending <= 0:
+                self._done.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """True once every item was applied; False if one failed or ``timeout`` passed first."""
+        return self._done.wait(timeout) and not self._failed
+
+
 class BatchApplier:
     def __init__(self, name: str, apply: Callable[[Items], None], threads: int = 1) -> None:
         self._name = name
         self._apply = apply
-        self._queue: queue.Queue[Items | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[Items, Ticket] | None] = queue.Queue()
         self._threads = [
             threading.Thread(target=self._loop, name=f"{name}-applier-{i}", daemon=True)
             for i in range(threads)
@@ -35,15 +63,19 @@ class BatchApplier:
         for thread in self._threads:
             thread.start()
 
-    def submit(self, items: Items) -> None:
-        self._queue.put(list(items))
+    def submit(self, items: Items) -> Ticket:
+        items = list(items)
+        ticket = Ticket(len(items))
+        self._queue.put((items, ticket))
+        return ticket
 
-    def _take(self) -> Items | None:
+    def _take(self) -> list[tuple[Any, Ticket]] | None:
         """Block for one message, then add whatever else is queued, up to the batch size."""
         first = self._queue.get()
         if first is None:
             return None
-        batch, limit = first, config.CONF.engine.results_batch_size
+        batch = [(item, first[1]) for item in first[0]]
+        limit = config.CONF.engine.results_batch_size
         while len(batch) < limit:
             try:
                 more = self._queue.get_nowait()
@@ -52,7 +84,7 @@ class BatchApplier:
             if more is None:
                 self._queue.put(None)  # NOTE: leave the stop signal for this loop's next turn
                 break
-            batch += more
+            batch += [(item, more[1]) for item in more[0]]
         return batch
 
     def _loop(self) -> None:
@@ -62,25 +94,34 @@ class BatchApplier:
                 return
             self._apply_batch(batch)
 
-    def _apply_batch(self, batch: Items) -> None:
-        try:
-            self._apply(batch)
+    def _apply_batch(self, batch: list[tuple[Any, Ticket]]) -> None:
+        if not batch:
             return
+        try:
+            self._apply([item for item, _ in batch])
         except Exception:  # noqa: BLE001 - the applier thread must live on; see below
             if len(batch) == 1:
                 LOG.exception("Applying one of %s failed", self._name)
+                batch[0][1].settle(False)
                 return
             LOG.warning(
                 "Applying %d %s at once failed; one by one now", len(batch), self._name, exc_info=True
             )
+        else:
+            for _, ticket in batch:
+                ticket.settle(True)
+            return
         # NOTE: the failed transaction changed nothing, so each message is applied
         # again on its own: one bad message (or a passing database error) must not
         # lose the others, which would end as failed actions that in fact succeeded.
-        for item in batch:
+        for item, ticket in batch:
             try:
                 self._apply([item])
-            except Exception:  # noqa: BLE001 - logged; the recovery loop repairs what stays behind
+            except Exception:  # noqa: BLE001 - its sender hears of it and sends it again
                 LOG.exception("Applying one of %s failed", self._name)
+                ticket.settle(False)
+            else:
+                ticket.settle(True)
 
     def stop(self) -> None:
         """Apply what is queued, then end the threads."""

@@ -6,7 +6,7 @@ from typing import Any
 
 from mistral.db import api as db_api
 from mistral.db import models
-from mistral.engine import outbox, tasks, with_items, workflows
+from mistral.engine import cascades, tasks, with_items, workflows
 from mistral.engine.run import WfRun
 from mistral.exceptions import InputError
 from mistral.utils.merge import deep_merge
@@ -27,7 +27,7 @@ def resume(run: WfRun, env: dict[str, Any] | None = None) -> None:
     wf_ex.runtime_context = runtime
     for child in db_api.list_sub_executions([wf_ex.id]):
         if child.state == states.PAUSED:
-            outbox.current().cascade.append(("resume", child.id, env))
+            cascades.schedule("resume", child.id, env)
     for task_ex in db_api.find_task_executions(wf_ex.id, states=[states.IDLE]):
         tasks.set_state(task_ex, states.RUNNING)
         tasks.begin(run, task_ex)
@@ -58,7 +58,7 @@ def stop(run: WfRun, state: str, message: str | None = None) -> None:
     cancel_work(wf_ex)
     for child in db_api.list_sub_executions([wf_ex.id]):
         if not states.is_completed(child.state):
-            outbox.current().cascade.append(("cancel", child.id, message))
+            cascades.schedule("cancel", child.id, message)
     workflows.finish(
         run,
         state,

@@ -18,7 +18,7 @@ from mistral import config, context
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.engine.engine import get as get_engine
-from mistral.engine.engine import unit_of_work
+from mistral.engine.unit_of_work import unit_of_work
 from mistral.scheduler import jobs
 from mistral.services import cron_triggers
 from mistral.utils.redact import masked

@@ -2,70 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import event, orm
-
-from mistral import context
 from mistral.db import api as db_api
 from mistral.db import models
-from mistral.db import session as db_session
-from mistral.engine import actions, controls, data_flow, outbox, sender, tasks, workflows
+from mistral.db.types import utcnow
+from mistral.engine import actions, adhoc_runs, cascades, controls, data_flow, tasks, workflows
 from mistral.engine.run import WfRun
+from mistral.engine.unit_of_work import unit_of_work
 from mistral.exceptions import InputError, NotFoundError
+from mistral.scheduler import jobs
 from mistral.workflow import states
 
 LOG = logging.getLogger(__name__)
-
-
-@contextlib.contextmanager
-def unit_of_work(*, internal: bool = True) -> Iterator[outbox.Outbox]:
-    """One transaction; what it queued is sent once it has committed.
-
-    Inside a caller's transaction (a scheduled job) the sending waits for that
-    transaction's commit.
-    """
-    ctx = context.current()
-    with contextlib.ExitStack() as stack:
-        if internal and not ctx.is_internal:
-            stack.enter_context(context.using(ctx.with_(is_internal=True)))
-        box = stack.enter_context(outbox.collecting())
-        outer = db_session.current_session()
-        with db_api.transaction() as session:
-            if outer is not None:
-                _send_after_outermost_commit(session, box)
-            yield box
-        if outer is None:
-            sender.send(box)
-
-
-def _send_after_outermost_commit(session: orm.Session, box: outbox.Outbox) -> None:
-    """Send ``box`` when the whole transaction commits; drop it if the part holding its rows rolls back.
-
-    NOTE: SQLAlchemy reports a savepoint's release as a commit too, but nobody
-    else sees those rows before the outermost commit: an action sent then can
-    finish before its row exists for the engine that gets the result.
-    """
-    own = session.get_nested_transaction() or session.get_transaction()
-
-    def committed(s: orm.Session) -> None:
-        if not s.in_nested_transaction():
-            sender.send(box)
-
-    def rolled_back(_s: orm.Session, previous: orm.SessionTransaction) -> None:
-        tx = own
-        while tx is not None:  # the rows are gone when ``own`` or any transaction around it rolls back
-            if tx is previous:
-                box.clear()
-                return
-            tx = tx.parent
-
-    event.listen(session, "after_commit", committed)
-    event.listen(session, "after_soft_rollback", rolled_back)
 
 
 def _lock_run(wf_ex_id: str) -> WfRun:
@@ -239,18 +190,25 @@ class Engine:
         namespace: str = "",
         params: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        from mistral.engine import adhoc_runs
-
         return adhoc_runs.start(action_name, action_input, description, namespace, params or {})
 
+    def take_actions(self, action_ex_ids: list[str], executor: str) -> list[str]:
+        """``executor`` takes these actions before running them; answers those it may run (rule 7).
+
+        An action is taken once: a copy delivered twice, or one already finished
+        or cancelled, is refused, so only the ids answered here may run.
+        """
+        with unit_of_work():
+            return db_api.take_action_executions(action_ex_ids, executor, utcnow())
+
     def on_heartbeats(self, beats: list[tuple[str | None, str]]) -> None:
-        """Mark actions as taken and alive: ``(executor, action execution id)`` pairs, in one transaction."""
+        """Actions still alive on their executor: ``(executor, action execution id)`` pairs."""
         by_executor: dict[str | None, list[str]] = defaultdict(list)
         for executor, action_ex_id in beats:
             by_executor[executor].append(action_ex_id)
         with unit_of_work():
             for executor, ids in by_executor.items():
-                db_api.touch_action_heartbeats(ids, states.RUNNING, executor)
+                db_api.touch_action_heartbeats(ids, executor)
 
     # -- sub-workflows and cascades ------------------------------------------
 
@@ -278,6 +236,7 @@ class Engine:
         tasks.on_action_done(run, task_ex, (child.params or {}).get("index", 0), child.state, value)
 
     def cascade(self, operation: str, wf_ex_id: str, argument: Any = None) -> None:
+        """Pause, resume or cancel a sub-workflow after its parent did (a ``cascades`` job)."""
         try:
             if operation == "pause":
                 self.pause_workflow(wf_ex_id)
@@ -290,6 +249,7 @@ class Engine:
 
 
 _engine = Engine()
+jobs.register(cascades.JOB, _engine.cascade)
 
 
 def get() -> Engine:

@@ -2,40 +2,36 @@
 
 Handlers append to the outbox of the current unit of work; the engine sends
 its contents once the transaction has committed. What a crash between commit
-and send loses, the recovery loop finds again in the database.
+and send loses, the recovery loop finds again in the database: actions nobody
+took are sent again, finished sub-workflows nobody heard of are delivered again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
-import logging
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeVar
 
-from mistral import config
+from mistral.rpc.payloads import ActionRequest
 
-LOG = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
 class Outbox:
-    #: (target executor or None, action request)
-    actions: list[tuple[str | None, dict[str, Any]]] = field(default_factory=list)
+    actions: list[ActionRequest] = field(default_factory=list)
     #: ids of finished sub-workflow executions whose parent task must hear of it
     finished_subworkflows: list[str] = field(default_factory=list)
-    #: (operation, wf_ex_id, argument): pause/resume/cancel cascading to sub-workflows
-    cascade: list[tuple[str, str, Any]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.actions or self.finished_subworkflows or self.cascade)
+        return bool(self.actions or self.finished_subworkflows)
 
     def clear(self) -> None:
         self.actions.clear()
         self.finished_subworkflows.clear()
-        self.cascade.clear()
 
 
 _current: contextvars.ContextVar[Outbox | None] = contextvars.ContextVar("mistral_outbox", default=None)
@@ -63,19 +59,13 @@ def collecting() -> Iterator[Outbox]:
         _current.reset(token)
 
 
-def chunks(requests: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    for i in range(0, len(requests), size):
-        yield requests[i : i + size]
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
 
-def group_by_target(
-    actions: list[tuple[str | None, dict[str, Any]]],
-) -> dict[str | None, list[dict[str, Any]]]:
-    grouped: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
-    for target, request in actions:
-        grouped[target].append(request)
+def group_by_target(requests: list[ActionRequest]) -> dict[str | None, list[ActionRequest]]:
+    grouped: dict[str | None, list[ActionRequest]] = defaultdict(list)
+    for request in requests:
+        grouped[request.target].append(request)
     return grouped
-
-
-def batch_size() -> int:
-    return config.CONF.engine.action_batch_size

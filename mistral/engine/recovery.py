@@ -1,6 +1,15 @@
-"""Finding lost work (DESIGN rules 2 and 4): unsent actions, silent executors, unheard sub-workflows.
+"""Finding lost work (DESIGN rules 2, 4 and 7): untaken actions, silent executors, unheard sub-workflows.
 
 One scheduled job, rescheduled by itself, so only one engine runs each check.
+
+- An action no executor has taken was lost on its way (a crash between commit
+  and send, a broker that dropped it, no executor listening): it is sent again
+  every ``[engine] execution_integrity_check_delay`` seconds, which is safe
+  because an executor runs only what it has taken, and an action is taken once.
+  If nobody takes it within ``[action_heartbeat] first_heartbeat_timeout``, it fails.
+- An action taken whose executor stopped sending heartbeats may or may not
+  have run: it is sent again when its task says ``safe-rerun: true``, and
+  fails otherwise.
 """
 
 from __future__ import annotations
@@ -10,16 +19,19 @@ import logging
 
 from mistral import config
 from mistral.db import api as db_api
+from mistral.db import models
 from mistral.db.types import utcnow
-from mistral.engine import outbox
+from mistral.engine import action_requests
 from mistral.engine.engine import get as get_engine
-from mistral.engine.engine import unit_of_work
+from mistral.engine.unit_of_work import unit_of_work
 from mistral.scheduler import jobs
 
 LOG = logging.getLogger(__name__)
 
 JOB = "engine.recover"
 INTERVAL = 5.0
+#: Actions looked at per check and kind; the oldest first, so none starves.
+BATCH = 200
 
 
 def ensure_scheduled() -> None:
@@ -32,58 +44,71 @@ def ensure_scheduled() -> None:
 @jobs.job(JOB)
 def recover() -> None:
     try:
-        resend_unsent_actions()
-        fail_silent_actions()
+        resend_untaken_actions()
+        handle_silent_actions()
         redeliver_subworkflow_results()
     finally:
         jobs.schedule(JOB, delay=INTERVAL, key=JOB)
 
 
-def resend_unsent_actions() -> None:
-    """Actions committed but never taken by an executor (lost between commit and send)."""
+def resend_untaken_actions(now: datetime.datetime | None = None) -> None:
+    """Send again the actions nobody took; fail those nobody took for too long."""
     delay = config.CONF.engine.execution_integrity_check_delay
     if delay <= 0:
         return
-    before = utcnow() - datetime.timedelta(seconds=delay)
+    now = now or utcnow()
+    sent_before = now - datetime.timedelta(seconds=delay)
+    give_up = config.CONF.action_heartbeat.first_heartbeat_timeout
+    expired: list[models.ActionExecution] = []
     with unit_of_work():
-        for action_ex in db_api.find_unaccepted_actions(before, limit=200):
-            if not action_ex.task_execution_id:
-                continue
-            runtime = dict(action_ex.runtime_context or {})
-            runtime["resent"] = runtime.get("resent", 0) + 1
-            action_ex.runtime_context = runtime
-            action_ex.created_at = utcnow()
-            LOG.warning("Action execution %s was never taken by an executor; sending it again", action_ex.id)
-            outbox.current().actions.append((None, _request(action_ex)))
+        for action_ex in db_api.find_untaken_actions(sent_before, limit=BATCH):
+            if give_up and action_ex.created_at < now - datetime.timedelta(seconds=give_up):
+                expired.append(action_ex)
+            elif db_api.mark_action_resent(action_ex.id, sent_before=sent_before, now=now):
+                LOG.warning(
+                    "Action execution %s was not taken by any executor; sending it again", action_ex.id
+                )
+                action_requests.queue(action_requests.of(action_ex))
+    if expired:
+        _fail(
+            expired,
+            f"No executor took this action within {give_up} s ([action_heartbeat] first_heartbeat_timeout)",
+        )
 
 
-def _request(action_ex: db_api.models.ActionExecution) -> dict:
-    runtime = action_ex.runtime_context or {}
-    return {
-        "action_ex_id": action_ex.id,
-        "action_name": runtime.get("system_name", action_ex.name),
-        "input": action_ex.input or {},
-        "safe_rerun": False,
-        "timeout": None,
-        "context": {"action_execution_id": action_ex.id, "task_execution_id": action_ex.task_execution_id},
-    }
-
-
-def fail_silent_actions() -> None:
-    """Running actions whose executor stopped sending heartbeats fail (rule 4)."""
+def handle_silent_actions(now: datetime.datetime | None = None) -> None:
+    """Actions whose executor stopped sending heartbeats: re-run if safe, fail otherwise (rule 4)."""
     conf = config.CONF.action_heartbeat
     if not conf.max_missed_heartbeats or not conf.check_interval:
         return
-    limit = utcnow() - datetime.timedelta(seconds=conf.max_missed_heartbeats * conf.check_interval)
-    silent = db_api.find_silent_actions(limit, limit=conf.batch_size * 10)
-    if silent:
-        LOG.warning("Failing %d action executions whose executor went silent", len(silent))
-        message = "Heartbeat lost: the executor running this action stopped responding"
-        get_engine().on_action_results([{"action_ex_id": a.id, "error": message} for a in silent])
+    now = now or utcnow()
+    silent_since = now - datetime.timedelta(seconds=conf.max_missed_heartbeats * conf.check_interval)
+    unsafe: list[models.ActionExecution] = []
+    with unit_of_work():
+        for action_ex in db_api.find_silent_actions(silent_since, limit=conf.batch_size * 10):
+            if not (action_ex.runtime_context or {}).get("safe_rerun"):
+                unsafe.append(action_ex)
+            elif db_api.release_silent_action(action_ex.id, heartbeat_before=silent_since, now=now):
+                LOG.warning(
+                    "Executor %s went silent running action %s; it is safe to re-run, so it is sent again",
+                    action_ex.executor_host, action_ex.id,
+                )  # fmt: skip
+                action_requests.queue(action_requests.of(action_ex, redelivered=True))
+    for action_ex in unsafe:
+        _fail(
+            [action_ex],
+            f"Heartbeat lost: executor {action_ex.executor_host} took this action and stopped responding; "
+            "it is not run again because its task is not marked 'safe-rerun: true'",
+        )
+
+
+def _fail(actions: list[models.ActionExecution], message: str) -> None:
+    LOG.warning("Failing %d action executions: %s", len(actions), message)
+    get_engine().on_action_results([{"action_ex_id": a.id, "error": message} for a in actions])
 
 
 def redeliver_subworkflow_results() -> None:
     """Finished sub-workflows whose parent task never heard of it."""
-    ids = db_api.find_unreported_subworkflows(limit=200)
+    ids = db_api.find_unreported_subworkflows(limit=BATCH)
     if ids:
         get_engine().on_subworkflows_finished(ids)

@@ -1,4 +1,4 @@
-"""Sending an outbox: actions to executors, finished sub-workflows and cascades to engines."""
+"""Sending an outbox: actions to executors, finished sub-workflows to engines."""
 
 from __future__ import annotations
 
@@ -17,8 +17,6 @@ def send(box: Outbox) -> None:
         _send_actions(box)
         if box.finished_subworkflows:
             clients.engine().on_subworkflows_finished(list(box.finished_subworkflows))
-        for operation, wf_ex_id, argument in box.cascade:
-            clients.engine().cascade(operation, wf_ex_id, argument)
     except Exception:  # noqa: BLE001 - the transaction has committed; recovery repairs a lost send
         LOG.exception("Sending work after commit failed; the recovery loop will resend it")
     finally:
@@ -31,4 +29,4 @@ def _send_actions(box: Outbox) -> None:
     size = config.CONF.engine.action_batch_size
     for target, requests in group_by_target(box.actions).items():
         for batch in chunks(requests, size):
-            clients.executor().run_actions(batch, target=target)
+            clients.executor().run_actions([r.to_dict() for r in batch], target=target)

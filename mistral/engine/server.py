@@ -11,9 +11,11 @@ from typing import Any
 import oslo_messaging
 
 from mistral import context
+from mistral.config import CONF
 from mistral.db import session as db_session
 from mistral.engine.applier import BatchApplier
 from mistral.engine.engine import Engine
+from mistral.exceptions import EngineError
 from mistral.rpc import clients, transport
 from mistral.utils.redact import masked
 
@@ -22,11 +24,11 @@ LOG = logging.getLogger(__name__)
 #: Calls answered with ``wrap_outcome`` (errors travel as data); the others are casts.
 CALLS = (
     "start_workflow", "start_action", "complete_action", "update_action", "pause_workflow",
-    "resume_workflow", "stop_workflow", "rerun_task", "skip_task",
+    "resume_workflow", "stop_workflow", "rerun_task", "skip_task", "take_actions", "on_action_results",
 )  # fmt: skip
-#: Casts that arrive in floods of small messages: queued for group commit, not applied one by one.
+#: Messages that arrive in floods: queued for group commit, not applied one by one.
 QUEUED = ("on_action_results", "report_running_actions")
-CASTS = (*QUEUED, "on_subworkflows_finished", "cascade")
+CASTS = ("report_running_actions", "on_subworkflows_finished")
 
 
 def _handler(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
@@ -56,7 +58,10 @@ class EngineEndpoint:
                 setattr(self, name, _handler(name, getattr(engine, name)))
 
         def on_action_results(results: list[dict[str, Any]]) -> None:
-            results_applier.submit(results)
+            # NOTE: answered only once the results' transaction has committed: until
+            # then the executor keeps them, so an engine that dies here loses none.
+            if not results_applier.submit(results).wait(CONF.engine.results_apply_timeout):
+                raise EngineError(f"{len(results)} results not applied yet; send them again")
 
         def report_running_actions(action_ex_ids: list[str], executor: str | None = None) -> None:
             heartbeats_applier.submit([(executor, action_ex_id) for action_ex_id in action_ex_ids])

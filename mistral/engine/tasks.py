@@ -13,7 +13,7 @@ from mistral import exceptions
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.types import utcnow
-from mistral.engine import actions, data_flow, policies, with_items
+from mistral.engine import action_requests, actions, data_flow, policies, with_items
 from mistral.engine.run import WfRun
 from mistral.lang.specs import TaskSpec
 from mistral.utils import uuids
@@ -187,17 +187,16 @@ def run_action(
     run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, action_input: dict[str, Any]
 ) -> None:
     resolved = resolve_action(run, action_name(run, task_ex, spec), action_input)
-    row = actions.new_action_row(task_ex, run.wf_ex, resolved)
-    db_api.insert_action_executions([row])
-    send_rows(run, task_ex, spec, [row])
+    actions.insert_and_send(
+        [actions.new_action_row(task_ex, run.wf_ex, resolved, delivery(run, task_ex, spec))]
+    )
 
 
-def send_rows(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, rows: list[dict[str, Any]]) -> None:
+def delivery(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec) -> action_requests.Delivery:
+    """Where and how the task's actions go: its ``target``, ``safe-rerun`` and timeout."""
     target = run.evaluate(spec.target, task_ex) if spec.target else None
     safe_rerun = bool(run.evaluate(spec.safe_rerun, task_ex)) if spec.safe_rerun is not None else False
-    timeout = policies.timeout_seconds(run, task_ex, spec)
-    for row in rows:
-        actions.send(row, task_ex, run.wf_ex, target=target, safe_rerun=safe_rerun, timeout=timeout)
+    return action_requests.Delivery(target, safe_rerun, policies.timeout_seconds(run, task_ex, spec))
 
 
 def on_action_done(run: WfRun, task_ex: models.TaskExecution, index: int, state: str, value: Any) -> None:

@@ -8,9 +8,10 @@ from typing import Any
 
 from mistral.db import api as db_api
 from mistral.db import models
-from mistral.engine import outbox, policies, tasks, workflows
-from mistral.engine.engine import _lock_task, unit_of_work
+from mistral.engine import cascades, policies, tasks, workflows
+from mistral.engine.engine import _lock_task
 from mistral.engine.run import WfRun
+from mistral.engine.unit_of_work import unit_of_work
 from mistral.scheduler import jobs
 from mistral.workflow import states
 
@@ -78,7 +79,7 @@ def task_timeout(task_ex_id: str) -> None:
             )
         for child in db_api.list_sub_executions_of_task(task_ex.id):
             if not states.is_completed(child.state):
-                outbox.current().cascade.append(("cancel", child.id, "Parent task timed out"))
+                cascades.schedule("cancel", child.id, "Parent task timed out")
         seconds = policies.timeout_seconds(run, task_ex, run.task_spec(task_ex.name))
         if task_ex.state == states.RUNNING_DELAYED:
             tasks.set_state(task_ex, states.RUNNING)

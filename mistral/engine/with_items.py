@@ -96,6 +96,7 @@ def _launch(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, items: li
     from mistral.engine import subworkflows, tasks
 
     rows = []
+    delivery = tasks.delivery(run, task_ex, spec)
     for index in indexes:
         extra = items[index]
         action_input = tasks.task_input(run, task_ex, spec, extra)
@@ -104,9 +105,8 @@ def _launch(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, items: li
             continue
         name = tasks.action_name(run, task_ex, spec, extra)
         resolved = tasks.resolve_action(run, name, action_input)
-        rows.append(actions.new_action_row(task_ex, run.wf_ex, resolved, index=index))
-    db_api.insert_action_executions(rows)
-    tasks.send_rows(run, task_ex, spec, rows)
+        rows.append(actions.new_action_row(task_ex, run.wf_ex, resolved, delivery, index=index))
+    actions.insert_and_send(rows)
 
 
 def on_item_done(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, index: int, state: str,

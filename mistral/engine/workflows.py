@@ -9,7 +9,7 @@ from mistral import context, exceptions
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.types import utcnow
-from mistral.engine import data_flow, outbox, tasks
+from mistral.engine import cascades, data_flow, outbox, tasks
 from mistral.engine.run import WfRun
 from mistral.lang import stored
 from mistral.utils import inputs, uuids
@@ -254,7 +254,7 @@ def finish(run: WfRun, state: str, state_info: str | None = None) -> None:
 def pause(run: WfRun, message: str | None = None) -> None:
     if set_state(run.wf_ex, states.PAUSED, message):
         for child in _active_children(run.wf_ex):
-            outbox.current().cascade.append(("pause", child.id, None))
+            cascades.schedule("pause", child.id)
 
 
 def _active_children(wf_ex: models.WorkflowExecution) -> list[models.WorkflowExecution]:

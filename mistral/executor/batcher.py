@@ -1,5 +1,10 @@
 """Gathering finished action results into few messages to the engine.
 
+Results are the executor's until an engine confirms it has committed them:
+a batch whose delivery fails (no engine answered, or the engine died before
+committing) is kept and sent again, with a growing pause, and its action ids
+go on being reported as running so no engine takes them for lost.
+
 NOTE: waiting to batch only pays when more results are on their way. The
 batcher counts the results it still expects (``expect()`` when an action is
 accepted, ``add()``/``forget()`` when it ends); with none outstanding it sends
@@ -24,12 +29,19 @@ Sink = Callable[[list[dict[str, Any]]], None]
 
 
 class ResultBatcher:
-    def __init__(self, send: Sink, interval: float, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self, send: Sink, interval: float, max_batch: int = MAX_BATCH, *, max_retry_delay: float = 5.0
+    ) -> None:
         self._send = send
         self._interval = max(float(interval), 0.0)
         self._max_batch = max(int(max_batch), 1)
+        self._max_retry_delay = max(float(max_retry_delay), 0.01)
         self._cond = threading.Condition()
         self._buffer: list[dict[str, Any]] = []
+        #: batches no engine has confirmed, sent again once ``_retry_at`` (monotonic) has passed
+        self._unconfirmed: list[list[dict[str, Any]]] = []
+        self._retry_delay = 0.0
+        self._retry_at = 0.0
         self._outstanding = 0
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -51,6 +63,13 @@ class ResultBatcher:
         if thread is not None:
             thread.join()
         self._drain()  # what arrived while the flusher was finishing
+
+    @property
+    def unconfirmed_ids(self) -> list[str]:
+        """Ids of finished actions whose results no engine has confirmed yet (buffered ones too)."""
+        with self._cond:
+            held = [r for batch in self._unconfirmed for r in batch] + self._buffer
+            return [r["action_ex_id"] for r in held if r.get("action_ex_id")]
 
     def expect(self) -> None:
         """One more result is on its way."""
@@ -87,7 +106,13 @@ class ResultBatcher:
             while not self._buffer:
                 if self._stopping:
                     return None
-                self._cond.wait()
+                if self._unconfirmed:
+                    wait = self._retry_at - time.monotonic()
+                    if wait <= 0:
+                        return self._unconfirmed.pop(0)
+                    self._cond.wait(wait)
+                else:
+                    self._cond.wait()
             deadline = time.monotonic() + self._interval
             while len(self._buffer) < self._max_batch and self._outstanding and not self._stopping:
                 remaining = deadline - time.monotonic()
@@ -99,6 +124,11 @@ class ResultBatcher:
             return batch
 
     def _drain(self) -> None:
+        """Send what is buffered, and once more what is unconfirmed (stopping: nobody retries later)."""
+        with self._cond:
+            retries, self._unconfirmed = self._unconfirmed, []
+        for batch in retries:
+            self._deliver(batch)
         while True:
             with self._cond:
                 batch = self._buffer[: self._max_batch]
@@ -110,9 +140,20 @@ class ResultBatcher:
     def _deliver(self, batch: list[dict[str, Any]]) -> None:
         try:
             self._send(batch)
-        except Exception:
-            # NOTE: no retry here: the transport already retries, and the engine's
-            # heartbeat check fails (or safely reruns) actions whose result never arrives.
-            LOG.exception(
-                "Could not report %d action results: %s", len(batch), [r.get("action_ex_id") for r in batch]
-            )
+        except Exception as error:  # noqa: BLE001 - kept and sent again; see _keep
+            self._keep(batch, error)
+            return
+        with self._cond:
+            self._retry_delay = 0.0
+
+    def _keep(self, batch: list[dict[str, Any]], error: Exception) -> None:
+        with self._cond:
+            self._retry_delay = min(max(self._retry_delay * 2, 0.25), self._max_retry_delay)
+            self._retry_at = time.monotonic() + self._retry_delay
+            self._unconfirmed.append(batch)
+            self._cond.notify_all()
+            delay = self._retry_delay
+        LOG.warning(
+            "No engine confirmed %d action results (%s); sending them again in %.2f s: %s",
+            len(batch), error, delay, [r.get("action_ex_id") for r in batch],
+        )  # fmt: skip

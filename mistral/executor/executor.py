@@ -34,13 +34,15 @@ LOG = logging.getLogger(__name__)
 HeartbeatSink = Callable[[list[str]], None]
 
 
-def _report_to_engine(results: list[dict[str, Any]]) -> None:
+def _report_to_engine(host: str | None, results: list[dict[str, Any]]) -> None:
     # Looked up per call so a reset RPC client (tests, reconnects) is picked up.
-    clients.engine().on_action_results(results)
+    if host:
+        results = [{**r, "executor": host} for r in results]
+    clients.engine().on_action_results(results, timeout=CONF.executor.engine_confirm_timeout)
 
 
-def _heartbeat_to_engine(action_ex_ids: list[str]) -> None:
-    clients.engine().report_running_actions(action_ex_ids)
+def _heartbeat_to_engine(host: str | None, action_ex_ids: list[str]) -> None:
+    clients.engine().report_running_actions(action_ex_ids, executor=host)
 
 
 class _Job:
@@ -74,11 +76,16 @@ class Executor:
         max_workers: int | None = None,
         flush_interval: float | None = None,
         heartbeat_interval: float | None = None,
+        host: str | None = None,
     ) -> None:
         self._max_workers = max_workers or CONF.executor.max_workers
         interval = CONF.executor.results_flush_interval if flush_interval is None else flush_interval
-        self._batcher = ResultBatcher(report or _report_to_engine, interval)
-        self._heartbeat = heartbeat or _heartbeat_to_engine
+        self._batcher = ResultBatcher(
+            report or functools.partial(_report_to_engine, host),
+            interval,
+            max_retry_delay=CONF.executor.result_retry_max_delay,
+        )
+        self._heartbeat = heartbeat or functools.partial(_heartbeat_to_engine, host)
         self._heartbeat_interval = (
             CONF.action_heartbeat.check_interval if heartbeat_interval is None else heartbeat_interval
         )
@@ -241,7 +248,8 @@ class Executor:
 
     def _send_heartbeats(self) -> None:
         while not self._stopped.wait(self._heartbeat_interval):
-            ids = self.running_ids
+            # NOTE: an action whose result no engine has confirmed is still ours.
+            ids = sorted({*self.running_ids, *self._batcher.unconfirmed_ids})
             if not ids:
                 continue
             try:

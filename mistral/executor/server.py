@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
-import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import oslo_messaging
@@ -14,38 +13,50 @@ from mistral import context
 from mistral.config import CONF
 from mistral.executor.executor import Executor
 from mistral.rpc import clients, transport
+from mistral.rpc.payloads import ActionRequest
 from mistral.utils.redact import masked
 
 LOG = logging.getLogger(__name__)
 
-#: Seconds after which an action still running is reported as taken.
-ACCEPT_REPORT_DELAY = 5.0
+#: ``take(action_ex_ids, executor)``: the ids this executor may run (DESIGN rule 7).
+Take = Callable[[list[str], str], list[str]]
+
+
+def _take_from_engine(action_ex_ids: list[str], executor: str) -> list[str]:
+    return clients.engine().take_actions(
+        action_ex_ids, executor, timeout=CONF.executor.engine_confirm_timeout
+    )
 
 
 class ExecutorEndpoint:
     """The RPC methods of an executor; every public method here is callable remotely."""
 
-    def __init__(self, executor: Executor, host: str | None = None) -> None:
+    def __init__(self, executor: Executor, host: str, take: Take = _take_from_engine) -> None:
         self._executor = executor
         self._host = host
+        self._take = take
 
     def run_actions(self, ctxt: dict[str, Any], requests: Sequence[dict[str, Any]]) -> None:
         LOG.debug("RPC run_actions %s", masked(requests))
+        taken = self._taken([ActionRequest.from_dict(r) for r in requests])
         # NOTE: the workers copy the context current here, so restoring it once covers every action.
         with context.using(context.Context.from_dict(ctxt or {})):
-            self._executor.run_actions(requests)
-        # NOTE: telling the engine that the actions arrived lets its recovery loop tell
-        # a lost message (resend) from a slow action; most actions finish sooner, and
-        # their result says it, so only those still running after a moment are reported.
-        ids = [r["action_ex_id"] for r in requests]
-        timer = threading.Timer(ACCEPT_REPORT_DELAY, self._report_accepted, [ids])
-        timer.daemon = True
-        timer.start()
+            self._executor.run_actions([r.to_dict() for r in taken])
 
-    def _report_accepted(self, ids: list[str]) -> None:
-        still = self._executor.still_running(ids)
-        if still:
-            clients.engine().report_running_actions(still, executor=self._host)
+    def _taken(self, requests: list[ActionRequest]) -> list[ActionRequest]:
+        """The requests the engine lets this executor run: taken here, and by nobody before."""
+        requests = list({r.action_ex_id: r for r in reversed(requests)}.values())[::-1]  # one copy of each
+        try:
+            ids = set(self._take([r.action_ex_id for r in requests], self._host))
+        except Exception as error:  # noqa: BLE001 - untaken actions are sent again; none may run untaken
+            LOG.warning(
+                "Could not take %d actions (%s); the engine will send them again", len(requests), error
+            )
+            return []
+        refused = [r.action_ex_id for r in requests if r.action_ex_id not in ids]
+        if refused:
+            LOG.info("Not running %d actions taken before or no longer running: %s", len(refused), refused)
+        return [r for r in requests if r.action_ex_id in ids]
 
     def run_action_sync(self, ctxt: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
         LOG.debug("RPC run_action_sync %s", masked(request))
@@ -58,7 +69,7 @@ class ExecutorEndpoint:
 class ExecutorServer:
     """An executor listening on the executor topic; owns the executor's start and stop."""
 
-    def __init__(self, executor: Executor, host: str | None = None) -> None:
+    def __init__(self, executor: Executor, host: str | None = None, take: Take = _take_from_engine) -> None:
         self.executor = executor
         # The server name is what 'target: <name>' in a task addresses.
         self.host = host or CONF.executor.host or socket.gethostname()
@@ -66,7 +77,7 @@ class ExecutorServer:
         self._server = oslo_messaging.get_rpc_server(
             transport.get_transport(),
             target,
-            [ExecutorEndpoint(executor, self.host)],
+            [ExecutorEndpoint(executor, self.host, take)],
             executor="threading",
             serializer=transport.serializer(),
         )

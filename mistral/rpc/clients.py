@@ -49,9 +49,10 @@ class _Client:
             transport.get_transport(), target, serializer=transport.serializer()
         )
 
-    def _call(self, method: str, **kwargs: Any) -> Any:
+    def _call(self, method: str, *, timeout: float | None = None, **kwargs: Any) -> Any:
         LOG.debug("RPC call %s.%s %s", self.topic, method, masked(kwargs))
-        return unwrap(self._client.call(context.current().to_dict(), method, **kwargs))
+        client = self._client.prepare(timeout=timeout) if timeout else self._client
+        return unwrap(client.call(context.current().to_dict(), method, **kwargs))
 
     def _cast(self, method: str, *, server: str | None = None, **kwargs: Any) -> None:
         client = self._client.prepare(server=server) if server else self._client
@@ -106,20 +107,27 @@ class EngineClient(_Client):
     def update_action(self, action_ex_id: str, state: str) -> dict[str, Any]:
         return self._call("update_action", action_ex_id=action_ex_id, state=state)
 
-    def on_action_results(self, results: Sequence[dict[str, Any]]) -> None:
-        """Executors report finished actions in batches: ``[{"action_ex_id", "data"|"error"|"cancel"}]``."""
-        self._cast("on_action_results", results=list(results))
+    def on_action_results(self, results: Sequence[dict[str, Any]], timeout: float | None = None) -> None:
+        """Executors report finished actions in batches: ``[{"action_ex_id", "data"|"error"|"cancel"}]``.
+
+        Returns once an engine has committed them; raises if it could not (send them again).
+        """
+        self._call("on_action_results", timeout=timeout, results=list(results))
+
+    def take_actions(
+        self, action_ex_ids: Sequence[str], executor: str, timeout: float | None = None
+    ) -> list[str]:
+        """Take actions before running them: answers the ids this executor may run."""
+        return self._call(
+            "take_actions", timeout=timeout, action_ex_ids=list(action_ex_ids), executor=executor
+        )
 
     def report_running_actions(self, action_ex_ids: Sequence[str], executor: str | None = None) -> None:
-        """Heartbeats; ``executor`` names the executor that took them (sent when it takes them)."""
+        """Heartbeats of the actions ``executor`` took and has not reported finished yet."""
         self._cast("report_running_actions", action_ex_ids=list(action_ex_ids), executor=executor)
 
     def on_subworkflows_finished(self, wf_ex_ids: Sequence[str]) -> None:
         self._cast("on_subworkflows_finished", wf_ex_ids=list(wf_ex_ids))
-
-    def cascade(self, operation: str, wf_ex_id: str, argument: Any = None) -> None:
-        """Pause, resume or cancel a sub-workflow after its parent did."""
-        self._cast("cascade", operation=operation, wf_ex_id=wf_ex_id, argument=argument)
 
     def pause_workflow(self, wf_ex_id: str) -> dict[str, Any]:
         return self._call("pause_workflow", wf_ex_id=wf_ex_id)

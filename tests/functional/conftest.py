@@ -18,6 +18,7 @@ from mistral import launcher
 from mistral.api import app as api_app
 from mistral.api import server as api_server
 from tests.conftest import use_database
+from tests.functional.hooks import Hooks
 
 MISTRAL_CLI = os.path.join(os.path.dirname(sys.executable), "mistral")
 
@@ -85,3 +86,12 @@ def cli(api: Server, tmp_path: Any) -> Any:
 
 def cli_json(result: subprocess.CompletedProcess) -> Any:
     return json.loads(result.stdout)
+
+
+@pytest.fixture
+def hooks() -> Iterator[Hooks]:
+    """A local HTTP server counting the calls std.http actions make to it."""
+    server = Hooks()
+    server.start()
+    yield server
+    server.stop()

@@ -1,19 +1,37 @@
-"""Lost work is found again: unsent actions are resent, silent executors' actions fail."""
+"""Lost work is found again, and nothing runs twice: untaken actions are re-sent, silent ones re-run or fail.
+
+The side effects are counted: each action POSTs to a local hook, so a test sees
+a duplicated run, not only the final state.
+"""
 
 from __future__ import annotations
 
 import datetime
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from mistral.config import CONF
 from mistral.db import api as db_api
 from mistral.db.types import utcnow
 from mistral.engine import recovery, sender
+from mistral.engine.outbox import Outbox
 from tests.functional.conftest import Server
+from tests.functional.hooks import Hooks
 
 TEXT = {"Content-Type": "text/plain"}
+
+
+def _workflow(action: str, *, safe_rerun: bool = False) -> str:
+    extra = "\n      safe-rerun: true" if safe_rerun else ""
+    return f"version: '2.0'\nwf:\n  tasks:\n    t:\n      action: {action}{extra}\n"
+
+
+def _http(hooks: Hooks, key: str, *, mistral: bool = False) -> str:
+    name = "std.mistral_http" if mistral else "std.http"
+    return f"{name} url={hooks.url}/{key} method=POST"
 
 
 def _start(api: Server, wf: str) -> str:
@@ -30,44 +48,161 @@ def _wait(api: Server, ex_id: str, state: str, timeout: float = 10) -> dict[str,
         if ex["state"] == state:
             return ex
         time.sleep(0.05)
-    raise AssertionError(f"execution {ex_id} is {ex['state']}, not {state}")
+    raise AssertionError(f"execution {ex_id} is {ex['state']}, not {state}: {ex.get('state_info')}")
 
 
-def _age(action_ex_id: str, **values: Any) -> None:
-    with db_api.transaction():
-        db_api.update_action_execution(action_ex_id, values)
+def _action(ex_id: str) -> Any:
+    (task,) = db_api.find_task_executions(ex_id)
+    (action,) = db_api.find_action_executions(task.id)
+    return action
 
 
-def test_an_action_lost_between_commit_and_send_is_sent_again(
+def _wait_for(what: str, check: Any, timeout: float = 5) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _later(seconds: float) -> datetime.datetime:
+    return utcnow() + datetime.timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def recovery_options() -> Iterator[None]:
+    CONF.set_override("execution_integrity_check_delay", 20, group="engine")
+    CONF.set_override("first_heartbeat_timeout", 3600, group="action_heartbeat")
+    CONF.set_override("check_interval", 20, group="action_heartbeat")
+    CONF.set_override("max_missed_heartbeats", 15, group="action_heartbeat")
+    yield
+    CONF.clear_override("execution_integrity_check_delay", group="engine")
+    CONF.clear_override("first_heartbeat_timeout", group="action_heartbeat")
+    CONF.clear_override("check_interval", group="action_heartbeat")
+    CONF.clear_override("max_missed_heartbeats", group="action_heartbeat")
+
+
+pytestmark = pytest.mark.usefixtures("recovery_options")
+
+
+def test_an_action_lost_between_commit_and_send_is_sent_again_and_runs_once(
+    api: Server, hooks: Hooks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sender, "_send_actions", lambda box: None)
+    ex_id = _start(api, _workflow(_http(hooks, "lost")))
+    monkeypatch.undo()
+    action = _action(ex_id)
+    assert (action.state, action.taken_at) == ("RUNNING", None)
+    recovery.resend_untaken_actions(now=_later(5))
+    assert hooks.count("/lost") == 0  # not yet: it may still be on its way
+    recovery.resend_untaken_actions(now=_later(25))
+    _wait(api, ex_id, "SUCCESS")
+    assert hooks.count("/lost") == 1
+    recovery.resend_untaken_actions(now=_later(60))  # taken now: never sent again
+    time.sleep(0.2)
+    assert hooks.count("/lost") == 1
+
+
+def test_an_action_delivered_twice_runs_once(
+    api: Server, hooks: Hooks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A re-send of an action whose first copy was only late: whichever arrives first runs, alone."""
+    held: list[Any] = []
+    monkeypatch.setattr(sender, "_send_actions", lambda box: held.append(list(box.actions)))
+    ex_id = _start(api, _workflow(_http(hooks, "late")))
+    recovery.resend_untaken_actions(now=_later(25))
+    monkeypatch.undo()
+    assert [len(h) for h in held] == [1, 1] and held[0] == held[1]
+    sender.send(Outbox(actions=held[0]))
+    sender.send(Outbox(actions=held[1]))
+    _wait(api, ex_id, "SUCCESS")
+    time.sleep(0.2)
+    assert hooks.count("/late") == 1
+
+
+def test_an_async_action_is_sent_once_however_long_its_callback_takes(api: Server, hooks: Hooks) -> None:
+    ex_id = _start(api, _workflow(_http(hooks, "hook", mistral=True)))
+    _wait_for("the hook to be called", lambda: hooks.count("/hook") == 1)
+    action = _action(ex_id)
+    assert action.taken_at is not None and action.state == "RUNNING"
+    for periods in (1, 2, 3):  # three re-send periods pass without a callback
+        recovery.resend_untaken_actions(now=_later(21 * periods))
+        recovery.handle_silent_actions(now=_later(21 * periods))
+    time.sleep(0.3)
+    assert hooks.count("/hook") == 1
+    assert hooks.headers["/hook"][0]["Mistral-Action-Execution-Id"] == action.id
+    done = api.request("PUT", f"/action_executions/{action.id}", json={"state": "SUCCESS", "output": "{}"})
+    assert done.status_code == 200, done.text
+    _wait(api, ex_id, "SUCCESS")
+    assert hooks.count("/hook") == 1
+
+
+def test_an_action_nobody_takes_fails_after_first_heartbeat_timeout(
     api: Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sender, "_send_actions", lambda box: None)
-    ex_id = _start(api, "version: '2.0'\nwf:\n  tasks:\n    t:\n      action: std.echo output=done\n")
-    time.sleep(0.2)
-    monkeypatch.undo()
-    (task,) = db_api.find_task_executions(ex_id)
-    (action,) = db_api.find_action_executions(task.id)
-    assert (action.state, action.accepted) == ("RUNNING", False)
-    _age(action.id, created_at=utcnow() - datetime.timedelta(minutes=5))
-    recovery.resend_unsent_actions()
-    assert _wait(api, ex_id, "SUCCESS")["state"] == "SUCCESS"
-
-
-def test_an_action_whose_executor_went_silent_fails_its_task(api: Server) -> None:
-    ex_id = _start(api, "version: '2.0'\nwf:\n  tasks:\n    t:\n      action: std.async_noop\n")
-    time.sleep(0.2)
-    (task,) = db_api.find_task_executions(ex_id)
-    (action,) = db_api.find_action_executions(task.id)
-    _age(action.id, accepted=True, is_sync=True, last_heartbeat=utcnow() - datetime.timedelta(hours=2))
-    recovery.fail_silent_actions()
+    ex_id = _start(api, _workflow("std.echo output=never"))
+    CONF.set_override("first_heartbeat_timeout", 60, group="action_heartbeat")
+    recovery.resend_untaken_actions(now=_later(61))
     ex = _wait(api, ex_id, "ERROR")
-    assert "Heartbeat lost" in ex["state_info"]
+    assert "No executor took this action within 60 s" in ex["state_info"]
 
 
-def test_recovery_leaves_healthy_work_alone(api: Server) -> None:
-    ex_id = _start(api, "version: '2.0'\nwf:\n  tasks:\n    t:\n      action: std.async_noop\n")
+def test_an_ad_hoc_action_lost_on_its_way_is_sent_again(api: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sender, "_send_actions", lambda box: None)
+    body = {"name": "std.echo", "input": '{"output": "adhoc"}', "params": '{"save_result": true}'}
+    created = api.request("POST", "/action_executions", json=body)
+    assert created.status_code == 201, created.text
+    monkeypatch.undo()
+    action_id = created.json()["id"]
+    recovery.resend_untaken_actions(now=_later(25))
+
+    def finished() -> Any:
+        found = api.request("GET", f"/action_executions/{action_id}").json()
+        return found if found["state"] == "SUCCESS" else None
+
+    assert '"adhoc"' in _wait_for("the ad-hoc action to finish", finished)["output"]
+
+
+def _silent(ex_id: str, hooks: Hooks, key: str) -> Any:
+    _wait_for("the action to run", lambda: hooks.count(f"/{key}") == 1)
+    action = _action(ex_id)
+    # NOTE: as if its executor had died just after the call: taken, running, no result, no heartbeat.
+    with db_api.transaction():
+        db_api.update_action_execution(action.id, {"state": "RUNNING", "is_sync": True, "output": None})
+    return action
+
+
+def test_a_silent_action_that_is_safe_to_rerun_runs_again(api: Server, hooks: Hooks) -> None:
+    ex_id = _start(api, _workflow(_http(hooks, "safe", mistral=True), safe_rerun=True))
+    action = _silent(ex_id, hooks, "safe")
+    recovery.handle_silent_actions(now=_later(301))
+    _wait_for("the re-run", lambda: hooks.count("/safe") == 2)
+    rerun = hooks.headers["/safe"][1]
+    assert rerun["Mistral-Action-Execution-Id"] == action.id
+    assert db_api.get_action_execution(action.id).taken_at is not None  # taken again, by the re-run
+    recovery.handle_silent_actions(now=_later(1))  # alive again: left alone
     time.sleep(0.2)
-    recovery.resend_unsent_actions()
-    recovery.fail_silent_actions()
+    assert hooks.count("/safe") == 2
+
+
+def test_a_silent_action_that_is_not_safe_to_rerun_fails_its_task(api: Server, hooks: Hooks) -> None:
+    ex_id = _start(api, _workflow(_http(hooks, "unsafe", mistral=True)))
+    _silent(ex_id, hooks, "unsafe")
+    recovery.handle_silent_actions(now=_later(301))
+    ex = _wait(api, ex_id, "ERROR")
+    assert "Heartbeat lost" in ex["state_info"] and "safe-rerun" in ex["state_info"]
+    assert hooks.count("/unsafe") == 1
+
+
+def test_recovery_leaves_healthy_work_alone(api: Server, hooks: Hooks) -> None:
+    ex_id = _start(api, _workflow(_http(hooks, "healthy", mistral=True)))
+    _wait_for("the hook to be called", lambda: hooks.count("/healthy") == 1)
+    recovery.resend_untaken_actions(now=_later(30))
+    recovery.handle_silent_actions(now=_later(30))
     recovery.redeliver_subworkflow_results()
+    time.sleep(0.2)
     assert api.request("GET", f"/executions/{ex_id}").json()["state"] == "RUNNING"
+    assert hooks.count("/healthy") == 1

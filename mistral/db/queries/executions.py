@@ -274,48 +274,106 @@ def update_action_execution_state(
         return session.execute(stmt).rowcount == 1
 
 
-def touch_action_heartbeats(ids: Sequence[str], running_state: str, executor: str | None = None) -> int:
+def take_action_executions(ids: Sequence[str], executor: str, now: datetime.datetime) -> list[str]:
+    """Mark as taken by ``executor`` those of ``ids`` still RUNNING and not taken; answer their ids.
+
+    NOTE: the rows are locked first, in id order (the order every taker locks
+    in), so two executors offered the same action cannot both take it.
+    """
+    if not ids:
+        return []
+    with transaction() as session:
+        stmt = (
+            sa.select(ActionEx.id)
+            .where(ActionEx.id.in_(list(ids)), ActionEx.state == "RUNNING", ActionEx.taken_at.is_(None))
+            .order_by(ActionEx.id)
+            .with_for_update()
+        )
+        free = list(session.scalars(stmt))
+        if free:
+            update = (
+                sa.update(ActionEx)
+                .where(ActionEx.id.in_(free))
+                .values(taken_at=now, last_heartbeat=now, executor_host=executor)
+                .execution_options(synchronize_session=False)
+            )
+            session.execute(update)
+        return free
+
+
+def touch_action_heartbeats(ids: Sequence[str], executor: str | None = None) -> int:
+    """The running actions of ``ids`` that ``executor`` took are alive now."""
     if not ids:
         return 0
-    values: dict[str, Any] = {"last_heartbeat": utcnow(), "accepted": True}
+    conditions = [ActionEx.id.in_(list(ids)), ActionEx.state == "RUNNING", ActionEx.taken_at.is_not(None)]
     if executor:
-        values["executor_host"] = executor
+        conditions.append(ActionEx.executor_host == executor)
     stmt = (
         sa.update(ActionEx)
-        .where(ActionEx.id.in_(list(ids)), ActionEx.state == running_state)
-        .values(**values)
+        .where(*conditions)
+        .values(last_heartbeat=utcnow())
         .execution_options(synchronize_session=False)
     )
     with transaction() as session:
         return session.execute(stmt).rowcount
 
 
-def find_unaccepted_actions(created_before: datetime.datetime, limit: int) -> list[models.ActionExecution]:
+def find_untaken_actions(sent_before: datetime.datetime, limit: int) -> list[models.ActionExecution]:
+    """Running actions that no executor took, last sent before ``sent_before``; the oldest first."""
     stmt = (
         sa.select(ActionEx)
-        .where(
-            ActionEx.state == "RUNNING", ActionEx.accepted.is_(False), ActionEx.created_at < created_before
-        )
+        .where(ActionEx.state == "RUNNING", ActionEx.taken_at.is_(None), ActionEx.sent_at < sent_before)
+        .order_by(ActionEx.sent_at, ActionEx.id)
         .limit(limit)
     )
     with transaction(read_only=True) as session:
         return list(session.scalars(stmt))
 
 
+def mark_action_resent(id: str, *, sent_before: datetime.datetime, now: datetime.datetime) -> bool:
+    """Compare-and-set: note a re-send of an action still running, untaken and sent before ``sent_before``."""
+    stmt = (
+        sa.update(ActionEx)
+        .where(
+            ActionEx.id == id,
+            ActionEx.state == "RUNNING",
+            ActionEx.taken_at.is_(None),
+            ActionEx.sent_at < sent_before,
+        )
+        .values(sent_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    with transaction() as session:
+        return session.execute(stmt).rowcount == 1
+
+
 def find_silent_actions(heartbeat_before: datetime.datetime, limit: int) -> list[models.ActionExecution]:
-    """Accepted running actions of tasks whose last heartbeat is older than ``heartbeat_before``."""
+    """Taken, running, synchronous actions whose last heartbeat is older than ``heartbeat_before``."""
     stmt = (
         sa.select(ActionEx)
         .where(
             ActionEx.state == "RUNNING",
-            ActionEx.accepted.is_(True),
+            ActionEx.taken_at.is_not(None),
             ActionEx.is_sync.is_(True),
             ActionEx.last_heartbeat < heartbeat_before,
         )
+        .order_by(ActionEx.last_heartbeat, ActionEx.id)
         .limit(limit)
     )
     with transaction(read_only=True) as session:
         return list(session.scalars(stmt))
+
+
+def release_silent_action(id: str, *, heartbeat_before: datetime.datetime, now: datetime.datetime) -> bool:
+    """Compare-and-set: give back a silent action (to be sent again) if it is still running and silent."""
+    stmt = (
+        sa.update(ActionEx)
+        .where(ActionEx.id == id, ActionEx.state == "RUNNING", ActionEx.last_heartbeat < heartbeat_before)
+        .values(taken_at=None, executor_host=None, last_heartbeat=None, sent_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    with transaction() as session:
+        return session.execute(stmt).rowcount == 1
 
 
 def find_unreported_subworkflows(limit: int) -> list[str]:

@@ -8,7 +8,9 @@ import pytest
 
 from mistral.db import api as db_api
 from mistral.db import session as db_session
-from mistral.engine import engine, outbox, sender
+from mistral.engine import outbox, sender
+from mistral.engine.unit_of_work import unit_of_work
+from mistral.rpc.payloads import ActionRequest
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -19,7 +21,7 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[list[Any]]:
 
     def record(box: outbox.Outbox) -> None:
         if box.actions:
-            boxes.append([request["id"] for _, request in box.actions])
+            boxes.append([request.action_ex_id for request in box.actions])
         box.clear()
 
     monkeypatch.setattr(sender, "send", record)
@@ -27,8 +29,8 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[list[Any]]:
 
 
 def _queue(action_id: str) -> None:
-    with engine.unit_of_work() as box:
-        box.actions.append((None, {"id": action_id}))
+    with unit_of_work() as box:
+        box.actions.append(ActionRequest(action_id, "std.noop"))
 
 
 def _savepoint() -> Any:

@@ -25,9 +25,22 @@ class FakeEngine:
     def clear(self) -> None:
         self.results = Collector()
         self.beats = Collector()
+        self.taken: dict[str, str] = {}
+        self.refuse: set[str] = set()
+        #: this many result deliveries fail, as if the engine died before committing them
+        self.fail_results = 0
 
-    def on_action_results(self, ctxt: dict[str, Any], results: list[dict[str, Any]]) -> None:
+    def take_actions(self, ctxt: dict[str, Any], action_ex_ids: list[str], executor: str) -> dict[str, Any]:
+        free = [i for i in action_ex_ids if i not in self.taken and i not in self.refuse]
+        self.taken.update(dict.fromkeys(free, executor))
+        return {"result": free}
+
+    def on_action_results(self, ctxt: dict[str, Any], results: list[dict[str, Any]]) -> dict[str, Any]:
+        if self.fail_results > 0:
+            self.fail_results -= 1
+            return {"error": {"type": "EngineError", "message": "not applied"}}
         self.results(results)
+        return {"result": None}
 
     def report_running_actions(
         self, ctxt: dict[str, Any], action_ex_ids: list[str], executor: str | None = None
@@ -133,3 +146,28 @@ def test_stop_flushes_results_to_the_engine(engine: FakeEngine) -> None:
     assert engine.results.items == []  # the quick result waits for company (30 s interval)
     server.stop()
     assert sorted(engine.results.by_id()) == ["quick", "slow"]
+
+
+def test_an_action_runs_only_once_taken_and_only_once(
+    executor_server: ExecutorServer, engine: FakeEngine
+) -> None:
+    clients.executor().run_actions([request("twice", "std.echo", {"output": 1})])
+    engine.results.wait_for(1)
+    clients.executor().run_actions([request("twice", "std.echo", {"output": 2})])  # a duplicate delivery
+    clients.executor().run_actions([request("pair", "std.echo", {"output": 4})] * 2)  # twice in one message
+    engine.results.wait_for(2)
+    engine.refuse.add("cancelled")
+    clients.executor().run_actions([request("cancelled", "std.echo", {"output": 3})])
+    time.sleep(0.2)
+    assert engine.results.items == [{"action_ex_id": "twice", "data": 1}, {"action_ex_id": "pair", "data": 4}]
+    assert engine.taken == {"twice": executor_server.host, "pair": executor_server.host}
+
+
+def test_results_no_engine_confirmed_are_sent_again_and_kept_alive(
+    executor_server: ExecutorServer, engine: FakeEngine
+) -> None:
+    engine.fail_results = 2
+    clients.executor().run_actions([request("kept", "std.echo", {"output": "x"})])
+    assert engine.beats.wait_for(1)[0] == "kept"  # no longer running, but its result is still ours
+    assert engine.results.wait_for(1, timeout=5) == [{"action_ex_id": "kept", "data": "x"}]
+    assert engine.fail_results == 0

@@ -1,0 +1,93 @@
+"""The one way an action request is made: from its action execution's row.
+
+Everything an executor needs (target, safe-rerun, timeout, the execution
+context) is written into the row when the action is created, so the first
+send, a re-send after a lost message and a re-run after a silent executor
+build the very same request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mistral.db import models
+from mistral.engine import outbox
+from mistral.rpc.payloads import ActionRequest
+
+#: The row columns a request is built from.
+COLUMNS = ("id", "input", "runtime_context", "task_execution_id", "workflow_name", "workflow_namespace")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How a task's actions are to be delivered, evaluated once for all of them."""
+
+    target: str | None = None
+    safe_rerun: bool = False
+    timeout: float | None = None
+
+
+def runtime_context(
+    system_name: str,
+    transforms: list[Any],
+    delivery: Delivery,
+    *,
+    index: int = 0,
+    task_ex: models.TaskExecution | None = None,
+    wf_ex: models.WorkflowExecution | None = None,
+) -> dict[str, Any]:
+    """The ``runtime_context`` of a new action execution."""
+    runtime: dict[str, Any] = {
+        "index": index,
+        "system_name": system_name,
+        "transforms": transforms,
+        "target": delivery.target,
+        "safe_rerun": delivery.safe_rerun,
+        "timeout": delivery.timeout,
+    }
+    if wf_ex is not None:
+        runtime["workflow_execution_id"] = wf_ex.id
+        runtime["root_execution_id"] = wf_ex.root_execution_id or wf_ex.id
+    if task_ex is not None:
+        runtime["task_rerun_no"] = (task_ex.runtime_context or {}).get("retry_no", 0)
+    return runtime
+
+
+def build(row: Mapping[str, Any], *, redelivered: bool = False) -> ActionRequest:
+    """The request for the action execution whose column values are ``row``."""
+    runtime = row.get("runtime_context") or {}
+    action_ex_id = row["id"]
+    return ActionRequest(
+        action_ex_id=action_ex_id,
+        action_name=runtime.get("system_name") or row.get("name") or "",
+        input=dict(row.get("input") or {}),
+        target=runtime.get("target"),
+        safe_rerun=bool(runtime.get("safe_rerun")),
+        timeout=runtime.get("timeout"),
+        redelivered=redelivered,
+        context={
+            "workflow_execution_id": runtime.get("workflow_execution_id"),
+            "task_execution_id": row.get("task_execution_id"),
+            "action_execution_id": action_ex_id,
+            "workflow_name": row.get("workflow_name"),
+            "workflow_namespace": row.get("workflow_namespace"),
+            "root_execution_id": runtime.get("root_execution_id"),
+            "with_items_index": runtime.get("index", 0),
+            "task_rerun_no": runtime.get("task_rerun_no", 0),
+            "callback_url": f"/v2/action_executions/{action_ex_id}",
+        },
+    )
+
+
+def of(action_ex: models.ActionExecution, *, redelivered: bool = False) -> ActionRequest:
+    """The request of a stored action execution (a re-send or a re-run)."""
+    row = {name: getattr(action_ex, name) for name in COLUMNS}
+    row["name"] = action_ex.name
+    return build(row, redelivered=redelivered)
+
+
+def queue(request: ActionRequest) -> None:
+    """Send ``request`` once the current transaction has committed."""
+    outbox.current().actions.append(request)

@@ -1,0 +1,44 @@
+"""What travels between engines and executors: small dataclasses, plain JSON on the wire.
+
+``from_dict`` ignores keys it does not know, so a newer engine can add a field
+without breaking an older executor (and the other way round).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def _known(cls: type[T], data: Mapping[str, Any]) -> T:
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass(frozen=True)
+class ActionRequest:
+    """Everything an executor needs to run one action execution, the first time or again."""
+
+    action_ex_id: str
+    action_name: str
+    input: dict[str, Any] = field(default_factory=dict)
+    #: The executor ``target:`` named, or None for any.
+    target: str | None = None
+    safe_rerun: bool = False
+    #: Seconds the action may run (the task's timeout policy, or the ad-hoc run's).
+    timeout: float | None = None
+    #: An earlier copy was taken by an executor that then went silent.
+    redelivered: bool = False
+    #: mistral-lib's execution context: workflow and task ids, with-items index, callback URL...
+    context: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ActionRequest:
+        return _known(cls, data)
