@@ -159,6 +159,7 @@ def retry_on_transient(func: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         return run_with_retry(func, *args, **kwargs)
 
+    wrapper.retries_transient_errors = True  # type: ignore[attr-defined]
     return wrapper
 
 
