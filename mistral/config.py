@@ -92,6 +92,25 @@ database_opts = [
     cfg.IntOpt("max_overflow", default=20, min=0, help="Extra connections allowed beyond the pool."),
     cfg.IntOpt("pool_timeout", default=30, min=1, help="Seconds to wait for a free connection."),
     cfg.IntOpt("connection_recycle_time", default=3600, help="Seconds after which a connection is reopened."),
+    cfg.IntOpt(
+        "db_max_retries",
+        default=10,
+        min=0,
+        help="Times a unit of work is run again after a transient database error (deadlock, "
+        "serialization failure, lost connection, SQLite busy) before the error is raised; 0: never.",
+    ),
+    cfg.FloatOpt(
+        "db_retry_interval",
+        default=0.1,
+        min=0,
+        help="Seconds before the first run again; each further one waits twice as long, with jitter.",
+    ),
+    cfg.FloatOpt(
+        "db_max_retry_interval",
+        default=5.0,
+        min=0,
+        help="Most seconds between two runs of a unit of work failing on transient database errors.",
+    ),
 ]
 
 legacy_action_provider_opts = [

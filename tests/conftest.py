@@ -14,6 +14,9 @@ from mistral.db import models, session
 from mistral.db.migration import cli
 
 PG_ADMIN_URL = os.environ.get("MISTRAL_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+MYSQL_ADMIN_URL = os.environ.get(
+    "MISTRAL_TEST_MYSQL_URL", "mysql+pymysql://mistral_test:mistral_test@127.0.0.1:3306/"
+)
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 config.parse_args([])
@@ -57,6 +60,24 @@ def postgres_url() -> Iterator[str]:
     session.dispose_engines()
     with admin.connect() as conn:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def mysql_url() -> Iterator[str]:
+    """A fresh, empty MariaDB/MySQL database (not migrated: the tests using it bring their tables)."""
+    name = f"mistral_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(MYSQL_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    except (sa.exc.OperationalError, ImportError) as error:
+        service_missing("MariaDB/MySQL", error)
+    url = sa.engine.make_url(MYSQL_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    yield url
+    session.dispose_engines()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
     admin.dispose()
 
 

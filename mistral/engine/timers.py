@@ -41,7 +41,30 @@ def _with_task(
         workflows.proceed(run)
 
 
-@jobs.job(policies.RESUME_DELAYED)
+def _fail_task(what: str) -> jobs.GiveUpHandler:
+    """A give-up handler: the task the job stood for fails with the reason, and its workflow goes on."""
+
+    def give_up(failure: jobs.GiveUp) -> None:
+        message = f"Scheduled {what} could not run after {failure.attempts} attempts: {failure.error}"
+        task_ex_id = failure.args["task_ex_id"]
+        with unit_of_work():
+            if db_api.load_task_execution(task_ex_id) is None:
+                return
+            run, task_ex = _lock_task(task_ex_id)
+            if task_ex.state not in states.ACTIVE:
+                LOG.info("Give-up of task %s ignored: it is %s", task_ex_id, task_ex.state)
+                return
+            if states.is_completed(run.wf_ex.state):
+                tasks.set_state(task_ex, states.CANCELLED, f"Its workflow ended {run.wf_ex.state} first")
+                return
+            # NOTE: also while its workflow is paused: resume proceeds from finished tasks.
+            tasks.fail(run, task_ex, message)
+            workflows.proceed(run)
+
+    return give_up
+
+
+@jobs.job(policies.RESUME_DELAYED, on_give_up=_fail_task("resume of the delayed task"))
 def resume_delayed_task(task_ex_id: str) -> None:
     def step(run: WfRun, task_ex: models.TaskExecution) -> None:
         tasks.set_state(task_ex, states.RUNNING)
@@ -50,7 +73,7 @@ def resume_delayed_task(task_ex_id: str) -> None:
     _with_task(task_ex_id, (states.RUNNING_DELAYED,), step)
 
 
-@jobs.job(policies.RETRY)
+@jobs.job(policies.RETRY, on_give_up=_fail_task("retry of the task"))
 def retry_task(task_ex_id: str) -> None:
     def step(run: WfRun, task_ex: models.TaskExecution) -> None:
         tasks.set_state(task_ex, states.RUNNING)
@@ -59,7 +82,7 @@ def retry_task(task_ex_id: str) -> None:
     _with_task(task_ex_id, (states.RUNNING_DELAYED,), step)
 
 
-@jobs.job(policies.FINISH_DELAYED)
+@jobs.job(policies.FINISH_DELAYED, on_give_up=_fail_task("completion of the delayed task"))
 def finish_delayed_task(task_ex_id: str) -> None:
     def step(run: WfRun, task_ex: models.TaskExecution) -> None:
         pending = (task_ex.runtime_context or {}).get("pending") or {}
@@ -69,7 +92,7 @@ def finish_delayed_task(task_ex_id: str) -> None:
     _with_task(task_ex_id, (states.RUNNING_DELAYED,), step)
 
 
-@jobs.job(policies.TIMEOUT)
+@jobs.job(policies.TIMEOUT, on_give_up=_fail_task("timeout of the task"))
 def task_timeout(task_ex_id: str) -> None:
     def step(run: WfRun, task_ex: models.TaskExecution) -> None:
         tasks.update_runtime(task_ex, timed_out=True)

@@ -6,6 +6,7 @@ keyword arguments, so any engine process can run it after a restart.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import threading
 from collections.abc import Callable
@@ -19,29 +20,54 @@ from mistral.exceptions import DuplicateError
 JobFunc = Callable[..., Any]
 F = TypeVar("F", bound=JobFunc)
 
+
+@dataclasses.dataclass(frozen=True)
+class GiveUp:
+    """What a give-up handler is told: the job that failed ``attempts`` times, and its last error."""
+
+    job_id: str
+    func_name: str
+    args: dict[str, Any]
+    error: str
+    attempts: int
+
+
+#: Called once a job has failed ``[scheduler] max_attempts`` times, in its own
+#: transaction (with the job's context), so the work the job stood for ends
+#: with a reason instead of vanishing.
+GiveUpHandler = Callable[[GiveUp], None]
+
 _registry: dict[str, JobFunc] = {}
+_give_up_handlers: dict[str, GiveUpHandler] = {}
 _registry_lock = threading.Lock()
 
 
-def register(name: str, func: JobFunc) -> None:
+def register(name: str, func: JobFunc, *, on_give_up: GiveUpHandler | None = None) -> None:
     """Make ``func`` runnable as ``name``; registering another function under a used name is a bug."""
     with _registry_lock:
         existing = _registry.get(name)
         if existing is not None and existing is not func:
             raise ValueError(f"Scheduled job function {name!r} is already registered to {existing!r}")
         _registry[name] = func
+        if on_give_up is not None:
+            _give_up_handlers[name] = on_give_up
 
 
 def unregister(name: str) -> None:
     with _registry_lock:
         _registry.pop(name, None)
+        _give_up_handlers.pop(name, None)
 
 
-def job(name: str) -> Callable[[F], F]:
-    """Decorator: ``@job("engine.run_delayed_task")`` registers the function under that name."""
+def job(name: str, *, on_give_up: GiveUpHandler | None = None) -> Callable[[F], F]:
+    """Decorator: ``@job("engine.run_delayed_task")`` registers the function under that name.
+
+    ``on_give_up`` is called when the job has failed too often (see ``GiveUpHandler``);
+    without one such a job is logged and dropped.
+    """
 
     def decorate(func: F) -> F:
-        register(name, func)
+        register(name, func, on_give_up=on_give_up)
         return func
 
     return decorate
@@ -50,6 +76,11 @@ def job(name: str) -> Callable[[F], F]:
 def get(name: str) -> JobFunc | None:
     """The function registered as ``name``, or ``None``."""
     return _registry.get(name)
+
+
+def get_give_up_handler(name: str) -> GiveUpHandler | None:
+    """The give-up handler registered with ``name``, or ``None``."""
+    return _give_up_handlers.get(name)
 
 
 def schedule(

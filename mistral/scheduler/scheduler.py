@@ -6,6 +6,14 @@ in one transaction. If the function fails, that transaction rolls back, the
 row comes back still claimed by us, and we release it for a later retry. If
 the process dies mid-run, nothing of the run committed and the claim goes
 stale: another scheduler takes the job over after ``captured_job_timeout``.
+
+No job is dropped silently (DESIGN rule 10). A run failing on a transient
+database error is released again with capped backoff, forever: the database
+will come back and the job is still right. Any other failure counts toward
+``[scheduler] max_attempts``; then the job's give-up handler ends the work it
+stood for (a task fails with the reason), in one transaction with the job's
+deletion. A job whose release or give-up cannot be written stays claimed,
+and is taken over after ``captured_job_timeout`` like a dead scheduler's.
 """
 
 from __future__ import annotations
@@ -50,9 +58,9 @@ class Scheduler:
         conf = config.CONF.scheduler
         timeout = conf.captured_job_timeout
         claimed = 0
-        for job in db_api.list_due_jobs(self._clock(), conf.batch_size, timeout):
+        for job in db_api.run_with_retry(db_api.list_due_jobs, self._clock(), conf.batch_size, timeout):
             claimed_at = self._clock()
-            if not db_api.claim_scheduled_job(job.id, claimed_at, timeout):
+            if not db_api.run_with_retry(db_api.claim_scheduled_job, job.id, claimed_at, timeout):
                 continue  # another scheduler won it
             claimed += 1
             self._run(job, claimed_at)
@@ -62,10 +70,11 @@ class Scheduler:
         func = jobs.get(job.func_name)
         if func is None:
             LOG.error("Dropping scheduled job %s: no function registered as %r", job.id, job.func_name)
-            db_api.delete_scheduled_job(job.id, claimed_at=claimed_at)
+            self._write(job, db_api.delete_scheduled_job, job.id, claimed_at=claimed_at)
             return
         args = dict(job.func_args or {})
-        attempts = int(args.pop(db_api.ATTEMPTS_KEY, 0)) + 1
+        attempts = int(args.pop(db_api.ATTEMPTS_KEY, 0))
+        transient = int(args.pop(db_api.TRANSIENT_FAILURES_KEY, 0))
         try:
             with context.using(context.Context.from_dict(job.context or {})), db_api.transaction():
                 # NOTE: delete first, in the job's own transaction: the deletion
@@ -75,20 +84,77 @@ class Scheduler:
                     LOG.warning("Scheduled job %s was taken over by another scheduler; skipping it", job.id)
                     return
                 func(**args)
-        except Exception:
-            LOG.exception("Scheduled job %s (%s) failed, attempt %d", job.id, job.func_name, attempts)
-            self._retry_or_drop(job, claimed_at, attempts)
+        except Exception as exc:
+            if db_api.is_transient(exc):
+                self._retry_transient(job, claimed_at, attempts, transient + 1, exc)
+                return
+            LOG.exception("Scheduled job %s (%s) failed, attempt %d", job.id, job.func_name, attempts + 1)
+            self._retry_or_give_up(job, claimed_at, args, attempts + 1, exc)
 
-    def _retry_or_drop(self, job: Any, claimed_at: datetime.datetime, attempts: int) -> None:
-        if attempts >= config.CONF.scheduler.max_attempts:
+    def _backoff(self, failures: int) -> float:
+        return min(self._retry_delay * 2 ** (failures - 1), self._max_retry_delay)
+
+    def _retry_transient(
+        self, job: Any, claimed_at: datetime.datetime, attempts: int, transient: int, exc: Exception
+    ) -> None:
+        """Run it again later, however often: the failure was the database's, not the job's."""
+        backoff = self._backoff(transient)
+        LOG.warning(
+            "Scheduled job %s (%s) failed on a transient database error (%d in a row); "
+            "running it again in %g s: %s",
+            job.id, job.func_name, transient, backoff, exc,
+        )  # fmt: skip
+        self._release(job, claimed_at, backoff, attempts, transient)
+
+    def _retry_or_give_up(
+        self, job: Any, claimed_at: datetime.datetime, args: dict[str, Any], attempts: int, exc: Exception
+    ) -> None:
+        if attempts < config.CONF.scheduler.max_attempts:
+            self._release(job, claimed_at, self._backoff(attempts), attempts, 0)
+            return
+        handler = jobs.get_give_up_handler(job.func_name)
+        if handler is None:
             LOG.error(
                 "Dropping scheduled job %s (%s) after %d failed attempts", job.id, job.func_name, attempts
             )
-            db_api.delete_scheduled_job(job.id, claimed_at=claimed_at)
+            self._write(job, db_api.delete_scheduled_job, job.id, claimed_at=claimed_at)
             return
-        backoff = min(self._retry_delay * 2 ** (attempts - 1), self._max_retry_delay)
+        give_up = jobs.GiveUp(job.id, job.func_name, args, f"{type(exc).__name__}: {exc}", attempts)
+        try:
+            db_api.run_with_retry(self._give_up, job, claimed_at, handler, give_up)
+        except Exception:
+            # NOTE: keep the job rather than lose what it stood for: it runs
+            # (and may be given up) again after the longest backoff.
+            LOG.exception("Give-up handler of scheduled job %s (%s) failed; it runs again in %g s",
+                          job.id, job.func_name, self._max_retry_delay)  # fmt: skip
+            self._release(job, claimed_at, self._max_retry_delay, attempts, 0)
+
+    def _give_up(
+        self, job: Any, claimed_at: datetime.datetime, handler: jobs.GiveUpHandler, give_up: jobs.GiveUp
+    ) -> None:
+        """The handler's writes and the job's deletion commit together: given up exactly once."""
+        LOG.error("Giving up scheduled job %s (%s) after %d failed attempts: %s",
+                  job.id, job.func_name, give_up.attempts, give_up.error)  # fmt: skip
+        with context.using(context.Context.from_dict(job.context or {})), db_api.transaction():
+            if not db_api.delete_scheduled_job(job.id, claimed_at=claimed_at):
+                LOG.warning("Scheduled job %s was taken over by another scheduler; not giving it up", job.id)
+                return
+            handler(give_up)
+
+    def _release(
+        self, job: Any, claimed_at: datetime.datetime, backoff: float, attempts: int, transient: int
+    ) -> None:
         run_after = self._clock() + datetime.timedelta(seconds=backoff)
-        db_api.release_scheduled_job(job.id, run_after, attempts, claimed_at=claimed_at)
+        self._write(job, db_api.release_scheduled_job, job.id, run_after, attempts,
+                    claimed_at=claimed_at, transient_failures=transient)  # fmt: skip
+
+    def _write(self, job: Any, write: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Write the job's next state, retried; if that still fails the claim goes stale and is taken over."""
+        try:
+            db_api.run_with_retry(write, *args, **kwargs)
+        except Exception:
+            LOG.exception("Could not update scheduled job %s (%s); it stays claimed and runs again after "
+                          "[scheduler] captured_job_timeout", job.id, job.func_name)  # fmt: skip
 
     # -- the background loop ---------------------------------------------
 

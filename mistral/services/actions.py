@@ -10,6 +10,7 @@ from mistral.db import api as db_api
 LOG = logging.getLogger(__name__)
 
 
+@db_api.retry_on_transient
 def sync_system_actions() -> int:
     """Store one public row per loaded system action; return how many there are."""
     descriptors = registry.load_system_actions()

@@ -153,6 +153,7 @@ def _schedule(values: Mapping[str, Any], now: datetime.datetime) -> dict[str, An
     }
 
 
+@db_api.retry_on_transient
 def create_cron_trigger(values: Mapping[str, Any]) -> models.CronTrigger:
     name = values.get("name")
     if not isinstance(name, str) or not name.strip():
@@ -181,6 +182,7 @@ def get_cron_trigger(identifier: str) -> models.CronTrigger:
     return db_api.get_cron_trigger(identifier)
 
 
+@db_api.retry_on_transient
 def delete_cron_trigger(identifier: str) -> None:
     db_api.delete_cron_trigger(identifier)
 

@@ -64,6 +64,7 @@ def _action_values(spec: Any, scope: str, namespace: str, workbook_name: str | N
 # -- workflows ------------------------------------------------------------
 
 
+@db_api.retry_on_transient
 def create_workflows(
     text: str, *, scope: str = "private", namespace: str = "", skip_validation: bool = False
 ) -> list[models.WorkflowDefinition]:
@@ -73,6 +74,7 @@ def create_workflows(
         return [db_api.create_workflow_definition(_workflow_values(s, scope, namespace, None)) for s in specs]
 
 
+@db_api.retry_on_transient
 def update_workflows(
     text: str,
     *,
@@ -102,6 +104,7 @@ def update_workflows(
         return updated
 
 
+@db_api.retry_on_transient
 def delete_workflow(identifier: str, namespace: str = "") -> None:
     with db_api.transaction():
         wf_def = db_api.get_workflow_definition(identifier, namespace)
@@ -125,6 +128,7 @@ def _refuse_if_triggered(wf_defs: list[Any]) -> None:
 # -- ad-hoc actions ---------------------------------------------------------
 
 
+@db_api.retry_on_transient
 def create_actions(
     text: str, *, scope: str = "private", namespace: str = "", skip_validation: bool = False
 ) -> list[models.ActionDefinition]:
@@ -136,6 +140,7 @@ def create_actions(
         return [db_api.create_action_definition(_action_values(s, scope, namespace, None)) for s in specs]
 
 
+@db_api.retry_on_transient
 def update_actions(
     text: str,
     *,
@@ -162,6 +167,7 @@ def update_actions(
         return updated
 
 
+@db_api.retry_on_transient
 def delete_action(identifier: str, namespace: str = "") -> None:
     with db_api.transaction():
         action = db_api.get_action_definition(identifier, namespace)
@@ -179,6 +185,7 @@ def _refuse_system_name(name: str) -> None:
 # -- workbooks ----------------------------------------------------------------
 
 
+@db_api.retry_on_transient
 def create_workbook(
     text: str, *, scope: str = "private", namespace: str = "", skip_validation: bool = False
 ) -> models.Workbook:
@@ -190,6 +197,7 @@ def create_workbook(
         return wb
 
 
+@db_api.retry_on_transient
 def update_workbook(
     text: str, *, scope: str = "private", namespace: str = "", skip_validation: bool = False
 ) -> models.Workbook:
@@ -203,6 +211,7 @@ def update_workbook(
         return wb
 
 
+@db_api.retry_on_transient
 def delete_workbook(name: str, namespace: str = "") -> None:
     with db_api.transaction():
         _refuse_if_triggered(_workbook_objects(db_api.list_workflow_definitions, name, namespace))

@@ -28,6 +28,7 @@ def _checked(values: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
+@db_api.retry_on_transient
 def create_environment(values: Mapping[str, Any]) -> models.Environment:
     values = _checked(values)
     values.setdefault("variables", {})
@@ -35,6 +36,12 @@ def create_environment(values: Mapping[str, Any]) -> models.Environment:
     return db_api.create_environment(values)
 
 
+@db_api.retry_on_transient
 def update_environment(values: Mapping[str, Any]) -> models.Environment:
     values = _checked(values)
     return db_api.update_environment(values.pop("name"), values)
+
+
+@db_api.retry_on_transient
+def delete_environment(name: str) -> None:
+    db_api.delete_environment(name)

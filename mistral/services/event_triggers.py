@@ -48,6 +48,7 @@ def _check_input(wf_def: models.WorkflowDefinition, wf_input: dict[str, Any]) ->
     checked_workflow_input(spec.name, spec.input, wf_input)
 
 
+@db_api.retry_on_transient
 def create_event_trigger(values: Mapping[str, Any]) -> models.EventTrigger:
     for name in ("exchange", "topic", "event", "workflow_id"):
         _text(values, name, required=True)
@@ -70,6 +71,7 @@ def create_event_trigger(values: Mapping[str, Any]) -> models.EventTrigger:
     )
 
 
+@db_api.retry_on_transient
 def update_event_trigger(trigger_id: str, values: Mapping[str, Any]) -> models.EventTrigger:
     """Change what may change; naming an immutable field with another value is a 400 naming it."""
     trigger = db_api.get_event_trigger(trigger_id)
@@ -92,5 +94,6 @@ def update_event_trigger(trigger_id: str, values: Mapping[str, Any]) -> models.E
     return db_api.update_event_trigger(trigger_id, changes)
 
 
+@db_api.retry_on_transient
 def delete_event_trigger(trigger_id: str) -> None:
     db_api.delete_event_trigger(trigger_id)

@@ -141,6 +141,7 @@ def prepare_start(
 # -- changing -------------------------------------------------------------------
 
 
+@db_api.retry_on_transient
 def update_execution_env(wf_ex_id: str, env: Mapping[str, Any]) -> models.WorkflowExecution:
     """Merge ``env`` into a waiting execution's env (its params and its context)."""
     with db_api.transaction():
@@ -165,11 +166,13 @@ def _check_owner(obj: Any) -> None:
         raise NotAllowedError(f"{obj.__kind__} {obj.id} belongs to another project and can't be changed")
 
 
+@db_api.retry_on_transient
 def update_execution_description(wf_ex_id: str, description: str) -> models.WorkflowExecution:
     _check_owner(db_api.get_workflow_execution(wf_ex_id))
     return db_api.update_workflow_execution(wf_ex_id, {"description": description})
 
 
+@db_api.retry_on_transient
 def delete_execution(wf_ex_id: str, *, force: bool = False) -> None:
     """Delete an execution with its whole tree; one still running only with ``force``."""
     wf_ex = db_api.get_workflow_execution(wf_ex_id)
@@ -182,6 +185,7 @@ def delete_execution(wf_ex_id: str, *, force: bool = False) -> None:
     db_api.delete_workflow_execution(wf_ex_id)
 
 
+@db_api.retry_on_transient
 def delete_action_execution(action_ex_id: str) -> None:
     """Only a completed ad-hoc action execution, and only where the operator allows it."""
     if not config.CONF.api.allow_action_execution_deletion:

@@ -39,6 +39,7 @@ def expiring_states() -> list[str]:
     return sorted(FINISHED - ignored)
 
 
+@db_api.retry_on_transient
 def ensure_scheduled() -> None:
     """Called at engine start: make sure the expiration job exists when the policy is on."""
     if not is_enabled():

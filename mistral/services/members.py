@@ -24,6 +24,7 @@ def _owned_workflow(resource_id: str) -> models.WorkflowDefinition:
     return wf_def
 
 
+@db_api.retry_on_transient
 def add_member(resource_id: str, resource_type: str, member_id: str) -> models.ResourceMember:
     _check_enabled()
     if not member_id:
@@ -41,6 +42,7 @@ def add_member(resource_id: str, resource_type: str, member_id: str) -> models.R
         )
 
 
+@db_api.retry_on_transient
 def update_status(resource_id: str, resource_type: str, member_id: str, status: str) -> models.ResourceMember:
     _check_enabled()
     if status not in STATUSES:
@@ -60,6 +62,7 @@ def get_member(resource_id: str, resource_type: str, member_id: str) -> models.R
     return db_api.get_resource_member(resource_id, resource_type, member_id)
 
 
+@db_api.retry_on_transient
 def delete_member(resource_id: str, resource_type: str, member_id: str) -> None:
     _check_enabled()
     with db_api.transaction():

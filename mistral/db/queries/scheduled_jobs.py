@@ -22,6 +22,7 @@ from mistral.db.types import utcnow
 
 __all__ = [
     "ATTEMPTS_KEY",
+    "TRANSIENT_FAILURES_KEY",
     "claim_scheduled_job",
     "count_scheduled_jobs",
     "create_scheduled_job",
@@ -38,6 +39,9 @@ Job = models.ScheduledJob
 #: NOTE: the schema has no attempts column; the scheduler strips this key
 #: before calling the job function.
 ATTEMPTS_KEY = "__scheduler_attempts__"
+#: Reserved key inside ``func_args`` counting runs in a row that failed on a
+#: transient database error: they grow the backoff but never give the job up.
+TRANSIENT_FAILURES_KEY = "__scheduler_transient_failures__"
 
 
 def _claimable(now: datetime.datetime, capture_timeout_s: float) -> Any:
@@ -107,13 +111,16 @@ def release_scheduled_job(
     attempts: int | None = None,
     *,
     claimed_at: datetime.datetime | None = None,
+    transient_failures: int | None = None,
 ) -> bool:
-    """Unclaim a job after a failed run so it runs again at ``run_after``."""
+    """Unclaim a job after a failed run so it runs again at ``run_after``, recording its failure counts."""
     values: dict[str, Any] = {"run_after": run_after, "captured_at": None, "updated_at": utcnow()}
+    counts = {ATTEMPTS_KEY: attempts, TRANSIENT_FAILURES_KEY: transient_failures}
+    counts = {k: v for k, v in counts.items() if v is not None}
     with transaction() as session:
-        if attempts is not None:
+        if counts:
             args = session.scalar(sa.select(Job.func_args).where(Job.id == id))
-            values["func_args"] = {**(args or {}), ATTEMPTS_KEY: attempts}
+            values["func_args"] = {**(args or {}), **counts}
         # NOTE: the claim guard makes the read-then-write above safe: anyone
         # else changing this row must have claimed it, which moves captured_at.
         stmt = sa.update(Job).where(*_owned(id, claimed_at)).values(**values)

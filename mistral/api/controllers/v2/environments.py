@@ -62,4 +62,4 @@ class EnvironmentsController(rest.RestController):
     def delete(self, name: str, **params: Any) -> None:
         policy.enforce("environments:delete")
         base.only(())
-        db_api.delete_environment(name)
+        environments.delete_environment(name)
