@@ -25,9 +25,14 @@ def start(name: str, action_input: dict[str, Any], description: str, namespace: 
     row = _row(resolved, delivery, description, namespace, params)
     if resolved.is_sync and (run_sync or not save):
         return _run_now(row, resolved, namespace, params, save)
+    _insert_and_send(row)
+    return {"id": row["id"]}
+
+
+@db_api.retry_on_transient
+def _insert_and_send(row: dict[str, Any]) -> None:
     with unit_of_work(internal=False):
         actions.insert_and_send([row])
-    return {"id": row["id"]}
 
 
 def _row(resolved: actions.ResolvedAction, delivery: action_requests.Delivery, description: str,
@@ -57,7 +62,7 @@ def _run_now(row: dict[str, Any], resolved: actions.ResolvedAction, namespace: s
         )
     row.update(state=state, output={"result": value}, accepted=True)
     if save:
-        db_api.insert_action_executions([row])
+        db_api.run_with_retry(db_api.insert_action_executions, [row])
         return {"id": row["id"]}
     now = utcnow().strftime("%Y-%m-%d %H:%M:%S")
     shown = {k: row.get(k) for k in ("name", "state", "input", "output", "description", "params")}

@@ -36,6 +36,7 @@ class Engine:
 
     # -- workflows -----------------------------------------------------------
 
+    @db_api.retry_on_transient
     def start_workflow(self, wf_identifier: str, wf_namespace: str = "", wf_ex_id: str | None = None,
                        wf_input: dict[str, Any] | None = None, description: str = "",
                        params: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
@@ -64,6 +65,7 @@ class Engine:
             raise InputError(f"'env' must be a dict or the name of an environment, got {type(env).__name__}")
         return env
 
+    @db_api.retry_on_transient
     def pause_workflow(self, wf_ex_id: str) -> dict[str, Any]:
         with unit_of_work():
             run = _lock_run(wf_ex_id)
@@ -73,16 +75,19 @@ class Engine:
                 raise InputError(f"Can't pause execution {wf_ex_id} in state {run.wf_ex.state}")
             return {"id": wf_ex_id}
 
+    @db_api.retry_on_transient
     def resume_workflow(self, wf_ex_id: str, env: dict[str, Any] | None = None) -> dict[str, Any]:
         with unit_of_work():
             controls.resume(_lock_run(wf_ex_id), env)
             return {"id": wf_ex_id}
 
+    @db_api.retry_on_transient
     def stop_workflow(self, wf_ex_id: str, state: str, message: str | None = None) -> dict[str, Any]:
         with unit_of_work():
             controls.stop(_lock_run(wf_ex_id), state, message)
             return {"id": wf_ex_id}
 
+    @db_api.retry_on_transient
     def rerun_task(
         self, task_ex_id: str, reset: bool = True, env: dict[str, Any] | None = None
     ) -> dict[str, Any]:
@@ -92,6 +97,7 @@ class Engine:
             controls.rerun(run, task_ex, reset, env)
             return {"id": task_ex_id}
 
+    @db_api.retry_on_transient
     def skip_task(self, task_ex_id: str) -> dict[str, Any]:
         with unit_of_work():
             run, task_ex = _lock_task(task_ex_id)
@@ -113,6 +119,7 @@ class Engine:
 
     # -- actions -------------------------------------------------------------
 
+    @db_api.retry_on_transient
     def on_action_results(self, results: list[dict[str, Any]]) -> None:
         """Apply a batch of action results; repeats and late arrivals are ignored (rule 3)."""
         with unit_of_work():
@@ -166,6 +173,7 @@ class Engine:
             action_ex.state_info = value if isinstance(value, str) else data_flow.json_text(value)
         return state, value
 
+    @db_api.retry_on_transient
     def complete_action(self, action_ex_id: str, result: dict[str, Any]) -> dict[str, Any]:
         action_ex = db_api.get_action_execution(action_ex_id)
         if action_ex.state != states.RUNNING:
@@ -173,6 +181,7 @@ class Engine:
         self.on_action_results([{"action_ex_id": action_ex_id, **result}])
         return {"id": action_ex_id}
 
+    @db_api.retry_on_transient
     def update_action(self, action_ex_id: str, state: str) -> dict[str, Any]:
         if state == states.CANCELLED:
             return self.complete_action(action_ex_id, {"cancel": True})
@@ -192,6 +201,7 @@ class Engine:
     ) -> dict[str, Any]:
         return adhoc_runs.start(action_name, action_input, description, namespace, params or {})
 
+    @db_api.retry_on_transient
     def take_actions(self, action_ex_ids: list[str], executor: str) -> list[str]:
         """``executor`` takes these actions before running them; answers those it may run (rule 7).
 
@@ -201,6 +211,7 @@ class Engine:
         with unit_of_work():
             return db_api.take_action_executions(action_ex_ids, executor, utcnow())
 
+    @db_api.retry_on_transient
     def on_heartbeats(self, beats: list[tuple[str | None, str]]) -> None:
         """Actions still alive on their executor: ``(executor, action execution id)`` pairs."""
         by_executor: dict[str | None, list[str]] = defaultdict(list)
@@ -212,6 +223,7 @@ class Engine:
 
     # -- sub-workflows and cascades ------------------------------------------
 
+    @db_api.retry_on_transient
     def on_subworkflows_finished(self, wf_ex_ids: list[str]) -> None:
         """Hand each finished sub-workflow's outcome to its parent task, once (``accepted`` marks it)."""
         with unit_of_work():
