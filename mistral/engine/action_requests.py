@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mistral.db import models
-from mistral.engine import outbox
+from mistral.engine import outbox, task_records
 from mistral.rpc.payloads import ActionRequest
 
 #: The row columns a request is built from.
@@ -51,7 +51,7 @@ def runtime_context(
         runtime["workflow_execution_id"] = wf_ex.id
         runtime["root_execution_id"] = wf_ex.root_execution_id or wf_ex.id
     if task_ex is not None:
-        runtime["task_rerun_no"] = (task_ex.runtime_context or {}).get("retry_no", 0)
+        runtime["task_rerun_no"] = task_records.runtime(task_ex).retry_no
     return runtime
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from mistral.db import api as db_api
 from mistral.db import models
-from mistral.engine import cascades, tasks, with_items, workflows
+from mistral.engine import cascades, task_records, tasks, with_items, workflows
 from mistral.engine.run import WfRun
 from mistral.exceptions import InputError
 from mistral.utils.merge import deep_merge
@@ -29,7 +29,7 @@ def resume(run: WfRun, env: dict[str, Any] | None = None) -> None:
         if child.state == states.PAUSED:
             cascades.schedule("resume", child.id, env)
     for task_ex in db_api.find_task_executions(wf_ex.id, states=[states.IDLE]):
-        tasks.set_state(task_ex, states.RUNNING)
+        task_records.set_state(task_ex, states.RUNNING)
         tasks.begin(run, task_ex)
     if backlog:
         cmds = [commands.command_from_dict(c) for c in backlog["commands"]]
@@ -74,7 +74,7 @@ def cancel_work(wf_ex: models.WorkflowExecution) -> None:
             )
         if task_ex.state == states.WAITING:
             task_ex.unique_key = f"{task_ex.unique_key}:{task_ex.id}"
-        tasks.set_state(task_ex, states.CANCELLED, "Cancelled with its workflow")
+        task_records.set_state(task_ex, states.CANCELLED, "Cancelled with its workflow")
         task_ex.processed = True
 
 
@@ -101,14 +101,10 @@ def rerun(
     if env:
         update_env(run.wf_ex, env)
     indexes = with_items.failed_indexes(task_ex) if spec.with_items and not reset else None
-    tasks.set_state(task_ex, states.RUNNING)
+    task_records.set_state(task_ex, states.RUNNING)
     task_ex.state_info, task_ex.processed, task_ex.error_handled = None, False, False
     task_ex.finished_at, task_ex.reset = None, reset
-    runtime = dict(task_ex.runtime_context or {})
-    for key in ("retry_no", "timed_out", "timeout_scheduled", "wait_after_done", "pending"):
-        runtime.pop(key, None)
-    runtime["rerun_no"] = runtime.get("rerun_no", 0) + 1
-    task_ex.runtime_context = runtime
+    task_records.reset_runtime(task_ex)
     try:
         if indexes is not None:
             with_items.start(run, task_ex, spec, indexes)
@@ -127,7 +123,7 @@ def skip(run: WfRun, task_ex: models.TaskExecution) -> None:
     reopen(run.wf_ex)
     spec = run.task_spec(task_ex.name)
     task_ex.published = tasks.publish(run, task_ex, spec, states.SKIPPED, None)
-    tasks.set_state(task_ex, states.SKIPPED)
+    task_records.set_state(task_ex, states.SKIPPED)
     task_ex.processed = False
     run.completed.append(task_ex)
     workflows.proceed(run)

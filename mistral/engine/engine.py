@@ -9,7 +9,7 @@ from typing import Any
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.types import utcnow
-from mistral.engine import actions, adhoc_runs, cascades, controls, data_flow, tasks, workflows
+from mistral.engine import actions, adhoc_runs, cascades, controls, data_flow, task_records, tasks, workflows
 from mistral.engine.run import WfRun
 from mistral.engine.unit_of_work import unit_of_work
 from mistral.exceptions import InputError, NotFoundError
@@ -112,7 +112,7 @@ class Engine:
             _, parent_task = _lock_task(wf_ex.task_execution_id)
             parent = db_api.get_workflow_execution(parent_task.workflow_execution_id)
             if parent_task.state in (states.ERROR, states.CANCELLED):
-                tasks.set_state(parent_task, states.RUNNING)
+                task_records.set_state(parent_task, states.RUNNING)
                 parent_task.processed, parent_task.error_handled, parent_task.state_info = False, False, None
             controls.reopen(parent)
             wf_ex = parent

@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from mistral.db import models
+from mistral.engine import task_records
 from mistral.engine.run import WfRun
+from mistral.engine.task_records import PendingOutcome, runtime, update_runtime
 from mistral.exceptions import InputError
 from mistral.lang.specs import RetrySpec, TaskSpec
 from mistral.scheduler import jobs
@@ -36,41 +38,31 @@ def _seconds(run: WfRun, task_ex: models.TaskExecution, value: Any, keyword: str
         ) from error
 
 
-def _runtime(task_ex: models.TaskExecution) -> dict[str, Any]:
-    return task_ex.runtime_context or {}
-
-
 def _delay(task_ex: models.TaskExecution, job: str, seconds: float) -> None:
-    from mistral.engine import tasks
-
-    tasks.set_state(task_ex, states.RUNNING_DELAYED)
+    task_records.set_state(task_ex, states.RUNNING_DELAYED)
     jobs.schedule(job, delay=seconds, func_args={"task_ex_id": task_ex.id}, key=f"delay:{task_ex.id}")
 
 
 def pause_before(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec) -> bool:
     value = _value(run, spec, "pause_before")
-    if value is None or _runtime(task_ex).get("pause_before_done"):
+    if value is None or runtime(task_ex).pause_before_done:
         return False
     if not run.evaluate(value, task_ex):
         return False
-    from mistral.engine import tasks
-
-    tasks.update_runtime(task_ex, pause_before_done=True)
-    tasks.set_state(task_ex, states.IDLE)
+    update_runtime(task_ex, pause_before_done=True)
+    task_records.set_state(task_ex, states.IDLE)
     run.pause_requested = f"Paused before task '{task_ex.name}' (pause-before)"
     return True
 
 
 def wait_before(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec) -> bool:
     value = _value(run, spec, "wait_before")
-    if value is None or _runtime(task_ex).get("wait_before_done"):
+    if value is None or runtime(task_ex).wait_before_done:
         return False
     seconds = _seconds(run, task_ex, value, "wait-before")
     if seconds <= 0:
         return False
-    from mistral.engine import tasks
-
-    tasks.update_runtime(task_ex, wait_before_done=True)
+    update_runtime(task_ex, wait_before_done=True)
     _delay(task_ex, RESUME_DELAYED, seconds)
     return True
 
@@ -78,15 +70,13 @@ def wait_before(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec) -> bo
 def wait_after(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, state: str, result: Any,
                state_info: str | None) -> bool:  # fmt: skip
     value = _value(run, spec, "wait_after")
-    if value is None or _runtime(task_ex).get("wait_after_done"):
+    if value is None or runtime(task_ex).wait_after_done:
         return False
     seconds = _seconds(run, task_ex, value, "wait-after")
     if seconds <= 0:
         return False
-    from mistral.engine import tasks
-
-    pending = {"state": state, "result": result, "state_info": state_info}
-    tasks.update_runtime(task_ex, wait_after_done=True, pending=pending)
+    pending = PendingOutcome(state, result, state_info)
+    update_runtime(task_ex, wait_after_done=True, pending=pending)
     _delay(task_ex, FINISH_DELAYED, seconds)
     return True
 
@@ -99,10 +89,9 @@ def fails_on(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, result: 
 def retry(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, state: str, result: Any) -> bool:
     """Schedule another attempt if the retry policy asks for one."""
     policy: RetrySpec | None = _value(run, spec, "retry")
-    runtime = _runtime(task_ex)
-    if policy is None or runtime.get("timed_out"):
+    retry_no, timed_out = runtime(task_ex).retry_no, runtime(task_ex).timed_out
+    if policy is None or timed_out:
         return False
-    retry_no = runtime.get("retry_no", 0)
     count = int(run.evaluate(policy.count, task_ex, result=result) or 0)
     if retry_no >= count:
         return False
@@ -113,9 +102,7 @@ def retry(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, state: str,
         return False
     elif not run.evaluate(policy.continue_on, task_ex, result=result):
         return False
-    from mistral.engine import tasks
-
-    tasks.update_runtime(task_ex, retry_no=retry_no + 1)
+    update_runtime(task_ex, retry_no=retry_no + 1)
     _delay(task_ex, RETRY, _seconds(run, task_ex, policy.delay, "retry delay"))
     return True
 
@@ -130,14 +117,12 @@ def timeout_seconds(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec) -
 
 def schedule_timeout(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec) -> None:
     seconds = timeout_seconds(run, task_ex, spec)
-    if seconds is None or _runtime(task_ex).get("timeout_scheduled"):
+    if seconds is None or runtime(task_ex).timeout_scheduled:
         return
-    from mistral.engine import tasks
-
-    tasks.update_runtime(task_ex, timeout_scheduled=True)
+    update_runtime(task_ex, timeout_scheduled=True)
     jobs.schedule(TIMEOUT, delay=seconds, func_args={"task_ex_id": task_ex.id}, key=f"timeout:{task_ex.id}")
 
 
 def cancel_timeout(task_ex: models.TaskExecution) -> None:
-    if _runtime(task_ex).get("timeout_scheduled"):
+    if runtime(task_ex).timeout_scheduled:
         jobs.cancel(f"timeout:{task_ex.id}")

@@ -6,6 +6,7 @@ workflow handler then applies its transitions.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -13,8 +14,9 @@ from mistral import exceptions
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.types import utcnow
-from mistral.engine import action_requests, actions, data_flow, policies, with_items
+from mistral.engine import action_requests, actions, data_flow, policies, task_records, with_items
 from mistral.engine.run import WfRun
+from mistral.engine.task_records import JoinCounts, set_state
 from mistral.lang.specs import TaskSpec
 from mistral.utils import uuids
 from mistral.workflow import direct, states
@@ -23,27 +25,6 @@ LOG = logging.getLogger(__name__)
 
 #: Errors that end a task in ERROR with their message instead of failing the engine call.
 TASK_ERRORS = (exceptions.MistralError,)
-
-
-def set_state(task_ex: models.TaskExecution, state: str, state_info: str | None = None) -> bool:
-    if not states.check_transition(task_ex.state, state, "task"):
-        return False
-    task_ex.state = state
-    if state_info is not None:
-        task_ex.state_info = state_info
-    if state == states.RUNNING and task_ex.started_at is None:
-        task_ex.started_at = utcnow()
-    if states.is_completed(state):
-        task_ex.finished_at = utcnow()
-    return True
-
-
-def update_runtime(task_ex: models.TaskExecution, **values: Any) -> dict[str, Any]:
-    """Replace runtime_context with an updated copy (JSON columns track assignment, not mutation)."""
-    runtime = dict(task_ex.runtime_context or {})
-    runtime.update(values)
-    task_ex.runtime_context = runtime
-    return runtime
 
 
 def create(
@@ -97,32 +78,28 @@ def arrive_at_join(run: WfRun, spec: TaskSpec, in_context: dict[str, Any], from_
     """
     inbound = len(direct.inbound_tasks(run.spec)[spec.name])
     task_ex = db_api.load_task_by_unique_key(run.wf_ex.id, _join_key(spec.name))
-    if task_ex is not None and _join_counts(task_ex)["arrived"] + _join_counts(task_ex)["missed"] >= inbound:
+    if task_ex is not None and sum(dataclasses.astuple(_join_counts(task_ex))) >= inbound:
         task_ex.unique_key = f"{_join_key(spec.name)}:{task_ex.id}"
         task_ex = None
     if task_ex is None:
         task_ex = create(run, spec, {}, states.WAITING, unique_key=_join_key(spec.name))
     join = _join_counts(task_ex)
-    join["arrived" if led_here else "missed"] += 1
-    update_runtime(task_ex, join=join)
+    join = JoinCounts(join.arrived + led_here, join.missed + (not led_here))
+    task_records.update_runtime(task_ex, join=join)
     if task_ex.state != states.WAITING:
         return
     if led_here:
         task_ex.in_context = data_flow.merge_contexts([task_ex.in_context or {}, in_context])
     required = direct.join_requirement(run.spec, spec)
-    if join["arrived"] >= required:
+    if join.arrived >= required:
         set_state(task_ex, states.RUNNING)
         begin(run, task_ex)
-    elif inbound - join["missed"] < required:
-        fail(
-            run,
-            task_ex,
-            f"Join can't be satisfied: {join['arrived']} of {required} required branches arrived",
-        )
+    elif inbound - join.missed < required:
+        fail(run, task_ex, f"Join can't be satisfied: {join.arrived} of {required} required branches arrived")
 
 
-def _join_counts(task_ex: models.TaskExecution) -> dict[str, int]:
-    return dict((task_ex.runtime_context or {}).get("join") or {"arrived": 0, "missed": 0})
+def _join_counts(task_ex: models.TaskExecution) -> JoinCounts:
+    return task_records.runtime(task_ex).join or JoinCounts()
 
 
 def begin(run: WfRun, task_ex: models.TaskExecution) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from mistral.db import api as db_api
 from mistral.db import models
-from mistral.engine import cascades, policies, tasks, workflows
+from mistral.engine import cascades, policies, task_records, tasks, workflows
 from mistral.engine.engine import _lock_task
 from mistral.engine.run import WfRun
 from mistral.engine.unit_of_work import unit_of_work
@@ -27,7 +27,7 @@ def _with_task(
             return
         run, task_ex = _lock_task(task_ex_id)
         if states.is_completed(run.wf_ex.state) and task_ex.state in states.ACTIVE:
-            tasks.set_state(task_ex, states.CANCELLED, f"Its workflow ended {run.wf_ex.state} first")
+            task_records.set_state(task_ex, states.CANCELLED, f"Its workflow ended {run.wf_ex.state} first")
             return
         if task_ex.state not in expected:
             LOG.info("Timer for task %s ignored: it is %s", task_ex_id, task_ex.state)
@@ -55,7 +55,9 @@ def _fail_task(what: str) -> jobs.GiveUpHandler:
                 LOG.info("Give-up of task %s ignored: it is %s", task_ex_id, task_ex.state)
                 return
             if states.is_completed(run.wf_ex.state):
-                tasks.set_state(task_ex, states.CANCELLED, f"Its workflow ended {run.wf_ex.state} first")
+                task_records.set_state(
+                    task_ex, states.CANCELLED, f"Its workflow ended {run.wf_ex.state} first"
+                )
                 return
             # NOTE: also while its workflow is paused: resume proceeds from finished tasks.
             tasks.fail(run, task_ex, message)
@@ -67,7 +69,7 @@ def _fail_task(what: str) -> jobs.GiveUpHandler:
 @jobs.job(policies.RESUME_DELAYED, on_give_up=_fail_task("resume of the delayed task"))
 def resume_delayed_task(task_ex_id: str) -> None:
     def step(run: WfRun, task_ex: models.TaskExecution) -> None:
-        tasks.set_state(task_ex, states.RUNNING)
+        task_records.set_state(task_ex, states.RUNNING)
         tasks.execute(run, task_ex)
 
     _with_task(task_ex_id, (states.RUNNING_DELAYED,), step)
@@ -76,7 +78,7 @@ def resume_delayed_task(task_ex_id: str) -> None:
 @jobs.job(policies.RETRY, on_give_up=_fail_task("retry of the task"))
 def retry_task(task_ex_id: str) -> None:
     def step(run: WfRun, task_ex: models.TaskExecution) -> None:
-        tasks.set_state(task_ex, states.RUNNING)
+        task_records.set_state(task_ex, states.RUNNING)
         tasks.execute(run, task_ex)
 
     _with_task(task_ex_id, (states.RUNNING_DELAYED,), step)
@@ -85,9 +87,8 @@ def retry_task(task_ex_id: str) -> None:
 @jobs.job(policies.FINISH_DELAYED, on_give_up=_fail_task("completion of the delayed task"))
 def finish_delayed_task(task_ex_id: str) -> None:
     def step(run: WfRun, task_ex: models.TaskExecution) -> None:
-        pending = (task_ex.runtime_context or {}).get("pending") or {}
-        tasks.finish(run, task_ex, pending.get("state", states.SUCCESS), pending.get("result"),
-                     pending.get("state_info"))  # fmt: skip
+        pending = task_records.runtime(task_ex).pending or task_records.PendingOutcome()
+        tasks.finish(run, task_ex, pending.state, pending.result, pending.state_info)
 
     _with_task(task_ex_id, (states.RUNNING_DELAYED,), step)
 
@@ -95,7 +96,7 @@ def finish_delayed_task(task_ex_id: str) -> None:
 @jobs.job(policies.TIMEOUT, on_give_up=_fail_task("timeout of the task"))
 def task_timeout(task_ex_id: str) -> None:
     def step(run: WfRun, task_ex: models.TaskExecution) -> None:
-        tasks.update_runtime(task_ex, timed_out=True)
+        task_records.update_runtime(task_ex, timed_out=True)
         for action_ex in db_api.find_action_executions(task_ex.id, states=[states.RUNNING]):
             db_api.update_action_execution_state(
                 action_ex.id, expected=[states.RUNNING], new=states.CANCELLED
@@ -105,7 +106,7 @@ def task_timeout(task_ex_id: str) -> None:
                 cascades.schedule("cancel", child.id, "Parent task timed out")
         seconds = policies.timeout_seconds(run, task_ex, run.task_spec(task_ex.name))
         if task_ex.state == states.RUNNING_DELAYED:
-            tasks.set_state(task_ex, states.RUNNING)
+            task_records.set_state(task_ex, states.RUNNING)
         tasks.complete(
             run, task_ex, states.ERROR, None, f"Task timed out after {seconds:g} seconds (timeout policy)"
         )

@@ -7,14 +7,16 @@ gathered once, in index order, when the last item finishes.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import OrderedDict
 from typing import Any
 
 from mistral.db import api as db_api
 from mistral.db import models
-from mistral.engine import actions
+from mistral.engine import actions, task_records
 from mistral.engine.run import WfRun
+from mistral.engine.task_records import WithItemsProgress
 from mistral.exceptions import InputError
 from mistral.lang.specs import TaskSpec
 from mistral.workflow import states
@@ -72,18 +74,13 @@ def start(
     concurrency = _concurrency(run, task_ex, spec)
     if indexes is None:
         indexes = list(range(len(items) if not concurrency else min(concurrency, len(items))))
-        state = {
-            "count": len(items),
-            "done": 0,
-            "failed": 0,
-            "next": len(indexes),
-            "concurrency": concurrency,
-        }
+        progress = WithItemsProgress(len(items), 0, 0, len(indexes), concurrency)
     else:
-        previous = (task_ex.runtime_context or {}).get("with_items") or {}
-        state = {**previous, "done": previous.get("count", len(items)) - len(indexes), "failed": 0}
-        state["next"] = state.get("count", len(items))
-    tasks.update_runtime(task_ex, with_items=state)
+        previous = task_records.runtime(task_ex).with_items or WithItemsProgress(count=len(items))
+        progress = dataclasses.replace(
+            previous, done=previous.count - len(indexes), failed=0, next=previous.count
+        )
+    task_records.update_runtime(task_ex, with_items=progress)
     if not indexes:
         # NOTE: every item had succeeded (the task failed after them, e.g. in publish): finish again.
         tasks.complete(run, task_ex, states.SUCCESS, _results(task_ex))
@@ -113,24 +110,24 @@ def on_item_done(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, inde
                  value: Any) -> None:  # fmt: skip
     from mistral.engine import tasks
 
-    progress = dict((task_ex.runtime_context or {})["with_items"])
-    progress["done"] += 1
-    if state != states.SUCCESS:
-        progress["failed"] += 1
-    more = progress["concurrency"] and progress["next"] < progress["count"] and not progress["failed"]
+    progress = task_records.runtime(task_ex).with_items or WithItemsProgress()
+    progress = dataclasses.replace(
+        progress, done=progress.done + 1, failed=progress.failed + (state != states.SUCCESS)
+    )
+    more = progress.concurrency and progress.next < progress.count and not progress.failed
+    next_index = progress.next
     if more:
-        next_index = progress["next"]
-        progress["next"] += 1
-    tasks.update_runtime(task_ex, with_items=progress)
+        progress = dataclasses.replace(progress, next=next_index + 1)
+    task_records.update_runtime(task_ex, with_items=progress)
     if more:
         _launch(run, task_ex, spec, _items(run, task_ex, spec), [next_index])
         return
-    if progress["done"] < progress["next"]:
+    if progress.done < progress.next:
         return
     result = _results(task_ex)
     with _cache_lock:
         _items_cache.pop(task_ex.id, None)
-    if progress["failed"]:
+    if progress.failed:
         tasks.complete(run, task_ex, states.ERROR, result, "One or more items of with-items failed")
     else:
         tasks.complete(run, task_ex, states.SUCCESS, result)

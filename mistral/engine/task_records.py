@@ -1,0 +1,106 @@
+"""A task execution's own record: its state changes and its typed runtime bookkeeping.
+
+The bookkeeping (retries done, policies already applied, join and with-items
+progress) is stored as JSON in ``runtime_context``; here it is one frozen
+dataclass, read with ``runtime(task_ex)`` and written with
+``update_runtime(task_ex, field=value)``, so a key cannot be misspelt or forgotten.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from mistral.db import models
+from mistral.db.types import utcnow
+from mistral.workflow import states
+
+
+@dataclass(frozen=True)
+class JoinCounts:
+    """Inbound branches of a join task that arrived, and that can no longer arrive."""
+
+    arrived: int = 0
+    missed: int = 0
+
+
+@dataclass(frozen=True)
+class WithItemsProgress:
+    count: int = 0
+    done: int = 0
+    failed: int = 0
+    #: the index of the next item to launch
+    next: int = 0
+    #: 0: every item at once
+    concurrency: int = 0
+
+
+@dataclass(frozen=True)
+class PendingOutcome:
+    """The outcome a wait-after policy holds back until its delay ends."""
+
+    state: str = states.SUCCESS
+    result: Any = None
+    state_info: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskRuntime:
+    retry_no: int = 0
+    rerun_no: int = 0
+    pause_before_done: bool = False
+    wait_before_done: bool = False
+    wait_after_done: bool = False
+    pending: PendingOutcome | None = None
+    timeout_scheduled: bool = False
+    timed_out: bool = False
+    join: JoinCounts | None = None
+    with_items: WithItemsProgress | None = None
+
+
+_NESTED = {"join": JoinCounts, "with_items": WithItemsProgress, "pending": PendingOutcome}
+_FIELDS = frozenset(f.name for f in dataclasses.fields(TaskRuntime))
+
+
+def runtime(task_ex: models.TaskExecution) -> TaskRuntime:
+    stored = task_ex.runtime_context or {}
+    values = {k: v for k, v in stored.items() if k in _FIELDS}
+    for name, cls in _NESTED.items():
+        if isinstance(values.get(name), dict):
+            values[name] = cls(**values[name])
+    return TaskRuntime(**values)
+
+
+def update_runtime(task_ex: models.TaskExecution, **changes: Any) -> TaskRuntime:
+    """Write a changed copy (JSON columns track assignment, not mutation)."""
+    updated = dataclasses.replace(runtime(task_ex), **changes)
+    task_ex.runtime_context = dataclasses.asdict(updated)
+    return updated
+
+
+def reset_runtime(task_ex: models.TaskExecution) -> TaskRuntime:
+    """A re-run: retries, timeout and wait-after start afresh; the before-policies stay done."""
+    before = runtime(task_ex)
+    return update_runtime(
+        task_ex,
+        retry_no=0,
+        rerun_no=before.rerun_no + 1,
+        wait_after_done=False,
+        pending=None,
+        timeout_scheduled=False,
+        timed_out=False,
+    )
+
+
+def set_state(task_ex: models.TaskExecution, state: str, state_info: str | None = None) -> bool:
+    if not states.check_transition(task_ex.state, state, "task"):
+        return False
+    task_ex.state = state
+    if state_info is not None:
+        task_ex.state_info = state_info
+    if state == states.RUNNING and task_ex.started_at is None:
+        task_ex.started_at = utcnow()
+    if states.is_completed(state):
+        task_ex.finished_at = utcnow()
+    return True

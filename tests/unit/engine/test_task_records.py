@@ -1,0 +1,49 @@
+"""The task's runtime bookkeeping: typed on the way in and out, plain JSON in the row."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+from typing import Any
+
+from mistral.engine import task_records
+from mistral.engine.task_records import JoinCounts, PendingOutcome, TaskRuntime, WithItemsProgress
+
+
+def _task(runtime_context: Any = None) -> Any:
+    return SimpleNamespace(runtime_context=runtime_context)
+
+
+def test_an_empty_row_reads_as_the_defaults() -> None:
+    assert task_records.runtime(_task()) == TaskRuntime()
+
+
+def test_what_is_written_is_plain_json_and_reads_back_the_same() -> None:
+    task = _task({})
+    written = task_records.update_runtime(
+        task,
+        retry_no=2,
+        join=JoinCounts(arrived=1, missed=2),
+        with_items=WithItemsProgress(count=5, done=1, next=3, concurrency=3),
+        pending=PendingOutcome("ERROR", {"x": 1}, "boom"),
+    )
+    assert json.loads(json.dumps(task.runtime_context)) == task.runtime_context
+    assert task.runtime_context["join"] == {"arrived": 1, "missed": 2}
+    assert task_records.runtime(task) == written
+
+
+def test_keys_of_an_older_or_newer_engine_are_ignored() -> None:
+    task = _task({"retry_no": 1, "something_else": True})
+    assert task_records.runtime(task) == TaskRuntime(retry_no=1)
+
+
+def test_a_rerun_starts_retries_and_timeout_afresh_but_keeps_the_before_policies_done() -> None:
+    task = _task({})
+    task_records.update_runtime(
+        task, retry_no=3, timed_out=True, timeout_scheduled=True, wait_before_done=True, pause_before_done=True,
+        wait_after_done=True, pending=PendingOutcome(), join=JoinCounts(2, 0), rerun_no=1,
+    )  # fmt: skip
+    after = task_records.reset_runtime(task)
+    assert after == TaskRuntime(
+        rerun_no=2, wait_before_done=True, pause_before_done=True, join=JoinCounts(2, 0)
+    )
