@@ -40,8 +40,9 @@ def test_keys_of_an_older_or_newer_engine_are_ignored() -> None:
 def test_a_rerun_starts_retries_and_timeout_afresh_but_keeps_the_before_policies_done() -> None:
     task = _task({})
     task_records.update_runtime(
-        task, retry_no=3, timed_out=True, timeout_scheduled=True, wait_before_done=True, pause_before_done=True,
-        wait_after_done=True, pending=PendingOutcome(), join=JoinCounts(2, 0), rerun_no=1,
+        task, retry_no=3, timed_out=True, timeout_scheduled=True, wait_before_done=True,
+        pause_before_done=True, wait_after_done=True, pending=PendingOutcome(), join=JoinCounts(2, 0),
+        rerun_no=1,
     )  # fmt: skip
     after = task_records.reset_runtime(task)
     assert after == TaskRuntime(
