@@ -162,6 +162,15 @@ executor_opts = [
         help="Most seconds an executor waits to gather finished actions into one message to the "
         "engine. It waits only while more of its actions are running; a lone result leaves at once.",
     ),
+    cfg.FloatOpt(
+        "shutdown_grace",
+        default=10.0,
+        min=0,
+        help="Seconds a stopping process (SIGTERM or SIGINT) gives the actions its executor is "
+        "running to finish; their results are sent before the engine stops. Actions still running "
+        "then are abandoned (the engine's heartbeat check reruns or fails them) and queued ones are "
+        "cancelled. A second signal ends the process at once.",
+    ),
 ]
 
 action_heartbeat_opts = [

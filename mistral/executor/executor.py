@@ -18,6 +18,7 @@ import contextvars
 import functools
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -116,23 +117,44 @@ class Executor:
                 )
                 self._heartbeat_thread.start()
 
-    def stop(self, wait: bool = True) -> None:
+    def stop(self, wait: bool = True, *, grace: float | None = None) -> None:
         """Stop taking work and send every buffered result.
 
         With ``wait`` the actions already accepted run to the end and are
         reported; without, queued ones are dropped (the engine's heartbeat check
-        finds them) and running ones report whenever they finish.
+        finds them) and running ones report whenever they finish. A ``grace``
+        (seconds) overrides ``wait``: queued actions are dropped, running ones
+        get until then to finish and be reported, and those still running are
+        abandoned and logged.
         """
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is None:
             return
-        pool.shutdown(wait=wait, cancel_futures=not wait)
+        if grace is None:
+            pool.shutdown(wait=wait, cancel_futures=not wait)
+        else:
+            pool.shutdown(wait=False, cancel_futures=True)
+            self._wait_for_workers(pool, time.monotonic() + max(grace, 0.0))
         self._stopped.set()
         if self._heartbeat_thread is not None:
             self._heartbeat_thread.join()
             self._heartbeat_thread = None
         self._batcher.stop()
+
+    def _wait_for_workers(self, pool: ThreadPoolExecutor, deadline: float) -> None:
+        # NOTE: shutdown(wait=True) joins the pool's threads with no time limit;
+        # this is the same join with one. A worker ends only after its action's
+        # result is in the batcher, so a joined pool leaves no result behind.
+        for thread in list(pool._threads):
+            thread.join(max(deadline - time.monotonic(), 0.0))
+        abandoned = self.running_ids
+        if abandoned:
+            LOG.warning(
+                "%d actions still running after the shutdown grace are abandoned: %s",
+                len(abandoned),
+                abandoned,
+            )
 
     def run_actions(self, requests: Sequence[Mapping[str, Any]]) -> None:
         """Queue each request to run in the pool; results are reported as they finish."""
