@@ -203,6 +203,15 @@ executor_opts = [
         min=0.1,
         help="Longest pause between two attempts to deliver results no engine has confirmed.",
     ),
+    cfg.FloatOpt(
+        "shutdown_grace",
+        default=10.0,
+        min=0,
+        help="Seconds a stopping process (SIGTERM or SIGINT) gives the actions its executor is "
+        "running to finish; their results are sent before the engine stops. Actions still running "
+        "then are abandoned (the engine's heartbeat check reruns or fails them) and queued ones are "
+        "cancelled. A second signal ends the process at once.",
+    ),
 ]
 
 action_heartbeat_opts = [

@@ -2,14 +2,29 @@
 
 The embedded mode is every service in one process on the in-process transport;
 the distributed mode is the same services in several processes over a broker.
+
+NOTE on stopping: each service hands over stop steps, each in a phase, and
+every step of a phase runs before any of the next. First everything stops
+taking new work; then the executor gives its running actions the shutdown
+grace and sends their results; only then does the engine stop, after applying
+what arrived. In the embedded mode the executor's last results thus reach a
+running engine; with a broker, whatever a stopped engine did not take stays
+queued for another one.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import logging
+import os
+import signal
 import socket
+import threading
+import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from types import FrameType
+from typing import NoReturn
 
 from mistral import config
 from mistral.rpc import transport
@@ -39,64 +54,176 @@ def resolve(requested: Sequence[str]) -> list[str]:
     return wanted
 
 
+class Phase(enum.IntEnum):
+    """When a stop step runs: every step of one phase before any step of the next."""
+
+    INTAKE = 1  # take no new work: API requests, executor requests, scheduled jobs, events
+    EXECUTOR = 2  # accepted actions finish (or are abandoned) and their results are sent
+    ENGINE = 3  # the engine applies the results that arrived, commits them, and stops
+
+
+#: Seconds the API gives requests in flight to finish once it stops listening.
+API_DRAIN = 2.0
+#: Seconds a stop step that waits for a thread is given at least, even when the grace is spent.
+MIN_WAIT = 1.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """One thing to do to stop a service; ``run`` gets the end of the grace (``time.monotonic()``)."""
+
+    phase: Phase
+    name: str
+    run: Callable[[float], object]
+
+
+def _left(deadline: float) -> float:
+    return max(deadline - time.monotonic(), 0.0)
+
+
 class Services:
-    """The engine and executor servers (and their loops) of this process."""
+    """The services of this process; ``stop()`` stops them phase by phase."""
 
     def __init__(self, names: Sequence[str]) -> None:
         self.names = list(names)
-        self._stops: list[Callable[[], Any]] = []
+        self._steps: list[Step] = []
 
     def start(self) -> None:
         if "executor" in self.names or ("engine" in self.names and config.CONF.executor.type == "local"):
-            self._start_executor()
+            self._steps += _start_executor()
         if "engine" in self.names:
-            self._start_engine()
+            self._steps += _start_engine()
         if "event-engine" in self.names:
-            self._start_event_engine()
+            self._steps += _start_event_engine()
+        # Last: requests come in only once the services that answer them run.
+        if "api" in self.names:
+            self._steps += _start_api()
 
-    def _start_executor(self) -> None:
-        from mistral.executor.executor import Executor
-        from mistral.executor.server import ExecutorServer
-
-        host = config.CONF.executor.host or socket.gethostname()
-        server = ExecutorServer(Executor(host=host), host=host)
-        server.start()
-        self._stops.append(server.stop)
-        LOG.info("Executor %s started", server.host)
-
-    def _start_engine(self) -> None:
-        from mistral.engine import cron, recovery, timers  # noqa: F401 - registers the scheduled jobs
-        from mistral.engine.engine import get as get_engine
-        from mistral.engine.periodic import PeriodicJobs
-        from mistral.engine.server import EngineServer
-        from mistral.scheduler.scheduler import Scheduler
-        from mistral.services import expiration
-
-        server = EngineServer(get_engine())
-        server.start()
-        self._stops.append(server.stop)
-        scheduler = Scheduler()
-        scheduler.start()
-        self._stops.append(scheduler.stop)
-        periodic = PeriodicJobs(
-            [recovery.ensure_scheduled, cron.ensure_scheduled, expiration.ensure_scheduled]
-        )
-        periodic.start()
-        self._stops.append(periodic.stop)
-        LOG.info("Engine started")
-
-    def _start_event_engine(self) -> None:
-        from mistral.event_engine.engine import EventEngine
-
-        event_engine = EventEngine()
-        event_engine.start()
-        self._stops.append(event_engine.stop)
-        LOG.info("Event engine started")
-
-    def stop(self) -> None:
-        while self._stops:
-            stop = self._stops.pop()
+    def stop(self, grace: float | None = None) -> None:
+        """Stop every service; running actions get ``grace`` seconds ([executor] shutdown_grace)."""
+        grace = config.CONF.executor.shutdown_grace if grace is None else grace
+        started = time.monotonic()
+        deadline = started + grace
+        # NOTE: within a phase the reverse start order: the API, started last, stops first.
+        steps = sorted(reversed(self._steps), key=lambda step: step.phase)
+        self._steps = []
+        phase = None
+        for step in steps:
+            if step.phase != phase:
+                phase = step.phase
+                LOG.info(
+                    "Stopping, phase %s (%.1f s since the stop began)", phase.name, time.monotonic() - started
+                )
             try:
-                stop()
+                step.run(deadline)
             except Exception:  # noqa: BLE001 - stop the rest whatever one of them does
-                LOG.exception("Stopping %s failed", stop)
+                LOG.exception("Stopping %s failed", step.name)
+        LOG.info("All services stopped in %.1f s", time.monotonic() - started)
+
+
+def _start_executor() -> list[Step]:
+    from mistral.executor.executor import Executor
+    from mistral.executor.server import ExecutorServer
+
+    host = config.CONF.executor.host or socket.gethostname()
+    server = ExecutorServer(Executor(host=host), host=host)
+    server.start()
+    LOG.info("Executor %s started", server.host)
+    return [
+        Step(Phase.INTAKE, "executor requests", lambda deadline: server.stop_consuming()),
+        Step(Phase.EXECUTOR, "executor", lambda deadline: server.stop(grace=_left(deadline))),
+    ]
+
+
+def _start_engine() -> list[Step]:
+    from mistral.engine import cron, recovery, timers  # noqa: F401 - registers the scheduled jobs
+    from mistral.engine.engine import get as get_engine
+    from mistral.engine.periodic import PeriodicJobs
+    from mistral.engine.server import EngineServer
+    from mistral.scheduler.scheduler import Scheduler
+    from mistral.services import expiration
+
+    server = EngineServer(get_engine())
+    server.start()
+    scheduler = Scheduler()
+    scheduler.start()
+    periodic = PeriodicJobs([recovery.ensure_scheduled, cron.ensure_scheduled, expiration.ensure_scheduled])
+    periodic.start()
+    LOG.info("Engine started")
+    return [
+        # NOTE: the job running now may finish; one cut short rolls back and is taken over later.
+        Step(
+            Phase.INTAKE, "scheduler", lambda deadline: scheduler.stop(timeout=max(_left(deadline), MIN_WAIT))
+        ),
+        Step(Phase.INTAKE, "periodic jobs", lambda deadline: periodic.stop()),
+        Step(Phase.ENGINE, "engine", lambda deadline: server.stop()),
+    ]
+
+
+def _start_event_engine() -> list[Step]:
+    from mistral.event_engine.engine import EventEngine
+
+    event_engine = EventEngine()
+    event_engine.start()
+    LOG.info("Event engine started")
+    return [Step(Phase.INTAKE, "event engine", lambda deadline: event_engine.stop())]
+
+
+def _start_api() -> list[Step]:
+    from mistral.api import app as api_app
+    from mistral.api import server as api_server
+
+    httpd = api_server.make_server(api_app.setup_app())
+    httpd.shutdown_timeout = API_DRAIN
+    httpd.prepare()
+    thread = threading.Thread(target=httpd.serve, name="api", daemon=True)
+    thread.start()
+    LOG.info("API listening on http://%s:%s/v2", *httpd.bind_addr[:2])
+
+    def stop(deadline: float) -> None:
+        # NOTE: cheroot waits without limit for a request it could not cut short; the API
+        # threads are daemons, so give up on such a request rather than hold the stop.
+        stopper = threading.Thread(target=httpd.stop, name="api-stop", daemon=True)
+        stopper.start()
+        stopper.join(API_DRAIN + MIN_WAIT)
+        thread.join(MIN_WAIT)
+
+    return [Step(Phase.INTAKE, "api", stop)]
+
+
+class StopSignal:
+    """SIGTERM or SIGINT: the first asks for a graceful stop, a second one ends the process at once."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self, exit: Callable[[int], object] = os._exit) -> None:
+        self._exit = exit
+        self._requested = threading.Event()
+
+    def install(self) -> None:
+        """Handle the signals (only the main thread may)."""
+        for signum in self.SIGNALS:
+            signal.signal(signum, self.handle)
+
+    def handle(self, signum: int, _frame: FrameType | None) -> None:
+        if self._requested.is_set():
+            LOG.warning("Signal %s again: exiting at once", signum)
+            self._exit(128 + signum)
+            return
+        LOG.info("Signal %s: stopping gracefully (send it again to exit at once)", signum)
+        self._requested.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """True once a stop was asked for (waits up to ``timeout`` seconds, forever when None)."""
+        return self._requested.wait(timeout)
+
+
+def end_process(code: int) -> NoReturn:
+    """Flush the logs and end the process now, whatever threads still run.
+
+    NOTE: Python cannot stop a thread, and a normal interpreter exit joins every
+    non-daemon one (the executor's pool workers among them), so an action
+    abandoned after the grace would hold the exit until it returned.
+    """
+    logging.shutdown()
+    os._exit(code)

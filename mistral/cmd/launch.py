@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import logging
-import signal
 import sys
-import threading
 import warnings
 from collections.abc import Sequence
-from typing import Any
 
 from oslo_config import cfg
 
@@ -37,44 +34,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ValueError as error:
         raise SystemExit(f"mistral-server: {error}") from error
     schema.ensure_current()
+    stop_signal = launcher.StopSignal()
+    stop_signal.install()
     services = launcher.Services(names)
-    services.start()
-    stopped = threading.Event()
-    httpd = _api_server() if "api" in names else None
-    memory.freeze_startup_objects()
-
-    def _stop(signum: int, _frame: Any) -> None:
-        LOG.info("Signal %s: stopping", signum)
-        stopped.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    LOG.info("Running %s (database %s)", ", ".join(names), schema.describe_url())
     try:
-        if httpd is not None:
-            httpd.prepare()
-            LOG.info("API listening on http://%s:%s/v2", *httpd.bind_addr[:2])
-            _serve_until(httpd, stopped)
-        else:
-            stopped.wait()
+        services.start()
+        memory.freeze_startup_objects()
+        LOG.info("Running %s (database %s)", ", ".join(names), schema.describe_url())
+        stop_signal.wait()
     finally:
         services.stop()
-        LOG.info("Stopped")
-
-
-def _api_server() -> Any:
-    from mistral.api import app as api_app
-    from mistral.api import server as api_server
-
-    return api_server.make_server(api_app.setup_app())
-
-
-def _serve_until(httpd: Any, stopped: threading.Event) -> None:
-    thread = threading.Thread(target=httpd.serve, name="api", daemon=True)
-    thread.start()
-    stopped.wait()
-    httpd.stop()
-    thread.join(timeout=10)
+    LOG.info("Stopped")
+    launcher.end_process(0)
 
 
 if __name__ == "__main__":

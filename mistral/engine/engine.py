@@ -9,7 +9,17 @@ from typing import Any
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.types import utcnow
-from mistral.engine import actions, adhoc_runs, cascades, controls, data_flow, task_records, tasks, workflows
+from mistral.engine import (
+    action_requests,
+    actions,
+    adhoc_runs,
+    cascades,
+    controls,
+    data_flow,
+    task_records,
+    tasks,
+    workflows,
+)
 from mistral.engine.run import WfRun
 from mistral.engine.unit_of_work import unit_of_work
 from mistral.exceptions import InputError, NotFoundError
@@ -210,6 +220,15 @@ class Engine:
         """
         with unit_of_work():
             return db_api.take_action_executions(action_ex_ids, executor, utcnow())
+
+    @db_api.retry_on_transient
+    def release_actions(self, action_ex_ids: list[str], executor: str) -> list[str]:
+        """``executor`` gives back actions it took but never started (it is stopping): send them again."""
+        with unit_of_work():
+            given_back = db_api.release_taken_actions(action_ex_ids, executor, utcnow())
+            for action_ex in given_back:
+                action_requests.queue(action_requests.of(action_ex))
+            return [a.id for a in given_back]
 
     @db_api.retry_on_transient
     def on_heartbeats(self, beats: list[tuple[str | None, str]]) -> None:

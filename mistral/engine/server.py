@@ -24,7 +24,8 @@ LOG = logging.getLogger(__name__)
 #: Calls answered with ``wrap_outcome`` (errors travel as data); the others are casts.
 CALLS = (
     "start_workflow", "start_action", "complete_action", "update_action", "pause_workflow",
-    "resume_workflow", "stop_workflow", "rerun_task", "skip_task", "take_actions", "on_action_results",
+    "resume_workflow", "stop_workflow", "rerun_task", "skip_task", "take_actions", "release_actions",
+    "on_action_results",
 )  # fmt: skip
 #: Messages that arrive in floods: queued for group commit, not applied one by one.
 QUEUED = ("on_action_results", "report_running_actions")

@@ -18,6 +18,7 @@ import contextvars
 import functools
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -39,6 +40,12 @@ def _report_to_engine(host: str | None, results: list[dict[str, Any]]) -> None:
     if host:
         results = [{**r, "executor": host} for r in results]
     clients.engine().on_action_results(results, timeout=CONF.executor.engine_confirm_timeout)
+
+
+def _release_to_engine(host: str | None, action_ex_ids: list[str]) -> None:
+    clients.engine().release_actions(
+        action_ex_ids, executor=host or "", timeout=CONF.executor.engine_confirm_timeout
+    )
 
 
 def _heartbeat_to_engine(host: str | None, action_ex_ids: list[str]) -> None:
@@ -72,6 +79,7 @@ class Executor:
         self,
         report: Sink | None = None,
         heartbeat: HeartbeatSink | None = None,
+        release: HeartbeatSink | None = None,
         *,
         max_workers: int | None = None,
         flush_interval: float | None = None,
@@ -86,6 +94,9 @@ class Executor:
             max_retry_delay=CONF.executor.result_retry_max_delay,
         )
         self._heartbeat = heartbeat or functools.partial(_heartbeat_to_engine, host)
+        self._release_sink = release or functools.partial(_release_to_engine, host)
+        #: taken here, cancelled before they started (the executor is stopping): given back on stop
+        self._never_started: list[str] = []
         self._heartbeat_interval = (
             CONF.action_heartbeat.check_interval if heartbeat_interval is None else heartbeat_interval
         )
@@ -123,23 +134,57 @@ class Executor:
                 )
                 self._heartbeat_thread.start()
 
-    def stop(self, wait: bool = True) -> None:
+    def stop(self, wait: bool = True, *, grace: float | None = None) -> None:
         """Stop taking work and send every buffered result.
 
         With ``wait`` the actions already accepted run to the end and are
         reported; without, queued ones are dropped (the engine's heartbeat check
-        finds them) and running ones report whenever they finish.
+        finds them) and running ones report whenever they finish. A ``grace``
+        (seconds) overrides ``wait``: queued actions are dropped, running ones
+        get until then to finish and be reported, and those still running are
+        abandoned and logged.
         """
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is None:
             return
-        pool.shutdown(wait=wait, cancel_futures=not wait)
+        if grace is None:
+            pool.shutdown(wait=wait, cancel_futures=not wait)
+        else:
+            pool.shutdown(wait=False, cancel_futures=True)
+            self._wait_for_workers(pool, time.monotonic() + max(grace, 0.0))
         self._stopped.set()
         if self._heartbeat_thread is not None:
             self._heartbeat_thread.join()
             self._heartbeat_thread = None
         self._batcher.stop()
+        self._give_back()
+
+    def _give_back(self) -> None:
+        """Actions taken here that never started go back to the engine, to run elsewhere at once."""
+        with self._lock:
+            ids, self._never_started = self._never_started, []
+        if not ids:
+            return
+        try:
+            self._release_sink(ids)
+            LOG.info("Gave back %d actions that never started: %s", len(ids), ids)
+        except Exception:  # noqa: BLE001 - they stay taken: the heartbeat check re-runs or fails them
+            LOG.exception("Could not give back %d actions that never started: %s", len(ids), ids)
+
+    def _wait_for_workers(self, pool: ThreadPoolExecutor, deadline: float) -> None:
+        # NOTE: shutdown(wait=True) joins the pool's threads with no time limit;
+        # this is the same join with one. A worker ends only after its action's
+        # result is in the batcher, so a joined pool leaves no result behind.
+        for thread in list(pool._threads):
+            thread.join(max(deadline - time.monotonic(), 0.0))
+        abandoned = self.running_ids
+        if abandoned:
+            LOG.warning(
+                "%d actions still running after the shutdown grace are abandoned: %s",
+                len(abandoned),
+                abandoned,
+            )
 
     def run_actions(self, requests: Sequence[Mapping[str, Any]]) -> None:
         """Queue each request to run in the pool; results are reported as they finish."""
@@ -192,6 +237,8 @@ class Executor:
                 if job.done:
                     return
                 self._release(job)
+                if job.action_ex_id:
+                    self._never_started.append(job.action_ex_id)
             self._batcher.forget()
 
     def _time_out(self, job: _Job) -> None:

@@ -81,17 +81,29 @@ class ExecutorServer:
             executor="threading",
             serializer=transport.serializer(),
         )
+        self._consuming = False
 
     def start(self) -> None:
         self.executor.start()
         self._server.start()
+        self._consuming = True
         LOG.info("Executor %s listening on topic %s", self.host, transport.EXECUTOR_TOPIC)
 
-    def stop(self, graceful: bool = True) -> None:
-        """Stop taking requests, then let the executor finish and flush its results."""
+    def stop_consuming(self) -> None:
+        """Take no more requests; the executor goes on with those it has."""
+        if not self._consuming:
+            return
+        self._consuming = False
         self._server.stop()
         self._server.wait()
-        self.executor.stop(wait=graceful)
+
+    def stop(self, graceful: bool = True, *, grace: float | None = None) -> None:
+        """Stop taking requests, then let the executor finish and flush its results.
+
+        ``grace`` bounds the wait for running actions (see ``Executor.stop``).
+        """
+        self.stop_consuming()
+        self.executor.stop(wait=graceful, grace=grace)
 
 
 def start_executor_server(executor: Executor | None = None) -> ExecutorServer:

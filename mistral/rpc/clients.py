@@ -122,6 +122,13 @@ class EngineClient(_Client):
             "take_actions", timeout=timeout, action_ex_ids=list(action_ex_ids), executor=executor
         )
 
+    def release_actions(
+        self, action_ex_ids: Sequence[str], executor: str, timeout: float | None = None
+    ) -> list[str]:
+        """Give back actions taken and never started (the executor is stopping): they are sent again."""
+        ids = list(action_ex_ids)
+        return self._call("release_actions", timeout=timeout, action_ex_ids=ids, executor=executor)
+
     def report_running_actions(self, action_ex_ids: Sequence[str], executor: str | None = None) -> None:
         """Heartbeats of the actions ``executor`` took and has not reported finished yet."""
         self._cast("report_running_actions", action_ex_ids=list(action_ex_ids), executor=executor)

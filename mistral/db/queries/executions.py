@@ -301,6 +301,34 @@ def take_action_executions(ids: Sequence[str], executor: str, now: datetime.date
         return free
 
 
+def release_taken_actions(
+    ids: Sequence[str], executor: str, now: datetime.datetime
+) -> list[models.ActionExecution]:
+    """Give back actions ``executor`` took and never started: untaken again, sent at ``now``."""
+    if not ids:
+        return []
+    with transaction() as session:
+        stmt = (
+            sa.select(ActionEx)
+            .where(
+                ActionEx.id.in_(list(ids)), ActionEx.state == "RUNNING", ActionEx.executor_host == executor
+            )
+            .where(ActionEx.taken_at.is_not(None))
+            .order_by(ActionEx.id)
+            .with_for_update()
+        )
+        given_back = list(session.scalars(stmt))
+        if given_back:
+            update = (
+                sa.update(ActionEx)
+                .where(ActionEx.id.in_([a.id for a in given_back]))
+                .values(taken_at=None, executor_host=None, last_heartbeat=None, sent_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            session.execute(update)
+        return given_back
+
+
 def touch_action_heartbeats(ids: Sequence[str], executor: str | None = None) -> int:
     """The running actions of ``ids`` that ``executor`` took are alive now."""
     if not ids:

@@ -62,6 +62,7 @@ def make_executor(results: Collector, beats: Collector) -> Iterator[Any]:
 
     def make(**kwargs: Any) -> Executor:
         kwargs.setdefault("heartbeat_interval", 0)
+        kwargs.setdefault("release", Collector())
         executor = Executor(results, beats, **kwargs)
         executor.start()
         made.append(executor)
