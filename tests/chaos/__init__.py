@@ -17,15 +17,18 @@ A trial
     async ``std.mistral_http`` the harness completes through the API (``PUT
     /v2/action_executions/<id>``) ``--async-delay`` seconds after its hook was called, retrying while
     the api is down. Every action calls the side-effect server (``sideeffects.py``) with a key unique
-    to the execution and task (and item), so each call is counted. Within ``--fault-window``
-    seconds of the start it SIGKILLs one process (two at once in a quarter of the trials), restarts
-    it 1-3 s later, and, at another random moment, terminates every server-side backend of the
-    trial's database (``pg_terminate_backend``). ``faults.Plan.draw`` decides all of it from the seed.
+    to the execution and task (and item), so each call is counted; the server counts a call when it
+    arrives and answers ``--action-time`` seconds (1) later, so kills land on actions in flight.
+    Within ``--fault-window`` seconds of the start it SIGKILLs one process (two at once in a quarter
+    of the trials), restarts it 1-3 s later, and, at another random moment, terminates every
+    server-side backend of the trial's database (``pg_terminate_backend``).
+    ``faults.Plan.draw`` decides all of it from the seed.
 
 The rules, per execution (``checks.check``); an execution that breaks one is a problem:
     1. It exists: every execution the api accepted is still there. Otherwise **lost**.
     2. It is terminal (SUCCESS, ERROR or CANCELLED) no later than ``--stuck-after`` seconds (60)
-       after the last killed process was restarted. Otherwise **stuck** (and nothing else is checked).
+       after the faults are over (the last restarted process is up again).
+       Otherwise **stuck** (and nothing else is checked).
     3. A key is never hit more often than allowed, whatever the execution's state. Otherwise
        **duplicated**. Allowed: 1 (3 for the retry key), plus one for each executor killed in the
        trial when the key's task is ``safe-rerun: true`` (the engine may rerun an action whose

@@ -21,6 +21,7 @@ def parse(argv: list[str]) -> Settings:
     parser.add_argument("--stuck-after", type=float, default=60.0, help="seconds after the last restart")
     parser.add_argument("--fault-window", type=float, default=5.0, help="faults within this many seconds")
     parser.add_argument("--async-delay", type=float, default=5.0, help="seconds to an async completion")
+    parser.add_argument("--action-time", type=float, default=1.0, help="seconds each call takes")
     parser.add_argument("--workdir", type=pathlib.Path, help="logs and configuration (default: new temp dir)")
     parser.add_argument(
         "--pg-url",
@@ -36,6 +37,7 @@ def parse(argv: list[str]) -> Settings:
         stuck_after=args.stuck_after,
         fault_window=args.fault_window,
         async_delay=args.async_delay,
+        action_time=args.action_time,
         workdir=args.workdir,
         admin_url=args.pg_url,
         rabbit_url=args.rabbit_url,

@@ -53,6 +53,8 @@ class Settings:
     fault_window: float = 5.0
     #: seconds between std.mistral_http calling the hook and the harness completing the action
     async_delay: float = 5.0
+    #: seconds the side-effect server takes to answer a call (after counting it)
+    action_time: float = 1.0
     #: seconds to wait after the last execution ended, for late duplicates, before counting
     settle: float = 2.0
     workdir: pathlib.Path | None = None
@@ -163,7 +165,7 @@ class Harness:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.tag = f"s{settings.seed}"
         self.completer: Completer | None = None
-        self.server = SideEffectServer(on_async=self._on_async)
+        self.server = SideEffectServer(on_async=self._on_async, delay=settings.action_time)
         self.db_url: str | None = None
         self.rabbit: Rabbit | None = None
         self.cluster: Cluster | None = None

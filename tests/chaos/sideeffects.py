@@ -7,6 +7,9 @@ It runs in the harness process on 127.0.0.1, one thread per request:
 - ``POST /async/<key>``: counted; the ``Mistral-Action-Execution-Id`` header std.mistral_http
   sends is handed to ``on_async(key, action_ex_id)``, which completes it later through the API.
 - ``GET /counts``: every key and its count, as JSON.
+
+A call is counted when it arrives and answered ``delay`` seconds later: the side effect is
+done at once, the action only ends after a while, so a kill can land while it runs.
 """
 
 from __future__ import annotations
@@ -55,8 +58,9 @@ class Ledger:
 
 
 class SideEffectServer:
-    def __init__(self, on_async: Callable[[str, str], None] | None = None) -> None:
+    def __init__(self, on_async: Callable[[str, str], None] | None = None, delay: float = 0.0) -> None:
         self.ledger = Ledger()
+        self.delay = delay
         self.on_async = on_async
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._httpd.daemon_threads = True
@@ -103,6 +107,7 @@ class SideEffectServer:
                     return
                 action_ex_id = self.headers.get("Mistral-Action-Execution-Id")
                 n = server.ledger.record(key, action_ex_id)
+                time.sleep(server.delay)
                 if kind == "flaky" and n <= FLAKY_FAILURES:
                     self._answer(500, {"key": key, "n": n, "error": "flaky, try again"})
                     return
