@@ -23,6 +23,7 @@ class Problem:
     detail: str
     #: ids worth grepping the logs for (the execution, its action executions)
     ids: tuple[str, ...] = ()
+    task: str | None = None
 
     def __str__(self) -> str:
         return f"{self.category:10} {self.workflow:13} {self.execution_id or '-':36}  {self.detail}"
@@ -51,7 +52,7 @@ def check(seen: Observed, counts: dict[str, int], executor_kills: int) -> list[P
 
     def problem(category: str, detail: str, task: str | None = None) -> Problem:
         ids = tuple(x for x in (ex_id, *(seen.actions.get(task or "", []))) if x)
-        return Problem(category, ex_id, wf, detail, ids)
+        return Problem(category, ex_id, wf, detail, ids, task)
 
     if ex_id is None:
         return [problem(LOST, f"execution of key {seen.key} is missing")]

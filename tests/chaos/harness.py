@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import json
 import pathlib
@@ -410,6 +411,7 @@ class Harness:
             pattern = re.compile("|".join(re.escape(i) for i in problem.ids))
             hits = [(n, line) for n, text in logs.items() for line in text if pattern.search(line)]
             interesting = [h for h in hits if " WARNING " in h[1] or " ERROR " in h[1]] or hits
+            interesting.sort(key=lambda h: h[1][:23])  # by time: every line starts with its timestamp
             lines.append(f"  -- {problem.workflow} {problem.execution_id}: {len(hits)} log lines, e.g.")
             lines += [f"     [{n}] {line[:300]}" for n, line in interesting[:per_problem]]
         self._tails_shown += 1
@@ -449,6 +451,18 @@ class Harness:
             "trials by victim (trials / with problems): "
             + ", ".join(f"{v} {a}/{b}" for v, (a, b) in sorted(by_victim.items()))
         )
+        kinds = collections.Counter(
+            (p.category, p.workflow, p.task or "-") for r in self.results for p in r.problems
+        )
+        if kinds:
+            rows.append("problems by category, workflow and task:")
+            rows += [f"  {n:4} {c:10} {w:13} {t}" for (c, w, t), n in sorted(kinds.items())]
+        causes = collections.Counter(
+            ("+".join(r.plan.kill.victims), p.category) for r in self.results for p in r.problems
+        )
+        if causes:
+            rows.append("problems by process killed in their trial:")
+            rows += [f"  {n:4} {c:10} {v}" for (v, c), n in sorted(causes.items())]
         if self.completer is not None and self.completer.log:
             rows.append(f"async completer notes ({len(self.completer.log)}):")
             rows += [f"  {line}" for line in self.completer.log[:20]]
