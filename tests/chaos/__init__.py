@@ -18,7 +18,8 @@ A trial
     /v2/action_executions/<id>``) ``--async-delay`` seconds after its hook was called, retrying while
     the api is down. Every action calls the side-effect server (``sideeffects.py``) with a key unique
     to the execution and task (and item), so each call is counted; the server counts a call when it
-    arrives and answers ``--action-time`` seconds (1) later, so kills land on actions in flight.
+    arrives and answers 0 to 2 x ``--action-time`` seconds (1) later, so kills land on actions in
+    flight, and some actions end before their executor's first heartbeat (1 s), some after.
     Within ``--fault-window`` seconds of the start it SIGKILLs one process (two at once in a quarter
     of the trials), restarts it 1-3 s later, and, at another random moment, terminates every
     server-side backend of the trial's database (``pg_terminate_backend``).

@@ -54,7 +54,7 @@ class Settings:
     fault_window: float = 5.0
     #: seconds between std.mistral_http calling the hook and the harness completing the action
     async_delay: float = 5.0
-    #: seconds the side-effect server takes to answer a call (after counting it)
+    #: mean seconds the side-effect server takes to answer a call (after counting it)
     action_time: float = 1.0
     #: seconds to wait after the last execution ended, for late duplicates, before counting
     settle: float = 2.0

@@ -8,13 +8,15 @@ It runs in the harness process on 127.0.0.1, one thread per request:
   sends is handed to ``on_async(key, action_ex_id)``, which completes it later through the API.
 - ``GET /counts``: every key and its count, as JSON.
 
-A call is counted when it arrives and answered ``delay`` seconds later: the side effect is
-done at once, the action only ends after a while, so a kill can land while it runs.
+A call is counted when it arrives and answered a random 0 to 2 x ``delay`` seconds later: the
+side effect is done at once, the action only ends after a while, so a kill can land while it
+runs; and some calls end before the executor's first heartbeat, some after.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -107,7 +109,7 @@ class SideEffectServer:
                     return
                 action_ex_id = self.headers.get("Mistral-Action-Execution-Id")
                 n = server.ledger.record(key, action_ex_id)
-                time.sleep(server.delay)
+                time.sleep(random.uniform(0, 2 * server.delay))  # noqa: S311 - not for secrets
                 if kind == "flaky" and n <= FLAKY_FAILURES:
                     self._answer(500, {"key": key, "n": n, "error": "flaky, try again"})
                     return
