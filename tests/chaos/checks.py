@@ -73,7 +73,7 @@ def check(seen: Observed, counts: dict[str, int], executor_kills: int) -> list[P
         expected = kind.output(seen.key, lambda k: counts.get(k, 0))
         if seen.output != expected:
             found.append(problem(WRONG, f"output {json.dumps(seen.output)} != {json.dumps(expected)}"))
-    elif not _explained(seen, executor_kills):
+    elif not explained(seen, executor_kills):
         infos = "; ".join(dict.fromkeys(i[:160] for i in seen.error_infos)) or "no task says why"
         found.append(problem(WRONG, f"{seen.state}: {(seen.state_info or '')[:200]} [tasks: {infos}]"))
     return found
@@ -86,7 +86,7 @@ def _allowed(key: Any, executor_kills: int) -> int:
     return key.hits
 
 
-def _explained(seen: Observed, executor_kills: int) -> bool:
+def explained(seen: Observed, executor_kills: int) -> bool:
     """An ERROR is right only when an executor died and the engine says it failed a silent action."""
     if seen.state != "ERROR" or not executor_kills:
         return False

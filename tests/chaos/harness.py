@@ -77,6 +77,11 @@ class TrialResult:
     def count(self, category: str) -> int:
         return sum(1 for p in self.problems if p.category == category)
 
+    @property
+    def explained_errors(self) -> int:
+        """Executions in ERROR that the rules accept (an executor kill failed a silent action)."""
+        return sum(1 for seen in self.observed if checks.explained(seen, self.plan.executor_kills))
+
     def recovery(self) -> dict[str, float | None]:
         """Per restarted process: seconds from it being up again to every execution being terminal."""
         up = self.plan.kill.up_at
@@ -391,7 +396,8 @@ class Harness:
         self.say(
             f"trial {result.number:3}/{self.settings.trials}: {result.executions} executions; "
             f"{result.plan.describe()}\n"
-            f"    all terminal {terminal}; after restart: {recovery}; took {result.duration:.1f}s; {counts}"
+            f"    all terminal {terminal}; after restart: {recovery}; took {result.duration:.1f}s; {counts}; "
+            f"ERROR explained by a kill {result.explained_errors}"
         )
         for problem in result.problems:
             self.say(f"    {problem}")
@@ -439,7 +445,8 @@ class Harness:
         rows.append(
             f"total: {len(self.results)} trials, {trials_bad} with problems; "
             + ", ".join(f"{c} {n}" for c, n in totals.items())
-            + f"; {sum(r.duration for r in self.results):.0f} s"
+            + f"; {sum(r.duration for r in self.results):.0f} s; "
+            + f"{sum(r.explained_errors for r in self.results)} executions in ERROR explained by a kill"
         )
         by_victim: dict[str, list[int]] = {}
         for r in self.results:
