@@ -42,8 +42,9 @@ The rules, per execution (``checks.check``); an execution that breaks one is a p
     5. A SUCCESS has the right output (the keys its tasks published, in order; the retry count the
        server saw). Otherwise **wrong**.
     6. An ERROR is right only when it is explained by a kill: an executor was killed in this trial
-       and the execution, or one of its (sub-workflow's) tasks or actions, says the engine failed a
-       silent action (``Heartbeat lost``: a task without safe-rerun whose executor died). Its keys
+       and a task *without* safe-rerun (or one of its actions), in the execution or its
+       sub-workflow, says the engine failed it as silent (``Heartbeat lost``). A safe-rerun task
+       failed that way is **wrong**: the engine should have run it again (DESIGN rule 4). Its keys
        are then checked against rule 3 only (tasks after the failure never ran). Any other ERROR, and
        any CANCELLED (nobody cancels anything here), is **wrong**.
     Besides: a process that exits without being killed, or does not come back within 60 s of its

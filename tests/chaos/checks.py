@@ -75,7 +75,9 @@ def check(seen: Observed, counts: dict[str, int], executor_kills: int) -> list[P
             found.append(problem(WRONG, f"output {json.dumps(seen.output)} != {json.dumps(expected)}"))
     elif not explained(seen, executor_kills):
         infos = "; ".join(dict.fromkeys(i[:160] for i in seen.error_infos)) or "no task says why"
-        found.append(problem(WRONG, f"{seen.state}: {(seen.state_info or '')[:200]} [tasks: {infos}]"))
+        failed_safe = _failed_safe_rerun(seen)
+        hint = f"safe-rerun task(s) {', '.join(failed_safe)} failed instead of rerun; " if failed_safe else ""
+        found.append(problem(WRONG, f"{hint}{seen.state}: {(seen.state_info or '')[:200]} [tasks: {infos}]"))
     return found
 
 
@@ -87,8 +89,28 @@ def _allowed(key: Any, executor_kills: int) -> int:
 
 
 def explained(seen: Observed, executor_kills: int) -> bool:
-    """An ERROR is right only when an executor died and the engine says it failed a silent action."""
+    """An ERROR is right only when an executor died and a task without safe-rerun lost its action.
+
+    A ``safe-rerun: true`` task whose executor went silent must be run again, not failed.
+    """
     if seen.state != "ERROR" or not executor_kills:
         return False
-    texts = [seen.state_info or "", *seen.error_infos]
-    return any(marker in text for text in texts for marker in KILL_EXPLANATIONS)
+    unsafe = {key.task for key in seen.kind.keys if not key.safe_rerun}
+    lost_unsafe = any(task in unsafe and _says_silent(text) for task, text in _task_errors(seen))
+    return lost_unsafe and not _failed_safe_rerun(seen)
+
+
+def _failed_safe_rerun(seen: Observed) -> list[str]:
+    """Safe-rerun tasks the engine failed on a lost heartbeat (it should have rerun them)."""
+    safe = {key.task for key in seen.kind.keys if key.safe_rerun}
+    return sorted({task for task, text in _task_errors(seen) if task in safe and _says_silent(text)})
+
+
+def _task_errors(seen: Observed) -> list[tuple[str, str]]:
+    """(task, state_info) of every ERROR task and action; ``error_infos`` holds them as "task: info"."""
+    pairs = (info.partition(": ") for info in seen.error_infos)
+    return [(task, text) for task, _, text in pairs]
+
+
+def _says_silent(text: str) -> bool:
+    return any(marker in text for marker in KILL_EXPLANATIONS)
