@@ -16,7 +16,8 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from tests.integration.conftest import Cluster, Rabbit, cli_json
+from tests.integration.cluster import Cluster, Rabbit
+from tests.integration.conftest import cli_json
 from tests.integration.processes import wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbit]

@@ -8,7 +8,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from tests.integration.conftest import Cluster
+from tests.integration.cluster import Cluster
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbit]
 
