@@ -165,6 +165,13 @@ engine_opts += [
         "way); 0 turns re-sending off.",
     ),
     cfg.FloatOpt(
+        "recovery_interval",
+        default=5.0,
+        min=0.5,
+        help="Seconds between two looks for lost work: actions nobody took, executors gone silent, "
+        "finished sub-workflows their parent never heard of.",
+    ),
+    cfg.FloatOpt(
         "results_apply_timeout",
         default=10.0,
         min=0.1,

@@ -29,7 +29,6 @@ from mistral.scheduler import jobs
 LOG = logging.getLogger(__name__)
 
 JOB = "engine.recover"
-INTERVAL = 5.0
 #: Actions looked at per check and kind; the oldest first, so none starves.
 BATCH = 200
 
@@ -38,7 +37,7 @@ def ensure_scheduled() -> None:
     """Called at engine start: make sure the recovery job exists (its key keeps it single)."""
     with unit_of_work():
         if not db_api.count_scheduled_jobs(JOB):
-            jobs.schedule(JOB, delay=INTERVAL, key=JOB)
+            jobs.schedule(JOB, delay=config.CONF.engine.recovery_interval, key=JOB)
 
 
 @jobs.job(JOB)
@@ -48,7 +47,7 @@ def recover() -> None:
         handle_silent_actions()
         redeliver_subworkflow_results()
     finally:
-        jobs.schedule(JOB, delay=INTERVAL, key=JOB)
+        jobs.schedule(JOB, delay=config.CONF.engine.recovery_interval, key=JOB)
 
 
 def resend_untaken_actions(now: datetime.datetime | None = None) -> None:

@@ -33,7 +33,8 @@ T = TypeVar("T")
 #: Short fault detection, so that a trial ends in seconds (names and ranges: mistral/config.py).
 OPTIONS: dict[str, dict[str, Any]] = {
     "action_heartbeat": {"check_interval": 1, "max_missed_heartbeats": 5, "first_heartbeat_timeout": 15},
-    "engine": {"execution_integrity_check_delay": 3},
+    "engine": {"execution_integrity_check_delay": 3, "results_apply_timeout": 4, "recovery_interval": 1},
+    "executor": {"engine_confirm_timeout": 5, "result_retry_max_delay": 1, "shutdown_grace": 2},
     "scheduler": {"captured_job_timeout": 5},
 }
 POLL = 0.5
