@@ -131,9 +131,16 @@ class Engine:
 
     @db_api.retry_on_transient
     def on_action_results(self, results: list[dict[str, Any]]) -> None:
-        """Apply a batch of action results; repeats and late arrivals are ignored (rule 3)."""
+        """Apply a batch of action results; repeats and late arrivals are ignored (rule 3).
+
+        A ``started`` entry says an asynchronous action has begun: it awaits its
+        callback from now on, and no more heartbeats.
+        """
         with unit_of_work():
-            by_id = {r["action_ex_id"]: r for r in results}
+            started = [r["action_ex_id"] for r in results if r.get("started")]
+            if started:
+                db_api.mark_async_actions_started(started)
+            by_id = {r["action_ex_id"]: r for r in results if not r.get("started")}
             owners = db_api.find_action_owners(list(by_id))  # action id -> (task id, workflow execution id)
             for missing in set(by_id) - set(owners):
                 LOG.warning("Result for unknown action execution %s ignored", missing)
@@ -183,7 +190,6 @@ class Engine:
             action_ex.state_info = value if isinstance(value, str) else data_flow.json_text(value)
         return state, value
 
-    @db_api.retry_on_transient
     def complete_action(self, action_ex_id: str, result: dict[str, Any]) -> dict[str, Any]:
         action_ex = db_api.get_action_execution(action_ex_id)
         if action_ex.state != states.RUNNING:

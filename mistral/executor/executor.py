@@ -256,9 +256,11 @@ class Executor:
         if job.timer is not None:
             job.timer.cancel()
         if result is None:
-            self._batcher.forget()
-        else:
-            self._batcher.add(result)
+            # NOTE: an async action has started; its result comes later through the API.
+            # The engine hears of the start as surely as of a result: until then the
+            # action may have died with this executor before it ever began.
+            result = invocation.started_result(job.action_ex_id)
+        self._batcher.add(result)
 
     def _invoke(self, job: _Job) -> dict[str, Any] | None:
         return invocation.invoke(job.request, context.current().to_dict())

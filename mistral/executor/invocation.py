@@ -1,8 +1,10 @@
 """Running one action: find it, build it, call it and turn what happened into a result dict.
 
 A result dict is what travels back to the engine:
-``{"action_ex_id": ..., "data": ...}``, ``{"action_ex_id": ..., "error": ...}`` or
-``{"action_ex_id": ..., "cancel": True}``. Everything in it is plain JSON data.
+``{"action_ex_id": ..., "data": ...}``, ``{"action_ex_id": ..., "error": ...}``,
+``{"action_ex_id": ..., "cancel": True}`` or, for an asynchronous action that
+has started and will be completed through the API, ``{"action_ex_id": ..., "started": True}``.
+Everything in it is plain JSON data.
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ def error_result(action_ex_id: str | None, error: Any) -> dict[str, Any]:
 
 def cancel_result(action_ex_id: str | None) -> dict[str, Any]:
     return {"action_ex_id": action_ex_id, "cancel": True}
+
+
+def started_result(action_ex_id: str | None) -> dict[str, Any]:
+    """An asynchronous action has started: no result yet, and no heartbeats are due from now on."""
+    return {"action_ex_id": action_ex_id, "started": True}
 
 
 def describe_exception(exc: BaseException) -> str:

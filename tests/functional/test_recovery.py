@@ -125,7 +125,8 @@ def test_an_action_delivered_twice_runs_once(
 def test_an_async_action_is_sent_once_however_long_its_callback_takes(api: Server, hooks: Hooks) -> None:
     ex_id = _start(api, _workflow(_http(hooks, "hook", mistral=True)))
     _wait_for("the hook to be called", lambda: hooks.count("/hook") == 1)
-    action = _action(ex_id)
+    # NOTE: started: it waits for its callback, and no heartbeat is due (none can go missing).
+    action = _wait_for("the start to be recorded", lambda: (a := _action(ex_id)).last_heartbeat is None and a)
     assert action.taken_at is not None and action.state == "RUNNING"
     for periods in (1, 2, 3):  # three re-send periods pass without a callback
         recovery.resend_untaken_actions(now=_later(21 * periods))
@@ -169,9 +170,9 @@ def test_an_ad_hoc_action_lost_on_its_way_is_sent_again(api: Server, monkeypatch
 def _silent(ex_id: str, hooks: Hooks, key: str) -> Any:
     _wait_for("the action to run", lambda: hooks.count(f"/{key}") == 1)
     action = _action(ex_id)
-    # NOTE: as if its executor had died just after the call: taken, running, no result, no heartbeat.
+    # NOTE: as if its executor had died during the call: taken, not started, no heartbeat since.
     with db_api.transaction():
-        db_api.update_action_execution(action.id, {"state": "RUNNING", "is_sync": True, "output": None})
+        db_api.update_action_execution(action.id, {"last_heartbeat": utcnow()})
     return action
 
 

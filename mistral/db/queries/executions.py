@@ -329,11 +329,28 @@ def release_taken_actions(
         return given_back
 
 
+def mark_async_actions_started(ids: Sequence[str]) -> int:
+    """Asynchronous actions that have started wait for their callback: no heartbeat is due any more."""
+    stmt = (
+        sa.update(ActionEx)
+        .where(ActionEx.id.in_(list(ids)), ActionEx.state == "RUNNING", ActionEx.taken_at.is_not(None))
+        .values(last_heartbeat=None)
+        .execution_options(synchronize_session=False)
+    )
+    with transaction() as session:
+        return session.execute(stmt).rowcount
+
+
 def touch_action_heartbeats(ids: Sequence[str], executor: str | None = None) -> int:
     """The running actions of ``ids`` that ``executor`` took are alive now."""
     if not ids:
         return 0
-    conditions = [ActionEx.id.in_(list(ids)), ActionEx.state == "RUNNING", ActionEx.taken_at.is_not(None)]
+    # NOTE: a NULL heartbeat is an async action that has started: a late beat must not revive it.
+    conditions = [
+        ActionEx.id.in_(list(ids)),
+        ActionEx.state == "RUNNING",
+        ActionEx.last_heartbeat.is_not(None),
+    ]
     if executor:
         conditions.append(ActionEx.executor_host == executor)
     stmt = (
@@ -376,13 +393,15 @@ def mark_action_resent(id: str, *, sent_before: datetime.datetime, now: datetime
 
 
 def find_silent_actions(heartbeat_before: datetime.datetime, limit: int) -> list[models.ActionExecution]:
-    """Taken, running, synchronous actions whose last heartbeat is older than ``heartbeat_before``."""
+    """Taken, running actions whose last heartbeat is older than ``heartbeat_before``.
+
+    An asynchronous action that has started has no heartbeat (NULL), so it is never silent.
+    """
     stmt = (
         sa.select(ActionEx)
         .where(
             ActionEx.state == "RUNNING",
             ActionEx.taken_at.is_not(None),
-            ActionEx.is_sync.is_(True),
             ActionEx.last_heartbeat < heartbeat_before,
         )
         .order_by(ActionEx.last_heartbeat, ActionEx.id)
