@@ -103,16 +103,15 @@ class ResultBatcher:
     def _next_batch(self) -> list[dict[str, Any]] | None:
         """The next batch to send, once it is due; None once stopped and empty."""
         with self._cond:
-            while not self._buffer:
+            while True:
+                # NOTE: a retry that is due goes first, or a steady stream of new results starves it.
+                if self._unconfirmed and time.monotonic() >= self._retry_at:
+                    return self._unconfirmed.pop(0)
+                if self._buffer:
+                    break
                 if self._stopping:
                     return None
-                if self._unconfirmed:
-                    wait = self._retry_at - time.monotonic()
-                    if wait <= 0:
-                        return self._unconfirmed.pop(0)
-                    self._cond.wait(wait)
-                else:
-                    self._cond.wait()
+                self._cond.wait(max(self._retry_at - time.monotonic(), 0.0) if self._unconfirmed else None)
             deadline = time.monotonic() + self._interval
             while len(self._buffer) < self._max_batch and self._outstanding and not self._stopping:
                 remaining = deadline - time.monotonic()

@@ -1,0 +1,53 @@
+"""Results no engine confirmed are kept and sent again, even while new results keep coming."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from mistral.executor.batcher import ResultBatcher
+
+
+class FlakySink:
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.delivered: list[str] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, batch: list[dict[str, Any]]) -> None:
+        with self.lock:
+            if self.failures > 0:
+                self.failures -= 1
+                raise RuntimeError("no engine answered")
+            self.delivered += [r["action_ex_id"] for r in batch]
+
+
+def test_a_batch_no_engine_confirmed_is_sent_again_and_held_meanwhile() -> None:
+    sink = FlakySink(failures=2)
+    batcher = ResultBatcher(sink, interval=0, max_retry_delay=0.1)
+    batcher.start()
+    batcher.expect()
+    batcher.add({"action_ex_id": "a", "data": 1})
+    time.sleep(0.05)
+    assert batcher.unconfirmed_ids == ["a"]  # kept: its heartbeats go on
+    deadline = time.monotonic() + 2
+    while "a" not in sink.delivered and time.monotonic() < deadline:
+        time.sleep(0.01)
+    batcher.stop()
+    assert sink.delivered == ["a"] and batcher.unconfirmed_ids == []
+
+
+def test_a_steady_stream_of_new_results_does_not_starve_a_retry() -> None:
+    sink = FlakySink(failures=1)
+    batcher = ResultBatcher(sink, interval=0, max_retry_delay=0.1)
+    batcher.start()
+    batcher.add({"action_ex_id": "first", "data": 1})
+    deadline = time.monotonic() + 2
+    n = 0
+    while "first" not in sink.delivered and time.monotonic() < deadline:
+        batcher.add({"action_ex_id": f"n{n}", "data": n})
+        n += 1
+        time.sleep(0.005)
+    batcher.stop()
+    assert "first" in sink.delivered
