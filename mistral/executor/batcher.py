@@ -40,6 +40,8 @@ class ResultBatcher:
         self._buffer: list[dict[str, Any]] = []
         #: batches no engine has confirmed, sent again once ``_retry_at`` (monotonic) has passed
         self._unconfirmed: list[list[dict[str, Any]]] = []
+        #: batches on their way now: still ours until an engine answers
+        self._in_flight: list[list[dict[str, Any]]] = []
         self._retry_delay = 0.0
         self._retry_at = 0.0
         self._outstanding = 0
@@ -68,7 +70,7 @@ class ResultBatcher:
     def unconfirmed_ids(self) -> list[str]:
         """Ids of finished actions whose results no engine has confirmed yet (buffered ones too)."""
         with self._cond:
-            held = [r for batch in self._unconfirmed for r in batch] + self._buffer
+            held = [r for batch in self._unconfirmed + self._in_flight for r in batch] + self._buffer
             return [r["action_ex_id"] for r in held if r.get("action_ex_id")]
 
     def expect(self) -> None:
@@ -137,11 +139,16 @@ class ResultBatcher:
             self._deliver(batch)
 
     def _deliver(self, batch: list[dict[str, Any]]) -> None:
+        with self._cond:
+            self._in_flight.append(batch)
         try:
             self._send(batch)
         except Exception as error:  # noqa: BLE001 - kept and sent again; see _keep
             self._keep(batch, error)
             return
+        finally:
+            with self._cond:
+                self._in_flight.remove(batch)
         with self._cond:
             self._retry_delay = 0.0
 

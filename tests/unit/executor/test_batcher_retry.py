@@ -55,3 +55,22 @@ def test_a_steady_stream_of_new_results_does_not_starve_a_retry() -> None:
     delivered_while_streaming = "first" in sink.delivered
     batcher.stop()
     assert delivered_while_streaming, f"not sent again while {n} new results came"
+
+
+def test_a_batch_on_its_way_is_still_held_while_no_engine_has_answered() -> None:
+    """Its actions keep their heartbeats while the engine takes its time (or has died)."""
+    answered = threading.Event()
+    sending = threading.Event()
+
+    def slow(batch: list[dict[str, Any]]) -> None:
+        sending.set()
+        answered.wait(2)
+
+    batcher = ResultBatcher(slow, interval=0)
+    batcher.start()
+    batcher.add({"action_ex_id": "slow", "data": 1})
+    assert sending.wait(2)
+    assert batcher.unconfirmed_ids == ["slow"]
+    answered.set()
+    batcher.stop()
+    assert batcher.unconfirmed_ids == []
