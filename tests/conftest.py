@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from mistral import config, context
 from mistral.db import models, session
 from mistral.db.migration import cli
+from mistral.engine import sender
 
 PG_ADMIN_URL = os.environ.get("MISTRAL_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
 MYSQL_ADMIN_URL = os.environ.get(
@@ -102,3 +104,28 @@ def _fresh_context() -> Iterator[None]:
     token = context.set_current(context.Context())
     yield
     context.reset(token)
+
+
+Override = Callable[[str, str, Any], None]
+
+
+@pytest.fixture
+def override_conf() -> Iterator[Override]:
+    """``override_conf(group, name, value)`` sets an option for one test."""
+    done: list[tuple[str, str]] = []
+
+    def override(group: str, name: str, value: Any) -> None:
+        config.CONF.set_override(name, value, group=group)
+        done.append((group, name))
+
+    yield override
+    for group, name in done:
+        config.CONF.clear_override(name, group=group)
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Outboxes the engine would send after commit (nothing leaves in these tests)."""
+    boxes: list[Any] = []
+    monkeypatch.setattr(sender, "send", boxes.append)
+    return boxes

@@ -17,33 +17,15 @@ import sqlalchemy as sa
 from mistral.db import api as db_api
 from mistral.engine import engine as engine_module
 from mistral.engine import sender
+from tests.functional import runs
 from tests.functional.conftest import Server
 from tests.functional.hooks import Hooks
-
-TEXT = {"Content-Type": "text/plain"}
 
 
 def _http_workflow(hooks: Hooks, key: str) -> str:
     return (
         f"version: '2.0'\nwf:\n  tasks:\n    t:\n      action: std.http url={hooks.url}/{key} method=POST\n"
     )
-
-
-def _start(api: Server, wf: str, name: str = "wf") -> str:
-    assert api.request("POST", "/workflows", data=wf, headers=TEXT).status_code == 201
-    created = api.request("POST", "/executions", json={"workflow_name": name})
-    assert created.status_code == 201, created.text
-    return created.json()["id"]
-
-
-def _wait(api: Server, ex_id: str, state: str, timeout: float = 10) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ex = api.request("GET", f"/executions/{ex_id}").json()
-        if ex["state"] == state:
-            return ex
-        time.sleep(0.05)
-    raise AssertionError(f"execution {ex_id} is {ex['state']}, not {state}: {ex.get('state_info')}")
 
 
 def _locked() -> sa.exc.OperationalError:
@@ -69,10 +51,10 @@ def test_a_results_batch_that_fails_on_a_passing_database_error_is_applied(
     api: Server, hooks: Hooks, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = _failing_first(monkeypatch, 2, _locked)
-    ex_id = _start(
+    ex_id = runs.start(
         api, f"version: '2.0'\nwf:\n  tasks:\n    t:\n      action: std.http url={hooks.url}/b method=POST\n"
     )
-    _wait(api, ex_id, "SUCCESS")
+    runs.wait(api, ex_id, "SUCCESS")
     assert calls[0] >= 3
     assert hooks.count("/b") == 1
 
@@ -83,10 +65,10 @@ def test_results_an_engine_took_and_never_committed_are_sent_again(
     """As if the engine died after taking the message: every attempt fails until the executor tries again."""
     # NOTE: a batch is tried whole, then item by item: 4 failures are two deliveries lost.
     calls = _failing_first(monkeypatch, 4, lambda: RuntimeError("engine died before its commit"))
-    ex_id = _start(
+    ex_id = runs.start(
         api, f"version: '2.0'\nwf:\n  tasks:\n    t:\n      action: std.http url={hooks.url}/r method=POST\n"
     )
-    _wait(api, ex_id, "SUCCESS", timeout=15)
+    runs.wait(api, ex_id, "SUCCESS", timeout=15)
     assert calls[0] > 4
     assert hooks.count("/r") == 1
 
@@ -108,7 +90,7 @@ child:
 def test_a_cascade_survives_a_crash_between_commit_and_send(
     api: Server, monkeypatch: pytest.MonkeyPatch, operation: str, state: str
 ) -> None:
-    parent = _start(api, WORKFLOWS, "parent")
+    parent = runs.start(api, WORKFLOWS, "parent")
     deadline = time.monotonic() + 10
     while len(subs := api.request("GET", f"/executions/{parent}/executions").json()["executions"]) < 2:
         assert time.monotonic() < deadline
@@ -118,4 +100,4 @@ def test_a_cascade_survives_a_crash_between_commit_and_send(
     monkeypatch.setattr(sender, "send", lambda box: box.clear())
     assert api.request("PUT", f"/executions/{parent}", json={"state": operation}).status_code == 200
     monkeypatch.undo()
-    _wait(api, child, state)
+    runs.wait(api, child, state)

@@ -8,20 +8,17 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from mistral.config import CONF
 from mistral.db import api as db_api
 from mistral.db.types import utcnow
 from mistral.engine import recovery, sender
 from mistral.engine.outbox import Outbox
+from tests.functional import runs
 from tests.functional.conftest import Server
 from tests.functional.hooks import Hooks
-
-TEXT = {"Content-Type": "text/plain"}
 
 
 def _workflow(action: str, *, safe_rerun: bool = False) -> str:
@@ -32,23 +29,6 @@ def _workflow(action: str, *, safe_rerun: bool = False) -> str:
 def _http(hooks: Hooks, key: str, *, mistral: bool = False) -> str:
     name = "std.mistral_http" if mistral else "std.http"
     return f"{name} url={hooks.url}/{key} method=POST"
-
-
-def _start(api: Server, wf: str) -> str:
-    assert api.request("POST", "/workflows", data=wf, headers=TEXT).status_code == 201
-    created = api.request("POST", "/executions", json={"workflow_name": "wf"})
-    assert created.status_code == 201, created.text
-    return created.json()["id"]
-
-
-def _wait(api: Server, ex_id: str, state: str, timeout: float = 10) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ex = api.request("GET", f"/executions/{ex_id}").json()
-        if ex["state"] == state:
-            return ex
-        time.sleep(0.05)
-    raise AssertionError(f"execution {ex_id} is {ex['state']}, not {state}: {ex.get('state_info')}")
 
 
 def _action(ex_id: str) -> Any:
@@ -72,16 +52,11 @@ def _later(seconds: float) -> datetime.datetime:
 
 
 @pytest.fixture
-def recovery_options() -> Iterator[None]:
-    CONF.set_override("execution_integrity_check_delay", 20, group="engine")
-    CONF.set_override("first_heartbeat_timeout", 3600, group="action_heartbeat")
-    CONF.set_override("check_interval", 20, group="action_heartbeat")
-    CONF.set_override("max_missed_heartbeats", 15, group="action_heartbeat")
-    yield
-    CONF.clear_override("execution_integrity_check_delay", group="engine")
-    CONF.clear_override("first_heartbeat_timeout", group="action_heartbeat")
-    CONF.clear_override("check_interval", group="action_heartbeat")
-    CONF.clear_override("max_missed_heartbeats", group="action_heartbeat")
+def recovery_options(override_conf: Any) -> None:
+    override_conf("engine", "execution_integrity_check_delay", 20)
+    override_conf("action_heartbeat", "first_heartbeat_timeout", 3600)
+    override_conf("action_heartbeat", "check_interval", 20)
+    override_conf("action_heartbeat", "max_missed_heartbeats", 15)
 
 
 pytestmark = pytest.mark.usefixtures("recovery_options")
@@ -91,14 +66,14 @@ def test_an_action_lost_between_commit_and_send_is_sent_again_and_runs_once(
     api: Server, hooks: Hooks, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sender, "_send_actions", lambda box: None)
-    ex_id = _start(api, _workflow(_http(hooks, "lost")))
+    ex_id = runs.start(api, _workflow(_http(hooks, "lost")))
     monkeypatch.undo()
     action = _action(ex_id)
     assert (action.state, action.taken_at) == ("RUNNING", None)
     recovery.resend_untaken_actions(now=_later(5))
     assert hooks.count("/lost") == 0  # not yet: it may still be on its way
     recovery.resend_untaken_actions(now=_later(25))
-    _wait(api, ex_id, "SUCCESS")
+    runs.wait(api, ex_id, "SUCCESS")
     assert hooks.count("/lost") == 1
     recovery.resend_untaken_actions(now=_later(60))  # taken now: never sent again
     time.sleep(0.2)
@@ -111,19 +86,19 @@ def test_an_action_delivered_twice_runs_once(
     """A re-send of an action whose first copy was only late: whichever arrives first runs, alone."""
     held: list[Any] = []
     monkeypatch.setattr(sender, "_send_actions", lambda box: held.append(list(box.actions)))
-    ex_id = _start(api, _workflow(_http(hooks, "late")))
+    ex_id = runs.start(api, _workflow(_http(hooks, "late")))
     recovery.resend_untaken_actions(now=_later(25))
     monkeypatch.undo()
     assert [len(h) for h in held] == [1, 1] and held[0] == held[1]
     sender.send(Outbox(actions=held[0]))
     sender.send(Outbox(actions=held[1]))
-    _wait(api, ex_id, "SUCCESS")
+    runs.wait(api, ex_id, "SUCCESS")
     time.sleep(0.2)
     assert hooks.count("/late") == 1
 
 
 def test_an_async_action_is_sent_once_however_long_its_callback_takes(api: Server, hooks: Hooks) -> None:
-    ex_id = _start(api, _workflow(_http(hooks, "hook", mistral=True)))
+    ex_id = runs.start(api, _workflow(_http(hooks, "hook", mistral=True)))
     _wait_for("the hook to be called", lambda: hooks.count("/hook") == 1)
     # NOTE: started: it waits for its callback, and no heartbeat is due (none can go missing).
     action = _wait_for("the start to be recorded", lambda: (a := _action(ex_id)).last_heartbeat is None and a)
@@ -136,18 +111,18 @@ def test_an_async_action_is_sent_once_however_long_its_callback_takes(api: Serve
     assert hooks.headers["/hook"][0]["Mistral-Action-Execution-Id"] == action.id
     done = api.request("PUT", f"/action_executions/{action.id}", json={"state": "SUCCESS", "output": "{}"})
     assert done.status_code == 200, done.text
-    _wait(api, ex_id, "SUCCESS")
+    runs.wait(api, ex_id, "SUCCESS")
     assert hooks.count("/hook") == 1
 
 
 def test_an_action_nobody_takes_fails_after_first_heartbeat_timeout(
-    api: Server, monkeypatch: pytest.MonkeyPatch
+    api: Server, monkeypatch: pytest.MonkeyPatch, override_conf: Any
 ) -> None:
     monkeypatch.setattr(sender, "_send_actions", lambda box: None)
-    ex_id = _start(api, _workflow("std.echo output=never"))
-    CONF.set_override("first_heartbeat_timeout", 60, group="action_heartbeat")
+    ex_id = runs.start(api, _workflow("std.echo output=never"))
+    override_conf("action_heartbeat", "first_heartbeat_timeout", 60)
     recovery.resend_untaken_actions(now=_later(61))
-    ex = _wait(api, ex_id, "ERROR")
+    ex = runs.wait(api, ex_id, "ERROR")
     assert "No executor took this action within 60 s" in ex["state_info"]
 
 
@@ -177,7 +152,7 @@ def _silent(ex_id: str, hooks: Hooks, key: str) -> Any:
 
 
 def test_a_silent_action_that_is_safe_to_rerun_runs_again(api: Server, hooks: Hooks) -> None:
-    ex_id = _start(api, _workflow(_http(hooks, "safe", mistral=True), safe_rerun=True))
+    ex_id = runs.start(api, _workflow(_http(hooks, "safe", mistral=True), safe_rerun=True))
     action = _silent(ex_id, hooks, "safe")
     recovery.handle_silent_actions(now=_later(301))
     _wait_for("the re-run", lambda: hooks.count("/safe") == 2)
@@ -190,16 +165,16 @@ def test_a_silent_action_that_is_safe_to_rerun_runs_again(api: Server, hooks: Ho
 
 
 def test_a_silent_action_that_is_not_safe_to_rerun_fails_its_task(api: Server, hooks: Hooks) -> None:
-    ex_id = _start(api, _workflow(_http(hooks, "unsafe", mistral=True)))
+    ex_id = runs.start(api, _workflow(_http(hooks, "unsafe", mistral=True)))
     _silent(ex_id, hooks, "unsafe")
     recovery.handle_silent_actions(now=_later(301))
-    ex = _wait(api, ex_id, "ERROR")
+    ex = runs.wait(api, ex_id, "ERROR")
     assert "Heartbeat lost" in ex["state_info"] and "safe-rerun" in ex["state_info"]
     assert hooks.count("/unsafe") == 1
 
 
 def test_recovery_leaves_healthy_work_alone(api: Server, hooks: Hooks) -> None:
-    ex_id = _start(api, _workflow(_http(hooks, "healthy", mistral=True)))
+    ex_id = runs.start(api, _workflow(_http(hooks, "healthy", mistral=True)))
     _wait_for("the hook to be called", lambda: hooks.count("/healthy") == 1)
     recovery.resend_untaken_actions(now=_later(30))
     recovery.handle_silent_actions(now=_later(30))

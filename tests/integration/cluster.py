@@ -140,15 +140,7 @@ class Cluster:
     # -- life cycle --------------------------------------------------------------------------------
 
     def migrate(self) -> None:
-        result = subprocess.run(
-            [processes.MISTRAL_DB_MANAGE, "--config-file", str(self.config), "upgrade", "head"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=processes.clean_env(),
-        )
-        output = result.stderr + result.stdout
-        assert result.returncode == 0, f"mistral-db-manage upgrade head failed:\n{output}"
+        processes.migrate(self.config)
 
     def start(self) -> None:
         for process in self.processes.values():

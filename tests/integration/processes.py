@@ -43,6 +43,18 @@ def write_config(path: pathlib.Path, sections: dict[str, dict[str, Any]]) -> pat
     return path
 
 
+def migrate(config: pathlib.Path) -> None:
+    """``mistral-db-manage upgrade head`` on the database ``config`` names."""
+    result = subprocess.run(
+        [MISTRAL_DB_MANAGE, "--config-file", str(config), "upgrade", "head"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=clean_env(),
+    )
+    assert result.returncode == 0, f"mistral-db-manage upgrade head failed:\n{result.stderr}{result.stdout}"
+
+
 def clean_env() -> dict[str, str]:
     """This environment without OpenStack credentials (the CLI must use --os-mistral-url only)."""
     return {k: v for k, v in os.environ.items() if not k.startswith("OS_")}

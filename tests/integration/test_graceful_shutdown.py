@@ -59,16 +59,7 @@ class Embedded:
         self.process = Process("all", argv, workdir / "server.log", workdir)
 
     def migrate(self) -> None:
-        result = subprocess.run(
-            [processes.MISTRAL_DB_MANAGE, "--config-file", str(self.config), "upgrade", "head"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=processes.clean_env(),
-        )
-        assert result.returncode == 0, (
-            f"mistral-db-manage upgrade head failed:\n{result.stderr}{result.stdout}"
-        )
+        processes.migrate(self.config)
 
     def start(self) -> None:
         self.process.start()

@@ -274,31 +274,39 @@ def update_action_execution_state(
         return session.execute(stmt).rowcount == 1
 
 
-def take_action_executions(ids: Sequence[str], executor: str, now: datetime.datetime) -> list[str]:
-    """Mark as taken by ``executor`` those of ``ids`` still RUNNING and not taken; answer their ids.
+def _lock_and_update_actions(conditions: list[Any], values: Mapping[str, Any]) -> list[str]:
+    """Lock the running actions matching ``conditions``, in id order, and set ``values`` on them.
 
-    NOTE: the rows are locked first, in id order (the order every taker locks
-    in), so two executors offered the same action cannot both take it.
+    NOTE: every taker and giver locks in id order, so two of them offered the
+    same actions queue instead of deadlocking, and the second sees the first's change.
     """
-    if not ids:
-        return []
     with transaction() as session:
         stmt = (
             sa.select(ActionEx.id)
-            .where(ActionEx.id.in_(list(ids)), ActionEx.state == "RUNNING", ActionEx.taken_at.is_(None))
+            .where(ActionEx.state == "RUNNING", *conditions)
             .order_by(ActionEx.id)
             .with_for_update()
         )
-        free = list(session.scalars(stmt))
-        if free:
+        found = list(session.scalars(stmt))
+        if found:
             update = (
                 sa.update(ActionEx)
-                .where(ActionEx.id.in_(free))
-                .values(taken_at=now, last_heartbeat=now, executor_host=executor)
+                .where(ActionEx.id.in_(found))
+                .values(**values)
                 .execution_options(synchronize_session=False)
             )
             session.execute(update)
-        return free
+        return found
+
+
+def take_action_executions(ids: Sequence[str], executor: str, now: datetime.datetime) -> list[str]:
+    """Mark as taken by ``executor`` those of ``ids`` still RUNNING and not taken; answer their ids."""
+    if not ids:
+        return []
+    return _lock_and_update_actions(
+        [ActionEx.id.in_(list(ids)), ActionEx.taken_at.is_(None)],
+        {"taken_at": now, "last_heartbeat": now, "executor_host": executor},
+    )
 
 
 def release_taken_actions(
@@ -307,26 +315,11 @@ def release_taken_actions(
     """Give back actions ``executor`` took and never started: untaken again, sent at ``now``."""
     if not ids:
         return []
-    with transaction() as session:
-        stmt = (
-            sa.select(ActionEx)
-            .where(
-                ActionEx.id.in_(list(ids)), ActionEx.state == "RUNNING", ActionEx.executor_host == executor
-            )
-            .where(ActionEx.taken_at.is_not(None))
-            .order_by(ActionEx.id)
-            .with_for_update()
-        )
-        given_back = list(session.scalars(stmt))
-        if given_back:
-            update = (
-                sa.update(ActionEx)
-                .where(ActionEx.id.in_([a.id for a in given_back]))
-                .values(taken_at=None, executor_host=None, last_heartbeat=None, sent_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            session.execute(update)
-        return given_back
+    given_back = _lock_and_update_actions(
+        [ActionEx.id.in_(list(ids)), ActionEx.taken_at.is_not(None), ActionEx.executor_host == executor],
+        {"taken_at": None, "executor_host": None, "last_heartbeat": None, "sent_at": now},
+    )
+    return find_action_executions_by_ids(given_back, fresh=True)
 
 
 def mark_async_actions_started(ids: Sequence[str]) -> int:

@@ -10,7 +10,6 @@ import pymysql
 import pytest
 import sqlalchemy as sa
 
-from mistral import config
 from mistral.db import api as db_api
 from mistral.db import retry
 
@@ -107,16 +106,8 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 
 @pytest.fixture
-def db_conf() -> Any:
-    names: list[str] = []
-
-    def _set(name: str, value: Any) -> None:
-        config.CONF.set_override(name, value, group="database")
-        names.append(name)
-
-    yield _set
-    for name in names:
-        config.CONF.clear_override(name, group="database")
+def db_conf(override_conf: Any) -> Any:
+    return lambda name, value: override_conf("database", name, value)
 
 
 def _failing(errors: list[BaseException], calls: list[int]) -> Any:

@@ -30,13 +30,6 @@ delayed:
 
 
 @pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    boxes: list[Any] = []
-    monkeypatch.setattr(sender, "send", boxes.append)
-    return boxes
-
-
-@pytest.fixture
 def max_attempts() -> Any:
     config.CONF.set_override("max_attempts", 3, group="scheduler")
     yield 3

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from mistral import config
 from mistral.db.types import utcnow
 from mistral.scheduler import jobs
 
@@ -64,14 +63,6 @@ def register() -> Iterator[Any]:
 
 
 @pytest.fixture
-def set_conf() -> Iterator[Any]:
+def set_conf(override_conf: Any) -> Any:
     """Override [scheduler] options for one test."""
-    names: list[str] = []
-
-    def _set(name: str, value: Any) -> None:
-        config.CONF.set_override(name, value, group="scheduler")
-        names.append(name)
-
-    yield _set
-    for name in names:
-        config.CONF.clear_override(name, group="scheduler")
+    return lambda name, value: override_conf("scheduler", name, value)

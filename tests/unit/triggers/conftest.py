@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from mistral import config
-from mistral.engine import sender
 from mistral.services import cron_triggers, definitions, expiration
 
 WORKFLOW = """
@@ -48,14 +47,6 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     monkeypatch.setattr(cron_triggers, "clock", fake)
     monkeypatch.setattr(expiration, "clock", fake)
     return fake
-
-
-@pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """Outboxes the engine would send after commit (no executor runs in unit tests)."""
-    boxes: list[Any] = []
-    monkeypatch.setattr(sender, "send", boxes.append)
-    return boxes
 
 
 @pytest.fixture
