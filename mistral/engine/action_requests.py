@@ -39,14 +39,14 @@ def runtime_context(
     wf_ex: models.WorkflowExecution | None = None,
 ) -> dict[str, Any]:
     """The ``runtime_context`` of a new action execution."""
-    runtime: dict[str, Any] = {
-        "index": index,
-        "system_name": system_name,
-        "transforms": transforms,
-        "target": delivery.target,
-        "safe_rerun": delivery.safe_rerun,
-        "timeout": delivery.timeout,
-    }
+    runtime: dict[str, Any] = {"index": index, "system_name": system_name, "transforms": transforms}
+    # NOTE: only what differs from the defaults: every action row carries this, and every result reads it.
+    if delivery.target is not None:
+        runtime["target"] = delivery.target
+    if delivery.safe_rerun:
+        runtime["safe_rerun"] = True
+    if delivery.timeout is not None:
+        runtime["timeout"] = delivery.timeout
     if wf_ex is not None:
         runtime["workflow_execution_id"] = wf_ex.id
         runtime["root_execution_id"] = wf_ex.root_execution_id or wf_ex.id

@@ -8,7 +8,9 @@ heavy load batches grow instead of transactions queueing for the database.
 Each message gets a ``Ticket`` that tells, once its transaction has committed
 (or failed), whether all of its items were applied: the sender of an action
 result is answered only then, so a result is never lost with an engine that
-took it off the queue and died before committing it.
+took it off the queue and died before committing it. An apply function may
+return the items it accepted (an executor's take of actions someone else took
+first is applied but refused); the ticket lists them.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from mistral import config
@@ -24,6 +26,8 @@ from mistral import config
 LOG = logging.getLogger(__name__)
 
 Items = list[Any]
+#: Applies items in one transaction; returns those it accepted, or None for all of them.
+Apply = Callable[[Items], Collection[Any] | None]
 
 
 class Ticket:
@@ -32,15 +36,19 @@ class Ticket:
     def __init__(self, size: int) -> None:
         self._pending = size
         self._failed = 0
+        #: the items applied and accepted, in the order they settled
+        self.accepted: list[Any] = []
         self._lock = threading.Lock()
         self._done = threading.Event()
         if size == 0:
             self._done.set()
 
-    def settle(self, applied: bool) -> None:
+    def settle(self, item: Any, applied: bool, accepted: bool = True) -> None:
         with self._lock:
             self._pending -= 1
             self._failed += 0 if applied else 1
+            if applied and accepted:
+                self.accepted.append(item)
             if self._pending <= 0:
                 self._done.set()
 
@@ -50,10 +58,12 @@ class Ticket:
 
 
 class BatchApplier:
-    def __init__(self, name: str, apply: Callable[[Items], None], threads: int = 1) -> None:
+    def __init__(self, name: str, apply: Apply, threads: int = 1) -> None:
         self._name = name
         self._apply = apply
         self._queue: queue.Queue[tuple[Items, Ticket] | None] = queue.Queue()
+        #: held by a caller applying its own message in its own thread (see ``apply``)
+        self._inline = threading.Lock()
         self._threads = [
             threading.Thread(target=self._loop, name=f"{name}-applier-{i}", daemon=True)
             for i in range(threads)
@@ -67,6 +77,24 @@ class BatchApplier:
         items = list(items)
         ticket = Ticket(len(items))
         self._queue.put((items, ticket))
+        return ticket
+
+    def apply(self, items: Items, timeout: float) -> Ticket:
+        """Apply ``items`` and wait until done or ``timeout``: the caller's answer depends on it.
+
+        NOTE: when nothing is queued, the caller applies its message itself: a hand-over
+        to the applier thread and back costs more than the transaction on a quiet engine
+        (a long chain of tasks). Under load, messages queue and share transactions.
+        """
+        if self._queue.empty() and self._inline.acquire(blocking=False):
+            try:
+                ticket = Ticket(len(items))
+                self._apply_batch([(item, ticket) for item in items])
+                return ticket
+            finally:
+                self._inline.release()
+        ticket = self.submit(items)
+        ticket.wait(timeout)
         return ticket
 
     def _take(self) -> list[tuple[Any, Ticket]] | None:
@@ -98,30 +126,30 @@ class BatchApplier:
         if not batch:
             return
         try:
-            self._apply([item for item, _ in batch])
+            accepted = self._apply([item for item, _ in batch])
         except Exception:  # noqa: BLE001 - the applier thread must live on; see below
             if len(batch) == 1:
                 LOG.exception("Applying one of %s failed", self._name)
-                batch[0][1].settle(False)
+                batch[0][1].settle(batch[0][0], False)
                 return
             LOG.warning(
                 "Applying %d %s at once failed; one by one now", len(batch), self._name, exc_info=True
             )
         else:
-            for _, ticket in batch:
-                ticket.settle(True)
+            for item, ticket in batch:
+                ticket.settle(item, True, accepted is None or item in accepted)
             return
         # NOTE: the failed transaction changed nothing, so each message is applied
         # again on its own: one bad message (or a passing database error) must not
         # lose the others, which would end as failed actions that in fact succeeded.
         for item, ticket in batch:
             try:
-                self._apply([item])
+                accepted = self._apply([item])
             except Exception:  # noqa: BLE001 - its sender hears of it and sends it again
                 LOG.exception("Applying one of %s failed", self._name)
-                ticket.settle(False)
+                ticket.settle(item, False)
             else:
-                ticket.settle(True)
+                ticket.settle(item, True, accepted is None or item in accepted)
 
     def stop(self) -> None:
         """Apply what is queued, then end the threads."""

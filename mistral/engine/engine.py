@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from typing import Any
+from typing import Any, NamedTuple
 
 from mistral.db import api as db_api
 from mistral.db import models
@@ -27,6 +27,14 @@ from mistral.scheduler import jobs
 from mistral.workflow import states
 
 LOG = logging.getLogger(__name__)
+
+
+class Take(NamedTuple):
+    """One executor's request to take one action; ``request_id`` tells two copies apart."""
+
+    executor: str
+    action_ex_id: str
+    request_id: str
 
 
 def _lock_run(wf_ex_id: str) -> WfRun:
@@ -218,14 +226,26 @@ class Engine:
         return adhoc_runs.start(action_name, action_input, description, namespace, params or {})
 
     @db_api.retry_on_transient
-    def take_actions(self, action_ex_ids: list[str], executor: str) -> list[str]:
-        """``executor`` takes these actions before running them; answers those it may run (rule 7).
+    def take_actions(self, takes: list[Take]) -> set[Take]:
+        """Executors take actions before running them; answers the takes granted (rule 7).
 
-        An action is taken once: a copy delivered twice, or one already finished
-        or cancelled, is refused, so only the ids answered here may run.
+        An action is taken once: a copy delivered twice (even twice in this
+        batch), or one already finished or cancelled, is refused, so only what
+        is answered here may run.
         """
+        first: dict[str, Take] = {}
+        for take in takes:
+            first.setdefault(take.action_ex_id, take)
+        by_executor: dict[str, list[str]] = defaultdict(list)
+        for take in first.values():
+            by_executor[take.executor].append(take.action_ex_id)
+        now = utcnow()
         with unit_of_work():
-            return db_api.take_action_executions(action_ex_ids, executor, utcnow())
+            return {
+                first[action_ex_id]
+                for executor, ids in sorted(by_executor.items())
+                for action_ex_id in db_api.take_action_executions(ids, executor, now)
+            }
 
     @db_api.retry_on_transient
     def release_actions(self, action_ex_ids: list[str], executor: str) -> list[str]:

@@ -14,9 +14,10 @@ from mistral import context
 from mistral.config import CONF
 from mistral.db import session as db_session
 from mistral.engine.applier import BatchApplier
-from mistral.engine.engine import Engine
+from mistral.engine.engine import Engine, Take
 from mistral.exceptions import EngineError
 from mistral.rpc import clients, transport
+from mistral.utils import uuids
 from mistral.utils.redact import masked
 
 LOG = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ CALLS = (
     "on_action_results",
 )  # fmt: skip
 #: Messages that arrive in floods: queued for group commit, not applied one by one.
-QUEUED = ("on_action_results", "report_running_actions")
+QUEUED = ("on_action_results", "report_running_actions", "take_actions")
 CASTS = ("report_running_actions", "on_subworkflows_finished")
 
 
@@ -52,7 +53,11 @@ class EngineEndpoint:
     """oslo.messaging finds the remote methods as attributes of this object."""
 
     def __init__(
-        self, engine: Engine, results_applier: BatchApplier, heartbeats_applier: BatchApplier
+        self,
+        engine: Engine,
+        results_applier: BatchApplier,
+        heartbeats_applier: BatchApplier,
+        takes_applier: BatchApplier,
     ) -> None:
         for name in CALLS + CASTS:
             if name not in QUEUED:
@@ -61,13 +66,24 @@ class EngineEndpoint:
         def on_action_results(results: list[dict[str, Any]]) -> None:
             # NOTE: answered only once the results' transaction has committed: until
             # then the executor keeps them, so an engine that dies here loses none.
-            if not results_applier.submit(results).wait(CONF.engine.results_apply_timeout):
+            timeout = CONF.engine.results_apply_timeout
+            if not results_applier.apply(results, timeout).wait(0):
                 raise EngineError(f"{len(results)} results not applied yet; send them again")
+
+        def take_actions(action_ex_ids: list[str], executor: str) -> list[str]:
+            # NOTE: takes arriving together share one transaction, as results do.
+            request_id = uuids.generate()
+            takes = [Take(executor, i, request_id) for i in action_ex_ids]
+            ticket = takes_applier.apply(takes, CONF.engine.results_apply_timeout)
+            if not ticket.wait(0):
+                raise EngineError(f"Could not take {len(action_ex_ids)} actions now; they will be sent again")
+            return [take.action_ex_id for take in ticket.accepted]
 
         def report_running_actions(action_ex_ids: list[str], executor: str | None = None) -> None:
             heartbeats_applier.submit([(executor, action_ex_id) for action_ex_id in action_ex_ids])
 
         self.on_action_results = _handler("on_action_results", on_action_results)
+        self.take_actions = _handler("take_actions", take_actions)
         self.report_running_actions = _handler("report_running_actions", report_running_actions)
 
 
@@ -78,6 +94,7 @@ class EngineServer:
         self._appliers = [
             BatchApplier("action results", engine.on_action_results, threads=threads),
             BatchApplier("heartbeats", engine.on_heartbeats),
+            BatchApplier("takes", engine.take_actions, threads=threads),
         ]
         target = oslo_messaging.Target(
             topic=transport.ENGINE_TOPIC, server=host or f"{socket.gethostname()}-{os.getpid()}"

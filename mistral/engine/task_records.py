@@ -60,12 +60,12 @@ class TaskRuntime:
 
 
 _NESTED = {"join": JoinCounts, "with_items": WithItemsProgress, "pending": PendingOutcome}
-_FIELDS = frozenset(f.name for f in dataclasses.fields(TaskRuntime))
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(TaskRuntime)}
 
 
 def runtime(task_ex: models.TaskExecution) -> TaskRuntime:
     stored = task_ex.runtime_context or {}
-    values = {k: v for k, v in stored.items() if k in _FIELDS}
+    values = {k: v for k, v in stored.items() if k in _DEFAULTS}
     for name, cls in _NESTED.items():
         if isinstance(values.get(name), dict):
             values[name] = cls(**values[name])
@@ -75,8 +75,33 @@ def runtime(task_ex: models.TaskExecution) -> TaskRuntime:
 def update_runtime(task_ex: models.TaskExecution, **changes: Any) -> TaskRuntime:
     """Write a changed copy (JSON columns track assignment, not mutation)."""
     updated = dataclasses.replace(runtime(task_ex), **changes)
-    task_ex.runtime_context = dataclasses.asdict(updated)
+    task_ex.runtime_context = _as_json(updated)
     return updated
+
+
+def with_items_progress(task_ex: models.TaskExecution) -> WithItemsProgress:
+    """``runtime(task_ex).with_items``, read without the rest (once per item: the hot path)."""
+    stored = (task_ex.runtime_context or {}).get("with_items")
+    return WithItemsProgress(**stored) if stored else WithItemsProgress()
+
+
+def set_with_items_progress(task_ex: models.TaskExecution, progress: WithItemsProgress) -> None:
+    """``update_runtime(task_ex, with_items=progress)``, written without reading the rest."""
+    task_ex.runtime_context = {**(task_ex.runtime_context or {}), "with_items": dict(vars(progress))}
+
+
+def _as_json(record: TaskRuntime) -> dict[str, Any]:
+    """Only what differs from the defaults; nested records as flat dicts.
+
+    NOTE: not ``dataclasses.asdict``: it deep-copies every value, and this runs
+    once per with-items item.
+    """
+    out: dict[str, Any] = {}
+    for name, default in _DEFAULTS.items():
+        value = getattr(record, name)
+        if value != default:
+            out[name] = dict(vars(value)) if name in _NESTED else value
+    return out
 
 
 def reset_runtime(task_ex: models.TaskExecution) -> TaskRuntime:

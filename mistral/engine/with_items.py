@@ -110,7 +110,7 @@ def on_item_done(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, inde
                  value: Any) -> None:  # fmt: skip
     from mistral.engine import tasks
 
-    progress = task_records.runtime(task_ex).with_items or WithItemsProgress()
+    progress = task_records.with_items_progress(task_ex)
     progress = dataclasses.replace(
         progress, done=progress.done + 1, failed=progress.failed + (state != states.SUCCESS)
     )
@@ -118,7 +118,7 @@ def on_item_done(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, inde
     next_index = progress.next
     if more:
         progress = dataclasses.replace(progress, next=next_index + 1)
-    task_records.update_runtime(task_ex, with_items=progress)
+    task_records.set_with_items_progress(task_ex, progress)
     if more:
         _launch(run, task_ex, spec, _items(run, task_ex, spec), [next_index])
         return

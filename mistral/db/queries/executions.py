@@ -281,6 +281,16 @@ def _lock_and_update_actions(conditions: list[Any], values: Mapping[str, Any]) -
     same actions queue instead of deadlocking, and the second sees the first's change.
     """
     with transaction() as session:
+        if session.get_bind().dialect.update_returning:
+            # NOTE: one statement where the database can answer which rows it changed.
+            returning = (
+                sa.update(ActionEx)
+                .where(ActionEx.state == "RUNNING", *conditions)
+                .values(**values)
+                .returning(ActionEx.id)
+                .execution_options(synchronize_session=False)
+            )
+            return list(session.scalars(returning))
         stmt = (
             sa.select(ActionEx.id)
             .where(ActionEx.state == "RUNNING", *conditions)

@@ -83,3 +83,15 @@ def test_stop_applies_what_is_still_queued() -> None:
     applier.start()
     applier.stop()
     assert recorder.applied == [0, 1, 2, 3, 4]
+
+
+def test_a_ticket_tells_which_of_its_items_were_accepted() -> None:
+    def take_odd(batch: list[int]) -> set[int]:
+        return {n for n in batch if n % 2}
+
+    applier = BatchApplier("test items", take_odd)
+    applier.start()
+    first, second = applier.submit([1, 2, 3]), applier.submit([4, 5])
+    assert first.wait(5) and second.wait(5)
+    applier.stop()
+    assert (first.accepted, second.accepted) == ([1, 3], [5])

@@ -48,3 +48,13 @@ def test_a_rerun_starts_retries_and_timeout_afresh_but_keeps_the_before_policies
     assert after == TaskRuntime(
         rerun_no=2, wait_before_done=True, pause_before_done=True, join=JoinCounts(2, 0)
     )
+
+
+def test_the_with_items_shortcut_reads_and_writes_what_the_record_does() -> None:
+    task = _task({"retry_no": 1})
+    task_records.set_with_items_progress(task, WithItemsProgress(count=3, done=1, next=2))
+    assert task_records.runtime(task) == TaskRuntime(
+        retry_no=1, with_items=WithItemsProgress(count=3, done=1, next=2)
+    )
+    assert task_records.with_items_progress(task) == WithItemsProgress(count=3, done=1, next=2)
+    assert task_records.with_items_progress(_task()) == WithItemsProgress()
