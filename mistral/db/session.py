@@ -18,16 +18,15 @@ import sqlalchemy as sa
 from sqlalchemy import event, orm
 
 from mistral import config
+from mistral.db.writer_lock import WriterLock
 
 _engines: dict[str, sa.Engine] = {}
 _engines_lock = threading.Lock()
 _current: contextvars.ContextVar[orm.Session | None] = contextvars.ContextVar(
     "mistral_db_session", default=None
 )
-#: NOTE: SQLite has one writer at a time and its busy handler waits by sleeping
-#: (up to 100 ms a try); threads of one process queue on this lock instead and
-#: take their turn the moment it is free.
-_sqlite_writer = threading.RLock()
+#: SQLite's one writer slot, taken by this process's threads in turn (see writer_lock).
+_sqlite_writer = WriterLock()
 
 
 def _configure_sqlite(engine: sa.Engine) -> None:
@@ -99,11 +98,13 @@ def current_session() -> orm.Session | None:
 
 
 @contextlib.contextmanager
-def transaction(*, read_only: bool = False) -> Iterator[orm.Session]:
+def transaction(*, read_only: bool = False, urgent: bool = False) -> Iterator[orm.Session]:
     """One unit of work; a nested call joins the outer one.
 
     ``read_only`` (for a query that only reads, called on its own) spares
-    SQLite's single writer slot; inside another transaction it changes nothing.
+    SQLite's single writer slot; ``urgent`` (a short transaction others wait on)
+    takes that slot before the transactions already queued for it. Inside
+    another transaction both change nothing.
     """
     outer = _current.get()
     if outer is not None:
@@ -111,7 +112,7 @@ def transaction(*, read_only: bool = False) -> Iterator[orm.Session]:
         return
     engine = get_engine()
     sqlite = engine.dialect.name == "sqlite"
-    lock = _sqlite_writer if sqlite and not read_only else contextlib.nullcontext()
+    lock = _sqlite_writer.held(urgent=urgent) if sqlite and not read_only else contextlib.nullcontext()
     bind = engine.execution_options(mistral_read_only=True) if read_only and sqlite else engine
     with lock:
         session = orm.Session(bind=bind, expire_on_commit=False, autoflush=True)

@@ -240,7 +240,8 @@ class Engine:
         for take in first.values():
             by_executor[take.executor].append(take.action_ex_id)
         now = utcnow()
-        with unit_of_work():
+        # NOTE: urgent: executors wait for this to run anything, so it goes before result batches.
+        with unit_of_work(urgent=True):
             return {
                 first[action_ex_id]
                 for executor, ids in sorted(by_executor.items())

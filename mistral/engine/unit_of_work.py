@@ -14,7 +14,7 @@ from mistral.engine import outbox, sender
 
 
 @contextlib.contextmanager
-def unit_of_work(*, internal: bool = True) -> Iterator[outbox.Outbox]:
+def unit_of_work(*, internal: bool = True, urgent: bool = False) -> Iterator[outbox.Outbox]:
     """One transaction; what it queued is sent once it has committed.
 
     Inside a caller's transaction (a scheduled job) the sending waits for that
@@ -26,7 +26,7 @@ def unit_of_work(*, internal: bool = True) -> Iterator[outbox.Outbox]:
             stack.enter_context(context.using(ctx.with_(is_internal=True)))
         box = stack.enter_context(outbox.collecting())
         outer = db_session.current_session()
-        with db_api.transaction() as session:
+        with db_api.transaction(urgent=urgent) as session:
             if outer is not None:
                 _send_after_outermost_commit(session, box)
             yield box

@@ -23,7 +23,8 @@ from typing import Any
 
 LOG = logging.getLogger(__name__)
 
-MAX_BATCH = 100
+#: Results in one message: as many as an engine applies in one transaction ([engine] results_batch_size).
+MAX_BATCH = 500
 
 Sink = Callable[[list[dict[str, Any]]], None]
 

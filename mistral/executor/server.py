@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import oslo_messaging
@@ -12,14 +12,12 @@ import oslo_messaging
 from mistral import context
 from mistral.config import CONF
 from mistral.executor.executor import Executor
+from mistral.executor.taker import Take, Taker
 from mistral.rpc import clients, transport
 from mistral.rpc.payloads import ActionRequest
 from mistral.utils.redact import masked
 
 LOG = logging.getLogger(__name__)
-
-#: ``take(action_ex_ids, executor)``: the ids this executor may run (DESIGN rule 7).
-Take = Callable[[list[str], str], list[str]]
 
 
 def _take_from_engine(action_ex_ids: list[str], executor: str) -> list[str]:
@@ -31,32 +29,13 @@ def _take_from_engine(action_ex_ids: list[str], executor: str) -> list[str]:
 class ExecutorEndpoint:
     """The RPC methods of an executor; every public method here is callable remotely."""
 
-    def __init__(self, executor: Executor, host: str, take: Take = _take_from_engine) -> None:
+    def __init__(self, executor: Executor, taker: Taker) -> None:
         self._executor = executor
-        self._host = host
-        self._take = take
+        self._taker = taker
 
     def run_actions(self, ctxt: dict[str, Any], requests: Sequence[dict[str, Any]]) -> None:
         LOG.debug("RPC run_actions %s", masked(requests))
-        taken = self._taken([ActionRequest.from_dict(r) for r in requests])
-        # NOTE: the workers copy the context current here, so restoring it once covers every action.
-        with context.using(context.Context.from_dict(ctxt or {})):
-            self._executor.run_actions([r.to_dict() for r in taken])
-
-    def _taken(self, requests: list[ActionRequest]) -> list[ActionRequest]:
-        """The requests the engine lets this executor run: taken here, and by nobody before."""
-        requests = list({r.action_ex_id: r for r in reversed(requests)}.values())[::-1]  # one copy of each
-        try:
-            ids = set(self._take([r.action_ex_id for r in requests], self._host))
-        except Exception as error:  # noqa: BLE001 - untaken actions are sent again; none may run untaken
-            LOG.warning(
-                "Could not take %d actions (%s); the engine will send them again", len(requests), error
-            )
-            return []
-        refused = [r.action_ex_id for r in requests if r.action_ex_id not in ids]
-        if refused:
-            LOG.info("Not running %d actions taken before or no longer running: %s", len(refused), refused)
-        return [r for r in requests if r.action_ex_id in ids]
+        self._taker.offer(ctxt or {}, [ActionRequest.from_dict(r) for r in requests])
 
     def run_action_sync(self, ctxt: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
         LOG.debug("RPC run_action_sync %s", masked(request))
@@ -74,10 +53,11 @@ class ExecutorServer:
         # The server name is what 'target: <name>' in a task addresses.
         self.host = host or CONF.executor.host or socket.gethostname()
         target = oslo_messaging.Target(topic=transport.EXECUTOR_TOPIC, server=self.host)
+        self._taker = Taker(executor, self.host, take)
         self._server = oslo_messaging.get_rpc_server(
             transport.get_transport(),
             target,
-            [ExecutorEndpoint(executor, self.host, take)],
+            [ExecutorEndpoint(executor, self._taker)],
             executor="threading",
             serializer=transport.serializer(),
         )
@@ -85,6 +65,7 @@ class ExecutorServer:
 
     def start(self) -> None:
         self.executor.start()
+        self._taker.start()
         self._server.start()
         self._consuming = True
         LOG.info("Executor %s listening on topic %s", self.host, transport.EXECUTOR_TOPIC)
@@ -96,6 +77,7 @@ class ExecutorServer:
         self._consuming = False
         self._server.stop()
         self._server.wait()
+        self._taker.stop()
 
     def stop(self, graceful: bool = True, *, grace: float | None = None) -> None:
         """Stop taking requests, then let the executor finish and flush its results.

@@ -10,6 +10,7 @@ import pytest
 
 from mistral import context
 from mistral.config import CONF
+from mistral.executor.batcher import MAX_BATCH
 from mistral.executor.executor import Executor
 from tests.unit.executor.support import WAIT, Collector, request
 
@@ -74,11 +75,11 @@ def test_workers_see_the_requesters_security_context(make_executor: Any, results
 def test_many_results_share_few_messages(make_executor: Any, results: Collector) -> None:
     # A long interval: only the size limit can explain a quick flush.
     executor = make_executor(flush_interval=30)
-    ids = [f"a{i}" for i in range(250)]
+    ids = [f"a{i}" for i in range(1250)]
     executor.run_actions([request(i, "std.echo", {"output": i}) for i in ids])
-    results.wait_for(250)
+    results.wait_for(1250)
     assert sorted(r["action_ex_id"] for r in results.items) == sorted(ids)
-    assert max(len(call) for call in results.calls) <= 100
+    assert max(len(call) for call in results.calls) <= MAX_BATCH
     assert len(results.calls) <= 5
 
 
