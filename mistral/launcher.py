@@ -149,6 +149,7 @@ def _start_engine() -> list[Step]:
     scheduler.start()
     periodic = PeriodicJobs([recovery.ensure_scheduled, cron.ensure_scheduled, expiration.ensure_scheduled])
     periodic.start()
+    recovery.resend_left_behind()
     LOG.info("Engine started")
     return [
         # NOTE: the job running now may finish; one cut short rolls back and is taken over later.

@@ -50,13 +50,30 @@ def recover() -> None:
         jobs.schedule(JOB, delay=config.CONF.engine.recovery_interval, key=JOB)
 
 
-def resend_untaken_actions(now: datetime.datetime | None = None) -> None:
-    """Send again the actions nobody took; fail those nobody took for too long."""
+def resend_left_behind() -> None:
+    """At engine start: send again at once what nobody took before (a crash, a stop).
+
+    NOTE: an action another engine sent a moment ago may be sent twice; only one
+    copy can be taken, so that costs a message, not a second run.
+    """
+    try:
+        resend_untaken_actions(sent_before=utcnow())
+    except Exception:  # noqa: BLE001 - the recovery job tries again within [engine] recovery_interval
+        LOG.exception("Could not send again the actions left untaken before this engine started")
+
+
+def resend_untaken_actions(
+    now: datetime.datetime | None = None, *, sent_before: datetime.datetime | None = None
+) -> None:
+    """Send again the actions nobody took; fail those nobody took for too long.
+
+    ``sent_before`` defaults to [engine] execution_integrity_check_delay seconds before ``now``.
+    """
     delay = config.CONF.engine.execution_integrity_check_delay
     if delay <= 0:
         return
     now = now or utcnow()
-    sent_before = now - datetime.timedelta(seconds=delay)
+    sent_before = sent_before or now - datetime.timedelta(seconds=delay)
     give_up = config.CONF.action_heartbeat.first_heartbeat_timeout
     expired: list[models.ActionExecution] = []
     with unit_of_work():

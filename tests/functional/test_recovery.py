@@ -182,3 +182,14 @@ def test_recovery_leaves_healthy_work_alone(api: Server, hooks: Hooks) -> None:
     time.sleep(0.2)
     assert api.request("GET", f"/executions/{ex_id}").json()["state"] == "RUNNING"
     assert hooks.count("/healthy") == 1
+
+
+def test_an_engine_that_starts_sends_again_at_once_what_nobody_took(
+    api: Server, hooks: Hooks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sender, "_send_actions", lambda box: None)
+    ex_id = runs.start(api, _workflow(_http(hooks, "left")))
+    monkeypatch.undo()
+    recovery.resend_left_behind()  # as at an engine's start, well before the re-send delay
+    runs.wait(api, ex_id, "SUCCESS")
+    assert hooks.count("/left") == 1
