@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mistral.db import models
-from mistral.engine import outbox, task_records
+from mistral.engine import outbox
 from mistral.rpc.payloads import ActionRequest
 
 #: The row columns a request is built from.
@@ -27,6 +27,8 @@ class Delivery:
     target: str | None = None
     safe_rerun: bool = False
     timeout: float | None = None
+    #: the task's retry number, told to the action (mistral-lib's ``task_rerun_no``)
+    task_rerun_no: int = 0
 
 
 def runtime_context(
@@ -35,7 +37,6 @@ def runtime_context(
     delivery: Delivery,
     *,
     index: int = 0,
-    task_ex: models.TaskExecution | None = None,
     wf_ex: models.WorkflowExecution | None = None,
 ) -> dict[str, Any]:
     """The ``runtime_context`` of a new action execution."""
@@ -47,11 +48,11 @@ def runtime_context(
         runtime["safe_rerun"] = True
     if delivery.timeout is not None:
         runtime["timeout"] = delivery.timeout
+    if delivery.task_rerun_no:
+        runtime["task_rerun_no"] = delivery.task_rerun_no
     if wf_ex is not None:
         runtime["workflow_execution_id"] = wf_ex.id
         runtime["root_execution_id"] = wf_ex.root_execution_id or wf_ex.id
-    if task_ex is not None:
-        runtime["task_rerun_no"] = task_records.runtime(task_ex).retry_no
     return runtime
 
 

@@ -132,7 +132,6 @@ def new_action_row(
             resolved.output_transforms,
             delivery,
             index=index,
-            task_ex=task_ex,
             wf_ex=wf_ex,
         ),
         "project_id": task_ex.project_id,

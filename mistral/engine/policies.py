@@ -89,8 +89,9 @@ def fails_on(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, result: 
 def retry(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, state: str, result: Any) -> bool:
     """Schedule another attempt if the retry policy asks for one."""
     policy: RetrySpec | None = _value(run, spec, "retry")
-    retry_no, timed_out = runtime(task_ex).retry_no, runtime(task_ex).timed_out
-    if policy is None or timed_out:
+    record = runtime(task_ex)
+    retry_no = record.retry_no
+    if policy is None or record.timed_out:
         return False
     count = int(run.evaluate(policy.count, task_ex, result=result) or 0)
     if retry_no >= count:

@@ -93,8 +93,8 @@ def set_with_items_progress(task_ex: models.TaskExecution, progress: WithItemsPr
 def _as_json(record: TaskRuntime) -> dict[str, Any]:
     """Only what differs from the defaults; nested records as flat dicts.
 
-    NOTE: not ``dataclasses.asdict``: it deep-copies every value, and this runs
-    once per with-items item.
+    NOTE: not ``dataclasses.asdict``: it deep-copies every value (a held-back
+    result included) on every task transition that writes the record.
     """
     out: dict[str, Any] = {}
     for name, default in _DEFAULTS.items():

@@ -6,7 +6,6 @@ workflow handler then applies its transitions.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from typing import Any
 
@@ -78,7 +77,7 @@ def arrive_at_join(run: WfRun, spec: TaskSpec, in_context: dict[str, Any], from_
     """
     inbound = len(direct.inbound_tasks(run.spec)[spec.name])
     task_ex = db_api.load_task_by_unique_key(run.wf_ex.id, _join_key(spec.name))
-    if task_ex is not None and sum(dataclasses.astuple(_join_counts(task_ex))) >= inbound:
+    if task_ex is not None and (counted := _join_counts(task_ex)).arrived + counted.missed >= inbound:
         task_ex.unique_key = f"{_join_key(spec.name)}:{task_ex.id}"
         task_ex = None
     if task_ex is None:
@@ -170,10 +169,11 @@ def run_action(
 
 
 def delivery(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec) -> action_requests.Delivery:
-    """Where and how the task's actions go: its ``target``, ``safe-rerun`` and timeout."""
+    """Where and how the task's actions go: its ``target``, ``safe-rerun``, timeout and retry number."""
     target = run.evaluate(spec.target, task_ex) if spec.target else None
     safe_rerun = bool(run.evaluate(spec.safe_rerun, task_ex)) if spec.safe_rerun is not None else False
-    return action_requests.Delivery(target, safe_rerun, policies.timeout_seconds(run, task_ex, spec))
+    timeout = policies.timeout_seconds(run, task_ex, spec)
+    return action_requests.Delivery(target, safe_rerun, timeout, task_records.runtime(task_ex).retry_no)
 
 
 def on_action_done(run: WfRun, task_ex: models.TaskExecution, index: int, state: str, value: Any) -> None:

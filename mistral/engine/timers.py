@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from mistral.db import api as db_api
@@ -19,7 +19,11 @@ LOG = logging.getLogger(__name__)
 
 
 def _with_task(
-    task_ex_id: str, expected: tuple[str, ...], step: Callable[[WfRun, models.TaskExecution], Any]
+    task_ex_id: str,
+    expected: Collection[str],
+    step: Callable[[WfRun, models.TaskExecution], Any],
+    *,
+    wait_while_paused: bool = True,
 ) -> None:
     with unit_of_work():
         task_ex = db_api.load_task_execution(task_ex_id)
@@ -32,7 +36,7 @@ def _with_task(
         if task_ex.state not in expected:
             LOG.info("Timer for task %s ignored: it is %s", task_ex_id, task_ex.state)
             return
-        if run.wf_ex.state == states.PAUSED and task_ex.state == states.RUNNING_DELAYED:
+        if wait_while_paused and run.wf_ex.state == states.PAUSED and task_ex.state == states.RUNNING_DELAYED:
             # NOTE: a paused workflow starts nothing; resume re-runs the delayed step.
             jobs.schedule(policies.RESUME_DELAYED, delay=1, func_args={"task_ex_id": task_ex_id},
                           key=f"delay:{task_ex_id}")  # fmt: skip
@@ -46,22 +50,12 @@ def _fail_task(what: str) -> jobs.GiveUpHandler:
 
     def give_up(failure: jobs.GiveUp) -> None:
         message = f"Scheduled {what} could not run after {failure.attempts} attempts: {failure.error}"
-        task_ex_id = failure.args["task_ex_id"]
-        with unit_of_work():
-            if db_api.load_task_execution(task_ex_id) is None:
-                return
-            run, task_ex = _lock_task(task_ex_id)
-            if task_ex.state not in states.ACTIVE:
-                LOG.info("Give-up of task %s ignored: it is %s", task_ex_id, task_ex.state)
-                return
-            if states.is_completed(run.wf_ex.state):
-                task_records.set_state(
-                    task_ex, states.CANCELLED, f"Its workflow ended {run.wf_ex.state} first"
-                )
-                return
-            # NOTE: also while its workflow is paused: resume proceeds from finished tasks.
+
+        def step(run: WfRun, task_ex: models.TaskExecution) -> None:
             tasks.fail(run, task_ex, message)
-            workflows.proceed(run)
+
+        # NOTE: also while its workflow is paused: resume proceeds from finished tasks.
+        _with_task(failure.args["task_ex_id"], states.ACTIVE, step, wait_while_paused=False)
 
     return give_up
 

@@ -32,7 +32,8 @@ from mistral.rpc import clients
 
 LOG = logging.getLogger(__name__)
 
-HeartbeatSink = Callable[[list[str]], None]
+#: Receives action execution ids: heartbeats, actions given back.
+IdsSink = Callable[[list[str]], None]
 
 
 def _report_to_engine(host: str | None, results: list[dict[str, Any]]) -> None:
@@ -78,8 +79,8 @@ class Executor:
     def __init__(
         self,
         report: Sink | None = None,
-        heartbeat: HeartbeatSink | None = None,
-        release: HeartbeatSink | None = None,
+        heartbeat: IdsSink | None = None,
+        release: IdsSink | None = None,
         *,
         max_workers: int | None = None,
         flush_interval: float | None = None,
@@ -113,11 +114,6 @@ class Executor:
         """Ids of the actions accepted here and not finished yet."""
         with self._lock:
             return sorted(self._running)
-
-    def still_running(self, ids: list[str]) -> list[str]:
-        """Those of ``ids`` not finished yet (cost in the size of ``ids``, not of all running)."""
-        with self._lock:
-            return [i for i in ids if self._running.get(i, 0) > 0]
 
     def start(self) -> None:
         with self._lock:

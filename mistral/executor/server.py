@@ -12,7 +12,7 @@ import oslo_messaging
 from mistral import context
 from mistral.config import CONF
 from mistral.executor.executor import Executor
-from mistral.executor.taker import Take, Taker
+from mistral.executor.taker import TakeCall, Taker
 from mistral.rpc import clients, transport
 from mistral.rpc.payloads import ActionRequest
 from mistral.utils.redact import masked
@@ -48,7 +48,9 @@ class ExecutorEndpoint:
 class ExecutorServer:
     """An executor listening on the executor topic; owns the executor's start and stop."""
 
-    def __init__(self, executor: Executor, host: str | None = None, take: Take = _take_from_engine) -> None:
+    def __init__(
+        self, executor: Executor, host: str | None = None, take: TakeCall = _take_from_engine
+    ) -> None:
         self.executor = executor
         # The server name is what 'target: <name>' in a task addresses.
         self.host = host or CONF.executor.host or socket.gethostname()

@@ -20,7 +20,7 @@ from mistral.rpc.payloads import ActionRequest
 LOG = logging.getLogger(__name__)
 
 #: ``take(action_ex_ids, executor)``: the ids this executor may run.
-Take = Callable[[list[str], str], list[str]]
+TakeCall = Callable[[list[str], str], list[str]]
 #: Most actions asked for in one take.
 MAX_TAKE = 1000
 
@@ -28,7 +28,7 @@ Offer = tuple[dict[str, Any], ActionRequest]
 
 
 class Taker:
-    def __init__(self, executor: Executor, host: str, take: Take) -> None:
+    def __init__(self, executor: Executor, host: str, take: TakeCall) -> None:
         self._executor = executor
         self._host = host
         self._take = take

@@ -275,10 +275,12 @@ def update_action_execution_state(
 
 
 def _lock_and_update_actions(conditions: list[Any], values: Mapping[str, Any]) -> list[str]:
-    """Lock the running actions matching ``conditions``, in id order, and set ``values`` on them.
+    """Set ``values`` on the running actions matching ``conditions``; answer their ids.
 
-    NOTE: every taker and giver locks in id order, so two of them offered the
-    same actions queue instead of deadlocking, and the second sees the first's change.
+    NOTE: two callers offered the same actions queue on the row locks, and the
+    second sees the first's change (its conditions no longer match). Without
+    UPDATE ... RETURNING the rows are locked first, in id order, the order every
+    caller locks in.
     """
     with transaction() as session:
         if session.get_bind().dialect.update_returning:
@@ -327,7 +329,7 @@ def release_taken_actions(
         return []
     given_back = _lock_and_update_actions(
         [ActionEx.id.in_(list(ids)), ActionEx.taken_at.is_not(None), ActionEx.executor_host == executor],
-        {"taken_at": None, "executor_host": None, "last_heartbeat": None, "sent_at": now},
+        _untaken(now),
     )
     return find_action_executions_by_ids(given_back, fresh=True)
 
@@ -419,11 +421,16 @@ def release_silent_action(id: str, *, heartbeat_before: datetime.datetime, now: 
     stmt = (
         sa.update(ActionEx)
         .where(ActionEx.id == id, ActionEx.state == "RUNNING", ActionEx.last_heartbeat < heartbeat_before)
-        .values(taken_at=None, executor_host=None, last_heartbeat=None, sent_at=now)
+        .values(**_untaken(now))
         .execution_options(synchronize_session=False)
     )
     with transaction() as session:
         return session.execute(stmt).rowcount == 1
+
+
+def _untaken(now: datetime.datetime) -> dict[str, Any]:
+    """The values of an action nobody holds any more, sent again at ``now``."""
+    return {"taken_at": None, "executor_host": None, "last_heartbeat": None, "sent_at": now}
 
 
 def find_unreported_subworkflows(limit: int) -> list[str]:
