@@ -95,3 +95,7 @@ def hooks() -> Iterator[Hooks]:
     server.start()
     yield server
     server.stop()
+
+
+# The two-project fixtures (``auth_url``, ``tenants``) for every functional test module.
+from tests.functional.tenancy import auth_url, tenants  # noqa: E402, F401
