@@ -118,23 +118,23 @@ class _GuardedConnectionMixin:
             raise NewConnectionError(conn, f"Failed to establish a new connection: {exc}") from exc
 
 
-class _HTTPConnection(_GuardedConnectionMixin, HTTPConnection):
+class GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
     pass
 
 
-class _HTTPSConnection(_GuardedConnectionMixin, HTTPSConnection):
+class GuardedHTTPSConnection(_GuardedConnectionMixin, HTTPSConnection):
     pass
 
 
-class _HTTPPool(HTTPConnectionPool):
-    ConnectionCls = _HTTPConnection
+class GuardedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = GuardedHTTPConnection
 
 
-class _HTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _HTTPSConnection
+class GuardedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = GuardedHTTPSConnection
 
 
-_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
+_POOLS = {"http": GuardedHTTPConnectionPool, "https": GuardedHTTPSConnectionPool}
 
 
 class GuardedAdapter(HTTPAdapter):

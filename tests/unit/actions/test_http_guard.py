@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -15,6 +17,8 @@ from mistral_lib.exceptions import ActionException
 from mistral.actions import http_guard
 from mistral.actions.http import HTTPAction
 from mistral.config import CONF
+from tests.unit.actions.certs import self_signed
+from tests.unit.actions.conftest import _EchoHandler
 
 METADATA = "http://169.254.169.254/latest/meta-data/"
 
@@ -200,3 +204,27 @@ def test_an_endless_redirect_body_is_cut_at_the_cap(flood_url: str, http_url: st
 def test_a_response_under_the_cap_is_read_whole(http_url: str) -> None:
     CONF.set_override("max_response_size", 100_000, group="action_http")
     assert HTTPAction(f"{http_url}/?text=1").run(None)["content"] == "plain text"
+
+
+@pytest.fixture
+def https_url(tmp_path: Any) -> Iterator[tuple[str, str]]:
+    """(an HTTPS URL on 127.0.0.1, the CA file that trusts it)."""
+    cert, key = self_signed(tmp_path)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _EchoHandler)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    yield f"https://127.0.0.1:{server.server_address[1]}", str(cert)
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_goes_through_the_guard_and_still_verifies(https_url: tuple[str, str]) -> None:
+    url, ca_file = https_url
+    assert HTTPAction(f"{url}/secure", verify=ca_file, timeout=5).run(None)["content"]["path"] == "/secure"
+    with pytest.raises(ActionException, match="CERTIFICATE_VERIFY_FAILED"):
+        HTTPAction(f"{url}/secure", timeout=5).run(None)
+    CONF.set_override("denied_networks", ["127.0.0.0/8"], group="action_http")
+    with pytest.raises(ActionException, match=r"refused: 127\.0\.0\.1 is 127\.0\.0\.1"):
+        HTTPAction(f"{url}/secure", verify=ca_file, timeout=5).run(None)
