@@ -18,7 +18,10 @@ LOG = logging.getLogger(__name__)
 
 
 class _UnknownHostPolicy(paramiko.MissingHostKeyPolicy):
-    """Reject a host whose key is not known, unless [action_ssh] accept_unknown_hosts is true."""
+    """Reject a host whose key is not known, unless [action_ssh] accept_unknown_hosts is true.
+
+    An accepted key is never added to the known hosts: the file is the operator's list.
+    """
 
     def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
         if CONF.action_ssh.accept_unknown_hosts:
@@ -43,9 +46,6 @@ def apply_host_policy(client: paramiko.SSHClient) -> None:
             client.load_host_keys(path)
         except OSError as exc:
             raise ActionException(f"Cannot read [action_ssh] known_hosts_file {path}: {exc}") from exc
-        # NOTE: load_host_keys makes the client write accepted keys back to the file on close;
-        # the file is the operator's list, so it stays as it is.
-        client._host_keys_filename = None  # noqa: SLF001 - paramiko has no public switch
     client.set_missing_host_key_policy(_UnknownHostPolicy())
 
 
