@@ -33,7 +33,12 @@ default_opts = [
 ]
 
 api_opts = [
-    cfg.HostAddressOpt("host", default="0.0.0.0", help="Address the API listens on."),
+    cfg.HostAddressOpt(
+        "host",
+        help="Address the API listens on. Unset: 0.0.0.0 (every interface) when [pecan] auth_enable is "
+        "true, 127.0.0.1 (this host only) when it is false, so an API without authentication is not "
+        "reachable from the network by accident. Set it (e.g. 0.0.0.0) to listen elsewhere anyway.",
+    ),
     cfg.PortOpt("port", default=8989, help="Port the API listens on."),
     cfg.IntOpt(
         "api_workers",
@@ -294,6 +299,85 @@ execution_expiration_policy_opts = [
     ),
 ]
 
+action_http_opts = [
+    cfg.FloatOpt(
+        "default_timeout",
+        default=60.0,
+        min=0.001,
+        help="Seconds std.http waits to connect and for each read when the action gives no timeout, "
+        "so that a server that never answers cannot hold an executor worker forever.",
+    ),
+    cfg.ListOpt(
+        "denied_networks",
+        default=["169.254.0.0/16", "fe80::/10", "0.0.0.0/8", "100.100.100.200/32", "fd00:ec2::254/128"],
+        help="Address ranges (CIDR) std.http refuses to connect to, checked on the address actually "
+        "connected to after name resolution, on every redirect and for a proxy. The default denies "
+        "link-local addresses and the cloud metadata services (169.254.169.254, AWS's fd00:ec2::254, "
+        "Alibaba's 100.100.100.200) and 0.0.0.0/8. Loopback and private ranges stay allowed because "
+        "workflows commonly call services on private networks; a service shared by untrusted "
+        "projects should add 127.0.0.0/8, ::1/128, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 "
+        "and fc00::/7. An empty list turns the check off.",
+    ),
+    cfg.IntOpt(
+        "max_response_size",
+        default=10 * 1024 * 1024,
+        min=0,
+        help="Largest response body, in bytes after decompression, std.http reads; a larger one "
+        "fails the action. 0: no limit.",
+    ),
+]
+
+action_ssh_opts = [
+    cfg.StrOpt(
+        "known_hosts_file",
+        help="OpenSSH known_hosts file with the host keys std.ssh and std.ssh_proxied trust (for "
+        "hosts on a port other than 22 the entry is [host]:port). Unset: no host is known.",
+    ),
+    cfg.BoolOpt(
+        "accept_unknown_hosts",
+        default=False,
+        help="Connect to hosts whose key is not in known_hosts_file, trusting whatever key they "
+        "present (open to man-in-the-middle attacks). A known host with a different key is "
+        "refused either way.",
+    ),
+    cfg.StrOpt(
+        "private_key_dir",
+        help="Directory the private_key_filename of SSH actions is read from: relative names are "
+        "taken inside it, and paths that lead outside it (absolute paths, '..', symbolic links) "
+        "are refused. Unset: private_key_filename is refused (private_key text still works).",
+    ),
+    cfg.BoolOpt(
+        "allow_proxy_command",
+        default=False,
+        help="Let std.ssh_proxied run its proxy_command. The command runs as a local process of the "
+        "executor, with the service's rights, so anyone who can start a workflow could run "
+        "commands on the executor host.",
+    ),
+]
+
+action_javascript_opts = [
+    cfg.FloatOpt(
+        "timeout",
+        default=60.0,
+        min=0.001,
+        help="Seconds a std.javascript script may run before it is stopped and the action fails.",
+    ),
+    cfg.IntOpt(
+        "max_memory_mb",
+        default=256,
+        min=1,
+        help="Most MiB of V8 heap a std.javascript script may use before it is stopped and the action fails.",
+    ),
+]
+
+action_email_opts = [
+    cfg.StrOpt(
+        "ca_file",
+        help="CA certificates (PEM) std.email trusts for its SMTP servers' TLS certificates, instead "
+        "of the system's. The certificate and host name are verified either way.",
+    ),
+]
+
 GROUPS: dict[str | None, Sequence[cfg.Opt]] = {
     None: default_opts,
     "api": api_opts,
@@ -307,6 +391,10 @@ GROUPS: dict[str | None, Sequence[cfg.Opt]] = {
     "cron_trigger": cron_trigger_opts,
     "event_engine": event_engine_opts,
     "execution_expiration_policy": execution_expiration_policy_opts,
+    "action_http": action_http_opts,
+    "action_ssh": action_ssh_opts,
+    "action_javascript": action_javascript_opts,
+    "action_email": action_email_opts,
 }
 
 for _group, _opts in GROUPS.items():

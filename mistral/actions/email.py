@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from mistral_lib import actions
 from mistral_lib.actions.context import ActionContext
 from mistral_lib.exceptions import ActionException
+
+from mistral.config import CONF
 
 LOG = logging.getLogger(__name__)
 
@@ -54,10 +57,15 @@ class SendEmailAction(actions.Action):
         try:
             with smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT) as smtp:
                 if self.smtp_password:
-                    # Never send the password in clear text: STARTTLS first.
-                    smtp.starttls()
+                    # Never send the password in clear text, nor to a server that is not who it says.
+                    smtp.starttls(context=tls_context())
                     smtp.login(self.from_addr, self.smtp_password)
                 smtp.send_message(msg, from_addr=self.from_addr, to_addrs=recipients)
+        except ssl.SSLCertVerificationError as exc:
+            raise ActionException(
+                f"Failed to send an email via {self.smtp_server}: its TLS certificate is not trusted "
+                f"({exc.verify_message}); set [action_email] ca_file to the CA that signed it"
+            ) from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise ActionException(f"Failed to send an email via {self.smtp_server}: {exc}") from exc
         return None
@@ -78,6 +86,15 @@ class SendEmailAction(actions.Action):
         if self.html_body:
             msg.add_alternative(self.html_body, subtype="html")
         return msg
+
+
+def tls_context() -> ssl.SSLContext:
+    """Verify the certificate and host name against [action_email] ca_file, or the system's CAs."""
+    cafile = CONF.action_email.ca_file
+    try:
+        return ssl.create_default_context(cafile=cafile or None)
+    except OSError as exc:
+        raise ActionException(f"Cannot read [action_email] ca_file {cafile}: {exc}") from exc
 
 
 def _addresses(value: str | list[str] | None) -> list[str]:

@@ -11,6 +11,9 @@ from mistral_lib import actions
 from mistral_lib.actions.context import ActionContext
 from mistral_lib.exceptions import ActionException
 
+from mistral.actions import http_guard
+from mistral.config import CONF
+
 LOG = logging.getLogger(__name__)
 
 # Statuses Mistral has always treated as success (2xx and the 3xx it does not follow).
@@ -55,13 +58,24 @@ class HTTPAction(actions.Action):
         kwargs = self._request_kwargs(self._headers(context))
         LOG.debug("HTTP action %s %s", self.method, self.url)
         try:
-            resp = requests.request(self.method, self.url, **kwargs)
+            with http_guard.session() as session:
+                resp = session.request(self.method, self.url, **kwargs)
+        except http_guard.RefusedError as exc:
+            raise ActionException(f"HTTP {self.method} {self.url} refused: {exc}") from exc
+        except requests.Timeout as exc:
+            why = f"{exc}{self._timeout_origin()}"
+            raise ActionException(f"HTTP {self.method} {self.url} failed: {why}") from exc
         except requests.RequestException as exc:
             raise ActionException(f"HTTP {self.method} {self.url} failed: {exc}") from exc
         result = _describe(resp)
         if resp.status_code not in _SUCCESS:
             return actions.Result(error=result)
         return result
+
+    def _timeout_origin(self) -> str:
+        if self.timeout is not None:
+            return ""
+        return f" (the [action_http] default_timeout of {CONF.action_http.default_timeout} s; give a timeout)"
 
     def _headers(self, context: ActionContext) -> dict[str, str]:
         # requests accepts only str or bytes header values; workflows often pass numbers.
@@ -73,8 +87,10 @@ class HTTPAction(actions.Action):
             "headers": headers,
             "cookies": self.cookies,
             "auth": _auth(self.auth),
-            "timeout": self.timeout,
+            "timeout": CONF.action_http.default_timeout if self.timeout is None else self.timeout,
             "proxies": self.proxies,
+            # The body is read by the session, up to [action_http] max_response_size.
+            "stream": True,
         }
         if self.json is not None:
             kwargs["json"] = self.json

@@ -1,20 +1,30 @@
-"""std.javascript (std.js): evaluate a JavaScript snippet with V8 through py_mini_racer."""
+"""std.javascript (std.js): evaluate a JavaScript snippet with V8 through py_mini_racer.
+
+Each script runs in a child process with V8's heap limit ([action_javascript]
+max_memory_mb) and time limit ([action_javascript] timeout); the parent kills
+a child that outlives the time limit, so neither a runaway script nor a V8
+crash reaches the executor.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import signal
+import subprocess
+import sys
 from typing import Any
 
 from mistral_lib import actions
 from mistral_lib.actions.context import ActionContext
 from mistral_lib.exceptions import ActionException
 
+from mistral.config import CONF
+
 LOG = logging.getLogger(__name__)
 
-# A runaway script must not hold an executor worker forever; data shaping
-# scripts finish in milliseconds, so this bound is generous.
-SCRIPT_TIMEOUT = 300.0
+#: Seconds a child gets beyond the script's time limit to start V8 and answer before it is killed.
+STARTUP_GRACE = 5.0
 
 
 class JavaScriptAction(actions.Action):
@@ -26,23 +36,67 @@ class JavaScriptAction(actions.Action):
 
     def run(self, context: ActionContext) -> Any:
         try:
-            from py_mini_racer import JSEvalException, MiniRacer
+            import py_mini_racer  # noqa: F401 - only whether the child will find it
         except ImportError as exc:
             raise ActionException(
                 "std.javascript needs the py_mini_racer module (pip install mini-racer), "
                 f"which is not importable here: {exc}"
             ) from exc
-        # The result crosses the boundary as JSON so that JS objects and arrays
-        # come back as plain dicts and lists.
-        source = (
-            f"var $ = {json.dumps(self.context, default=str)};\n"
-            f"function f() {{\n{self.script}\n}}\n"
-            "JSON.stringify(f())"
+        limits = CONF.action_javascript
+        request = {
+            "script": self.script,
+            "context": self.context,
+            "timeout": limits.timeout,
+            "max_memory": limits.max_memory_mb * 1024 * 1024,
+        }
+        answer = _run_child(json.dumps(request, default=str), limits.timeout)
+        if "error" in answer:
+            raise ActionException(_describe_error(answer))
+        return answer["result"]
+
+
+def _run_child(request: str, timeout: float) -> dict[str, Any]:
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "mistral.actions.js_runner"],
+            input=request,
+            capture_output=True,
+            text=True,
+            timeout=timeout + STARTUP_GRACE,
+            check=False,
         )
-        try:
-            with MiniRacer() as racer:
-                result = racer.eval(source, timeout_sec=SCRIPT_TIMEOUT)
-        except JSEvalException as exc:
-            raise ActionException(f"JavaScript failed: {exc}") from exc
-        # JSON.stringify(undefined) is undefined: a script that returns nothing.
-        return json.loads(result) if isinstance(result, str) else None
+    except subprocess.TimeoutExpired as exc:
+        raise ActionException(
+            f"JavaScript stopped: it ran longer than the [action_javascript] timeout of {timeout} s"
+        ) from exc
+    try:
+        return json.loads(done.stdout)
+    except ValueError:
+        pass
+    cause = _exit_cause(done.returncode)
+    LOG.warning("The JavaScript child process ended with %s: %s", cause, done.stderr[-2000:])
+    raise ActionException(
+        f"JavaScript failed: the V8 process ended with {cause}, most likely out of memory "
+        f"([action_javascript] max_memory_mb = {CONF.action_javascript.max_memory_mb})"
+    )
+
+
+def _exit_cause(returncode: int) -> str:
+    if returncode >= 0:
+        return f"code {returncode}"
+    try:
+        return f"signal {signal.Signals(-returncode).name}"
+    except ValueError:
+        return f"signal {-returncode}"
+
+
+def _describe_error(answer: dict[str, Any]) -> str:
+    limits = CONF.action_javascript
+    if answer.get("limit") == "timeout":
+        return f"JavaScript stopped: it ran longer than the [action_javascript] timeout of {limits.timeout} s"
+    if answer.get("limit") == "memory":
+        return (
+            "JavaScript stopped: it used more than the [action_javascript] max_memory_mb of "
+            f"{limits.max_memory_mb} MiB"
+        )
+    return f"JavaScript failed: {answer['error']}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import os
 import threading
 from typing import Any
 
@@ -13,6 +12,9 @@ import paramiko
 from mistral_lib import actions
 from mistral_lib.actions.context import ActionContext
 from mistral_lib.exceptions import ActionException
+
+from mistral.actions import ssh_trust
+from mistral.config import CONF
 
 LOG = logging.getLogger(__name__)
 
@@ -69,7 +71,7 @@ class SSHAction(actions.Action):
             self.username,
             password=self.password or None,
             pkey=_private_key(self.private_key),
-            key_filename=_key_path(self.private_key_filename),
+            key_filename=ssh_trust.key_file(self.private_key_filename),
             stack=stack,
             sock=sock,
         )
@@ -109,6 +111,11 @@ class SSHProxiedAction(SSHAction):
     def _connect(self, host: str, stack: contextlib.ExitStack, sock: Any = None) -> paramiko.SSHClient:
         hostname, port = _host_port(host)
         if self.proxy_command:
+            if not CONF.action_ssh.allow_proxy_command:
+                raise ActionException(
+                    "proxy_command is refused: it would run as a local process of the executor; "
+                    "set [action_ssh] allow_proxy_command = true to allow it"
+                )
             # OpenSSH's ProxyCommand tokens, so existing ssh_config lines work as they are.
             command = self.proxy_command.replace("%h", hostname).replace("%p", str(port))
             command = command.replace("%r", self.username)
@@ -119,7 +126,7 @@ class SSHProxiedAction(SSHAction):
                 self.gateway_username or self.username,
                 password=self.password or None,
                 pkey=_private_key(self.private_key),
-                key_filename=_key_path(self.private_key_filename),
+                key_filename=ssh_trust.key_file(self.private_key_filename),
                 stack=stack,
             )
             transport = gateway.get_transport()
@@ -141,9 +148,7 @@ def _open_client(
     hostname, port = _host_port(host)
     client = paramiko.SSHClient()
     stack.callback(client.close)
-    # NOTE: hosts come from workflow input and the executor keeps no
-    # known_hosts of its own, as in Mistral: an unknown host key is accepted.
-    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+    ssh_trust.apply_host_policy(client)
     try:
         client.connect(
             hostname,
@@ -154,7 +159,14 @@ def _open_client(
             key_filename=key_filename,
             timeout=CONNECT_TIMEOUT,
             sock=sock,
+            # NOTE: never the service's own keys (~/.ssh) or its agent: the host is the user's choice.
+            look_for_keys=False,
+            allow_agent=False,
         )
+    except paramiko.BadHostKeyException as exc:
+        raise ActionException(
+            f"The host key of {host} does not match the one in [action_ssh] known_hosts_file: {exc}"
+        ) from exc
     except (OSError, paramiko.SSHException) as exc:
         raise ActionException(f"Failed to connect over SSH to {username}@{host}: {exc}") from exc
     return client
@@ -190,14 +202,6 @@ def _host_port(host: str) -> tuple[str, int]:
     if sep and ":" not in name and port.isdigit():
         return name, int(port)
     return host, SSH_PORT
-
-
-def _key_path(filename: str | None) -> str | None:
-    """A key file name, relative ones taken from ~/.ssh as Mistral does."""
-    if not filename:
-        return None
-    filename = os.path.expanduser(filename)
-    return filename if os.path.isabs(filename) else os.path.join(os.path.expanduser("~/.ssh"), filename)
 
 
 def _private_key(text: str | None) -> paramiko.PKey | None:

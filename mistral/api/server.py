@@ -12,11 +12,37 @@ from mistral import config
 
 LOG = logging.getLogger(__name__)
 
+#: Where an API without authentication listens unless [api] host says otherwise.
+LOCAL_ONLY = "127.0.0.1"
+#: Where an API with authentication listens unless [api] host says otherwise.
+EVERYWHERE = "0.0.0.0"
+
+
+def listen_host() -> str:
+    """The address to listen on: [api] host, else one that depends on whether auth is on."""
+    conf = config.CONF
+    if conf.api.host:
+        if not conf.pecan.auth_enable:
+            LOG.warning(
+                "Authentication is off ([pecan] auth_enable = false) and the API listens on %s as "
+                "[api] host says: anyone who reaches this port can run workflows as any user",
+                conf.api.host,
+            )
+        return conf.api.host
+    if conf.pecan.auth_enable:
+        return EVERYWHERE
+    LOG.warning(
+        "Authentication is off ([pecan] auth_enable = false), so the API listens on %s only. "
+        "To serve other hosts, turn authentication on or set [api] host (e.g. host = 0.0.0.0)",
+        LOCAL_ONLY,
+    )
+    return LOCAL_ONLY
+
 
 def make_server(app: Callable[..., Any], host: str | None = None, port: int | None = None) -> wsgi.Server:
     conf = config.CONF.api
     server = wsgi.Server(
-        (host or conf.host, conf.port if port is None else port),
+        (host or listen_host(), conf.port if port is None else port),
         app,
         numthreads=conf.api_workers,
         server_name="mistral-api",

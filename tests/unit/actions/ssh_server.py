@@ -25,7 +25,7 @@ COMMANDS = {
 
 
 @functools.cache
-def _host_key() -> paramiko.RSAKey:
+def host_key() -> paramiko.RSAKey:
     return paramiko.RSAKey.generate(2048)
 
 
@@ -105,7 +105,7 @@ class FakeSSHServer:
     def _session(self, sock: socket.socket) -> None:
         transport = paramiko.Transport(sock)
         self._transports.append(transport)
-        transport.add_server_key(_host_key())
+        transport.add_server_key(host_key())
         iface = _Interface()
         try:
             transport.start_server(server=iface)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import email
+import ssl
 from email.message import Message
 
 import pytest
@@ -96,8 +97,9 @@ class _RecordingSMTP:
     def __exit__(self, *exc: object) -> None:
         self.calls.append(("quit",))
 
-    def starttls(self) -> None:
-        self.calls.append(("starttls",))
+    def starttls(self, context: ssl.SSLContext) -> None:
+        verifies = context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+        self.calls.append(("starttls", "verified" if verifies else "unverified"))
 
     def login(self, user: str, password: str) -> None:
         self.calls.append(("login", user, password))
@@ -117,7 +119,7 @@ def test_password_means_starttls_then_login(monkeypatch: pytest.MonkeyPatch) -> 
     ).run(None)
     assert _RecordingSMTP.calls == [
         ("connect", "mail.example.org", 587),
-        ("starttls",),
+        ("starttls", "verified"),
         ("login", "wf@example.org", "pw"),
         ("send", "wf@example.org", ["a@example.org"]),
         ("quit",),
