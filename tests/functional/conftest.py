@@ -14,7 +14,7 @@ import pytest
 import requests
 from mistralclient.api import client as mistral_client
 
-from mistral import launcher
+from mistral import config, launcher
 from mistral.api import app as api_app
 from mistral.api import server as api_server
 from tests.conftest import use_database
@@ -37,6 +37,9 @@ class Server:
 def server(sqlite_url: str) -> Iterator[Server]:
     """The embedded service: API, engine and executor in this process, on the in-process transport."""
     use_database(sqlite_url)
+    # NOTE: the launcher's own API server takes a free port too, so that test runs side by side
+    # (and a server on 8989) do not collide; the tests talk to the one started below.
+    config.CONF.set_override("port", 0, group="api")
     services = launcher.Services(["api", "engine", "executor"])
     services.start()
     httpd = api_server.make_server(api_app.setup_app(), host="127.0.0.1", port=0)
@@ -47,6 +50,7 @@ def server(sqlite_url: str) -> Iterator[Server]:
     yield Server(f"http://{host}:{port}")
     httpd.stop()
     services.stop()
+    config.CONF.clear_override("port", group="api")
 
 
 @pytest.fixture
