@@ -241,6 +241,9 @@ class EventEngine:
             trigger = db_api.load_event_trigger(ref.id)
             if trigger is None:
                 return None  # deleted since the last reload
+        # NOTE: the workflow runs as the trigger's owner, through its trust when it has one.
+        owner = context.owner(trigger.project_id, {"trust_id": trigger.trust_id})
+        with context.using(owner):
             wf_def = db_api.load_workflow_definition(trigger.workflow_id, None)
         if wf_def is None:
             LOG.warning("Event trigger %s: workflow %s no longer exists", trigger.id, trigger.workflow_id)
@@ -250,8 +253,6 @@ class EventEngine:
             "Event %s on %s/%s fires trigger %s", event.event_type, event.exchange, event.topic, trigger.id
         )
         LOG.debug("Trigger %s params: %s", trigger.id, masked(request.params))
-        # NOTE: the workflow runs as the trigger's owner (no Keystone trust yet: auth is off).
-        owner = context.Context(project_id=trigger.project_id)
         with context.using(owner):
             started = self._engine_client().start_workflow(
                 request.wf_identifier,
