@@ -99,25 +99,18 @@ def test_own_action_wins_over_another_projects_and_public(tenants: Tenants) -> N
     a, b, _ = tenants
     _action(b, "same_name", "from B, private")
     _action(b, "pub_name", "from B, public", scope="public")
+    _action(b, "only_public", "from B, public", scope="public")
     _action(a, "same_name", "from A")
     _action(a, "pub_name", "from A, own")
+    for name in ("same_name", "pub_name", "only_public"):
+        _workflow(a, _calls(name))
     _workflow(b, _calls("same_name"))
-    _workflow(a, _calls("same_name"))
-    _workflow(a, _calls("pub_name"))
 
     # B runs first, so the action of that name is resolved (and cached) for B before A asks.
     assert _run(b, "calls_same_name")["output"]["got"] == "from B, private"
     assert _run(a, "calls_same_name")["output"]["got"] == "from A"
     assert _run(a, "calls_pub_name")["output"]["got"] == "from A, own"
-
-
-def test_a_public_action_of_another_project_can_be_used(tenants: Tenants) -> None:
-    a, b, _ = tenants
-    _action(b, "b_public", "public echo", scope="public")
-    _workflow(a, _calls("b_public"))
-    ex = _run(a, "calls_b_public")
-    assert ex["state"] == "SUCCESS", ex
-    assert ex["output"]["got"] == "public echo"
+    assert _run(a, "calls_only_public")["output"]["got"] == "from B, public"
 
 
 def test_a_direct_run_never_resolves_to_another_projects_cached_action(tenants: Tenants) -> None:
@@ -185,38 +178,12 @@ def test_public_and_accepted_shared_workflows_run_as_subworkflows_of_the_caller(
     everything = admin.request("GET", "/executions", params={"all_projects": "true"}).json()["executions"]
     assert {e["project_id"] for e in everything} == {a.project_id}
 
-
-def test_own_workflow_wins_over_a_public_one_of_the_same_name(tenants: Tenants) -> None:
-    a, b, _ = tenants
-    b.create_workflow("twin", scope="public")
-    own = a.create_workflow("twin")
-    _workflow(a, _calls_workflow("parent", "twin"))
-
-    started = a.start(workflow_name="twin").json()
-    assert started["workflow_id"] == own["id"]
-    ex = _run(a, "parent")
-    (task,) = _tasks(a, ex["id"])
+    # A's own workflow of a public one's name wins, started directly or as a sub-workflow.
+    own = a.create_workflow("b_public")
+    assert a.start(workflow_name="b_public").json()["workflow_id"] == own["id"]
+    (task,) = _tasks(a, _run(a, "via_public")["id"])
     children = a.request("GET", f"/tasks/{task['id']}/workflow_executions").json()["executions"]
     assert [c["workflow_id"] for c in children] == [own["id"]]
-
-
-# -- environments -----------------------------------------------------------------
-
-
-def test_an_environment_is_found_only_in_the_own_project(tenants: Tenants) -> None:
-    a, b, _ = tenants
-    body = {"name": "env", "variables": {"who": "B"}}
-    assert b.request("POST", "/environments", json=body).status_code == 201
-    a.create_workflow("wf_a")
-
-    resp = a.start(workflow_name="wf_a", params={"env": "env"})
-    assert resp.status_code == 400, resp.text
-    assert resp.json()["faultstring"] == "Environment is not found: env"
-
-    body = {"name": "env", "variables": {"who": "A"}}
-    assert a.request("POST", "/environments", json=body).status_code == 201
-    ex = _run(a, "wf_a", params={"env": "env"})
-    assert ex["params"]["env"] == {"who": "A"}
 
 
 # -- expression functions -----------------------------------------------------------
