@@ -41,7 +41,7 @@ def load_trigger_refs() -> list[TriggerRef]:
     """Every project's event triggers (the event engine acts for all of them)."""
     with context.using(context.Context(is_internal=True)):
         return [
-            TriggerRef(t.id, t.name, t.exchange, t.topic, t.event, t.project_id)
+            TriggerRef(t.id, t.name, t.exchange, t.topic, t.event, t.project_id, t.scope)
             for t in db_api.list_event_triggers(db_api.ListQuery())
         ]
 
@@ -212,7 +212,11 @@ class EventEngine:
 
     def handle(self, event: Event) -> list[str]:
         """Start the workflow of every trigger that matches; the ids of the started executions."""
-        refs = self._triggers.matching(event.exchange, event.topic, event.event_type)
+        refs = [
+            ref
+            for ref in self._triggers.matching(event.exchange, event.topic, event.event_type)
+            if events.may_fire(ref, event, auth_enabled=config.CONF.pecan.auth_enable)
+        ]
         if not refs:
             return []
         try:
