@@ -27,7 +27,9 @@ class Context:
     is_trust_scoped: bool = False
     #: The Keystone trust a trigger or execution acts through, when its owner made one.
     trust_id: str | None = None
-    #: The engine's own work: sees every project's rows (it acts for all of them).
+    #: The engine's own work on rows it already holds by id (locks, scans, recovery): sees every
+    #: project's rows. Lookups by name or id on behalf of an execution never use it: they run
+    #: as the execution's owner (``owner()``, ``mistral.engine.owners``).
     is_internal: bool = False
 
     def to_dict(self) -> dict[str, Any]:
