@@ -100,7 +100,8 @@ def resolve(
     Ad-hoc actions are looked up as ``owner``: its own, then public ones (own first).
     """
     # NOTE: never with an all-seeing context, whoever calls: an internal one would find private actions.
-    owner = owner.with_(is_internal=False, is_admin=False)
+    if owner.is_internal or owner.is_admin:
+        owner = owner.with_(is_internal=False, is_admin=False)
     transforms: list[Any] = []
     current, current_input = name, dict(action_input)
     for _ in range(MAX_AD_HOC_DEPTH):
