@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from collections import defaultdict
 from typing import Any
 
 from mistral import config, context
@@ -41,11 +39,11 @@ def _send_actions(box: Outbox) -> None:
 
 
 def _group_by_owner(requests: list[ActionRequest]) -> list[tuple[dict[str, Any], list[ActionRequest]]]:
-    grouped: dict[str, tuple[dict[str, Any], list[ActionRequest]]] = defaultdict(lambda: ({}, []))
+    grouped: dict[tuple[Any, ...], tuple[dict[str, Any], list[ActionRequest]]] = {}
     for request in requests:
-        owner, owned = grouped[json.dumps(request.owner, sort_keys=True)]
-        owner.update(request.owner)
-        owned.append(request)
+        owner = request.owner
+        key = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(owner.items()))
+        grouped.setdefault(key, (owner, []))[1].append(request)
     return list(grouped.values())
 
 
