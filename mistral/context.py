@@ -25,7 +25,11 @@ class Context:
     roles: tuple[str, ...] = field(default_factory=tuple)
     is_admin: bool = False
     is_trust_scoped: bool = False
-    #: The engine's own work: sees every project's rows (it acts for all of them).
+    #: The Keystone trust a trigger or execution acts through, when its owner made one.
+    trust_id: str | None = None
+    #: The engine's own work on rows it already holds by id (locks, scans, recovery): sees every
+    #: project's rows. Lookups by name or id on behalf of an execution never use it: they run
+    #: as the execution's owner (``owner()``, ``mistral.engine.owners``).
     is_internal: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -44,6 +48,35 @@ class Context:
 
     def with_(self, **changes: Any) -> Context:
         return replace(self, **changes)
+
+    def owner_record(self) -> dict[str, Any]:
+        """Who owns what this context creates, as stored with an execution (never the token)."""
+        record: dict[str, Any] = {name: getattr(self, name) for name in _OWNER_FIELDS if getattr(self, name)}
+        if self.roles:
+            record["roles"] = list(self.roles)
+        return record
+
+
+#: What an execution keeps of its starter to act as them later: no token (it expires, and is a secret).
+_OWNER_FIELDS = ("user_id", "user_name", "project_name", "trust_id")
+
+
+def owner(project_id: str, record: dict[str, Any] | None = None) -> Context:
+    """The context the engine acts in for a row owned by ``project_id``.
+
+    NOTE: never internal and never admin: what the engine does for an execution it
+    does with no more reach than the owner has through the API (DESIGN rule 8).
+    """
+    record = record or {}
+    return Context(
+        project_id=project_id,
+        user_id=record.get("user_id"),
+        user_name=record.get("user_name"),
+        project_name=record.get("project_name"),
+        roles=tuple(record.get("roles") or ()),
+        trust_id=record.get("trust_id"),
+        is_trust_scoped=bool(record.get("trust_id")),
+    )
 
 
 _FIELDS = tuple(f.name for f in fields(Context))

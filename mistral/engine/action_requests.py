@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from mistral.db import models
-from mistral.engine import outbox
+from mistral.engine import outbox, owners
 from mistral.rpc.payloads import ActionRequest
 
 #: The row columns a request is built from.
-COLUMNS = ("id", "input", "runtime_context", "task_execution_id", "workflow_name", "workflow_namespace")
+COLUMNS = (
+    "id", "input", "runtime_context", "task_execution_id", "workflow_name", "workflow_namespace", "project_id"
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,9 @@ def runtime_context(
     if wf_ex is not None:
         runtime["workflow_execution_id"] = wf_ex.id
         runtime["root_execution_id"] = wf_ex.root_execution_id or wf_ex.id
+        owner = owners.record_of(wf_ex)
+        if owner:
+            runtime[owners.KEY] = owner
     return runtime
 
 
@@ -68,6 +73,7 @@ def build(row: Mapping[str, Any], *, redelivered: bool = False) -> ActionRequest
         safe_rerun=bool(runtime.get("safe_rerun")),
         timeout=runtime.get("timeout"),
         redelivered=redelivered,
+        owner={"project_id": row.get("project_id"), **(runtime.get(owners.KEY) or {})},
         context={
             "workflow_execution_id": runtime.get("workflow_execution_id"),
             "task_execution_id": row.get("task_execution_id"),

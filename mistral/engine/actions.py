@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from mistral import config, expressions
+from mistral import config, context, expressions
 from mistral.actions import registry
 from mistral.db import api as db_api
 from mistral.db import models
@@ -37,18 +37,29 @@ class ResolvedAction:
     output_transforms: list[Any] = field(default_factory=list)
 
 
-_ad_hoc_cache: dict[tuple[str, str, str | None], tuple[float, ActionSpec | None]] = {}
+#: (project, name, namespace, workbook) -> (when loaded, spec): the project is part of the key
+#: because the same name means another project's action (or none) elsewhere (DESIGN rule 6).
+_ad_hoc_cache: dict[tuple[str, str, str, str | None], tuple[float, ActionSpec | None]] = {}
 _cache_lock = threading.Lock()
 
 
-def _ad_hoc_spec(name: str, namespace: str, workbook: str | None) -> ActionSpec | None:
-    key = (name, namespace, workbook)
+def cache_key(
+    project_id: str, name: str, namespace: str, workbook: str | None
+) -> tuple[str, str, str, str | None]:
+    return (project_id, name, namespace, workbook)
+
+
+def _ad_hoc_spec(
+    owner: context.Context, name: str, namespace: str, workbook: str | None
+) -> ActionSpec | None:
+    key = cache_key(owner.project_id, name, namespace, workbook)
     ttl = config.CONF.engine.action_definition_cache_time
     with _cache_lock:
         hit = _ad_hoc_cache.get(key)
         if hit is not None and time.monotonic() - hit[0] < ttl:
             return hit[1]
-    spec = _load_ad_hoc(name, namespace, workbook)
+    with context.using(owner):
+        spec = _load_ad_hoc(name, namespace, workbook)
     with _cache_lock:
         _ad_hoc_cache[key] = (time.monotonic(), spec)
     return spec
@@ -78,9 +89,19 @@ def _check_input(name: str, params: list[inputs.Param], given: dict[str, Any], c
 
 
 def resolve(
-    name: str, action_input: dict[str, Any], namespace: str = "", workbook: str | None = None
+    owner: context.Context,
+    name: str,
+    action_input: dict[str, Any],
+    namespace: str = "",
+    workbook: str | None = None,
 ) -> ResolvedAction:
-    """The system action to run for ``name`` with its input, checking every level's input."""
+    """The system action to run for ``name`` with its input, checking every level's input.
+
+    Ad-hoc actions are looked up as ``owner``: its own, then public ones (own first).
+    """
+    # NOTE: never with an all-seeing context, whoever calls: an internal one would find private actions.
+    if owner.is_internal or owner.is_admin:
+        owner = owner.with_(is_internal=False, is_admin=False)
     transforms: list[Any] = []
     current, current_input = name, dict(action_input)
     for _ in range(MAX_AD_HOC_DEPTH):
@@ -89,7 +110,7 @@ def resolve(
             _check_input(current, descriptor.params, current_input, descriptor.action_class.__name__)
             transforms.reverse()
             return ResolvedAction(name, current, current_input, descriptor.is_sync, transforms)
-        spec = _ad_hoc_spec(current, namespace, workbook)
+        spec = _ad_hoc_spec(owner, current, namespace, workbook)
         if spec is None:
             raise NotFoundError("Action", current)
         _check_input(current, spec.input, current_input, "AdHocAction")

@@ -7,7 +7,7 @@ from typing import Any
 from mistral import context
 from mistral.db import api as db_api
 from mistral.db.types import utcnow
-from mistral.engine import action_requests, actions
+from mistral.engine import action_requests, actions, owners
 from mistral.engine.unit_of_work import unit_of_work
 from mistral.exceptions import InputError
 from mistral.rpc import clients
@@ -16,7 +16,8 @@ from mistral.workflow import states
 
 def start(name: str, action_input: dict[str, Any], description: str, namespace: str,
           params: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
-    resolved = actions.resolve(name, action_input or {}, namespace)
+    # NOTE: resolved as the caller: a direct run may use only the actions the caller can see.
+    resolved = actions.resolve(context.current(), name, action_input or {}, namespace)
     save = bool(params.get("save_result"))
     run_sync = params.get("run_sync")
     if run_sync and not resolved.is_sync:
@@ -38,6 +39,9 @@ def _insert_and_send(row: dict[str, Any]) -> None:
 def _row(resolved: actions.ResolvedAction, delivery: action_requests.Delivery, description: str,
          namespace: str, params: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
     row = actions.new_action_row_adhoc(resolved, delivery)
+    owner = context.current().owner_record()
+    if owner:
+        row["runtime_context"][owners.KEY] = owner
     row.update(
         description=description,
         workflow_namespace=namespace,

@@ -96,8 +96,9 @@ def _claim(trigger: models.CronTrigger, firing: cron_triggers.Firing) -> bool:
 
 
 def _start(trigger: models.CronTrigger, firing: cron_triggers.Firing) -> str:
-    # NOTE: the workflow runs as the trigger's owner (no Keystone trust yet: auth is off).
-    with context.using(context.Context(project_id=trigger.project_id)):
+    # NOTE: the workflow runs as the trigger's owner, through its trust when it has one: it
+    # finds only what the owner can see, and its execution belongs to the owner.
+    with context.using(context.owner(trigger.project_id, {"trust_id": trigger.trust_id})):
         wf_def = db_api.get_workflow_definition(trigger.workflow_id or "", None)
         wf_ex_id = cron_triggers.execution_id(trigger.id, firing.due)
         params = dict(trigger.workflow_params or {})

@@ -11,9 +11,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from mistral import config, expressions
+from mistral import config, context, expressions
 from mistral.db import api as db_api
 from mistral.db import models
+from mistral.engine import owners
 from mistral.exceptions import InputError
 from mistral.utils.merge import deep_merge
 from mistral.workflow import states
@@ -94,7 +95,11 @@ def _time(value: Any) -> Any:
 def functions(
     wf_ex: models.WorkflowExecution, current: models.TaskExecution | None = None, result: Any = None
 ) -> expressions.ExpressionFunctions:
-    """The DB-backed expression functions for one evaluation."""
+    """The DB-backed expression functions for one evaluation.
+
+    ``tasks(id)`` and ``executions()`` read as the execution's owner: they see what
+    the owner could list through the API, never another project's executions.
+    """
 
     def task(name: str | None = None) -> Any:
         if name is None or (current is not None and name == current.name):
@@ -115,10 +120,12 @@ def functions(
     ) -> list[dict[str, Any]]:
         ids = [workflow_execution_id or wf_ex.id]
         found: list[models.TaskExecution] = []
-        while ids:
-            batch = [t for i in ids for t in db_api.find_task_executions(i)]
-            found += batch
-            ids = [e.id for e in db_api.list_sub_executions(ids)] if recursive else []
+        with context.using(owners.of(wf_ex)):
+            while ids:
+                found += db_api.list_task_executions(
+                    db_api.ListQuery(filters={"workflow_execution_id": db_api.Filter("in", ids)})
+                )
+                ids = [e.id for e in db_api.list_sub_executions(ids)] if recursive else []
         if state:
             found = [t for t in found if t.state == state]
         if flat:
@@ -144,7 +151,8 @@ def functions(
             filters["state"] = db_api.Filter("eq", state)
         if from_time:
             filters["created_at"] = db_api.Filter("gte", from_time)
-        found = db_api.list_workflow_executions(db_api.ListQuery(filters=filters))
+        with context.using(owners.of(wf_ex)):
+            found = db_api.list_workflow_executions(db_api.ListQuery(filters=filters))
         if to_time:
             found = [e for e in found if _time(e.created_at) < to_time]
         return [execution_view(e) for e in found]

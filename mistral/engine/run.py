@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
-from mistral import expressions
+from mistral import context, expressions
 from mistral.db import models
-from mistral.engine import data_flow, specs
+from mistral.engine import data_flow, owners, specs
 from mistral.lang.specs import TaskSpec, WorkflowSpec
 
 
@@ -40,6 +41,11 @@ class WfRun:
         if extra:
             ctx.update(extra)
         return data_flow.evaluate(value, self.wf_ex, ctx, task_ex, result)
+
+    @cached_property
+    def owner(self) -> context.Context:
+        """Who the engine acts as for this execution: its lookups see what the owner sees."""
+        return owners.of(self.wf_ex)
 
     @property
     def workbook(self) -> str | None:

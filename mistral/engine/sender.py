@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from mistral import config
+from mistral import config, context
 from mistral.engine.outbox import Outbox, chunks, group_by_target
 from mistral.rpc import clients
+from mistral.rpc.payloads import ActionRequest
 
 LOG = logging.getLogger(__name__)
 
@@ -27,6 +29,28 @@ def _send_actions(box: Outbox) -> None:
     if not box.actions:
         return
     size = config.CONF.engine.action_batch_size
-    for target, requests in group_by_target(box.actions).items():
-        for batch in chunks(requests, size):
-            clients.executor().run_actions([r.to_dict() for r in batch], target=target)
+    for owner, owned in _group_by_owner(box.actions):
+        # NOTE: the RPC context is the security context the executor runs the actions with:
+        # their owner's, never the context of whatever made the engine send them.
+        with context.using(_as_owner(owner)):
+            for target, requests in group_by_target(owned).items():
+                for batch in chunks(requests, size):
+                    clients.executor().run_actions([r.to_dict() for r in batch], target=target)
+
+
+def _group_by_owner(requests: list[ActionRequest]) -> list[tuple[dict[str, Any], list[ActionRequest]]]:
+    grouped: dict[tuple[Any, ...], tuple[dict[str, Any], list[ActionRequest]]] = {}
+    for request in requests:
+        owner = request.owner
+        key = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(owner.items()))
+        grouped.setdefault(key, (owner, []))[1].append(request)
+    return list(grouped.values())
+
+
+def _as_owner(owner: dict[str, Any]) -> context.Context:
+    ctx = context.owner(owner.get("project_id") or context.DEFAULT_PROJECT_ID, owner)
+    current = context.current()
+    if current.auth_token and (current.project_id, current.user_id) == (ctx.project_id, ctx.user_id):
+        # NOTE: the owner's own request (a start, a direct run) still holds their token: pass it on.
+        return ctx.with_(auth_token=current.auth_token)
+    return ctx

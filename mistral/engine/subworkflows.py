@@ -4,15 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from mistral import context
 from mistral.db import api as db_api
 from mistral.db import models
+from mistral.engine import owners
 from mistral.engine.run import WfRun
 from mistral.exceptions import InputError, NotFoundError
 from mistral.lang.specs import TaskSpec
 
 
-def find_definition(name: str, namespace: str, workbook: str | None) -> models.WorkflowDefinition:
-    """Look in the workbook first, then the parent's namespace, then the default one."""
+def find_definition(
+    owner: context.Context, name: str, namespace: str, workbook: str | None
+) -> models.WorkflowDefinition:
+    """Look in the workbook first, then the parent's namespace, then the default one.
+
+    Only what ``owner`` may start through the API is found: its own workflows, then
+    public ones and those shared with it (own first, as a name lookup in the API).
+    """
+    with context.using(owner):
+        return _find(name, namespace, workbook)
+
+
+def _find(name: str, namespace: str, workbook: str | None) -> models.WorkflowDefinition:
     candidates = ([f"{workbook}.{name}"] if workbook and not name.startswith(f"{workbook}.") else []) + [name]
     for candidate in candidates:
         for ns in dict.fromkeys([namespace, ""]):
@@ -29,7 +42,7 @@ def start(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, wf_input: d
     name = run.evaluate(spec.workflow, task_ex, extra=extra)
     if not isinstance(name, str) or not name:
         raise InputError(f"Task '{spec.name}': workflow name must be a string, got {name!r}")
-    wf_def = find_definition(name, run.namespace, run.workbook)
+    wf_def = find_definition(run.owner, name, run.namespace, run.workbook)
     parent = run.wf_ex
     params = {
         "namespace": run.namespace,
@@ -44,4 +57,5 @@ def start(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, wf_input: d
         params,
         description=f"Sub-workflow of task {spec.name} ({task_ex.id})",
         parent_task_ex=task_ex,
+        owner=owners.record_of(parent),
     )

@@ -156,7 +156,7 @@ def action_name(
 def resolve_action(run: WfRun, name: str, action_input: dict[str, Any]) -> actions.ResolvedAction:
     env_defaults = (((run.wf_ex.params or {}).get("env") or {}).get("__actions") or {}).get(name) or {}
     merged = {**env_defaults, **action_input}
-    return actions.resolve(name, merged, run.namespace, run.workbook)
+    return actions.resolve(run.owner, name, merged, run.namespace, run.workbook)
 
 
 def run_action(

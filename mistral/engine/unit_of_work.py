@@ -17,6 +17,10 @@ from mistral.engine import outbox, sender
 def unit_of_work(*, internal: bool = True, urgent: bool = False) -> Iterator[outbox.Outbox]:
     """One transaction; what it queued is sent once it has committed.
 
+    ``internal`` lets the engine read and lock the rows of any project by id; what it
+    looks up for an execution (actions, workflows, other executions) it looks up as
+    that execution's owner, and what it sends to executors leaves with the owner's context.
+
     Inside a caller's transaction (a scheduled job) the sending waits for that
     transaction's commit.
     """

@@ -9,7 +9,7 @@ from mistral import context, exceptions
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.types import utcnow
-from mistral.engine import cascades, data_flow, outbox, tasks
+from mistral.engine import cascades, data_flow, outbox, owners, tasks
 from mistral.engine.run import WfRun
 from mistral.lang import stored
 from mistral.utils import inputs, uuids
@@ -36,8 +36,12 @@ def start_execution(
     wf_ex_id: str | None = None,
     description: str = "",
     parent_task_ex: models.TaskExecution | None = None,
+    owner: dict[str, Any] | None = None,
 ) -> models.WorkflowExecution:
-    """Create the execution, start its first tasks and apply whatever finishes at once."""
+    """Create the execution, start its first tasks and apply whatever finishes at once.
+
+    ``owner`` is who it runs as (a sub-workflow's parent's owner); the caller when not given.
+    """
     spec = stored.workflow_spec(wf_def.name, wf_def.spec or {}, wf_def.workbook_name)
     full_input = inputs.checked_workflow_input(spec.name, spec.input, wf_input or {})
     data_flow.check_size("input", full_input)
@@ -57,7 +61,10 @@ def start_execution(
             "input": full_input,
             "params": params,
             "context": {},
-            "runtime_context": {"workbook_name": wf_def.workbook_name},
+            "runtime_context": {
+                "workbook_name": wf_def.workbook_name,
+                owners.KEY: owner if owner is not None else context.current().owner_record(),
+            },
             "task_execution_id": parent_task_ex.id if parent_task_ex is not None else None,
             "root_execution_id": params.get("root_execution_id"),
             "project_id": parent_task_ex.project_id

@@ -41,7 +41,7 @@ def load_trigger_refs() -> list[TriggerRef]:
     """Every project's event triggers (the event engine acts for all of them)."""
     with context.using(context.Context(is_internal=True)):
         return [
-            TriggerRef(t.id, t.name, t.exchange, t.topic, t.event, t.project_id)
+            TriggerRef(t.id, t.name, t.exchange, t.topic, t.event, t.project_id, t.scope)
             for t in db_api.list_event_triggers(db_api.ListQuery())
         ]
 
@@ -212,7 +212,11 @@ class EventEngine:
 
     def handle(self, event: Event) -> list[str]:
         """Start the workflow of every trigger that matches; the ids of the started executions."""
-        refs = self._triggers.matching(event.exchange, event.topic, event.event_type)
+        refs = [
+            ref
+            for ref in self._triggers.matching(event.exchange, event.topic, event.event_type)
+            if events.may_fire(ref, event, auth_enabled=config.CONF.pecan.auth_enable)
+        ]
         if not refs:
             return []
         try:
@@ -241,6 +245,9 @@ class EventEngine:
             trigger = db_api.load_event_trigger(ref.id)
             if trigger is None:
                 return None  # deleted since the last reload
+        # NOTE: the workflow runs as the trigger's owner, through its trust when it has one.
+        owner = context.owner(trigger.project_id, {"trust_id": trigger.trust_id})
+        with context.using(owner):
             wf_def = db_api.load_workflow_definition(trigger.workflow_id, None)
         if wf_def is None:
             LOG.warning("Event trigger %s: workflow %s no longer exists", trigger.id, trigger.workflow_id)
@@ -250,8 +257,6 @@ class EventEngine:
             "Event %s on %s/%s fires trigger %s", event.event_type, event.exchange, event.topic, trigger.id
         )
         LOG.debug("Trigger %s params: %s", trigger.id, masked(request.params))
-        # NOTE: the workflow runs as the trigger's owner (no Keystone trust yet: auth is off).
-        owner = context.Context(project_id=trigger.project_id)
         with context.using(owner):
             started = self._engine_client().start_workflow(
                 request.wf_identifier,

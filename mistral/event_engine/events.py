@@ -49,6 +49,7 @@ class TriggerRef:
     topic: str
     event: str
     project_id: str
+    scope: str = "private"
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,22 @@ class StartRequest:
     wf_input: dict[str, Any]
     description: str
     params: dict[str, Any]
+
+
+def event_project(event: Event) -> str | None:
+    """The project whose activity the notification reports (the publisher's request context)."""
+    ctxt = event.ctxt or {}
+    return ctxt.get("project_id") or ctxt.get("tenant") or ctxt.get("project") or None
+
+
+def may_fire(trigger: TriggerRef, event: Event, *, auth_enabled: bool) -> bool:
+    """Whether ``event`` may start ``trigger``'s workflow.
+
+    NOTE: as in Mistral, with authentication on a private trigger hears only its own
+    project's events (another project's notifications, and the data in them, are not its
+    owner's to see); a public trigger hears every project's.
+    """
+    return not auth_enabled or trigger.scope == "public" or event_project(event) == trigger.project_id
 
 
 def matches(pattern: str, event_type: str) -> bool:

@@ -35,6 +35,9 @@ class ActionRequest:
     redelivered: bool = False
     #: mistral-lib's execution context: workflow and task ids, with-items index, callback URL...
     context: dict[str, Any] = field(default_factory=dict)
+    #: Who the action runs for: ``project_id`` and what is known of the user (roles, trust).
+    #: The engine sends it as the RPC context, so the executor acts as the owner.
+    owner: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}

@@ -56,7 +56,12 @@ def find_all(model: type[M], q: ListQuery, *conditions: Any) -> list[M]:
     with transaction(read_only=True) as session:
         marker = None
         if q.marker:
-            marker = session.get(model, q.marker)
+            # NOTE: the marker is read with the same scope as the page: another project's row is
+            # "not found", never a position to page from (which would tell it exists and where).
+            found = query.scoped(
+                sa.select(model).where(model.id == q.marker, *conditions), model, all_projects=q.all_projects
+            )
+            marker = session.scalars(found).first()
             if marker is None:
                 raise NotFoundError(f"{model.__kind__} (marker)", q.marker)
         stmt = query.scoped(sa.select(model).where(*conditions), model, all_projects=q.all_projects)

@@ -1,0 +1,97 @@
+"""The engine acts as an execution's owner: the ad-hoc action cache, the context sent to executors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mistral import context
+from mistral.db import models
+from mistral.engine import action_requests, actions, owners, sender
+from mistral.engine.outbox import Outbox
+from mistral.lang.specs import ActionSpec
+from mistral.rpc import clients
+from mistral.rpc.payloads import ActionRequest
+
+
+def _wf_ex(project_id: str, owner: dict[str, Any] | None = None) -> models.WorkflowExecution:
+    runtime = {owners.KEY: owner} if owner is not None else {}
+    return models.WorkflowExecution(id=f"ex-{project_id}", project_id=project_id, runtime_context=runtime)
+
+
+def test_the_owner_is_never_internal_nor_admin_and_keeps_no_token() -> None:
+    starter = context.Context(
+        project_id="p", user_id="u", auth_token="secret", roles=("admin",), is_admin=True, is_internal=True
+    )
+    record = starter.owner_record()
+    assert record == {"user_id": "u", "roles": ["admin"]}
+    owner = owners.of(_wf_ex("p", record))
+    assert (owner.project_id, owner.user_id, owner.roles) == ("p", "u", ("admin",))
+    assert not owner.is_internal and not owner.is_admin and owner.auth_token is None
+
+
+def test_an_execution_without_an_owner_record_acts_as_its_project() -> None:
+    owner = owners.of(_wf_ex("p"))
+    assert (owner.project_id, owner.user_id, owner.is_internal) == ("p", None, False)
+
+
+def test_the_ad_hoc_action_cache_is_keyed_by_project(monkeypatch: pytest.MonkeyPatch) -> None:
+    actions.clear_cache()
+    loaded: list[tuple[str, bool]] = []
+
+    def load(name: str, namespace: str, workbook: str | None) -> ActionSpec | None:
+        ctx = context.current()
+        loaded.append((ctx.project_id, ctx.is_internal))
+        return (
+            None
+            if ctx.project_id == "b"
+            else ActionSpec(name=f"{name} of {ctx.project_id}", short_name=name, base="std.echo")
+        )
+
+    monkeypatch.setattr(actions, "_load_ad_hoc", load)
+    internal_b = context.Context(project_id="b", is_internal=True)
+    with pytest.raises(Exception, match=r"Action not found \[x\]"):
+        actions.resolve(internal_b, "x", {})
+    spec_a = actions._ad_hoc_spec(context.owner("a"), "x", "", None)
+    assert spec_a is not None and spec_a.name == "x of a"
+    assert actions._ad_hoc_spec(context.owner("a"), "x", "", None) is spec_a  # cached for a
+    assert actions._ad_hoc_spec(context.owner("b"), "x", "", None) is None  # b's own answer, cached
+    # One load per project, never with an all-seeing context.
+    assert loaded == [("b", False), ("a", False)]
+    assert actions.cache_key("a", "x", "", None) != actions.cache_key("b", "x", "", None)
+    actions.clear_cache()
+
+
+def test_actions_leave_for_executors_with_their_owners_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[tuple[context.Context, list[str]]] = []
+
+    class Executor:
+        def run_actions(self, requests: list[dict[str, Any]], target: str | None = None) -> None:
+            sent.append((context.current(), [r["action_ex_id"] for r in requests]))
+
+    monkeypatch.setattr(clients, "executor", Executor)
+    box = Outbox()
+    box.actions += [
+        ActionRequest("a1", "std.noop", owner={"project_id": "a", "user_id": "ua"}),
+        ActionRequest("b1", "std.noop", owner={"project_id": "b", "trust_id": "t"}),
+        ActionRequest("a2", "std.noop", owner={"project_id": "a", "user_id": "ua"}),
+    ]
+    # The engine works with whatever context made it send: here, project a's user with a token.
+    with context.using(context.Context(project_id="a", user_id="ua", auth_token="tok", is_internal=True)):
+        sender.send(box)
+
+    by_project = {ctx.project_id: (ctx, ids) for ctx, ids in sent}
+    assert sorted(by_project) == ["a", "b"]
+    ctx_a, ids_a = by_project["a"]
+    assert ids_a == ["a1", "a2"] and ctx_a.auth_token == "tok" and not ctx_a.is_internal
+    ctx_b, ids_b = by_project["b"]
+    assert ids_b == ["b1"] and ctx_b.auth_token is None and ctx_b.trust_id == "t" and not ctx_b.is_internal
+
+
+def test_an_action_request_names_its_owner() -> None:
+    wf_ex = _wf_ex("a", {"user_id": "ua"})
+    runtime = action_requests.runtime_context("std.noop", [], action_requests.Delivery(), wf_ex=wf_ex)
+    request = action_requests.build({"id": "x", "project_id": "a", "runtime_context": runtime})
+    assert request.owner == {"project_id": "a", "user_id": "ua"}
+    assert ActionRequest.from_dict(request.to_dict()) == request
