@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from mistral.exceptions import ExpressionError
+from mistral.utils import safe_yaml
 
 ENV_KEY = "__env"
 GLOBALS_KEY = "__execution_globals"
@@ -71,11 +72,14 @@ def json_parse(text: str) -> Any:
 
 
 def yaml_dump(data: Any) -> str:
-    return yaml.safe_dump(data, default_flow_style=False)
+    return safe_yaml.dump(data)
 
 
 def yaml_parse(text: str) -> Any:
-    return yaml.safe_load(text)
+    try:
+        return safe_yaml.load(text)
+    except yaml.YAMLError as error:
+        raise ExpressionError(f"yaml_parse(): not valid YAML: {error}") from error
 
 
 def env(data: Any) -> Any:
