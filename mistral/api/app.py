@@ -42,8 +42,9 @@ def setup_app(*, sync_actions: bool = True) -> Callable[..., Any]:
     pecan.conf.update(pecan_config())
     if config.CONF.pecan.auth_enable:
         app = _with_keystone(app)
-    app = middleware.AuthFailureHeader(app)
-    return middleware.BodySizeLimit(app, config.CONF.api.max_request_body_kb * 1024)
+    app = middleware.AuthFailureHeader(middleware.JsonDepthLimit(app))
+    app = middleware.BodySizeLimit(app, config.CONF.api.max_request_body_kb * 1024)
+    return middleware.with_request_id(middleware.InternalErrors(app))
 
 
 def _with_keystone(app: Callable[..., Any]) -> Callable[..., Any]:
