@@ -164,16 +164,25 @@ def evaluate(value: Any, wf_ex: models.WorkflowExecution, ctx: Mapping[str, Any]
     return expressions.evaluate(value, ctx, functions(wf_ex, current, result))
 
 
-def check_size(what: str, value: Any) -> None:
-    """Refuse data larger than [engine] execution_field_size_limit_kb."""
+def oversized(what: str, value: Any) -> str | None:
+    """Why ``value`` is larger than [engine] execution_field_size_limit_kb, or None when it is not."""
     limit_kb = config.CONF.engine.execution_field_size_limit_kb
     if limit_kb < 0 or value is None:
-        return
+        return None
     size = len(json.dumps(value, default=str))
-    if size > limit_kb * 1024:
-        raise InputError(
-            f"Field size limit exceeded [field={what}, size={size // 1024}KB, limit={limit_kb}KB]"
-        )
+    if size <= limit_kb * 1024:
+        return None
+    return (
+        f"Field size limit exceeded [field={what}, size={size // 1024}KB, limit={limit_kb}KB] "
+        "([engine] execution_field_size_limit_kb)"
+    )
+
+
+def check_size(what: str, value: Any) -> None:
+    """Refuse data larger than [engine] execution_field_size_limit_kb."""
+    problem = oversized(what, value)
+    if problem is not None:
+        raise InputError(problem)
 
 
 def json_text(value: Any) -> str:

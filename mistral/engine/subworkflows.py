@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mistral import config
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.engine.run import WfRun
@@ -29,8 +30,15 @@ def start(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, wf_input: d
     name = run.evaluate(spec.workflow, task_ex, extra=extra)
     if not isinstance(name, str) or not name:
         raise InputError(f"Task '{spec.name}': workflow name must be a string, got {name!r}")
-    wf_def = find_definition(name, run.namespace, run.workbook)
     parent = run.wf_ex
+    depth = (parent.runtime_context or {}).get("depth", 0) + 1
+    limit = config.CONF.engine.max_subworkflow_depth
+    if depth > limit:
+        raise InputError(
+            f"Task '{spec.name}': sub-workflow '{name}' would nest more than {limit} levels deep "
+            "([engine] max_subworkflow_depth)"
+        )
+    wf_def = find_definition(name, run.namespace, run.workbook)
     params = {
         "namespace": run.namespace,
         "env": (parent.params or {}).get("env") or {},
@@ -44,4 +52,5 @@ def start(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, wf_input: d
         params,
         description=f"Sub-workflow of task {spec.name} ({task_ex.id})",
         parent_task_ex=task_ex,
+        depth=depth,
     )

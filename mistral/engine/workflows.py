@@ -36,6 +36,7 @@ def start_execution(
     wf_ex_id: str | None = None,
     description: str = "",
     parent_task_ex: models.TaskExecution | None = None,
+    depth: int = 0,
 ) -> models.WorkflowExecution:
     """Create the execution, start its first tasks and apply whatever finishes at once."""
     spec = stored.workflow_spec(wf_def.name, wf_def.spec or {}, wf_def.workbook_name)
@@ -57,7 +58,8 @@ def start_execution(
             "input": full_input,
             "params": params,
             "context": {},
-            "runtime_context": {"workbook_name": wf_def.workbook_name},
+            # NOTE: depth (sub-workflow levels below the top) is kept so a child's is one read away.
+            "runtime_context": {"workbook_name": wf_def.workbook_name, "depth": depth},
             "task_execution_id": parent_task_ex.id if parent_task_ex is not None else None,
             "root_execution_id": params.get("root_execution_id"),
             "project_id": parent_task_ex.project_id
