@@ -20,6 +20,10 @@ from mistral.workflow import states
 
 GLOBALS = "__published_global"
 
+# NOTE: one encoder for every size check: json.dumps with options builds a new one per call,
+# which costs more than encoding the small inputs and results of a with-items hot path.
+_SIZE_ENCODER = json.JSONEncoder(default=str)
+
 
 def workflow_context(wf_ex: models.WorkflowExecution) -> dict[str, Any]:
     ctx: dict[str, Any] = {}
@@ -166,10 +170,12 @@ def evaluate(value: Any, wf_ex: models.WorkflowExecution, ctx: Mapping[str, Any]
 
 def oversized(what: str, value: Any) -> str | None:
     """Why ``value`` is larger than [engine] execution_field_size_limit_kb, or None when it is not."""
-    limit_kb = config.CONF.engine.execution_field_size_limit_kb
-    if limit_kb < 0 or value is None:
+    if value is None:
         return None
-    size = len(json.dumps(value, default=str))
+    limit_kb = config.CONF.engine.execution_field_size_limit_kb
+    if limit_kb < 0:
+        return None
+    size = len(_SIZE_ENCODER.encode(value))
     if size <= limit_kb * 1024:
         return None
     return (
