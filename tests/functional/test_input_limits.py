@@ -14,6 +14,7 @@ import urllib.parse
 
 import pytest
 
+from mistral.api import hooks
 from mistral.api.controllers.v2 import workflows as workflows_controller
 from tests.functional.conftest import Server
 from tests.functional.runs import TEXT
@@ -118,3 +119,19 @@ def test_every_answer_carries_a_request_id(api: Server) -> None:
     ids = {api.request("GET", "/workflows").headers["X-Openstack-Request-Id"] for _ in range(2)}
     ids.add(api.request("GET", "/workflows/nope").headers["X-Openstack-Request-Id"])
     assert len(ids) == 3 and all(REQUEST_ID.match(i) for i in ids)
+
+
+def test_an_error_outside_any_controller_is_the_same_generic_500(
+    api: Server, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(self: object, state: object) -> None:
+        raise RuntimeError("hook detail s3cret")
+
+    monkeypatch.setattr(hooks.ContextHook, "before", broken)
+    with caplog.at_level(logging.ERROR):
+        response = api.request("GET", "/workflows")
+    assert response.status_code == 500
+    request_id = response.headers["X-Openstack-Request-Id"]
+    assert response.json()["faultstring"] == f"Internal server error; request id {request_id}"
+    assert "s3cret" not in response.text
+    assert any(request_id in r.getMessage() and r.exc_info for r in caplog.records)
