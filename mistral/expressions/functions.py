@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from mistral.exceptions import ExpressionError
-from mistral.utils import safe_yaml
+from mistral.utils import nesting, safe_yaml
 
 ENV_KEY = "__env"
 GLOBALS_KEY = "__execution_globals"
@@ -68,7 +68,10 @@ def json_dump(data: Any) -> str:
 
 
 def json_parse(text: str) -> Any:
-    return json.loads(text)
+    try:
+        return nesting.loads_json(text)
+    except nesting.TooDeepError as error:
+        raise ExpressionError(f"json_parse(): the JSON is {error}") from None
 
 
 def yaml_dump(data: Any) -> str:
