@@ -110,3 +110,5 @@ def test_a_self_recursive_workflow_stops_at_the_depth_limit(api: Server, overrid
     assert deepest, [e["state_info"] for e in executions]
     (task,) = _tasks(api, deepest[-1]["id"])
     assert "more than 3 levels" in task["state_info"]
+    root = api.request("GET", f"/executions/{ex_id}").json()
+    assert root["state_info"].endswith("would nest more than 3 levels deep ([engine] max_subworkflow_depth)")
