@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from cheroot.errors import MaxSizeExceeded
 from oslo_middleware import request_id
 
 from mistral.api.errors import internal_error_message
@@ -73,7 +74,13 @@ class BodySizeLimit:
         if not length and _is_chunked(environ):
             # NOTE: a chunked body announces no size: read one byte past the limit to
             # know, and hand the application the buffered body with its length.
-            body = _read_at_most(environ["wsgi.input"], self.max_bytes + 1)
+            try:
+                body = _read_at_most(environ["wsgi.input"], self.max_bytes + 1)
+            except (OSError, MaxSizeExceeded):
+                # The server refused a chunk before buffering it (see server.make_server).
+                return self._too_large(start_response, None)
+            except ValueError as error:
+                return _fault(start_response, "400 Bad Request", f"Malformed chunked request body: {error}")
             if len(body) > self.max_bytes:
                 return self._too_large(start_response, None)
             environ["wsgi.input"] = io.BytesIO(body)

@@ -67,6 +67,38 @@ def test_a_chunked_body_past_the_limit_is_413(api: Server) -> None:
     assert api.request("GET", "/workflows/wf").status_code == 200
 
 
+def test_one_huge_chunk_is_413_before_it_is_read(api: Server) -> None:
+    # One chunk announcing 64 MiB: refused from its size line, not buffered while it arrives.
+    url = urllib.parse.urlsplit(api.url)
+    sock = socket.create_connection((url.hostname, url.port), timeout=10)
+    sock.sendall(
+        f"POST /v2/workflows HTTP/1.1\r\nHost: {url.netloc}\r\nContent-Type: text/plain\r\n"
+        f"Transfer-Encoding: chunked\r\n\r\n{64 * LIMIT:x}\r\n".encode()
+        + b"#" * 65536
+    )
+    answer = sock.recv(65536)
+    sock.close()
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413 "), answer[:200]
+    assert "([api] max_request_body_kb)" in json.loads(payload)["faultstring"]
+
+
+def test_a_malformed_chunked_body_is_400(api: Server) -> None:
+    url = urllib.parse.urlsplit(api.url)
+    sock = socket.create_connection((url.hostname, url.port), timeout=10)
+    sock.sendall(
+        f"POST /v2/workflows HTTP/1.1\r\nHost: {url.netloc}\r\nContent-Type: text/plain\r\n"
+        "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\nabc\r\n0\r\n\r\n".encode()
+    )
+    answer = b""
+    while data := sock.recv(65536):
+        answer += data
+    sock.close()
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), answer[:200]
+    assert "chunked" in json.loads(payload)["faultstring"]
+
+
 DEEP_JSON = "[" * 100_000 + "]" * 100_000
 
 
