@@ -24,8 +24,4 @@ def make_server(app: Callable[..., Any], host: str | None = None, port: int | No
         # clients start at once; the kernel queue is cheap, so keep a deep one.
         request_queue_size=256,
     )
-    # NOTE: cheroot reads a whole chunk of a chunked body into memory; bounding what it reads
-    # bounds that. BodySizeLimit answers at the real limit; this looser bound leaves room for
-    # the chunk framing, which cheroot counts too, and answers bodies announced far too large.
-    server.max_request_body_size = 2 * conf.max_request_body_kb * 1024 + 64 * 1024
     return server
