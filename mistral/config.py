@@ -133,7 +133,21 @@ engine_opts = [
     cfg.IntOpt(
         "execution_field_size_limit_kb",
         default=1024,
-        help="Largest size of an execution's input, output or published data; -1 for no limit.",
+        help="Largest size, in KiB of JSON, of an execution's input and output, a task's published data "
+        "and result, and an action's input and result; -1 for no limit.",
+    ),
+    cfg.IntOpt(
+        "max_with_items",
+        default=10000,
+        min=1,
+        help="Most items one with-items task may run; a task over more fails before starting any.",
+    ),
+    cfg.IntOpt(
+        "max_subworkflow_depth",
+        default=100,
+        min=1,
+        help="Most levels of sub-workflows below a top-level execution; a task that would start one "
+        "level more fails, so a self-recursive workflow ends instead of running forever.",
     ),
 ]
 

@@ -40,10 +40,14 @@ def setup_app(*, sync_actions: bool = True) -> Callable[..., Any]:
         **{k: v for k, v in app_conf.items() if k != "modules"},
     )
     pecan.conf.update(pecan_config())
+    # NOTE: outermost last. Bodies are bounded before anything reads them, JSON is decoded
+    # only for callers Keystone let through, and every answer (even a 500) gets a request id.
+    app = middleware.JsonDepthLimit(app)
     if config.CONF.pecan.auth_enable:
         app = _with_keystone(app)
     app = middleware.AuthFailureHeader(app)
-    return middleware.BodySizeLimit(app, config.CONF.api.max_request_body_kb * 1024)
+    app = middleware.BodySizeLimit(app, config.CONF.api.max_request_body_kb * 1024)
+    return middleware.with_request_id(middleware.InternalErrors(app))
 
 
 def _with_keystone(app: Callable[..., Any]) -> Callable[..., Any]:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pecan
 import wsme.exc
+from oslo_middleware import request_id
 
 from mistral import exceptions as exc
 
@@ -49,11 +50,17 @@ def status_of(error: BaseException) -> int:
     return 500
 
 
+def internal_error_message(environ: dict[str, Any]) -> str:
+    """All a client learns of a 500: the request id to quote, which finds the traceback in the log."""
+    return f"Internal server error; request id {environ.get(request_id.ENV_REQUEST_ID, 'unknown')}"
+
+
 def fault_body(error: BaseException, status: int) -> dict[str, Any]:
     if isinstance(error, wsme.exc.ClientSideError):
         message = error.faultstring
     elif status >= 500:
-        message = f"Internal server error: {type(error).__name__}: {error}"
+        # NOTE: an internal error's text may hold SQL, paths or other tenants' data.
+        message = internal_error_message(pecan.request.environ)
     else:
         message = str(error)
     return {"faultcode": "Client" if status < 500 else "Server", "faultstring": message, "debuginfo": None}
@@ -62,7 +69,12 @@ def fault_body(error: BaseException, status: int) -> dict[str, Any]:
 def render_fault(error: BaseException) -> str:
     status = status_of(error)
     if status >= 500:
-        LOG.exception("Unexpected error while serving %s %s", pecan.request.method, pecan.request.path)
+        LOG.exception(
+            "Unexpected error while serving %s %s [request id %s]",
+            pecan.request.method,
+            pecan.request.path,
+            pecan.request.environ.get(request_id.ENV_REQUEST_ID),
+        )
     pecan.response.status = status
     pecan.response.content_type = "application/json"
     return json.dumps(fault_body(error, status))

@@ -35,9 +35,10 @@ def parse_filter(name: str, raw: str) -> Filter:
     return Filter(op, value)
 
 
-def _limit(raw: str | None) -> int | None:
+def _limit(raw: str | None) -> int:
     if raw in (None, ""):
-        return None
+        # NOTE: as in Mistral, no limit means one page of the largest size, with a next link.
+        return config.CONF.api.max_limit
     try:
         limit = int(raw)
     except ValueError as error:

@@ -25,6 +25,7 @@ from oslo_policy import policy as oslo_policy
 
 from mistral import config, context
 from mistral.exceptions import PolicyError
+from mistral.utils import nesting
 
 ADMIN_ONLY = "rule:admin_only"
 ADMIN_OR_OWNER = "rule:admin_or_owner"
@@ -185,7 +186,7 @@ def enforce(
 def body_scope() -> Any:
     """``scope`` of a JSON request body, for the publicize check before the body is validated."""
     try:
-        body = pecan.request.json
+        body = nesting.loads_json(pecan.request.body)
     except ValueError:
         return None
     return body.get("scope") if isinstance(body, dict) else None

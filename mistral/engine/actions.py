@@ -17,7 +17,7 @@ from mistral.actions import registry
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.types import utcnow
-from mistral.engine import action_requests
+from mistral.engine import action_requests, data_flow
 from mistral.exceptions import InvalidActionError, NotFoundError
 from mistral.lang import stored
 from mistral.lang.specs import ActionSpec
@@ -108,6 +108,7 @@ def resolve(
         descriptor = registry.get_system_action(current)
         if descriptor is not None:
             _check_input(current, descriptor.params, current_input, descriptor.action_class.__name__)
+            data_flow.check_size(f"action {name} input", current_input)
             transforms.reverse()
             return ResolvedAction(name, current, current_input, descriptor.is_sync, transforms)
         spec = _ad_hoc_spec(owner, current, namespace, workbook)

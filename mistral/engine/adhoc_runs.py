@@ -7,7 +7,7 @@ from typing import Any
 from mistral import context
 from mistral.db import api as db_api
 from mistral.db.types import utcnow
-from mistral.engine import action_requests, actions, owners
+from mistral.engine import action_requests, actions, data_flow, owners
 from mistral.engine.unit_of_work import unit_of_work
 from mistral.exceptions import InputError
 from mistral.rpc import clients
@@ -64,6 +64,9 @@ def _run_now(row: dict[str, Any], resolved: actions.ResolvedAction, namespace: s
             states.SUCCESS,
             actions.transform_output(resolved.output_transforms, result.get("data")),
         )
+    problem = data_flow.oversized("action result", value)
+    if problem is not None:
+        state, value = states.ERROR, problem
     row.update(state=state, output={"result": value}, accepted=True)
     if save:
         db_api.run_with_retry(db_api.insert_action_executions, [row])

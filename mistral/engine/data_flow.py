@@ -21,6 +21,10 @@ from mistral.workflow import states
 
 GLOBALS = "__published_global"
 
+# NOTE: one encoder for every size check: json.dumps with options builds a new one per call,
+# which costs more than encoding the small inputs and results of a with-items hot path.
+_SIZE_ENCODER = json.JSONEncoder(default=str)
+
 
 def workflow_context(wf_ex: models.WorkflowExecution) -> dict[str, Any]:
     ctx: dict[str, Any] = {}
@@ -172,16 +176,27 @@ def evaluate(value: Any, wf_ex: models.WorkflowExecution, ctx: Mapping[str, Any]
     return expressions.evaluate(value, ctx, functions(wf_ex, current, result))
 
 
+def oversized(what: str, value: Any) -> str | None:
+    """Why ``value`` is larger than [engine] execution_field_size_limit_kb, or None when it is not."""
+    if value is None:
+        return None
+    limit_kb = config.CONF.engine.execution_field_size_limit_kb
+    if limit_kb < 0:
+        return None
+    size = len(_SIZE_ENCODER.encode(value))
+    if size <= limit_kb * 1024:
+        return None
+    return (
+        f"Field size limit exceeded [field={what}, size={size // 1024}KB, limit={limit_kb}KB] "
+        "([engine] execution_field_size_limit_kb)"
+    )
+
+
 def check_size(what: str, value: Any) -> None:
     """Refuse data larger than [engine] execution_field_size_limit_kb."""
-    limit_kb = config.CONF.engine.execution_field_size_limit_kb
-    if limit_kb < 0 or value is None:
-        return
-    size = len(json.dumps(value, default=str))
-    if size > limit_kb * 1024:
-        raise InputError(
-            f"Field size limit exceeded [field={what}, size={size // 1024}KB, limit={limit_kb}KB]"
-        )
+    problem = oversized(what, value)
+    if problem is not None:
+        raise InputError(problem)
 
 
 def json_text(value: Any) -> str:

@@ -191,6 +191,10 @@ class Engine:
                 )
             except Exception as error:  # noqa: BLE001 - a bad output expression fails the action, not the engine
                 state, value = states.ERROR, f"Failed to evaluate the action output: {error}"
+        problem = data_flow.oversized("action result", value)
+        if problem is not None:
+            # NOTE: the blob is dropped here: neither the action nor its task ever stores it.
+            state, value = states.ERROR, problem
         action_ex.state, action_ex.output, action_ex.accepted = state, {"result": value}, True
         if result.get("executor"):
             action_ex.executor_host = result["executor"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mistral import context
+from mistral import config, context
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.engine import owners
@@ -42,8 +42,15 @@ def start(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, wf_input: d
     name = run.evaluate(spec.workflow, task_ex, extra=extra)
     if not isinstance(name, str) or not name:
         raise InputError(f"Task '{spec.name}': workflow name must be a string, got {name!r}")
-    wf_def = find_definition(run.owner, name, run.namespace, run.workbook)
     parent = run.wf_ex
+    depth = (parent.runtime_context or {}).get("depth", 0) + 1
+    limit = config.CONF.engine.max_subworkflow_depth
+    if depth > limit:
+        raise InputError(
+            f"Task '{spec.name}': sub-workflow '{name}' would nest more than {limit} levels deep "
+            "([engine] max_subworkflow_depth)"
+        )
+    wf_def = find_definition(run.owner, name, run.namespace, run.workbook)
     params = {
         "namespace": run.namespace,
         "env": (parent.params or {}).get("env") or {},
@@ -58,4 +65,5 @@ def start(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, wf_input: d
         description=f"Sub-workflow of task {spec.name} ({task_ex.id})",
         parent_task_ex=task_ex,
         owner=owners.record_of(parent),
+        depth=depth,
     )

@@ -12,9 +12,10 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+from mistral import config
 from mistral.db import api as db_api
 from mistral.db import models
-from mistral.engine import actions, task_records
+from mistral.engine import actions, data_flow, task_records
 from mistral.engine.run import WfRun
 from mistral.engine.task_records import WithItemsProgress
 from mistral.exceptions import InputError
@@ -44,6 +45,12 @@ def _items(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec) -> list[di
             f"Task '{spec.name}': with-items lists must have the same length, got {sorted(lengths)}"
         )
     count = lengths.pop() if lengths else 0
+    limit = config.CONF.engine.max_with_items
+    if count > limit:
+        raise InputError(
+            f"Task '{spec.name}': with-items over {count} items, more than the limit of {limit} "
+            "([engine] max_with_items)"
+        )
     items = [{var: values[i] for var, values in columns.items()} for i in range(count)]
     with _cache_lock:
         _items_cache[task_ex.id] = items
@@ -120,14 +127,22 @@ def on_item_done(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, inde
         progress = dataclasses.replace(progress, next=next_index + 1)
     task_records.set_with_items_progress(task_ex, progress)
     if more:
-        _launch(run, task_ex, spec, _items(run, task_ex, spec), [next_index])
+        try:
+            _launch(run, task_ex, spec, _items(run, task_ex, spec), [next_index])
+        except tasks.TASK_ERRORS as error:
+            # NOTE: the next item's input may be bad (or too large): that fails the task, not the engine.
+            tasks.fail(run, task_ex, str(error))
         return
     if progress.done < progress.next:
         return
     result = _results(task_ex)
     with _cache_lock:
         _items_cache.pop(task_ex.id, None)
-    if progress.failed:
+    # NOTE: each item's result was checked on arrival; together they may still be too large.
+    problem = data_flow.oversized(f"task {spec.name} result", result)
+    if problem is not None:
+        tasks.fail(run, task_ex, problem)
+    elif progress.failed:
         tasks.complete(run, task_ex, states.ERROR, result, "One or more items of with-items failed")
     else:
         tasks.complete(run, task_ex, states.SUCCESS, result)

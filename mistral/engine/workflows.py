@@ -37,6 +37,7 @@ def start_execution(
     description: str = "",
     parent_task_ex: models.TaskExecution | None = None,
     owner: dict[str, Any] | None = None,
+    depth: int = 0,
 ) -> models.WorkflowExecution:
     """Create the execution, start its first tasks and apply whatever finishes at once.
 
@@ -61,8 +62,10 @@ def start_execution(
             "input": full_input,
             "params": params,
             "context": {},
+            # NOTE: depth (sub-workflow levels below the top) is kept so a child's is one read away.
             "runtime_context": {
                 "workbook_name": wf_def.workbook_name,
+                "depth": depth,
                 owners.KEY: owner if owner is not None else context.current().owner_record(),
             },
             "task_execution_id": parent_task_ex.id if parent_task_ex is not None else None,

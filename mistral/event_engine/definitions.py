@@ -29,6 +29,7 @@ import yaml
 from mistral.event_engine.events import Event, matches
 from mistral.exceptions import InputError
 from mistral.expressions import evaluator
+from mistral.utils import safe_yaml
 
 LOG = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ def load(path: str | None) -> list[EventDefinition]:
         return []
     with open(path, encoding="utf-8") as stream:
         try:
-            data = yaml.safe_load(stream)
+            data = safe_yaml.load(stream.read())
         except yaml.YAMLError as error:
             raise InputError(f"{path}: not valid YAML: {error}") from error
     definitions = parse(data, path)

@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from mistral.exceptions import ExpressionError
+from mistral.utils import nesting, safe_yaml
 
 ENV_KEY = "__env"
 GLOBALS_KEY = "__execution_globals"
@@ -67,15 +68,21 @@ def json_dump(data: Any) -> str:
 
 
 def json_parse(text: str) -> Any:
-    return json.loads(text)
+    try:
+        return nesting.loads_json(text)
+    except nesting.TooDeepError as error:
+        raise ExpressionError(f"json_parse(): the JSON is {error}") from None
 
 
 def yaml_dump(data: Any) -> str:
-    return yaml.safe_dump(data, default_flow_style=False)
+    return safe_yaml.dump(data)
 
 
 def yaml_parse(text: str) -> Any:
-    return yaml.safe_load(text)
+    try:
+        return safe_yaml.load(text)
+    except yaml.YAMLError as error:
+        raise ExpressionError(f"yaml_parse(): not valid YAML: {error}") from error
 
 
 def env(data: Any) -> Any:

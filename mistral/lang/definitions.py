@@ -11,11 +11,13 @@ from typing import Any
 
 import yaml
 
+from mistral.utils import safe_yaml
+
 HEADER = "version: '2.0'\n\n"
 
 
 def _dump(name: Any, data: Any) -> str:
-    return HEADER + yaml.safe_dump({name: data}, default_flow_style=False, sort_keys=False)
+    return HEADER + safe_yaml.dump({name: data}, sort_keys=False)
 
 
 def _end_line(node: yaml.Node) -> int:

@@ -7,13 +7,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 import yaml
 
 from mistral.expressions import has_expression
+from mistral.utils import nesting, safe_yaml
 
 ENGINE_COMMANDS = frozenset({"fail", "succeed", "pause", "noop"})
 
@@ -76,11 +76,15 @@ def _literal_collection(raw: str) -> Any:
     # JSON first (the documented form), then YAML flow style; a collection
     # holding expressions stays text for the engine to evaluate.
     try:
-        return json.loads(raw)
+        return nesting.loads_json(raw)
+    except nesting.TooDeepError as error:
+        raise InlineSyntaxError(f"the collection is {error}") from None
     except ValueError:
         pass
     try:
-        return yaml.safe_load(raw)
+        return safe_yaml.load(raw)
+    except safe_yaml.NestingError as error:
+        raise InlineSyntaxError(f"the collection is {error.problem}") from None
     except yaml.YAMLError:
         return raw
 

@@ -1,8 +1,7 @@
 """Loading DSL YAML with the line number of every key and item.
 
-Follows Mistral's YAML rules: safe loading only, anchors and aliases are not
-interpreted (``&x`` and ``*x`` are read as plain text, so an alias bomb is just
-a string) and ``@`` or a backquote may start a plain scalar.
+The YAML rules (no alias expansion, bounded nesting) are those of
+:mod:`mistral.utils.safe_yaml`, shared with every other reader of YAML.
 """
 
 from __future__ import annotations
@@ -13,21 +12,9 @@ from typing import Any
 import yaml
 
 from mistral.exceptions import InvalidSpecError, SpecProblem
+from mistral.utils.safe_yaml import SafeLoader
 
 Path = tuple[str | int, ...]
-
-
-class DslLoader(yaml.SafeLoader):
-    """SafeLoader whose scanner reads anchors and aliases as plain scalars."""
-
-    def fetch_alias(self) -> None:
-        self.fetch_plain()
-
-    def fetch_anchor(self) -> None:
-        self.fetch_plain()
-
-    def check_plain(self) -> bool:
-        return self.peek() in "@`" or super().check_plain()
 
 
 @dataclass
@@ -60,7 +47,7 @@ def format_path(path: Path) -> str:
 
 def load(text: str) -> Document:
     """Parse ``text``; malformed YAML raises InvalidSpecError naming line and column."""
-    loader = DslLoader(text)
+    loader = SafeLoader(text)
     try:
         node = loader.get_single_node()
         doc = Document(data=None, node=node)
@@ -82,7 +69,7 @@ def _yaml_error(exc: yaml.YAMLError) -> str:
     return f"Invalid YAML{where}: {detail}"
 
 
-def _construct(loader: DslLoader, node: yaml.Node, path: Path, lines: dict[Path, int]) -> Any:
+def _construct(loader: SafeLoader, node: yaml.Node, path: Path, lines: dict[Path, int]) -> Any:
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         result = {}

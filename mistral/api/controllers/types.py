@@ -8,6 +8,7 @@ from typing import Any
 from wsme import types as wtypes
 
 from mistral.api.errors import RequestError
+from mistral.utils import nesting
 
 
 class JsonType(wtypes.UserType):
@@ -51,7 +52,7 @@ def parse_json_object(value: Any, what: str) -> dict[str, Any]:
         return {}
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = nesting.loads_json(value)
         except ValueError as error:
             raise RequestError(f"Invalid JSON in '{what}': {error}") from error
     if not isinstance(value, dict):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pecan import rest
@@ -15,6 +14,7 @@ from mistral.api.errors import RequestError
 from mistral.db import api as db_api
 from mistral.rpc import clients
 from mistral.services import executions as ex_service
+from mistral.utils import nesting
 from mistral.workflow import states
 
 #: What ``params`` of an ad-hoc run may hold, with the types each accepts.
@@ -68,7 +68,7 @@ def _output(raw: Any) -> Any:
     """An output given as JSON text is decoded; text that is not JSON stays text."""
     if isinstance(raw, str):
         try:
-            return json.loads(raw)
+            return nesting.loads_json(raw)
         except ValueError:
             return raw
     return raw

@@ -11,6 +11,7 @@ from pecan import rest
 from mistral.api import errors
 from mistral.api.errors import RequestError
 from mistral.services import definitions
+from mistral.utils import nesting
 
 
 def only(allowed: Iterable[str]) -> None:
@@ -59,7 +60,7 @@ class ValidateController(rest.RestController):
 def json_body(allowed: Iterable[str]) -> dict[str, Any]:
     """The JSON object in the request body; an unknown attribute is a 400 naming it."""
     try:
-        body = pecan.request.json
+        body = nesting.loads_json(pecan.request.body)
     except ValueError as error:
         raise RequestError(f"The request body is not valid JSON: {error}") from error
     if not isinstance(body, dict):
