@@ -131,7 +131,7 @@ def test_policy_file_override(tenants: tuple[Tenant, Tenant, Tenant], policy_fil
     resp = a.request("DELETE", f"/workflows/{wf['id']}")
     assert resp.status_code == 403
     assert "workflows:delete" in resp.json()["faultstring"]
-    a_admin = Tenant(a.url, "proj-a", "admin")
+    a_admin = Tenant(a.url, a.project, "admin")
     assert a_admin.request("DELETE", f"/workflows/{wf['id']}").status_code == 204
 
 
@@ -140,7 +140,7 @@ def test_python_client_as_two_projects(tenants: tuple[Tenant, Tenant, Tenant]) -
 
     def client_for(tenant: Tenant) -> Any:
         # NOTE: with no auth_url the client sends the token as X-Auth-Token; the X-Project-Id it
-        # adds is dropped by the (fake) auth middleware, as keystonemiddleware would.
+        # adds is dropped by keystonemiddleware, which sets the identity from the token.
         return mistral_client.client(
             mistral_url=f"{tenant.url}/v2", auth_token=tenant.token, project_id="proj-a", user_id="someone"
         )
