@@ -82,14 +82,20 @@ class Identities:
         key = (project, ",".join(roles))
         with self._lock:
             if key not in self._tokens:
-                username = self.user(project, roles) if project != ADMIN_PROJECT else "admin"
-                sess = password_session(username, project)
+                if project != ADMIN_PROJECT:
+                    self.create_user(project, roles)
+                sess = password_session(self.username(project, roles), project)
                 self._tokens[key] = (sess.get_token(), sess.get_project_id())
             return self._tokens[key]
 
-    def user(self, project: str, roles: tuple[str, ...]) -> str:
-        """The name of the user holding ``roles`` in ``project``; it, the project and roles are created."""
-        username = f"{project}-{'-'.join(roles)}"
+    @staticmethod
+    def username(project: str, roles: tuple[str, ...]) -> str:
+        """The user holding ``roles`` in ``project`` (as tools/keystone/seed.py names them)."""
+        return "admin" if project == ADMIN_PROJECT else f"{project}-{'-'.join(roles)}"
+
+    def create_user(self, project: str, roles: tuple[str, ...]) -> None:
+        """The user holding ``roles`` in ``project``; it, the project and the roles are created as needed."""
+        username = self.username(project, roles)
         project_id = self._find_or_create("projects", project, domain_id="default")
         user_id = self._find_or_create(
             "users", username, domain_id="default", password=KEYSTONE_PASSWORD, default_project_id=project_id
@@ -97,7 +103,6 @@ class Identities:
         for role in roles:
             role_id = self._find_or_create("roles", role)
             self.admin.put(f"{KEYSTONE_URL}/projects/{project_id}/users/{user_id}/roles/{role_id}")
-        return username
 
     def _find_or_create(self, kind: str, name: str, **fields: str) -> str:
         found = self.admin.get(f"{KEYSTONE_URL}/{kind}", params={"name": name}).json()[kind]
@@ -120,6 +125,8 @@ class Tenant:
         self.roles = tuple(sorted(r.strip() for r in (roles or "member").split(",") if r.strip()))
         #: ``token`` is real; the server records ``project_id`` (Keystone's id) on this tenant's rows.
         self.token, self.project_id = IDENTITIES.token(project, self.roles)
+        #: Who to log in as (password ``KEYSTONE_PASSWORD``), for clients that authenticate themselves.
+        self.username = IDENTITIES.username(project, self.roles)
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         headers = {"X-Auth-Token": self.token, **kwargs.pop("headers", {})}
