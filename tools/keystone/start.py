@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--stop", action="store_true", help="stop the Keystone this tool started")
     args = parser.parse_args(argv)
     state = args.state.resolve()
-    state.mkdir(exist_ok=True)
+    state.mkdir(parents=True, exist_ok=True)
     if args.stop:
         stop(state)
         return
