@@ -85,7 +85,7 @@ def bootstrap(venv: Path, state: Path, url: str, password: str) -> None:
     done.touch()
 
 
-def serve(venv: Path, state: Path, url: str) -> None:
+def serve(venv: Path, state: Path, url: str) -> subprocess.Popen:
     """gunicorn in its own session, detached from our output so that callers do not wait on it."""
     address = urllib.parse.urlsplit(url)
     pidfile = state / "gunicorn.pid"
@@ -99,7 +99,7 @@ def serve(venv: Path, state: Path, url: str) -> None:
         "--pid", str(pidfile), "--error-logfile", str(state / "gunicorn.log"),
         "--no-control-socket", "--pythonpath", str(HERE), "keystone_wsgi:application",
     ]  # fmt: skip
-    subprocess.Popen(
+    return subprocess.Popen(
         command,
         env=env,
         cwd=state,
@@ -110,12 +110,13 @@ def serve(venv: Path, state: Path, url: str) -> None:
     )
 
 
-def wait_until_up(url: str, state: Path) -> None:
+def wait_until_up(url: str, state: Path, gunicorn: subprocess.Popen) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while not seed.answers(url):
-        if time.monotonic() > deadline:
+        # NOTE: gunicorn exits at once when the port is taken by something that is not Keystone.
+        if gunicorn.poll() is not None or time.monotonic() > deadline:
             tail = (state / "gunicorn.log").read_text()[-3000:]
-            raise SystemExit(f"keystone: no answer from {url} after {START_TIMEOUT} s; gunicorn.log:\n{tail}")
+            raise SystemExit(f"keystone: no answer from {url}; gunicorn.log ends with:\n{tail}")
         time.sleep(1)
 
 
@@ -168,8 +169,8 @@ def main(argv: list[str] | None = None) -> None:
     else:
         install(args.venv.resolve())
         bootstrap(args.venv.resolve(), state, args.url, args.password)
-        serve(args.venv.resolve(), state, args.url)
-        wait_until_up(args.url, state)
+        gunicorn = serve(args.venv.resolve(), state, args.url)
+        wait_until_up(args.url, state, gunicorn)
     seed.seed(args.url, args.password)
     log(f"ready at {args.url} in {time.monotonic() - started:.0f} s (logs in {state})")
 
