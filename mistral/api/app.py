@@ -53,4 +53,10 @@ def setup_app(*, sync_actions: bool = True) -> Callable[..., Any]:
 def _with_keystone(app: Callable[..., Any]) -> Callable[..., Any]:
     from keystonemiddleware import auth_token
 
-    return auth_token.AuthProtocol(app, {"oslo_config_project": "mistral", "delay_auth_decision": False})
+    # NOTE: the service's own configuration object, so that [keystone_authtoken] comes from the files
+    # given with --config-file; with only oslo_config_project the middleware would read a private copy
+    # of the default files (/etc/mistral/mistral.conf) and miss it.
+    return auth_token.AuthProtocol(
+        app,
+        {"oslo_config_config": config.CONF, "oslo_config_project": "mistral", "delay_auth_decision": False},
+    )

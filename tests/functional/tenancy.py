@@ -1,32 +1,42 @@
 """Projects on one server with authentication on: the ``tenants`` fixture and the ``Tenant`` client.
 
-No Keystone is contacted: the keystonemiddleware wrapper is replaced by ``FakeKeystone``, which
-trusts tokens of the form ``test:<project>[:<role,role>]`` and sets the identity headers that
-keystonemiddleware would set, after dropping any the caller sent.
+Identity is a real Keystone (``python3 tools/keystone/start.py`` starts one) and the API server under test
+runs the real keystonemiddleware against it: every ``Tenant`` holds a real token of a user with the
+asked roles in a real project. Where it is: ``MISTRAL_TEST_KEYSTONE_URL`` (``http://127.0.0.1:5000/v3``)
+and ``MISTRAL_TEST_KEYSTONE_PASSWORD`` (``mistral-test``, the password of every test user).
 """
 
 from __future__ import annotations
 
-import json
+import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
+from keystoneauth1 import exceptions as ks_exceptions
+from keystoneauth1 import session as ks_session
+from keystoneauth1.identity import v3
 
 from mistral import config
 from mistral.api import app as api_app
 from mistral.api import policy
 from mistral.api import server as api_server
+from tests.conftest import service_missing
 
 if TYPE_CHECKING:
     from tests.functional.conftest import Server
 
+KEYSTONE_URL = os.environ.get("MISTRAL_TEST_KEYSTONE_URL", "http://127.0.0.1:5000/v3")
+KEYSTONE_PASSWORD = os.environ.get("MISTRAL_TEST_KEYSTONE_PASSWORD", "mistral-test")
+#: The two projects the tool creates, each with a ``member`` user; ``mistral-a`` also has an admin.
+PROJECT_A, PROJECT_B = "mistral-a", "mistral-b"
+#: The cloud admin ``keystone-manage bootstrap`` made: user and project ``admin``, role ``admin``.
+ADMIN_PROJECT = "admin"
+
 TEXT = {"Content-Type": "text/plain"}
-#: What keystonemiddleware sets and so never takes from the caller.
-IDENTITY_HEADERS = ("HTTP_X_IDENTITY_STATUS", "HTTP_X_PROJECT_ID", "HTTP_X_USER_ID", "HTTP_X_ROLES")
 
 WORKFLOW = """
 version: '2.0'
@@ -39,45 +49,84 @@ version: '2.0'
 """
 
 
-class FakeKeystone:
-    """keystonemiddleware with ``delay_auth_decision=False``, minus Keystone."""
+def password_session(username: str, project: str) -> ks_session.Session:
+    auth = v3.Password(
+        auth_url=KEYSTONE_URL,
+        username=username,
+        password=KEYSTONE_PASSWORD,
+        project_name=project,
+        user_domain_id="default",
+        project_domain_id="default",
+    )
+    return ks_session.Session(auth=auth)
 
-    def __init__(self, app: Callable[..., Any]) -> None:
-        self.app = app
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        for key in IDENTITY_HEADERS:
-            environ.pop(key, None)
-        kind, _, rest = environ.get("HTTP_X_AUTH_TOKEN", "").partition(":")
-        project, _, roles = rest.partition(":")
-        if kind != "test" or not project:
-            body = json.dumps(
-                {"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made "
-                           "requires authentication."}}
-            ).encode()  # fmt: skip
-            start_response(
-                "401 Unauthorized",
-                [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
-                 ("WWW-Authenticate", "Keystone uri='http://keystone.invalid'")],
-            )  # fmt: skip
-            return [body]
-        environ.update(
-            HTTP_X_IDENTITY_STATUS="Confirmed",
-            HTTP_X_PROJECT_ID=project,
-            HTTP_X_USER_ID=f"user-of-{project}",
-            HTTP_X_ROLES=roles or "member",
+class Identities:
+    """Users in Keystone, found or made on demand: one per (project, roles), one token each per session."""
+
+    def __init__(self) -> None:
+        self._admin: ks_session.Session | None = None
+        self._tokens: dict[tuple[str, str], tuple[str, str]] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def admin(self) -> ks_session.Session:
+        if self._admin is None:
+            admin = password_session("admin", ADMIN_PROJECT)
+            admin.get_token()
+            self._admin = admin
+        return self._admin
+
+    def token(self, project: str, roles: tuple[str, ...]) -> tuple[str, str]:
+        """(token, project id) of a user holding exactly ``roles`` in ``project``."""
+        key = (project, ",".join(roles))
+        with self._lock:
+            if key not in self._tokens:
+                if project != ADMIN_PROJECT:
+                    self.create_user(project, roles)
+                sess = password_session(self.username(project, roles), project)
+                self._tokens[key] = (sess.get_token(), sess.get_project_id())
+            return self._tokens[key]
+
+    @staticmethod
+    def username(project: str, roles: tuple[str, ...]) -> str:
+        """The user holding ``roles`` in ``project`` (as tools/keystone/seed.py names them)."""
+        return "admin" if project == ADMIN_PROJECT else f"{project}-{'-'.join(roles)}"
+
+    def create_user(self, project: str, roles: tuple[str, ...]) -> None:
+        """The user holding ``roles`` in ``project``; it, the project and the roles are created as needed."""
+        username = self.username(project, roles)
+        project_id = self._find_or_create("projects", project, domain_id="default")
+        user_id = self._find_or_create(
+            "users", username, domain_id="default", password=KEYSTONE_PASSWORD, default_project_id=project_id
         )
-        return self.app(environ, start_response)
+        for role in roles:
+            role_id = self._find_or_create("roles", role)
+            self.admin.put(f"{KEYSTONE_URL}/projects/{project_id}/users/{user_id}/roles/{role_id}")
+
+    def _find_or_create(self, kind: str, name: str, **fields: str) -> str:
+        found = self.admin.get(f"{KEYSTONE_URL}/{kind}", params={"name": name}).json()[kind]
+        if found:
+            return found[0]["id"]
+        body = {kind[:-1]: {"name": name, **fields}}
+        return self.admin.post(f"{KEYSTONE_URL}/{kind}", json=body).json()[kind[:-1]]["id"]
+
+
+IDENTITIES = Identities()
 
 
 class Tenant:
-    """Requests to the server as one project's user."""
+    """Requests to the server as a Keystone user with ``roles`` (comma list, ``member`` when empty) in
+    ``project`` (a Keystone project name, created when missing): ``Tenant(url, PROJECT_A, "admin")`` is
+    an admin of project A."""
 
     def __init__(self, url: str, project: str, roles: str = "") -> None:
         self.url, self.project = url, project
-        #: The project id the server records on this tenant's rows.
-        self.project_id = project
-        self.token = f"test:{project}:{roles}" if roles else f"test:{project}"
+        self.roles = tuple(sorted(r.strip() for r in (roles or "member").split(",") if r.strip()))
+        #: ``token`` is real; the server records ``project_id`` (Keystone's id) on this tenant's rows.
+        self.token, self.project_id = IDENTITIES.token(project, self.roles)
+        #: Who to log in as (password ``KEYSTONE_PASSWORD``), for clients that authenticate themselves.
+        self.username = IDENTITIES.username(project, self.roles)
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         headers = {"X-Auth-Token": self.token, **kwargs.pop("headers", {})}
@@ -109,11 +158,45 @@ class Tenant:
         raise AssertionError(f"execution {ex_id} did not finish: {body}")
 
 
+@pytest.fixture(scope="session")
+def keystone() -> str:
+    """The Keystone URL, once it has answered with an admin token."""
+    try:
+        IDENTITIES.admin  # noqa: B018 - authenticates
+    except ks_exceptions.ConnectFailure as error:
+        service_missing(f"Keystone at {KEYSTONE_URL} (start it: python3 tools/keystone/start.py)", error)
+    return KEYSTONE_URL
+
+
+def keystone_authtoken(url: str) -> dict[str, str]:
+    """``[keystone_authtoken]`` as a deployment would write it: the admin validates the callers' tokens."""
+    return {
+        "www_authenticate_uri": url,
+        "auth_url": url,
+        "auth_type": "password",
+        "username": "admin",
+        "password": KEYSTONE_PASSWORD,
+        "project_name": ADMIN_PROJECT,
+        "user_domain_id": "default",
+        "project_domain_id": "default",
+    }
+
+
 @pytest.fixture(scope="module")
-def auth_url(server: Server) -> Iterator[str]:
-    """A second API server with authentication on, over the engine and executor ``server`` runs."""
-    patch = pytest.MonkeyPatch()
-    patch.setattr(api_app, "_with_keystone", FakeKeystone)
+def auth_url(server: Server, keystone: str) -> Iterator[str]:
+    """A second API server with authentication on through keystonemiddleware, over the engine and
+    executor ``server`` runs."""
+    from keystoneauth1 import loading
+    from keystonemiddleware import auth_token
+
+    group = "keystone_authtoken"
+    # NOTE: keystonemiddleware registers these itself when the app is built; overrides need them first.
+    for group, opts in auth_token.list_opts():
+        config.CONF.register_opts(opts, group=group)
+    config.CONF.register_opts(loading.get_auth_plugin_conf_options("password"), group=group)
+    settings = keystone_authtoken(keystone)
+    for name, value in settings.items():
+        config.CONF.set_override(name, value, group=group)
     config.CONF.set_override("auth_enable", True, group="pecan")
     policy.reset()
     httpd = api_server.make_server(api_app.setup_app(sync_actions=False), host="127.0.0.1", port=0)
@@ -124,14 +207,15 @@ def auth_url(server: Server) -> Iterator[str]:
     yield f"http://{host}:{port}"
     httpd.stop()
     config.CONF.clear_override("auth_enable", group="pecan")
+    for name in settings:
+        config.CONF.clear_override(name, group=group)
     policy.reset()
-    patch.undo()
 
 
 @pytest.fixture
 def tenants(auth_url: str, db: str) -> tuple[Tenant, Tenant, Tenant]:
-    """Projects A and B, and an admin of a third project, on empty tables."""
+    """The members of projects A and B, and the cloud admin, on empty tables."""
     from mistral.services import actions as action_service
 
     action_service.sync_system_actions()
-    return Tenant(auth_url, "proj-a"), Tenant(auth_url, "proj-b"), Tenant(auth_url, "proj-admin", "admin")
+    return Tenant(auth_url, PROJECT_A), Tenant(auth_url, PROJECT_B), Tenant(auth_url, ADMIN_PROJECT, "admin")

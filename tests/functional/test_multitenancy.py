@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +15,8 @@ from mistralclient.api import client as mistral_client
 
 from mistral import config
 from mistral.api import policy
-from tests.functional.tenancy import TEXT, WORKFLOW, Tenant
+from tests.functional.conftest import MISTRAL_CLI
+from tests.functional.tenancy import KEYSTONE_PASSWORD, KEYSTONE_URL, TEXT, WORKFLOW, Tenant
 
 
 def test_no_credentials_is_401_with_server_error_message(auth_url: str, db: str) -> None:
@@ -131,7 +135,7 @@ def test_policy_file_override(tenants: tuple[Tenant, Tenant, Tenant], policy_fil
     resp = a.request("DELETE", f"/workflows/{wf['id']}")
     assert resp.status_code == 403
     assert "workflows:delete" in resp.json()["faultstring"]
-    a_admin = Tenant(a.url, "proj-a", "admin")
+    a_admin = Tenant(a.url, a.project, "admin")
     assert a_admin.request("DELETE", f"/workflows/{wf['id']}").status_code == 204
 
 
@@ -140,7 +144,7 @@ def test_python_client_as_two_projects(tenants: tuple[Tenant, Tenant, Tenant]) -
 
     def client_for(tenant: Tenant) -> Any:
         # NOTE: with no auth_url the client sends the token as X-Auth-Token; the X-Project-Id it
-        # adds is dropped by the (fake) auth middleware, as keystonemiddleware would.
+        # adds is dropped by keystonemiddleware, which sets the identity from the token.
         return mistral_client.client(
             mistral_url=f"{tenant.url}/v2", auth_token=tenant.token, project_id="proj-a", user_id="someone"
         )
@@ -162,3 +166,66 @@ def test_python_client_as_two_projects(tenants: tuple[Tenant, Tenant, Tenant]) -
     assert error.value.error_code == 403
     assert "workflows:list:all_projects" in error.value.error_message
     assert [w.name for w in client_a.workflows.list() if w.name == "wf_client"] == ["wf_client"]
+
+
+def test_python_client_logs_in_with_a_password(tenants: tuple[Tenant, Tenant, Tenant]) -> None:
+    a, b, _ = tenants
+
+    def client_for(tenant: Tenant) -> Any:
+        return mistral_client.client(
+            mistral_url=f"{tenant.url}/v2",
+            auth_url=KEYSTONE_URL,
+            username=tenant.username,
+            api_key=KEYSTONE_PASSWORD,
+            project_name=tenant.project,
+            user_domain_name="Default",
+            project_domain_name="Default",
+        )
+
+    client_a, client_b = client_for(a), client_for(b)
+    client_a.workflows.create(WORKFLOW.format(name="wf_login"))
+    ex = client_a.executions.create("wf_login")
+    assert ex.project_id == a.project_id
+    assert a.wait_done(ex.id)["state"] == "SUCCESS"
+
+    assert [w.name for w in client_b.workflows.list() if w.name == "wf_login"] == []
+    assert client_b.executions.list() == []
+    with pytest.raises(client_base.APIException) as error:
+        client_b.executions.get(ex.id)
+    assert error.value.error_code == 404
+    assert [e.id for e in client_a.executions.list()] == [ex.id]
+
+
+def test_cli_logs_in_from_os_variables(tenants: tuple[Tenant, Tenant, Tenant], tmp_path: Any) -> None:
+    a, b, _ = tenants
+    (tmp_path / "wf.yaml").write_text(WORKFLOW.format(name="wf_cli"))
+
+    def mistral(tenant: Tenant, *args: str) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+        env.update(
+            OS_AUTH_URL=KEYSTONE_URL,
+            OS_USERNAME=tenant.username,
+            OS_PASSWORD=KEYSTONE_PASSWORD,
+            OS_PROJECT_NAME=tenant.project,
+            OS_MISTRAL_URL=f"{tenant.url}/v2",
+        )
+        return subprocess.run(
+            [MISTRAL_CLI, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60
+        )
+
+    created = mistral(a, "workflow-create", "wf.yaml", "-f", "json")
+    assert created.returncode == 0, created.stderr
+    started = mistral(a, "execution-create", "wf_cli", "-f", "json")
+    assert started.returncode == 0, started.stderr
+    ex = json.loads(started.stdout)
+    assert a.wait_done(ex["ID"])["project_id"] == a.project_id
+
+    def ids(listed: subprocess.CompletedProcess) -> list[str]:
+        # NOTE: for an empty list the client prints one row of empty cells.
+        return [row["ID"] for row in json.loads(listed.stdout) if row["ID"]]
+
+    assert ids(mistral(a, "execution-list", "-f", "json")) == [ex["ID"]]
+    assert ids(mistral(b, "execution-list", "-f", "json")) == []
+    hidden = mistral(b, "execution-get", ex["ID"])
+    assert hidden.returncode != 0
+    assert ex["ID"] in hidden.stderr
