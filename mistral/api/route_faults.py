@@ -1,9 +1,10 @@
 """Pecan's own answers (no such route, method not allowed) in Mistral's fault shape, and only the
 documented routes served.
 
-Pecan's RestController also reaches a controller by other paths than the documented ones
-(``/workflows/members/{a}/{b}`` runs the members controller of workflow ``a``); a request whose
-path is not one of its handler's routes (``mistral.api.apidoc.routes``) is answered as unknown.
+Pecan reaches controllers by more paths and methods than the documented ones: ``/workflows/members/a/b``
+runs the members controller of workflow ``a``, ``DELETE /workflows`` calls ``delete()`` without an id,
+``POST /v2`` runs the GET-only index. A request that is not one of the routes ``mistral.api.apidoc.routes``
+finds for its handler is answered 405 if the path has other methods, 404 otherwise.
 """
 
 from __future__ import annotations
@@ -42,19 +43,34 @@ class RouteFaultHook(hooks.PecanHook):
     """A routing 404 or 405 answers ``{"faultstring": ...}`` like every other error."""
 
     def __init__(self, root: Any) -> None:
-        self.paths: dict[Any, list[re.Pattern[str]]] = {}
-        for route in routes.walk(root):
-            self.paths.setdefault(route.func, []).append(_pattern(route.path))
+        self.routes = [(_pattern(r.path), r.method.upper(), r.func) for r in routes.walk(root)]
 
     def before(self, state: Any) -> None:
+        path = state.request.path.rstrip("/") or "/"
+        method = "GET" if state.request.method == "HEAD" else state.request.method
         handler = getattr(state.controller, "__func__", state.controller)
-        path = state.request.path
-        path = path.rstrip("/") or "/"
-        patterns = self.paths.get(handler)
-        if patterns is not None and not any(p.match(path) for p in patterns):
-            raise webob_exc.HTTPNotFound()
+        matching = [(m, func) for pattern, m, func in self.routes if pattern.match(path)]
+        if (method, handler) in matching:
+            return
+        allowed = sorted({m for m, _ in matching})
+        if allowed and method not in allowed:
+            raise webob_exc.HTTPMethodNotAllowed(headers={"Allow": ", ".join(allowed)})
+        raise webob_exc.HTTPNotFound()
+
+    def on_route(self, state: Any) -> None:
+        # NOTE: Pecan parses form bodies while routing, and a parse error there would escape as a
+        # bare 500; parsing first turns it into a 400 naming the problem.
+        try:
+            state.request.params  # noqa: B018 - parsed and cached by WebOb
+        except ValueError as error:
+            content_type = state.request.content_type or "no Content-Type"
+            raise webob_exc.HTTPBadRequest(
+                f"The request body is not valid {content_type}: {error}"
+            ) from error
 
     def on_error(self, state: Any, error: Exception) -> webob.Response | None:
+        if isinstance(error, webob_exc.HTTPBadRequest):
+            return fault_response(400, error.detail or error.explanation)
         if isinstance(error, webob_exc.HTTPNotFound):
             return fault_response(404, no_route_message(state.request.path))
         if isinstance(error, webob_exc.HTTPMethodNotAllowed):

@@ -60,7 +60,11 @@ def format_path(path: Path) -> str:
 
 def load(text: str) -> Document:
     """Parse ``text``; malformed YAML raises InvalidSpecError naming line and column."""
-    loader = DslLoader(text)
+    try:
+        # NOTE: the reader refuses control characters already here, before any node is read.
+        loader = DslLoader(text)
+    except yaml.YAMLError as exc:
+        raise InvalidSpecError([SpecProblem("", _yaml_error(exc))]) from exc
     try:
         node = loader.get_single_node()
         doc = Document(data=None, node=node)

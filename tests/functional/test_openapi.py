@@ -146,3 +146,39 @@ def test_pecan_routing_errors_have_the_fault_shape(app: webtest.TestApp) -> None
     resp = app.get("/v2/actions/std.echo/ns/extra", expect_errors=True)
     assert resp.status_int == 404
     assert resp.json["faultstring"] == "The resource could not be found: /v2/actions/std.echo/ns/extra"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "status", "fault"),
+    [
+        # Pecan's RestController sent these to delete() without an id: a TypeError, a 500.
+        ("DELETE", "/v2/workflows", {}, 405, "Method DELETE is not allowed for /v2/workflows"),
+        ("DELETE", "/v2/actions", {}, 405, "Method DELETE is not allowed for /v2/actions"),
+        ("POST", "/v2", {}, 405, "Method POST is not allowed for /v2; allowed: GET"),
+        # A repeated parameter reached int() as a list: a 500.
+        ("GET", "/v2/executions?limit=1&limit=2", {}, 400, "Query parameter given more than once: limit"),
+        (
+            "GET",
+            "/v2/executions/x/report?max_depth=1&max_depth=2",
+            {},
+            400,
+            "given more than once: max_depth",
+        ),
+        # WebOb failed to parse the form body while Pecan routed: an empty 500 from the WSGI server.
+        (
+            "DELETE",
+            "/v2/environments/x",
+            {"Content-Type": "multipart/form-data"},
+            400,
+            "The request body is not valid multipart/form-data: Invalid boundary",
+        ),
+        # Reached the members controller with 'x' as the workflow id.
+        ("GET", "/v2/workflows/members/x/y", {}, 404, "The resource could not be found"),
+    ],
+)
+def test_bad_requests_get_a_fault(
+    app: webtest.TestApp, method: str, path: str, headers: dict[str, str], status: int, fault: str
+) -> None:
+    resp = app.request(path, method=method, headers=headers, expect_errors=True)
+    assert resp.status_int == status
+    assert fault in resp.json["faultstring"]

@@ -13,7 +13,7 @@ from mistral.api.controllers.v2 import root as v2_root
 class RootController:
     v2 = v2_root.V2Controller()
 
-    @contract.expose("The API versions", method="GET", returns=contract.FreeForm("The API versions"))
+    @contract.expose("The API versions", returns=contract.FreeForm("The API versions"))
     def index(self) -> dict[str, Any]:
         host = pecan.request.application_url
         return {

@@ -31,6 +31,6 @@ class V2Controller:
     event_triggers = event_triggers.EventTriggersController()
     cron_triggers = cron_triggers.CronTriggersController()
 
-    @contract.expose("The v2 API's own link", method="GET", returns=contract.FreeForm("The v2 link"))
+    @contract.expose("The v2 API's own link", returns=contract.FreeForm("The v2 link"))
     def index(self) -> dict[str, Any]:
         return {"uri": f"{pecan.request.application_url}/v2"}
