@@ -95,13 +95,24 @@ class _Builder:
             ok["content"] = {JSON: {"schema": self.answer(c.returns)}}
         answers = {str(c.status): ok}
         errors = {**COMMON_ERRORS, **(WRITE_ERRORS if route.method in ("post", "put") else {})}
-        for status, why in errors.items():
-            fault = "AuthFault" if status == "401" else "Fault"
-            answers[status] = {
-                "description": why,
-                "content": {JSON: {"schema": {"$ref": f"#/components/schemas/{fault}"}}},
-            }
+        for status in errors:
+            answers[status] = {"$ref": f"#/components/responses/{status}"}
         return answers
+
+
+def _error_responses() -> dict[str, Any]:
+    """The error answers, shared by every operation that may give them."""
+    return {
+        status: {
+            "description": why,
+            "content": {
+                JSON: {
+                    "schema": {"$ref": f"#/components/schemas/{'AuthFault' if status == '401' else 'Fault'}"}
+                }
+            },
+        }
+        for status, why in {**COMMON_ERRORS, **WRITE_ERRORS}.items()
+    }
 
 
 def _operation_ids(found: list[routes.Route]) -> list[str]:
@@ -147,6 +158,7 @@ def build(root: Any, version: str) -> dict[str, Any]:
         "paths": dict(sorted(paths.items())),
         "components": {
             "schemas": dict(sorted(builder.components.items())),
+            "responses": _error_responses(),
             "securitySchemes": {"keystone": {"type": "apiKey", "in": "header", "name": "X-Auth-Token"}},
         },
         "security": [{"keystone": []}],

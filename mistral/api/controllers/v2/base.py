@@ -15,13 +15,6 @@ from mistral.api.errors import RequestError
 from mistral.services import definitions
 
 
-def only(allowed: Iterable[str]) -> None:
-    """A 400 naming any query parameter the endpoint does not take."""
-    unknown = sorted(set(pecan.request.GET) - set(allowed))
-    if unknown:
-        raise RequestError(f"Unknown argument: {', '.join(unknown)}")
-
-
 def flag(params: Mapping[str, Any], name: str) -> bool:
     """A query flag such as ``?skip_validation`` (present, or true/false)."""
     if name not in params:
