@@ -116,9 +116,8 @@ def expose(
     returns: Returns = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Expose a controller method under ``contract``; unknown query parameters are a 400."""
-    contract = Contract(
-        status, tuple(query), body, One(returns) if _is_resource(returns) else returns, summary
-    )
+    answer = One(returns) if isinstance(returns, type) and issubclass(returns, Resource) else returns
+    contract = Contract(status, tuple(query), body, answer, summary)
     allowed = frozenset(p.name for p in contract.query)
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -139,10 +138,6 @@ def expose(
         return exposed
 
     return decorate
-
-
-def _is_resource(value: Any) -> bool:
-    return isinstance(value, type) and issubclass(value, Resource)
 
 
 def contract_of(method: Any) -> Contract | None:
