@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from mistral.api import contract
@@ -62,7 +63,7 @@ class _Builder:
         schema = schemas.resource_schema(body.resource, request=True, only=body.fields)
         return {"required": True, "content": {JSON: {"schema": schema}}}
 
-    def operation(self, route: routes.Route, operation_id: str) -> dict[str, Any]:
+    def operation(self, route: routes.Route) -> dict[str, Any]:
         c = route.contract
         parameters = [
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
@@ -79,8 +80,9 @@ class _Builder:
             for p in c.query
         ]
         operation: dict[str, Any] = {
-            "operationId": operation_id,
+            "operationId": _operation_id(route),
             "summary": c.summary,
+            "x-handler": route.handler,
             "parameters": parameters,
             "responses": self.responses(route),
         }
@@ -115,26 +117,18 @@ def _error_responses() -> dict[str, Any]:
     }
 
 
-def _operation_ids(found: list[routes.Route]) -> list[str]:
-    """The handler's name, with the path parameters where one handler serves several paths."""
-    counts: dict[str, int] = {}
-    for route in found:
-        counts[route.handler] = counts.get(route.handler, 0) + 1
-    return [
-        r.handler
-        if counts[r.handler] == 1
-        else "_".join([r.handler, "by", *r.path_params] if r.path_params else [r.handler])
-        for r in found
-    ]
+def _operation_id(route: routes.Route) -> str:
+    """``get_v2_workflows_identifier``: unique, as method and path are."""
+    words = re.findall(r"[A-Za-z0-9]+", route.path)
+    return "_".join([route.method, *words])
 
 
 def build(root: Any, version: str) -> dict[str, Any]:
     """The document of every route under the controller ``root``."""
     builder = _Builder()
     paths: dict[str, dict[str, Any]] = {}
-    found = list(routes.walk(root))
-    for route, operation_id in zip(found, _operation_ids(found), strict=True):
-        paths.setdefault(route.path, {})[route.method] = builder.operation(route, operation_id)
+    for route in routes.walk(root):
+        paths.setdefault(route.path, {})[route.method] = builder.operation(route)
     paths[DOCUMENT_PATH] = {
         "get": {
             "operationId": "openapi",
