@@ -114,15 +114,19 @@ workflows:
 """
 
 
-def _create(a: Tenant, path: str, **case: Any) -> dict[str, Any]:
-    """A POST through schemathesis, so that the answer is checked against the document too."""
-    operation = schema[path]["POST"]
+def _call(tenant: Tenant, method: str, path: str, status: int, **case: Any) -> Any:
+    """A request through schemathesis, so that the answer is checked against the document too."""
+    operation = schema[path][method]
     path_parameters = case.pop("path_parameters", {})
     response = operation.Case(path_parameters=path_parameters, **case).call_and_validate(
-        base_url=a.url, headers={"X-Auth-Token": a.token}, checks=CHECKS
+        base_url=tenant.url, headers={"X-Auth-Token": tenant.token}, checks=CHECKS
     )
-    assert response.status_code == 201, response.text
-    return response.json()
+    assert response.status_code == status, (method, path, response.text)
+    return response.json() if response.content else None
+
+
+def _create(a: Tenant, path: str, **case: Any) -> dict[str, Any]:
+    return _call(a, "POST", path, 201, **case)
 
 
 def _seed(a: Tenant, b: Tenant) -> dict[str, dict[str, str]]:
@@ -193,3 +197,67 @@ def test_existing_resources_answer_as_documented(
     for plural in lists:
         assert a.request("GET", f"/{plural}").json()[plural], f"nothing seeded in /{plural}"
     assert len(called) > 25
+
+
+def test_updates_and_deletes_answer_as_documented(
+    auth_url: str, tenants: tuple[Tenant, Tenant, Tenant]
+) -> None:
+    a, b, _ = tenants
+    ids = _seed(a, b)
+    wf_id = ids["/v2/workflows/{identifier}"]["identifier"]
+    ex_id = ids["/v2/executions/{wf_ex_id}"]["wf_ex_id"]
+    trigger_id = ids["/v2/event_triggers/{trigger_id}"]["trigger_id"]
+    text = {"media_type": "text/plain"}
+    _call(a, "PUT", "/v2/workflows", 200, body=WORKFLOW, **text)
+    _call(
+        a,
+        "PUT",
+        "/v2/workflows/{identifier}",
+        200,
+        path_parameters={"identifier": wf_id},
+        body=WORKFLOW,
+        **text,
+    )
+    _call(a, "PUT", "/v2/actions", 200, body=ACTION, query={"namespace": "ns1"}, **text)
+    _call(a, "PUT", "/v2/workbooks", 200, body=WORKBOOK, **text)
+    _call(a, "POST", "/v2/workflows/validate", 200, body=WORKFLOW, **text)
+    _call(a, "PUT", "/v2/environments", 200, body={"name": "env1", "description": "changed"})
+    _call(
+        a,
+        "PUT",
+        "/v2/executions/{wf_ex_id}",
+        200,
+        path_parameters={"wf_ex_id": ex_id},
+        body={"description": "d"},
+    )
+    _call(
+        a,
+        "PUT",
+        "/v2/event_triggers/{trigger_id}",
+        200,
+        path_parameters={"trigger_id": trigger_id},
+        body={"name": "n"},
+    )
+    member = {"resource_id": wf_id, "member_id": b.project}
+    _call(
+        b,
+        "PUT",
+        "/v2/workflows/{resource_id}/members/{member_id}",
+        200,
+        path_parameters=member,
+        body={"status": "accepted"},
+    )
+    _call(a, "DELETE", "/v2/workflows/{resource_id}/members/{member_id}", 204, path_parameters=member)
+    _call(a, "DELETE", "/v2/cron_triggers/{identifier}", 204, path_parameters={"identifier": "nightly"})
+    _call(a, "DELETE", "/v2/event_triggers/{trigger_id}", 204, path_parameters={"trigger_id": trigger_id})
+    _call(a, "DELETE", "/v2/executions/{wf_ex_id}", 204, path_parameters={"wf_ex_id": ex_id})
+    _call(a, "DELETE", "/v2/environments/{name}", 204, path_parameters={"name": "env1"})
+    _call(a, "DELETE", "/v2/workbooks/{name}", 204, path_parameters={"name": "book"})
+    _call(
+        a,
+        "DELETE",
+        "/v2/actions/{identifier}/{namespace}",
+        204,
+        path_parameters={"identifier": "greeting", "namespace": "ns1"},
+    )
+    _call(a, "DELETE", "/v2/workflows/{identifier}", 204, path_parameters={"identifier": wf_id})
