@@ -44,15 +44,18 @@ class RouteFaultHook(hooks.PecanHook):
 
     def __init__(self, root: Any) -> None:
         self.routes = [(_pattern(r.path), r.method.upper(), r.func) for r in routes.walk(root)]
+        #: Each handler's own routes: the one lookup a served request needs.
+        self.by_handler: dict[tuple[str, Any], list[re.Pattern[str]]] = {}
+        for pattern, method, func in self.routes:
+            self.by_handler.setdefault((method, func), []).append(pattern)
 
     def before(self, state: Any) -> None:
         path = state.request.path.rstrip("/") or "/"
         method = "GET" if state.request.method == "HEAD" else state.request.method
         handler = getattr(state.controller, "__func__", state.controller)
-        matching = [(m, func) for pattern, m, func in self.routes if pattern.match(path)]
-        if (method, handler) in matching:
+        if any(p.match(path) for p in self.by_handler.get((method, handler), ())):
             return
-        allowed = sorted({m for m, _ in matching})
+        allowed = sorted({m for pattern, m, _ in self.routes if pattern.match(path)})
         if allowed and method not in allowed:
             raise webob_exc.HTTPMethodNotAllowed(headers={"Allow": ", ".join(allowed)})
         raise webob_exc.HTTPNotFound()
