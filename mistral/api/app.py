@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
 import pecan
 
 from mistral import config
-from mistral.api import hooks, middleware, pecan_argspec
+from mistral.api import hooks, middleware, pecan_argspec, route_faults
+from mistral.api.apidoc import serve as apidoc
 from mistral.services import actions as action_service
 
 
@@ -33,9 +35,11 @@ def setup_app(*, sync_actions: bool = True) -> Callable[..., Any]:
         action_service.sync_system_actions()
     pecan_argspec.install()
     app_conf = pecan_config()["app"]
+    # NOTE: one root instance serves the requests and is described by the API document.
+    root = _root_controller(app_conf.pop("root"))
     app = pecan.make_app(
-        app_conf.pop("root"),
-        hooks=[hooks.ContextHook()],
+        root,
+        hooks=[hooks.ContextHook(), route_faults.RouteFaultHook(root)],
         logging=False,
         **{k: v for k, v in app_conf.items() if k != "modules"},
     )
@@ -45,9 +49,15 @@ def setup_app(*, sync_actions: bool = True) -> Callable[..., Any]:
     app = middleware.JsonDepthLimit(app)
     if config.CONF.pecan.auth_enable:
         app = _with_keystone(app)
+    app = apidoc.PublicDocument(app, root)
     app = middleware.AuthFailureHeader(app)
     app = middleware.BodySizeLimit(app, config.CONF.api.max_request_body_kb * 1024)
     return middleware.with_request_id(middleware.InternalErrors(app))
+
+
+def _root_controller(dotted: str) -> Any:
+    module, _, name = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), name)()
 
 
 def _with_keystone(app: Callable[..., Any]) -> Callable[..., Any]:

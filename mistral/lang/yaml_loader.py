@@ -47,7 +47,11 @@ def format_path(path: Path) -> str:
 
 def load(text: str) -> Document:
     """Parse ``text``; malformed YAML raises InvalidSpecError naming line and column."""
-    loader = SafeLoader(text)
+    try:
+        # NOTE: the reader refuses control characters already here, before any node is read.
+        loader = SafeLoader(text)
+    except yaml.YAMLError as exc:
+        raise InvalidSpecError([SpecProblem("", _yaml_error(exc))]) from exc
     try:
         node = loader.get_single_node()
         doc = Document(data=None, node=node)

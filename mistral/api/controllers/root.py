@@ -6,14 +6,14 @@ from typing import Any
 
 import pecan
 
-from mistral.api import errors
+from mistral.api import contract
 from mistral.api.controllers.v2 import root as v2_root
 
 
 class RootController:
     v2 = v2_root.V2Controller()
 
-    @errors.endpoint()
+    @contract.expose("The API versions", returns=contract.FreeForm("The API versions"))
     def index(self) -> dict[str, Any]:
         host = pecan.request.application_url
         return {

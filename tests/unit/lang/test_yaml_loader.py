@@ -38,6 +38,8 @@ def test_alias_bomb_is_harmless():
         ("a: [1,\n", "Invalid YAML at line 2, column 1"),
         ("a:\n- 1\n b: 2\n", "Invalid YAML at line 3, column 3"),
         ("a: 1\n---\nb: 2\n", "expected a single document"),
+        # Found by schemathesis: the reader's refusal escaped as a 500.
+        ("rL)\x17", "Invalid YAML: unacceptable character #x0017"),
     ],
 )
 def test_malformed(text, message):

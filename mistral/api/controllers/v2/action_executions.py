@@ -6,7 +6,7 @@ from typing import Any
 
 from pecan import rest
 
-from mistral.api import errors, listing, policy
+from mistral.api import contract, listing, policy
 from mistral.api.controllers.types import parse_json_object
 from mistral.api.controllers.v2 import base
 from mistral.api.controllers.v2 import execution_resources as res
@@ -92,32 +92,34 @@ def _update(action_ex_id: str, body: dict[str, Any]) -> dict[str, Any]:
 
 
 class ActionExecutionsController(rest.RestController):
-    @errors.endpoint()
+    @contract.expose("List action executions", query=res.ACTION_QUERY, returns=res.ACTION_LIST)
     def get_all(self, **params: Any) -> dict[str, Any]:
         policy.enforce("action_executions:list", all_projects=params.get("all_projects"))
         return res.list_action_executions(params)
 
-    @errors.endpoint()
+    @contract.expose("Get an action execution", query=(contract.FIELDS,), returns=res.ActionExecution)
     def get_one(self, action_ex_id: str, **params: Any) -> dict[str, Any]:
         policy.enforce("action_executions:get")
-        base.only(("fields",))
         fields = res.ActionExecution.check_fields(listing.csv(params.get("fields")))
         return res.render_action_execution(db_api.get_action_execution(action_ex_id), fields)
 
-    @errors.endpoint(status=201)
+    @contract.expose(
+        "Run an action", status=201, body=contract.Body(res.ActionExecution), returns=res.ActionExecution
+    )
     def post(self, **params: Any) -> dict[str, Any]:
         policy.enforce("action_executions:create")
-        base.only(())
         return _run(base.json_body(res.ActionExecution.field_names()))
 
-    @errors.endpoint()
+    @contract.expose(
+        "Complete, cancel, pause or resume an action execution",
+        body=contract.Body(res.ActionExecution),
+        returns=res.ActionExecution,
+    )
     def put(self, action_ex_id: str, **params: Any) -> dict[str, Any]:
         policy.enforce("action_executions:update")
-        base.only(())
         return _update(action_ex_id, base.json_body(res.ActionExecution.field_names()))
 
-    @errors.endpoint(status=204)
+    @contract.expose("Delete an action execution", status=204)
     def delete(self, action_ex_id: str, **params: Any) -> None:
         policy.enforce("action_executions:delete")
-        base.only(())
         ex_service.delete_action_execution(action_ex_id)

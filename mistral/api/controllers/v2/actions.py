@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pecan
 from pecan import rest
 
-from mistral.api import errors, listing, policy
+from mistral.api import contract, listing, policy, route_faults
 from mistral.api.controllers.v2 import base, resources
+from mistral.api.errors import RequestError
 from mistral.db import api as db_api
 from mistral.services import definitions
 
@@ -16,6 +18,8 @@ FILTERS = (
     "created_at", "updated_at",
 )  # fmt: skip
 
+PLAIN_LIST = contract.ListOf("actions", contract.One(resources.Action, plain=True))
+
 
 def _plain(obj: Any) -> dict[str, Any]:
     return resources.Action.from_model(obj).to_plain()
@@ -23,13 +27,19 @@ def _plain(obj: Any) -> dict[str, Any]:
 
 def _namespace(path_parts: tuple[str, ...], params: dict[str, Any]) -> str:
     """The namespace from ``/actions/{name}/{namespace}`` or from ``?namespace=``."""
+    if len(path_parts) > 1:
+        raise RequestError(route_faults.no_route_message(pecan.request.path), status=404)
     return path_parts[0] if path_parts else params.get("namespace", "")
 
 
 class ActionsController(rest.RestController):
     validate = base.ValidateController("action")
 
-    @errors.endpoint()
+    @contract.expose(
+        "List actions, system and ad-hoc",
+        query=contract.list_query(FILTERS),
+        returns=contract.ListOf("actions", contract.One(resources.Action), paged=True),
+    )
     def get_all(self, **params: Any) -> dict[str, Any]:
         policy.enforce("actions:list", all_projects=params.get("all_projects"))
         q, fields = listing.parse(params, resources.Action, FILTERS, default_sort="name")
@@ -42,18 +52,24 @@ class ActionsController(rest.RestController):
             lambda obj: resources.Action.from_model(obj, fields).to_json(),
         )
 
-    @errors.endpoint()
+    @contract.expose(
+        "Get an action by name or id", query=(contract.NAMESPACE, contract.FIELDS), returns=resources.Action
+    )
     def get_one(self, identifier: str, *namespace: str, **params: Any) -> dict[str, Any]:
         policy.enforce("actions:get")
-        base.only(("namespace", "fields"))
         fields = resources.Action.check_fields(listing.csv(params.get("fields")))
         action = db_api.get_action_definition(identifier, _namespace(namespace, params))
         return resources.Action.from_model(action, fields).to_json()
 
-    @errors.endpoint(status=201)
+    @contract.expose(
+        "Create the ad-hoc actions of a YAML document",
+        status=201,
+        query=contract.DEFINITION_QUERY,
+        body=contract.Text("action"),
+        returns=PLAIN_LIST,
+    )
     def post(self, **params: Any) -> dict[str, Any]:
         policy.enforce("actions:create", scope=params.get("scope"))
-        base.only(("namespace", "scope", "skip_validation"))
         created = definitions.create_actions(
             base.text_body(),
             scope=params.get("scope", "private"),
@@ -62,10 +78,14 @@ class ActionsController(rest.RestController):
         )
         return {"actions": [_plain(obj) for obj in created]}
 
-    @errors.endpoint()
+    @contract.expose(
+        "Update the ad-hoc actions of a YAML document",
+        query=contract.DEFINITION_QUERY,
+        body=contract.Text("action"),
+        returns=PLAIN_LIST,
+    )
     def put(self, identifier: str | None = None, **params: Any) -> dict[str, Any]:
         policy.enforce("actions:update", scope=params.get("scope"))
-        base.only(("namespace", "scope", "skip_validation"))
         updated = definitions.update_actions(
             base.text_body(),
             scope=params.get("scope", "private"),
@@ -75,8 +95,7 @@ class ActionsController(rest.RestController):
         )
         return {"actions": [_plain(obj) for obj in updated]}
 
-    @errors.endpoint(status=204)
+    @contract.expose("Delete an ad-hoc action", status=204, query=(contract.NAMESPACE,))
     def delete(self, identifier: str, *namespace: str, **params: Any) -> None:
         policy.enforce("actions:delete")
-        base.only(("namespace",))
         definitions.delete_action(identifier, _namespace(namespace, params))

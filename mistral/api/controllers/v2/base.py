@@ -7,18 +7,13 @@ from typing import Any
 
 import pecan
 from pecan import rest
+from wsme import types as wtypes
 
-from mistral.api import errors
+from mistral.api import contract
+from mistral.api.controllers.resource import Resource
 from mistral.api.errors import RequestError
 from mistral.services import definitions
 from mistral.utils import nesting
-
-
-def only(allowed: Iterable[str]) -> None:
-    """A 400 naming any query parameter the endpoint does not take."""
-    unknown = sorted(set(pecan.request.GET) - set(allowed))
-    if unknown:
-        raise RequestError(f"Unknown argument: {', '.join(unknown)}")
 
 
 def flag(params: Mapping[str, Any], name: str) -> bool:
@@ -40,15 +35,23 @@ def text_body() -> str:
     return text
 
 
+class Validation(Resource):
+    """Whether a definition is valid, and why not."""
+
+    valid = bool
+    error = wtypes.text
+
+
 class ValidateController(rest.RestController):
     """``POST .../validate``: 200 with ``{"valid": ...}`` whatever the document holds."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
 
-    @errors.endpoint()
+    @contract.expose(
+        "Check a YAML document without storing it", body=contract.Text("definition"), returns=Validation
+    )
     def post(self, **params: Any) -> dict[str, Any]:
-        only(())
         text = pecan.request.text or ""
         try:
             definitions.validate(self.kind, text)

@@ -6,7 +6,7 @@ from typing import Any
 
 from pecan import rest
 
-from mistral.api import errors, listing, policy
+from mistral.api import contract, listing, policy
 from mistral.api.controllers.types import parse_json_object
 from mistral.api.controllers.v2 import base
 from mistral.api.controllers.v2.trigger_resources import CronTrigger
@@ -34,28 +34,31 @@ def _render(trigger: Any, fields: list[str] | None = None) -> dict[str, Any]:
 
 
 class CronTriggersController(rest.RestController):
-    @errors.endpoint()
+    @contract.expose(
+        "List cron triggers",
+        query=contract.list_query(FILTERS),
+        returns=contract.ListOf("cron_triggers", contract.One(CronTrigger), paged=True),
+    )
     def get_all(self, **params: Any) -> dict[str, Any]:
         policy.enforce("cron_triggers:list", all_projects=params.get("all_projects"))
         q, fields = listing.parse(params, CronTrigger, FILTERS)
         triggers = db_api.list_cron_triggers(q)
         return listing.envelope("cron_triggers", triggers, q, fields, params, lambda t: _render(t, fields))
 
-    @errors.endpoint()
+    @contract.expose("Get a cron trigger by name or id", query=(contract.FIELDS,), returns=CronTrigger)
     def get_one(self, identifier: str, **params: Any) -> dict[str, Any]:
         policy.enforce("cron_triggers:get")
-        base.only(("fields",))
         fields = CronTrigger.check_fields(listing.csv(params.get("fields")))
         return _render(cron_triggers.get_cron_trigger(identifier), fields)
 
-    @errors.endpoint(status=201)
+    @contract.expose(
+        "Create a cron trigger", status=201, body=contract.Body(CronTrigger), returns=CronTrigger
+    )
     def post(self, **params: Any) -> dict[str, Any]:
         policy.enforce("cron_triggers:create", scope=policy.body_scope())
-        base.only(())
         return _render(cron_triggers.create_cron_trigger(_values()))
 
-    @errors.endpoint(status=204)
+    @contract.expose("Delete a cron trigger", status=204)
     def delete(self, identifier: str, **params: Any) -> None:
         policy.enforce("cron_triggers:delete")
-        base.only(())
         cron_triggers.delete_cron_trigger(identifier)

@@ -6,7 +6,7 @@ from typing import Any
 
 from pecan import rest
 
-from mistral.api import errors, listing, policy
+from mistral.api import contract, listing, policy
 from mistral.api.controllers.types import parse_json_object
 from mistral.api.controllers.v2 import base, resources
 from mistral.db import api as db_api
@@ -14,6 +14,7 @@ from mistral.services import environments
 
 FILTERS = ("name", "description", "variables", "scope", "created_at", "updated_at")
 BODY_KEYS = ("name", "description", "variables", "scope")
+BODY = contract.Body(resources.Environment, only=BODY_KEYS)
 
 
 def _values() -> dict[str, Any]:
@@ -24,7 +25,11 @@ def _values() -> dict[str, Any]:
 
 
 class EnvironmentsController(rest.RestController):
-    @errors.endpoint()
+    @contract.expose(
+        "List environments",
+        query=contract.list_query(FILTERS),
+        returns=contract.ListOf("environments", contract.One(resources.Environment), paged=True),
+    )
     def get_all(self, **params: Any) -> dict[str, Any]:
         policy.enforce("environments:list", all_projects=params.get("all_projects"))
         q, fields = listing.parse(params, resources.Environment, FILTERS)
@@ -37,29 +42,25 @@ class EnvironmentsController(rest.RestController):
             lambda obj: resources.Environment.from_model(obj, fields).to_json(),
         )
 
-    @errors.endpoint()
+    @contract.expose("Get an environment by name", query=(contract.FIELDS,), returns=resources.Environment)
     def get_one(self, name: str, **params: Any) -> dict[str, Any]:
         policy.enforce("environments:get")
-        base.only(("fields",))
         fields = resources.Environment.check_fields(listing.csv(params.get("fields")))
         return resources.Environment.from_model(db_api.get_environment(name), fields).to_json()
 
-    @errors.endpoint(status=201)
+    @contract.expose("Create an environment", status=201, body=BODY, returns=resources.Environment)
     def post(self, **params: Any) -> dict[str, Any]:
         policy.enforce("environments:create", scope=policy.body_scope())
-        base.only(())
         env = environments.create_environment(_values())
         return resources.Environment.from_model(env).to_json()
 
-    @errors.endpoint()
+    @contract.expose("Update an environment (named in the body)", body=BODY, returns=resources.Environment)
     def put(self, **params: Any) -> dict[str, Any]:
         policy.enforce("environments:update", scope=policy.body_scope())
-        base.only(())
         env = environments.update_environment(_values())
         return resources.Environment.from_model(env).to_json()
 
-    @errors.endpoint(status=204)
+    @contract.expose("Delete an environment", status=204)
     def delete(self, name: str, **params: Any) -> None:
         policy.enforce("environments:delete")
-        base.only(())
         environments.delete_environment(name)

@@ -6,7 +6,7 @@ from typing import Any
 
 from pecan import rest
 
-from mistral.api import errors, listing, policy
+from mistral.api import contract, listing, policy
 from mistral.api.controllers.types import parse_json_object
 from mistral.api.controllers.v2 import base
 from mistral.api.controllers.v2.event_trigger_resources import EventTrigger
@@ -35,39 +35,41 @@ def _render(trigger: Any, fields: list[str] | None = None) -> dict[str, Any]:
 
 
 class EventTriggersController(rest.RestController):
-    @errors.endpoint()
+    @contract.expose(
+        "List event triggers",
+        query=contract.list_query(FILTERS),
+        returns=contract.ListOf("event_triggers", contract.One(EventTrigger), paged=True),
+    )
     def get_all(self, **params: Any) -> dict[str, Any]:
         policy.enforce("event_triggers:list", all_projects=params.get("all_projects"))
         q, fields = listing.parse(params, EventTrigger, FILTERS)
         triggers = db_api.list_event_triggers(q)
         return listing.envelope("event_triggers", triggers, q, fields, params, lambda t: _render(t, fields))
 
-    @errors.endpoint()
+    @contract.expose("Get an event trigger", query=(contract.FIELDS,), returns=EventTrigger)
     def get_one(self, trigger_id: str, **params: Any) -> dict[str, Any]:
         policy.enforce("event_triggers:get")
-        base.only(("fields",))
         fields = EventTrigger.check_fields(listing.csv(params.get("fields")))
         return _render(db_api.get_event_trigger(trigger_id), fields)
 
-    @errors.endpoint(status=201)
+    @contract.expose(
+        "Create an event trigger", status=201, body=contract.Body(EventTrigger), returns=EventTrigger
+    )
     def post(self, **params: Any) -> dict[str, Any]:
         policy.enforce("event_triggers:create", scope=policy.body_scope())
-        base.only(())
         values = {k: v for k, v in _values().items() if k not in READ_ONLY}
         return _render(event_triggers.create_event_trigger(values))
 
-    @errors.endpoint()
+    @contract.expose("Update an event trigger", body=contract.Body(EventTrigger), returns=EventTrigger)
     def put(self, trigger_id: str, **params: Any) -> dict[str, Any]:
         policy.enforce("event_triggers:update", scope=policy.body_scope())
-        base.only(())
         values = _values()
         if values.get("id") not in (None, trigger_id):
             raise RequestError(f"The body's id {values['id']} is not the id in the path {trigger_id}")
         values = {k: v for k, v in values.items() if k not in READ_ONLY}
         return _render(event_triggers.update_event_trigger(trigger_id, values))
 
-    @errors.endpoint(status=204)
+    @contract.expose("Delete an event trigger", status=204)
     def delete(self, trigger_id: str, **params: Any) -> None:
         policy.enforce("event_triggers:delete")
-        base.only(())
         event_triggers.delete_event_trigger(trigger_id)

@@ -13,7 +13,7 @@ from typing import Any, Self
 
 from wsme import types as wtypes
 
-from mistral.api import listing
+from mistral.api import contract, listing
 from mistral.api.controllers.resource import Resource
 from mistral.api.controllers.types import anyjsontype, jsontype
 from mistral.api.controllers.v2.resources import SAMPLE_ID, SAMPLE_TIME
@@ -270,6 +270,22 @@ ACTION_FILTERS = (
     "state", "state_info", "accepted", "input", "output", "params", "description", "created_at",
     "updated_at",
 )  # fmt: skip
+
+EXECUTION_QUERY = contract.list_query(
+    EXECUTION_FILTERS,
+    extra=(
+        contract.text("nulls", "Comma-separated fields that must be null"),
+        contract.flag("include_output", "Include each execution's output"),
+    ),
+)
+TASK_QUERY = contract.list_query(TASK_FILTERS)
+ACTION_QUERY = contract.list_query(
+    ACTION_FILTERS, extra=(contract.flag("include_output", "Include each action execution's output"),)
+)
+EXECUTION_LIST = contract.ListOf("executions", contract.One(Execution), paged=True)
+EXECUTION_TREE = contract.ListOf("executions", contract.One(Execution))
+TASK_LIST = contract.ListOf("tasks", contract.One(Task), paged=True)
+ACTION_LIST = contract.ListOf("action_executions", contract.One(ActionExecution), paged=True)
 
 
 def _pinned(params: Mapping[str, Any], column: str, value: str | None) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from pecan import rest
 
-from mistral.api import errors, listing, policy
+from mistral.api import contract, listing, policy
 from mistral.api.controllers.types import parse_json_object
 from mistral.api.controllers.v2 import base
 from mistral.api.controllers.v2 import execution_resources as res
@@ -19,7 +19,10 @@ from mistral.workflow import states
 
 UPDATE_KEYS = ("id", "state", "state_info", "description", "params")
 STOP_STATES = (states.SUCCESS, states.ERROR, states.CANCELLED)
-TREE_PARAMS = ("errors_only", "max_depth", "include_output")
+REPORT_QUERY = (
+    *contract.TREE_QUERY[:2],
+    contract.flag("statistics_only", "Only the counts of tasks by state"),
+)
 
 
 def _get(wf_ex_id: str) -> dict[str, Any]:
@@ -110,7 +113,7 @@ def _update(wf_ex_id: str, body: dict[str, Any]) -> dict[str, Any]:
 class ExecutionTasksController(rest.RestController):
     """``/v2/executions/{id}/tasks``."""
 
-    @errors.endpoint()
+    @contract.expose("List the tasks of an execution", query=res.TASK_QUERY, returns=res.TASK_LIST)
     def get_all(self, wf_ex_id: str, **params: Any) -> dict[str, Any]:
         policy.enforce("tasks:list", all_projects=params.get("all_projects"))
         return res.list_tasks(params, workflow_execution_id=wf_ex_id)
@@ -119,10 +122,11 @@ class ExecutionTasksController(rest.RestController):
 class SubExecutionsController(rest.RestController):
     """``/v2/executions/{id}/executions``: this execution and its sub-workflow executions."""
 
-    @errors.endpoint()
+    @contract.expose(
+        "An execution and its sub-workflow executions", query=contract.TREE_QUERY, returns=res.EXECUTION_TREE
+    )
     def get_all(self, wf_ex_id: str, **params: Any) -> dict[str, Any]:
         policy.enforce("executions:list")
-        base.only(TREE_PARAMS)
         tree = execution_reports.execution_tree(
             [db_api.get_workflow_execution(wf_ex_id)],
             errors_only=res.query_flag(params, "errors_only"),
@@ -135,10 +139,13 @@ class SubExecutionsController(rest.RestController):
 class ReportController(rest.RestController):
     """``/v2/executions/{id}/report``."""
 
-    @errors.endpoint()
+    @contract.expose(
+        "An execution's report: its tree of tasks, actions and sub-executions",
+        query=REPORT_QUERY,
+        returns=contract.FreeForm("The report"),
+    )
     def get_all(self, wf_ex_id: str, **params: Any) -> dict[str, Any]:
         policy.enforce("executions:get")
-        base.only(("errors_only", "max_depth", "statistics_only"))
         return execution_reports.build_report(
             wf_ex_id,
             errors_only=res.query_flag(params, "errors_only"),
@@ -152,33 +159,37 @@ class ExecutionsController(rest.RestController):
     executions = SubExecutionsController()
     report = ReportController()
 
-    @errors.endpoint()
+    @contract.expose("List workflow executions", query=res.EXECUTION_QUERY, returns=res.EXECUTION_LIST)
     def get_all(self, **params: Any) -> dict[str, Any]:
         policy.enforce("executions:list", all_projects=params.get("all_projects"))
         return res.list_executions(params)
 
-    @errors.endpoint()
+    @contract.expose("Get a workflow execution", query=(contract.FIELDS,), returns=res.Execution)
     def get_one(self, wf_ex_id: str, **params: Any) -> dict[str, Any]:
         policy.enforce("executions:get")
-        base.only(("fields",))
         fields = res.Execution.check_fields(listing.csv(params.get("fields")))
         wf_ex = db_api.get_workflow_execution(wf_ex_id)
         return res.render_execution(wf_ex, fields, published_global=True)
 
-    @errors.endpoint(status=201)
+    @contract.expose("Start a workflow", status=201, body=contract.Body(res.Execution), returns=res.Execution)
     def post(self, **params: Any) -> dict[str, Any]:
         policy.enforce("executions:create")
-        base.only(())
         return _start(base.json_body(res.Execution.field_names()))
 
-    @errors.endpoint()
+    @contract.expose(
+        "Pause, resume, stop an execution, or change its description or env",
+        body=contract.Body(res.Execution, only=UPDATE_KEYS),
+        returns=res.Execution,
+    )
     def put(self, wf_ex_id: str, **params: Any) -> dict[str, Any]:
         policy.enforce("executions:update")
-        base.only(())
         return _update(wf_ex_id, base.json_body(UPDATE_KEYS))
 
-    @errors.endpoint(status=204)
+    @contract.expose(
+        "Delete a workflow execution",
+        status=204,
+        query=(contract.flag("force", "Delete even if it is running"),),
+    )
     def delete(self, wf_ex_id: str, **params: Any) -> None:
         policy.enforce("executions:delete")
-        base.only(("force",))
         ex_service.delete_execution(wf_ex_id, force=base.flag(params, "force"))

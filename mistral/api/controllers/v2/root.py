@@ -6,7 +6,7 @@ from typing import Any
 
 import pecan
 
-from mistral.api import errors
+from mistral.api import contract
 from mistral.api.controllers.v2 import (
     action_executions,
     actions,
@@ -31,6 +31,6 @@ class V2Controller:
     event_triggers = event_triggers.EventTriggersController()
     cron_triggers = cron_triggers.CronTriggersController()
 
-    @errors.endpoint()
+    @contract.expose("The v2 API's own link", returns=contract.FreeForm("The v2 link"))
     def index(self) -> dict[str, Any]:
         return {"uri": f"{pecan.request.application_url}/v2"}

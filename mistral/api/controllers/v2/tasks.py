@@ -6,7 +6,7 @@ from typing import Any
 
 from pecan import rest
 
-from mistral.api import errors, listing, policy
+from mistral.api import contract, listing, policy
 from mistral.api.controllers.types import parse_json_object
 from mistral.api.controllers.v2 import base
 from mistral.api.controllers.v2 import execution_resources as res
@@ -69,15 +69,16 @@ def _update(task_ex_id: str, body: dict[str, Any]) -> dict[str, Any]:
 class TaskActionExecutionsController(rest.RestController):
     """``/v2/tasks/{id}/action_executions[/{action_ex_id}]``."""
 
-    @errors.endpoint()
+    @contract.expose("List the action executions of a task", query=res.ACTION_QUERY, returns=res.ACTION_LIST)
     def get_all(self, task_ex_id: str, **params: Any) -> dict[str, Any]:
         policy.enforce("action_executions:list", all_projects=params.get("all_projects"))
         return res.list_action_executions(params, task_execution_id=task_ex_id)
 
-    @errors.endpoint()
+    @contract.expose(
+        "Get one action execution of a task", query=(contract.FIELDS,), returns=res.ActionExecution
+    )
     def get_one(self, task_ex_id: str, action_ex_id: str, **params: Any) -> dict[str, Any]:
         policy.enforce("action_executions:get")
-        base.only(("fields",))
         fields = res.ActionExecution.check_fields(listing.csv(params.get("fields")))
         action_ex = db_api.get_action_execution(action_ex_id)
         if action_ex.task_execution_id != task_ex_id:
@@ -88,7 +89,9 @@ class TaskActionExecutionsController(rest.RestController):
 class TaskWorkflowExecutionsController(rest.RestController):
     """``/v2/tasks/{id}/workflow_executions``: the executions a task started, as a list."""
 
-    @errors.endpoint()
+    @contract.expose(
+        "List the workflow executions a task started", query=res.EXECUTION_QUERY, returns=res.EXECUTION_LIST
+    )
     def get_all(self, task_ex_id: str, **params: Any) -> dict[str, Any]:
         policy.enforce("executions:list", all_projects=params.get("all_projects"))
         return res.list_executions(params, task_execution_id=task_ex_id)
@@ -97,10 +100,13 @@ class TaskWorkflowExecutionsController(rest.RestController):
 class TaskSubExecutionsController(rest.RestController):
     """``/v2/tasks/{id}/executions``: the executions a task started and their sub-executions."""
 
-    @errors.endpoint()
+    @contract.expose(
+        "The executions a task started and their sub-executions",
+        query=contract.TREE_QUERY,
+        returns=res.EXECUTION_TREE,
+    )
     def get_all(self, task_ex_id: str, **params: Any) -> dict[str, Any]:
         policy.enforce("executions:list")
-        base.only(("errors_only", "max_depth", "include_output"))
         tree = execution_reports.task_sub_executions(
             task_ex_id,
             errors_only=res.query_flag(params, "errors_only"),
@@ -115,20 +121,22 @@ class TasksController(rest.RestController):
     workflow_executions = TaskWorkflowExecutionsController()
     executions = TaskSubExecutionsController()
 
-    @errors.endpoint()
+    @contract.expose("List task executions", query=res.TASK_QUERY, returns=res.TASK_LIST)
     def get_all(self, **params: Any) -> dict[str, Any]:
         policy.enforce("tasks:list", all_projects=params.get("all_projects"))
         return res.list_tasks(params)
 
-    @errors.endpoint()
+    @contract.expose("Get a task execution", query=(contract.FIELDS,), returns=res.Task)
     def get_one(self, task_ex_id: str, **params: Any) -> dict[str, Any]:
         policy.enforce("tasks:get")
-        base.only(("fields",))
         fields = res.Task.check_fields(listing.csv(params.get("fields")))
         return res.render_task(db_api.get_task_execution(task_ex_id), fields, full=True)
 
-    @errors.endpoint()
+    @contract.expose(
+        "Re-run (state RUNNING) or skip (state SKIPPED) a task in ERROR",
+        body=contract.Body(res.Task),
+        returns=res.Task,
+    )
     def put(self, task_ex_id: str, **params: Any) -> dict[str, Any]:
         policy.enforce("tasks:update")
-        base.only(())
         return _update(task_ex_id, base.json_body(res.Task.field_names()))

@@ -6,18 +6,24 @@ from typing import Any
 
 from pecan import rest
 
-from mistral.api import errors, listing, policy
+from mistral.api import contract, listing, policy
 from mistral.api.controllers.v2 import base, resources
 from mistral.db import api as db_api
 from mistral.services import definitions
 
 FILTERS = ("name", "namespace", "definition", "tags", "scope", "created_at", "updated_at")
 
+PLAIN = contract.One(resources.Workbook, plain=True)
+
 
 class WorkbooksController(rest.RestController):
     validate = base.ValidateController("workbook")
 
-    @errors.endpoint()
+    @contract.expose(
+        "List workbooks",
+        query=contract.list_query(FILTERS),
+        returns=contract.ListOf("workbooks", contract.One(resources.Workbook), paged=True),
+    )
     def get_all(self, **params: Any) -> dict[str, Any]:
         policy.enforce("workbooks:list", all_projects=params.get("all_projects"))
         q, fields = listing.parse(params, resources.Workbook, FILTERS)
@@ -30,18 +36,24 @@ class WorkbooksController(rest.RestController):
             lambda obj: resources.Workbook.from_model(obj, fields).to_json(),
         )
 
-    @errors.endpoint()
+    @contract.expose(
+        "Get a workbook by name", query=(contract.NAMESPACE, contract.FIELDS), returns=resources.Workbook
+    )
     def get_one(self, name: str, **params: Any) -> dict[str, Any]:
         policy.enforce("workbooks:get")
-        base.only(("namespace", "fields"))
         fields = resources.Workbook.check_fields(listing.csv(params.get("fields")))
         workbook = db_api.get_workbook(name, params.get("namespace", ""))
         return resources.Workbook.from_model(workbook, fields).to_json()
 
-    @errors.endpoint(status=201)
+    @contract.expose(
+        "Create a workbook from a YAML document",
+        status=201,
+        query=contract.DEFINITION_QUERY,
+        body=contract.Text("workbook"),
+        returns=PLAIN,
+    )
     def post(self, **params: Any) -> dict[str, Any]:
         policy.enforce("workbooks:create", scope=params.get("scope"))
-        base.only(("namespace", "scope", "skip_validation"))
         workbook = definitions.create_workbook(
             base.text_body(),
             scope=params.get("scope", "private"),
@@ -50,10 +62,14 @@ class WorkbooksController(rest.RestController):
         )
         return resources.Workbook.from_model(workbook).to_plain()
 
-    @errors.endpoint()
+    @contract.expose(
+        "Update a workbook from a YAML document",
+        query=contract.DEFINITION_QUERY,
+        body=contract.Text("workbook"),
+        returns=PLAIN,
+    )
     def put(self, **params: Any) -> dict[str, Any]:
         policy.enforce("workbooks:update", scope=params.get("scope"))
-        base.only(("namespace", "scope", "skip_validation"))
         workbook = definitions.update_workbook(
             base.text_body(),
             scope=params.get("scope", "private"),
@@ -62,8 +78,7 @@ class WorkbooksController(rest.RestController):
         )
         return resources.Workbook.from_model(workbook).to_plain()
 
-    @errors.endpoint(status=204)
+    @contract.expose("Delete a workbook", status=204, query=(contract.NAMESPACE,))
     def delete(self, name: str, **params: Any) -> None:
         policy.enforce("workbooks:delete")
-        base.only(("namespace",))
         definitions.delete_workbook(name, params.get("namespace", ""))

@@ -6,7 +6,7 @@ from typing import Any
 
 from pecan import rest
 
-from mistral.api import errors, listing, policy
+from mistral.api import contract, listing, policy
 from mistral.api.controllers.v2 import base, members, resources
 from mistral.db import api as db_api
 from mistral.services import definitions
@@ -14,6 +14,9 @@ from mistral.services import definitions
 FILTERS = (
     "name", "namespace", "input", "definition", "tags", "scope", "created_at", "updated_at", "checksum",
 )  # fmt: skip
+
+PLAIN = contract.One(resources.Workflow, plain=True)
+PLAIN_LIST = contract.ListOf("workflows", PLAIN)
 
 
 def _plain(obj: Any) -> dict[str, Any]:
@@ -24,7 +27,11 @@ class WorkflowsController(rest.RestController):
     validate = base.ValidateController("workflow")
     members = members.MembersController("workflow")
 
-    @errors.endpoint()
+    @contract.expose(
+        "List workflows",
+        query=contract.list_query(FILTERS),
+        returns=contract.ListOf("workflows", contract.One(resources.Workflow), paged=True),
+    )
     def get_all(self, **params: Any) -> dict[str, Any]:
         policy.enforce("workflows:list", all_projects=params.get("all_projects"))
         q, fields = listing.parse(params, resources.Workflow, FILTERS)
@@ -37,18 +44,26 @@ class WorkflowsController(rest.RestController):
             lambda obj: resources.Workflow.from_model(obj, fields).to_json(),
         )
 
-    @errors.endpoint()
+    @contract.expose(
+        "Get a workflow by name or id",
+        query=(contract.NAMESPACE, contract.FIELDS),
+        returns=resources.Workflow,
+    )
     def get_one(self, identifier: str, **params: Any) -> dict[str, Any]:
         policy.enforce("workflows:get")
-        base.only(("namespace", "fields"))
         fields = resources.Workflow.check_fields(listing.csv(params.get("fields")))
         wf_def = db_api.get_workflow_definition(identifier, params.get("namespace", ""))
         return resources.Workflow.from_model(wf_def, fields).to_json()
 
-    @errors.endpoint(status=201)
+    @contract.expose(
+        "Create the workflows of a YAML document",
+        status=201,
+        query=contract.DEFINITION_QUERY,
+        body=contract.Text("workflow"),
+        returns=PLAIN_LIST,
+    )
     def post(self, **params: Any) -> dict[str, Any]:
         policy.enforce("workflows:create", scope=params.get("scope"))
-        base.only(("namespace", "scope", "skip_validation"))
         created = definitions.create_workflows(
             base.text_body(),
             scope=params.get("scope", "private"),
@@ -57,10 +72,14 @@ class WorkflowsController(rest.RestController):
         )
         return {"workflows": [_plain(obj) for obj in created]}
 
-    @errors.endpoint()
+    @contract.expose(
+        "Update the workflows of a YAML document, or the one named",
+        query=contract.DEFINITION_QUERY,
+        body=contract.Text("workflow"),
+        returns=contract.OneOf((PLAIN_LIST, PLAIN)),
+    )
     def put(self, identifier: str | None = None, **params: Any) -> dict[str, Any]:
         policy.enforce("workflows:update", scope=params.get("scope"))
-        base.only(("namespace", "scope", "skip_validation"))
         updated = definitions.update_workflows(
             base.text_body(),
             scope=params.get("scope", "private"),
@@ -72,8 +91,7 @@ class WorkflowsController(rest.RestController):
             return _plain(updated[0])
         return {"workflows": [_plain(obj) for obj in updated]}
 
-    @errors.endpoint(status=204)
+    @contract.expose("Delete a workflow", status=204, query=(contract.NAMESPACE,))
     def delete(self, identifier: str, **params: Any) -> None:
         policy.enforce("workflows:delete")
-        base.only(("namespace",))
         definitions.delete_workflow(identifier, params.get("namespace", ""))

@@ -1,0 +1,85 @@
+"""Pecan's own answers (no such route, method not allowed) in Mistral's fault shape, and only the
+documented routes served.
+
+Pecan reaches controllers by more paths and methods than the documented ones: ``/workflows/members/a/b``
+runs the members controller of workflow ``a``, ``DELETE /workflows`` calls ``delete()`` without an id,
+``POST /v2`` runs the GET-only index. A request that is not one of the routes ``mistral.api.apidoc.routes``
+finds for its handler is answered 405 if the path has other methods, 404 otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import webob
+from pecan import hooks
+from webob import exc as webob_exc
+
+from mistral.api.apidoc import routes
+
+#: How an answer for a path no controller serves begins.
+NO_ROUTE = "The resource could not be found"
+
+
+def no_route_message(path: str) -> str:
+    return f"{NO_ROUTE}: {path}"
+
+
+def fault_response(status: int, message: str, headers: Any = ()) -> webob.Response:
+    body = json.dumps({"faultcode": "Client", "faultstring": message, "debuginfo": None})
+    response = webob.Response(body=body.encode(), status=status, content_type="application/json")
+    for name, value in headers:
+        response.headers[name] = value
+    return response
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    return re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$")
+
+
+class RouteFaultHook(hooks.PecanHook):
+    """A routing 404 or 405 answers ``{"faultstring": ...}`` like every other error."""
+
+    def __init__(self, root: Any) -> None:
+        self.routes = [(_pattern(r.path), r.method.upper(), r.func) for r in routes.walk(root)]
+        #: Each handler's own routes: the one lookup a served request needs.
+        self.by_handler: dict[tuple[str, Any], list[re.Pattern[str]]] = {}
+        for pattern, method, func in self.routes:
+            self.by_handler.setdefault((method, func), []).append(pattern)
+
+    def before(self, state: Any) -> None:
+        path = state.request.path.rstrip("/") or "/"
+        method = "GET" if state.request.method == "HEAD" else state.request.method
+        handler = getattr(state.controller, "__func__", state.controller)
+        if any(p.match(path) for p in self.by_handler.get((method, handler), ())):
+            return
+        allowed = sorted({m for pattern, m, _ in self.routes if pattern.match(path)})
+        if allowed and method not in allowed:
+            raise webob_exc.HTTPMethodNotAllowed(headers={"Allow": ", ".join(allowed)})
+        raise webob_exc.HTTPNotFound()
+
+    def on_route(self, state: Any) -> None:
+        # NOTE: Pecan parses form bodies while routing, and a parse error there would escape as a
+        # bare 500; parsing first turns it into a 400 naming the problem.
+        try:
+            state.request.params  # noqa: B018 - parsed and cached by WebOb
+        except ValueError as error:
+            content_type = state.request.content_type or "no Content-Type"
+            raise webob_exc.HTTPBadRequest(
+                f"The request body is not valid {content_type}: {error}"
+            ) from error
+
+    def on_error(self, state: Any, error: Exception) -> webob.Response | None:
+        if isinstance(error, webob_exc.HTTPBadRequest):
+            return fault_response(400, error.detail or error.explanation)
+        if isinstance(error, webob_exc.HTTPNotFound):
+            return fault_response(404, no_route_message(state.request.path))
+        if isinstance(error, webob_exc.HTTPMethodNotAllowed):
+            allow = error.headers.get("Allow", "")
+            message = f"Method {state.request.method} is not allowed for {state.request.path}"
+            if allow:
+                message += f"; allowed: {allow}"
+            return fault_response(405, message, [("Allow", allow)] if allow else ())
+        return None
