@@ -18,7 +18,7 @@ import functools
 import threading
 import time
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from mistral import config
 from mistral.exceptions import ExpressionError
@@ -63,16 +63,22 @@ def shown(expression: str) -> str:
     return text if len(text) <= _SHOWN else text[:_SHOWN] + "..."
 
 
+@functools.cache
+def _options() -> Any:
+    # NOTE: the group object, kept: looking it up again costs as much as reading the option.
+    return config.CONF.yaql
+
+
 def time_limit() -> float:
-    return float(config.CONF.yaql.expression_time_limit)
+    return float(_options().expression_time_limit)
 
 
 def iteration_limit() -> int:
-    return int(config.CONF.yaql.limit_iterators)
+    return int(_options().limit_iterators)
 
 
 def memory_quota() -> int:
-    return int(config.CONF.yaql.memory_quota)
+    return int(_options().memory_quota)
 
 
 def time_limit_exceeded(expression: str) -> LimitExceeded:
@@ -105,36 +111,39 @@ class _Evaluation:
 
 class _Watchdog:
     def __init__(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._running: dict[int, _Evaluation] = {}
-        self._thread: threading.Thread | None = None
+        self._started = False
+        #: when the watchdog looks next (inf: once woken), so that a registration wakes it only if sooner
+        self._wake_at = float("inf")
 
     def current(self) -> _Evaluation | None:
         return self._running.get(threading.get_ident())
 
     def register(self, evaluation: _Evaluation) -> None:
-        with self._cond:
+        with self._lock:
             self._running[evaluation.thread_id] = evaluation
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._loop, name="expression-watchdog", daemon=True)
-                self._thread.start()
-            elif len(self._running) == 1:
-                self._cond.notify()  # NOTE: it sleeps without a timeout while nothing runs
+            if not self._started:
+                self._started = True
+                threading.Thread(target=self._loop, name="expression-watchdog", daemon=True).start()
+            elif evaluation.deadline < self._wake_at:
+                self._cond.notify()
 
     def unregister(self, evaluation: _Evaluation) -> None:
-        with self._cond:
+        with self._lock:
             self._running.pop(evaluation.thread_id, None)
             if evaluation.fired:
                 # NOTE: fired but not yet delivered (the evaluation ended first): withdraw it.
                 _set_async_exc(evaluation.thread_id, None)
 
     def shield(self, evaluation: _Evaluation) -> None:
-        with self._cond:
+        with self._lock:
             evaluation.shield += 1
 
     def unshield(self, evaluation: _Evaluation) -> bool:
         """Leave a shield; True when the deadline passed meanwhile."""
-        with self._cond:
+        with self._lock:
             evaluation.shield -= 1
             return evaluation.shield == 0 and evaluation.expired
 
@@ -149,7 +158,9 @@ class _Watchdog:
                             evaluation.fired = True
                             _set_async_exc(evaluation.thread_id, _Interrupt)
                 waiting = [e.deadline for e in self._running.values() if not e.expired]
-                self._cond.wait(max(min(waiting) - now, 0.001) if waiting else None)
+                self._wake_at = min(waiting) if waiting else float("inf")
+                self._cond.wait(max(self._wake_at - now, 0.001) if waiting else None)
+                self._wake_at = 0.0  # NOTE: awake: a registration need not notify
 
 
 def _set_async_exc(thread_id: int, exc: type[BaseException] | None) -> None:
