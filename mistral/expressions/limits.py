@@ -73,6 +73,10 @@ def time_limit() -> float:
     return float(_options().expression_time_limit)
 
 
+def time_limit_in_lock() -> float:
+    return float(_options().expression_time_limit_in_lock)
+
+
 def iteration_limit() -> int:
     return int(_options().limit_iterators)
 
