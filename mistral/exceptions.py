@@ -36,6 +36,16 @@ class WorkOutsideTransaction(BaseException):  # noqa: N818 - a request to the re
         self.reason, self.work = reason, work
 
 
+class ServiceStopping(BaseException):  # noqa: N818 - not an error of the work it cut short
+    """The service is stopping and cut this work short (a running expression).
+
+    A BaseException, so that nothing on the way turns it into a failed task:
+    the transaction around it rolls back, and the work is done again later
+    (the message is not removed, the scheduled job is taken over, the caller
+    is told to send its request again).
+    """
+
+
 class NotFoundError(MistralError):
     def __init__(self, kind: str, key: str) -> None:
         super().__init__(f"{kind} not found [{key}]")

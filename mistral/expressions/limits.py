@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import math
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 from mistral import config
-from mistral.exceptions import ExpressionError
+from mistral.exceptions import ExpressionError, ServiceStopping
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -100,7 +101,7 @@ def memory_quota_exceeded(expression: str) -> LimitExceeded:
 class _Evaluation:
     """One thread's running evaluation: its deadline and what it is evaluating now."""
 
-    __slots__ = ("thread_id", "deadline", "budget", "expression", "shield", "expired", "fired")
+    __slots__ = ("thread_id", "deadline", "budget", "expression", "shield", "expired", "fired", "stopped")
 
     def __init__(self, thread_id: int, deadline: float, budget: float | None) -> None:
         self.thread_id = thread_id
@@ -111,6 +112,7 @@ class _Evaluation:
         self.shield = 0
         self.expired = False
         self.fired = False
+        self.stopped = False
 
 
 class _Watchdog:
@@ -177,6 +179,19 @@ def _set_async_exc(thread_id: int, exc: type[BaseException] | None) -> None:
 _WATCHDOG = _Watchdog()
 
 
+def stop_running() -> int:
+    """The services are stopping: cut every evaluation running now short; returns how many.
+
+    NOTE: only those: the results the stop still applies evaluate as usual.
+    """
+    with _WATCHDOG._lock:
+        running = [e for e in _WATCHDOG._running.values() if not e.expired]
+        for evaluation in running:
+            evaluation.deadline, evaluation.stopped = 0.0, True
+        _WATCHDOG._cond.notify()
+    return len(running)
+
+
 def timed(func: Callable[[], R], budget: float | None = None) -> R:
     """Call ``func`` under the time limit (or ``budget``, if shorter); nested calls share the outer limit.
 
@@ -186,10 +201,10 @@ def timed(func: Callable[[], R], budget: float | None = None) -> R:
     if _WATCHDOG.current() is not None:
         return func()
     limit = time_limit()
-    if limit <= 0 and budget is None:
-        return func()
     short = budget if budget is not None and (limit <= 0 or budget < limit) else None
-    evaluation = _Evaluation(threading.get_ident(), time.monotonic() + (short or limit), short)
+    # NOTE: registered even without a limit, so that a stop of the service can cut it short.
+    seconds = short if short is not None else (limit if limit > 0 else math.inf)
+    evaluation = _Evaluation(threading.get_ident(), time.monotonic() + seconds, short)
     # NOTE: the interrupt may arrive anywhere from the registration to the end of the
     # unregistration (the evaluation ended just as it fired): every such place is
     # inside this outer try, and unregistering twice is harmless.
@@ -204,7 +219,9 @@ def timed(func: Callable[[], R], budget: float | None = None) -> R:
         raise _overrun(evaluation) from None
 
 
-def _overrun(evaluation: _Evaluation) -> Exception:
+def _overrun(evaluation: _Evaluation) -> BaseException:
+    if evaluation.stopped:
+        return ServiceStopping(f"The service is stopping: {shown(evaluation.expression)!r} was cut short")
     if evaluation.budget is not None:
         return BudgetExceeded(evaluation.expression, evaluation.budget)
     return time_limit_exceeded(evaluation.expression)

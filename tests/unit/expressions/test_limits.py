@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mistral.exceptions import ExpressionError
+from mistral.exceptions import ExpressionError, ServiceStopping
 from mistral.expressions import BudgetExceeded, ExpressionFunctions, LimitExceeded, evaluate, limits
 
 
@@ -212,3 +212,26 @@ def test_no_evaluation_is_left_registered(short_time: float) -> None:
         except LimitExceeded:
             pass
     assert limits._WATCHDOG.current() is None
+
+
+def test_a_stop_of_the_service_cuts_running_evaluations_short() -> None:
+    """Not a failure of the expression: ServiceStopping (a BaseException) rolls its work back."""
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            evaluate("<% sequence().len() %>", {})
+        except BaseException as error:  # noqa: BLE001 - the test looks at what it is
+            outcome.append(error)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    time.sleep(0.2)
+    started = time.monotonic()
+    assert limits.stop_running() == 1
+    worker.join(2)
+    assert time.monotonic() - started < 0.5
+    (error,) = outcome
+    assert isinstance(error, ServiceStopping) and not isinstance(error, Exception)
+    assert str(error) == "The service is stopping: '<% sequence().len() %>' was cut short"
+    assert evaluate("<% 1 + 1 %>", {}) == 2  # what comes after evaluates as usual
