@@ -13,6 +13,7 @@ from mistral.db import retry
 from mistral.db import session as db_session
 from mistral.engine import evaluation
 from mistral.expressions import ExpressionFunctions, LimitExceeded
+from tests.unit.api import rows
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -127,3 +128,32 @@ def test_a_unit_that_keeps_asking_runs_inside_in_the_end() -> None:
 
     assert db_api.run_with_retry(unit) == "slow a"
     assert len(runs) == retry.MAX_OUTSIDE_WORK + 1
+
+
+def test_the_workflow_row_is_not_locked_while_a_slow_expression_runs() -> None:
+    """On PostgreSQL the lock others wait on is the execution's row (SELECT ... FOR UPDATE)."""
+    wf_ex = rows.wf_ex(state="RUNNING")
+    probe, runs, outcome = Probe(0.7), [], []
+
+    def unit() -> Any:
+        with db_api.transaction():
+            runs.append(1)
+            db_api.lock_workflow_execution(wf_ex.id)
+            return evaluation.evaluate(
+                "<% task(a) %>", {}, probe.functions(), detach=lambda: (probe.functions(), None)
+            )
+
+    worker = threading.Thread(target=lambda: outcome.append(db_api.run_with_retry(unit)))
+    worker.start()
+    time.sleep(0.01)
+    waits = []
+    while worker.is_alive():
+        started = time.monotonic()
+        with db_api.transaction():
+            db_api.lock_workflow_execution(wf_ex.id)
+        waits.append(time.monotonic() - started)
+        time.sleep(0.02)
+    worker.join()
+    assert outcome == ["slow a"] and len(runs) == 2
+    assert len(waits) > 10
+    assert max(waits) < 0.3
