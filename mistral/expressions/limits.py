@@ -122,7 +122,7 @@ class _Watchdog:
         self._running: dict[int, _Evaluation] = {}
         self._started = False
         #: when the watchdog looks next (inf: once woken), so that a registration wakes it only if sooner
-        self._wake_at = float("inf")
+        self._wake_at = math.inf
 
     def current(self) -> _Evaluation | None:
         return self._running.get(threading.get_ident())
@@ -164,8 +164,8 @@ class _Watchdog:
                             evaluation.fired = True
                             _set_async_exc(evaluation.thread_id, _Interrupt)
                 waiting = [e.deadline for e in self._running.values() if not e.expired]
-                self._wake_at = min(waiting) if waiting else float("inf")
-                self._cond.wait(max(self._wake_at - now, 0.001) if waiting else None)
+                self._wake_at = min(waiting, default=math.inf)
+                self._cond.wait(max(self._wake_at - now, 0.001) if self._wake_at < math.inf else None)
                 self._wake_at = 0.0  # NOTE: awake: a registration need not notify
 
 

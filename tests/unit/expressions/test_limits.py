@@ -235,3 +235,22 @@ def test_a_stop_of_the_service_cuts_running_evaluations_short() -> None:
     assert isinstance(error, ServiceStopping) and not isinstance(error, Exception)
     assert str(error) == "The service is stopping: '<% sequence().len() %>' was cut short"
     assert evaluate("<% 1 + 1 %>", {}) == 2  # what comes after evaluates as usual
+
+
+def test_without_a_time_limit_a_stop_still_cuts_it_short(override_conf: Any) -> None:
+    override_conf("yaql", "expression_time_limit", 0)
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            evaluate("<% sequence().len() %>", {})
+        except BaseException as error:  # noqa: BLE001 - the test looks at what it is
+            outcome.append(error)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    time.sleep(0.3)
+    assert worker.is_alive()  # no limit: it runs on
+    limits.stop_running()
+    worker.join(2)
+    assert [type(e) for e in outcome] == [ServiceStopping]
