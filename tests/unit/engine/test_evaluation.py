@@ -95,7 +95,7 @@ def test_other_writers_go_on_while_a_slow_expression_runs() -> None:
     worker.join()
     assert outcome == ["slow a"]
     assert len(waits) > 10
-    assert max(waits) < 0.3  # the in-lock budget and the two short runs, never the whole 0.7 s
+    assert max(waits) < 0.5  # the in-lock budget and the two short runs, never the whole 0.7 s
 
 
 def test_without_a_retry_layer_it_is_evaluated_in_place() -> None:
@@ -156,4 +156,4 @@ def test_the_workflow_row_is_not_locked_while_a_slow_expression_runs() -> None:
     worker.join()
     assert outcome == ["slow a"] and len(runs) == 2
     assert len(waits) > 10
-    assert max(waits) < 0.3
+    assert max(waits) < 0.5

