@@ -29,10 +29,10 @@ class Probe:
     """An expression function that takes ``seconds`` and notes whether a transaction was open.
 
     NOTE: a function's own time is not interrupted (it is a database lookup); inside a
-    transaction it takes ``inside`` seconds at most, enough to pass the in-lock budget.
+    transaction it takes ``inside`` seconds at most, enough to pass the in-lock budget (and a tick).
     """
 
-    def __init__(self, seconds: float, inside: float = 0.06) -> None:
+    def __init__(self, seconds: float, inside: float = 0.15) -> None:
         self.seconds, self.inside = seconds, inside
         self.in_transaction: list[bool] = []
 

@@ -231,7 +231,7 @@ def test_a_job_with_a_slow_expression_evaluates_it_outside_then_runs_again(
     def slow(name=None):
         in_transaction = db_session.current_session() is not None
         seen.append(in_transaction)
-        time.sleep(0.06 if in_transaction else 0.3)
+        time.sleep(0.15 if in_transaction else 0.3)
         return name
 
     def job(**_) -> None:
