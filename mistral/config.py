@@ -392,6 +392,39 @@ action_email_opts = [
     ),
 ]
 
+yaql_opts = [
+    cfg.IntOpt(
+        "limit_iterators",
+        default=100000,
+        min=-1,
+        help="Most items an expression may take from one collection or iterator (YAQL; Jinja's "
+        "range() too); -1 for no limit. An expression going past it fails its task.",
+    ),
+    cfg.IntOpt(
+        "memory_quota",
+        default=64 * 1024 * 1024,
+        min=-1,
+        help="Largest value, in bytes, one step of an expression may build or take (YAQL; Jinja's "
+        "string and list repetition, powers and rendered text too); -1 for no limit.",
+    ),
+    cfg.FloatOpt(
+        "expression_time_limit",
+        default=5.0,
+        min=0,
+        help="Seconds of running time allowed to one evaluation of a task's expressions, YAQL and "
+        "Jinja alike; past it the task fails naming the expression. 0 for no limit.",
+    ),
+    cfg.FloatOpt(
+        "expression_time_limit_in_lock",
+        default=0.2,
+        min=0.001,
+        help="Seconds an evaluation may run while the engine holds a lock that others wait on (the "
+        "SQLite writer slot, a workflow execution row). Past it the engine rolls back, evaluates "
+        "the expression again outside any lock within expression_time_limit, and then redoes "
+        "the step with the outcome, so a slow expression never stalls other work.",
+    ),
+]
+
 GROUPS: dict[str | None, Sequence[cfg.Opt]] = {
     None: default_opts,
     "api": api_opts,
@@ -409,6 +442,7 @@ GROUPS: dict[str | None, Sequence[cfg.Opt]] = {
     "action_ssh": action_ssh_opts,
     "action_javascript": action_javascript_opts,
     "action_email": action_email_opts,
+    "yaql": yaql_opts,
 }
 
 for _group, _opts in GROUPS.items():

@@ -6,7 +6,7 @@ Exceptions carry structured attributes and know nothing of HTTP;
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 
@@ -19,6 +19,31 @@ class MistralError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class WorkOutsideTransaction(BaseException):  # noqa: N818 - a request to the retry layer, not an error
+    """Work that must not run while the transaction holds its locks (a slow expression).
+
+    Raised inside a transaction, it rolls that transaction back; the outermost
+    retry layer (``mistral.db.retry.run_with_retry``, the scheduler) then calls
+    ``work()`` with no transaction open and runs the whole unit again, which
+    finds the work's outcome ready. A BaseException, so that handlers on the way
+    (``except Exception`` turning errors into failed tasks) let it through.
+    """
+
+    def __init__(self, reason: str, work: Callable[[], None]) -> None:
+        super().__init__(reason)
+        self.reason, self.work = reason, work
+
+
+class ServiceStopping(BaseException):  # noqa: N818 - not an error of the work it cut short
+    """The service is stopping and cut this work short (a running expression).
+
+    A BaseException, so that nothing on the way turns it into a failed task:
+    the transaction around it rolls back, and the work is done again later
+    (the message is not removed, the scheduled job is taken over, the caller
+    is told to send its request again).
+    """
 
 
 class NotFoundError(MistralError):

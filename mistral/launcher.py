@@ -27,6 +27,7 @@ from types import FrameType
 from typing import NoReturn
 
 from mistral import config
+from mistral.expressions import limits
 from mistral.rpc import transport
 
 LOG = logging.getLogger(__name__)
@@ -104,6 +105,11 @@ class Services:
         grace = config.CONF.executor.shutdown_grace if grace is None else grace
         started = time.monotonic()
         deadline = started + grace
+        # NOTE: a running expression would hold its service's stop for up to its time limit; cut
+        # short, its transaction rolls back and its work is done again after the restart.
+        cut = limits.stop_running()
+        if cut:
+            LOG.info("Stopping: %d running expression evaluations cut short", cut)
         # NOTE: within a phase the reverse start order: the API, started last, stops first.
         steps = sorted(reversed(self._steps), key=lambda step: step.phase)
         self._steps = []

@@ -16,6 +16,8 @@ from mistral.db.queries.triggers import *  # noqa: F403
 from mistral.db.query import Filter as Filter
 from mistral.db.query import ListQuery as ListQuery
 from mistral.db.retry import is_transient as is_transient
+from mistral.db.retry import outside_work_allowed as outside_work_allowed
 from mistral.db.retry import retry_on_transient as retry_on_transient
+from mistral.db.retry import run_with_outside_work as run_with_outside_work
 from mistral.db.retry import run_with_retry as run_with_retry
 from mistral.db.session import transaction as transaction

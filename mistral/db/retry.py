@@ -9,6 +9,7 @@ already broken that transaction, and the unit that opened it must start over.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import logging
 import random
@@ -21,6 +22,7 @@ from sqlalchemy import exc as sa_exc
 
 from mistral import config
 from mistral.db import session
+from mistral.exceptions import WorkOutsideTransaction
 
 LOG = logging.getLogger(__name__)
 
@@ -61,6 +63,39 @@ SQLITE_TRANSIENT_TEXT = ("database is locked", "database is busy", "database tab
 
 #: NOTE: a module attribute so tests replace it instead of waiting.
 _sleep = time.sleep
+
+#: Times one unit of work may ask for work outside its transaction; then it runs
+#: once more with that work done inside (``outside_work_allowed`` says False).
+MAX_OUTSIDE_WORK = 8
+_outside_work_allowed: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "mistral_outside_work_allowed", default=False
+)
+
+
+def outside_work_allowed() -> bool:
+    """True when a ``WorkOutsideTransaction`` raised now will be handled by a retry layer around."""
+    return _outside_work_allowed.get()
+
+
+def run_with_outside_work(func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """Call ``func``, the whole unit of work; do the work it asks for outside its transaction, then again.
+
+    NOTE: each round leaves one piece of work done (a slow expression's outcome
+    memoized), so the unit needs at most one round per such piece; past
+    MAX_OUTSIDE_WORK rounds it does the rest inside, as it would without this.
+    """
+    token = _outside_work_allowed.set(True)
+    try:
+        for _ in range(MAX_OUTSIDE_WORK):
+            try:
+                return func(*args, **kwargs)
+            except WorkOutsideTransaction as request:
+                LOG.info("%s rolled back to work outside its transaction: %s", _name(func), request.reason)
+                request.work()
+        _outside_work_allowed.set(False)
+        return func(*args, **kwargs)
+    finally:
+        _outside_work_allowed.reset(token)
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -129,7 +164,8 @@ def run_with_retry(func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R
     """Call ``func``; on a transient database error call it again, up to ``[database] db_max_retries`` times.
 
     Inside an open transaction it calls ``func`` once: that transaction is
-    already broken, so the error goes up to whoever opened it.
+    already broken, so the error goes up to whoever opened it. Outside, it also
+    serves ``func``'s requests for work outside its transaction (``run_with_outside_work``).
     """
     if session.current_session() is not None:
         return func(*args, **kwargs)
@@ -137,7 +173,7 @@ def run_with_retry(func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R
     retries = 0
     while True:
         try:
-            return func(*args, **kwargs)
+            return run_with_outside_work(func, *args, **kwargs)
         except Exception as exc:
             if not is_transient(exc):
                 raise

@@ -17,7 +17,7 @@ from mistral.actions import registry
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.types import utcnow
-from mistral.engine import action_requests, data_flow
+from mistral.engine import action_requests, data_flow, evaluation
 from mistral.exceptions import InvalidActionError, NotFoundError
 from mistral.lang import stored
 from mistral.lang.specs import ActionSpec
@@ -117,7 +117,7 @@ def resolve(
         _check_input(current, spec.input, current_input, "AdHocAction")
         full_input = inputs.with_defaults(spec.input, current_input)
         base_input = spec.base_input or {}
-        current_input = expressions.evaluate(base_input, full_input) if base_input else {}
+        current_input = evaluation.evaluate(base_input, full_input) if base_input else {}
         if spec.output is not None:
             transforms.append(spec.output)
         current, workbook = spec.base, spec.workbook_name or workbook
@@ -126,7 +126,7 @@ def resolve(
 
 def transform_output(resolved_transforms: list[Any], data: Any) -> Any:
     for spec in resolved_transforms:
-        data = expressions.evaluate(spec, data) if expressions.contains_expression(spec) else spec
+        data = evaluation.evaluate(spec, data) if expressions.contains_expression(spec) else spec
     return data
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from mistral import config, context, expressions
 from mistral.db import api as db_api
 from mistral.db import models
-from mistral.engine import owners
+from mistral.engine import evaluation, owners
 from mistral.exceptions import InputError
 from mistral.utils.merge import deep_merge
 from mistral.workflow import states
@@ -169,11 +169,54 @@ def functions(
     )
 
 
+def detached_functions(
+    wf_ex: models.WorkflowExecution, current: models.TaskExecution | None = None, result: Any = None
+) -> expressions.ExpressionFunctions:
+    """The expression functions for an evaluation after this transaction ends (engine.evaluation).
+
+    What this transaction holds (the execution, the current task, the globals)
+    is copied now; other tasks and executions are read again when asked for.
+    """
+    wf_ex_id, execution = wf_ex.id, execution_view(wf_ex)
+    globals_ = dict((wf_ex.context or {}).get(GLOBALS) or {})
+    current_view = None
+    if current is not None:
+        current_view = task_view(current)
+        if result is not None:
+            current_view["result"] = result
+
+    def stored() -> expressions.ExpressionFunctions:
+        found = db_api.load_workflow_execution(wf_ex_id)
+        if found is None:
+            raise InputError(f"Workflow execution {wf_ex_id} is not stored yet: its tasks can't be listed")
+        return functions(found)
+
+    def task(name: str | None = None) -> Any:
+        if current_view is not None and name in (None, current_view["name"]):
+            return current_view
+        if name is None:
+            raise InputError("task() without a name is only available inside a task")
+        return stored().task(name)
+
+    return expressions.ExpressionFunctions(
+        task=task,
+        tasks=lambda *args, **kwargs: stored().tasks(*args, **kwargs),  # type: ignore[misc]
+        execution=lambda: execution,
+        executions=lambda *args, **kwargs: stored().executions(*args, **kwargs),  # type: ignore[misc]
+        global_var=globals_.get,
+    )
+
+
 def evaluate(value: Any, wf_ex: models.WorkflowExecution, ctx: Mapping[str, Any],
              current: models.TaskExecution | None = None, result: Any = None) -> Any:  # fmt: skip
     if not expressions.contains_expression(value):
         return value
-    return expressions.evaluate(value, ctx, functions(wf_ex, current, result))
+
+    def detach() -> tuple[expressions.ExpressionFunctions, Any]:
+        seen = (wf_ex.id, current.name if current is not None else None, result)
+        return detached_functions(wf_ex, current, result), seen
+
+    return evaluation.evaluate(value, ctx, functions(wf_ex, current, result), detach=detach)
 
 
 def oversized(what: str, value: Any) -> str | None:

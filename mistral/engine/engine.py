@@ -24,6 +24,7 @@ from mistral.engine.run import WfRun
 from mistral.engine.unit_of_work import unit_of_work
 from mistral.exceptions import InputError, NotFoundError
 from mistral.scheduler import jobs
+from mistral.utils import uuids
 from mistral.workflow import states
 
 LOG = logging.getLogger(__name__)
@@ -54,7 +55,6 @@ class Engine:
 
     # -- workflows -----------------------------------------------------------
 
-    @db_api.retry_on_transient
     def start_workflow(self, wf_identifier: str, wf_namespace: str = "", wf_ex_id: str | None = None,
                        wf_input: dict[str, Any] | None = None, description: str = "",
                        params: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
@@ -62,6 +62,16 @@ class Engine:
             existing = db_api.load_workflow_execution(wf_ex_id)
             if existing is not None:
                 return {"id": existing.id, "existing": True}
+        # NOTE: the id is chosen once for every run of the unit of work: its expressions
+        # see it (``execution().id``), and a run again takes their outcomes by what they saw.
+        return db_api.run_with_retry(
+            self._start_workflow, wf_identifier, wf_namespace, wf_ex_id or uuids.generate(),
+            wf_input, description, params,
+        )  # fmt: skip
+
+    def _start_workflow(self, wf_identifier: str, wf_namespace: str, wf_ex_id: str,
+                        wf_input: dict[str, Any] | None, description: str,
+                        params: dict[str, Any] | None) -> dict[str, Any]:  # fmt: skip
         params = dict(params or {})
         params.setdefault("namespace", wf_namespace or "")
         # NOTE: the definition is looked up as the caller, who may only use what they can see.

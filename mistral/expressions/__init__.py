@@ -13,8 +13,11 @@ from mistral.expressions.evaluator import (
     validate_string,
 )
 from mistral.expressions.functions import ENV_KEY, EXECUTION_KEY, GLOBALS_KEY, ExpressionFunctions
+from mistral.expressions.limits import BudgetExceeded, LimitExceeded
 
 __all__ = [
+    "BudgetExceeded",
+    "LimitExceeded",
     "ENV_KEY",
     "EXECUTION_KEY",
     "GLOBALS_KEY",

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from mistral.exceptions import ExpressionError
-from mistral.expressions import jinja_expr, yaql_expr
+from mistral.expressions import jinja_expr, limits, yaql_expr
 from mistral.expressions.functions import ExpressionFunctions
 
 #: A string that is exactly one YAQL expression: its value keeps its type.
@@ -90,25 +90,34 @@ def _evaluate_string(text: str, context: Any, functions: ExpressionFunctions | N
     )
 
 
-def evaluate(value: Any, context: Any, functions: ExpressionFunctions | None = None) -> Any:
+def evaluate(
+    value: Any, context: Any, functions: ExpressionFunctions | None = None, *, budget: float | None = None
+) -> Any:
     """Evaluate every expression in ``value`` (str, list, tuple, dict; recursively).
 
     A string that is exactly one expression yields that expression's typed
     value; any other string with expressions yields the interpolated text.
     YAQL sees ``context`` as ``$``; Jinja as ``_`` (and its keys as variables).
-    Dict keys are evaluated too. Raises ``ExpressionError`` on any failure.
+    Dict keys are evaluated too. Raises ``ExpressionError`` on any failure,
+    ``limits.LimitExceeded`` past one of the [yaql] limits, whose time limit
+    counts for the whole of ``value``; with a shorter ``budget``, running out
+    of it raises ``limits.BudgetExceeded``.
     """
+    return limits.timed(lambda: _evaluate(value, context, functions), budget)
+
+
+def _evaluate(value: Any, context: Any, functions: ExpressionFunctions | None) -> Any:
     if isinstance(value, str):
         return _evaluate_string(value, context, functions)
     if isinstance(value, dict):
-        return {_key(k, context, functions): evaluate(v, context, functions) for k, v in value.items()}
+        return {_key(k, context, functions): _evaluate(v, context, functions) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [evaluate(item, context, functions) for item in value]
+        return [_evaluate(item, context, functions) for item in value]
     return value
 
 
 def _key(key: Any, context: Any, functions: ExpressionFunctions | None) -> Any:
-    result = evaluate(key, context, functions)
+    result = _evaluate(key, context, functions)
     try:
         hash(result)
     except TypeError:

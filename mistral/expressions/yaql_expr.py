@@ -16,6 +16,7 @@ from yaql.language import utils as yaql_utils
 
 from mistral.exceptions import ExpressionError
 from mistral.expressions import functions as fn
+from mistral.expressions import limits
 
 #: One inline expression; non-greedy so several may share a string.
 INLINE_RE = re.compile(r"<%(.*?)%>", re.DOTALL)
@@ -25,10 +26,8 @@ INLINE_RE = re.compile(r"<%(.*?)%>", re.DOTALL)
 _DATA_KEY = "__mistral_data"
 _FUNCS_KEY = "__mistral_functions"
 
-# Mistral's defaults for the [yaql] options.
+# Mistral's defaults for the [yaql] options it does not let operators change.
 _ENGINE_OPTIONS = {
-    "yaql.limitIterators": -1,
-    "yaql.memoryQuota": -1,
     "yaql.convertTuplesToLists": True,
     "yaql.convertSetsToLists": False,
     "yaql.iterableDicts": False,
@@ -43,11 +42,22 @@ _ENGINE = yaql.factory.YaqlFactory(keyword_operator="=>", allow_delegates=False)
 _PARSE_LOCK = threading.Lock()
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=8)
+def _limited_engine(iterations: int, quota: int) -> Any:
+    """The engine with yaql's own checks of [yaql] limit_iterators and memory_quota."""
+    return _ENGINE.copy({"yaql.limitIterators": iterations, "yaql.memoryQuota": quota})
+
+
 def compile_expression(text: str) -> Any:
     """Parse one YAQL expression (without the ``<% %>`` delimiters)."""
+    # NOTE: a parsed expression keeps its engine and reads the limits from it.
+    return _compile(text, limits.iteration_limit(), limits.memory_quota())
+
+
+@functools.lru_cache(maxsize=4096)
+def _compile(text: str, iterations: int, quota: int) -> Any:
     with _PARSE_LOCK:
-        return _ENGINE(text)
+        return _limited_engine(iterations, quota)(text)
 
 
 def syntax_error(text: str) -> str | None:
@@ -106,14 +116,25 @@ def _register_library(context: Any) -> None:
     def execution(context):
         return _out(fn.execution(_data(context), _funcs(context)))
 
+    # NOTE: the functions that query the database are not interrupted halfway (see
+    # limits); yaql reads the parameters' names, so these keep their own signatures.
     def task(context, name=None):
-        return _out(fn.task(_funcs(context), name))
+        return _out(limits.call_shielded(fn.task, _funcs(context), name))
 
     def tasks(context, workflow_execution_id=None, recursive=False, state=None, flat=False):
-        return _out(fn.tasks(_funcs(context), workflow_execution_id, recursive, state, flat))
+        return _out(
+            limits.call_shielded(fn.tasks, _funcs(context), workflow_execution_id, recursive, state, flat)
+        )
 
     def executions(context, id=None, root_execution_id=None, state=None, from_time=None, to_time=None):
-        return _out(fn.executions(_funcs(context), id, root_execution_id, state, from_time, to_time))
+        args = (id, root_execution_id, state, from_time, to_time)
+        return _out(limits.call_shielded(fn.executions, _funcs(context), *args))
+
+    def pow_(a, b, c=None):
+        # NOTE: one C call that yaql's memory check only sees after it has run (for minutes).
+        if c is None and isinstance(a, int) and isinstance(b, int) and abs(a) > 1 and b > 0:
+            limits.check_size(limits.current_expression(), b * abs(a).bit_length() // 8)
+        return pow(a, b, c)
 
     for name, func in (
         ("uuid", uuid_),
@@ -127,11 +148,13 @@ def _register_library(context: Any) -> None:
         ("task", task),
         ("tasks", tasks),
         ("executions", executions),
+        ("pow", pow_),
     ):
         context.register_function(func, name=name)
 
 
-_ROOT_CONTEXT = yaql.create_context()
+# NOTE: a child of yaql's standard library, so that its functions (pow) take precedence.
+_ROOT_CONTEXT = yaql.create_context().create_child_context()
 _register_library(_ROOT_CONTEXT)
 
 
@@ -146,10 +169,16 @@ def evaluate(text: str, data: Any, functions: fn.ExpressionFunctions | None) -> 
     context = _ROOT_CONTEXT.create_child_context()
     context[_DATA_KEY] = data
     context[_FUNCS_KEY] = functions
+    expression = f"<% {text.strip()} %>"
+    limits.evaluating(expression)
     try:
         return parsed.evaluate(data=data, context=context)
-    except ExpressionError:
+    except (ExpressionError, limits.BudgetExceeded):
         raise
+    except yaql_exc.CollectionTooLargeException:
+        raise limits.iteration_limit_exceeded(expression) from None
+    except yaql_exc.MemoryQuotaExceededException:
+        raise limits.memory_quota_exceeded(expression) from None
     except Exception as exc:
         raise ExpressionError(
             f"Can not evaluate YAQL expression [expression=<% {text.strip()} %>, error={exc}]"

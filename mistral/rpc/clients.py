@@ -26,6 +26,9 @@ def wrap_outcome(func: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         return {"result": func(*args, **kwargs)}
     except exceptions.MistralError as error:
         return {"error": {"type": type(error).__name__, "message": str(error)}}
+    except exceptions.ServiceStopping as error:
+        # NOTE: nothing was applied (the transaction rolled back): the caller may send it again.
+        return {"error": {"type": "EngineError", "message": f"{error}; nothing was applied, try again"}}
     except Exception as error:
         LOG.exception("RPC handler %s failed", getattr(func, "__name__", func))
         return {"error": {"type": "EngineError", "message": f"{type(error).__name__}: {error}"}}

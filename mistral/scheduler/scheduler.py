@@ -76,20 +76,25 @@ class Scheduler:
         attempts = int(args.pop(db_api.ATTEMPTS_KEY, 0))
         transient = int(args.pop(db_api.TRANSIENT_FAILURES_KEY, 0))
         try:
-            with context.using(context.Context.from_dict(job.context or {})), db_api.transaction():
-                # NOTE: delete first, in the job's own transaction: the deletion
-                # commits iff the job's writes do, and a job may re-schedule
-                # itself under its own key without its new row being deleted.
-                if not db_api.delete_scheduled_job(job.id, claimed_at=claimed_at):
-                    LOG.warning("Scheduled job %s was taken over by another scheduler; skipping it", job.id)
-                    return
-                func(**args)
+            db_api.run_with_outside_work(self._run_in_transaction, job, claimed_at, func, args)
         except Exception as exc:
             if db_api.is_transient(exc):
                 self._retry_transient(job, claimed_at, attempts, transient + 1, exc)
                 return
             LOG.exception("Scheduled job %s (%s) failed, attempt %d", job.id, job.func_name, attempts + 1)
             self._retry_or_give_up(job, claimed_at, args, attempts + 1, exc)
+
+    @staticmethod
+    def _run_in_transaction(job: Any, claimed_at: datetime.datetime, func: Callable[..., Any],
+                            args: dict[str, Any]) -> None:  # fmt: skip
+        with context.using(context.Context.from_dict(job.context or {})), db_api.transaction():
+            # NOTE: delete first, in the job's own transaction: the deletion
+            # commits iff the job's writes do, and a job may re-schedule
+            # itself under its own key without its new row being deleted.
+            if not db_api.delete_scheduled_job(job.id, claimed_at=claimed_at):
+                LOG.warning("Scheduled job %s was taken over by another scheduler; skipping it", job.id)
+                return
+            func(**args)
 
     def _backoff(self, failures: int) -> float:
         return min(self._retry_delay * 2 ** (failures - 1), self._max_retry_delay)

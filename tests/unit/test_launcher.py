@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from mistral import config, launcher
+from mistral.expressions import limits
 
 Events = list[tuple[str, str, dict[str, Any]]]
 
@@ -193,3 +194,13 @@ def test_install_handles_sigterm_and_sigint() -> None:
     finally:
         for signum, handler in before.items():
             signal.signal(signum, handler)
+
+
+def test_a_stop_first_cuts_running_expressions_short(events: Events, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A runaway expression must not hold the stop of the service it runs in for its time limit."""
+    services = launcher.Services(["engine", "executor"])
+    services.start()
+    events.clear()
+    monkeypatch.setattr(limits, "stop_running", lambda: events.append(("limits", "stop_running", {})) or 1)
+    services.stop(grace=0)
+    assert events[0] == ("limits", "stop_running", {})

@@ -11,6 +11,9 @@ import pytest
 
 from mistral import context
 from mistral.db import api as db_api
+from mistral.db import session as db_session
+from mistral.engine import evaluation
+from mistral.expressions import ExpressionFunctions
 from mistral.scheduler import jobs
 from mistral.scheduler.scheduler import Scheduler
 
@@ -213,4 +216,31 @@ def test_start_and_stop_run_jobs_in_the_background(register, set_conf) -> None:
     finally:
         sched.stop(timeout=10)
     assert sched._thread is None
+    assert db_api.count_scheduled_jobs() == 0
+
+
+def test_a_job_with_a_slow_expression_evaluates_it_outside_then_runs_again(
+    clock, register, override_conf
+) -> None:
+    """The job's transaction rolls back, the expression runs with none open, the job runs again and counts
+    no failed attempt."""
+    override_conf("yaql", "expression_time_limit_in_lock", 0.05)
+    evaluation._MEMO.clear()
+    seen, results = [], []
+
+    def slow(name=None):
+        in_transaction = db_session.current_session() is not None
+        seen.append(in_transaction)
+        time.sleep(0.15 if in_transaction else 0.3)
+        return name
+
+    def job(**_) -> None:
+        functions = ExpressionFunctions(task=slow)
+        results.append(evaluation.evaluate("<% task(x) %>", {}, functions, detach=lambda: (functions, None)))
+
+    register("t.slow", job)
+    jobs.schedule("t.slow", run_after=clock.now)
+    assert Scheduler(clock).run_once() == 1
+    assert seen == [True, False]
+    assert results == ["x"]
     assert db_api.count_scheduled_jobs() == 0
