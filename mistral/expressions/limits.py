@@ -19,7 +19,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
 from mistral import config
 from mistral.exceptions import ExpressionError, ServiceStopping
@@ -235,6 +235,27 @@ def evaluating(expression: str) -> None:
     evaluation = _WATCHDOG.current()
     if evaluation is not None:
         evaluation.expression = expression
+
+
+def time_left() -> float | None:
+    """Seconds left before the current evaluation's deadline; None when it has none (or none runs).
+
+    For a C call that never looks at the watchdog's interrupt but takes a
+    timeout of its own (a regex match): given this, it ends at the deadline.
+    """
+    evaluation = _WATCHDOG.current()
+    if evaluation is None or evaluation.deadline == math.inf:
+        return None
+    return max(evaluation.deadline - time.monotonic(), 0.0)
+
+
+def out_of_time() -> NoReturn:
+    """A call given ``time_left()`` as its timeout ran out: end the evaluation as the watchdog would.
+
+    ``timed`` turns it into the same error as an interrupt (the time limit, the
+    caller's budget or the stop of the service).
+    """
+    raise _Interrupt
 
 
 def shielded(func: Callable[P, R]) -> Callable[P, R]:

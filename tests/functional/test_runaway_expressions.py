@@ -183,3 +183,41 @@ def test_a_direct_action_run_with_a_runaway_expression_is_refused(
     assert time.monotonic() - started < TIME_LIMIT + 2
     assert answer.status_code == 400, answer.text
     assert answer.json()["faultstring"] == message
+
+
+#: Backtracks for minutes in Python's ``re`` (which holds the GIL and never sees
+#: the watchdog's interrupt) and in ``regex`` alike, unless given a timeout.
+CATASTROPHIC_REGEX = "<% regex('(a|a)+$').matches('" + "a" * 28 + "!') %>"
+
+
+# NOTE: before the regex timeout the whole process froze until ``re`` returned (the
+# pytest timeout cannot fire either); the assertions on time then fail.
+@pytest.mark.timeout(180)
+@pytest.mark.usefixtures("limits")
+def test_a_catastrophic_regex_fails_its_task_while_writes_go_on(api: Server) -> None:
+    made = api.request(
+        "POST", "/workflows", data=_runaway_workflow("backtrack", CATASTROPHIC_REGEX), headers=TEXT
+    )
+    assert made.status_code == 201, made.text
+    outcome: dict[str, Any] = {}
+    with Client(api) as client:
+        time.sleep(0.5)
+        _run_to_error(api, "backtrack", outcome)
+        time.sleep(0.5)
+    latencies = sorted(client.latencies)
+    print(
+        f"\ncatastrophic regex failed after {outcome['took']:.2f} s; concurrent client: {len(latencies)} "
+        f"requests, median {statistics.median(latencies) * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms"
+    )
+    (task,) = api.request("GET", f"/executions/{outcome['id']}/tasks").json()["tasks"]
+    assert task["state"] == "ERROR"
+    assert (
+        f"Expression {CATASTROPHIC_REGEX!r} exceeded the time limit of {TIME_LIMIT:g} s "
+        "([yaql] expression_time_limit)"
+    ) in task["state_info"]
+    assert outcome["took"] < TIME_LIMIT + 2, f"took {outcome['took']:.2f} s to fail"
+    assert client.failures == []
+    assert len(latencies) >= 10
+    assert latencies[-1] < 2.0
+    for ex_id in client.executions:
+        wait(api, ex_id, "SUCCESS", timeout=20)

@@ -61,6 +61,30 @@ def test_no_time_limit_when_zero(override_conf: Any) -> None:
     assert evaluate("<% range(30000).len() %>", {}) == 30000
 
 
+def test_time_left_is_what_remains_of_the_current_evaluation(short_time: float) -> None:
+    assert limits.time_left() is None  # no evaluation runs
+    seen = limits.timed(lambda: (limits.time_left(), time.sleep(0.1), limits.time_left()))
+    assert short_time - 0.05 < seen[0] <= short_time
+    assert seen[2] <= seen[0] - 0.1
+    assert limits.timed(lambda: limits.time_left(), budget=0.2) <= 0.2
+
+
+def test_no_time_left_without_a_time_limit(override_conf: Any) -> None:
+    override_conf("yaql", "expression_time_limit", 0)
+    assert limits.timed(limits.time_left) is None
+
+
+def test_out_of_time_ends_the_evaluation_with_the_limit_error(short_time: float) -> None:
+    def run_out() -> None:
+        limits.evaluating("<% slow %>")
+        limits.out_of_time()
+
+    with pytest.raises(LimitExceeded, match=r"'<% slow %>' exceeded the time limit of 0.5 s"):
+        limits.timed(run_out)
+    with pytest.raises(BudgetExceeded):
+        limits.timed(run_out, budget=0.2)
+
+
 def test_other_threads_are_not_touched(short_time: float) -> None:
     """Only the thread that overran is interrupted; a quick evaluation next to it goes on."""
     results: list[Any] = []
