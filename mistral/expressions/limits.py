@@ -101,7 +101,9 @@ def memory_quota_exceeded(expression: str) -> LimitExceeded:
 class _Evaluation:
     """One thread's running evaluation: its deadline and what it is evaluating now."""
 
-    __slots__ = ("thread_id", "deadline", "budget", "expression", "shield", "expired", "fired", "stopped")
+    __slots__ = (
+        "thread_id", "deadline", "budget", "expression", "shield", "expired", "fired", "fired_at", "stopped"
+    )  # fmt: skip
 
     def __init__(self, thread_id: int, deadline: float, budget: float | None) -> None:
         self.thread_id = thread_id
@@ -112,6 +114,7 @@ class _Evaluation:
         self.shield = 0
         self.expired = False
         self.fired = False
+        self.fired_at = 0.0
         self.stopped = False
 
 
@@ -125,6 +128,9 @@ class _Watchdog:
     """
 
     TICK = 0.05
+    #: While an interrupted evaluation still runs, its interrupt is sent again this often: Python
+    #: drops one raised inside a finalizer or weakref callback ("Exception ignored in ...").
+    RESEND = 0.5
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -164,11 +170,15 @@ class _Watchdog:
             while True:
                 now = time.monotonic()
                 for evaluation in list(self._running.values()):
-                    if evaluation.deadline <= now and not evaluation.expired:
+                    if evaluation.deadline > now:
+                        continue
+                    if not evaluation.expired:
                         evaluation.expired = True
-                        if evaluation.shield == 0:
-                            evaluation.fired = True
-                            _set_async_exc(evaluation.thread_id, _Interrupt)
+                    elif now - evaluation.fired_at < self.RESEND:
+                        continue
+                    if evaluation.shield == 0:
+                        evaluation.fired, evaluation.fired_at = True, now
+                        _set_async_exc(evaluation.thread_id, _Interrupt)
                 self._cond.wait(self.TICK)
 
 
@@ -218,8 +228,19 @@ def timed(func: Callable[[], R], budget: float | None = None) -> R:
         finally:
             _WATCHDOG.unregister(evaluation)
     except _Interrupt:
-        _WATCHDOG.unregister(evaluation)
+        _unregister_for_good(evaluation)
         raise _overrun(evaluation) from None
+
+
+def _unregister_for_good(evaluation: _Evaluation) -> None:
+    # NOTE: until the unregistration has taken the evaluation off the watchdog's list, a resent
+    # interrupt may still arrive; once off it, none comes and any pending one is withdrawn.
+    while True:
+        try:
+            _WATCHDOG.unregister(evaluation)
+            return
+        except _Interrupt:
+            continue
 
 
 def _overrun(evaluation: _Evaluation) -> BaseException:

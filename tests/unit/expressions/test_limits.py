@@ -118,6 +118,29 @@ def test_an_interrupt_never_outlives_its_evaluation(override_conf: Any) -> None:
     assert outcomes <= {"done", "cut"}
 
 
+def test_an_interrupt_swallowed_on_the_way_is_sent_again(short_time: float) -> None:
+    # NOTE: Python drops an exception raised inside a finalizer or weakref callback ("Exception
+    # ignored in ..."); seen in CI. One swallowed interrupt must not let a runaway run on.
+    swallowed = []
+
+    def runaway() -> None:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                while time.monotonic() < deadline:
+                    pass
+            except BaseException as interrupt:  # noqa: BLE001 (what a finalizer does to it)
+                if swallowed:
+                    raise
+                swallowed.append(interrupt)
+
+    started = time.monotonic()
+    with pytest.raises(LimitExceeded):
+        limits.timed(runaway)
+    assert len(swallowed) == 1
+    assert time.monotonic() - started < short_time + 1.5
+
+
 def test_a_database_lookup_is_not_interrupted_halfway(short_time: float) -> None:
     """The deadline passes inside ``tasks()``: the lookup finishes, then the evaluation stops."""
     finished = []
