@@ -120,6 +120,10 @@ class EngineError(MistralError):
     """The engine failed while handling a request (a bug or a broken dependency)."""
 
 
+class ServiceUnavailable(MistralError):
+    """The service is stopping: nothing of the request was applied, so it may be sent again (503)."""
+
+
 def error_class(name: str) -> type[MistralError]:
     """The MistralError subclass called ``name`` (errors cross RPC by name and message)."""
     found = _subclasses(MistralError).get(name)

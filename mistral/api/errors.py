@@ -28,6 +28,7 @@ STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (exc.PolicyError, 403),
     (exc.NotAllowedError, 403),
     (exc.ActionLoadError, 400),
+    (exc.ServiceUnavailable, 503),
 )
 
 
@@ -58,7 +59,7 @@ def internal_error_message(environ: dict[str, Any]) -> str:
 def fault_body(error: BaseException, status: int) -> dict[str, Any]:
     if isinstance(error, wsme.exc.ClientSideError):
         message = error.faultstring
-    elif status >= 500:
+    elif status == 500:
         # NOTE: an internal error's text may hold SQL, paths or other tenants' data.
         message = internal_error_message(pecan.request.environ)
     else:
@@ -68,7 +69,7 @@ def fault_body(error: BaseException, status: int) -> dict[str, Any]:
 
 def render_fault(error: BaseException) -> str:
     status = status_of(error)
-    if status >= 500:
+    if status == 500:
         LOG.exception(
             "Unexpected error while serving %s %s [request id %s]",
             pecan.request.method,

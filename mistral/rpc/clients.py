@@ -28,7 +28,8 @@ def wrap_outcome(func: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         return {"error": {"type": type(error).__name__, "message": str(error)}}
     except exceptions.ServiceStopping as error:
         # NOTE: nothing was applied (the transaction rolled back): the caller may send it again.
-        return {"error": {"type": "EngineError", "message": f"{error}; nothing was applied, try again"}}
+        message = f"{error}; nothing was applied, try again"
+        return {"error": {"type": exceptions.ServiceUnavailable.__name__, "message": message}}
     except Exception as error:
         LOG.exception("RPC handler %s failed", getattr(func, "__name__", func))
         return {"error": {"type": "EngineError", "message": f"{type(error).__name__}: {error}"}}
