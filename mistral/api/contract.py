@@ -144,7 +144,7 @@ def contract_of(method: Any) -> Contract | None:
     return getattr(method, "__contract__", None)
 
 
-#: The paging parameters every list takes (``mistral.api.listing.PAGING_PARAMS``), typed.
+#: The paging parameters every list takes (read by ``mistral.api.listing.parse``), typed.
 PAGING = (
     text("marker", "Id of the last item of the previous page"),
     integer("limit", "Largest number of items to return", minimum=1),

@@ -96,6 +96,14 @@ def _time(value: Any) -> Any:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else None
 
 
+def _current_view(current: models.TaskExecution, result: Any) -> dict[str, Any]:
+    """``task()`` inside a task: its view, with the result being applied when there is one."""
+    view = task_view(current)
+    if result is not None:
+        view["result"] = result
+    return view
+
+
 def functions(
     wf_ex: models.WorkflowExecution, current: models.TaskExecution | None = None, result: Any = None
 ) -> expressions.ExpressionFunctions:
@@ -109,10 +117,7 @@ def functions(
         if name is None or (current is not None and name == current.name):
             if current is None:
                 raise InputError("task() without a name is only available inside a task")
-            view = task_view(current)
-            if result is not None:
-                view["result"] = result
-            return view
+            return _current_view(current, result)
         found = db_api.load_last_task_execution(wf_ex.id, name)
         return task_view(found) if found is not None else None
 
@@ -179,11 +184,7 @@ def detached_functions(
     """
     wf_ex_id, execution = wf_ex.id, execution_view(wf_ex)
     globals_ = dict((wf_ex.context or {}).get(GLOBALS) or {})
-    current_view = None
-    if current is not None:
-        current_view = task_view(current)
-        if result is not None:
-            current_view["result"] = result
+    current_view = _current_view(current, result) if current is not None else None
 
     def stored() -> expressions.ExpressionFunctions:
         found = db_api.load_workflow_execution(wf_ex_id)

@@ -298,7 +298,7 @@ def _pinned(params: Mapping[str, Any], column: str, value: str | None) -> dict[s
 
 def list_executions(params: Mapping[str, Any], *, task_execution_id: str | None = None) -> dict[str, Any]:
     params = _pinned(params, "task_execution_id", task_execution_id)
-    q, fields = listing.parse(params, Execution, EXECUTION_FILTERS, extra=("nulls", "include_output"))
+    q, fields = listing.parse(params, Execution, EXECUTION_FILTERS)
     q.nulls = listing.csv(params.get("nulls"))
     include_output = query_flag(params, "include_output")
     return listing.envelope(
@@ -337,7 +337,7 @@ def list_action_executions(
     params: Mapping[str, Any], *, task_execution_id: str | None = None
 ) -> dict[str, Any]:
     params = _pinned(params, "task_execution_id", task_execution_id)
-    q, fields = listing.parse(params, ActionExecution, ACTION_FILTERS, extra=("include_output",))
+    q, fields = listing.parse(params, ActionExecution, ACTION_FILTERS)
     _task_name_filter(q)
     include_output = query_flag(params, "include_output")
     action_exs = db_api.list_action_executions(q)
