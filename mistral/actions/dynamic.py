@@ -78,7 +78,7 @@ def run(
     except DynamicActionError as exc:
         return {"error": str(exc)}
     if "error" in answer:
-        return {"error": _describe(name, dynamic, answer)}
+        return {"error": _describe(name, dynamic, {**answer, "timeout": limit})}
     return answer
 
 
@@ -130,6 +130,9 @@ def _describe(name: str, dynamic: Mapping[str, Any], answer: Mapping[str, Any]) 
             f"Dynamic action {name} ({where}) ran out of memory: it may use "
             f"[dynamic_actions] max_memory_mb = {CONF.dynamic_actions.max_memory_mb} MiB"
         )
+    if answer.get("limit") == "timeout":
+        limit = answer["timeout"]
+        return f"Dynamic action {name} ({where}) timed out: it ran longer than {limit:g} s and was stopped"
     error = answer["error"]
     if answer.get("stage") == "result" and not isinstance(error, str):
         return error

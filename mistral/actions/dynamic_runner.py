@@ -16,6 +16,7 @@ import json
 import math
 import os
 import resource
+import signal
 import sys
 import traceback
 import types
@@ -25,11 +26,23 @@ from typing import Any
 _answer_fd: int | None = None
 
 
+class TimeLimit(BaseException):  # noqa: N818 - like KeyboardInterrupt: not for the code's except Exception
+    """The action's time is up."""
+
+
+def _time_up(signum: int, frame: Any) -> None:
+    raise TimeLimit()
+
+
 def _limit(max_memory: int, timeout: float) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (max_memory, max_memory))
     # A backstop for a parent that is gone: CPU seconds, so sleeping code is left to the parent.
     cpu = math.ceil(timeout) + 1
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    # NOTE: the timer stops Python code between two bytecodes, which ends the child with an answer;
+    # code stuck inside one C call is killed by the parent a little later.
+    signal.signal(signal.SIGALRM, _time_up)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
 
 
 def _load(request: dict[str, Any]) -> type:
@@ -120,6 +133,9 @@ def main() -> None:
         answer = run(request)
     except MemoryError:
         answer = {"error": "MemoryError", "stage": "run", "limit": "memory"}
+    except TimeLimit:
+        answer = {"error": "time limit", "stage": "run", "limit": "timeout"}
+    signal.setitimer(signal.ITIMER_REAL, 0)
     _write(answer)
     sys.stderr.flush()
     # NOTE: no interpreter shutdown: threads or atexit hooks the code left behind must not keep it alive.
