@@ -109,6 +109,28 @@ def _check_class(class_name: Any, source: models.CodeSource) -> str:
     return class_name
 
 
+#: The attributes of a dynamic action's body, every one a string when given.
+_DYNAMIC_ACTION_TEXT = (
+    "id",
+    "name",
+    "namespace",
+    "class_name",
+    "code_source_id",
+    "code_source_name",
+    "scope",
+)
+
+
+def _check_text(values: Mapping[str, Any]) -> None:
+    wrong = [
+        key
+        for key in _DYNAMIC_ACTION_TEXT
+        if values.get(key) is not None and not isinstance(values[key], str)
+    ]
+    if wrong:
+        raise InputError(f"Dynamic action {', '.join(repr(k) for k in wrong)} must be a string")
+
+
 def _code_source(values: Mapping[str, Any]) -> models.CodeSource:
     identifier = values.get("code_source_id") or values.get("code_source_name")
     if not isinstance(identifier, str) or not identifier:
@@ -118,6 +140,7 @@ def _code_source(values: Mapping[str, Any]) -> models.CodeSource:
 
 @db_api.retry_on_transient
 def create_dynamic_action(values: Mapping[str, Any]) -> models.DynamicActionDefinition:
+    _check_text(values)
     name = _check_name("Dynamic action", values.get("name"))
     with db_api.transaction():
         source = _code_source(values)
@@ -136,6 +159,7 @@ def create_dynamic_action(values: Mapping[str, Any]) -> models.DynamicActionDefi
 @db_api.retry_on_transient
 def update_dynamic_action(values: Mapping[str, Any]) -> models.DynamicActionDefinition:
     """Change the class, the code source or the scope of the action named or identified in ``values``."""
+    _check_text(values)
     identifier = values.get("id") or values.get("name")
     if not isinstance(identifier, str) or not identifier:
         raise InputError("Either 'name' or 'id' must be provided.")

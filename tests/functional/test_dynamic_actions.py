@@ -204,6 +204,11 @@ def test_dynamic_action_crud(api: Server) -> None:
             400,
             "colour",
         ),
+        (
+            {"name": "x", "class_name": "Hello", "code_source_name": "greetings", "namespace": {}},
+            400,
+            "'namespace' must be a string",
+        ),
     ],
 )
 def test_bad_dynamic_action_is_refused(api: Server, body: dict[str, Any], status: int, expected: str) -> None:
