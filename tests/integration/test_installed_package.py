@@ -137,7 +137,7 @@ def _config(install: Install, name: str, db_url: str, port: int) -> pathlib.Path
     )
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def server(request: pytest.FixtureRequest, install: Install) -> Iterator[str]:
     """``mistral-server --server all`` of the installed package, on a migrated database; its /v2 URL."""
     if request.param == "sqlite":
@@ -190,3 +190,24 @@ def test_the_installed_server_runs_std_echo(server: str) -> None:
     ex = _wait_execution(client, client.executions.create("installed_echo").id)
     assert ex.state == "SUCCESS", ex.state_info
     assert '"said": "installed"' in ex.output
+
+
+def test_the_installed_server_runs_a_dynamic_action(server: str) -> None:
+    """The child process that runs uploaded code starts from the installed package too."""
+    client = mistral_client.client(mistral_url=server)
+    client.code_sources.create("installed_code", CODE)
+    client.dynamic_actions.create("installed_where", "Where", "installed_code")
+    ran = client.action_executions.create("installed_where", {})
+    assert ran.state == "SUCCESS", ran.output
+    assert "/venv/" in ran.output and "/site-packages/mistral/" in ran.output, ran.output
+
+
+CODE = """\
+import mistral
+from mistral_lib import actions
+
+
+class Where(actions.Action):
+    def run(self, context):
+        return mistral.__file__
+"""
