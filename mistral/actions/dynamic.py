@@ -106,9 +106,14 @@ def _run_child(name: str, request: str, limit: float) -> dict[str, Any]:
     LOG.warning("The child running dynamic action %s ended with %s: %s", name, cause, done.stderr[-2000:])
     if done.returncode == -signal.SIGXCPU:
         raise DynamicActionError(f"Dynamic action {name} timed out: it used more than {limit:g} s of CPU")
+    # A signal is most often the memory limit hit outside Python's reach (in a C extension).
+    hint = (
+        f" ([dynamic_actions] max_memory_mb = {CONF.dynamic_actions.max_memory_mb})"
+        if done.returncode < 0
+        else ""
+    )
     raise DynamicActionError(
-        f"Dynamic action {name} failed: its process ended with {cause} "
-        f"([dynamic_actions] max_memory_mb = {CONF.dynamic_actions.max_memory_mb}); "
+        f"Dynamic action {name} failed: its process ended with {cause}{hint} without an answer; "
         f"last output: {done.stderr[-500:].strip()}"
     )
 

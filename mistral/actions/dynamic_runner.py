@@ -81,7 +81,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
         cls = _load(request)
     except MemoryError:
         return {"error": "MemoryError while importing", "stage": "import", "limit": "memory"}
-    except Exception as exc:  # noqa: BLE001 - whatever the import raises is the code's failure
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - whatever the import raises is the code's failure
         stage = "class" if isinstance(exc, LookupError) and not isinstance(exc, KeyError) else "import"
         return {"error": _describe(exc), "stage": stage, "traceback": traceback.format_exc(limit=-5)}
     try:
@@ -90,13 +90,13 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
         return {"error": _describe(exc), "stage": "input"}
     except MemoryError:
         return {"error": "MemoryError", "stage": "run", "limit": "memory"}
-    except Exception as exc:  # noqa: BLE001
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - sys.exit() too: the code's failure
         return {"error": _describe(exc), "stage": "run", "traceback": traceback.format_exc(limit=-5)}
     try:
         outcome = action.run(_context(request))
     except MemoryError:
         return {"error": "MemoryError", "stage": "run", "limit": "memory"}
-    except Exception as exc:  # noqa: BLE001
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - sys.exit() too: the code's failure
         return {"error": _describe(exc), "stage": "run", "traceback": traceback.format_exc(limit=-5)}
     return _answer(outcome)
 

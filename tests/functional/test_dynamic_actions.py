@@ -60,6 +60,18 @@ class Spin(actions.Action):
                 pass
 
 
+class Quitter(actions.Action):
+    def run(self, context):
+        import sys
+
+        sys.exit(3)
+
+
+class Vanisher(actions.Action):
+    def run(self, context):
+        os._exit(7)
+
+
 class Hog(actions.Action):
     def run(self, context):
         return len(bytearray(2 * 1024 ** 3))
@@ -252,6 +264,8 @@ def test_an_updated_code_source_runs_its_new_version(api: Server) -> None:
         ("Hello", {"nobody": 1}, "got invalid input: TypeError"),
         ("NotJson", {}, "not JSON-serializable"),
         ("Hog", {}, "ran out of memory"),
+        ("Quitter", {}, "(class Quitter of code source greetings) raised: SystemExit: 3"),
+        ("Vanisher", {}, "Dynamic action act failed: its process ended with code 7"),
     ],
 )
 def test_a_failing_dynamic_action_is_an_error_naming_why(
