@@ -58,7 +58,18 @@ api_opts = [
         "?skip_validation is given; disabled: never validate.",
     ),
     cfg.IntOpt("max_limit", default=1000, min=1, help="Largest page size a list returns."),
-    cfg.BoolOpt("enable_info_endpoint", default=False, help="Serve GET /info."),
+    cfg.BoolOpt(
+        "enable_info_endpoint",
+        default=False,
+        help="Serve GET /info: the JSON document in info_json_file_path (build information). "
+        "Off: GET /info answers 400.",
+    ),
+    cfg.StrOpt(
+        "info_json_file_path",
+        default="info.json",
+        help="The JSON file GET /info answers with, as written by the build (a relative path is "
+        "taken from the server's working directory).",
+    ),
     cfg.BoolOpt(
         "allow_action_execution_deletion",
         default=False,
@@ -384,6 +395,30 @@ action_javascript_opts = [
     ),
 ]
 
+dynamic_action_opts = [
+    cfg.FloatOpt(
+        "timeout",
+        default=60.0,
+        min=0.001,
+        help="Seconds a dynamic action (uploaded Python, run in a child process of the executor) may "
+        "run, import included, before the child is killed and the action fails. A task's own "
+        "timeout still applies when it is shorter.",
+    ),
+    cfg.IntOpt(
+        "max_memory_mb",
+        default=512,
+        min=16,
+        help="Most MiB of address space the child process running a dynamic action may use; past it "
+        "allocations fail (MemoryError) and the action fails.",
+    ),
+    cfg.IntOpt(
+        "max_code_size_kb",
+        default=1024,
+        min=1,
+        help="Largest code source accepted, in KiB; a larger one gets 400.",
+    ),
+]
+
 action_email_opts = [
     cfg.StrOpt(
         "ca_file",
@@ -441,6 +476,7 @@ GROUPS: dict[str | None, Sequence[cfg.Opt]] = {
     "action_http": action_http_opts,
     "action_ssh": action_ssh_opts,
     "action_javascript": action_javascript_opts,
+    "dynamic_actions": dynamic_action_opts,
     "action_email": action_email_opts,
     "yaql": yaql_opts,
 }

@@ -59,6 +59,15 @@ RESOURCES: dict[str, tuple[str, str, tuple[str, ...], str]] = {
     "environments": ("an environment", "environments", (*CRUD, "publicize"), "/v2/environments"),
     # NOTE: members has no list:all_projects: a member list belongs to one workflow.
     "members": ("a workflow member", "workflow members", CRUD, "/v2/workflows/{workflow_id}/members"),
+    "code_sources": ("a code source", "code sources", (*CRUD, "publicize"), "/v2/code_sources"),
+    "dynamic_actions": ("a dynamic action", "dynamic actions", (*CRUD, "publicize"), "/v2/dynamic_actions"),
+}
+
+#: Resources whose every rule defaults to ``admin_only``, each with its reason.
+ADMIN_ONLY_RESOURCES = {
+    # NOTE: uploaded Python that executors run: as in Mistral 23, only an admin may touch it.
+    "code_sources",
+    "dynamic_actions",
 }
 
 #: Rules whose default is ``admin_only`` rather than ``admin_or_owner``, each with its reason.
@@ -87,7 +96,7 @@ _OPERATIONS = {
 def _rule(resource: str, op: str) -> oslo_policy.DocumentedRuleDefault:
     one, many, _, path = RESOURCES[resource]
     name = f"{resource}:{op}"
-    admin = op == "list:all_projects" or name in ADMIN_ONLY_RULES
+    admin = op == "list:all_projects" or name in ADMIN_ONLY_RULES or resource in ADMIN_ONLY_RESOURCES
     description, method, single = _OPERATIONS[op]
     operations = [{"path": f"{path}/{{id}}" if single else path, "method": method}]
     if op == "publicize":

@@ -8,6 +8,7 @@ gathers them so callers import one name.
 
 from __future__ import annotations
 
+from mistral.db.queries.code_sources import *  # noqa: F403
 from mistral.db.queries.definitions import *  # noqa: F403
 from mistral.db.queries.event_triggers import *  # noqa: F403
 from mistral.db.queries.executions import *  # noqa: F403

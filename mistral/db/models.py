@@ -95,6 +95,38 @@ class Environment(_SecureMixin, Base):
     variables: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
 
 
+class CodeSource(_SecureMixin, Base):
+    """Uploaded Python text whose classes dynamic actions name; run only by executors, in a child."""
+
+    __tablename__ = "code_sources"
+    __kind__ = "Code source"
+    __table_args__ = (sa.UniqueConstraint("name", "namespace", "project_id"),)
+
+    name: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    namespace: Mapped[str] = mapped_column(sa.String(255), nullable=False, default="")
+    content: Mapped[str] = mapped_column(LongText, nullable=False)
+    #: 1 when created, one more on every update.
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
+    tags: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+
+
+class DynamicActionDefinition(_SecureMixin, Base):
+    """An action named ``name`` that runs class ``class_name`` of a code source."""
+
+    __tablename__ = "dynamic_action_definitions"
+    __kind__ = "Dynamic action"
+    __table_args__ = (sa.UniqueConstraint("name", "namespace", "project_id"),)
+
+    name: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    namespace: Mapped[str] = mapped_column(sa.String(255), nullable=False, default="")
+    class_name: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    #: Deleting the code source deletes its dynamic actions.
+    code_source_id: Mapped[str] = mapped_column(
+        sa.String(36), sa.ForeignKey("code_sources.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    code_source_name: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+
+
 class WorkflowExecution(_SecureMixin, Base):
     __tablename__ = "workflow_executions_v2"
     __kind__ = "Execution"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mistral.db import models
-from mistral.engine import outbox, owners
+from mistral.engine import dynamic_code, outbox, owners
 from mistral.rpc.payloads import ActionRequest
 
 #: The row columns a request is built from.
@@ -40,9 +40,14 @@ def runtime_context(
     *,
     index: int = 0,
     wf_ex: models.WorkflowExecution | None = None,
+    dynamic: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The ``runtime_context`` of a new action execution."""
     runtime: dict[str, Any] = {"index": index, "system_name": system_name, "transforms": transforms}
+    if dynamic is not None:
+        # NOTE: which class of which code source, not the code: every send reads the code source's
+        # current text (dynamic_code), as Mistral runs the latest version, and rows stay small.
+        runtime["dynamic"] = dynamic
     # NOTE: only what differs from the defaults: every action row carries this, and every result reads it.
     if delivery.target is not None:
         runtime["target"] = delivery.target
@@ -74,6 +79,7 @@ def build(row: Mapping[str, Any], *, redelivered: bool = False) -> ActionRequest
         timeout=runtime.get("timeout"),
         redelivered=redelivered,
         owner={"project_id": row.get("project_id"), **(runtime.get(owners.KEY) or {})},
+        dynamic=dynamic_code.payload(runtime["dynamic"]) if runtime.get("dynamic") else None,
         context={
             "workflow_execution_id": runtime.get("workflow_execution_id"),
             "task_execution_id": row.get("task_execution_id"),

@@ -17,7 +17,7 @@ from mistral.actions import registry
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.types import utcnow
-from mistral.engine import action_requests, data_flow, evaluation
+from mistral.engine import action_requests, data_flow, dynamic_code, evaluation
 from mistral.exceptions import InvalidActionError, NotFoundError
 from mistral.lang import stored
 from mistral.lang.specs import ActionSpec
@@ -35,6 +35,8 @@ class ResolvedAction:
     is_sync: bool
     #: ad-hoc ``output`` specs, innermost first, each evaluated with ``$`` = the inner result
     output_transforms: list[Any] = field(default_factory=list)
+    #: For a dynamic action: which class of which code source (``dynamic_code.find``).
+    dynamic: dict[str, Any] | None = None
 
 
 #: (project, name, namespace, workbook) -> (when loaded, spec): the project is part of the key
@@ -113,7 +115,7 @@ def resolve(
             return ResolvedAction(name, current, current_input, descriptor.is_sync, transforms)
         spec = _ad_hoc_spec(owner, current, namespace, workbook)
         if spec is None:
-            raise NotFoundError("Action", current)
+            return _dynamic(owner, name, current, current_input, namespace, transforms)
         _check_input(current, spec.input, current_input, "AdHocAction")
         full_input = inputs.with_defaults(spec.input, current_input)
         base_input = spec.base_input or {}
@@ -122,6 +124,24 @@ def resolve(
             transforms.append(spec.output)
         current, workbook = spec.base, spec.workbook_name or workbook
     raise InvalidActionError(f"Ad-hoc action '{name}' nests more than {MAX_AD_HOC_DEPTH} levels deep")
+
+
+def _dynamic(
+    owner: context.Context,
+    name: str,
+    current: str,
+    current_input: dict[str, Any],
+    namespace: str,
+    transforms: list[Any],
+) -> ResolvedAction:
+    """The dynamic action ``current``; its input is checked by its class, in the executor's child."""
+    found = dynamic_code.find(owner, current, namespace)
+    if found is None:
+        raise NotFoundError("Action", current)
+    data_flow.check_size(f"action {name} input", current_input)
+    transforms.reverse()
+    # NOTE: always synchronous: the class is never imported here to ask it.
+    return ResolvedAction(name, current, current_input, True, transforms, dynamic=found)
 
 
 def transform_output(resolved_transforms: list[Any], data: Any) -> Any:
@@ -155,6 +175,7 @@ def new_action_row(
             delivery,
             index=index,
             wf_ex=wf_ex,
+            dynamic=resolved.dynamic,
         ),
         "project_id": task_ex.project_id,
     }
@@ -171,7 +192,7 @@ def new_action_row_adhoc(resolved: ResolvedAction, delivery: action_requests.Del
         "is_sync": resolved.is_sync,
         "input": resolved.input,
         "runtime_context": action_requests.runtime_context(
-            resolved.system_name, resolved.output_transforms, delivery
+            resolved.system_name, resolved.output_transforms, delivery, dynamic=resolved.dynamic
         ),
     }
 

@@ -19,7 +19,7 @@ from mistral_lib import actions
 from mistral_lib.actions.context import ActionContext, ExecutionContext, SecurityContext
 
 from mistral import exceptions
-from mistral.actions import registry
+from mistral.actions import dynamic, registry
 from mistral.utils.redact import masked
 
 LOG = logging.getLogger(__name__)
@@ -67,6 +67,8 @@ def invoke(request: Mapping[str, Any], security: Mapping[str, Any]) -> dict[str,
         return error_result(
             action_ex_id, f"Request to run action {name} was redelivered and it is not safe to rerun"
         )
+    if request.get("dynamic"):
+        return _invoke_dynamic(request, security)
     descriptor = registry.get_system_action(name) if isinstance(name, str) else None
     if descriptor is None:
         return error_result(action_ex_id, str(exceptions.NotFoundError("Action", str(name))))
@@ -83,6 +85,28 @@ def invoke(request: Mapping[str, Any], security: Mapping[str, Any]) -> dict[str,
         )
         return error_result(action_ex_id, describe_exception(exc))
     return to_result(action_ex_id, outcome, sync=_is_sync(action))
+
+
+def _invoke_dynamic(request: Mapping[str, Any], security: Mapping[str, Any]) -> dict[str, Any]:
+    """Run a dynamic action in its child process; a dynamic action is always synchronous."""
+    action_ex_id = request.get("action_ex_id")
+    sec, exe = context_fields(request, security)
+    LOG.debug(
+        "Running dynamic action %s [id=%s, input=%s]",
+        request.get("action_name"),
+        action_ex_id,
+        masked(request.get("input")),
+    )
+    answer = dynamic.run(
+        request["dynamic"], request.get("input") or {}, sec, exe, timeout=request.get("timeout")
+    )
+    if "error" in answer:
+        LOG.warning("Dynamic action %s [id=%s] failed: %s", request.get("action_name"), action_ex_id,
+                    answer["error"])  # fmt: skip
+        return error_result(action_ex_id, answer["error"])
+    if answer.get("cancel"):
+        return cancel_result(action_ex_id)
+    return data_result(action_ex_id, answer.get("data"))
 
 
 def to_result(action_ex_id: str | None, outcome: Any, *, sync: bool = True) -> dict[str, Any] | None:
@@ -102,6 +126,14 @@ def to_result(action_ex_id: str | None, outcome: Any, *, sync: bool = True) -> d
 
 def action_context(request: Mapping[str, Any], security: Mapping[str, Any]) -> ActionContext:
     """mistral-lib's context for an action: who asked (security) and where it runs (execution)."""
+    sec, exe = context_fields(request, security)
+    return ActionContext(security_ctx=SecurityContext(**sec), execution_ctx=ExecutionContext(**exe))
+
+
+def context_fields(
+    request: Mapping[str, Any], security: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The constructor arguments of mistral-lib's security and execution contexts."""
     sec = {k: v for k, v in security.items() if k in _SECURITY_FIELDS}
     sec["redelivered"] = bool(request.get("redelivered"))
     execution = request.get("context") or {}
@@ -109,7 +141,7 @@ def action_context(request: Mapping[str, Any], security: Mapping[str, Any]) -> A
     exe = {k: v for k, v in execution.items() if k in _EXECUTION_FIELDS and v is not None}
     if "task_execution_id" not in exe and execution.get("task_id") is not None:
         exe["task_execution_id"] = execution["task_id"]
-    return ActionContext(security_ctx=SecurityContext(**sec), execution_ctx=ExecutionContext(**exe))
+    return sec, exe
 
 
 def json_safe(value: Any) -> Any:

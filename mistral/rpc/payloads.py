@@ -38,6 +38,9 @@ class ActionRequest:
     #: Who the action runs for: ``project_id`` and what is known of the user (roles, trust).
     #: The engine sends it as the RPC context, so the executor acts as the owner.
     owner: dict[str, Any] = field(default_factory=dict)
+    #: For a dynamic action: ``name``, ``class_name``, ``code_source``, ``code_source_id``, ``version``
+    #: and ``content`` (the code source's text, or None once it was deleted); None for any other action.
+    dynamic: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}

@@ -208,6 +208,47 @@ it_target:
     assert hosts_of(database, ex.id) == {"exec-b": 20}
 
 
+DYNAMIC_CODE = """\
+import os
+
+from mistral_lib import actions
+
+
+class Square(actions.Action):
+    def __init__(self, n):
+        self.n = n
+
+    def run(self, context):
+        return {"square": self.n * self.n, "pid": os.getpid()}
+"""
+
+
+def test_a_dynamic_action_runs_on_the_executors(cluster: Cluster, client: Any, database: sa.Engine) -> None:
+    """The code crosses RabbitMQ in the action request and runs in a child of each executor process."""
+    client.code_sources.create("it_squares", DYNAMIC_CODE)
+    client.dynamic_actions.create("it_square", "Square", "it_squares")
+    client.workflows.create(
+        """\
+version: '2.0'
+it_dynamic:
+  tasks:
+    squares:
+      with-items: n in <% range(6) %>
+      action: it_square n=<% $.n %>
+      publish:
+        squares: <% task().result.square %>
+        pids: <% task().result.pid %>
+"""
+    )
+    ex = run(cluster, database, "it_dynamic")
+    assert ex.state == "SUCCESS", ex.state_info
+    output = json.loads(ex.output)
+    assert output["squares"] == [n * n for n in range(6)]
+    executors = {p.popen.pid for name, p in cluster.processes.items() if name.startswith("exec")}
+    assert not set(output["pids"]) & executors, "the code ran inside an executor process"
+    assert sum(hosts_of(database, ex.id).values()) == 6
+
+
 def test_with_items_of_a_thousand(cluster: Cluster, client: Any, database: sa.Engine) -> None:
     client.workflows.create(
         """\

@@ -7,11 +7,13 @@ from typing import Any
 import pecan
 
 from mistral.api import contract
+from mistral.api.controllers import info
 from mistral.api.controllers.v2 import root as v2_root
 
 
 class RootController:
     v2 = v2_root.V2Controller()
+    info = info.InfoController()
 
     @contract.expose("The API versions", returns=contract.FreeForm("The API versions"))
     def index(self) -> dict[str, Any]:

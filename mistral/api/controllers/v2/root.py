@@ -10,7 +10,9 @@ from mistral.api import contract
 from mistral.api.controllers.v2 import (
     action_executions,
     actions,
+    code_sources,
     cron_triggers,
+    dynamic_actions,
     environments,
     event_triggers,
     executions,
@@ -30,6 +32,8 @@ class V2Controller:
     action_executions = action_executions.ActionExecutionsController()
     event_triggers = event_triggers.EventTriggersController()
     cron_triggers = cron_triggers.CronTriggersController()
+    code_sources = code_sources.CodeSourcesController()
+    dynamic_actions = dynamic_actions.DynamicActionsController()
 
     @contract.expose("The v2 API's own link", returns=contract.FreeForm("The v2 link"))
     def index(self) -> dict[str, Any]:
