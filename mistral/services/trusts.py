@@ -203,17 +203,9 @@ def delete_trust(trust_id: str | None) -> None:
     if not trust_id or not enabled():
         return
     with _lock:
-        _tokens.pop(trust_id, None)
+        cached = _tokens.pop(trust_id, None)
     try:
-        keystone = _service()
-        url = f"{keystone.url}/OS-TRUST/trusts/{trust_id}"
-        try:
-            # NOTE: as its trustor (a trust-scoped token impersonates them), which Keystone's policy
-            # allows however the trigger is deleted (by its owner or by an admin).
-            resp = keystone.trust_session(trust_id).delete(url, raise_exc=False)
-        except ks_exceptions.Unauthorized:
-            # The trust no longer gives a login (gone, or its trustor lost the roles): as the service.
-            resp = keystone.session.delete(url, raise_exc=False)
+        resp = _delete(trust_id, cached)
     except Exception as error:  # noqa: BLE001 - the trigger is gone either way
         LOG.warning("Could not delete Keystone trust %s: %s", trust_id, error)
         return
@@ -223,6 +215,27 @@ def delete_trust(trust_id: str | None) -> None:
         LOG.warning("Keystone kept trust %s (%s): %s", trust_id, resp.status_code, _message(resp))
     else:
         LOG.info("Deleted Keystone trust %s", trust_id)
+
+
+def _delete(trust_id: str, cached: ks_access.AccessInfo | None) -> Any:
+    """One DELETE in the usual cases: as the trustor (a trust-scoped token impersonates them, and
+    Keystone lets a trustor delete their trust) when one is at hand, else as the service user
+    (an admin, as devstack makes it), else as the trustor through a new trust-scoped login."""
+    keystone = _service()
+    url = f"{keystone.url}/OS-TRUST/trusts/{trust_id}"
+    if cached is not None and not _expiring(cached.expires):
+        resp = keystone.session.delete(
+            url, headers={"X-Auth-Token": cached.auth_token}, authenticated=False, raise_exc=False
+        )
+        if resp.status_code != 401:
+            return resp
+    resp = keystone.session.delete(url, raise_exc=False)
+    if resp.status_code != 403:
+        return resp
+    try:
+        return keystone.trust_session(trust_id).delete(url, raise_exc=False)
+    except (ks_exceptions.Unauthorized, ks_exceptions.NotFound):
+        return resp  # the trust gives no login any more: Keystone's refusal above is the answer
 
 
 class Delegation:

@@ -313,8 +313,8 @@ def test_without_authentication_triggers_get_no_trust(
     assert trigger.trust_id is None
     due = trigger.next_execution_time
     assert cron.fire_due_triggers(due + datetime.timedelta(seconds=1)) == 1
-    wf_ex = _internal(lambda: db_api.get_workflow_execution(cron_triggers.execution_id(trigger.id, due)))
-    assert wf_ex.project_id == context.DEFAULT_PROJECT_ID
+    wf_ex = _wait_done(cron_triggers.execution_id(trigger.id, due))
+    assert (wf_ex.state, wf_ex.project_id) == (states.SUCCESS, context.DEFAULT_PROJECT_ID)
     assert "auth_token" not in (wf_ex.runtime_context or {}).get("owner", {})
     assert api.request("DELETE", "/cron_triggers/plain").status_code == 204
 
