@@ -165,7 +165,7 @@ def create_trust(ctx: context.Context) -> str:
     """A trust from the caller of ``ctx`` to the service user: impersonation, the caller's roles,
     the caller's project, no expiry. Made with the caller's own token, as only a trustor may."""
     if not (ctx.user_id and ctx.auth_token):
-        raise NotAllowedError("A Keystone trust needs the caller's user and token; the request has neither")
+        raise NotAllowedError("A Keystone trust needs the caller's user id and token; this request lacks one")
     keystone = _service()
     body = {
         "trust": {

@@ -176,5 +176,5 @@ def test_no_service_credentials_is_an_error_naming_the_section(auth_on: None) ->
 
 
 def test_a_caller_without_a_token_cannot_delegate(auth_on: None) -> None:
-    with pytest.raises(NotAllowedError, match="needs the caller's user and token"):
+    with pytest.raises(NotAllowedError, match="needs the caller's user id and token"):
         trusts.create_trust(context.Context(project_id="p", user_id="u"))
