@@ -27,6 +27,8 @@ class Context:
     is_trust_scoped: bool = False
     #: The Keystone trust a trigger or execution acts through, when its owner made one.
     trust_id: str | None = None
+    #: When ``auth_token`` expires (ISO 8601), where known: a trust-scoped token is renewed before.
+    expires_at: str | None = None
     #: The engine's own work on rows it already holds by id (locks, scans, recovery): sees every
     #: project's rows. Lookups by name or id on behalf of an execution never use it: they run
     #: as the execution's owner (``owner()``, ``mistral.engine.owners``).
@@ -50,15 +52,27 @@ class Context:
         return replace(self, **changes)
 
     def owner_record(self) -> dict[str, Any]:
-        """Who owns what this context creates, as stored with an execution (never the token)."""
+        """Who owns what this context creates, as stored with an execution.
+
+        Never the user's own token; a trust-scoped token (which the service can make again at
+        any time from the trust) is kept with its trust, as actions need one (``services.trusts``).
+        """
         record: dict[str, Any] = {name: getattr(self, name) for name in _OWNER_FIELDS if getattr(self, name)}
         if self.roles:
             record["roles"] = list(self.roles)
+        if self.trust_id and self.is_trust_scoped:
+            record.update({name: getattr(self, name) for name in _TRUST_TOKEN_FIELDS if getattr(self, name)})
         return record
+
+    def without_token(self) -> Context:
+        """This context with no token, to keep where the token would outlive its use."""
+        return replace(self, auth_token=None, expires_at=None) if self.auth_token else self
 
 
 #: What an execution keeps of its starter to act as them later: no token (it expires, and is a secret).
 _OWNER_FIELDS = ("user_id", "user_name", "project_name", "trust_id")
+#: ... except a trust-scoped token, kept with its trust: the service made it and can make it again.
+_TRUST_TOKEN_FIELDS = ("auth_token", "expires_at")
 
 
 def owner(project_id: str, record: dict[str, Any] | None = None) -> Context:
@@ -76,6 +90,9 @@ def owner(project_id: str, record: dict[str, Any] | None = None) -> Context:
         roles=tuple(record.get("roles") or ()),
         trust_id=record.get("trust_id"),
         is_trust_scoped=bool(record.get("trust_id")),
+        # NOTE: a token only with a trust: owner_record() keeps no other.
+        auth_token=record.get("auth_token") if record.get("trust_id") else None,
+        expires_at=record.get("expires_at") if record.get("trust_id") else None,
     )
 
 

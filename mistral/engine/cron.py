@@ -20,7 +20,7 @@ from mistral.db import models
 from mistral.engine.engine import get as get_engine
 from mistral.engine.unit_of_work import unit_of_work
 from mistral.scheduler import jobs
-from mistral.services import cron_triggers
+from mistral.services import cron_triggers, trusts
 from mistral.utils.redact import masked
 
 LOG = logging.getLogger(__name__)
@@ -97,8 +97,9 @@ def _claim(trigger: models.CronTrigger, firing: cron_triggers.Firing) -> bool:
 
 def _start(trigger: models.CronTrigger, firing: cron_triggers.Firing) -> str:
     # NOTE: the workflow runs as the trigger's owner, through its trust when it has one: it
-    # finds only what the owner can see, and its execution belongs to the owner.
-    with context.using(context.owner(trigger.project_id, {"trust_id": trigger.trust_id})):
+    # finds only what the owner can see, its execution belongs to the owner, and its actions get
+    # a token of the owner made from the trust (the creator's own token is long gone).
+    with context.using(trusts.owner_context(trigger.project_id, trigger.trust_id)):
         wf_def = db_api.get_workflow_definition(trigger.workflow_id or "", None)
         wf_ex_id = cron_triggers.execution_id(trigger.id, firing.due)
         params = dict(trigger.workflow_params or {})

@@ -1,8 +1,11 @@
 """Who the engine acts as for an execution: its owner, never an all-seeing context (DESIGN rule 8).
 
 An execution keeps its owner's project in ``project_id`` and the rest of the
-starter's identity (user, roles, trust; never a token) in ``runtime_context``;
-sub-workflows inherit both from their parent.
+starter's identity (user, roles, trust) in ``runtime_context``; sub-workflows
+inherit both from their parent. Never the user's own token: only an execution
+started through a Keystone trust (by a cron or event trigger) keeps a token, the
+trust-scoped one the service made, and the engine renews it before it goes to
+an action (``mistral.services.trusts``).
 """
 
 from __future__ import annotations

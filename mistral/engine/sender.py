@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -9,6 +10,7 @@ from mistral import config, context
 from mistral.engine.outbox import Outbox, chunks, group_by_target
 from mistral.rpc import clients
 from mistral.rpc.payloads import ActionRequest
+from mistral.services import trusts
 
 LOG = logging.getLogger(__name__)
 
@@ -32,7 +34,10 @@ def _send_actions(box: Outbox) -> None:
     for owner, owned in _group_by_owner(box.actions):
         # NOTE: the RPC context is the security context the executor runs the actions with:
         # their owner's, never the context of whatever made the engine send them.
-        with context.using(_as_owner(owner)):
+        ctx = _as_owner(owner)
+        if ctx.auth_token != owner.get("auth_token") and ctx.trust_id:
+            owned = [_with_token(r, ctx) for r in owned]
+        with context.using(ctx):
             for target, requests in group_by_target(owned).items():
                 for batch in chunks(requests, size):
                     clients.executor().run_actions([r.to_dict() for r in batch], target=target)
@@ -49,8 +54,25 @@ def _group_by_owner(requests: list[ActionRequest]) -> list[tuple[dict[str, Any],
 
 def _as_owner(owner: dict[str, Any]) -> context.Context:
     ctx = context.owner(owner.get("project_id") or context.DEFAULT_PROJECT_ID, owner)
+    if ctx.trust_id:
+        return _renewed(ctx)
     current = context.current()
     if current.auth_token and (current.project_id, current.user_id) == (ctx.project_id, ctx.user_id):
         # NOTE: the owner's own request (a start, a direct run) still holds their token: pass it on.
         return ctx.with_(auth_token=current.auth_token)
     return ctx
+
+
+def _renewed(ctx: context.Context) -> context.Context:
+    """An owner acting through a Keystone trust, with a trust-scoped token that has time left."""
+    try:
+        return trusts.renewed(ctx)
+    except Exception as error:  # noqa: BLE001 - the actions still go; one that needs the token fails
+        LOG.warning("Could not renew the token of trust %s for its actions: %s", ctx.trust_id, error)
+        return ctx
+
+
+def _with_token(request: ActionRequest, ctx: context.Context) -> ActionRequest:
+    """``request`` whose owner carries the renewed token too, so both copies agree."""
+    owner = {**request.owner, "auth_token": ctx.auth_token, "expires_at": ctx.expires_at}
+    return dataclasses.replace(request, owner=owner)

@@ -25,6 +25,7 @@ from mistral.event_engine import events
 from mistral.event_engine.events import Event, TriggerRef
 from mistral.exceptions import MistralError
 from mistral.rpc import clients
+from mistral.services import trusts
 from mistral.utils.redact import masked
 
 LOG = logging.getLogger(__name__)
@@ -245,8 +246,9 @@ class EventEngine:
             trigger = db_api.load_event_trigger(ref.id)
             if trigger is None:
                 return None  # deleted since the last reload
-        # NOTE: the workflow runs as the trigger's owner, through its trust when it has one.
-        owner = context.owner(trigger.project_id, {"trust_id": trigger.trust_id})
+        # NOTE: the workflow runs as the trigger's owner, through its trust when it has one (with a
+        # token of the owner made from the trust).
+        owner = trusts.owner_context(trigger.project_id, trigger.trust_id)
         with context.using(owner):
             wf_def = db_api.load_workflow_definition(trigger.workflow_id, None)
         if wf_def is None:

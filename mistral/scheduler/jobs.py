@@ -105,7 +105,7 @@ def schedule(
         "func_args": dict(func_args or {}),
         "run_after": run_after,
         "key": key,
-        "context": context.current().to_dict(),
+        "context": _kept_context(context.current()).to_dict(),
     }
     with db_api.transaction():
         if key is None:
@@ -116,6 +116,15 @@ def schedule(
             # NOTE: a concurrent transaction inserted the same key after our
             # delete; once it has committed our second delete sees its row.
             return _replace(values, key)
+
+
+def _kept_context(ctx: context.Context) -> context.Context:
+    """What a job keeps of the context that scheduled it.
+
+    NOTE: work done through a Keystone trust keeps no token: the job may run long after the
+    token expired, and the engine gets a fresh one from the trust when it needs one.
+    """
+    return ctx.without_token() if ctx.trust_id else ctx
 
 
 def _replace(values: dict[str, Any], key: str) -> str:

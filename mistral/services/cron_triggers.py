@@ -16,11 +16,13 @@ from typing import Any
 
 from croniter import CroniterError, croniter
 
+from mistral import context
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.types import utcnow
 from mistral.exceptions import InputError
 from mistral.lang import stored
+from mistral.services import trusts
 from mistral.services.definitions import check_scope
 from mistral.utils.inputs import checked_workflow_input
 
@@ -155,6 +157,12 @@ def _schedule(values: Mapping[str, Any], now: datetime.datetime) -> dict[str, An
 
 @db_api.retry_on_transient
 def create_cron_trigger(values: Mapping[str, Any]) -> models.CronTrigger:
+    """Create the trigger, with a Keystone trust from the caller when authentication is on."""
+    with trusts.Delegation(context.current()) as delegation:
+        return _create_cron_trigger(values, delegation)
+
+
+def _create_cron_trigger(values: Mapping[str, Any], delegation: trusts.Delegation) -> models.CronTrigger:
     name = values.get("name")
     if not isinstance(name, str) or not name.strip():
         raise InputError("Cron trigger 'name' is required and must be a non-empty string")
@@ -173,6 +181,8 @@ def create_cron_trigger(values: Mapping[str, Any]) -> models.CronTrigger:
             "workflow_input": wf_input,
             "workflow_params": params,
             "scope": check_scope(values.get("scope") or "private"),
+            # NOTE: made only now that the input is known to be good, so a 400 leaves no trust behind.
+            "trust_id": delegation.trust_id(),
             **schedule,
         }
     )
@@ -184,7 +194,11 @@ def get_cron_trigger(identifier: str) -> models.CronTrigger:
 
 @db_api.retry_on_transient
 def delete_cron_trigger(identifier: str) -> None:
-    db_api.delete_cron_trigger(identifier)
+    """Delete the trigger, then its trust (a trust already gone does not fail the delete)."""
+    trigger = db_api.get_cron_trigger(identifier)
+    trust_id = trigger.trust_id
+    db_api.delete_cron_trigger(trigger.id)
+    trusts.delete_trust(trust_id)
 
 
 # -- firing ---------------------------------------------------------------------------

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from mistral import context
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.exceptions import InputError
 from mistral.lang import stored
+from mistral.services import trusts
 from mistral.services.definitions import check_scope
 from mistral.utils.inputs import checked_workflow_input
 
@@ -50,6 +52,12 @@ def _check_input(wf_def: models.WorkflowDefinition, wf_input: dict[str, Any]) ->
 
 @db_api.retry_on_transient
 def create_event_trigger(values: Mapping[str, Any]) -> models.EventTrigger:
+    """Create the trigger, with a Keystone trust from the caller when authentication is on."""
+    with trusts.Delegation(context.current()) as delegation:
+        return _create_event_trigger(values, delegation)
+
+
+def _create_event_trigger(values: Mapping[str, Any], delegation: trusts.Delegation) -> models.EventTrigger:
     for name in ("exchange", "topic", "event", "workflow_id"):
         _text(values, name, required=True)
     _text(values, "name", required=False)
@@ -67,6 +75,8 @@ def create_event_trigger(values: Mapping[str, Any]) -> models.EventTrigger:
             "topic": values["topic"],
             "event": values["event"],
             "scope": check_scope(values.get("scope") or "private"),
+            # NOTE: made only now that the input is known to be good, so a 400 leaves no trust behind.
+            "trust_id": delegation.trust_id(),
         }
     )
 
@@ -96,4 +106,7 @@ def update_event_trigger(trigger_id: str, values: Mapping[str, Any]) -> models.E
 
 @db_api.retry_on_transient
 def delete_event_trigger(trigger_id: str) -> None:
+    """Delete the trigger, then its trust (a trust already gone does not fail the delete)."""
+    trust_id = db_api.get_event_trigger(trigger_id).trust_id
     db_api.delete_event_trigger(trigger_id)
+    trusts.delete_trust(trust_id)

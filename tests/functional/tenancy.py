@@ -8,6 +8,7 @@ and ``MISTRAL_TEST_KEYSTONE_PASSWORD`` (``mistral-test``, the password of every 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -35,6 +36,8 @@ KEYSTONE_PASSWORD = os.environ.get("MISTRAL_TEST_KEYSTONE_PASSWORD", "mistral-te
 PROJECT_A, PROJECT_B = "mistral-a", "mistral-b"
 #: The cloud admin ``keystone-manage bootstrap`` made: user and project ``admin``, role ``admin``.
 ADMIN_PROJECT = "admin"
+#: The service's own user (tools/keystone/seed.py): ``[keystone_authtoken]`` of the servers under test.
+SERVICE_USER, SERVICE_PROJECT = "mistral", "service"
 
 TEXT = {"Content-Type": "text/plain"}
 
@@ -168,48 +171,63 @@ def keystone() -> str:
     return KEYSTONE_URL
 
 
-def keystone_authtoken(url: str) -> dict[str, str]:
-    """``[keystone_authtoken]`` as a deployment would write it: the admin validates the callers' tokens."""
+def keystone_authtoken(url: str) -> dict[str, Any]:
+    """``[keystone_authtoken]`` as a deployment would write it: the service's own user (``mistral`` in
+    project ``service``, as devstack makes it) validates the callers' tokens and holds the trusts of
+    cron and event triggers."""
     return {
         "www_authenticate_uri": url,
         "auth_url": url,
         "auth_type": "password",
-        "username": "admin",
+        "username": SERVICE_USER,
         "password": KEYSTONE_PASSWORD,
-        "project_name": ADMIN_PROJECT,
+        "project_name": SERVICE_PROJECT,
         "user_domain_id": "default",
         "project_domain_id": "default",
     }
 
 
-@pytest.fixture(scope="module")
-def auth_url(server: Server, keystone: str) -> Iterator[str]:
-    """A second API server with authentication on through keystonemiddleware, over the engine and
-    executor ``server`` runs."""
+@contextlib.contextmanager
+def keystone_api_server(keystone: str, **extra: Any) -> Iterator[str]:
+    """An API server with authentication on through keystonemiddleware, over the engine and executor
+    the ``server`` fixture runs; ``extra`` adds ``[keystone_authtoken]`` settings (``token_cache_time``)."""
     from keystoneauth1 import loading
     from keystonemiddleware import auth_token
+
+    from mistral.services import trusts
 
     group = "keystone_authtoken"
     # NOTE: keystonemiddleware registers these itself when the app is built; overrides need them first.
     for group, opts in auth_token.list_opts():
         config.CONF.register_opts(opts, group=group)
     config.CONF.register_opts(loading.get_auth_plugin_conf_options("password"), group=group)
-    settings = keystone_authtoken(keystone)
+    settings = {**keystone_authtoken(keystone), **extra}
     for name, value in settings.items():
         config.CONF.set_override(name, value, group=group)
     config.CONF.set_override("auth_enable", True, group="pecan")
     policy.reset()
+    trusts.reset()
     httpd = api_server.make_server(api_app.setup_app(sync_actions=False), host="127.0.0.1", port=0)
     httpd.prepare()
     thread = threading.Thread(target=httpd.serve, daemon=True)
     thread.start()
     host, port = httpd.bind_addr[:2]
-    yield f"http://{host}:{port}"
-    httpd.stop()
-    config.CONF.clear_override("auth_enable", group="pecan")
-    for name in settings:
-        config.CONF.clear_override(name, group=group)
-    policy.reset()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        httpd.stop()
+        config.CONF.clear_override("auth_enable", group="pecan")
+        for name in settings:
+            config.CONF.clear_override(name, group=group)
+        policy.reset()
+        trusts.reset()
+
+
+@pytest.fixture(scope="module")
+def auth_url(server: Server, keystone: str) -> Iterator[str]:
+    """A second API server with authentication on through keystonemiddleware."""
+    with keystone_api_server(keystone) as url:
+        yield url
 
 
 @pytest.fixture

@@ -10,12 +10,17 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-#: (user, project, role): a member in each of two projects, an admin of project A. The bootstrap admin
-#: (user ``admin``, project ``admin``, role ``admin``) is the cloud admin.
+#: (user, project, role): a member in each of two projects, an admin of project A, and the service's
+#: own user ``mistral`` in project ``service`` with the roles devstack gives a service user (``admin`` and
+#: ``service``): the servers under test validate tokens with it and hold the Keystone trusts of cron and
+#: event triggers for it. The bootstrap admin (user ``admin``, project ``admin``, role ``admin``) is the
+#: cloud admin.
 IDENTITIES = (
     ("mistral-a-member", "mistral-a", "member"),
     ("mistral-b-member", "mistral-b", "member"),
     ("mistral-a-admin", "mistral-a", "admin"),
+    ("mistral", "service", "admin"),
+    ("mistral", "service", "service"),
 )
 
 

@@ -13,6 +13,7 @@ from mistral.engine.outbox import Outbox
 from mistral.lang.specs import ActionSpec
 from mistral.rpc import clients
 from mistral.rpc.payloads import ActionRequest
+from mistral.services import trusts
 
 
 def _wf_ex(project_id: str, owner: dict[str, Any] | None = None) -> models.WorkflowExecution:
@@ -95,3 +96,46 @@ def test_an_action_request_names_its_owner() -> None:
     request = action_requests.build({"id": "x", "project_id": "a", "runtime_context": runtime})
     assert request.owner == {"project_id": "a", "user_id": "ua"}
     assert ActionRequest.from_dict(request.to_dict()) == request
+
+
+def test_an_owner_acting_through_a_trust_keeps_its_trust_scoped_token_and_no_other() -> None:
+    through_trust = context.Context(
+        project_id="p", user_id="u", auth_token="trust-token", expires_at="2030-01-01T00:00:00+00:00",
+        trust_id="t", is_trust_scoped=True,
+    )  # fmt: skip
+    record = through_trust.owner_record()
+    assert record == {
+        "user_id": "u", "trust_id": "t",
+        "auth_token": "trust-token", "expires_at": "2030-01-01T00:00:00+00:00",
+    }  # fmt: skip
+    owner = owners.of(_wf_ex("p", record))
+    assert (owner.auth_token, owner.trust_id, owner.is_trust_scoped) == ("trust-token", "t", True)
+    # A token in a record without a trust (written by hand, or by an older version) is never used.
+    assert context.owner("p", {"user_id": "u", "auth_token": "stray"}).auth_token is None
+
+
+def test_actions_of_a_trust_owner_leave_with_a_renewed_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[tuple[context.Context, list[dict[str, Any]]]] = []
+
+    class Executor:
+        def run_actions(self, requests: list[dict[str, Any]], target: str | None = None) -> None:
+            sent.append((context.current(), requests))
+
+    monkeypatch.setattr(clients, "executor", Executor)
+    monkeypatch.setattr(
+        trusts, "renewed", lambda ctx: ctx.with_(auth_token=f"fresh-{ctx.trust_id}", expires_at="later")
+    )
+    box = Outbox()
+    stale = {"project_id": "b", "trust_id": "t", "auth_token": "stale", "expires_at": "now"}
+    box.actions += [
+        ActionRequest("b1", "std.noop", owner=stale),
+        ActionRequest("a1", "std.noop", owner={"project_id": "a"}),
+    ]
+    sender.send(box)
+
+    by_project = {ctx.project_id: (ctx, requests) for ctx, requests in sent}
+    ctx_b, (request_b,) = by_project["b"]
+    assert (ctx_b.auth_token, ctx_b.expires_at, ctx_b.trust_id) == ("fresh-t", "later", "t")
+    assert (request_b["owner"]["auth_token"], request_b["owner"]["expires_at"]) == ("fresh-t", "later")
+    ctx_a, _ = by_project["a"]
+    assert ctx_a.auth_token is None and ctx_a.trust_id is None

@@ -96,3 +96,18 @@ def test_registry() -> None:
     finally:
         jobs.unregister("t.decorated")
     assert jobs.get("t.decorated") is None
+
+
+def test_work_done_through_a_trust_keeps_no_token_in_its_jobs() -> None:
+    """The engine makes a new trust-scoped token when the job's actions leave; none is stored."""
+    through_trust = context.Context(
+        project_id="p", user_id="u", auth_token="trust-token", expires_at="2030-01-01T00:00:00+00:00",
+        trust_id="t", is_trust_scoped=True,
+    )  # fmt: skip
+    with context.using(through_trust):
+        job_id = jobs.schedule("t.noop", delay=10)
+    job = db_api.load_scheduled_job(job_id)
+    assert job is not None
+    stored = context.Context.from_dict(job.context)
+    assert (stored.auth_token, stored.expires_at) == (None, None)
+    assert (stored.trust_id, stored.user_id, stored.is_trust_scoped) == ("t", "u", True)
