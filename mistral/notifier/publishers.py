@@ -1,4 +1,10 @@
-"""Sending one event to one publisher: an HTTP POST for ``webhook``, nothing for ``noop``."""
+"""Sending one event to one publisher: an HTTP POST for ``webhook``, nothing for ``noop``.
+
+NOTE: a webhook URL is user input, so the POST goes through std.http's guard: the
+same [action_http] denied_networks (the cloud metadata service, link-local) and
+response size cap, checked on the address actually connected to. OpenStack
+Mistral likewise checks webhooks against its std.http egress policy.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import requests
+
+from mistral.actions import http_guard
 
 #: The header carrying the event's id: the same on every retry, so a receiver can drop a repeat.
 EVENT_ID_HEADER = "X-Mistral-Event-Id"
@@ -32,8 +40,9 @@ def _post(publisher: Mapping[str, Any], event_id: str, payload: Mapping[str, Any
     headers[EVENT_ID_HEADER] = event_id
     try:
         url, body = publisher["url"], json.dumps(payload)
-        resp = requests.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
-    except requests.RequestException as error:
+        with http_guard.session() as session:
+            resp = session.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
+    except (requests.RequestException, http_guard.RefusedError) as error:
         raise DeliveryError(f"{type(error).__name__}: {error}") from error
     # NOTE: Mistral's webhook counts 200 and 201 as taken; any 2xx is taken here (202, 204 too).
     if not 200 <= resp.status_code < 300:
