@@ -10,13 +10,21 @@ from typing import Any
 
 
 class Receiver:
-    """Bodies and headers of the POSTs it took, in arrival order; ``status`` is what it answers."""
+    """Bodies and headers of the POSTs it took, in arrival order; ``status`` is what it answers.
+
+    ``hold_at = n`` makes the n-th POST wait (``held`` is set) until ``release`` is set:
+    a sender caught in the middle of a delivery.
+    """
 
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.refused = 0
         self.status = 200
+        self.calls = 0
+        self.hold_at: int | None = None
+        self.held = threading.Event()
+        self.release = threading.Event()
         self._lock = threading.Lock()
         self._httpd: http.server.ThreadingHTTPServer | None = None
         self.port = 0
@@ -30,15 +38,24 @@ class Receiver:
             def do_POST(self) -> None:  # noqa: N802 - the http.server protocol
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with receiver._lock:
+                    receiver.calls += 1
+                    hold = receiver.calls == receiver.hold_at
+                if hold:
+                    receiver.held.set()
+                    receiver.release.wait(60)
+                with receiver._lock:
                     status = receiver.status
                     if status == 200:
                         receiver.events.append(json.loads(body))
                         receiver.headers.append(dict(self.headers.items()))
                     else:
                         receiver.refused += 1
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                except OSError:
+                    pass  # the sender is gone (killed while it waited)
 
             def log_message(self, *args: Any) -> None:
                 return None
