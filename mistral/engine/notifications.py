@@ -4,7 +4,7 @@ Each state change that makes an event adds one ``notification_events`` row per
 publisher that wants it, in the transaction of the change itself: committed
 together, rolled back together. The notifier delivers them after the commit.
 An execution with no publishers (none in its ``notify`` parameter, none in
-``[notifier] notify``) costs one dictionary lookup per state change.
+``[notifier] notify``) costs a few dictionary lookups per state change.
 """
 
 from __future__ import annotations
@@ -26,6 +26,13 @@ LOG = logging.getLogger(__name__)
 #: ``[notifier] notify`` as last parsed: (its text, its publishers)
 _configured: tuple[str, list[dict[str, Any]]] = ("", [])
 
+#: execution id -> its own publishers (``params.notify``), so a task's change needs no lookup of its
+#: execution. NOTE: a pure function of the row (rule 6): ``notify`` never changes once an execution
+#: exists, and ids are never reused.
+_own: dict[str, list[dict[str, Any]]] = {}
+#: Executions remembered at most; past it the cache starts again (a miss costs one identity-map lookup).
+OWN_CACHE_SIZE = 10_000
+
 
 def configured_publishers() -> list[dict[str, Any]]:
     """``[notifier] notify``; a value that does not parse is logged and notifies nobody."""
@@ -41,20 +48,28 @@ def configured_publishers() -> list[dict[str, Any]]:
     return _configured[1]
 
 
-def _publishers(wf_ex: models.WorkflowExecution) -> list[tuple[str, dict[str, Any]]]:
+def _own_publishers(wf_ex: models.WorkflowExecution) -> list[dict[str, Any]]:
+    own = _own.get(wf_ex.id)
+    if own is None:
+        notify = (wf_ex.params or {}).get("notify") or []
+        own = [p for p in notify if isinstance(p, dict)]
+        if len(_own) >= OWN_CACHE_SIZE:
+            _own.clear()
+        _own[wf_ex.id] = own
+    return own
+
+
+def _publishers(own: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
     """(stream suffix, publisher): the configured ones first, then the execution's own."""
-    own = (wf_ex.params or {}).get("notify")
     configured = configured_publishers()
     if not own and not configured:
         return []
-    found = [(f"conf{i}", p) for i, p in enumerate(configured)]
-    found += [(str(i), p) for i, p in enumerate(own or []) if isinstance(p, dict)]
-    return found
+    return [(f"conf{i}", p) for i, p in enumerate(configured)] + [(str(i), p) for i, p in enumerate(own)]
 
 
 def workflow_changed(wf_ex: models.WorkflowExecution, old: str | None) -> None:
     """``wf_ex`` went from ``old`` (None: created) to its current state."""
-    publishers = _publishers(wf_ex)
+    publishers = _publishers(_own_publishers(wf_ex))
     if not publishers:
         return
     event = events.workflow_event(old, wf_ex.state)
@@ -64,8 +79,10 @@ def workflow_changed(wf_ex: models.WorkflowExecution, old: str | None) -> None:
 
 def task_changed(task_ex: models.TaskExecution, old: str | None) -> None:
     """``task_ex`` went from ``old`` (None: created) to its current state."""
+    if _own.get(task_ex.workflow_execution_id) == [] and not configured_publishers():
+        return  # the common case: nobody listens, known without a lookup
     wf_ex = db_api.peek_workflow_execution(task_ex.workflow_execution_id)
-    publishers = _publishers(wf_ex) if wf_ex is not None else []
+    publishers = _publishers(_own_publishers(wf_ex)) if wf_ex is not None else []
     if not publishers:
         return
     event = events.task_event(old, task_ex.state)
