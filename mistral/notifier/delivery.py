@@ -27,6 +27,7 @@ from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.types import utcnow
 from mistral.notifier import publishers
+from mistral.utils import uuids
 
 LOG = logging.getLogger(__name__)
 
@@ -111,20 +112,20 @@ class Notifier:
     def _deliver(self, event: models.NotificationEvent) -> bool:
         """One attempt; True when the stream may go on (delivered or dropped)."""
         conf = config.CONF.notifier
-        claimed_at = db_api.claim_notification_event(event.seq, self.name, self._clock(), conf.claim_timeout)
-        if claimed_at is None:
+        token = f"{self.name} {uuids.generate()}"
+        if not db_api.claim_notification_event(event.seq, token, self._clock(), conf.claim_timeout):
             return False  # not due yet, or another notifier has it
         try:
             publishers.publish(event.publisher, event.id, event.payload, conf.request_timeout)
         except publishers.DeliveryError as error:
-            return self._failed(event, claimed_at, str(error))
-        if not db_api.delete_notification_event(event.seq, claimed_at=claimed_at):
+            return self._failed(event, token, str(error))
+        if not db_api.delete_notification_event(event.seq, token=token):
             LOG.warning("Notification event %s was delivered after its claim timed out", event.id)
             return False
         LOG.debug("Delivered %s of execution %s (event %s)", event.event, event.execution_id, event.id)
         return True
 
-    def _failed(self, event: models.NotificationEvent, claimed_at: datetime.datetime, error: str) -> bool:
+    def _failed(self, event: models.NotificationEvent, token: str, error: str) -> bool:
         conf = config.CONF.notifier
         now = self._clock()
         target = publishers.describe(event.publisher)
@@ -136,7 +137,7 @@ class Notifier:
                 event.id, event.event, event.execution_id, event.project_id, target,
                 event.attempts + 1, age, error,
             )  # fmt: skip
-            db_api.delete_notification_event(event.seq, claimed_at=claimed_at)
+            db_api.delete_notification_event(event.seq, token=token)
             return True
         delay = retry_delay(event.attempts, conf.retry_initial_delay, conf.retry_max_delay)
         LOG.warning(
@@ -145,7 +146,7 @@ class Notifier:
         )  # fmt: skip
         db_api.release_notification_event(
             event.seq,
-            claimed_at=claimed_at,
+            token=token,
             next_attempt_at=now + datetime.timedelta(seconds=delay),
             error=error,
         )

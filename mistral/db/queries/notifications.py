@@ -1,10 +1,14 @@
 """Named queries of notification events: the notifier's outbox.
 
 Only the head of a stream (its lowest ``seq``) is ever handed out, and a head is
-taken by an atomic UPDATE of ``claimed_at``; so however many notifiers run, one
-stream's events leave one at a time and in order. Finishing (delete) and
-failing (release) are guarded by the claim time the claimant wrote: a notifier
-whose claim was taken over (it looked dead) cannot undo the new owner's work.
+taken by an atomic UPDATE of ``claimed_at`` and ``claimed_by``; so however many
+notifiers run, one stream's events leave one at a time and in order. Finishing
+(delete) and failing (release) are guarded by the claim token the claimant
+wrote: a notifier whose claim was taken over (it looked dead) cannot undo the
+new owner's work.
+
+NOTE: the guard is a token rather than the claim time because MySQL's DATETIME
+drops the microseconds, and the time read back would no longer match.
 """
 
 from __future__ import annotations
@@ -81,37 +85,35 @@ def load_notification_head(stream: str) -> models.NotificationEvent | None:
         return session.scalars(stmt).first()
 
 
-def claim_notification_event(
-    seq: int, claimer: str, now: datetime.datetime, claim_timeout_s: float
-) -> datetime.datetime | None:
-    """Take the event for delivery: the claim time for exactly one of many callers, else None."""
+def claim_notification_event(seq: int, token: str, now: datetime.datetime, claim_timeout_s: float) -> bool:
+    """Take the event for delivery under ``token`` (unique per claim): True for exactly one caller."""
     stmt = (
         sa.update(Event)
         .where(Event.seq == seq, _claimable(now, claim_timeout_s))
-        .values(claimed_at=now, claimed_by=claimer, updated_at=utcnow())
+        .values(claimed_at=now, claimed_by=token, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     with transaction(urgent=True) as session:
-        return now if session.execute(stmt).rowcount == 1 else None
+        return session.execute(stmt).rowcount == 1
 
 
-def delete_notification_event(seq: int, *, claimed_at: datetime.datetime | None = None) -> bool:
-    """Remove a delivered (or dropped) event; with ``claimed_at``, only while that claim holds."""
+def delete_notification_event(seq: int, *, token: str | None = None) -> bool:
+    """Remove a delivered (or dropped) event; with ``token``, only while that claim holds."""
     conditions = [Event.seq == seq]
-    if claimed_at is not None:
-        conditions.append(Event.claimed_at == claimed_at)
+    if token is not None:
+        conditions.append(Event.claimed_by == token)
     stmt = sa.delete(Event).where(*conditions).execution_options(synchronize_session=False)
     with transaction(urgent=True) as session:
         return session.execute(stmt).rowcount == 1
 
 
 def release_notification_event(
-    seq: int, *, claimed_at: datetime.datetime, next_attempt_at: datetime.datetime, error: str
+    seq: int, *, token: str, next_attempt_at: datetime.datetime, error: str
 ) -> bool:
-    """A failed attempt: count it, and let the event be taken again at ``next_attempt_at``."""
+    """A failed attempt under claim ``token``: count it; it may be taken again at ``next_attempt_at``."""
     stmt = (
         sa.update(Event)
-        .where(Event.seq == seq, Event.claimed_at == claimed_at)
+        .where(Event.seq == seq, Event.claimed_by == token)
         .values(
             claimed_at=None,
             claimed_by=None,

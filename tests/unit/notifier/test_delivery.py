@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import datetime
 import logging
 import threading
 from collections.abc import Iterator
@@ -169,12 +170,26 @@ def test_a_claim_of_a_dead_notifier_is_taken_over_after_claim_timeout(
     _add(clock, "a", 2)
     (head,) = db_api.find_notification_heads(clock(), 30.0, 10)
     # a notifier took the first event and died before it finished
-    assert db_api.claim_notification_event(head.seq, "dead", clock(), 30.0) is not None
+    assert db_api.claim_notification_event(head.seq, "dead 1", clock(), 30.0)
     n = _new(notifiers, clock, "n2")
     assert _look(n) == 0 and receiver.got == []
     clock.advance(31)
     _look(n)
     assert receiver.got == [("a", 0), ("a", 1)]
+
+
+def test_a_notifier_whose_claim_was_taken_over_cannot_finish_or_release_it(clock: FakeClock) -> None:
+    _add(clock, "a", 1)
+    (head,) = db_api.find_notification_heads(clock(), 30.0, 10)
+    assert db_api.claim_notification_event(head.seq, "slow 1", clock(), 30.0)
+    assert not db_api.claim_notification_event(head.seq, "other 2", clock(), 30.0)
+    clock.advance(31)
+    assert db_api.claim_notification_event(head.seq, "other 2", clock(), 30.0)
+    later = clock() + datetime.timedelta(seconds=5)
+    assert not db_api.release_notification_event(head.seq, token="slow 1", next_attempt_at=later, error="x")
+    assert not db_api.delete_notification_event(head.seq, token="slow 1")
+    assert db_api.delete_notification_event(head.seq, token="other 2")
+    assert db_api.count_notification_events() == 0
 
 
 def test_two_notifiers_deliver_each_event_once_and_in_order(
