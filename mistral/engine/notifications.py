@@ -51,12 +51,26 @@ def configured_publishers() -> list[dict[str, Any]]:
 def _own_publishers(wf_ex: models.WorkflowExecution) -> list[dict[str, Any]]:
     own = _own.get(wf_ex.id)
     if own is None:
-        notify = (wf_ex.params or {}).get("notify") or []
-        own = [p for p in notify if isinstance(p, dict)]
+        own = _valid((wf_ex.params or {}).get("notify"), wf_ex.id)
         if len(_own) >= OWN_CACHE_SIZE:
             _own.clear()
         _own[wf_ex.id] = own
     return own
+
+
+def _valid(notify: Any, wf_ex_id: str) -> list[dict[str, Any]]:
+    """The publishers of ``notify`` that are well formed; the others are logged and skipped.
+
+    NOTE: the API refuses a bad ``notify`` with 400; one can still arrive through a cron or
+    event trigger's ``workflow_params``, and must not make the engine fail the execution.
+    """
+    valid = []
+    for i, publisher in enumerate(notify if isinstance(notify, list) else [notify] if notify else []):
+        try:
+            valid += events.parse_publishers([publisher], f"notify[{i}]")
+        except InputError as error:
+            LOG.warning("Execution %s notifies nobody for this publisher: %s", wf_ex_id, error)
+    return valid
 
 
 def _publishers(own: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:

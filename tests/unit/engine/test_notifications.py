@@ -110,6 +110,13 @@ def test_configured_publishers_notify_every_execution(sent: list[Any], override_
     assert _events() == [(f"{wf_ex_id}/conf0", "WORKFLOW_LAUNCHED", wf_ex_id, "pair")]
 
 
+def test_a_bad_publisher_that_got_past_the_api_is_skipped(sent: list[Any]) -> None:
+    definitions.create_workflows(WORKFLOWS)
+    notify = [{"type": "carrier-pigeon"}, "junk", {"type": "noop", "event_types": ["WORKFLOW_LAUNCHED"]}]
+    wf_ex_id = engine.Engine().start_workflow("pair", params={"notify": notify})["id"]
+    assert _events() == [(f"{wf_ex_id}/0", "WORKFLOW_LAUNCHED", wf_ex_id, "pair")]
+
+
 def test_events_roll_back_with_their_state_change(sent: list[Any], monkeypatch: pytest.MonkeyPatch) -> None:
     definitions.create_workflows(WORKFLOWS)
 
