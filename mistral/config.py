@@ -431,8 +431,8 @@ notifier_opts = [
         default="",
         help="Publishers every execution notifies, besides those in its own 'notify' parameter: a JSON "
         'list such as [{"type": "webhook", "url": "https://example.com/hook", "headers": {}, '
-        '"event_types": ["WORKFLOW_SUCCEEDED"]}] (a single JSON object is taken as a list of one). '
-        "Empty: none.",
+        '"event_types": ["WORKFLOW_SUCCEEDED"]}], or JSON objects separated by commas as in Mistral. '
+        "Empty: none. A value that does not parse stops the notifier from starting.",
     ),
     cfg.StrOpt(
         "host",

@@ -40,7 +40,7 @@ def configured_publishers() -> list[dict[str, Any]]:
     text = config.CONF.notifier.notify or ""
     if text != _configured[0]:
         try:
-            parsed = events.parse_publishers(text, "[notifier] notify")
+            parsed = events.parse_configured(text)
         except InputError as error:
             LOG.error("Ignoring [notifier] notify: %s", error)
             parsed = []

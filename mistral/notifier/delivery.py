@@ -26,7 +26,8 @@ from mistral import config, notifier
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.types import utcnow
-from mistral.notifier import publishers
+from mistral.exceptions import InputError
+from mistral.notifier import events, publishers
 from mistral.utils import uuids
 
 LOG = logging.getLogger(__name__)
@@ -47,6 +48,10 @@ class Notifier:
                 f"[notifier] claim_timeout ({conf.claim_timeout}) must exceed request_timeout "
                 f"({conf.request_timeout}), or an event still being sent would be sent again"
             )
+        try:
+            events.parse_configured(conf.notify)
+        except InputError as error:
+            raise ValueError(str(error)) from error
         self.name = name or conf.host or socket.gethostname()
         self._clock = clock
         self._stopped = threading.Event()

@@ -156,6 +156,14 @@ def parse_publishers(value: Any, where: str = "notify") -> list[dict[str, Any]]:
     return [_checked(p, f"{where}[{i}]") for i, p in enumerate(value)]
 
 
+def parse_configured(text: str) -> list[dict[str, Any]]:
+    """``[notifier] notify``: a JSON list, one object, or Mistral's comma-separated objects."""
+    text = (text or "").strip()
+    if text.startswith("{"):
+        text = f"[{text}]"  # NOTE: Mistral's option is a list of JSON objects separated by commas
+    return parse_publishers(text, "[notifier] notify")
+
+
 def _checked(publisher: Any, where: str) -> dict[str, Any]:
     if not isinstance(publisher, dict):
         raise InputError(f"'{where}' must be an object with a 'type', got {type(publisher).__name__}")

@@ -217,6 +217,12 @@ def test_retry_delay_doubles_up_to_the_limit() -> None:
     assert delivery.retry_delay(10_000, 1.0, 10.0) == 10.0
 
 
+def test_a_bad_configured_notify_stops_the_notifier_from_starting(override_conf: Override) -> None:
+    override_conf("notifier", "notify", '[{"type": "webhook", "url": "file:///etc/passwd"}]')
+    with pytest.raises(ValueError, match=r"\[notifier\] notify\[0\].url' must be an http"):
+        delivery.Notifier("x")
+
+
 def test_claim_timeout_must_exceed_request_timeout(override_conf: Override) -> None:
     override_conf("notifier", "request_timeout", 30.0)
     override_conf("notifier", "claim_timeout", 30.0)

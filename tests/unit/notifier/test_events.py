@@ -90,6 +90,17 @@ def test_publisher_filter() -> None:
     assert not events.wants({"type": "noop", "event_types": ["WORKFLOW_FAILED"]}, events.TASK_FAILED)
 
 
+def test_the_configured_publishers_take_mistrals_comma_separated_objects() -> None:
+    assert events.parse_configured('{"type": "noop"}, {"type": "webhook", "url": "http://h"}') == [
+        {"type": "noop"},
+        {"type": "webhook", "url": "http://h"},
+    ]
+    assert events.parse_configured('[{"type": "noop"}]') == [{"type": "noop"}]
+    assert events.parse_configured("") == []
+    with pytest.raises(InputError, match=r"\[notifier\] notify\[0\].url"):
+        events.parse_configured('{"type": "webhook"}')
+
+
 def test_publishers_parse_from_json_text_and_a_single_object() -> None:
     hook = {"type": "webhook", "url": "http://h/x", "headers": {"A": "b"}, "event_types": ["TASK_FAILED"]}
     assert events.parse_publishers([hook]) == [hook]
