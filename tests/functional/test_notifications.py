@@ -35,6 +35,13 @@ outer:
   tasks:
     inner:
       workflow: hello
+slow:
+  tasks:
+    nap:
+      action: std.async_noop
+      on-success: after
+    after:
+      action: std.noop
 """
 
 #: The events of one ``hello`` run, in the order its state changes were committed.
@@ -122,6 +129,58 @@ def test_a_sub_workflow_notifies_the_publishers_of_its_parent(workflows: Any, re
         ("WORKFLOW_SUCCEEDED", "outer"),
     ]
     assert inner == HELLO
+
+
+def _wait_task_state(client: Any, ex_id: str, name: str, state: str) -> Any:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = [t for t in client.tasks.list(ex_id) if t.name == name and t.state == state]
+        if found:
+            return found[0]
+        time.sleep(0.05)
+    raise AssertionError(f"task {name} of {ex_id} never reached {state}")
+
+
+def test_pause_resume_and_rerun_make_the_events_mistral_sends(workflows: Any, receiver: Receiver) -> None:
+    """The sequences OpenStack Mistral 23.0.0 sends for the same steps (seen black-box)."""
+    ex = workflows.executions.create("slow", notify=_hook(receiver))
+    nap = _wait_task_state(workflows, ex.id, "nap", "RUNNING")
+    (action_ex,) = workflows.action_executions.list(nap.id)
+    workflows.executions.update(ex.id, "PAUSED")
+    workflows.action_executions.update(action_ex.id, state="SUCCESS", output='"done"')
+    _wait_task_state(workflows, ex.id, "nap", "SUCCESS")
+    workflows.executions.update(ex.id, "RUNNING")
+    _wait(workflows, ex.id, "SUCCESS")
+    receiver.wait_for(8)
+    assert receiver.names() == [
+        ("WORKFLOW_LAUNCHED", "slow"),
+        ("TASK_LAUNCHED", "nap"),
+        ("WORKFLOW_PAUSED", "slow"),
+        ("TASK_SUCCEEDED", "nap"),
+        ("WORKFLOW_RESUMED", "slow"),
+        ("TASK_LAUNCHED", "after"),
+        ("TASK_SUCCEEDED", "after"),
+        ("WORKFLOW_SUCCEEDED", "slow"),
+    ]
+    del receiver.events[:]
+    failed = workflows.executions.create("failing", notify=_hook(receiver))
+    _wait(workflows, failed.id, "ERROR")
+    (boom,) = workflows.tasks.list(failed.id)
+    receiver.wait_for(4)
+    workflows.tasks.rerun(boom.id)
+    _wait_task_state(workflows, failed.id, "boom", "ERROR")
+    _wait(workflows, failed.id, "ERROR")
+    receiver.wait_for(8)
+    assert receiver.names() == [
+        ("WORKFLOW_LAUNCHED", "failing"),
+        ("TASK_LAUNCHED", "boom"),
+        ("TASK_FAILED", "boom"),
+        ("WORKFLOW_FAILED", "failing"),
+        ("WORKFLOW_RERUN", "failing"),
+        ("TASK_RERUN", "boom"),
+        ("TASK_FAILED", "boom"),
+        ("WORKFLOW_FAILED", "failing"),
+    ]
 
 
 def test_a_receiver_answering_500_for_a_while_gets_every_event_in_order(
