@@ -460,6 +460,67 @@ yaql_opts = [
     ),
 ]
 
+notifier_opts = [
+    cfg.StrOpt(
+        "notify",
+        default="",
+        help="Publishers every execution notifies, besides those in its own 'notify' parameter: a JSON "
+        'list such as [{"type": "webhook", "url": "https://example.com/hook", "headers": {}, '
+        '"event_types": ["WORKFLOW_SUCCEEDED"]}], or JSON objects separated by commas as in Mistral. '
+        "Empty: none. A value that does not parse stops the notifier from starting.",
+    ),
+    cfg.StrOpt(
+        "host",
+        help="Name of this notifier in its claims on events (the host name when unset).",
+    ),
+    cfg.FloatOpt(
+        "poll_interval",
+        default=1.0,
+        min=0.01,
+        help="Seconds between two looks for events to deliver. An engine in the same process wakes "
+        "the notifier at once when it commits events; a notifier of its own (--server notifier) "
+        "finds them within this interval.",
+    ),
+    cfg.IntOpt(
+        "batch_size", default=100, min=1, help="Most event streams (execution and publisher) taken per look."
+    ),
+    cfg.IntOpt(
+        "workers",
+        default=4,
+        min=1,
+        help="Event streams delivered at once; the events of one stream always go one at a time, in order.",
+    ),
+    cfg.FloatOpt(
+        "request_timeout",
+        default=10.0,
+        min=0.01,
+        help="Seconds a webhook receiver has to connect and to answer one event.",
+    ),
+    cfg.FloatOpt(
+        "claim_timeout",
+        default=60.0,
+        min=1,
+        help="Seconds after which an event a notifier took but neither delivered nor released (it "
+        "died) is taken over by another notifier and sent again. Must exceed request_timeout.",
+    ),
+    cfg.FloatOpt(
+        "retry_initial_delay",
+        default=1.0,
+        min=0.01,
+        help="Seconds before the first retry of an event its receiver did not accept; each further "
+        "retry waits twice as long, up to retry_max_delay.",
+    ),
+    cfg.FloatOpt("retry_max_delay", default=300.0, min=0.01, help="Longest wait between two retries."),
+    cfg.FloatOpt(
+        "give_up_after",
+        default=86400.0,
+        min=0,
+        help="Seconds after its state change an event that still could not be delivered is dropped "
+        "(logged as an error with its id, execution and receiver), so that later events of the same "
+        "execution can go. 0: never drop.",
+    ),
+]
+
 GROUPS: dict[str | None, Sequence[cfg.Opt]] = {
     None: default_opts,
     "api": api_opts,
@@ -472,6 +533,7 @@ GROUPS: dict[str | None, Sequence[cfg.Opt]] = {
     "scheduler": scheduler_opts,
     "cron_trigger": cron_trigger_opts,
     "event_engine": event_engine_opts,
+    "notifier": notifier_opts,
     "execution_expiration_policy": execution_expiration_policy_opts,
     "action_http": action_http_opts,
     "action_ssh": action_ssh_opts,

@@ -1,4 +1,4 @@
-"""Starting and stopping the services of one process: api, engine, executor, event engine.
+"""Starting and stopping the services of one process: api, engine, executor, event engine, notifier.
 
 The embedded mode is every service in one process on the in-process transport;
 the distributed mode is the same services in several processes over a broker.
@@ -33,7 +33,7 @@ from mistral.rpc import transport
 LOG = logging.getLogger(__name__)
 
 SERVERS = ("all", "api", "engine", "executor", "event-engine", "notifier")
-AVAILABLE = ("api", "engine", "executor", "event-engine")
+AVAILABLE = ("api", "engine", "executor", "event-engine", "notifier")
 #: On the in-process transport these reach each other only inside one process.
 IN_PROCESS = ("api", "engine", "executor")
 
@@ -96,6 +96,8 @@ class Services:
             self._steps += _start_engine()
         if "event-engine" in self.names:
             self._steps += _start_event_engine()
+        if "notifier" in self.names:
+            self._steps += _start_notifier()
         # Last: requests come in only once the services that answer them run.
         if "api" in self.names:
             self._steps += _start_api()
@@ -174,6 +176,20 @@ def _start_event_engine() -> list[Step]:
     event_engine.start()
     LOG.info("Event engine started")
     return [Step(Phase.INTAKE, "event engine", lambda deadline: event_engine.stop())]
+
+
+def _start_notifier() -> list[Step]:
+    from mistral.notifier.delivery import Notifier
+
+    delivery = Notifier()
+    delivery.start()
+    LOG.info("Notifier %s started", delivery.name)
+
+    def stop(deadline: float) -> None:
+        # NOTE: an attempt under way may finish; one cut short is sent again (at-least-once).
+        delivery.stop(timeout=max(_left(deadline), MIN_WAIT))
+
+    return [Step(Phase.INTAKE, "notifier", stop)]
 
 
 def _start_api() -> list[Step]:

@@ -12,6 +12,7 @@ from mistral.db.queries.code_sources import *  # noqa: F403
 from mistral.db.queries.definitions import *  # noqa: F403
 from mistral.db.queries.event_triggers import *  # noqa: F403
 from mistral.db.queries.executions import *  # noqa: F403
+from mistral.db.queries.notifications import *  # noqa: F403
 from mistral.db.queries.scheduled_jobs import *  # noqa: F403
 from mistral.db.queries.triggers import *  # noqa: F403
 from mistral.db.query import Filter as Filter

@@ -302,3 +302,38 @@ class NamedLock(Base):
     __kind__ = "Named lock"
 
     name: Mapped[str] = mapped_column(sa.String(255), nullable=False, unique=True)
+
+
+class NotificationEvent(Base):
+    """One event for one publisher, waiting for the notifier to deliver it (an outbox row).
+
+    Written in the transaction of the state change it reports, so an event exists
+    exactly when its change was committed. ``seq`` orders the events of one
+    ``stream`` (one execution's events for one publisher): the engine writes them
+    under the execution's row lock, so their ``seq`` order is their commit order.
+    ``id`` is the event's identity the receiver can deduplicate by.
+    """
+
+    __tablename__ = "notification_events"
+    __kind__ = "Notification event"
+    __table_args__ = (
+        sa.Index("notification_events_stream", "stream", "seq"),
+        sa.Index("notification_events_due", "next_attempt_at"),
+    )
+
+    seq: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    id: Mapped[str] = mapped_column(sa.String(36), nullable=False, unique=True, default=_new_id)
+    stream: Mapped[str] = mapped_column(sa.String(80), nullable=False)
+    execution_id: Mapped[str] = mapped_column(sa.String(36), nullable=False)
+    project_id: Mapped[str | None] = mapped_column(sa.String(80))
+    event: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    publisher: Mapped[Any] = mapped_column(JsonEncoded, nullable=False)
+    payload: Mapped[Any] = mapped_column(JsonEncoded, nullable=False)
+    next_attempt_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime, nullable=False)
+    attempts: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    #: set while a notifier delivers it; a claim older than [notifier] claim_timeout is taken over
+    claimed_at: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime)
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(255))
+    last_error: Mapped[str | None] = mapped_column(sa.Text)

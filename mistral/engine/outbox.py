@@ -25,13 +25,16 @@ class Outbox:
     actions: list[ActionRequest] = field(default_factory=list)
     #: ids of finished sub-workflow executions whose parent task must hear of it
     finished_subworkflows: list[str] = field(default_factory=list)
+    #: notification events written in this transaction (the rows are the outbox; this wakes the notifier)
+    events: int = 0
 
     def __bool__(self) -> bool:
-        return bool(self.actions or self.finished_subworkflows)
+        return bool(self.actions or self.finished_subworkflows or self.events)
 
     def clear(self) -> None:
         self.actions.clear()
         self.finished_subworkflows.clear()
+        self.events = 0
 
 
 _current: contextvars.ContextVar[Outbox | None] = contextvars.ContextVar("mistral_outbox", default=None)
@@ -57,6 +60,13 @@ def collecting() -> Iterator[Outbox]:
         yield box
     finally:
         _current.reset(token)
+
+
+def note_events(count: int) -> None:
+    """``count`` notification events were written; outside an engine operation nobody needs telling."""
+    box = _current.get()
+    if box is not None:
+        box.events += count
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:

@@ -6,7 +6,7 @@ import dataclasses
 import logging
 from typing import Any
 
-from mistral import config, context
+from mistral import config, context, notifier
 from mistral.engine.outbox import Outbox, chunks, group_by_target
 from mistral.rpc import clients
 from mistral.rpc.payloads import ActionRequest
@@ -18,6 +18,8 @@ LOG = logging.getLogger(__name__)
 def send(box: Outbox) -> None:
     """Best effort: what fails to leave is found again by the recovery loop."""
     try:
+        if box.events:
+            notifier.wake()
         _send_actions(box)
         if box.finished_subworkflows:
             clients.engine().on_subworkflows_finished(list(box.finished_subworkflows))

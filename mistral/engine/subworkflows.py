@@ -58,6 +58,9 @@ def start(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, wf_input: d
         "task_execution_id": task_ex.id,
         "root_execution_id": parent.root_execution_id or parent.id,
     }
+    if (parent.params or {}).get("notify"):
+        # NOTE: as in Mistral, a sub-workflow notifies the publishers of the execution that started it.
+        params["notify"] = parent.params["notify"]
     workflows.start_execution(
         wf_def,
         wf_input,

@@ -14,6 +14,7 @@ from typing import Any
 
 from mistral.db import models
 from mistral.db.types import utcnow
+from mistral.engine import notifications
 from mistral.workflow import states
 
 
@@ -119,7 +120,8 @@ def reset_runtime(task_ex: models.TaskExecution) -> TaskRuntime:
 
 
 def set_state(task_ex: models.TaskExecution, state: str, state_info: str | None = None) -> bool:
-    if not states.check_transition(task_ex.state, state, "task"):
+    old = task_ex.state
+    if not states.check_transition(old, state, "task"):
         return False
     task_ex.state = state
     if state_info is not None:
@@ -128,4 +130,5 @@ def set_state(task_ex: models.TaskExecution, state: str, state_info: str | None 
         task_ex.started_at = utcnow()
     if states.is_completed(state):
         task_ex.finished_at = utcnow()
+    notifications.task_changed(task_ex, old)
     return True

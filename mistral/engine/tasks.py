@@ -13,7 +13,15 @@ from mistral import exceptions
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.types import utcnow
-from mistral.engine import action_requests, actions, data_flow, policies, task_records, with_items
+from mistral.engine import (
+    action_requests,
+    actions,
+    data_flow,
+    notifications,
+    policies,
+    task_records,
+    with_items,
+)
 from mistral.engine.run import WfRun
 from mistral.engine.task_records import JoinCounts, set_state
 from mistral.lang.specs import TaskSpec
@@ -50,6 +58,7 @@ def create(
         }
     )
     run.touched.append(task_ex)
+    notifications.task_changed(task_ex, None)
     return task_ex
 
 

@@ -9,7 +9,7 @@ from mistral import context, exceptions
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.types import utcnow
-from mistral.engine import cascades, data_flow, outbox, owners, tasks
+from mistral.engine import cascades, data_flow, notifications, outbox, owners, tasks
 from mistral.engine.run import WfRun
 from mistral.lang import stored
 from mistral.utils import inputs, uuids
@@ -21,10 +21,12 @@ NOT_COMPLETED = (states.IDLE, states.WAITING, states.RUNNING, states.RUNNING_DEL
 
 
 def set_state(wf_ex: models.WorkflowExecution, state: str, state_info: str | None = None) -> bool:
-    if not states.check_transition(wf_ex.state, state, "workflow"):
+    old = wf_ex.state
+    if not states.check_transition(old, state, "workflow"):
         return False
     wf_ex.state = state
     wf_ex.state_info = state_info
+    notifications.workflow_changed(wf_ex, old)
     return True
 
 
@@ -75,6 +77,7 @@ def start_execution(
             else context.current().project_id,
         }
     )
+    notifications.workflow_changed(wf_ex, None)
     run = WfRun(wf_ex)
     wf_ex.context = _initial_context(run, params)
     for name in _first_tasks(run):

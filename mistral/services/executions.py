@@ -15,6 +15,7 @@ from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.api import Filter, ListQuery
 from mistral.exceptions import InputError, NotAllowedError
+from mistral.notifier import events
 from mistral.utils.merge import deep_merge
 from mistral.workflow import states
 
@@ -134,8 +135,15 @@ def prepare_start(
         wf_ex_id=values.get("id") or None,
         wf_input=wf_input,
         description=description,
-        params=resolve_env(params),
+        params=_checked_notify(resolve_env(params)),
     )
+
+
+def _checked_notify(params: dict[str, Any]) -> dict[str, Any]:
+    """``notify`` as a checked list of publishers (it may come as JSON text), or a 400 naming the problem."""
+    if "notify" in params:
+        params["notify"] = events.parse_publishers(params["notify"], "params.notify")
+    return params
 
 
 # -- changing -------------------------------------------------------------------

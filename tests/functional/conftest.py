@@ -40,7 +40,7 @@ def server(sqlite_url: str) -> Iterator[Server]:
     # NOTE: the launcher's own API server takes a free port too, so that test runs side by side
     # (and a server on 8989) do not collide; the tests talk to the one started below.
     config.CONF.set_override("port", 0, group="api")
-    services = launcher.Services(["api", "engine", "executor"])
+    services = launcher.Services(["api", "engine", "executor", "notifier"])
     services.start()
     httpd = api_server.make_server(api_app.setup_app(), host="127.0.0.1", port=0)
     httpd.prepare()

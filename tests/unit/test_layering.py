@@ -21,6 +21,8 @@ FORBIDDEN = {
     "services": ("mistral.api", "mistral.engine", "pecan"),
     "api": ("mistral.engine", "mistral.executor"),
     "scheduler": ("mistral.api", "mistral.engine"),
+    # the notifier reads the events the engine wrote; it never drives executions
+    "notifier": ("mistral.engine", "mistral.api", "mistral.executor", "mistral.rpc"),
 }
 
 

@@ -20,7 +20,7 @@ def rabbit_transport() -> Iterator[None]:
 
 
 def test_all_includes_the_event_engine() -> None:
-    assert launcher.resolve(["all"]) == ["api", "engine", "executor", "event-engine"]
+    assert launcher.resolve(["all"]) == ["api", "engine", "executor", "event-engine", "notifier"]
 
 
 def test_in_process_transport_needs_api_engine_and_executor_together() -> None:
