@@ -1,7 +1,7 @@
 """notification events: the notifier's outbox of execution and task events
 
-Revision ID: 004
-Revises: 003
+Revision ID: 005
+Revises: 004
 Create Date: 2026-11-29 15:05:00.000000
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 import mistral.db.types
 
-revision = "004"
-down_revision = "003"
+revision = "005"
+down_revision = "004"
 branch_labels = None
 depends_on = None
 
