@@ -161,7 +161,9 @@ class ExecutionsController(rest.RestController):
 
     @contract.expose("List workflow executions", query=res.EXECUTION_QUERY, returns=res.EXECUTION_LIST)
     def get_all(self, **params: Any) -> dict[str, Any]:
-        policy.enforce("executions:list", all_projects=params.get("all_projects"))
+        # NOTE: as in Mistral, naming a project is seeing across projects: the same rule guards both.
+        across = "true" if params.get("project_id") else params.get("all_projects")
+        policy.enforce("executions:list", all_projects=across)
         return res.list_executions(params)
 
     @contract.expose("Get a workflow execution", query=(contract.FIELDS,), returns=res.Execution)
