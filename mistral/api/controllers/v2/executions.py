@@ -25,6 +25,14 @@ REPORT_QUERY = (
 )
 
 
+def _across_projects(params: dict[str, Any]) -> Any:
+    """What the executions list checks ``executions:list:all_projects`` for.
+
+    NOTE: as in Mistral, naming a project (``project_id=``) is looking across projects too.
+    """
+    return "true" if params.get("project_id") else params.get("all_projects")
+
+
 def _get(wf_ex_id: str) -> dict[str, Any]:
     return res.render_execution(db_api.get_workflow_execution(wf_ex_id))
 
@@ -161,9 +169,7 @@ class ExecutionsController(rest.RestController):
 
     @contract.expose("List workflow executions", query=res.EXECUTION_QUERY, returns=res.EXECUTION_LIST)
     def get_all(self, **params: Any) -> dict[str, Any]:
-        # NOTE: as in Mistral, naming a project is seeing across projects: the same rule guards both.
-        across = "true" if params.get("project_id") else params.get("all_projects")
-        policy.enforce("executions:list", all_projects=across)
+        policy.enforce("executions:list", all_projects=_across_projects(params))
         return res.list_executions(params)
 
     @contract.expose("Get a workflow execution", query=(contract.FIELDS,), returns=res.Execution)
