@@ -99,11 +99,12 @@ def _check_update(state: str | None, description: str | None, state_info: str | 
 
 
 def _update(wf_ex_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    # NOTE: as in Mistral, a missing execution is a 404 whatever the body says.
+    db_api.get_workflow_execution(wf_ex_id)
     state, description = _text(body, "state"), _text(body, "description")
     state_info = _text(body, "state_info")
     env = _new_env(body)
     _check_update(state, description, state_info, env)
-    db_api.get_workflow_execution(wf_ex_id)
     if description:
         ex_service.update_execution_description(wf_ex_id, description)
     if env and not state:
