@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import pathlib
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -227,3 +229,19 @@ def test_every_controller_method_starts_with_a_registered_policy_check() -> None
         elif not (isinstance(call.args[0], ast.Constant) and call.args[0].value in registered):
             missing.append(f"{where}: {ast.unparse(call.args[0])} is not a registered rule")
     assert missing == []
+
+
+def test_the_sample_generator_finds_the_rules_by_namespace() -> None:
+    # Operators write their policy file from this output, as they do for Mistral.
+    tool = pathlib.Path(sys.executable).parent / "oslopolicy-sample-generator"
+    result = subprocess.run(
+        [str(tool), "--namespace", "mistral"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert '#"workflows:publicize": "rule:admin_only"' in result.stdout
+    assert '#"executions:list:all_projects": "rule:admin_only"' in result.stdout
+    assert '#"code_sources:create": "rule:admin_only"' in result.stdout
+    assert '#"workflows:delete": "rule:admin_or_owner"' in result.stdout
