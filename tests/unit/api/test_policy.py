@@ -245,3 +245,19 @@ def test_the_sample_generator_finds_the_rules_by_namespace() -> None:
     assert '#"executions:list:all_projects": "rule:admin_only"' in result.stdout
     assert '#"code_sources:create": "rule:admin_only"' in result.stdout
     assert '#"workflows:delete": "rule:admin_or_owner"' in result.stdout
+
+
+#: Calls that read a list request's ``all_projects`` into the ``ListQuery``, which the database
+#: then leaves unscoped (``mistral.db.query.scoped``): the policy must have been asked first.
+LIST_READERS = ("listing.parse", "res.list_executions", "res.list_tasks", "res.list_action_executions")
+
+
+def test_every_list_that_reads_all_projects_checks_its_rule_first() -> None:
+    unchecked = []
+    for where, func in _controller_methods():
+        source = ast.unparse(func)
+        call = _first_call(func)
+        if any(f"{reader}(" in source for reader in LIST_READERS) and call is not None:
+            if not any(k.arg == "all_projects" for k in call.keywords):
+                unchecked.append(where)
+    assert unchecked == []
