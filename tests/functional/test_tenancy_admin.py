@@ -177,3 +177,24 @@ def test_a_policy_file_lets_members_publish(tenants: Tenants) -> None:
     assert "pub" in b.names("workflows")
     resp = a.request("POST", "/environments", json={"name": "env", "variables": {}, "scope": "public"})
     assert resp.status_code == 403, resp.text
+
+
+def test_admin_changes_and_deletes_another_projects_definitions(tenants: Tenants) -> None:
+    _, b, admin = tenants
+    wf = b.create_workflow("wf_b")
+    env = {"name": "env_b", "variables": {"k": 1}}
+    assert b.request("POST", "/environments", json=env).status_code == 201
+    cron = {"name": "cron_b", "workflow_id": wf["id"], "pattern": "0 0 1 1 *"}
+    assert b.request("POST", "/cron_triggers", json=cron).status_code == 201
+
+    resp = admin.request("PUT", "/environments", json={"name": "env_b", "variables": {"k": 2}})
+    assert resp.status_code == 200, resp.text
+    assert b.request("GET", "/environments/env_b").json()["variables"] == '{"k": 2}'
+    resp = admin.request("PUT", f"/workflows/{wf['id']}", data=WORKFLOW.format(name="wf_b"), headers=TEXT)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["project_id"] == b.project_id
+
+    for path in ("/cron_triggers/cron_b", "/environments/env_b", f"/workflows/{wf['id']}"):
+        resp = admin.request("DELETE", path)
+        assert resp.status_code == 204, (path, resp.text)
+        assert b.request("GET", path).status_code == 404, path
