@@ -127,10 +127,12 @@ def expose(
             unknown = sorted(set(query) - allowed)
             if unknown:
                 raise RequestError(f"Unknown argument: {', '.join(unknown)}")
-            # NOTE: Pecan hands a repeated parameter over as a list, which no endpoint expects.
-            repeated = sorted(name for name in set(query) if len(query.getall(name)) > 1)
-            if repeated:
-                raise RequestError(f"Query parameter given more than once: {', '.join(repeated)}")
+            # NOTE: Pecan hands a repeated parameter over as a list, which no endpoint expects;
+            # as in Mistral (whose WSME reads one value of a query parameter), the last one counts.
+            for name in set(query):
+                values = query.getall(name)
+                if len(values) > 1 and name in kwargs:
+                    kwargs[name] = values[-1]
             return func(*args, **kwargs)
 
         exposed = errors.endpoint(status)(checked)

@@ -65,15 +65,37 @@ def parse(
     if params.get("project_id"):
         filters["project_id"] = parse_filter("project_id", params["project_id"])
     fields = resource.check_fields(csv(params.get("fields"))) if params.get("fields") else []
+    sort_keys, sort_dirs = sort_order(params, default_sort)
     q = ListQuery(
         filters=filters,
         marker=params.get("marker") or None,
         limit=_limit(params.get("limit")),
-        sort_keys=csv(params.get("sort_keys")) or [default_sort],
-        sort_dirs=csv(params.get("sort_dirs")),
+        sort_keys=sort_keys,
+        sort_dirs=sort_dirs,
         all_projects=_bool("all_projects", params.get("all_projects")),
     )
     return q, fields
+
+
+def sort_order(params: Mapping[str, str], default_sort: str) -> tuple[list[str], list[str]]:
+    """``sort_keys`` and ``sort_dirs`` as Mistral reads them, completed with the ``id`` tie-breaker.
+
+    NOTE: as in Mistral, a repeated key counts once (``id,id`` is ``id``), there may be fewer
+    directions than keys (the rest are ``asc``) but not more, and ``id`` ascending ends every
+    order that lacks it, so marker paging neither skips nor repeats a row; the ``next`` link
+    carries the whole order.
+    """
+    keys = list(dict.fromkeys(k.lower() for k in csv(params.get("sort_keys")))) or [default_sort]
+    dirs = [d.lower() for d in csv(params.get("sort_dirs"))]
+    if len(dirs) > len(keys):
+        raise RequestError(
+            f"Length of sort_keys must be equal or greater than sort_dirs. "
+            f"sort_keys={','.join(keys)}, sort_dirs={','.join(dirs)}"
+        )
+    dirs += ["asc"] * (len(keys) - len(dirs))
+    if "id" not in keys:
+        keys, dirs = [*keys, "id"], [*dirs, "asc"]
+    return keys, dirs
 
 
 def envelope(
@@ -91,6 +113,7 @@ def envelope(
     if q.limit and len(items) == q.limit:
         query = {k: v for k, v in params.items() if k not in ("marker", "limit")}
         query.update(limit=str(q.limit), marker=marker_of(items[-1]))
+        query.update(sort_keys=",".join(q.sort_keys), sort_dirs=",".join(q.sort_dirs))
         if fields:
             query["fields"] = ",".join(fields)
         base = pecan.request.application_url

@@ -59,24 +59,24 @@ RESOURCES: dict[str, tuple[str, str, tuple[str, ...], str]] = {
     "environments": ("an environment", "environments", (*CRUD, "publicize"), "/v2/environments"),
     # NOTE: members has no list:all_projects: a member list belongs to one workflow.
     "members": ("a workflow member", "workflow members", CRUD, "/v2/workflows/{workflow_id}/members"),
+    # NOTE: registered as Mistral registers them, so a policy file written for Mistral keeps
+    # meaning the same here and the endpoints find their rules when they come.
+    "services": ("a service", "services", ("list",), "/v2/services"),
     "code_sources": ("a code source", "code sources", (*CRUD, "publicize"), "/v2/code_sources"),
     "dynamic_actions": ("a dynamic action", "dynamic actions", (*CRUD, "publicize"), "/v2/dynamic_actions"),
 }
 
-#: Resources whose every rule defaults to ``admin_only``, each with its reason.
-ADMIN_ONLY_RESOURCES = {
-    # NOTE: uploaded Python that executors run: as in Mistral 23, only an admin may touch it.
-    "code_sources",
-    "dynamic_actions",
-}
+#: Resources without a ``list:all_projects`` rule: their lists have no other projects to show.
+NO_ALL_PROJECTS = frozenset({"members", "services"})
 
-#: Rules whose default is ``admin_only`` rather than ``admin_or_owner``, each with its reason.
-#: Besides these, every ``<resource>:list:all_projects``: seeing all projects is an operator's view.
-ADMIN_ONLY_RULES = {
-    # NOTE: a public event trigger reacts to notifications of every project, so only an
-    # admin may create one (as in Mistral).
-    "event_triggers:publicize",
-}
+#: Whole resources whose every rule defaults to ``admin_only``, as in Mistral 23: code sources
+#: and dynamic actions run Python code uploaded through the API inside the executors.
+ADMIN_ONLY_RESOURCES = frozenset({"code_sources", "dynamic_actions"})
+
+#: Operations that default to ``admin_only`` on every resource, as in Mistral 23:
+#: ``publicize`` (an object every project sees, and for an event trigger one that reacts to every
+#: project's notifications) and ``list:all_projects`` (an operator's view).
+ADMIN_ONLY_OPERATIONS = frozenset({"publicize", "list:all_projects"})
 
 #: operation -> (description, HTTP method, whether the path addresses one object)
 _OPERATIONS = {
@@ -85,9 +85,6 @@ _OPERATIONS = {
     "list": ("List {many} of the caller's project, public ones and shared ones.", "GET", False),
     "update": ("Update {one}.", "PUT", True),
     "delete": ("Delete {one}.", "DELETE", True),
-    # NOTE: upstream Mistral made publicize admin-only in 2026; we keep the admin_or_owner
-    # default of the releases existing clients and deployments were written against.
-    # Operators who want the stricter default set "<resource>:publicize": "rule:admin_only".
     "publicize": ("Create or update {one} with scope=public (visible to every project).", "POST", False),
     "list:all_projects": ("List {many} of every project (all_projects=true).", "GET", False),
 }
@@ -96,7 +93,7 @@ _OPERATIONS = {
 def _rule(resource: str, op: str) -> oslo_policy.DocumentedRuleDefault:
     one, many, _, path = RESOURCES[resource]
     name = f"{resource}:{op}"
-    admin = op == "list:all_projects" or name in ADMIN_ONLY_RULES or resource in ADMIN_ONLY_RESOURCES
+    admin = op in ADMIN_ONLY_OPERATIONS or resource in ADMIN_ONLY_RESOURCES
     description, method, single = _OPERATIONS[op]
     operations = [{"path": f"{path}/{{id}}" if single else path, "method": method}]
     if op == "publicize":
@@ -114,7 +111,7 @@ def list_rules() -> list[oslo_policy.RuleDefault]:
     rules = list(BASE_RULES)
     for resource, (_, _, ops, _) in RESOURCES.items():
         rules += [_rule(resource, op) for op in ops]
-        if "list" in ops and resource != "members":
+        if "list" in ops and resource not in NO_ALL_PROJECTS:
             rules.append(_rule(resource, "list:all_projects"))
     return rules
 

@@ -20,7 +20,7 @@ from mistral import context
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.types import utcnow
-from mistral.exceptions import InputError
+from mistral.exceptions import DuplicateError, InputError
 from mistral.lang import stored
 from mistral.services import trusts
 from mistral.services.definitions import check_scope
@@ -80,6 +80,9 @@ def parse_time(value: Any) -> datetime.datetime:
 def _count(value: Any) -> int | None:
     if value is None:
         return None
+    if isinstance(value, str) and value.strip().isdigit():
+        # NOTE: Mistral converts a numeric string ("42", as its own API tests send it).
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InputError(
             f"Cron trigger 'remaining_executions' must be a whole number of at least 1, got {value!r}"
@@ -173,19 +176,39 @@ def _create_cron_trigger(values: Mapping[str, Any], delegation: trusts.Delegatio
     wf_def = _workflow(values, params)
     spec = stored.workflow_spec(wf_def.name, wf_def.spec or {}, wf_def.workbook_name)
     checked_workflow_input(spec.name, spec.input, wf_input)
-    return db_api.create_cron_trigger(
-        {
-            "name": name,
-            "workflow_id": wf_def.id,
-            "workflow_name": wf_def.name,
-            "workflow_input": wf_input,
-            "workflow_params": params,
-            "scope": check_scope(values.get("scope") or "private"),
-            # NOTE: made only now that the input is known to be good, so a 400 leaves no trust behind.
-            "trust_id": delegation.trust_id(),
-            **schedule,
-        }
-    )
+    row = {
+        "name": name,
+        "workflow_id": wf_def.id,
+        "workflow_name": wf_def.name,
+        "workflow_input": wf_input,
+        "workflow_params": params,
+        "scope": check_scope(values.get("scope") or "private"),
+        **schedule,
+    }
+    # NOTE: the trust is made only once the input is known to be good and the trigger new, so a 400 or
+    # a 409 leaves no trust behind; the check runs again with the insert.
+    _check_not_a_copy(row)
+    row["trust_id"] = delegation.trust_id()
+    with db_api.transaction():
+        _check_not_a_copy(row)
+        return db_api.create_cron_trigger(row)
+
+
+def _check_not_a_copy(row: Mapping[str, Any]) -> None:
+    """Refuse a second trigger that would start the same workflow the same way at the same times.
+
+    NOTE: Mistral refuses it (409) by a unique key over these fields; the JSON input and params
+    are compared here, as its key compares their hashes.
+    """
+    for other in db_api.find_cron_triggers_like(row):
+        if (other.workflow_input or {}) == row["workflow_input"] and (other.workflow_params or {}) == row[
+            "workflow_params"
+        ]:
+            raise DuplicateError(
+                "cron trigger",
+                f"{row['name']} starts the workflow with the same input, params, pattern, "
+                f"first_execution_time and remaining_executions as {other.name}",
+            )
 
 
 def get_cron_trigger(identifier: str) -> models.CronTrigger:

@@ -131,6 +131,11 @@ class Tenant:
         #: Who to log in as (password ``KEYSTONE_PASSWORD``), for clients that authenticate themselves.
         self.username = IDENTITIES.username(project, self.roles)
 
+    def project_admin(self) -> Tenant:
+        """An admin of this tenant's project: by Mistral 23's default policies only an admin
+        creates public (``scope: public``) objects."""
+        return Tenant(self.url, self.project, "admin")
+
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         headers = {"X-Auth-Token": self.token, **kwargs.pop("headers", {})}
         return requests.request(method, f"{self.url}/v2{path}", headers=headers, timeout=30, **kwargs)

@@ -97,7 +97,9 @@ def test_create_get_update_delete(api: Server, wf_id: str) -> None:
     [
         ({"exchange": None}, 400, "'exchange' is required"),
         ({"event": ""}, 400, "'event' is required"),
-        ({"workflow_id": "nope"}, 404, "Workflow not found"),
+        # Mistral types workflow_id as a uuid: anything else is bad input.
+        ({"workflow_id": "nope"}, 400, "Expected a uuid but received nope"),
+        ({"workflow_id": "123e4567-e89b-12d3-a456-426655440001"}, 404, "Workflow not found"),
         ({"workflow_input": "{}"}, 400, "missing=['greeting']"),
         ({"workflow_input": "[1]"}, 400, "'workflow_input' must be a JSON object"),
         ({"workflow_params": "{bad"}, 400, "Invalid JSON in 'workflow_params'"),

@@ -51,7 +51,7 @@ def test_a_public_workflow_can_be_run_but_not_changed_by_another_project(
     tenants: tuple[Tenant, Tenant, Tenant],
 ) -> None:
     a, b, _ = tenants
-    wf = a.create_workflow("wf_pub", scope="public")
+    wf = a.project_admin().create_workflow("wf_pub", scope="public")
     assert "wf_pub" in b.names("workflows")
 
     resp = b.request("PUT", f"/workflows/{wf['id']}", data=WORKFLOW.format(name="wf_pub"), headers=TEXT)
@@ -74,7 +74,8 @@ def test_admin_sees_every_project_with_all_projects(tenants: tuple[Tenant, Tenan
 
     assert admin.names("workflows", all_projects="true")[:2] == ["wf_a", "wf_b"]
     assert admin.names("executions", all_projects="true") == ["wf_a", "wf_b"]
-    assert admin.names("executions") == []
+    # Mistral 23 does not scope an admin's queries: the admin's plain list has every project too.
+    assert admin.names("executions") == ["wf_a", "wf_b"]
     assert len(admin.request("GET", "/tasks", params={"all_projects": "true"}).json()["tasks"]) == 2
 
     for path in ("/workflows", "/executions", "/tasks", "/environments", "/action_executions"):

@@ -104,8 +104,8 @@ def test_a_workflow_never_runs_another_projects_private_action(tenants: Tenants)
 def test_own_action_wins_over_another_projects_and_public(tenants: Tenants) -> None:
     a, b, _ = tenants
     _action(b, "same_name", "from B, private")
-    _action(b, "pub_name", "from B, public", scope="public")
-    _action(b, "only_public", "from B, public", scope="public")
+    _action(b.project_admin(), "pub_name", "from B, public", scope="public")
+    _action(b.project_admin(), "only_public", "from B, public", scope="public")
     _action(a, "same_name", "from A")
     _action(a, "pub_name", "from A, own")
     for name in ("same_name", "pub_name", "only_public"):
@@ -164,7 +164,7 @@ def test_another_projects_private_workflow_is_no_subworkflow(tenants: Tenants) -
 
 def test_public_and_accepted_shared_workflows_run_as_subworkflows_of_the_caller(tenants: Tenants) -> None:
     a, b, admin = tenants
-    public = b.create_workflow("b_public", scope="public")
+    public = b.project_admin().create_workflow("b_public", scope="public")
     shared = b.create_workflow("b_shared")
     members = f"/workflows/{shared['id']}/members"
     assert b.request("POST", members, json={"member_id": a.project_id}).status_code == 201

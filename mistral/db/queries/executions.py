@@ -63,7 +63,7 @@ def lock_workflow_execution(id: str) -> models.WorkflowExecution:
     lock (BEGIN IMMEDIATE), which serializes the same way.
     """
     with transaction() as session:
-        stmt = query.scoped(sa.select(WfEx).where(WfEx.id == id), WfEx, all_projects=True)
+        stmt = query.scoped(sa.select(WfEx).where(WfEx.id == id), WfEx)
         obj = session.scalars(stmt.with_for_update().execution_options(populate_existing=True)).first()
         if obj is None:
             raise NotFoundError(WfEx.__kind__, id)
@@ -75,7 +75,7 @@ def lock_workflow_executions(ids: Sequence[str]) -> list[models.WorkflowExecutio
     if not ids:
         return []
     with transaction() as session:
-        stmt = query.scoped(sa.select(WfEx).where(WfEx.id.in_(list(ids))), WfEx, all_projects=True)
+        stmt = query.scoped(sa.select(WfEx).where(WfEx.id.in_(list(ids))), WfEx)
         stmt = stmt.order_by(WfEx.id).with_for_update().execution_options(populate_existing=True)
         return list(session.scalars(stmt))
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from mistral import context
 from mistral.db import models
 from mistral.db.queries import common
 from mistral.db.query import ListQuery
@@ -24,6 +25,7 @@ from mistral.db.types import utcnow
 
 __all__ = [
     "trigger_names_of_workflows",
+    "find_cron_triggers_like",
     "claim_cron_trigger",
     "count_finished_root_executions",
     "create_cron_trigger",
@@ -59,6 +61,19 @@ def trigger_savepoint() -> Iterator[None]:
 
 def create_cron_trigger(values: Mapping[str, Any]) -> models.CronTrigger:
     return common.create(Trigger, values, str(values.get("name", "")))
+
+
+def find_cron_triggers_like(values: Mapping[str, Any]) -> list[models.CronTrigger]:
+    """The caller's own cron triggers of ``values``' workflow with the same pattern, first time and count."""
+    conditions = [
+        Trigger.project_id == context.current().project_id,
+        Trigger.workflow_id == values["workflow_id"],
+    ]
+    for name in ("pattern", "first_execution_time", "remaining_executions"):
+        col, value = getattr(Trigger, name), values.get(name)
+        conditions.append(col.is_(None) if value is None else col == value)
+    with transaction(read_only=True) as session:
+        return list(session.scalars(sa.select(Trigger).where(*conditions)))
 
 
 def load_cron_trigger(identifier: str) -> models.CronTrigger | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import pathlib
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -63,31 +65,58 @@ def test_rule_names_are_unique_and_the_base_rules_are_documented() -> None:
     assert all(isinstance(r, oslo_policy.DocumentedRuleDefault) for r in policy.list_rules()[2:])
 
 
+#: OpenStack Mistral 23.0.0's defaults (its ``mistral/policies/*.py``), written out as a table:
+#: ``admin`` is ``rule:admin_only``, ``owner`` is ``rule:admin_or_owner``.
+MISTRAL_23 = {
+    "workflows": {"create": "owner", "delete": "owner", "get": "owner", "list": "owner", "update": "owner",
+                  "list:all_projects": "admin", "publicize": "admin"},
+    "workbooks": {"create": "owner", "delete": "owner", "get": "owner", "list": "owner", "update": "owner",
+                  "publicize": "admin"},
+    "actions": {"create": "owner", "delete": "owner", "get": "owner", "list": "owner", "update": "owner",
+                "publicize": "admin"},
+    "executions": {"create": "owner", "delete": "owner", "get": "owner", "list": "owner", "update": "owner",
+                   "list:all_projects": "admin"},
+    "tasks": {"get": "owner", "list": "owner", "update": "owner"},
+    "action_executions": {"create": "owner", "delete": "owner", "get": "owner", "list": "owner",
+                          "update": "owner"},
+    "cron_triggers": {"create": "owner", "delete": "owner", "get": "owner", "list": "owner",
+                      "publicize": "admin", "list:all_projects": "admin"},
+    "event_triggers": {"create": "owner", "delete": "owner", "get": "owner", "list": "owner",
+                       "update": "owner", "publicize": "admin", "list:all_projects": "admin"},
+    "environments": {"create": "owner", "delete": "owner", "get": "owner", "list": "owner", "update": "owner",
+                     "publicize": "admin"},
+    "members": {"create": "owner", "delete": "owner", "get": "owner", "list": "owner", "update": "owner"},
+    "services": {"list": "owner"},
+    "code_sources": {op: "admin" for op in ("create", "delete", "get", "list", "update", "publicize")},
+    "dynamic_actions": {op: "admin" for op in ("create", "delete", "get", "list", "update", "publicize")},
+}  # fmt: skip
+CHECK = {"admin": "rule:admin_only", "owner": "rule:admin_or_owner"}
+
+
 @pytest.mark.parametrize(
     ("rule", "default"),
-    [
-        ("workflows:create", "rule:admin_or_owner"),
-        ("workflows:delete", "rule:admin_or_owner"),
-        ("workflows:publicize", "rule:admin_or_owner"),
-        ("workflows:list:all_projects", "rule:admin_only"),
-        ("executions:list:all_projects", "rule:admin_only"),
-        ("tasks:update", "rule:admin_or_owner"),
-        ("action_executions:create", "rule:admin_or_owner"),
-        ("environments:publicize", "rule:admin_or_owner"),
-        ("cron_triggers:publicize", "rule:admin_or_owner"),
-        ("event_triggers:publicize", "rule:admin_only"),
-        ("members:update", "rule:admin_or_owner"),
-    ],
+    [(f"{res}:{op}", CHECK[who]) for res, ops in MISTRAL_23.items() for op, who in ops.items()],
 )
-def test_defaults(rule: str, default: str) -> None:
+def test_defaults_are_mistral_23s(rule: str, default: str) -> None:
     assert {r.name: r.check_str for r in policy.list_rules()}[rule] == default
+
+
+def test_rules_beyond_mistral_23_are_admin_only_all_projects_lists() -> None:
+    # NOTE: this API also takes all_projects on these lists; seeing every project stays an admin's view.
+    ours = {r.name: r.check_str for r in policy.list_rules()[2:]}
+    theirs = {f"{res}:{op}" for res, ops in MISTRAL_23.items() for op in ops}
+    extra = {name: check for name, check in ours.items() if name not in theirs}
+    assert extra == {
+        f"{res}:list:all_projects": "rule:admin_only"
+        for res in ("workbooks", "actions", "tasks", "action_executions", "environments", "code_sources",
+                    "dynamic_actions")
+    }  # fmt: skip
 
 
 def test_every_resource_has_its_operations() -> None:
     names = {r.name for r in policy.list_rules()}
     for resource in policy.RESOURCES:
-        assert {f"{resource}:get", f"{resource}:list"} <= names
-        assert (f"{resource}:list:all_projects" in names) == (resource != "members")
+        assert f"{resource}:list" in names
     assert "cron_triggers:update" not in names
     assert "tasks:delete" not in names
 
@@ -123,11 +152,13 @@ def test_all_projects_is_admin_only(auth_on: None) -> None:
 
 def test_public_scope_checks_publicize(auth_on: None) -> None:
     _as(MEMBER)
-    policy.enforce("workflows:create", scope="public")
+    policy.enforce("workflows:create", scope="private")
     policy.enforce("event_triggers:create", scope="private")
-    with pytest.raises(PolicyError, match=r"event_triggers:publicize"):
-        policy.enforce("event_triggers:create", scope="public")
+    for resource in ("workflows", "workbooks", "actions", "environments", "cron_triggers", "event_triggers"):
+        with pytest.raises(PolicyError, match=rf"{resource}:publicize"):
+            policy.enforce(f"{resource}:create", scope="public")
     _as(ADMIN)
+    policy.enforce("workflows:create", scope="public")
     policy.enforce("event_triggers:create", scope="public")
 
 
@@ -138,13 +169,15 @@ def test_an_unregistered_rule_is_a_bug_not_a_denial(auth_on: None) -> None:
 
 
 def test_a_policy_file_overrides_a_default(policy_file: pathlib.Path) -> None:
-    policy_file.write_text('"workflows:delete": "role:admin"\n"workflows:publicize": "rule:admin_only"\n')
+    policy_file.write_text('"workflows:delete": "role:admin"\n"workflows:publicize": "rule:admin_or_owner"\n')
     _as(MEMBER)
     policy.enforce("workflows:get")
     with pytest.raises(PolicyError, match=r"workflows:delete"):
         policy.enforce("workflows:delete")
-    with pytest.raises(PolicyError, match=r"workflows:publicize"):
-        policy.enforce("workflows:create", scope="public")
+    # The operator lets members publish workflows again (the default before Mistral 23).
+    policy.enforce("workflows:create", scope="public")
+    with pytest.raises(PolicyError, match=r"workbooks:publicize"):
+        policy.enforce("workbooks:create", scope="public")
     _as(ADMIN)
     policy.enforce("workflows:delete")
 
@@ -196,3 +229,35 @@ def test_every_controller_method_starts_with_a_registered_policy_check() -> None
         elif not (isinstance(call.args[0], ast.Constant) and call.args[0].value in registered):
             missing.append(f"{where}: {ast.unparse(call.args[0])} is not a registered rule")
     assert missing == []
+
+
+def test_the_sample_generator_finds_the_rules_by_namespace() -> None:
+    # Operators write their policy file from this output, as they do for Mistral.
+    tool = pathlib.Path(sys.executable).parent / "oslopolicy-sample-generator"
+    result = subprocess.run(
+        [str(tool), "--namespace", "mistral"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert '#"workflows:publicize": "rule:admin_only"' in result.stdout
+    assert '#"executions:list:all_projects": "rule:admin_only"' in result.stdout
+    assert '#"code_sources:create": "rule:admin_only"' in result.stdout
+    assert '#"workflows:delete": "rule:admin_or_owner"' in result.stdout
+
+
+#: Calls that read a list request's ``all_projects`` into the ``ListQuery``, which the database
+#: then leaves unscoped (``mistral.db.query.scoped``): the policy must have been asked first.
+LIST_READERS = ("listing.parse", "res.list_executions", "res.list_tasks", "res.list_action_executions")
+
+
+def test_every_list_that_reads_all_projects_checks_its_rule_first() -> None:
+    unchecked = []
+    for where, func in _controller_methods():
+        source = ast.unparse(func)
+        call = _first_call(func)
+        if any(f"{reader}(" in source for reader in LIST_READERS) and call is not None:
+            if not any(k.arg == "all_projects" for k in call.keywords):
+                unchecked.append(where)
+    assert unchecked == []

@@ -13,6 +13,7 @@ from mistral.api.controllers.v2.event_trigger_resources import EventTrigger
 from mistral.api.errors import RequestError
 from mistral.db import api as db_api
 from mistral.services import event_triggers
+from mistral.utils import uuids
 
 FILTERS = (
     "id", "name", "workflow_id", "workflow_input", "workflow_params", "exchange", "topic", "event",
@@ -24,6 +25,13 @@ READ_ONLY = ("id", "project_id", "created_at", "updated_at")
 
 def _values() -> dict[str, Any]:
     body = base.json_body(EventTrigger.field_names())
+    wf_id = body.get("workflow_id")
+    if wf_id is not None and not uuids.is_uuid_like(wf_id):
+        # NOTE: Mistral types the field as a uuid: a name or anything else is bad input, not a 404.
+        raise RequestError(
+            f"Invalid input for field/attribute workflow_id. Value: '{wf_id}'. "
+            f"Expected a uuid but received {wf_id}."
+        )
     for name in ("workflow_input", "workflow_params"):
         if name in body:
             body[name] = parse_json_object(body[name], name)

@@ -25,6 +25,14 @@ REPORT_QUERY = (
 )
 
 
+def _across_projects(params: dict[str, Any]) -> Any:
+    """What the executions list checks ``executions:list:all_projects`` for.
+
+    NOTE: as in Mistral, naming a project (``project_id=``) is looking across projects too.
+    """
+    return "true" if params.get("project_id") else params.get("all_projects")
+
+
 def _get(wf_ex_id: str) -> dict[str, Any]:
     return res.render_execution(db_api.get_workflow_execution(wf_ex_id))
 
@@ -91,11 +99,12 @@ def _check_update(state: str | None, description: str | None, state_info: str | 
 
 
 def _update(wf_ex_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    # NOTE: as in Mistral, a missing execution is a 404 whatever the body says.
+    db_api.get_workflow_execution(wf_ex_id)
     state, description = _text(body, "state"), _text(body, "description")
     state_info = _text(body, "state_info")
     env = _new_env(body)
     _check_update(state, description, state_info, env)
-    db_api.get_workflow_execution(wf_ex_id)
     if description:
         ex_service.update_execution_description(wf_ex_id, description)
     if env and not state:
@@ -161,7 +170,7 @@ class ExecutionsController(rest.RestController):
 
     @contract.expose("List workflow executions", query=res.EXECUTION_QUERY, returns=res.EXECUTION_LIST)
     def get_all(self, **params: Any) -> dict[str, Any]:
-        policy.enforce("executions:list", all_projects=params.get("all_projects"))
+        policy.enforce("executions:list", all_projects=_across_projects(params))
         return res.list_executions(params)
 
     @contract.expose("Get a workflow execution", query=(contract.FIELDS,), returns=res.Execution)
