@@ -201,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_install and not (venv / "bin" / "tempest").exists():
         raise SystemExit(f"tempest: no Tempest in {venv} (python3 tools/tempest/run.py --install-only)")
     started = time.monotonic()
-    install(venv)
+    if not args.no_install:
+        install(venv)
     if args.install_only:
         log(f"{venv} ready in {time.monotonic() - started:.0f} s")
         return 0
