@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 TEMPEST_VENV = Path(os.environ.get("MISTRAL_TEST_TEMPEST_VENV", ROOT / ".tempest-venv"))
 WORKDIR = ROOT / ".tempest" / "pytest"
-#: The whole run takes about three minutes on two busy cores; a hang must not pass for slowness.
+#: The whole run takes five minutes on two busy cores (seven when a class is set up again); a hang must
+#: not pass for slowness.
 RUN_TIMEOUT = 900
 
 
