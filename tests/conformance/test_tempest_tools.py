@@ -123,29 +123,15 @@ def test_registering_twice_moves_the_endpoints_and_adds_nothing(admin: catalog.s
 
 def test_the_service_user_can_validate_tokens(admin: catalog.seed.Keystone, keystone: str) -> None:  # noqa: F811
     """What keystonemiddleware does with ``[keystone_authtoken]``: log in as ``mistral`` in ``service``
-    and check a caller's token."""
-    catalog.register_service_user(admin, KEYSTONE_PASSWORD)
-    body = {
-        "auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {
-                    "user": {
-                        "name": catalog.SERVICE_USER,
-                        "domain": {"name": "Default"},
-                        "password": KEYSTONE_PASSWORD,
-                    }
-                },
-            },
-            "scope": {"project": {"name": catalog.SERVICE_PROJECT, "domain": {"name": "Default"}}},
-        }
-    }
-    login = urllib.request.Request(
-        f"{keystone}/auth/tokens", data=__import__("json").dumps(body).encode(), method="POST"
-    )
-    login.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(login, timeout=30) as resp:
-        service_token = resp.headers["X-Subject-Token"]
+    and check a caller's token; a ``mistral`` user left with another password gets ours back."""
+    with run.keystone_lock(admin.url):
+        user_id = admin.find_or_create("users", catalog.SERVICE_USER, {"domain_id": "default"})
+        admin.call("PATCH", f"/users/{user_id}", {"user": {"password": "someone-else-s"}})
+        catalog.register_service_user(admin, KEYSTONE_PASSWORD)
+        service_token = catalog.log_in(
+            keystone, catalog.SERVICE_USER, catalog.SERVICE_PROJECT, KEYSTONE_PASSWORD
+        )
+    assert service_token
     check = urllib.request.Request(f"{keystone}/auth/tokens", method="GET")
     check.add_header("X-Auth-Token", service_token)
     check.add_header("X-Subject-Token", admin.token)

@@ -8,8 +8,11 @@ second run changes nothing but an endpoint URL that moved (a new port of the ser
 
 from __future__ import annotations
 
+import json
 import sys
+import urllib.error
 import urllib.parse
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "keystone"))
@@ -24,9 +27,29 @@ INTERFACES = ("public", "internal", "admin")
 
 
 def register_service_user(keystone: seed.Keystone, password: str) -> None:
-    """The user keystonemiddleware authenticates as (``[keystone_authtoken] username``)."""
+    """The user keystonemiddleware authenticates as (``[keystone_authtoken] username``), with
+    ``password`` even when a user of that name was made before with another one."""
     for role in ("admin", "service"):
         keystone.grant(SERVICE_USER, SERVICE_PROJECT, role, password)
+    if log_in(keystone.url, SERVICE_USER, SERVICE_PROJECT, password) is None:
+        user_id = keystone.find_or_create("users", SERVICE_USER, {})
+        keystone.call("PATCH", f"/users/{user_id}", {"user": {"password": password}})
+
+
+def log_in(url: str, user: str, project: str, password: str) -> str | None:
+    """A token of ``user`` in ``project`` (both in the Default domain); None when Keystone says 401."""
+    scope = {"project": {"name": project, "domain": {"name": "Default"}}}
+    identity = {"user": {"name": user, "domain": {"name": "Default"}, "password": password}}
+    body = {"auth": {"identity": {"methods": ["password"], "password": identity}, "scope": scope}}
+    request = urllib.request.Request(f"{url}/auth/tokens", data=json.dumps(body).encode(), method="POST")
+    request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            return resp.headers["X-Subject-Token"]
+    except urllib.error.HTTPError as error:
+        if error.code == 401:
+            return None
+        raise
 
 
 def register_endpoints(keystone: seed.Keystone, url: str, region: str) -> str:
