@@ -105,7 +105,12 @@ database_opts = [
     ),
     cfg.BoolOpt("connection_debug", default=False, help="Log every SQL statement."),
     cfg.IntOpt("max_pool_size", default=10, min=1, help="Connections kept open per process."),
-    cfg.IntOpt("max_overflow", default=20, min=0, help="Extra connections allowed beyond the pool."),
+    cfg.IntOpt(
+        "max_overflow",
+        default=20,
+        min=-1,
+        help="Extra connections allowed beyond the pool; -1: no limit (Mistral's devstack sets it).",
+    ),
     cfg.IntOpt("pool_timeout", default=30, min=1, help="Seconds to wait for a free connection."),
     cfg.IntOpt("connection_recycle_time", default=3600, help="Seconds after which a connection is reopened."),
     cfg.IntOpt(
