@@ -49,8 +49,13 @@ def write_config(state: Path, url: str) -> Path:
     conf.write_text(
         "[DEFAULT]\n"
         f"log_file = {state / 'keystone.log'}\n"
+        # NOTE: Tempest sets up test classes side by side, each making users and projects: SQLite's
+        # default 5 s lock wait gave "database is locked" 500s on a loaded machine.
         "[database]\n"
-        f"connection = sqlite:///{state / 'keystone.db'}\n"
+        f"connection = sqlite:///{state / 'keystone.db'}?timeout=60\n"
+        # NOTE: a test Keystone only: bcrypt's cheapest cost, as every test token starts with a password.
+        "[identity]\n"
+        "password_hash_rounds = 4\n"
         "[token]\n"
         "provider = fernet\n"
         "[fernet_tokens]\n"
