@@ -27,6 +27,12 @@ class Context:
     is_trust_scoped: bool = False
     #: The Keystone trust a trigger or execution acts through, when its owner made one.
     trust_id: str | None = None
+    #: The caller's service catalog as keystoneclient reads it (``{"methods": [...], "catalog": [...]}``).
+    service_catalog: dict[str, Any] | None = None
+    #: The region the caller named (``X-Region-Name``), for OpenStack actions.
+    region_name: str | None = None
+    #: When ``auth_token`` expires (ISO 8601), as Keystone said.
+    expires_at: str | None = None
     #: The engine's own work on rows it already holds by id (locks, scans, recovery): sees every
     #: project's rows. Lookups by name or id on behalf of an execution never use it: they run
     #: as the execution's owner (``owner()``, ``mistral.engine.owners``).
@@ -49,6 +55,14 @@ class Context:
     def with_(self, **changes: Any) -> Context:
         return replace(self, **changes)
 
+    def credentials(self) -> dict[str, Any]:
+        """What an execution keeps to call OpenStack as its starter: token, catalog, region (set ones).
+
+        NOTE: apart from the owner record on purpose: the token is a secret that expires, so it is
+        kept only where actions need it and never shown by the API.
+        """
+        return {name: getattr(self, name) for name in CREDENTIAL_FIELDS if getattr(self, name)}
+
     def owner_record(self) -> dict[str, Any]:
         """Who owns what this context creates, as stored with an execution (never the token)."""
         record: dict[str, Any] = {name: getattr(self, name) for name in _OWNER_FIELDS if getattr(self, name)}
@@ -59,6 +73,8 @@ class Context:
 
 #: What an execution keeps of its starter to act as them later: no token (it expires, and is a secret).
 _OWNER_FIELDS = ("user_id", "user_name", "project_name", "trust_id")
+#: What actions need to call OpenStack services as the starter (mistral-lib's SecurityContext names).
+CREDENTIAL_FIELDS = ("auth_token", "service_catalog", "region_name", "expires_at")
 
 
 def owner(project_id: str, record: dict[str, Any] | None = None) -> Context:

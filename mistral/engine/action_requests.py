@@ -58,6 +58,9 @@ def runtime_context(
         owner = owners.record_of(wf_ex)
         if owner:
             runtime[owners.KEY] = owner
+        credentials = owners.credentials_of(wf_ex)
+        if credentials:
+            runtime[owners.CREDENTIALS_KEY] = credentials
     return runtime
 
 
@@ -74,6 +77,7 @@ def build(row: Mapping[str, Any], *, redelivered: bool = False) -> ActionRequest
         timeout=runtime.get("timeout"),
         redelivered=redelivered,
         owner={"project_id": row.get("project_id"), **(runtime.get(owners.KEY) or {})},
+        credentials=dict(runtime.get(owners.CREDENTIALS_KEY) or {}),
         context={
             "workflow_execution_id": runtime.get("workflow_execution_id"),
             "task_execution_id": row.get("task_execution_id"),

@@ -2,7 +2,8 @@
 
 An execution keeps its owner's project in ``project_id`` and the rest of the
 starter's identity (user, roles, trust; never a token) in ``runtime_context``;
-sub-workflows inherit both from their parent.
+sub-workflows inherit both from their parent. The starter's token and service
+catalog, which OpenStack actions run with, are kept beside it, not in it.
 """
 
 from __future__ import annotations
@@ -14,10 +15,17 @@ from mistral.db import models
 
 #: The key of a workflow execution's ``runtime_context`` that keeps its owner's identity.
 KEY = "owner"
+#: The key that keeps what its actions call OpenStack with (``Context.credentials()``: token,
+#: service catalog, region). The API never shows a workflow or action execution's runtime_context.
+CREDENTIALS_KEY = "credentials"
 
 
 def record_of(wf_ex: models.WorkflowExecution) -> dict[str, Any]:
     return dict((wf_ex.runtime_context or {}).get(KEY) or {})
+
+
+def credentials_of(wf_ex: models.WorkflowExecution) -> dict[str, Any]:
+    return dict((wf_ex.runtime_context or {}).get(CREDENTIALS_KEY) or {})
 
 
 def of(wf_ex: models.WorkflowExecution) -> context.Context:

@@ -20,6 +20,7 @@ from mistral_lib.actions.context import ActionContext, ExecutionContext, Securit
 
 from mistral import exceptions
 from mistral.actions import registry
+from mistral.executor import app_context
 from mistral.utils.redact import masked
 
 LOG = logging.getLogger(__name__)
@@ -75,8 +76,10 @@ def invoke(request: Mapping[str, Any], security: Mapping[str, Any]) -> dict[str,
     except exceptions.InvalidActionError as exc:
         return error_result(action_ex_id, str(exc))
     LOG.debug("Running action %s [id=%s, input=%s]", name, action_ex_id, masked(request.get("input")))
+    ctx = action_context(request, security)
     try:
-        outcome = action.run(action_context(request, security))
+        with app_context.using(ctx.security, user_id=security.get("user_id")):
+            outcome = action.run(ctx)
     except Exception as exc:  # whatever a plugin raises is the action's failure, not ours
         LOG.warning(
             "Action %s [id=%s] failed: %s", name, action_ex_id, describe_exception(exc), exc_info=True
@@ -102,7 +105,11 @@ def to_result(action_ex_id: str | None, outcome: Any, *, sync: bool = True) -> d
 
 def action_context(request: Mapping[str, Any], security: Mapping[str, Any]) -> ActionContext:
     """mistral-lib's context for an action: who asked (security) and where it runs (execution)."""
-    sec = {k: v for k, v in security.items() if k in _SECURITY_FIELDS}
+    # NOTE: the request's credentials (the execution starter's token and catalog) win over the RPC
+    # context's, which is whoever made the engine send the request.
+    given = {**security, **(request.get("credentials") or {})}
+    sec = {k: v for k, v in given.items() if k in _SECURITY_FIELDS}
+    sec.update({k: v for k, v in app_context.keystone_settings().items() if sec.get(k) is None})
     sec["redelivered"] = bool(request.get("redelivered"))
     execution = request.get("context") or {}
     # None means "not given": let mistral-lib's defaults (with_items_index=0, ...) apply.

@@ -38,6 +38,10 @@ class ActionRequest:
     #: Who the action runs for: ``project_id`` and what is known of the user (roles, trust).
     #: The engine sends it as the RPC context, so the executor acts as the owner.
     owner: dict[str, Any] = field(default_factory=dict)
+    #: What the action calls OpenStack with: the starter's ``auth_token``, ``service_catalog``,
+    #: ``region_name``, ``expires_at`` (``Context.credentials()``). Kept out of ``owner``, which
+    #: groups requests and becomes the RPC context.
+    credentials: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}

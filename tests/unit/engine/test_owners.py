@@ -95,3 +95,34 @@ def test_an_action_request_names_its_owner() -> None:
     request = action_requests.build({"id": "x", "project_id": "a", "runtime_context": runtime})
     assert request.owner == {"project_id": "a", "user_id": "ua"}
     assert ActionRequest.from_dict(request.to_dict()) == request
+
+
+CATALOG = {"methods": ["password"], "catalog": [{"type": "identity", "endpoints": []}]}
+
+
+def test_credentials_are_kept_apart_from_the_owner_record() -> None:
+    starter = context.Context(
+        project_id="p", user_id="u", auth_token="secret", service_catalog=CATALOG, region_name="R1"
+    )
+    assert "auth_token" not in starter.owner_record()
+    assert starter.credentials() == {"auth_token": "secret", "service_catalog": CATALOG, "region_name": "R1"}
+    assert context.Context(project_id="p").credentials() == {}
+
+
+def test_an_action_request_carries_its_executions_credentials_untouched() -> None:
+    wf_ex = _wf_ex("a", {"user_id": "ua", "trust_id": "tr1"})
+    wf_ex.runtime_context[owners.CREDENTIALS_KEY] = {"auth_token": "tok", "service_catalog": CATALOG}
+    runtime = action_requests.runtime_context("std.noop", [], action_requests.Delivery(), wf_ex=wf_ex)
+    request = action_requests.build({"id": "x", "project_id": "a", "runtime_context": runtime})
+    assert request.credentials == {"auth_token": "tok", "service_catalog": CATALOG}
+    # The owner (RPC context, grouping key) stays free of the token; the trust passes as it is.
+    assert request.owner == {"project_id": "a", "user_id": "ua", "trust_id": "tr1"}
+    assert ActionRequest.from_dict(request.to_dict()) == request
+    # Redelivery and re-runs rebuild the same request from the stored row.
+    stored = models.ActionExecution(id="x", name="std.noop", project_id="a", runtime_context=runtime)
+    assert action_requests.of(stored).credentials == request.credentials
+
+
+def test_an_execution_without_credentials_sends_none() -> None:
+    runtime = action_requests.runtime_context("std.noop", [], action_requests.Delivery(), wf_ex=_wf_ex("a"))
+    assert action_requests.build({"id": "x", "project_id": "a", "runtime_context": runtime}).credentials == {}
