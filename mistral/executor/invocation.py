@@ -17,6 +17,7 @@ from typing import Any
 
 from mistral_lib import actions
 from mistral_lib.actions.context import ActionContext, ExecutionContext, SecurityContext
+from oslo_serialization import jsonutils
 
 from mistral import exceptions
 from mistral.actions import registry
@@ -133,6 +134,14 @@ def _json_default(obj: Any) -> Any:
         return list(obj)
     if isinstance(obj, bytes):
         return obj.decode("utf-8", errors="replace")
+    if hasattr(obj, "__dict__") and not callable(obj):
+        # NOTE: an instance with attributes (an OpenStack client's resource: a Project, an Image)
+        # becomes them, as Mistral's RPC serializer does (oslo's to_primitive, depth-limited), so that
+        # workflows read ``task().result[0].id``; what cannot be converted stays its text.
+        try:
+            return jsonutils.to_primitive(obj, convert_instances=True, fallback=_safe_str)
+        except Exception:  # noqa: BLE001 - a broken attribute must not lose the result
+            return _safe_str(obj)
     return _safe_str(obj)
 
 

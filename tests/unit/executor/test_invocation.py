@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -152,3 +153,16 @@ def test_the_app_context_is_held_only_while_the_action_runs() -> None:
     seen = invocation.invoke(request("a1", "test.app_context"), {**SECURITY, "user_id": "u1"})["data"]
     assert seen == {"auth_token": "t0k", "project_id": "p1", "user_id": "u1", "user_name": "alice"}
     assert utils.get_thread_local(app_context.THREAD_LOCAL_NAME) is None
+
+
+class _Resource:
+    """Like an OpenStack client's resource: plain attributes, and a manager nobody can encode."""
+
+    def __init__(self) -> None:
+        self.id, self.name, self.manager = "p1", "project one", threading.Lock()
+
+
+def test_a_client_resource_becomes_its_attributes() -> None:
+    data = invocation.json_safe([_Resource()])
+    assert data[0]["id"] == "p1" and data[0]["name"] == "project one"
+    assert json.loads(json.dumps(data)) == data
