@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mistral import context
 from mistral.db import models
 from mistral.engine import outbox, owners
 from mistral.rpc.payloads import ActionRequest
@@ -77,7 +78,7 @@ def build(row: Mapping[str, Any], *, redelivered: bool = False) -> ActionRequest
         timeout=runtime.get("timeout"),
         redelivered=redelivered,
         owner={"project_id": row.get("project_id"), **(runtime.get(owners.KEY) or {})},
-        credentials=dict(runtime.get(owners.CREDENTIALS_KEY) or {}),
+        credentials=_credentials(runtime),
         context={
             "workflow_execution_id": runtime.get("workflow_execution_id"),
             "task_execution_id": row.get("task_execution_id"),
@@ -90,6 +91,13 @@ def build(row: Mapping[str, Any], *, redelivered: bool = False) -> ActionRequest
             "callback_url": f"/v2/action_executions/{action_ex_id}",
         },
     )
+
+
+def _credentials(runtime: Mapping[str, Any]) -> dict[str, Any]:
+    """The execution's credentials; else any an owner record carries (a trigger's trust-scoped token)."""
+    owner = runtime.get(owners.KEY) or {}
+    from_owner = {k: owner[k] for k in context.CREDENTIAL_FIELDS if owner.get(k)}
+    return {**from_owner, **(runtime.get(owners.CREDENTIALS_KEY) or {})}
 
 
 def of(action_ex: models.ActionExecution, *, redelivered: bool = False) -> ActionRequest:

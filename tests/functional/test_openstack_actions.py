@@ -14,13 +14,24 @@ from typing import Any
 
 import pytest
 import requests
+from keystoneauth1 import session as ks_session
+from keystoneauth1.identity import v3
 from mistralclient.api import client as mistral_client
 
+from mistral import context
 from mistral.actions import registry
 from mistral.config import CONF
+from mistral.rpc import clients
 from mistral.services import actions as action_service
 from mistral.services import system_workflows
-from tests.functional.tenancy import KEYSTONE_URL, TEXT, Tenant
+from tests.functional.tenancy import (
+    IDENTITIES,
+    KEYSTONE_PASSWORD,
+    KEYSTONE_URL,
+    TEXT,
+    Tenant,
+    password_session,
+)
 
 GROUP = "legacy_action_provider"
 Tenants = tuple[Tenant, Tenant, Tenant]
@@ -156,3 +167,63 @@ def test_the_real_client_lists_openstack_actions_and_preinstalled_workflows(tena
     assert create_instance.project_id == "<default-project>"
     assert create_instance.input == "name, image, flavor, keypair, network"
     assert "delete_instance" in workflows
+
+
+def _trust_scoped_token(trustor: Tenant) -> tuple[str, str, str]:
+    """(trust id, trust-scoped token, trustor's user id): ``trustor`` trusts the service user (admin),
+    with a token of its own that is then revoked, as a cron trigger's owner's token is long gone."""
+    own = password_session(trustor.username, trustor.project)
+    own_token = own.get_token()
+    trustor_id = own.get_user_id()
+    admin = IDENTITIES.admin
+    body = {
+        "trust": {
+            "trustor_user_id": trustor_id,
+            "trustee_user_id": admin.get_user_id(),
+            "project_id": trustor.project_id,
+            "impersonation": True,
+            "roles": [{"name": "member"}],
+        }
+    }
+    resp = requests.post(
+        f"{KEYSTONE_URL}/OS-TRUST/trusts", json=body, headers={"X-Auth-Token": own_token}, timeout=10
+    )
+    assert resp.status_code == 201, resp.text
+    trust_id = resp.json()["trust"]["id"]
+    trustee = v3.Password(
+        auth_url=KEYSTONE_URL,
+        username="admin",
+        password=KEYSTONE_PASSWORD,
+        user_domain_id="default",
+        trust_id=trust_id,
+    )
+    trust_token = ks_session.Session(auth=trustee).get_token()
+    revoked = requests.delete(
+        f"{KEYSTONE_URL}/auth/tokens",
+        headers={"X-Auth-Token": admin.get_token(), "X-Subject-Token": own_token},
+        timeout=10,
+    )
+    assert revoked.status_code == 204, revoked.text
+    return trust_id, trust_token, trustor_id
+
+
+def test_an_execution_started_through_a_trust_calls_openstack_as_the_trustor(tenants_extra: Tenants) -> None:
+    """What a cron trigger's firing hands the engine: the owner's trust and a trust-scoped token."""
+    member = tenants_extra[0]
+    create_workflows(member)
+    trust_id, trust_token, trustor_id = _trust_scoped_token(member)
+    owner = context.Context(
+        project_id=member.project_id,
+        user_id=trustor_id,
+        user_name=member.username,
+        roles=("member",),
+        trust_id=trust_id,
+        is_trust_scoped=True,
+        auth_token=trust_token,
+    )
+    with context.using(owner):
+        started = clients.engine().start_workflow("whoami", wf_input={"user_id": trustor_id})
+    done = member.wait_done(started["id"], timeout=60)
+    assert done["state"] == "SUCCESS", done.get("state_info")
+    # mistral-extra saw a trust-scoped token and took the catalog through [keystone_authtoken]'s user.
+    assert json.loads(done["output"]) == {"projects": ["mistral-a"], "user": member.username}

@@ -126,3 +126,12 @@ def test_an_action_request_carries_its_executions_credentials_untouched() -> Non
 def test_an_execution_without_credentials_sends_none() -> None:
     runtime = action_requests.runtime_context("std.noop", [], action_requests.Delivery(), wf_ex=_wf_ex("a"))
     assert action_requests.build({"id": "x", "project_id": "a", "runtime_context": runtime}).credentials == {}
+
+
+def test_a_token_an_owner_record_carries_is_sent_as_credentials_too() -> None:
+    # A trigger that fires with a trust may keep its trust-scoped token in the owner record itself.
+    wf_ex = _wf_ex("a", {"user_id": "ua", "trust_id": "tr1", "auth_token": "trust-scoped"})
+    runtime = action_requests.runtime_context("std.noop", [], action_requests.Delivery(), wf_ex=wf_ex)
+    request = action_requests.build({"id": "x", "project_id": "a", "runtime_context": runtime})
+    assert request.credentials == {"auth_token": "trust-scoped"}
+    assert request.owner["trust_id"] == "tr1"
