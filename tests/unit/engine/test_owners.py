@@ -13,6 +13,7 @@ from mistral.engine.outbox import Outbox
 from mistral.lang.specs import ActionSpec
 from mistral.rpc import clients
 from mistral.rpc.payloads import ActionRequest
+from mistral.utils import redact
 
 
 def _wf_ex(project_id: str, owner: dict[str, Any] | None = None) -> models.WorkflowExecution:
@@ -135,3 +136,8 @@ def test_a_token_an_owner_record_carries_is_sent_as_credentials_too() -> None:
     request = action_requests.build({"id": "x", "project_id": "a", "runtime_context": runtime})
     assert request.credentials == {"auth_token": "trust-scoped"}
     assert request.owner["trust_id"] == "tr1"
+
+
+def test_credentials_are_masked_in_logged_requests() -> None:
+    request = ActionRequest("x", "keystone.users_get", credentials={"auth_token": "tok", "region_name": "R"})
+    assert "tok" not in str(redact.masked([request.to_dict()]))
