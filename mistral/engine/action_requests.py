@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mistral import context
+from mistral.actions import registry
 from mistral.db import models
 from mistral.engine import outbox, owners
 from mistral.rpc.payloads import ActionRequest
@@ -60,9 +61,18 @@ def runtime_context(
         if owner:
             runtime[owners.KEY] = owner
         credentials = owners.credentials_of(wf_ex)
-        if credentials:
+        if credentials and needs_credentials(system_name):
             runtime[owners.CREDENTIALS_KEY] = credentials
     return runtime
+
+
+def needs_credentials(system_name: str) -> bool:
+    """Whether an action may call OpenStack as its starter: every plugin may, no std.* action does.
+
+    NOTE: the token and catalog (KiBs in a real cloud) are then stored only in the rows of actions
+    that may use them, not in every std.echo of a large with-items.
+    """
+    return not system_name.startswith(registry.BUILTIN_PREFIX)
 
 
 def build(row: Mapping[str, Any], *, redelivered: bool = False) -> ActionRequest:

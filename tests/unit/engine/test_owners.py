@@ -113,15 +113,25 @@ def test_credentials_are_kept_apart_from_the_owner_record() -> None:
 def test_an_action_request_carries_its_executions_credentials_untouched() -> None:
     wf_ex = _wf_ex("a", {"user_id": "ua", "trust_id": "tr1"})
     wf_ex.runtime_context[owners.CREDENTIALS_KEY] = {"auth_token": "tok", "service_catalog": CATALOG}
-    runtime = action_requests.runtime_context("std.noop", [], action_requests.Delivery(), wf_ex=wf_ex)
+    runtime = action_requests.runtime_context(
+        "nova.servers_list", [], action_requests.Delivery(), wf_ex=wf_ex
+    )
     request = action_requests.build({"id": "x", "project_id": "a", "runtime_context": runtime})
     assert request.credentials == {"auth_token": "tok", "service_catalog": CATALOG}
     # The owner (RPC context, grouping key) stays free of the token; the trust passes as it is.
     assert request.owner == {"project_id": "a", "user_id": "ua", "trust_id": "tr1"}
     assert ActionRequest.from_dict(request.to_dict()) == request
     # Redelivery and re-runs rebuild the same request from the stored row.
-    stored = models.ActionExecution(id="x", name="std.noop", project_id="a", runtime_context=runtime)
+    stored = models.ActionExecution(id="x", name="nova.servers_list", project_id="a", runtime_context=runtime)
     assert action_requests.of(stored).credentials == request.credentials
+
+
+def test_std_actions_never_store_the_credentials() -> None:
+    wf_ex = _wf_ex("a", {"user_id": "ua"})
+    wf_ex.runtime_context[owners.CREDENTIALS_KEY] = {"auth_token": "tok", "service_catalog": CATALOG}
+    runtime = action_requests.runtime_context("std.echo", [], action_requests.Delivery(), wf_ex=wf_ex)
+    assert owners.CREDENTIALS_KEY not in runtime
+    assert action_requests.build({"id": "x", "project_id": "a", "runtime_context": runtime}).credentials == {}
 
 
 def test_an_execution_without_credentials_sends_none() -> None:
