@@ -118,6 +118,10 @@ def test_a_member_sees_its_own_projects_and_itself_with_its_token(tenants_extra:
     done = run(member, "whoami", user_id=user_id(member))
     assert done["state"] == "SUCCESS", done.get("state_info")
     assert done["output"] == {"projects": ["mistral-a"], "user": member.username}
+    # The token the actions ran with is kept for them only: no API answer shows it.
+    for path in (f"/executions/{done['id']}", f"/executions/{done['id']}/tasks", "/action_executions"):
+        answer = member.request("GET", path)
+        assert answer.status_code == 200 and member.token not in answer.text, path
     # A sub-workflow calls OpenStack with its parent's starter's token too.
     other = tenants_extra[1]
     create_workflows(other)
