@@ -137,11 +137,13 @@ def _add_generated(found: dict[str, ActionDescriptor]) -> None:
         except exceptions.ActionLoadError as exc:
             LOG.error("%s", exc)
             continue
+        # NOTE: as Mistral does, what the generator leaves empty comes from the class itself: its
+        # constructor's params (``**kwargs``) and its whole docstring, inherited included.
         found[name] = dataclasses.replace(
             descriptor,
-            params=generated.params,
-            input_string=generated.arg_list,
-            description=generated.description,
+            params=generated.params if generated.arg_list else descriptor.params,
+            input_string=generated.arg_list or descriptor.input_string,
+            description=generated.description or inspect.getdoc(generated.action_class) or "",
         )
 
 

@@ -46,6 +46,13 @@ class FakeGenerator:
                 "arg_list": "server",
             },
             {"name": "fake.not_an_action", "class": dict, "description": "", "arg_list": ""},
+            # A client method without parameters or docstring: Mistral falls back on the class.
+            {
+                "name": "fake.limits",
+                "class": type("limits", (ServerAction,), {}),
+                "description": "",
+                "arg_list": "",
+            },
         ]
 
 
@@ -118,6 +125,14 @@ def test_generated_actions_are_system_actions_with_their_input_strings() -> None
     # The class is checked like any plugin's; a broken generator or factory is skipped, the rest load.
     assert "fake.not_an_action" not in loaded
     assert "std.echo" in loaded
+
+
+@pytest.mark.usefixtures("fake_generators")
+def test_what_a_generator_leaves_empty_comes_from_the_class() -> None:
+    limits = registry.get_system_action("fake.limits")
+    assert limits is not None
+    assert limits.input_string == "**kwargs"
+    assert limits.description == "Base of the fake generated actions: keeps its input, as mistral-extra's do."
 
 
 @pytest.mark.usefixtures("fake_generators")
