@@ -143,6 +143,13 @@ legacy_action_provider_opts = [
     cfg.BoolOpt("only_builtin_actions", default=False, help="Load only the std.* actions."),
     cfg.ListOpt("allowlist", default=["*"], help="Glob patterns of action names to load."),
     cfg.ListOpt("denylist", default=[], help="Glob patterns of action names not to load."),
+    cfg.BoolOpt(
+        "load_action_generators",
+        default=True,
+        help="Load the actions made by the generators installed under the mistral.generators entry "
+        "point (mistral-extra's OpenStack actions: nova.*, glance.*, keystone.*, ...). Loading them "
+        "imports every OpenStack client library once per process, which takes seconds.",
+    ),
 ]
 
 engine_opts = [
@@ -567,8 +574,28 @@ def _register_messaging_opts() -> None:
 _register_messaging_opts()
 
 
+def register_keystone_opts() -> None:
+    """``[keystone_authtoken]`` and ``[keystone]`` as OpenStack actions read them.
+
+    NOTE: mistral-extra's keystone utils read ``[keystone_authtoken]`` (www_authenticate_uri,
+    auth_type and the service credentials that re-authenticate with a trust) and load a session
+    from ``[keystone]`` in whatever process runs the action. An executor alone never builds
+    keystonemiddleware, which is what registers the first group, so whoever loads those actions
+    calls this. Not at import: keystonemiddleware takes ~0.2 s to import.
+    """
+    from keystoneauth1 import loading
+    from keystonemiddleware.auth_token import _opts  # noqa: F401 - registers [keystone_authtoken]
+
+    if "keystone" not in CONF or "cafile" not in CONF.keystone:
+        loading.register_session_conf_options(CONF, "keystone")
+
+
 def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
-    return [(group, list(opts)) for group, opts in GROUPS.items()]
+    from keystoneauth1 import loading
+
+    # NOTE: [keystone_authtoken] belongs to keystonemiddleware's own namespace (etc/config-generator.conf).
+    session_opts: list[cfg.Opt] = list(loading.get_session_conf_options())
+    return [(group, list(opts)) for group, opts in GROUPS.items()] + [("keystone", session_opts)]
 
 
 def parse_args(argv: Sequence[str] | None = None, *, default_config_files: list[str] | None = None) -> None:

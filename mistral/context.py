@@ -27,7 +27,11 @@ class Context:
     is_trust_scoped: bool = False
     #: The Keystone trust a trigger or execution acts through, when its owner made one.
     trust_id: str | None = None
-    #: When ``auth_token`` expires (ISO 8601), where known: a trust-scoped token is renewed before.
+    #: The caller's service catalog as keystoneclient reads it (``{"methods": [...], "catalog": [...]}``).
+    service_catalog: dict[str, Any] | None = None
+    #: The region the caller named (``X-Region-Name``), for OpenStack actions.
+    region_name: str | None = None
+    #: When ``auth_token`` expires (ISO 8601), as Keystone said: a trust-scoped token is renewed before.
     expires_at: str | None = None
     #: The engine's own work on rows it already holds by id (locks, scans, recovery): sees every
     #: project's rows. Lookups by name or id on behalf of an execution never use it: they run
@@ -51,6 +55,17 @@ class Context:
     def with_(self, **changes: Any) -> Context:
         return replace(self, **changes)
 
+    def credentials(self) -> dict[str, Any]:
+        """What an execution keeps to call OpenStack as its starter: token, catalog, region (set ones).
+
+        NOTE: apart from the owner record on purpose: the token is a secret that expires, so it is
+        kept only where actions need it and never shown by the API. A trust-scoped token is left to
+        the owner record, whose copy the engine renews before each action (``services.trusts``): a
+        copy here would go stale and, winning over the owner's, reach actions expired.
+        """
+        names = _CATALOG_FIELDS if self.trust_id and self.is_trust_scoped else CREDENTIAL_FIELDS
+        return {name: getattr(self, name) for name in names if getattr(self, name)}
+
     def owner_record(self) -> dict[str, Any]:
         """Who owns what this context creates, as stored with an execution.
 
@@ -73,6 +88,9 @@ class Context:
 _OWNER_FIELDS = ("user_id", "user_name", "project_name", "trust_id")
 #: ... except a trust-scoped token, kept with its trust: the service made it and can make it again.
 _TRUST_TOKEN_FIELDS = ("auth_token", "expires_at")
+#: What actions need to call OpenStack services as the starter (mistral-lib's SecurityContext names).
+CREDENTIAL_FIELDS = ("auth_token", "service_catalog", "region_name", "expires_at")
+_CATALOG_FIELDS = ("service_catalog", "region_name")
 
 
 def owner(project_id: str, record: dict[str, Any] | None = None) -> Context:

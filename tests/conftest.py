@@ -22,6 +22,11 @@ MYSQL_ADMIN_URL = os.environ.get(
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 config.parse_args([])
+# NOTE: mistral-extra (a test dependency) generates ~1200 OpenStack actions: importing their client
+# libraries takes seconds and every API start stores them. Only the tests of those actions need
+# them, and they turn this on (tests/unit/actions/test_generators.py and
+# tests/functional/test_openstack_actions.py).
+config.CONF.set_default("load_action_generators", False, group="legacy_action_provider")
 
 
 def service_missing(what: str, error: Exception) -> None:

@@ -7,6 +7,7 @@ never takes the standard actions down with it.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import inspect
 import logging
@@ -19,6 +20,7 @@ from typing import Any
 from mistral_lib import actions
 
 from mistral import exceptions
+from mistral.actions import generators
 from mistral.config import CONF
 from mistral.utils.inputs import Param, check_input, format_spec, spec_from_callable
 
@@ -119,8 +121,30 @@ def _discover() -> dict[str, ActionDescriptor]:
         descriptor = _load(ep)
         if descriptor is not None:
             found[ep.name], sources[ep.name] = descriptor, ep.value
+    if CONF.legacy_action_provider.load_action_generators:
+        _add_generated(found)
     LOG.info("Loaded %d system actions", len(found))
     return found
+
+
+def _add_generated(found: dict[str, ActionDescriptor]) -> None:
+    """Add the allowed generated actions (``mistral.generators``) that no entry point took first."""
+    for name, generated in generators.generated_actions().items():
+        if name in found or not is_allowed(name):
+            continue
+        try:
+            descriptor = describe(name, generated.action_class, entry_point=generated.source)
+        except exceptions.ActionLoadError as exc:
+            LOG.error("%s", exc)
+            continue
+        # NOTE: as Mistral does, what the generator leaves empty comes from the class itself: its
+        # constructor's params (``**kwargs``) and its whole docstring, inherited included.
+        found[name] = dataclasses.replace(
+            descriptor,
+            params=generated.params if generated.arg_list else descriptor.params,
+            input_string=generated.arg_list or descriptor.input_string,
+            description=generated.description or inspect.getdoc(generated.action_class) or "",
+        )
 
 
 def _load(ep: metadata.EntryPoint) -> ActionDescriptor | None:

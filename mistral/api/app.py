@@ -12,6 +12,7 @@ from mistral import config
 from mistral.api import hooks, middleware, pecan_argspec, route_faults
 from mistral.api.apidoc import serve as apidoc
 from mistral.services import actions as action_service
+from mistral.services import system_workflows
 
 
 def pecan_config() -> dict[str, Any]:
@@ -31,8 +32,9 @@ def pecan_config() -> dict[str, Any]:
 def setup_app(*, sync_actions: bool = True) -> Callable[..., Any]:
     """Build the API application from the parsed configuration."""
     if sync_actions:
-        # NOTE: plugins installed since the last start show up in GET /v2/actions.
+        # NOTE: plugins installed since the last start show up in GET /v2/actions and /v2/workflows.
         action_service.sync_system_actions()
+        system_workflows.sync_system_workflows()
     pecan_argspec.install()
     app_conf = pecan_config()["app"]
     # NOTE: one root instance serves the requests and is described by the API document.

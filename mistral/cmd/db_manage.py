@@ -1,4 +1,4 @@
-"""``mistral-db-manage``: schema migrations and the system actions registry."""
+"""``mistral-db-manage``: schema migrations, the system actions and the preinstalled workflows."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from mistral import config
 from mistral.db.migration import cli
 from mistral.services import actions as action_service
+from mistral.services import system_workflows
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,7 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("revision", help="create a new revision file")
     p.add_argument("-m", "--message", required=True)
     p.add_argument("--autogenerate", action="store_true")
-    sub.add_parser("populate", help="register the installed system actions")
+    sub.add_parser("populate", help="register the installed system actions and preinstalled workflows")
     sub.add_parser("populate_actions", help="same as populate")
     return parser
 
@@ -37,6 +38,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.command in ("populate", "populate_actions"):
         count = action_service.sync_system_actions()
         print(f"Registered {count} system actions")
+        count = system_workflows.sync_system_workflows()
+        print(f"Registered {count} preinstalled workflows")
     elif args.command in ("upgrade", "downgrade", "stamp"):
         cli.run(args.command, args.revision)
     elif args.command == "revision":

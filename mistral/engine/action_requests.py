@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mistral import context
+from mistral.actions import registry
 from mistral.db import models
 from mistral.engine import dynamic_code, outbox, owners
 from mistral.rpc.payloads import ActionRequest
@@ -63,7 +65,19 @@ def runtime_context(
         owner = owners.record_of(wf_ex)
         if owner:
             runtime[owners.KEY] = owner
+        credentials = owners.credentials_of(wf_ex)
+        if credentials and needs_credentials(system_name):
+            runtime[owners.CREDENTIALS_KEY] = credentials
     return runtime
+
+
+def needs_credentials(system_name: str) -> bool:
+    """Whether an action may call OpenStack as its starter: every plugin may, no std.* action does.
+
+    NOTE: the token and catalog (KiBs in a real cloud) are then stored only in the rows of actions
+    that may use them, not in every std.echo of a large with-items.
+    """
+    return not system_name.startswith(registry.BUILTIN_PREFIX)
 
 
 def build(row: Mapping[str, Any], *, redelivered: bool = False) -> ActionRequest:
@@ -80,6 +94,7 @@ def build(row: Mapping[str, Any], *, redelivered: bool = False) -> ActionRequest
         redelivered=redelivered,
         owner={"project_id": row.get("project_id"), **(runtime.get(owners.KEY) or {})},
         dynamic=dynamic_code.payload(runtime["dynamic"]) if runtime.get("dynamic") else None,
+        credentials=_credentials(runtime),
         context={
             "workflow_execution_id": runtime.get("workflow_execution_id"),
             "task_execution_id": row.get("task_execution_id"),
@@ -92,6 +107,13 @@ def build(row: Mapping[str, Any], *, redelivered: bool = False) -> ActionRequest
             "callback_url": f"/v2/action_executions/{action_ex_id}",
         },
     )
+
+
+def _credentials(runtime: Mapping[str, Any]) -> dict[str, Any]:
+    """The execution's credentials; else any an owner record carries (a trigger's trust-scoped token)."""
+    owner = runtime.get(owners.KEY) or {}
+    from_owner = {k: owner[k] for k in context.CREDENTIAL_FIELDS if owner.get(k)}
+    return {**from_owner, **(runtime.get(owners.CREDENTIALS_KEY) or {})}
 
 
 def of(action_ex: models.ActionExecution, *, redelivered: bool = False) -> ActionRequest:

@@ -42,6 +42,10 @@ def _row(resolved: actions.ResolvedAction, delivery: action_requests.Delivery, d
     owner = context.current().owner_record()
     if owner:
         row["runtime_context"][owners.KEY] = owner
+    # An action run directly (``mistral run-action nova.servers_list``) calls OpenStack as its caller.
+    credentials = context.current().credentials()
+    if credentials and action_requests.needs_credentials(resolved.system_name):
+        row["runtime_context"][owners.CREDENTIALS_KEY] = credentials
     row.update(
         description=description,
         workflow_namespace=namespace,

@@ -68,5 +68,6 @@ def start(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, wf_input: d
         description=f"Sub-workflow of task {spec.name} ({task_ex.id})",
         parent_task_ex=task_ex,
         owner=owners.record_of(parent),
+        credentials=owners.credentials_of(parent),
         depth=depth,
     )

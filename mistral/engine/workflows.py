@@ -39,11 +39,13 @@ def start_execution(
     description: str = "",
     parent_task_ex: models.TaskExecution | None = None,
     owner: dict[str, Any] | None = None,
+    credentials: dict[str, Any] | None = None,
     depth: int = 0,
 ) -> models.WorkflowExecution:
     """Create the execution, start its first tasks and apply whatever finishes at once.
 
-    ``owner`` is who it runs as (a sub-workflow's parent's owner); the caller when not given.
+    ``owner`` is who it runs as (a sub-workflow's parent's owner) and ``credentials`` what its
+    actions call OpenStack with (the parent's); the caller's when not given.
     """
     spec = stored.workflow_spec(wf_def.name, wf_def.spec or {}, wf_def.workbook_name)
     full_input = inputs.checked_workflow_input(spec.name, spec.input, wf_input or {})
@@ -51,6 +53,14 @@ def start_execution(
     if spec.type == "reverse":
         reverse.needed_tasks(spec, params.get("task_name"))
     wf_ex_id = wf_ex_id or uuids.generate()
+    runtime_context: dict[str, Any] = {
+        "workbook_name": wf_def.workbook_name,
+        "depth": depth,
+        owners.KEY: owner if owner is not None else context.current().owner_record(),
+    }
+    credentials = credentials if credentials is not None else context.current().credentials()
+    if credentials:
+        runtime_context[owners.CREDENTIALS_KEY] = credentials
     wf_ex = db_api.create_workflow_execution(
         {
             "id": wf_ex_id,
@@ -65,11 +75,7 @@ def start_execution(
             "params": params,
             "context": {},
             # NOTE: depth (sub-workflow levels below the top) is kept so a child's is one read away.
-            "runtime_context": {
-                "workbook_name": wf_def.workbook_name,
-                "depth": depth,
-                owners.KEY: owner if owner is not None else context.current().owner_record(),
-            },
+            "runtime_context": runtime_context,
             "task_execution_id": parent_task_ex.id if parent_task_ex is not None else None,
             "root_execution_id": params.get("root_execution_id"),
             "project_id": parent_task_ex.project_id

@@ -17,9 +17,11 @@ from typing import Any
 
 from mistral_lib import actions
 from mistral_lib.actions.context import ActionContext, ExecutionContext, SecurityContext
+from oslo_serialization import jsonutils
 
 from mistral import exceptions
 from mistral.actions import dynamic, registry
+from mistral.executor import app_context
 from mistral.utils.redact import masked
 
 LOG = logging.getLogger(__name__)
@@ -77,8 +79,10 @@ def invoke(request: Mapping[str, Any], security: Mapping[str, Any]) -> dict[str,
     except exceptions.InvalidActionError as exc:
         return error_result(action_ex_id, str(exc))
     LOG.debug("Running action %s [id=%s, input=%s]", name, action_ex_id, masked(request.get("input")))
+    ctx = action_context(request, security)
     try:
-        outcome = action.run(action_context(request, security))
+        with app_context.using(ctx.security, user_id=security.get("user_id")):
+            outcome = action.run(ctx)
     except Exception as exc:  # whatever a plugin raises is the action's failure, not ours
         LOG.warning(
             "Action %s [id=%s] failed: %s", name, action_ex_id, describe_exception(exc), exc_info=True
@@ -134,7 +138,11 @@ def context_fields(
     request: Mapping[str, Any], security: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The constructor arguments of mistral-lib's security and execution contexts."""
-    sec = {k: v for k, v in security.items() if k in _SECURITY_FIELDS}
+    # NOTE: the request's credentials (the execution starter's token and catalog) win over the RPC
+    # context's, which is whoever made the engine send the request.
+    given = {**security, **(request.get("credentials") or {})}
+    sec = {k: v for k, v in given.items() if k in _SECURITY_FIELDS}
+    sec.update({k: v for k, v in app_context.keystone_settings().items() if sec.get(k) is None})
     sec["redelivered"] = bool(request.get("redelivered"))
     execution = request.get("context") or {}
     # None means "not given": let mistral-lib's defaults (with_items_index=0, ...) apply.
@@ -158,6 +166,14 @@ def _json_default(obj: Any) -> Any:
         return list(obj)
     if isinstance(obj, bytes):
         return obj.decode("utf-8", errors="replace")
+    if hasattr(obj, "__dict__") and not callable(obj):
+        # NOTE: an instance with attributes (an OpenStack client's resource: a Project, an Image)
+        # becomes them, as Mistral's RPC serializer does (oslo's to_primitive, depth-limited), so that
+        # workflows read ``task().result[0].id``; what cannot be converted stays its text.
+        try:
+            return jsonutils.to_primitive(obj, convert_instances=True, fallback=_safe_str)
+        except Exception:  # noqa: BLE001 - a broken attribute must not lose the result
+            return _safe_str(obj)
     return _safe_str(obj)
 
 

@@ -41,6 +41,10 @@ class ActionRequest:
     #: For a dynamic action: ``name``, ``class_name``, ``code_source``, ``code_source_id``, ``version``
     #: and ``content`` (the code source's text, or None once it was deleted); None for any other action.
     dynamic: dict[str, Any] | None = None
+    #: What the action calls OpenStack with: the starter's ``auth_token``, ``service_catalog``,
+    #: ``region_name``, ``expires_at`` (``Context.credentials()``). Kept out of ``owner``, which
+    #: groups requests and becomes the RPC context.
+    credentials: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}

@@ -32,7 +32,8 @@ def _checksum(text: str) -> str:
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
-def _workflow_values(spec: Any, scope: str, namespace: str, workbook_name: str | None) -> dict[str, Any]:
+def workflow_values(spec: Any, scope: str, namespace: str, workbook_name: str | None) -> dict[str, Any]:
+    """The row values of one parsed workflow."""
     return {
         "name": spec.name,
         "namespace": namespace,
@@ -71,7 +72,7 @@ def create_workflows(
     specs = lang.parse_workflows(text, validate=should_validate(skip_validation)).workflows
     check_scope(scope)
     with db_api.transaction():
-        return [db_api.create_workflow_definition(_workflow_values(s, scope, namespace, None)) for s in specs]
+        return [db_api.create_workflow_definition(workflow_values(s, scope, namespace, None)) for s in specs]
 
 
 @db_api.retry_on_transient
@@ -91,7 +92,7 @@ def update_workflows(
     with db_api.transaction():
         updated = []
         for spec in specs:
-            values = _workflow_values(spec, scope, namespace, None)
+            values = workflow_values(spec, scope, namespace, None)
             existing = db_api.get_workflow_definition(
                 identifier or spec.name, None if identifier else namespace
             )
@@ -232,7 +233,7 @@ def _workbook_values(spec: Any, text: str, scope: str, namespace: str) -> dict[s
 
 def _create_workbook_members(spec: Any, scope: str, namespace: str) -> None:
     for wf in spec.workflows:
-        db_api.create_workflow_definition(_workflow_values(wf, scope, namespace, spec.name))
+        db_api.create_workflow_definition(workflow_values(wf, scope, namespace, spec.name))
     for action in spec.actions:
         _refuse_system_name(action.name)
         db_api.create_action_definition(_action_values(action, scope, namespace, spec.name))
@@ -242,7 +243,7 @@ def _sync_workflows(spec: Any, scope: str, namespace: str) -> None:
     _sync(
         spec.name,
         namespace,
-        {wf.name: _workflow_values(wf, scope, namespace, spec.name) for wf in spec.workflows},
+        {wf.name: workflow_values(wf, scope, namespace, spec.name) for wf in spec.workflows},
         list_=db_api.list_workflow_definitions,
         create=db_api.create_workflow_definition,
         update=db_api.update_workflow_definition,

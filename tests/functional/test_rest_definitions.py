@@ -150,7 +150,9 @@ def test_namespaces_keep_same_names_apart(api: Server) -> None:
 
 
 def test_system_actions_are_listed_with_their_inputs(api: Server) -> None:
-    actions = {a["name"]: a for a in api.request("GET", "/actions", params={"limit": 1000}).json()["actions"]}
+    # NOTE: filtered by name: with mistral-extra installed there are over 1200 system actions.
+    params = {"limit": 1000, "name": "in:std.echo,std.http"}
+    actions = {a["name"]: a for a in api.request("GET", "/actions", params=params).json()["actions"]}
     assert actions["std.echo"]["input"] == "output, delay=0"
     assert actions["std.http"]["input"].startswith('url, method="GET"')
     assert api.request("DELETE", "/actions/std.echo").status_code == 400

@@ -119,6 +119,8 @@ class Cluster:
             "database": {"connection": db_url},
             "api": {"host": "127.0.0.1", "port": self.port},
             "engine": {"action_batch_size": 10},
+            # Seconds of OpenStack client imports at every process start; their tests run embedded.
+            "legacy_action_provider": {"load_action_generators": False},
         }
         for section, values in (options or {}).items():
             sections[section] = {**sections.get(section, {}), **values}

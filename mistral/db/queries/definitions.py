@@ -125,21 +125,68 @@ def delete_action_definition(identifier: str, namespace: str | None = "") -> Non
 
 
 def sync_system_actions(values_by_name: Mapping[str, Mapping[str, Any]]) -> None:
-    """Make the system action rows exactly the given ones (plugins come and go)."""
+    """Make the system action rows exactly the given ones (plugins come and go).
+
+    NOTE: with mistral-extra there are over 1200 of them and the API syncs at every start, so
+    this compares plain column tuples and writes only the difference, new rows in one bulk insert.
+    """
     model = models.ActionDefinition
     with transaction() as session:
-        existing = {a.name: a for a in session.scalars(sa.select(model).where(model.is_system.is_(True)))}
+        columns = sorted({k for values in values_by_name.values() for k in values})
+        selected = [model.id, model.name, *(getattr(model, c) for c in columns)]
+        existing = {row.name: row for row in session.execute(sa.select(*selected).where(model.is_system))}
+        gone = [row.id for name, row in existing.items() if name not in values_by_name]
+        if gone:
+            session.execute(sa.delete(model).where(model.id.in_(gone)))
+        new_rows: list[dict[str, Any]] = []
+        for name, values in values_by_name.items():
+            row = existing.get(name)
+            if row is None:
+                new_rows.append(
+                    {"name": name, "namespace": "", "is_system": True, "scope": "public", **values}
+                )
+            elif any(getattr(row, k) != v for k, v in values.items()):
+                session.execute(sa.update(model).where(model.id == row.id).values(**values))
+        if new_rows:
+            session.execute(sa.insert(model), new_rows)
+
+
+def sync_system_workflows(values_by_name: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Make the system workflow rows exactly the given ones, updated in place (their ids stay).
+
+    A name that a user's own workflow already holds in the default project and namespace is
+    skipped, never overwritten; the skipped names are returned.
+    """
+    model = models.WorkflowDefinition
+    skipped: list[str] = []
+    with transaction() as session:
+        rows = session.scalars(
+            sa.select(model).where(model.namespace == "", model.project_id == context.DEFAULT_PROJECT_ID)
+        )
+        existing = {w.name: w for w in rows}
         for name, obj in existing.items():
-            if name not in values_by_name:
+            if obj.is_system and name not in values_by_name:
                 session.delete(obj)
         for name, values in values_by_name.items():
             obj = existing.get(name)
             if obj is None:
-                session.add(model(name=name, namespace="", is_system=True, scope="public", **values))
+                session.add(
+                    model(
+                        name=name,
+                        namespace="",
+                        is_system=True,
+                        scope="public",
+                        project_id=context.DEFAULT_PROJECT_ID,
+                        **values,
+                    )
+                )
+            elif not obj.is_system:
+                skipped.append(name)
             else:
                 for k, v in values.items():
                     if getattr(obj, k) != v:
                         setattr(obj, k, v)
+    return skipped
 
 
 # -- environments -------------------------------------------------------

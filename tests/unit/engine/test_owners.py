@@ -14,6 +14,7 @@ from mistral.lang.specs import ActionSpec
 from mistral.rpc import clients
 from mistral.rpc.payloads import ActionRequest
 from mistral.services import trusts
+from mistral.utils import redact
 
 
 def _wf_ex(project_id: str, owner: dict[str, Any] | None = None) -> models.WorkflowExecution:
@@ -51,6 +52,7 @@ def test_the_ad_hoc_action_cache_is_keyed_by_project(monkeypatch: pytest.MonkeyP
         )
 
     monkeypatch.setattr(actions, "_load_ad_hoc", load)
+    monkeypatch.setattr(actions.dynamic_code, "find", lambda owner, name, namespace: None)
     internal_b = context.Context(project_id="b", is_internal=True)
     with pytest.raises(Exception, match=r"Action not found \[x\]"):
         actions.resolve(internal_b, "x", {})
@@ -139,3 +141,67 @@ def test_actions_of_a_trust_owner_leave_with_a_renewed_token(monkeypatch: pytest
     assert (request_b["owner"]["auth_token"], request_b["owner"]["expires_at"]) == ("fresh-t", "later")
     ctx_a, _ = by_project["a"]
     assert ctx_a.auth_token is None and ctx_a.trust_id is None
+
+
+CATALOG = {"methods": ["password"], "catalog": [{"type": "identity", "endpoints": []}]}
+
+
+def test_credentials_are_kept_apart_from_the_owner_record() -> None:
+    starter = context.Context(
+        project_id="p", user_id="u", auth_token="secret", service_catalog=CATALOG, region_name="R1"
+    )
+    assert "auth_token" not in starter.owner_record()
+    assert starter.credentials() == {"auth_token": "secret", "service_catalog": CATALOG, "region_name": "R1"}
+    assert context.Context(project_id="p").credentials() == {}
+
+
+def test_a_trust_scoped_token_is_kept_only_in_the_owner_record_which_the_engine_renews() -> None:
+    through_trust = context.Context(
+        project_id="p", auth_token="trust-token", expires_at="soon", trust_id="t", is_trust_scoped=True,
+        service_catalog=CATALOG, region_name="R1",
+    )  # fmt: skip
+    assert through_trust.credentials() == {"service_catalog": CATALOG, "region_name": "R1"}
+    assert through_trust.owner_record()["auth_token"] == "trust-token"
+
+
+def test_an_action_request_carries_its_executions_credentials_untouched() -> None:
+    wf_ex = _wf_ex("a", {"user_id": "ua", "trust_id": "tr1"})
+    wf_ex.runtime_context[owners.CREDENTIALS_KEY] = {"auth_token": "tok", "service_catalog": CATALOG}
+    runtime = action_requests.runtime_context(
+        "nova.servers_list", [], action_requests.Delivery(), wf_ex=wf_ex
+    )
+    request = action_requests.build({"id": "x", "project_id": "a", "runtime_context": runtime})
+    assert request.credentials == {"auth_token": "tok", "service_catalog": CATALOG}
+    # The owner (RPC context, grouping key) stays free of the token; the trust passes as it is.
+    assert request.owner == {"project_id": "a", "user_id": "ua", "trust_id": "tr1"}
+    assert ActionRequest.from_dict(request.to_dict()) == request
+    # Redelivery and re-runs rebuild the same request from the stored row.
+    stored = models.ActionExecution(id="x", name="nova.servers_list", project_id="a", runtime_context=runtime)
+    assert action_requests.of(stored).credentials == request.credentials
+
+
+def test_std_actions_never_store_the_credentials() -> None:
+    wf_ex = _wf_ex("a", {"user_id": "ua"})
+    wf_ex.runtime_context[owners.CREDENTIALS_KEY] = {"auth_token": "tok", "service_catalog": CATALOG}
+    runtime = action_requests.runtime_context("std.echo", [], action_requests.Delivery(), wf_ex=wf_ex)
+    assert owners.CREDENTIALS_KEY not in runtime
+    assert action_requests.build({"id": "x", "project_id": "a", "runtime_context": runtime}).credentials == {}
+
+
+def test_an_execution_without_credentials_sends_none() -> None:
+    runtime = action_requests.runtime_context("std.noop", [], action_requests.Delivery(), wf_ex=_wf_ex("a"))
+    assert action_requests.build({"id": "x", "project_id": "a", "runtime_context": runtime}).credentials == {}
+
+
+def test_a_token_an_owner_record_carries_is_sent_as_credentials_too() -> None:
+    # A trigger that fires with a trust may keep its trust-scoped token in the owner record itself.
+    wf_ex = _wf_ex("a", {"user_id": "ua", "trust_id": "tr1", "auth_token": "trust-scoped"})
+    runtime = action_requests.runtime_context("std.noop", [], action_requests.Delivery(), wf_ex=wf_ex)
+    request = action_requests.build({"id": "x", "project_id": "a", "runtime_context": runtime})
+    assert request.credentials == {"auth_token": "trust-scoped"}
+    assert request.owner["trust_id"] == "tr1"
+
+
+def test_credentials_are_masked_in_logged_requests() -> None:
+    request = ActionRequest("x", "keystone.users_get", credentials={"auth_token": "tok", "region_name": "R"})
+    assert "tok" not in str(redact.masked([request.to_dict()]))

@@ -28,6 +28,7 @@ def _actions(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         _ep("test.odd", support.OddResultAction),
         _ep("test.result", support.ResultAction),
         _ep("test.context", support.ContextAction),
+        _ep("test.app_context", support.AppContextAction),
     ]
     monkeypatch.setattr(registry, "_entry_points", lambda: eps)
     registry.reset_cache()

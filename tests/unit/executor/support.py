@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import pytest
-from mistral_lib import actions
+from mistral_lib import actions, utils
 
 WAIT = 2.0  # upper bound for anything the tests wait for; never reached when green
 
@@ -48,6 +48,14 @@ class ResultAction(actions.Action):
 
     def run(self, context: Any) -> actions.Result:
         return actions.Result(data=self.data, error=self.error, cancel=self.cancel)
+
+
+class AppContextAction(actions.Action):
+    """Return what OpenStack actions read from the thread's application context."""
+
+    def run(self, context: Any) -> dict[str, Any]:
+        ctx = utils.get_thread_local("MISTRAL_APP_CTX_THREAD_LOCAL")
+        return {k: getattr(ctx, k) for k in ("auth_token", "project_id", "user_id", "user_name")}
 
 
 class ContextAction(actions.Action):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import pytest
+from mistral_lib import utils
 
-from mistral.executor import invocation
+from mistral import config
+from mistral.executor import app_context, invocation
 from tests.unit.executor.support import request
 
 SECURITY = {"project_id": "p1", "user_name": "alice", "auth_token": "t0k", "roles": ["admin"]}
@@ -117,3 +120,49 @@ def test_deprecated_task_id_fills_task_execution_id() -> None:
 
 def test_describe_exception_without_message() -> None:
     assert invocation.describe_exception(KeyError()) == "KeyError"
+
+
+CATALOG = {"methods": ["password"], "catalog": [{"type": "identity", "endpoints": []}]}
+
+
+def test_the_requests_credentials_reach_the_action_over_the_rpc_context() -> None:
+    security = {**SECURITY, "trust_id": "tr1", "is_trust_scoped": True, "user_id": "u1"}
+    credentials = {"auth_token": "starter-token", "service_catalog": CATALOG, "region_name": "R1"}
+    req = request("a1", "test.context", credentials=credentials)
+    data = invocation.invoke(req, security)["data"]["security"]
+    assert data["auth_token"] == "starter-token"
+    assert (data["service_catalog"], data["region_name"]) == (CATALOG, "R1")
+    assert (data["trust_id"], data["is_trust_scoped"]) == ("tr1", True)
+    # No request credentials: the RPC context's token, as before.
+    assert run("test.context")["data"]["security"]["auth_token"] == "t0k"
+
+
+def test_keystone_settings_fill_auth_uri_cacert_and_insecure(override_conf: Any) -> None:
+    config.register_keystone_opts()
+    override_conf("keystone_authtoken", "www_authenticate_uri", "http://keystone.test:5000/v3")
+    override_conf("keystone_authtoken", "cafile", "/etc/ssl/ca.pem")
+    data = run("test.context")["data"]["security"]
+    assert (data["auth_uri"], data["auth_cacert"], data["insecure"]) == (
+        "http://keystone.test:5000/v3",
+        "/etc/ssl/ca.pem",
+        False,
+    )
+
+
+def test_the_app_context_is_held_only_while_the_action_runs() -> None:
+    seen = invocation.invoke(request("a1", "test.app_context"), {**SECURITY, "user_id": "u1"})["data"]
+    assert seen == {"auth_token": "t0k", "project_id": "p1", "user_id": "u1", "user_name": "alice"}
+    assert utils.get_thread_local(app_context.THREAD_LOCAL_NAME) is None
+
+
+class _Resource:
+    """Like an OpenStack client's resource: plain attributes, and a manager nobody can encode."""
+
+    def __init__(self) -> None:
+        self.id, self.name, self.manager = "p1", "project one", threading.Lock()
+
+
+def test_a_client_resource_becomes_its_attributes() -> None:
+    data = invocation.json_safe([_Resource()])
+    assert data[0]["id"] == "p1" and data[0]["name"] == "project one"
+    assert json.loads(json.dumps(data)) == data
