@@ -29,7 +29,7 @@ def test_workflow_create_get_list_update_delete(api: Server) -> None:
     assert created.status_code == 201, created.text
     wfs = {w["name"]: w for w in created.json()["workflows"]}
     assert set(wfs) == {"wf_one", "wf_two"}
-    assert wfs["wf_one"]["input"] == "a, b=2"
+    assert wfs["wf_one"]["input"] == 'a, b="2"'
     assert wfs["wf_one"]["interface"] == {"input": ["a", {"b": 2}], "output": ["sum"]}
     assert wfs["wf_one"]["tags"] == ["one", "demo"]
     assert "wf_two" not in wfs["wf_one"]["definition"]

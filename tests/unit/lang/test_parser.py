@@ -20,7 +20,7 @@ def test_workflow_fields(full, fixture_text):
     assert full.description == "Exercises the whole task vocabulary"
     assert full.tags == ["demo", "full"]
     assert full.input == [Param("url"), Param("method", "GET"), Param("items", [1, 2, 3])]
-    assert full.input_string == 'url, method="GET", items=[1, 2, 3]'
+    assert full.input_string == 'url, method="GET", items="[1, 2, 3]"'
     assert full.interface == {
         "input": ["url", {"method": "GET"}, {"items": [1, 2, 3]}],
         "output": ["result", "count"],
