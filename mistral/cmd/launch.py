@@ -28,7 +28,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     warnings.filterwarnings("ignore", module="oslo_service")
     config.CONF.register_cli_opts(cli_opts)
     config.parse_args(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config.setup_logging()
     try:
         names = launcher.resolve(config.CONF.server)
     except ValueError as error:
