@@ -75,7 +75,7 @@ def test_log_file_gets_the_log_and_stdout_nothing(tmp_path: pathlib.Path) -> Non
     assert "API listening on http://127.0.0.1:" in text
     assert " INFO mistral.server " in text and "Stopped" in text
     assert run.stdout.read_text() == ""
-    assert "API listening" not in run.stderr.read_text()
+    assert run.stderr.read_text() == ""
 
 
 def test_log_dir_and_debug_and_use_stderr(tmp_path: pathlib.Path) -> None:
