@@ -132,6 +132,12 @@ def test_a_sub_workflow_from_the_default_namespace_starts_its_own_from_the_inher
     assert json.loads(tree["leaf"]["params"])["namespace"] == "nsx"
     leaf = api.request("GET", f"/executions/{tree['leaf']['id']}").json()
     assert json.loads(leaf["output"]) == {"where": "nsx"}
+    # tasks and action executions carry their own execution's namespace (Mistral's Tempest test)
+    assert _tasks(api, tree["middle"]["id"])["t"]["workflow_namespace"] == ""
+    leaf_task = _tasks(api, leaf["id"])["t"]
+    assert leaf_task["workflow_namespace"] == "nsx"
+    actions = api.request("GET", f"/tasks/{leaf_task['id']}/action_executions").json()
+    assert [a["workflow_namespace"] for a in actions["action_executions"]] == ["nsx"]
 
 
 def test_a_nested_lookup_falls_back_to_the_default_namespace(api: Server) -> None:
