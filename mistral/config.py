@@ -1,7 +1,10 @@
 """Every configuration option of the service, grouped as Mistral groups them.
 
 Names and groups follow Mistral's, so an operator's existing ``mistral.conf``
-keeps working. ``list_opts()`` feeds ``oslo-config-generator``.
+keeps working. ``list_opts()`` feeds ``oslo-config-generator``. The logging
+options (``[DEFAULT] log_file``, ``log_dir``, ``debug``, ``use_stderr``,
+``log_config_append``...) are oslo.log's own, registered here and listed by
+the generator's ``oslo.log`` namespace.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import os
 from collections.abc import Sequence
 
 from oslo_config import cfg
+from oslo_log import log as oslo_log
 
 CONF = cfg.CONF
 
@@ -572,6 +576,8 @@ def _register_messaging_opts() -> None:
 
 
 _register_messaging_opts()
+# NOTE: also command-line options (--debug, --log-file, --log-dir...), so before any parse.
+oslo_log.register_options(CONF)
 
 
 def register_keystone_opts() -> None:
@@ -605,6 +611,14 @@ def parse_args(argv: Sequence[str] | None = None, *, default_config_files: list[
         project="mistral",
         default_config_files=default_config_files,
     )
+
+
+def setup_logging() -> None:
+    """Log as the oslo.log options say, as every OpenStack service does (after ``parse_args``).
+
+    Without ``log_file``, ``log_dir``, ``use_stderr`` or ``use_journal`` oslo.log writes to stdout.
+    """
+    oslo_log.setup(CONF, "mistral")
 
 
 def database_url() -> str:

@@ -14,5 +14,6 @@ from mistral.utils import memory
 
 _conf_file = os.environ.get("MISTRAL_CONFIG_FILE")
 config.parse_args([], default_config_files=[_conf_file] if _conf_file else None)
+config.setup_logging()
 application = api_app.setup_app()
 memory.freeze_startup_objects()

@@ -35,6 +35,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
     config_args = [arg for path in args.config_file for arg in ("--config-file", path)]
     config.parse_args(config_args)
+    # NOTE: as Mistral's: the migrations log where the config file's oslo.log options say.
+    config.setup_logging()
     if args.command in ("populate", "populate_actions"):
         count = action_service.sync_system_actions()
         print(f"Registered {count} system actions")

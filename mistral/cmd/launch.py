@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import warnings
 from collections.abc import Sequence
 
 from oslo_config import cfg
@@ -25,10 +24,9 @@ cli_opts = [
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    warnings.filterwarnings("ignore", module="oslo_service")
     config.CONF.register_cli_opts(cli_opts)
     config.parse_args(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config.setup_logging()
     try:
         names = launcher.resolve(config.CONF.server)
     except ValueError as error:

@@ -68,7 +68,8 @@ class WorkflowDefinition(_DefinitionMixin, Base):
     interface: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
     checksum: Mapped[str | None] = mapped_column(sa.String(32))
     is_system: Mapped[bool] = mapped_column(sa.Boolean, default=False, nullable=False)
-    #: The workbook this workflow came from; deleting the workbook deletes it.
+    #: The workbook this workflow came from; it outlives the workbook (as in Mistral), and the
+    #: workbook created again under this name takes it back.
     workbook_name: Mapped[str | None] = mapped_column(sa.String(255))
 
 

@@ -53,4 +53,17 @@ class WfRun:
 
     @property
     def namespace(self) -> str:
+        """The namespace of this execution's definition: its ad-hoc actions are looked up there."""
         return self.wf_ex.workflow_namespace or ""
+
+    @property
+    def subworkflow_namespace(self) -> str:
+        """Where this execution looks up its sub-workflows (then in the default namespace).
+
+        NOTE: the namespace it was started in (``params.namespace``), not the one its definition
+        was found in: a sub-workflow found in the default namespace still runs in its parent's and
+        passes that on to its own sub-workflows. Mistral 23 does the same (checked black-box), and
+        looks actions up in the definition's namespace.
+        """
+        params = self.wf_ex.params or {}
+        return params.get("namespace", self.wf_ex.workflow_namespace) or ""

@@ -50,9 +50,9 @@ def start(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, wf_input: d
             f"Task '{spec.name}': sub-workflow '{name}' would nest more than {limit} levels deep "
             "([engine] max_subworkflow_depth)"
         )
-    wf_def = find_definition(run.owner, name, run.namespace, run.workbook)
+    wf_def = find_definition(run.owner, name, run.subworkflow_namespace, run.workbook)
     params = {
-        "namespace": run.namespace,
+        "namespace": run.subworkflow_namespace,
         "env": (parent.params or {}).get("env") or {},
         "index": index,
         "task_execution_id": task_ex.id,

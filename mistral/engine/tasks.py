@@ -258,8 +258,20 @@ def finish(
         task_ex.result = result
     if not set_state(task_ex, state, state_info):
         return
+    if not keep:
+        _forget_action_outputs(task_ex)
     policies.cancel_timeout(task_ex)
     run.completed.append(task_ex)
+
+
+def _forget_action_outputs(task_ex: models.TaskExecution) -> None:
+    """``keep-result: false``: the task's actions keep ``{}`` as output once publish has seen it.
+
+    NOTE: what Mistral 23 stores (checked black-box); the rows come from this transaction's
+    session, so the output just applied to one of them is overwritten before it is written.
+    """
+    for action_ex in db_api.find_action_executions(task_ex.id):
+        action_ex.output = {}
 
 
 def fail(run: WfRun, task_ex: models.TaskExecution, message: str) -> None:

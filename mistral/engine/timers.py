@@ -101,8 +101,7 @@ def task_timeout(task_ex_id: str) -> None:
         seconds = policies.timeout_seconds(run, task_ex, run.task_spec(task_ex.name))
         if task_ex.state == states.RUNNING_DELAYED:
             task_records.set_state(task_ex, states.RUNNING)
-        tasks.complete(
-            run, task_ex, states.ERROR, None, f"Task timed out after {seconds:g} seconds (timeout policy)"
-        )
+        # NOTE: Mistral 23's very words (checked black-box); clients and tests match on them.
+        tasks.complete(run, task_ex, states.ERROR, None, f"Task timed out [timeout(s)={seconds:g}].")
 
     _with_task(task_ex_id, (states.RUNNING, states.RUNNING_DELAYED), step)

@@ -29,7 +29,12 @@ def _load(text: str, validate: bool) -> Problems:
     return problems
 
 
-def _check_version(data: dict[str, Any], path: Path, problems: Problems) -> None:
+def _check_version(data: dict[str, Any], path: Path, problems: Problems, *, required: bool = False) -> None:
+    """A document must say ``version: '2.0'`` (Mistral 23 refuses it missing, even unvalidated);
+    a workflow or action inside one may repeat it."""
+    if required and "version" not in data:
+        problems.add_fatal(path, "'version' is a required property (add version: '2.0')")
+        return
     version = data.get("version", SUPPORTED_VERSION)
     if str(version) != SUPPORTED_VERSION:
         problems.add_fatal(path + ("version",), f"Unsupported DSL version: {version!r} (expected '2.0')")
@@ -81,7 +86,7 @@ def parse_workflows(text: str, *, validate: bool = True) -> WorkflowListSpec:
     """A workflow list document (``POST /v2/workflows``)."""
     problems = _load(text, validate)
     data = problems.doc.data
-    _check_version(data, (), problems)
+    _check_version(data, (), problems, required=True)
     items = _named_mappings(data, (), problems, "workflow")
     if not items and not problems.fatal:
         problems.add_fatal((), "the document defines no workflow")
@@ -97,7 +102,7 @@ def parse_actions(text: str, *, validate: bool = True) -> list[ActionSpec]:
     """An ad-hoc action list document (``POST /v2/actions``)."""
     problems = _load(text, validate)
     data = problems.doc.data
-    _check_version(data, (), problems)
+    _check_version(data, (), problems, required=True)
     items = _named_mappings(data, (), problems, "action")
     if not items and not problems.fatal:
         problems.add_fatal((), "the document defines no action")
@@ -121,7 +126,7 @@ def parse_workbook(text: str, *, validate: bool = True) -> WorkbookSpec:
     """A workbook document (``POST /v2/workbooks``): its workflows and actions are named ``<wb>.<name>``."""
     problems = _load(text, validate)
     data = problems.doc.data
-    _check_version(data, (), problems)
+    _check_version(data, (), problems, required=True)
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
         problems.add_fatal(("name",) if "name" in data else (), "the workbook needs a 'name'")

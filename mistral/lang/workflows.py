@@ -10,7 +10,7 @@ from mistral.lang.problems import Problems
 from mistral.lang.specs import ActionSpec, OnClause, TaskSpec, WorkflowSpec
 from mistral.lang.tasks import ON_KEYS, Scope, build_task, build_task_defaults
 from mistral.lang.yaml_loader import Path
-from mistral.utils.inputs import Param, format_spec, spec_from_dsl
+from mistral.utils.inputs import Param, format_spec, format_workflow_spec, spec_from_dsl
 
 _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 
@@ -99,7 +99,7 @@ def build_workflow(
         description=data.get("description"),
         tags=list(data.get("tags") or []) if isinstance(data.get("tags"), list) else [],
         input=params,
-        input_string=format_spec(params),
+        input_string=format_workflow_spec(params),
         interface={"input": raw_input, "output": list(output) if isinstance(output, dict) else []},
         output=output,
         output_on_error=data.get("output-on-error"),

@@ -194,7 +194,10 @@ def create_workbook(
     check_scope(scope)
     with db_api.transaction():
         wb = db_api.create_workbook(_workbook_values(spec, text, scope, namespace))
-        _create_workbook_members(spec, scope, namespace)
+        # NOTE: a deleted workbook leaves its workflows and actions (as Mistral does); created
+        # again, it takes back the ones it still defines, ids kept, and leaves the others alone.
+        _sync_workflows(spec, scope, namespace, drop_gone=False)
+        _sync_actions(spec, scope, namespace, drop_gone=False)
         return wb
 
 
@@ -214,10 +217,12 @@ def update_workbook(
 
 @db_api.retry_on_transient
 def delete_workbook(name: str, namespace: str = "") -> None:
-    with db_api.transaction():
-        _refuse_if_triggered(_workbook_objects(db_api.list_workflow_definitions, name, namespace))
-        db_api.delete_workbook(name, namespace)
-        db_api.delete_workbook_members(name, namespace)
+    """Delete the workbook only: its workflows and actions stay, under their ``<workbook>.<name>`` names.
+
+    NOTE: Mistral 23 keeps them (checked black-box): executions, triggers and other workflows
+    may still use them, and each can be deleted on its own.
+    """
+    db_api.delete_workbook(name, namespace)
 
 
 def _workbook_values(spec: Any, text: str, scope: str, namespace: str) -> dict[str, Any]:
@@ -231,19 +236,12 @@ def _workbook_values(spec: Any, text: str, scope: str, namespace: str) -> dict[s
     }
 
 
-def _create_workbook_members(spec: Any, scope: str, namespace: str) -> None:
-    for wf in spec.workflows:
-        db_api.create_workflow_definition(workflow_values(wf, scope, namespace, spec.name))
-    for action in spec.actions:
-        _refuse_system_name(action.name)
-        db_api.create_action_definition(_action_values(action, scope, namespace, spec.name))
-
-
-def _sync_workflows(spec: Any, scope: str, namespace: str) -> None:
+def _sync_workflows(spec: Any, scope: str, namespace: str, *, drop_gone: bool = True) -> None:
     _sync(
         spec.name,
         namespace,
         {wf.name: workflow_values(wf, scope, namespace, spec.name) for wf in spec.workflows},
+        drop_gone=drop_gone,
         list_=db_api.list_workflow_definitions,
         create=db_api.create_workflow_definition,
         update=db_api.update_workflow_definition,
@@ -251,7 +249,7 @@ def _sync_workflows(spec: Any, scope: str, namespace: str) -> None:
     )
 
 
-def _sync_actions(spec: Any, scope: str, namespace: str) -> None:
+def _sync_actions(spec: Any, scope: str, namespace: str, *, drop_gone: bool = True) -> None:
     def create(values: dict[str, Any]) -> Any:
         _refuse_system_name(values["name"])
         return db_api.create_action_definition(values)
@@ -260,6 +258,7 @@ def _sync_actions(spec: Any, scope: str, namespace: str) -> None:
         spec.name,
         namespace,
         {a.name: _action_values(a, scope, namespace, spec.name) for a in spec.actions},
+        drop_gone=drop_gone,
         list_=db_api.list_action_definitions,
         create=create,
         update=db_api.update_action_definition,
@@ -267,10 +266,16 @@ def _sync_actions(spec: Any, scope: str, namespace: str) -> None:
     )
 
 
-def _sync(workbook_name: str, namespace: str, wanted: dict[str, dict[str, Any]], **ops: Any) -> None:
-    """Make a workbook's stored workflows (or actions) exactly ``wanted``; kept names keep their ids."""
+def _sync(
+    workbook_name: str, namespace: str, wanted: dict[str, dict[str, Any]], *, drop_gone: bool, **ops: Any
+) -> None:
+    """Make a workbook's stored workflows (or actions) ``wanted``; kept names keep their ids.
+
+    With ``drop_gone`` the ones the workbook no longer defines are deleted, else left alone.
+    Only objects the workbook made are taken over: a standalone one of the same name is a duplicate.
+    """
     old = {obj.name: obj for obj in _workbook_objects(ops["list_"], workbook_name, namespace)}
-    gone = [obj for name, obj in old.items() if name not in wanted]
+    gone = [obj for name, obj in old.items() if name not in wanted] if drop_gone else []
     if ops["list_"] is db_api.list_workflow_definitions:
         _refuse_if_triggered(gone)
     for obj in gone:

@@ -1,7 +1,8 @@
 """Parameter specs shared by workflows, ad-hoc actions and system actions.
 
 A spec is an ordered list of ``Param``; Mistral shows it as a string such as
-``url, method="GET", params=null`` (defaults rendered as JSON).
+``url, method="GET", params=null`` (action defaults rendered as JSON), or
+``a, b="2", c="None"`` for a workflow (each default's Python text, double-quoted).
 """
 
 from __future__ import annotations
@@ -39,6 +40,16 @@ def format_spec(params: Iterable[Param]) -> str:
         else:
             parts.append(f"{p.name}={json.dumps(p.default, default=str)}")
     return ", ".join(parts)
+
+
+def format_workflow_spec(params: Iterable[Param]) -> str:
+    """A workflow's ``input`` string: each default as its Python text in double quotes.
+
+    NOTE: Mistral 23 renders workflow inputs so (checked black-box: ``c: 3`` gives ``c="3"``,
+    ``d: null`` gives ``d="None"``, ``[1, "x"]`` gives ``e="[1, 'x']"``), while action inputs are
+    JSON; clients show this text as is, so it is copied exactly.
+    """
+    return ", ".join(p.name if p.default is NO_DEFAULT else f'{p.name}="{p.default}"' for p in params)
 
 
 def spec_from_callable(func: Callable[..., Any]) -> list[Param]:

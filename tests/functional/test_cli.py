@@ -36,7 +36,7 @@ def test_workflow_commands(cli: Any, files: pathlib.Path) -> None:
     assert sorted(w["Name"] for w in created) == ["wf_one", "wf_two"]
     assert {w["Scope"] for w in created} == {"public"}
     got = cli_json(cli("workflow-get", "wf_one", "--namespace", "ns", "-f", "json"))
-    assert (got["Input"], got["Namespace"]) == ("a, b=2", "ns")
+    assert (got["Input"], got["Namespace"]) == ('a, b="2"', "ns")
     definition = cli("workflow-get-definition", "wf_one", "--namespace", "ns").stdout
     assert "wf_one:" in definition and "wf_two" not in definition
     listed = rows(cli("workflow-list", "-f", "json"))

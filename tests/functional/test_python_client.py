@@ -19,7 +19,7 @@ def test_workflows(client: Any) -> None:
     created = client.workflows.create(_text("workflows.yaml"), namespace="ns1")
     assert sorted(w.name for w in created) == ["wf_one", "wf_two"]
     wf = client.workflows.get("wf_one", namespace="ns1")
-    assert (wf.input, wf.namespace, wf.tags) == ("a, b=2", "ns1", ["one", "demo"])
+    assert (wf.input, wf.namespace, wf.tags) == ('a, b="2"', "ns1", ["one", "demo"])
     assert [w.name for w in client.workflows.list(namespace="ns1", sort_keys="name")] == ["wf_one", "wf_two"]
     updated = client.workflows.update(_text("workflows.yaml").replace("first one", "1st"), namespace="ns1")
     assert {w.id for w in updated} == {w.id for w in created}

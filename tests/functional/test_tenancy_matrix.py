@@ -164,7 +164,11 @@ def _routes(w: World, a_project: str, admin_project: str) -> dict[str, list[tupl
         ],
         "action_executions": [
             ("GET", f"/action_executions/{act}", {}),
-            ("PUT", f"/action_executions/{act}", {"json": {"state": "SUCCESS", "output": "A was here"}}),
+            (
+                "PUT",
+                f"/action_executions/{act}",
+                {"json": {"state": "SUCCESS", "output": {"by": "A was here"}}},
+            ),
             ("PUT", f"/action_executions/{act}", {"json": {"state": "CANCELLED"}}),
             ("DELETE", f"/action_executions/{act}", {}),
         ],

@@ -78,20 +78,6 @@ def delete_workflow_definition(identifier: str, namespace: str | None = "") -> N
     common.delete(get_workflow_definition(identifier, namespace))
 
 
-def delete_workbook_members(workbook_name: str, namespace: str) -> None:
-    """Remove the workflows and actions that a workbook created."""
-    ctx = context.current()
-    with transaction() as session:
-        for model in (models.WorkflowDefinition, models.ActionDefinition):
-            session.execute(
-                sa.delete(model).where(
-                    model.workbook_name == workbook_name,
-                    model.namespace == namespace,
-                    model.project_id == ctx.project_id,
-                )
-            )
-
-
 # -- action definitions -------------------------------------------------
 
 

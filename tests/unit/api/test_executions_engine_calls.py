@@ -208,7 +208,9 @@ def test_saved_run_answers_the_stored_row(app: webtest.TestApp, engine: Recordin
     [
         ({"state": "SUCCESS", "output": {"x": 1}}, ("complete_action", ("ID", {"data": {"x": 1}}))),
         ({"state": "SUCCESS", "output": '{"x": 1}'}, ("complete_action", ("ID", {"data": {"x": 1}}))),
-        ({"state": "ERROR", "output": "bad"}, ("complete_action", ("ID", {"error": "bad"}))),
+        # NOTE: Mistral 23 refuses a bare string as the output, ERROR or not (issue 10): an object.
+        ({"state": "ERROR", "output": {"why": "x"}}, ("complete_action", ("ID", {"error": {"why": "x"}}))),
+        ({"state": "ERROR", "output": {}}, ("complete_action", ("ID", {"error": "Unknown error"}))),
         ({"state": "ERROR"}, ("complete_action", ("ID", {"error": "Unknown error"}))),
         ({"state": "CANCELLED"}, ("update_action", ("ID", "CANCELLED"))),
         ({"state": "PAUSED"}, ("update_action", ("ID", "PAUSED"))),

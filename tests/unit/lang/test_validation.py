@@ -1,5 +1,7 @@
 """Each class of bad input is reported with its path, message and line."""
 
+import re
+
 import pytest
 
 from mistral.exceptions import InvalidSpecError
@@ -10,6 +12,11 @@ def problems_of(parse, text: str, **kwargs) -> list[str]:
     with pytest.raises(InvalidSpecError) as info:
         parse(text, **kwargs)
     return [str(p) for p in info.value.problems]
+
+
+def v2(text: str) -> str:
+    """``text`` with ``version: '2.0'`` added last (so the expected line numbers stay) unless it has one."""
+    return text if re.search(r"^version:", text, re.M) else text + "version: '2.0'\n"
 
 
 def wf(tasks: str, head: str = "") -> str:
@@ -204,7 +211,7 @@ def wf(tasks: str, head: str = "") -> str:
     ],
 )
 def test_bad_workflow(text, expected):
-    problems = problems_of(parse_workflows, text)
+    problems = problems_of(parse_workflows, v2(text))
     assert any(expected in p for p in problems), problems
 
 
@@ -225,6 +232,9 @@ def test_bad_workflow(text, expected):
             id="old-version",
         ),
         pytest.param("version: '2.0'\n", "the document defines no workflow", id="no-workflows"),
+        pytest.param(
+            "wf: {tasks: {a: {}}}\n", "'version' is a required property (add version: '2.0')", id="no-version"
+        ),
         pytest.param("wf: 3\n", "wf: a workflow must be a mapping, got int (line 1)", id="wf-not-mapping"),
         pytest.param(
             "a: !!python/object:os.system x\n",
@@ -264,7 +274,7 @@ def test_many_errors_parses_without_validation(fixture_text):
 
 def test_aliases_are_plain_text():
     text = "wf:\n  vars:\n    a: &anchor value\n    b: *anchor\n  tasks: {t: {}}\n"
-    (wf,) = parse_workflows(text).workflows
+    (wf,) = parse_workflows(v2(text)).workflows
     assert wf.vars == {"a": "&anchor value", "b": "*anchor"}
 
 
@@ -287,6 +297,9 @@ def test_aliases_are_plain_text():
             "workflows.w.version: Unsupported DSL version",
             id="inner-version",
         ),
+        pytest.param(
+            "name: wb\n", "'version' is a required property (add version: '2.0') (line 1)", id="no-version"
+        ),
     ],
 )
 @pytest.mark.parametrize("validate", [True, False])
@@ -297,7 +310,7 @@ def test_bad_workbook_fatal(text, expected, validate):
 
 def test_workbook_reports_all_sections():
     text = "name: wb\nworkflows:\n  w: {tasks: {}}\nactions:\n  a: {input: [x]}\nfoo: 1\n"
-    assert problems_of(parse_workbook, text) == [
+    assert problems_of(parse_workbook, v2(text)) == [
         "foo: unknown keyword 'foo' (line 6)",
         "workflows.w.tasks: must not be empty (line 3)",
         "actions.a: missing required keyword 'base' (line 5)",
@@ -328,5 +341,5 @@ def test_workbook_reports_all_sections():
     ],
 )
 def test_bad_actions(text, expected):
-    problems = problems_of(parse_actions, text)
+    problems = problems_of(parse_actions, v2(text))
     assert any(expected in p for p in problems), problems

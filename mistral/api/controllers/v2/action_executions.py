@@ -14,7 +14,6 @@ from mistral.api.errors import RequestError
 from mistral.db import api as db_api
 from mistral.rpc import clients
 from mistral.services import executions as ex_service
-from mistral.utils import nesting
 from mistral.workflow import states
 
 #: What ``params`` of an ad-hoc run may hold, with the types each accepts.
@@ -65,13 +64,12 @@ def _run(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _output(raw: Any) -> Any:
-    """An output given as JSON text is decoded; text that is not JSON stays text."""
-    if isinstance(raw, str):
-        try:
-            return nesting.loads_json(raw)
-        except ValueError:
-            return raw
-    return raw
+    """The result an async action reports: a JSON object, given as one or as its JSON text.
+
+    NOTE: Mistral 23 answers 400 for anything else (a bare string, a list, a number), for an
+    ERROR as for a SUCCESS: checked black-box. Left out, there is no output (``None``).
+    """
+    return None if raw is None else parse_json_object(raw, "output")
 
 
 def _update(action_ex_id: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -59,7 +59,7 @@ class Workflow(Resource):
             id=SAMPLE_ID,
             name="flow",
             namespace="",
-            input="param1, param2=2",
+            input='param1, param2="2"',
             interface={"input": ["param1", {"param2": 2}], "output": []},
             definition="version: '2.0'\n\nflow:\n  tasks:\n    hello:\n      action: std.noop\n",
             checksum="a3f8b8e6a2b4c5d6e7f8091a2b3c4d5e",

@@ -78,7 +78,9 @@ class WorkbooksController(rest.RestController):
         )
         return resources.Workbook.from_model(workbook).to_plain()
 
-    @contract.expose("Delete a workbook", status=204, query=(contract.NAMESPACE,))
+    @contract.expose(
+        "Delete a workbook; its workflows and actions stay", status=204, query=(contract.NAMESPACE,)
+    )
     def delete(self, name: str, **params: Any) -> None:
         policy.enforce("workbooks:delete")
         definitions.delete_workbook(name, params.get("namespace", ""))
