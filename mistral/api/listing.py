@@ -31,17 +31,17 @@ def parse_filter(name: str, raw: str) -> Filter:
     return Filter(op, value)
 
 
-def _limit(raw: str | None) -> int:
+def _limit(raw: str | None, largest: int) -> int:
     if raw in (None, ""):
         # NOTE: as in Mistral, no limit means one page of the largest size, with a next link.
-        return config.CONF.api.max_limit
+        return largest
     try:
         limit = int(raw)
     except ValueError as error:
         raise RequestError(f"Limit must be a positive whole number, got '{raw}'") from error
     if limit <= 0:
         raise RequestError(f"Limit must be positive, got {limit}")
-    return min(limit, config.CONF.api.max_limit)
+    return min(limit, largest)
 
 
 def _bool(name: str, raw: str | None) -> bool:
@@ -58,8 +58,13 @@ def parse(
     filterable: Iterable[str],
     *,
     default_sort: str = "created_at",
+    beyond_max_limit: int = 0,
 ) -> tuple[ListQuery, list[str]]:
-    """A ListQuery and the requested fields (the endpoint's contract has refused unknown parameters)."""
+    """A ListQuery and the requested fields (the endpoint's contract has refused unknown parameters).
+
+    A page holds at most ``[api] max_limit`` rows plus ``beyond_max_limit``: rows the operator
+    installed, which no user can multiply.
+    """
     filterable = set(filterable)
     filters = {k: parse_filter(k, v) for k, v in params.items() if k in filterable}
     if params.get("project_id"):
@@ -69,7 +74,7 @@ def parse(
     q = ListQuery(
         filters=filters,
         marker=params.get("marker") or None,
-        limit=_limit(params.get("limit")),
+        limit=_limit(params.get("limit"), config.CONF.api.max_limit + beyond_max_limit),
         sort_keys=sort_keys,
         sort_dirs=sort_dirs,
         all_projects=_bool("all_projects", params.get("all_projects")),

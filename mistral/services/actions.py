@@ -10,6 +10,11 @@ from mistral.db import api as db_api
 LOG = logging.getLogger(__name__)
 
 
+def system_action_count() -> int:
+    """How many system actions this process loaded (plugins, and generators such as mistral-extra's)."""
+    return len(registry.load_system_actions())
+
+
 @db_api.retry_on_transient
 def sync_system_actions() -> int:
     """Store one public row per loaded system action; return how many there are."""

@@ -31,7 +31,7 @@ def rows(api: Server) -> Server:
 
 @pytest.mark.parametrize(
     "plural",
-    ["workflows", "actions", "executions", "tasks", "action_executions", "workbooks", "environments"],
+    ["workflows", "executions", "tasks", "action_executions", "workbooks", "environments"],
 )
 def test_a_list_without_limit_is_one_page(rows: Server, override_conf: Override, plural: str) -> None:
     override_conf("api", "max_limit", 2)
@@ -45,6 +45,33 @@ def test_a_list_without_limit_is_one_page(rows: Server, override_conf: Override,
         seen += [item["id"] for item in page[plural]]
         url = page.get("next")
     assert len(seen) == len(set(seen)) >= 3
+
+
+ADHOC = "version: '2.0'\n" + "".join(f"adhoc{i}:\n  base: std.noop\n" for i in range(3))
+
+
+def test_the_actions_list_holds_every_system_action_and_at_most_max_limit_others(
+    api: Server, override_conf: Override
+) -> None:
+    """As in Mistral, one page holds every system action (mistral-extra alone brings some 1200)."""
+    assert api.request("POST", "/actions", data=ADHOC, headers=runs.TEXT).status_code == 201
+    override_conf("api", "max_limit", 4)
+    whole = api.request("GET", "/actions").json()
+    assert "next" not in whole
+    assert len([a for a in whole["actions"] if not a["is_system"]]) == 3
+    system = sum(a["is_system"] for a in whole["actions"])
+    assert system > 4
+    override_conf("api", "max_limit", 1)
+    first = api.request("GET", "/actions").json()
+    assert len(first["actions"]) >= system + 1 and first["next"]
+    seen = [a["id"] for a in first["actions"]]
+    url = first["next"]
+    while url:
+        page = requests.get(url, timeout=30).json()
+        seen += [a["id"] for a in page["actions"]]
+        url = page.get("next")
+    assert len(seen) == len(set(seen)) == system + 3
+    assert len(api.request("GET", "/actions?limit=1").json()["actions"]) == 1
 
 
 def test_the_client_and_the_cli_list_one_page(

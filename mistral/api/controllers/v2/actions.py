@@ -11,7 +11,7 @@ from mistral.api import contract, listing, policy, route_faults
 from mistral.api.controllers.v2 import base, resources
 from mistral.api.errors import RequestError
 from mistral.db import api as db_api
-from mistral.services import definitions
+from mistral.services import actions, definitions
 
 FILTERS = (
     "name", "scope", "tags", "description", "definition", "is_system", "input", "namespace",
@@ -42,7 +42,15 @@ class ActionsController(rest.RestController):
     )
     def get_all(self, **params: Any) -> dict[str, Any]:
         policy.enforce("actions:list", all_projects=params.get("all_projects"))
-        q, fields = listing.parse(params, resources.Action, FILTERS, default_sort="name")
+        # NOTE: Mistral lists every system action in one page (mistral-extra alone brings some 1200);
+        # the page still holds at most [api] max_limit of the actions users create.
+        q, fields = listing.parse(
+            params,
+            resources.Action,
+            FILTERS,
+            default_sort="name",
+            beyond_max_limit=actions.system_action_count(),
+        )
         return listing.envelope(
             "actions",
             db_api.list_action_definitions(q),
