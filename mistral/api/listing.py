@@ -122,5 +122,7 @@ def envelope(
         if fields:
             query["fields"] = ",".join(fields)
         base = pecan.request.application_url
-        body["next"] = f"{base}/v2/{plural}?{urllib.parse.urlencode(query)}"
+        # NOTE: commas left bare, as Mistral writes them: clients (Tempest among them) split the
+        # link's query on '&' and '=' and read "sort_keys=name,id" without unquoting it.
+        body["next"] = f"{base}/v2/{plural}?{urllib.parse.urlencode(query, safe=',')}"
     return body
