@@ -102,4 +102,4 @@ def hooks() -> Iterator[Hooks]:
 
 
 # The two-project fixtures (``auth_url``, ``tenants``) for every functional test module.
-from tests.functional.tenancy import auth_url, keystone, tenants  # noqa: E402, F401
+from tests.functional.tenancy import auth_url, keystone, openstack_actions, tenants  # noqa: E402, F401

@@ -22,6 +22,7 @@ from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 
 from mistral import config
+from mistral.actions import registry
 from mistral.api import app as api_app
 from mistral.api import policy
 from mistral.api import server as api_server
@@ -242,3 +243,13 @@ def tenants(auth_url: str, db: str) -> tuple[Tenant, Tenant, Tenant]:
 
     action_service.sync_system_actions()
     return Tenant(auth_url, PROJECT_A), Tenant(auth_url, PROJECT_B), Tenant(auth_url, ADMIN_PROJECT, "admin")
+
+
+@pytest.fixture(scope="module")
+def openstack_actions() -> Iterator[None]:
+    """mistral-extra's OpenStack actions on for a module (the suite keeps them off: tests/conftest.py)."""
+    config.CONF.set_override("load_action_generators", True, group="legacy_action_provider")
+    registry.reset_cache()
+    yield
+    config.CONF.clear_override("load_action_generators", group="legacy_action_provider")
+    registry.reset_cache()

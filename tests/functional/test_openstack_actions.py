@@ -9,7 +9,6 @@ then decides, so what a member may see proves whose token the action used.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,8 +18,6 @@ from keystoneauth1.identity import v3
 from mistralclient.api import client as mistral_client
 
 from mistral import context
-from mistral.actions import registry
-from mistral.config import CONF
 from mistral.rpc import clients
 from mistral.services import actions as action_service
 from mistral.services import system_workflows
@@ -33,7 +30,6 @@ from tests.functional.tenancy import (
     password_session,
 )
 
-GROUP = "legacy_action_provider"
 Tenants = tuple[Tenant, Tenant, Tenant]
 
 WORKFLOWS = """
@@ -75,18 +71,8 @@ all_projects:
 """
 
 
-@pytest.fixture(scope="module")
-def generated() -> Iterator[None]:
-    """mistral-extra's actions on for this module (the suite keeps them off: tests/conftest.py)."""
-    CONF.set_override("load_action_generators", True, group=GROUP)
-    registry.reset_cache()
-    yield
-    CONF.clear_override("load_action_generators", group=GROUP)
-    registry.reset_cache()
-
-
 @pytest.fixture
-def tenants_extra(generated: None, tenants: Tenants) -> Tenants:
+def tenants_extra(openstack_actions: None, tenants: Tenants) -> Tenants:
     action_service.sync_system_actions()
     system_workflows.sync_system_workflows()
     return tenants

@@ -57,6 +57,26 @@ whoami:
   output:
     seen: <% $.seen %>
 """
+# OpenStack actions of mistral-extra, which call Keystone with the token and catalog they are given.
+KEYSTONE_WORKFLOW = """
+version: '2.0'
+whoami_in_keystone:
+  input:
+    - user_id
+  output:
+    projects: <% $.projects %>
+    user: <% $.user %>
+  tasks:
+    my_projects:
+      action: keystone.projects_list user=<% $.user_id %>
+      publish:
+        projects: <% task().result.name %>
+      on-success: me
+    me:
+      action: keystone.users_get user=<% $.user_id %>
+      publish:
+        user: <% task().result.name %>
+"""
 EVENT_SOURCE = {"exchange": "nova", "topic": "notifications"}
 EVENT = {**EVENT_SOURCE, "event": "compute.instance.create.end"}
 
@@ -218,6 +238,31 @@ def test_cron_trigger_fires_through_its_trust_after_the_creators_token_was_revok
     deleted = Tenant(member.tenant.url, PROJECT_A).request("DELETE", "/cron_triggers/nightly")
     assert deleted.status_code == 204, deleted.text
     assert _keystone_trust(trigger.trust_id).status_code == 404
+
+
+def test_cron_trigger_runs_openstack_actions_through_its_trust_after_the_token_was_revoked(
+    openstack_actions: None, member: Member
+) -> None:
+    """keystone.projects_list and keystone.users_get of mistral-extra, fired by cron as the member."""
+    resp = member.tenant.request("POST", "/workflows", data=KEYSTONE_WORKFLOW, headers=TEXT)
+    assert resp.status_code == 201, resp.text
+    body = {
+        "name": "nightly_keystone",
+        "workflow_name": "whoami_in_keystone",
+        "workflow_input": json.dumps({"user_id": member.user_id}),
+        "pattern": "0 3 * * *",
+    }
+    created = member.tenant.request("POST", "/cron_triggers", json=body)
+    assert created.status_code == 201, created.text
+    trigger = _internal(lambda: db_api.get_cron_trigger(created.json()["id"]))
+
+    member.revoke_token()
+    trusts.reset()
+    due = trigger.next_execution_time
+    assert cron.fire_due_triggers(due + datetime.timedelta(seconds=1)) == 1
+    wf_ex = _wait_done(cron_triggers.execution_id(trigger.id, due), timeout=60)
+    assert (wf_ex.state, wf_ex.project_id) == (states.SUCCESS, member.project_id), wf_ex.state_info
+    assert wf_ex.output == {"projects": [PROJECT_A], "user": member.tenant.username}
 
 
 def test_event_trigger_fires_through_its_trust_after_the_creators_token_was_revoked(
