@@ -16,16 +16,14 @@ import logging
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Mapping
 from typing import Any
 
+from mistral.actions import child_process
 from mistral.config import CONF
 
 LOG = logging.getLogger(__name__)
 
-#: Seconds the child gets beyond the time limit to start Python and answer before it is killed.
-STARTUP_GRACE = 5.0
 #: The environment variables the child keeps: none of the service's credentials or settings.
 _KEPT_ENV = ("PATH", "PYTHONPATH", "LANG", "LC_ALL", "TZ")
 
@@ -85,24 +83,14 @@ def run(
 def _run_child(name: str, request: str, limit: float) -> dict[str, Any]:
     env = {k: os.environ[k] for k in _KEPT_ENV if k in os.environ}
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "mistral.actions.dynamic_runner"],
-            input=request,
-            capture_output=True,
-            text=True,
-            timeout=limit + STARTUP_GRACE,
-            check=False,
-            env=env,
-        )
+        answer, done = child_process.run("mistral.actions.dynamic_runner", request, limit, env=env)
     except subprocess.TimeoutExpired as exc:
         raise DynamicActionError(
             f"Dynamic action {name} timed out: it ran longer than {limit:g} s and was stopped"
         ) from exc
-    try:
-        return json.loads(done.stdout)
-    except ValueError:
-        pass
-    cause = _exit_cause(done.returncode)
+    if answer is not None:
+        return answer
+    cause = child_process.exit_cause(done.returncode)
     LOG.warning("The child running dynamic action %s ended with %s: %s", name, cause, done.stderr[-2000:])
     if done.returncode == -signal.SIGXCPU:
         raise DynamicActionError(f"Dynamic action {name} timed out: it used more than {limit:g} s of CPU")
@@ -116,15 +104,6 @@ def _run_child(name: str, request: str, limit: float) -> dict[str, Any]:
         f"Dynamic action {name} failed: its process ended with {cause}{hint} without an answer; "
         f"last output: {done.stderr[-500:].strip()}"
     )
-
-
-def _exit_cause(returncode: int) -> str:
-    if returncode >= 0:
-        return f"code {returncode}"
-    try:
-        return f"signal {signal.Signals(-returncode).name}"
-    except ValueError:
-        return f"signal {-returncode}"
 
 
 def _describe(name: str, dynamic: Mapping[str, Any], answer: Mapping[str, Any]) -> Any:

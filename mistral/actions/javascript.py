@@ -10,21 +10,17 @@ from __future__ import annotations
 
 import json
 import logging
-import signal
 import subprocess
-import sys
 from typing import Any
 
 from mistral_lib import actions
 from mistral_lib.actions.context import ActionContext
 from mistral_lib.exceptions import ActionException
 
+from mistral.actions import child_process
 from mistral.config import CONF
 
 LOG = logging.getLogger(__name__)
-
-#: Seconds a child gets beyond the script's time limit to start V8 and answer before it is killed.
-STARTUP_GRACE = 5.0
 
 
 class JavaScriptAction(actions.Action):
@@ -57,37 +53,19 @@ class JavaScriptAction(actions.Action):
 
 def _run_child(request: str, timeout: float) -> dict[str, Any]:
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "mistral.actions.js_runner"],
-            input=request,
-            capture_output=True,
-            text=True,
-            timeout=timeout + STARTUP_GRACE,
-            check=False,
-        )
+        answer, done = child_process.run("mistral.actions.js_runner", request, timeout)
     except subprocess.TimeoutExpired as exc:
         raise ActionException(
             f"JavaScript stopped: it ran longer than the [action_javascript] timeout of {timeout} s"
         ) from exc
-    try:
-        return json.loads(done.stdout)
-    except ValueError:
-        pass
-    cause = _exit_cause(done.returncode)
+    if answer is not None:
+        return answer
+    cause = child_process.exit_cause(done.returncode)
     LOG.warning("The JavaScript child process ended with %s: %s", cause, done.stderr[-2000:])
     raise ActionException(
         f"JavaScript failed: the V8 process ended with {cause}, most likely out of memory "
         f"([action_javascript] max_memory_mb = {CONF.action_javascript.max_memory_mb})"
     )
-
-
-def _exit_cause(returncode: int) -> str:
-    if returncode >= 0:
-        return f"code {returncode}"
-    try:
-        return f"signal {signal.Signals(-returncode).name}"
-    except ValueError:
-        return f"signal {-returncode}"
 
 
 def _describe_error(answer: dict[str, Any]) -> str:

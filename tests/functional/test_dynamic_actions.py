@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from mistralclient.api import base as client_base
 
-from mistral.actions import dynamic
+from mistral.actions import child_process
 from tests.functional.conftest import Server, cli_json
 
 CODE = '''\
@@ -295,7 +295,7 @@ def test_a_dynamic_action_that_overruns_is_stopped(api: Server, override_conf: A
     assert ran["state"] == "ERROR", ran
     assert f"(class {class_name} of code source greetings) timed out: it ran longer than 1 s" in ran["output"]
     # Stopped by the child's own timer, well before the parent's grace period would end it.
-    assert time.monotonic() - started < 1 + dynamic.STARTUP_GRACE
+    assert time.monotonic() - started < 1 + child_process.STARTUP_GRACE
 
 
 def test_code_that_does_not_import_or_lost_its_class_fails_the_task(api: Server) -> None:
