@@ -41,6 +41,25 @@ ADMIN_PROJECT = "admin"
 SERVICE_USER, SERVICE_PROJECT = "mistral", "service"
 
 TEXT = {"Content-Type": "text/plain"}
+#: A workflow of mistral-extra's OpenStack actions, which call Keystone with the token and catalog given.
+KEYSTONE_WHOAMI = """
+whoami:
+  input:
+    - user_id
+  output:
+    projects: <% $.projects %>
+    user: <% $.user %>
+  tasks:
+    my_projects:
+      action: keystone.projects_list user=<% $.user_id %>
+      publish:
+        projects: <% task().result.name %>
+      on-success: me
+    me:
+      action: keystone.users_get user=<% $.user_id %>
+      publish:
+        user: <% task().result.name %>
+"""
 
 WORKFLOW = """
 version: '2.0'

@@ -25,6 +25,7 @@ from tests.functional.tenancy import (
     IDENTITIES,
     KEYSTONE_PASSWORD,
     KEYSTONE_URL,
+    KEYSTONE_WHOAMI,
     TEXT,
     Tenant,
     password_session,
@@ -32,24 +33,10 @@ from tests.functional.tenancy import (
 
 Tenants = tuple[Tenant, Tenant, Tenant]
 
-WORKFLOWS = """
-version: '2.0'
-whoami:
-  input:
-    - user_id
-  output:
-    projects: <% $.projects %>
-    user: <% $.user %>
-  tasks:
-    my_projects:
-      action: keystone.projects_list user=<% $.user_id %>
-      publish:
-        projects: <% task().result.name %>
-      on-success: me
-    me:
-      action: keystone.users_get user=<% $.user_id %>
-      publish:
-        user: <% task().result.name %>
+WORKFLOWS = (
+    "version: '2.0'\n"
+    + KEYSTONE_WHOAMI
+    + """
 whoami_nested:
   input:
     - user_id
@@ -69,6 +56,7 @@ all_projects:
       publish:
         projects: <% task().result.name %>
 """
+)
 
 
 @pytest.fixture
