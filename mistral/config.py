@@ -576,8 +576,16 @@ def _register_messaging_opts() -> None:
 
 
 _register_messaging_opts()
-# NOTE: also command-line options (--debug, --log-file, --log-dir...), so before any parse.
-oslo_log.register_options(CONF)
+
+
+def _register_log_opts() -> None:
+    """oslo.log's options, command-line ones included (--debug, --log-file...): before any parse.
+
+    NOTE: not at import: a tool that parsed cfg.CONF itself before importing us (oslopolicy-sample-
+    generator loads mistral.api.policy) can no longer take command-line options.
+    """
+    if "log_config_append" not in CONF:
+        oslo_log.register_options(CONF)
 
 
 def register_keystone_opts() -> None:
@@ -606,6 +614,7 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
 
 def parse_args(argv: Sequence[str] | None = None, *, default_config_files: list[str] | None = None) -> None:
     """Read the command line and config files; with no config file, defaults apply."""
+    _register_log_opts()
     CONF(
         list(argv or []),
         project="mistral",
@@ -618,6 +627,7 @@ def setup_logging() -> None:
 
     Without ``log_file``, ``log_dir``, ``use_stderr`` or ``use_journal`` oslo.log writes to stdout.
     """
+    _register_log_opts()
     oslo_log.setup(CONF, "mistral")
 
 

@@ -147,7 +147,7 @@ def test_pause_resume_and_rerun_make_the_events_mistral_sends(workflows: Any, re
     nap = _wait_task_state(workflows, ex.id, "nap", "RUNNING")
     (action_ex,) = workflows.action_executions.list(nap.id)
     workflows.executions.update(ex.id, "PAUSED")
-    workflows.action_executions.update(action_ex.id, state="SUCCESS", output='"done"')
+    workflows.action_executions.update(action_ex.id, state="SUCCESS", output='{"done": true}')
     _wait_task_state(workflows, ex.id, "nap", "SUCCESS")
     workflows.executions.update(ex.id, "RUNNING")
     _wait(workflows, ex.id, "SUCCESS")

@@ -138,7 +138,11 @@ def test_the_execution_runs_as_the_triggers_owner(workflow: Any, clock: FakeCloc
 def test_exactly_once_when_two_engines_race(
     workflow: Any, clock: FakeClock, db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ids = [_create(workflow, name=f"t{i}", pattern="* * * * *").id for i in range(30)]
+    # Each its own input: triggers alike in all else are refused as copies (409), as in Mistral.
+    ids = [
+        _create(workflow, name=f"t{i}", pattern="* * * * *", workflow_input={"greeting": f"hi {i}"}).id
+        for i in range(30)
+    ]
     clock.set(_m(1))
     claims: list[bool] = []
     real_list, real_claim = db_api.list_due_cron_triggers, db_api.claim_cron_trigger
@@ -222,7 +226,7 @@ def test_a_database_failure_rolls_the_whole_run_back(
     from sqlalchemy.exc import OperationalError
 
     first = _create(workflow, name="a", pattern="* * * * *")
-    _create(workflow, name="b", pattern="* * * * *")
+    _create(workflow, name="b", pattern="* * * * *", workflow_input={"greeting": "hi b"})
     clock.set(_m(1))
     real_start = cron._start
 

@@ -71,7 +71,7 @@ def test_by_workflow_id_and_in_a_namespace(workflow: Any) -> None:
         ({"first_execution_time": "2029-12-31 23:00"}, InputError, "is not in the future"),
         ({"first_execution_time": "noon"}, InputError, "must look like 'YYYY-MM-DD HH:MM'"),
         ({"pattern": "* * * * *", "remaining_executions": 0}, InputError, "at least 1"),
-        ({"pattern": "* * * * *", "remaining_executions": "2"}, InputError, "at least 1"),
+        ({"pattern": "* * * * *", "remaining_executions": "two"}, InputError, "at least 1"),
         ({"pattern": "* * * * *", "name": ""}, InputError, "'name' is required"),
         ({"pattern": "* * * * *", "name": "n" * 201}, InputError, "'name' is longer than 200"),
         ({"pattern": "* * * * *", "workflow_input": {}}, InputError, "missing=\\['greeting'\\]"),
