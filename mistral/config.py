@@ -586,6 +586,11 @@ def _register_log_opts() -> None:
     """
     if "log_config_append" not in CONF:
         oslo_log.register_options(CONF)
+        # NOTE: python-neutronclient warns that it is deprecated once per generated action: some 370
+        # identical lines at every start with mistral-extra installed.
+        oslo_log.set_defaults(
+            default_log_levels=[*oslo_log.get_default_log_levels(), "neutronclient.v2_0.client=ERROR"]
+        )
 
 
 def register_keystone_opts() -> None:
