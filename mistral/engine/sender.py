@@ -75,6 +75,12 @@ def _renewed(ctx: context.Context) -> context.Context:
 
 
 def _with_token(request: ActionRequest, ctx: context.Context) -> ActionRequest:
-    """``request`` whose owner carries the renewed token too, so both copies agree."""
-    owner = {**request.owner, "auth_token": ctx.auth_token, "expires_at": ctx.expires_at}
-    return dataclasses.replace(request, owner=owner)
+    """``request`` whose owner and credentials carry the renewed token too, so every copy agrees.
+
+    NOTE: the credentials matter most: the executor lets them win over the RPC context.
+    """
+    token = {"auth_token": ctx.auth_token, "expires_at": ctx.expires_at}
+    credentials = (
+        {**request.credentials, **token} if request.credentials.get("auth_token") else request.credentials
+    )
+    return dataclasses.replace(request, owner={**request.owner, **token}, credentials=credentials)

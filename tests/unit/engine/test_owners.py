@@ -143,6 +143,33 @@ def test_actions_of_a_trust_owner_leave_with_a_renewed_token(monkeypatch: pytest
     assert ctx_a.auth_token is None and ctx_a.trust_id is None
 
 
+def test_a_renewed_trust_token_replaces_the_stale_copy_in_the_credentials(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The executor lets the credentials win over the RPC context: their token must be the fresh one."""
+    sent: list[dict[str, Any]] = []
+
+    class Executor:
+        def run_actions(self, requests: list[dict[str, Any]], target: str | None = None) -> None:
+            sent.extend(requests)
+
+    monkeypatch.setattr(clients, "executor", Executor)
+    monkeypatch.setattr(trusts, "renewed", lambda ctx: ctx.with_(auth_token="fresh", expires_at="later"))
+    stale = {"auth_token": "stale", "expires_at": "now"}
+    box = Outbox()
+    box.actions.append(
+        ActionRequest(
+            "b1",
+            "nova.servers_list",
+            owner={"project_id": "b", "trust_id": "t", **stale},
+            credentials={**stale, "region_name": "R1"},
+        )  # fmt: skip
+    )
+    sender.send(box)
+    (request,) = sent
+    assert request["credentials"] == {"auth_token": "fresh", "expires_at": "later", "region_name": "R1"}
+
+
 CATALOG = {"methods": ["password"], "catalog": [{"type": "identity", "endpoints": []}]}
 
 
