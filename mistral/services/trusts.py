@@ -23,7 +23,6 @@ from keystoneauth1 import access as ks_access
 from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import loading
 from keystoneauth1 import session as ks_session
-from keystonemiddleware import auth_token
 
 from mistral import config, context
 from mistral.exceptions import MistralError, NotAllowedError, ServiceUnavailable
@@ -58,7 +57,8 @@ class _Keystone:
     """The service user's session and what it learned once: its user id, the identity v3 URL."""
 
     def __init__(self) -> None:
-        _register_options()
+        # NOTE: an engine or event-engine process without the API reads the same section.
+        config.register_keystone_opts()
         self.session = ks_session.Session(auth=_plugin(), verify=_verify())
         self._user_id: str | None = None
         self._url: str | None = None
@@ -109,14 +109,6 @@ def reset() -> None:
     with _lock:
         _keystone = None
         _tokens.clear()
-
-
-def _register_options() -> None:
-    # NOTE: keystonemiddleware registers these itself when the API is built; an engine or event
-    # engine process without the API reads the same section and needs them first.
-    for group, opts in auth_token.list_opts():
-        config.CONF.register_opts(opts, group=group)
-    loading.register_auth_conf_options(config.CONF, GROUP)
 
 
 def _plugin(trust_id: str | None = None) -> Any:

@@ -142,7 +142,7 @@ def _closed_port() -> int:
 @pytest.fixture
 def service_user(auth_on: None) -> Iterator[str]:
     """``[keystone_authtoken]`` naming a service user on a Keystone that does not answer."""
-    trusts._register_options()
+    config.register_keystone_opts()
     password_opts = loading.get_plugin_loader("password").get_options()
     config.CONF.register_opts([o._to_oslo_opt() for o in password_opts], group=trusts.GROUP)
     url = f"http://127.0.0.1:{_closed_port()}/v3"
@@ -170,7 +170,7 @@ def test_deleting_a_trust_never_fails(service_user: str, caplog: pytest.LogCaptu
 
 
 def test_no_service_credentials_is_an_error_naming_the_section(auth_on: None) -> None:
-    trusts._register_options()
+    config.register_keystone_opts()
     with pytest.raises(trusts.TrustError, match=r"\[keystone_authtoken\] has no auth_type"):
         trusts.owner_context("p", "t")
 
