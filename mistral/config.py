@@ -79,6 +79,16 @@ api_opts = [
         default=False,
         help="Allow deleting completed ad-hoc action executions.",
     ),
+    cfg.BoolOpt(
+        "reader_process",
+        default=True,
+        help="When mistral-server runs the API in the same process as the engine (--server all), "
+        "listen on [api] port in a child process that answers GET and HEAD requests from the "
+        "database itself and passes every other request to the API of the engine's process (on "
+        "127.0.0.1, a free port). Polling clients then take the child's CPU, not the engine's. "
+        "The child ends with its parent and is started again if it dies. Off: one process serves "
+        "every request. Ignored for an in-memory SQLite database, which a second process cannot see.",
+    ),
     cfg.IntOpt(
         "max_request_body_kb",
         default=1024,

@@ -27,6 +27,7 @@ from types import FrameType
 from typing import NoReturn
 
 from mistral import config
+from mistral.api import reader_process
 from mistral.expressions import limits
 from mistral.rpc import transport
 
@@ -85,8 +86,10 @@ def _left(deadline: float) -> float:
 class Services:
     """The services of this process; ``stop()`` stops them phase by phase."""
 
-    def __init__(self, names: Sequence[str]) -> None:
+    def __init__(self, names: Sequence[str], argv: Sequence[str] | None = None) -> None:
+        """``argv``: the process's arguments, for a child process (the API's reader) to read the same."""
         self.names = list(names)
+        self.argv = None if argv is None else list(argv)
         self._steps: list[Step] = []
 
     def start(self) -> None:
@@ -100,7 +103,7 @@ class Services:
             self._steps += _start_notifier()
         # Last: requests come in only once the services that answer them run.
         if "api" in self.names:
-            self._steps += _start_api()
+            self._steps += _start_api(self.argv if reader_process.wanted(self.names) else None)
 
     def stop(self, grace: float | None = None) -> None:
         """Stop every service; running actions get ``grace`` seconds ([executor] shutdown_grace)."""
@@ -192,16 +195,29 @@ def _start_notifier() -> list[Step]:
     return [Step(Phase.INTAKE, "notifier", stop)]
 
 
-def _start_api() -> list[Step]:
+def _start_api(reader_argv: Sequence[str] | None = None) -> list[Step]:
+    """The API; with ``reader_argv``, on a local port behind a reader process started with those arguments."""
     from mistral.api import app as api_app
     from mistral.api import server as api_server
 
-    httpd = api_server.make_server(api_app.setup_app())
+    if reader_argv is None:
+        httpd = api_server.make_server(api_app.setup_app())
+    else:
+        httpd = api_server.make_server(api_app.setup_app(), host=api_server.LOCAL_ONLY, port=0)
     httpd.shutdown_timeout = API_DRAIN
     httpd.prepare()
     thread = threading.Thread(target=httpd.serve, name="api", daemon=True)
     thread.start()
-    LOG.info("API listening on http://%s:%s/v2", *httpd.bind_addr[:2])
+    host, port = httpd.bind_addr[:2]
+    steps = []
+    if reader_argv is None:
+        LOG.info("API listening on http://%s:%s/v2", host, port)
+    else:
+        reader = reader_process.ReaderProcess(reader_argv, backend=f"{host}:{port}")
+        LOG.info("API listening on http://%s:%s/v2 (reads answered by a reader process)", *reader.start())
+        LOG.info("API of the engine's process on http://%s:%s/v2 (requests other than reads)", host, port)
+        # NOTE: the reader stops first, so the requests it forwards while draining are still answered.
+        steps.append(Step(Phase.INTAKE, "api reader", lambda deadline: reader.stop(API_DRAIN + MIN_WAIT)))
 
     def stop(deadline: float) -> None:
         # NOTE: cheroot waits without limit for a request it could not cut short; the API
@@ -211,7 +227,7 @@ def _start_api() -> list[Step]:
         stopper.join(API_DRAIN + MIN_WAIT)
         thread.join(MIN_WAIT)
 
-    return [Step(Phase.INTAKE, "api", stop)]
+    return [Step(Phase.INTAKE, "api", stop), *steps]
 
 
 class StopSignal:

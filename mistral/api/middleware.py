@@ -24,7 +24,7 @@ _READ_SIZE = 64 * 1024
 _JSON_TYPES = frozenset({"application/json", "application/javascript"})
 
 
-def _fault(
+def fault(
     start_response: StartResponse,
     status: str,
     message: str,
@@ -32,6 +32,7 @@ def _fault(
     faultcode: str = "Client",
     exc_info: Any = None,
 ) -> Iterable[bytes]:
+    """Answer with Mistral's ``{"faultstring": ...}`` body before the application has run."""
     body = json.dumps({"faultcode": faultcode, "faultstring": message, "debuginfo": None}).encode()
     start_response(
         status,
@@ -64,7 +65,7 @@ class BodySizeLimit:
 
     def _too_large(self, start_response: StartResponse, size: int | None) -> Iterable[bytes]:
         told = f"Request body is {size} bytes, larger" if size is not None else "Request body is larger"
-        return _fault(
+        return fault(
             start_response,
             "413 Request Entity Too Large",
             f"{told} than the limit of {self.max_bytes} bytes ([api] max_request_body_kb)",
@@ -86,7 +87,7 @@ class BodySizeLimit:
             except (OSError, MaxSizeExceeded):
                 return self._too_large(start_response, None)
             except ValueError as error:
-                return _fault(start_response, "400 Bad Request", f"Malformed chunked request body: {error}")
+                return fault(start_response, "400 Bad Request", f"Malformed chunked request body: {error}")
             if len(body) > self.max_bytes:
                 return self._too_large(start_response, None)
             environ["wsgi.input"] = io.BytesIO(body)
@@ -96,7 +97,7 @@ class BodySizeLimit:
         try:
             size = int(length or "0")
         except ValueError:
-            return _fault(start_response, "400 Bad Request", f"Invalid Content-Length: {length}")
+            return fault(start_response, "400 Bad Request", f"Invalid Content-Length: {length}")
         if size > self.max_bytes:
             return self._too_large(start_response, size)
         return self.app(environ, start_response)
@@ -119,7 +120,7 @@ class JsonDepthLimit:
         try:
             nesting.loads_json(body)
         except nesting.TooDeepError as error:
-            return _fault(start_response, "400 Bad Request", f"The request body is {error}")
+            return fault(start_response, "400 Bad Request", f"The request body is {error}")
         except ValueError:
             pass  # not JSON: the controller names the problem
         return self.app(environ, start_response)
@@ -141,7 +142,7 @@ class InternalErrors:
                 environ.get("PATH_INFO"),
                 environ.get(request_id.ENV_REQUEST_ID),
             )
-            return _fault(
+            return fault(
                 start_response,
                 "500 Internal Server Error",
                 internal_error_message(environ),

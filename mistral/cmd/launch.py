@@ -25,7 +25,8 @@ cli_opts = [
 
 def main(argv: Sequence[str] | None = None) -> None:
     config.CONF.register_cli_opts(cli_opts)
-    config.parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    config.parse_args(argv)
     config.setup_logging()
     try:
         names = launcher.resolve(config.CONF.server)
@@ -34,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     schema.ensure_current()
     stop_signal = launcher.StopSignal()
     stop_signal.install()
-    services = launcher.Services(names)
+    services = launcher.Services(names, argv)
     try:
         services.start()
         memory.freeze_startup_objects()

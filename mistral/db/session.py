@@ -27,6 +27,20 @@ _current: contextvars.ContextVar[orm.Session | None] = contextvars.ContextVar(
 )
 #: SQLite's one writer slot, taken by this process's threads in turn (see writer_lock).
 _sqlite_writer = WriterLock()
+#: Whether this process may only read (the API's reader process); see ``reads_only``.
+_reads_only = False
+
+
+def reads_only() -> None:
+    """Make every transaction of this process read-only, and a write an error rather than a lock.
+
+    NOTE: the API's reader process answers GET requests beside the engine's process. Its
+    transactions then never take SQLite's write lock, which the engine's writers would
+    wait for with the busy handler's sleeps, and a write by mistake fails at once.
+    """
+    global _reads_only
+    _reads_only = True
+    dispose_engines()
 
 
 def _configure_sqlite(engine: sa.Engine) -> None:
@@ -38,9 +52,11 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
-        if not _is_memory(str(engine.url)):
+        if not _is_memory(str(engine.url)) and not _reads_only:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
+        if _reads_only:
+            cur.execute("PRAGMA query_only=ON")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -83,7 +99,29 @@ def _create_engine(url: str) -> sa.Engine:
     engine = sa.create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         _configure_sqlite(engine)
+    elif _reads_only:
+        _configure_read_only(engine)
     return engine
+
+
+#: How a database server is told that a session only reads.
+_READ_ONLY_SESSION = {
+    "postgresql": "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+    "mysql": "SET SESSION TRANSACTION READ ONLY",
+}
+
+
+def _configure_read_only(engine: sa.Engine) -> None:
+    statement = _READ_ONLY_SESSION.get(engine.dialect.name)
+    if statement is None:
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute(statement)
+        cur.close()
+        dbapi_conn.commit()
 
 
 def dispose_engines() -> None:
@@ -112,6 +150,7 @@ def transaction(*, read_only: bool = False, urgent: bool = False) -> Iterator[or
         return
     engine = get_engine()
     sqlite = engine.dialect.name == "sqlite"
+    read_only = read_only or _reads_only
     lock = _sqlite_writer.held(urgent=urgent) if sqlite and not read_only else contextlib.nullcontext()
     bind = engine.execution_options(mistral_read_only=True) if read_only and sqlite else engine
     with lock:

@@ -1,0 +1,59 @@
+"""The API's reader process: it listens on [api] port, answers reads itself and forwards the rest.
+
+Started by ``mistral.api.reader_process`` in the engine's process (``mistral-server --server
+all``). NOTE: it ends when its parent ends, however that one ends: the parent holds the
+write end of this process's stdin and never writes, so end-of-file means the parent is gone.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from typing import NoReturn
+
+from mistral import config, launcher
+from mistral.api import app as api_app
+from mistral.api import forwarding, middleware
+from mistral.api import server as api_server
+from mistral.db import session
+
+LOG = logging.getLogger(__name__)
+
+
+def serve(backend: str, ready_fd: int | None) -> NoReturn:
+    """Serve until SIGTERM or the parent's end; tell the parent "<host> <port>" on ``ready_fd``."""
+    session.reads_only()
+    app = forwarding.ForwardWrites(api_app.setup_app(sync_actions=False), backend)
+    app = middleware.BodySizeLimit(app, config.CONF.api.max_request_body_kb * 1024)
+    httpd = api_server.make_server(app)
+    httpd.shutdown_timeout = launcher.API_DRAIN
+    httpd.prepare()
+    host, port = httpd.bind_addr[:2]
+    stop_signal = launcher.StopSignal()
+    stop_signal.install()
+    threading.Thread(target=_end_with_parent, name="parent-watch", daemon=True).start()
+    threading.Thread(target=httpd.serve, name="api", daemon=True).start()
+    LOG.info(
+        "API reader process %d listening on http://%s:%s/v2 (other requests go to %s)",
+        os.getpid(),
+        host,
+        port,
+        backend,
+    )
+    if ready_fd is not None:
+        os.write(ready_fd, f"{host} {port}\n".encode())
+        os.close(ready_fd)
+    stop_signal.wait()
+    stopper = threading.Thread(target=httpd.stop, name="api-stop", daemon=True)
+    stopper.start()
+    stopper.join(launcher.API_DRAIN + launcher.MIN_WAIT)
+    launcher.end_process(0)
+
+
+def _end_with_parent() -> None:
+    while sys.stdin.buffer.read(4096):
+        pass
+    LOG.warning("API reader process %d: the engine's process is gone, exiting", os.getpid())
+    launcher.end_process(1)
