@@ -9,6 +9,7 @@ the generator's ``oslo.log`` namespace.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Sequence
 
@@ -650,6 +651,12 @@ def database_url() -> str:
     """The configured database URL, or the embedded SQLite file."""
     if CONF.database.connection:
         return CONF.database.connection
-    data_dir = os.path.expanduser(CONF.data_dir)
+    return _sqlite_in(CONF.data_dir)
+
+
+@functools.cache
+def _sqlite_in(data_dir: str) -> str:
+    # NOTE: cached: every transaction asks, and the directory needs making only once.
+    data_dir = os.path.expanduser(data_dir)
     os.makedirs(data_dir, exist_ok=True)
     return f"sqlite:///{os.path.join(data_dir, 'mistral.sqlite')}"

@@ -59,11 +59,9 @@ def scoped(stmt: sa.Select, model: type[models.Base], *, all_projects: bool = Fa
     read, change and delete every project's rows by id or name and list them all. The engine never
     acts as an admin (``context.owner``), so this reach stays with the API caller.
     """
-    if not model.__secure__:
+    if sees_everything(model, all_projects=all_projects):
         return stmt
     ctx = context.current()
-    if ctx.is_internal or ctx.is_admin or all_projects:
-        return stmt
     visible = sa.or_(model.project_id == ctx.project_id, model.scope == "public")
     if model is models.WorkflowDefinition:
         shared = sa.select(models.ResourceMember.resource_id).where(
@@ -73,6 +71,14 @@ def scoped(stmt: sa.Select, model: type[models.Base], *, all_projects: bool = Fa
         )
         visible = sa.or_(visible, model.id.in_(shared))
     return stmt.where(visible)
+
+
+def sees_everything(model: type[models.Base], *, all_projects: bool = False) -> bool:
+    """Whether ``scoped`` leaves a query of ``model`` by the current caller as it is."""
+    if not model.__secure__ or all_projects:
+        return True
+    ctx = context.current()
+    return ctx.is_internal or ctx.is_admin
 
 
 def owned_first(model: type[models.Base]) -> sa.ColumnElement:

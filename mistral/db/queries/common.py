@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -50,6 +51,26 @@ def first(model: type[M], *conditions: Any, all_projects: bool = False) -> M | N
         stmt = stmt.order_by(query.owned_first(model))
     with transaction(read_only=True) as session:
         return session.scalars(stmt.limit(1)).first()
+
+
+@functools.cache
+def _by_id_statement(model: type[models.Base]) -> sa.Select:
+    return sa.select(model).where(model.id == sa.bindparam("id"))
+
+
+def by_id(model: type[M], id: str) -> M | None:
+    """The row with this primary key if the caller may see it.
+
+    NOTE: the reads behind every poll of an execution and most engine steps: an unscoped
+    caller (the engine, an admin, the embedded API) reuses one statement, which spares
+    building and hashing it again, and a primary key needs no owned-first order.
+    """
+    if query.sees_everything(model):
+        stmt, params = _by_id_statement(model), {"id": id}
+    else:
+        stmt, params = query.scoped(sa.select(model).where(model.id == id), model), {}
+    with transaction(read_only=True) as session:
+        return session.scalars(stmt, params).first()
 
 
 def find_all(model: type[M], q: ListQuery, *conditions: Any) -> list[M]:

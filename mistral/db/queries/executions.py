@@ -22,7 +22,7 @@ ActionEx = models.ActionExecution
 
 
 def _by_id(model: type[common.M], id: str) -> common.M:
-    obj = common.first(model, model.id == id)
+    obj = common.by_id(model, id)
     if obj is None:
         raise NotFoundError(model.__kind__, id)
     return obj
@@ -53,7 +53,7 @@ def get_workflow_execution(id: str) -> models.WorkflowExecution:
 
 
 def load_workflow_execution(id: str) -> models.WorkflowExecution | None:
-    return common.first(WfEx, WfEx.id == id)
+    return common.by_id(WfEx, id)
 
 
 def lock_workflow_execution(id: str) -> models.WorkflowExecution:
@@ -136,7 +136,7 @@ def get_task_execution(id: str) -> models.TaskExecution:
 
 
 def load_task_execution(id: str) -> models.TaskExecution | None:
-    return common.first(TaskEx, TaskEx.id == id)
+    return common.by_id(TaskEx, id)
 
 
 def list_task_executions(q: ListQuery | None = None, *conditions: Any) -> list[models.TaskExecution]:
@@ -210,7 +210,7 @@ def get_action_execution(id: str) -> models.ActionExecution:
 
 
 def load_action_execution(id: str) -> models.ActionExecution | None:
-    return common.first(ActionEx, ActionEx.id == id)
+    return common.by_id(ActionEx, id)
 
 
 def list_action_executions(q: ListQuery | None = None, *conditions: Any) -> list[models.ActionExecution]:

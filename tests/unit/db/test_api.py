@@ -120,3 +120,33 @@ def test_several_workflow_executions_are_locked_and_read_again_in_id_order() -> 
         assert [ex.id for ex in locked] == [made[0].id, made[2].id]
         assert all(ex.state == "RUNNING" for ex in locked)
     assert db_api.lock_workflow_executions([]) == []
+
+
+@pytest.mark.parametrize(
+    ("caller", "sees"),
+    [
+        (context.Context(project_id="owner"), True),
+        (context.Context(project_id="other"), False),
+        (context.Context(project_id="other", is_admin=True), True),
+        (context.Context(project_id="other", is_internal=True), True),
+    ],
+)
+def test_an_execution_by_id_is_seen_by_its_project_admins_and_the_engine_only(
+    caller: context.Context, sees: bool
+) -> None:
+    with context.using(context.Context(project_id="owner")):
+        wf_ex = rows.wf_ex()
+        task_ex = rows.task_ex(wf_ex, "t")
+        action_ex = rows.action_ex(task_ex)
+    with context.using(caller):
+        for get, load, row in (
+            (db_api.get_workflow_execution, db_api.load_workflow_execution, wf_ex),
+            (db_api.get_task_execution, db_api.load_task_execution, task_ex),
+            (db_api.get_action_execution, db_api.load_action_execution, action_ex),
+        ):
+            if sees:
+                assert get(row.id).id == load(row.id).id == row.id
+            else:
+                assert load(row.id) is None
+                with pytest.raises(NotFoundError):
+                    get(row.id)
