@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from oslo_config import cfg
 
 from mistral import config
@@ -32,3 +33,27 @@ def test_devstack_database_settings_are_accepted(tmp_path: Path, monkeypatch) ->
         assert engine.pool._max_overflow == -1
     finally:
         engine.dispose()
+
+
+def test_a_reads_only_process_reads_and_cannot_write(tmp_path: Path, monkeypatch) -> None:
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'shared.sqlite'}"
+    writer = sa.create_engine(url)
+    with writer.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+    writer.dispose()
+    monkeypatch.setattr(session, "_reads_only", False)
+    monkeypatch.setattr(session, "_engines", {})
+    config.CONF.set_override("connection", url, group="database")
+    try:
+        session.reads_only()
+        with session.transaction() as s:
+            assert s.execute(sa.text("SELECT x FROM t")).scalar() == 1
+        with pytest.raises(sa.exc.OperationalError, match="readonly"):
+            with session.transaction() as s:
+                s.execute(sa.text("INSERT INTO t VALUES (2)"))
+    finally:
+        session.dispose_engines()
+        config.CONF.clear_override("connection", group="database")

@@ -1,0 +1,122 @@
+"""The reader process's front door: reads stay, every other request goes to the backend unchanged."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from cheroot import wsgi
+
+from mistral.api import forwarding
+
+
+class Backend:
+    """A WSGI server on a free port that records what reached it and answers with a fixed fault."""
+
+    def __init__(self) -> None:
+        self.seen: list[dict[str, Any]] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or "0")
+        self.seen.append(
+            {
+                "method": environ["REQUEST_METHOD"],
+                "target": environ.get("REQUEST_URI"),
+                "body": environ["wsgi.input"].read(length),
+                "type": environ.get("CONTENT_TYPE"),
+                "token": environ.get("HTTP_X_AUTH_TOKEN"),
+            }
+        )
+        body = json.dumps({"faultstring": "duplicate"}).encode()
+        start_response(
+            "409 Conflict", [("Content-Type", "application/json"), ("X-Openstack-Request-Id", "req-1")]
+        )
+        return [body]
+
+
+@pytest.fixture
+def backend() -> Iterator[tuple[Backend, str]]:
+    app = Backend()
+    httpd = wsgi.Server(("127.0.0.1", 0), app, numthreads=1)
+    httpd.prepare()
+    threading.Thread(target=httpd.serve, daemon=True).start()
+    host, port = httpd.bind_addr[:2]
+    yield app, f"{host}:{port}"
+    httpd.stop()
+
+
+def _call(app: Any, method: str, body: bytes = b"", **extra: Any) -> tuple[str, dict[str, str], bytes]:
+    answer: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        answer.update(status=status, headers=dict(headers))
+
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": "/v2/workflows",
+        "QUERY_STRING": "scope=public",
+        "REQUEST_URI": "/v2/workflows?scope=public",
+        "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": "text/plain",
+        "wsgi.input": io.BytesIO(body),
+        **extra,
+    }
+    data = b"".join(app(environ, start_response))
+    return answer["status"], answer["headers"], data
+
+
+def _local(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [b'{"local": true}']
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_reads_are_answered_here(backend: tuple[Backend, str], method: str) -> None:
+    seen, address = backend
+    status, _, body = _call(forwarding.ForwardWrites(_local, address), method)
+    assert (status, body, seen.seen) == ("200 OK", b'{"local": true}', [])
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+def test_other_requests_go_to_the_backend_and_its_answer_comes_back(
+    backend: tuple[Backend, str], method: str
+) -> None:
+    seen, address = backend
+    status, headers, body = _call(
+        forwarding.ForwardWrites(_local, address), method, b"version: '2.0'", HTTP_X_AUTH_TOKEN="tok"
+    )
+    assert status == "409 Conflict"
+    assert json.loads(body) == {"faultstring": "duplicate"}
+    assert headers["X-Openstack-Request-Id"] == "req-1"
+    assert headers["Content-Length"] == str(len(body))
+    assert seen.seen == [
+        {
+            "method": method,
+            "target": "/v2/workflows?scope=public",
+            "body": b"version: '2.0'",
+            "type": "text/plain",
+            "token": "tok",
+        }
+    ]
+
+
+def test_a_backend_that_does_not_answer_is_a_503() -> None:
+    status, _, body = _call(forwarding.ForwardWrites(_local, "127.0.0.1:1"), "POST", b"x")
+    assert status.startswith("503")
+    assert "faultstring" in json.loads(body)
+
+
+def test_hop_by_hop_headers_stay_behind() -> None:
+    headers = forwarding.request_headers(
+        {"HTTP_CONNECTION": "keep-alive", "HTTP_X_AUTH_TOKEN": "t", "HTTP_TRANSFER_ENCODING": "chunked"}
+    )
+    assert headers == {"X-Auth-Token": "t"}
+
+
+def test_a_target_without_request_uri_is_quoted_again() -> None:
+    environ = {"PATH_INFO": "/v2/workflows/my flow", "QUERY_STRING": "namespace=a"}
+    assert forwarding.request_target(environ) == "/v2/workflows/my%20flow?namespace=a"
