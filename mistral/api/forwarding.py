@@ -20,10 +20,11 @@ LOG = logging.getLogger(__name__)
 
 #: Methods that only read, answered by the reader process itself.
 READS = frozenset({"GET", "HEAD"})
-#: Headers of one connection, not of the request or answer (RFC 9110, 7.6.1).
+#: Headers of one connection, not of the request or answer (RFC 9110, 7.6.1), and ``Expect``,
+#: which this process has answered already by reading the body.
 HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer"}
-    | {"transfer-encoding", "upgrade", "proxy-connection"}
+    | {"transfer-encoding", "upgrade", "proxy-connection", "expect"}
 )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import threading
 from typing import NoReturn
@@ -33,6 +34,8 @@ def serve(backend: str, ready_fd: int | None) -> NoReturn:
     host, port = httpd.bind_addr[:2]
     stop_signal = launcher.StopSignal()
     stop_signal.install()
+    # NOTE: Ctrl-C reaches the whole process group; the parent stops this process in its turn.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_end_with_parent, name="parent-watch", daemon=True).start()
     threading.Thread(target=httpd.serve, name="api", daemon=True).start()
     LOG.info(

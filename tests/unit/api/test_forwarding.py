@@ -112,7 +112,12 @@ def test_a_backend_that_does_not_answer_is_a_503() -> None:
 
 def test_hop_by_hop_headers_stay_behind() -> None:
     headers = forwarding.request_headers(
-        {"HTTP_CONNECTION": "keep-alive", "HTTP_X_AUTH_TOKEN": "t", "HTTP_TRANSFER_ENCODING": "chunked"}
+        {
+            "HTTP_CONNECTION": "keep-alive",
+            "HTTP_X_AUTH_TOKEN": "t",
+            "HTTP_TRANSFER_ENCODING": "chunked",
+            "HTTP_EXPECT": "100-continue",
+        }
     )
     assert headers == {"X-Auth-Token": "t"}
 
