@@ -16,6 +16,7 @@ from mistral.engine import (
     cascades,
     controls,
     data_flow,
+    hop_latency,
     task_records,
     tasks,
     workflows,
@@ -306,6 +307,11 @@ class Engine:
         child.accepted = True
         value = child.output if child.state == states.SUCCESS else child.state_info
         tasks.on_action_done(run, task_ex, (child.params or {}).get("index", 0), child.state, value)
+
+    @staticmethod
+    def engine_stats() -> dict[str, Any]:
+        """This engine's figures for benchmarks and operators: result-to-next-send latency (hop_latency)."""
+        return {"result_to_next_send": hop_latency.RESULT_TO_SEND.summary()}
 
     def cascade(self, operation: str, wf_ex_id: str, argument: Any = None) -> None:
         """Pause, resume or cancel a sub-workflow after its parent did (a ``cascades`` job)."""

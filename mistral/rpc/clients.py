@@ -157,6 +157,10 @@ class EngineClient(_Client):
     def skip_task(self, task_ex_id: str) -> dict[str, Any]:
         return self._call("skip_task", task_ex_id=task_ex_id)
 
+    def engine_stats(self) -> dict[str, Any]:
+        """The figures of whichever engine answers (one of them when several run)."""
+        return self._call("engine_stats")
+
 
 class ExecutorClient(_Client):
     """What an engine asks of the executors."""
