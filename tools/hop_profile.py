@@ -98,6 +98,25 @@ def _mark_stages() -> list[tuple[float, str]]:
     return marks
 
 
+def _time_engine_cpu() -> dict[str, list[float]]:
+    """Thread CPU seconds of each engine operation of a hop: stable on a busy machine, unlike wall time."""
+    from mistral.engine.engine import Engine
+
+    spent: dict[str, list[float]] = collections.defaultdict(list)
+    for name in ("on_action_results", "take_actions"):
+        func = getattr(Engine, name)
+
+        def wrapped(*a, _func=func, _name=name, **k):  # noqa: ANN002, ANN003
+            cpu = time.thread_time()
+            try:
+                return _func(*a, **k)
+            finally:
+                spent[_name].append(time.thread_time() - cpu)
+
+        setattr(Engine, name, wrapped)
+    return spent
+
+
 def _print_stages(marks: list[tuple[float, str]]) -> None:
     gaps: dict[tuple[str, str], list[float]] = collections.defaultdict(list)
     for (t0, a), (t1, b) in zip(marks, marks[1:], strict=False):
@@ -139,6 +158,7 @@ def main() -> int:
         statements[statement.split(None, 1)[0].upper()] += 1
 
     marks = _mark_stages() if args.stages else None
+    engine_cpu = _time_engine_cpu()
     services = launcher.Services(["engine", "executor"])
     services.start()
     try:
@@ -151,6 +171,7 @@ def main() -> int:
             yappi.set_clock_type("cpu")
         walls, cpus = [], []
         statements.clear()
+        engine_cpu.clear()
         for _ in range(args.runs):
             cpu0 = time.process_time()
             if args.profile:
@@ -176,6 +197,9 @@ def main() -> int:
         )
         if marks is not None:
             _print_stages(marks)
+        for name, values in engine_cpu.items():
+            values.sort()
+            print(f"engine CPU in {name}: p50 {1000 * values[len(values) // 2]:.2f} ms, n={len(values)}")
         print("engine:", clients.engine().engine_stats())
         if args.profile:
             yappi.get_func_stats().save(args.profile, type="pstat")
