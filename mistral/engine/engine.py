@@ -10,6 +10,7 @@ from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.types import utcnow
 from mistral.engine import (
+    action_owners,
     action_requests,
     actions,
     adhoc_runs,
@@ -160,7 +161,7 @@ class Engine:
             if started:
                 db_api.mark_async_actions_started(started)
             by_id = {r["action_ex_id"]: r for r in results if not r.get("started")}
-            owners = db_api.find_action_owners(list(by_id))  # action id -> (task id, workflow execution id)
+            owners = action_owners.find(list(by_id))  # action id -> (task id, workflow execution id)
             for missing in set(by_id) - set(owners):
                 LOG.warning("Result for unknown action execution %s ignored", missing)
             ad_hoc = [a for a, (task_id, _) in owners.items() if task_id is None]
