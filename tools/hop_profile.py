@@ -200,7 +200,8 @@ def main() -> int:
         for name, values in engine_cpu.items():
             values.sort()
             print(f"engine CPU in {name}: p50 {1000 * values[len(values) // 2]:.2f} ms, n={len(values)}")
-        print("engine:", clients.engine().engine_stats())
+        if hasattr(clients.EngineClient, "engine_stats"):  # NOTE: absent from older trees compared against
+            print("engine:", clients.engine().engine_stats())
         if args.profile:
             yappi.get_func_stats().save(args.profile, type="pstat")
     finally:
