@@ -17,8 +17,10 @@ from typing import Any
 
 from mistral.db import api as db_api
 
-#: Most entries kept: actions in flight beyond that are looked up in the database.
-MAX_ENTRIES = 50_000
+#: Most entries kept (about 350 bytes each): actions in flight beyond that are looked up in the
+#: database. NOTE: with several engines the results of a share of this engine's actions go to
+#: the others and their entries stay until pushed out, so the bound is what they cost.
+MAX_ENTRIES = 10_000
 
 Owner = tuple[str | None, str | None]
 
