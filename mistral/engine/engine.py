@@ -310,9 +310,9 @@ class Engine:
         tasks.on_action_done(run, task_ex, (child.params or {}).get("index", 0), child.state, value)
 
     @staticmethod
-    def engine_stats() -> dict[str, Any]:
+    def engine_stats(since: int = 0) -> dict[str, Any]:
         """This engine's figures for benchmarks and operators: result-to-next-send latency (hop_latency)."""
-        return {"result_to_next_send": hop_latency.RESULT_TO_SEND.summary()}
+        return {"result_to_next_send": hop_latency.RESULT_TO_SEND.summary(since)}
 
     def cascade(self, operation: str, wf_ex_id: str, argument: Any = None) -> None:
         """Pause, resume or cancel a sub-workflow after its parent did (a ``cascades`` job)."""

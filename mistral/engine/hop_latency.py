@@ -35,25 +35,28 @@ class Window:
     """The latest ``size`` latencies (seconds) and how many were ever recorded."""
 
     def __init__(self, size: int = WINDOW) -> None:
-        self._samples: deque[float] = deque(maxlen=size)
+        #: (the hop's number, counted from 1, and its latency)
+        self._samples: deque[tuple[int, float]] = deque(maxlen=size)
         self._count = 0
         self._lock = threading.Lock()
         self._logged_at = time.monotonic()
 
     def record(self, seconds: float) -> None:
         with self._lock:
-            self._samples.append(seconds)
             self._count += 1
+            self._samples.append((self._count, seconds))
             due = time.monotonic() - self._logged_at >= LOG_EVERY
             if due:
                 self._logged_at = time.monotonic()
         if due:
             LOG.info("Result to next send: %s", self.summary())
 
-    def summary(self) -> dict[str, Any]:
-        """``{"count", "window", "p50_ms", "p95_ms", "max_ms"}``; the times are None before the first hop."""
+    def summary(self, since: int = 0) -> dict[str, Any]:
+        """``{"count", "window", "p50_ms", "p95_ms", "max_ms"}`` over the hops in the window numbered
+        above ``since`` (a ``count`` read before a workload: then the figures are that workload's);
+        the times are None without such hops."""
         with self._lock:
-            samples, count = sorted(self._samples), self._count
+            samples, count = sorted(s for n, s in self._samples if n > since), self._count
         if not samples:
             return {"count": count, "window": 0, "p50_ms": None, "p95_ms": None, "max_ms": None}
 

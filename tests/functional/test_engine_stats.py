@@ -20,8 +20,8 @@ wf:
 """
 
 
-def _figures(api: Server) -> dict:
-    resp = api.request("GET", "/engine_stats")
+def _figures(api: Server, query: str = "") -> dict:
+    resp = api.request("GET", f"/engine_stats{query}")
     assert resp.status_code == 200, resp.text
     return resp.json()["result_to_next_send"]
 
@@ -33,3 +33,6 @@ def test_each_hop_of_a_chain_is_timed(api: Server) -> None:
     # NOTE: two results caused a send (one -> two, two -> three); the last one ends the workflow.
     assert figures["count"] - before >= 2
     assert 0 < figures["p50_ms"] <= figures["p95_ms"] <= figures["max_ms"]
+    # NOTE: ``since`` gives this run's hops alone.
+    assert _figures(api, f"?since={before}")["window"] == figures["count"] - before
+    assert api.request("GET", "/engine_stats?since=x").status_code == 400

@@ -34,6 +34,14 @@ def test_percentiles_over_the_latest_window() -> None:
     assert (summary["p50_ms"], summary["p95_ms"], summary["max_ms"]) == (151.0, 196.0, 200.0)
 
 
+def test_since_keeps_only_the_later_hops() -> None:
+    window = hop_latency.Window()
+    for ms in (100, 100, 1, 2, 3):
+        window.record(ms / 1000)
+    assert window.summary(since=2) == {"count": 5, "window": 3, "p50_ms": 2.0, "p95_ms": 3.0, "max_ms": 3.0}
+    assert window.summary(since=5)["p50_ms"] is None
+
+
 def test_a_send_outside_an_applied_message_is_not_counted() -> None:
     hop_latency.actions_sent()
     assert hop_latency.RESULT_TO_SEND.summary()["count"] == 0
