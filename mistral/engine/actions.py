@@ -17,7 +17,7 @@ from mistral.actions import registry
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.types import utcnow
-from mistral.engine import action_requests, data_flow, dynamic_code, evaluation
+from mistral.engine import action_owners, action_requests, data_flow, dynamic_code, evaluation
 from mistral.exceptions import InvalidActionError, NotFoundError
 from mistral.lang import stored
 from mistral.lang.specs import ActionSpec
@@ -203,5 +203,6 @@ def insert_and_send(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         row["sent_at"] = now
     db_api.insert_action_executions(rows)
+    action_owners.remember(rows)
     for row in rows:
         action_requests.queue(action_requests.build(row))

@@ -18,10 +18,12 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Collection
 from typing import Any
 
 from mistral import config
+from mistral.engine import hop_latency
 
 LOG = logging.getLogger(__name__)
 
@@ -36,6 +38,8 @@ class Ticket:
     def __init__(self, size: int) -> None:
         self._pending = size
         self._failed = 0
+        #: when the message reached this engine (``time.monotonic()``)
+        self.arrived = time.monotonic()
         #: the items applied and accepted, in the order they settled
         self.accepted: list[Any] = []
         self._lock = threading.Lock()
@@ -125,6 +129,11 @@ class BatchApplier:
     def _apply_batch(self, batch: list[tuple[Any, Ticket]]) -> None:
         if not batch:
             return
+        # NOTE: the oldest message of the batch is the one whose hop it delays most.
+        with hop_latency.arrived_at(min(ticket.arrived for _, ticket in batch)):
+            self._apply_timed(batch)
+
+    def _apply_timed(self, batch: list[tuple[Any, Ticket]]) -> None:
         try:
             accepted = self._apply([item for item, _ in batch])
         except Exception:  # noqa: BLE001 - the applier thread must live on; see below

@@ -10,12 +10,14 @@ from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.types import utcnow
 from mistral.engine import (
+    action_owners,
     action_requests,
     actions,
     adhoc_runs,
     cascades,
     controls,
     data_flow,
+    hop_latency,
     task_records,
     tasks,
     workflows,
@@ -159,7 +161,7 @@ class Engine:
             if started:
                 db_api.mark_async_actions_started(started)
             by_id = {r["action_ex_id"]: r for r in results if not r.get("started")}
-            owners = db_api.find_action_owners(list(by_id))  # action id -> (task id, workflow execution id)
+            owners = action_owners.find(list(by_id))  # action id -> (task id, workflow execution id)
             for missing in set(by_id) - set(owners):
                 LOG.warning("Result for unknown action execution %s ignored", missing)
             ad_hoc = [a for a, (task_id, _) in owners.items() if task_id is None]
@@ -306,6 +308,11 @@ class Engine:
         child.accepted = True
         value = child.output if child.state == states.SUCCESS else child.state_info
         tasks.on_action_done(run, task_ex, (child.params or {}).get("index", 0), child.state, value)
+
+    @staticmethod
+    def engine_stats(since: int = 0) -> dict[str, Any]:
+        """This engine's figures for benchmarks and operators: result-to-next-send latency (hop_latency)."""
+        return {"result_to_next_send": hop_latency.RESULT_TO_SEND.summary(since)}
 
     def cascade(self, operation: str, wf_ex_id: str, argument: Any = None) -> None:
         """Pause, resume or cancel a sub-workflow after its parent did (a ``cascades`` job)."""

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from mistral import config, context, notifier
+from mistral.engine import hop_latency
 from mistral.engine.outbox import Outbox, chunks, group_by_target
 from mistral.rpc import clients
 from mistral.rpc.payloads import ActionRequest
@@ -43,6 +44,7 @@ def _send_actions(box: Outbox) -> None:
             for target, requests in group_by_target(owned).items():
                 for batch in chunks(requests, size):
                     clients.executor().run_actions([r.to_dict() for r in batch], target=target)
+    hop_latency.actions_sent()
 
 
 def _group_by_owner(requests: list[ActionRequest]) -> list[tuple[dict[str, Any], list[ActionRequest]]]:

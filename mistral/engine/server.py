@@ -26,7 +26,7 @@ LOG = logging.getLogger(__name__)
 CALLS = (
     "start_workflow", "start_action", "complete_action", "update_action", "pause_workflow",
     "resume_workflow", "stop_workflow", "rerun_task", "skip_task", "take_actions", "release_actions",
-    "on_action_results",
+    "on_action_results", "engine_stats",
 )  # fmt: skip
 #: Messages that arrive in floods: queued for group commit, not applied one by one.
 QUEUED = ("on_action_results", "report_running_actions", "take_actions")

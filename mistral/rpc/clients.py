@@ -157,6 +157,10 @@ class EngineClient(_Client):
     def skip_task(self, task_ex_id: str) -> dict[str, Any]:
         return self._call("skip_task", task_ex_id=task_ex_id)
 
+    def engine_stats(self, since: int = 0) -> dict[str, Any]:
+        """The figures of whichever engine answers (one of them when several run), of hops after ``since``."""
+        return self._call("engine_stats", since=since)
+
 
 class ExecutorClient(_Client):
     """What an engine asks of the executors."""

@@ -33,9 +33,13 @@ def _locked() -> sa.exc.OperationalError:
 
 
 def _failing_first(monkeypatch: pytest.MonkeyPatch, times: int, error: Any) -> list[int]:
-    """``find_action_owners`` (the first read of every results batch) fails ``times`` times."""
+    """``lock_workflow_executions`` (the first statement of every results batch of a task's actions)
+    fails ``times`` times.
+
+    NOTE: not ``find_action_owners``: the engine knows the owners of the actions it inserted.
+    """
     calls = [0]
-    real = db_api.find_action_owners
+    real = db_api.lock_workflow_executions
 
     def flaky(ids: list[str]) -> Any:
         calls[0] += 1
@@ -43,7 +47,7 @@ def _failing_first(monkeypatch: pytest.MonkeyPatch, times: int, error: Any) -> l
             raise error()
         return real(ids)
 
-    monkeypatch.setattr(engine_module.db_api, "find_action_owners", flaky)
+    monkeypatch.setattr(engine_module.db_api, "lock_workflow_executions", flaky)
     return calls
 
 

@@ -138,6 +138,15 @@ def test_owner_passes_and_another_project_does_not(auth_on: None) -> None:
     policy.enforce("workflows:delete", {"project_id": "proj-b"})
 
 
+def test_the_base_rule_admin_only_guards_engine_stats(auth_on: None) -> None:
+    # NOTE: GET /v2/engine_stats enforces it: an operator's figure, with no rule of its own in Mistral 23.
+    _as(MEMBER)
+    with pytest.raises(PolicyError, match=r"admin_only"):
+        policy.enforce("admin_only")
+    _as(ADMIN)
+    policy.enforce("admin_only")
+
+
 def test_all_projects_is_admin_only(auth_on: None) -> None:
     _as(MEMBER)
     policy.enforce("executions:list", all_projects="false")

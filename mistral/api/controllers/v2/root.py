@@ -13,6 +13,7 @@ from mistral.api.controllers.v2 import (
     code_sources,
     cron_triggers,
     dynamic_actions,
+    engine_stats,
     environments,
     event_triggers,
     executions,
@@ -34,6 +35,7 @@ class V2Controller:
     cron_triggers = cron_triggers.CronTriggersController()
     code_sources = code_sources.CodeSourcesController()
     dynamic_actions = dynamic_actions.DynamicActionsController()
+    engine_stats = engine_stats.EngineStatsController()
 
     @contract.expose("The v2 API's own link", returns=contract.FreeForm("The v2 link"))
     def index(self) -> dict[str, Any]:
