@@ -156,8 +156,9 @@ class BatchApplier:
         return batch
 
     def _loop(self, lane: _Lane) -> None:
-        # NOTE: a lane of one thread (a keyed applier) never applies two batches at once;
-        # a shared lane's threads do, as before (their items do not contend).
+        # NOTE: in a keyed lane ``busy`` keeps the lane's thread and a caller applying inline
+        # (``apply``) from applying one key's items at once; the threads of a shared lane
+        # apply at once, as before (takes and heartbeats do not contend for a row).
         exclusive = self._key is not None
         while True:
             batch = self._take(lane)
