@@ -19,7 +19,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Hashable
 from typing import Any
 
 from mistral import config
@@ -61,70 +61,118 @@ class Ticket:
         return self._done.wait(timeout) and not self._failed
 
 
-class BatchApplier:
-    def __init__(self, name: str, apply: Apply, threads: int = 1) -> None:
-        self._name = name
-        self._apply = apply
-        self._queue: queue.Queue[tuple[Items, Ticket] | None] = queue.Queue()
-        #: held by a caller applying its own message in its own thread (see ``apply``)
-        self._inline = threading.Lock()
-        self._threads = [
-            threading.Thread(target=self._loop, name=f"{name}-applier-{i}", daemon=True)
+#: Which of an applier's lanes an item belongs to: items with the same key share one lane.
+Key = Callable[[Any], Hashable]
+
+
+class _Lane:
+    """One queue and the threads that apply it; ``busy`` is held while a batch of it is applied."""
+
+    def __init__(self, name: str, threads: int, loop: Callable[[_Lane], None]) -> None:
+        self.queue: queue.Queue[tuple[Items, Ticket] | None] = queue.Queue()
+        self.busy = threading.Lock()
+        self.threads = [
+            threading.Thread(target=loop, args=(self,), name=f"{name}-applier-{i}", daemon=True)
             for i in range(threads)
         ]
 
+
+class BatchApplier:
+    """Applies queued messages in batches, in ``threads`` threads.
+
+    With a ``key``, each thread has a lane of its own and every item goes to the
+    lane of its key, so items with one key are never applied in two transactions
+    at once. NOTE: the engine keys action results by workflow execution: every
+    result of a workflow locks that workflow's row, so two threads applying
+    results of one workflow only wait for each other, each holding a database
+    connection, while the results queued behind them could have joined one batch.
+    """
+
+    def __init__(self, name: str, apply: Apply, threads: int = 1, key: Key | None = None) -> None:
+        self._name = name
+        self._apply = apply
+        self._key = key
+        count = max(threads, 1)
+        if key is None:
+            self._lanes = [_Lane(name, count, self._loop)]
+        else:
+            self._lanes = [_Lane(f"{name}-{i}", 1, self._loop) for i in range(count)]
+
     def start(self) -> None:
-        for thread in self._threads:
-            thread.start()
+        for lane in self._lanes:
+            for thread in lane.threads:
+                thread.start()
+
+    def _split(self, items: Items) -> dict[int, Items]:
+        if self._key is None or len(self._lanes) == 1:
+            return {0: items}
+        by_lane: dict[int, Items] = {}
+        for item in items:
+            by_lane.setdefault(hash(self._key(item)) % len(self._lanes), []).append(item)
+        return by_lane
 
     def submit(self, items: Items) -> Ticket:
         items = list(items)
         ticket = Ticket(len(items))
-        self._queue.put((items, ticket))
+        for lane, part in self._split(items).items():
+            self._lanes[lane].queue.put((part, ticket))
         return ticket
 
     def apply(self, items: Items, timeout: float) -> Ticket:
         """Apply ``items`` and wait until done or ``timeout``: the caller's answer depends on it.
 
-        NOTE: when nothing is queued, the caller applies its message itself: a hand-over
-        to the applier thread and back costs more than the transaction on a quiet engine
-        (a long chain of tasks). Under load, messages queue and share transactions.
+        NOTE: when nothing is queued in its lane, the caller applies its message itself:
+        a hand-over to the applier thread and back costs more than the transaction on a
+        quiet engine (a long chain of tasks). Under load, messages queue and share transactions.
         """
-        if self._queue.empty() and self._inline.acquire(blocking=False):
-            try:
-                ticket = Ticket(len(items))
-                self._apply_batch([(item, ticket) for item in items])
-                return ticket
-            finally:
-                self._inline.release()
+        items = list(items)
+        parts = self._split(items)
+        if len(parts) == 1:
+            lane = self._lanes[next(iter(parts))]
+            if lane.queue.empty() and lane.busy.acquire(blocking=False):
+                try:
+                    ticket = Ticket(len(items))
+                    self._apply_batch([(item, ticket) for item in items])
+                    return ticket
+                finally:
+                    lane.busy.release()
         ticket = self.submit(items)
         ticket.wait(timeout)
         return ticket
 
-    def _take(self) -> list[tuple[Any, Ticket]] | None:
+    @staticmethod
+    def _take(lane: _Lane) -> list[tuple[Any, Ticket]] | None:
         """Block for one message, then add whatever else is queued, up to the batch size."""
-        first = self._queue.get()
+        first = lane.queue.get()
         if first is None:
             return None
         batch = [(item, first[1]) for item in first[0]]
         limit = config.CONF.engine.results_batch_size
         while len(batch) < limit:
             try:
-                more = self._queue.get_nowait()
+                more = lane.queue.get_nowait()
             except queue.Empty:
                 break
             if more is None:
-                self._queue.put(None)  # NOTE: leave the stop signal for this loop's next turn
+                lane.queue.put(None)  # NOTE: leave the stop signal for this loop's next turn
                 break
             batch += [(item, more[1]) for item in more[0]]
         return batch
 
-    def _loop(self) -> None:
+    def _loop(self, lane: _Lane) -> None:
+        # NOTE: in a keyed lane ``busy`` keeps the lane's thread and a caller applying inline
+        # (``apply``) from applying one key's items at once; the threads of a shared lane
+        # apply at once, as before (takes and heartbeats do not contend for a row).
+        exclusive = self._key is not None
         while True:
-            batch = self._take()
+            batch = self._take(lane)
             if batch is None:
                 return
-            self._apply_batch(batch)
+            if exclusive:
+                with lane.busy:
+                    self._apply_batch(batch)
+            else:
+                self._apply_batch(batch)
 
     def _apply_batch(self, batch: list[tuple[Any, Ticket]]) -> None:
         if not batch:
@@ -162,7 +210,9 @@ class BatchApplier:
 
     def stop(self) -> None:
         """Apply what is queued, then end the threads."""
-        for _ in self._threads:
-            self._queue.put(None)
-        for thread in self._threads:
-            thread.join(timeout=30)
+        for lane in self._lanes:
+            for _ in lane.threads:
+                lane.queue.put(None)
+        for lane in self._lanes:
+            for thread in lane.threads:
+                thread.join(timeout=30)

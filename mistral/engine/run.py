@@ -24,6 +24,9 @@ class WfRun:
     pause_requested: str | None = None
     #: tasks created or started in this step: if one is still active, the workflow is not done
     touched: list[models.TaskExecution] = field(default_factory=list)
+    #: join tasks by unique key, as read or created under this lock: the branches of a wide fan-out
+    #: arrive together (one result batch) and each would read the same row again
+    joins: dict[str, models.TaskExecution] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.spec = specs.for_execution(self.wf_ex)

@@ -15,6 +15,22 @@ from mistral.services import trusts
 
 LOG = logging.getLogger(__name__)
 
+#: The RPC server name of this process's engine, when results should come back to it (see ``reply_here``).
+_reply_to: str | None = None
+
+
+def reply_here(engine: str | None) -> None:
+    """Ask executors to send the results of the actions sent from now on to ``engine`` (None: any engine).
+
+    NOTE: every result of a workflow execution locks its row: results spread over
+    several engines make them wait for each other's transactions, while on one
+    engine they share transactions. The engine that sends an action already has
+    its workflow's next results on their way, so sending them back there keeps a
+    workflow on one engine; workflows spread over engines as their starts do.
+    """
+    global _reply_to
+    _reply_to = engine
+
 
 def send(box: Outbox) -> None:
     """Best effort: what fails to leave is found again by the recovery loop."""
@@ -43,8 +59,15 @@ def _send_actions(box: Outbox) -> None:
         with context.using(ctx):
             for target, requests in group_by_target(owned).items():
                 for batch in chunks(requests, size):
-                    clients.executor().run_actions([r.to_dict() for r in batch], target=target)
+                    clients.executor().run_actions([_payload(r) for r in batch], target=target)
     hop_latency.actions_sent()
+
+
+def _payload(request: ActionRequest) -> dict[str, Any]:
+    payload = request.to_dict()
+    if _reply_to is not None:
+        payload["reply_to"] = _reply_to
+    return payload
 
 
 def _group_by_owner(requests: list[ActionRequest]) -> list[tuple[dict[str, Any], list[ActionRequest]]]:

@@ -13,6 +13,7 @@ import oslo_messaging
 from mistral import context
 from mistral.config import CONF
 from mistral.db import session as db_session
+from mistral.engine import sender
 from mistral.engine.applier import BatchApplier
 from mistral.engine.engine import Engine, Take
 from mistral.exceptions import EngineError
@@ -87,18 +88,22 @@ class EngineEndpoint:
         self.report_running_actions = _handler("report_running_actions", report_running_actions)
 
 
+def _workflow_of(result: dict[str, Any]) -> str:
+    """The applier lane of an action result: its workflow execution, as the executor says."""
+    return result.get("workflow_execution_id") or result.get("action_ex_id") or ""
+
+
 class EngineServer:
     def __init__(self, engine: Engine, host: str | None = None) -> None:
         # NOTE: SQLite has one writer, so one applier; a server database takes several at once.
         threads = 1 if db_session.get_engine().dialect.name == "sqlite" else 4
         self._appliers = [
-            BatchApplier("action results", engine.on_action_results, threads=threads),
+            BatchApplier("action results", engine.on_action_results, threads=threads, key=_workflow_of),
             BatchApplier("heartbeats", engine.on_heartbeats),
             BatchApplier("takes", engine.take_actions, threads=threads),
         ]
-        target = oslo_messaging.Target(
-            topic=transport.ENGINE_TOPIC, server=host or f"{socket.gethostname()}-{os.getpid()}"
-        )
+        self._name = host or f"{socket.gethostname()}-{os.getpid()}"
+        target = oslo_messaging.Target(topic=transport.ENGINE_TOPIC, server=self._name)
         self._server = oslo_messaging.get_rpc_server(
             transport.get_transport(),
             target,
@@ -111,8 +116,11 @@ class EngineServer:
         for applier in self._appliers:
             applier.start()
         self._server.start()
+        if not transport.is_local():
+            sender.reply_here(self._name)
 
     def stop(self) -> None:
+        sender.reply_here(None)
         self._server.stop()
         self._server.wait()
         for applier in self._appliers:

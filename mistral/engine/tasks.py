@@ -85,12 +85,14 @@ def arrive_at_join(run: WfRun, spec: TaskSpec, in_context: dict[str, Any], from_
     (a loop back into the join) opens a new join.
     """
     inbound = len(direct.inbound_tasks(run.spec)[spec.name])
-    task_ex = db_api.load_task_by_unique_key(run.wf_ex.id, _join_key(spec.name))
+    key = _join_key(spec.name)
+    task_ex = _join_task(run, key)
     if task_ex is not None and (counted := _join_counts(task_ex)).arrived + counted.missed >= inbound:
-        task_ex.unique_key = f"{_join_key(spec.name)}:{task_ex.id}"
+        task_ex.unique_key = f"{key}:{task_ex.id}"
         task_ex = None
     if task_ex is None:
-        task_ex = create(run, spec, {}, states.WAITING, unique_key=_join_key(spec.name))
+        task_ex = create(run, spec, {}, states.WAITING, unique_key=key)
+    run.joins[key] = task_ex
     join = _join_counts(task_ex)
     join = JoinCounts(join.arrived + led_here, join.missed + (not led_here))
     task_records.update_runtime(task_ex, join=join)
@@ -104,6 +106,14 @@ def arrive_at_join(run: WfRun, spec: TaskSpec, in_context: dict[str, Any], from_
         begin(run, task_ex)
     elif inbound - join.missed < required:
         fail(run, task_ex, f"Join can't be satisfied: {join.arrived} of {required} required branches arrived")
+
+
+def _join_task(run: WfRun, key: str) -> models.TaskExecution | None:
+    """The open join task of ``key``; read once per locked step (nobody else changes it under the lock)."""
+    task_ex = run.joins.get(key)
+    if task_ex is not None and task_ex.unique_key == key:
+        return task_ex
+    return db_api.load_task_by_unique_key(run.wf_ex.id, key)
 
 
 def _join_counts(task_ex: models.TaskExecution) -> JoinCounts:

@@ -28,6 +28,7 @@ from mistral.actions import registry
 from mistral.config import CONF
 from mistral.executor import invocation
 from mistral.executor.batcher import ResultBatcher, Sink
+from mistral.executor.routing import ResultRouter
 from mistral.rpc import clients
 
 LOG = logging.getLogger(__name__)
@@ -36,11 +37,11 @@ LOG = logging.getLogger(__name__)
 IdsSink = Callable[[list[str]], None]
 
 
-def _report_to_engine(host: str | None, results: list[dict[str, Any]]) -> None:
+def _report_to_engine(host: str | None, results: list[dict[str, Any]], engine: str | None) -> None:
     # Looked up per call so a reset RPC client (tests, reconnects) is picked up.
     if host:
         results = [{**r, "executor": host} for r in results]
-    clients.engine().on_action_results(results, timeout=CONF.executor.engine_confirm_timeout)
+    clients.engine().on_action_results(results, timeout=CONF.executor.engine_confirm_timeout, server=engine)
 
 
 def _release_to_engine(host: str | None, action_ex_ids: list[str]) -> None:
@@ -51,6 +52,17 @@ def _release_to_engine(host: str | None, action_ex_ids: list[str]) -> None:
 
 def _heartbeat_to_engine(host: str | None, action_ex_ids: list[str]) -> None:
     clients.engine().report_running_actions(action_ex_ids, executor=host)
+
+
+def _routed(result: dict[str, Any], request: Mapping[str, Any]) -> dict[str, Any]:
+    """``result`` with where it belongs: the engine that sent it, and its workflow execution.
+
+    NOTE: an engine applies the results of one workflow execution in one applier lane
+    (see mistral.engine.applier); an id that is missing or wrong only costs a wait.
+    """
+    wf_ex_id = (request.get("context") or {}).get("workflow_execution_id")
+    routes = {"workflow_execution_id": wf_ex_id, "reply_to": request.get("reply_to")}
+    return {**result, **{k: v for k, v in routes.items() if v}}
 
 
 class _Job:
@@ -90,7 +102,7 @@ class Executor:
         self._max_workers = max_workers or CONF.executor.max_workers
         interval = CONF.executor.results_flush_interval if flush_interval is None else flush_interval
         self._batcher = ResultBatcher(
-            report or functools.partial(_report_to_engine, host),
+            report or ResultRouter(functools.partial(_report_to_engine, host)),
             interval,
             max_retry_delay=CONF.executor.result_retry_max_delay,
         )
@@ -256,7 +268,7 @@ class Executor:
             # The engine hears of the start as surely as of a result: until then the
             # action may have died with this executor before it ever began.
             result = invocation.started_result(job.action_ex_id)
-        self._batcher.add(result)
+        self._batcher.add(_routed(result, job.request))
 
     def _invoke(self, job: _Job) -> dict[str, Any] | None:
         return invocation.invoke(job.request, context.current().to_dict())

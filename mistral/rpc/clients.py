@@ -53,9 +53,13 @@ class _Client:
             transport.get_transport(), target, serializer=transport.serializer()
         )
 
-    def _call(self, method: str, *, timeout: float | None = None, **kwargs: Any) -> Any:
+    def _call(
+        self, method: str, *, timeout: float | None = None, server: str | None = None, **kwargs: Any
+    ) -> Any:
         LOG.debug("RPC call %s.%s %s", self.topic, method, masked(kwargs))
-        client = self._client.prepare(timeout=timeout) if timeout else self._client
+        # NOTE: only what is given: prepare(timeout=None) would mean "wait forever".
+        options = {k: v for k, v in (("timeout", timeout), ("server", server)) if v}
+        client = self._client.prepare(**options) if options else self._client
         return unwrap(client.call(context.current().to_dict(), method, **kwargs))
 
     def _cast(self, method: str, *, server: str | None = None, **kwargs: Any) -> None:
@@ -111,12 +115,15 @@ class EngineClient(_Client):
     def update_action(self, action_ex_id: str, state: str) -> dict[str, Any]:
         return self._call("update_action", action_ex_id=action_ex_id, state=state)
 
-    def on_action_results(self, results: Sequence[dict[str, Any]], timeout: float | None = None) -> None:
+    def on_action_results(
+        self, results: Sequence[dict[str, Any]], timeout: float | None = None, server: str | None = None
+    ) -> None:
         """Executors report finished actions in batches: ``[{"action_ex_id", "data"|"error"|"cancel"}]``.
 
-        Returns once an engine has committed them; raises if it could not (send them again).
+        Returns once an engine (``server``, or any) has committed them; raises if it could not (send
+        them again).
         """
-        self._call("on_action_results", timeout=timeout, results=list(results))
+        self._call("on_action_results", timeout=timeout, server=server, results=list(results))
 
     def take_actions(
         self, action_ex_ids: Sequence[str], executor: str, timeout: float | None = None

@@ -45,6 +45,9 @@ class ActionRequest:
     #: ``region_name``, ``expires_at`` (``Context.credentials()``). Kept out of ``owner``, which
     #: groups requests and becomes the RPC context.
     credentials: dict[str, Any] = field(default_factory=dict)
+    #: The engine (its RPC server name) that sent the action: the executor sends the result there first,
+    #: so that one engine applies one workflow's results (they all lock that workflow's row).
+    reply_to: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}

@@ -95,3 +95,73 @@ def test_a_ticket_tells_which_of_its_items_were_accepted() -> None:
     assert first.wait(5) and second.wait(5)
     applier.stop()
     assert (first.accepted, second.accepted) == ([1, 3], [5])
+
+
+class Overlaps:
+    """Applies batches of ``(key, n)`` items slowly, noting any key applied in two batches at once."""
+
+    def __init__(self) -> None:
+        self.active: dict[str, int] = {}
+        self.overlapped: set[str] = set()
+        self.most_at_once = 0
+        self.batches: list[list[tuple[str, int]]] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, batch: list[tuple[str, int]]) -> None:
+        keys = {key for key, _ in batch}
+        with self._lock:
+            for key in keys:
+                self.active[key] = self.active.get(key, 0) + 1
+                if self.active[key] > 1:
+                    self.overlapped.add(key)
+            self.most_at_once = max(self.most_at_once, sum(1 for n in self.active.values() if n))
+            self.batches.append(list(batch))
+        threading.Event().wait(0.01)
+        with self._lock:
+            for key in keys:
+                self.active[key] -= 1
+
+
+def test_items_with_one_key_are_never_applied_in_two_transactions_at_once() -> None:
+    recorder = Overlaps()
+    applier = BatchApplier("test items", recorder, threads=4, key=lambda item: item[0])
+    applier.start()
+    callers = [
+        threading.Thread(target=applier.apply, args=([(key, n)], 5))
+        for n in range(20)
+        for key in ("wf-a", "wf-b", "wf-c")
+    ]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join(10)
+    applier.stop()
+    assert sorted(item for batch in recorder.batches for item in batch) == sorted(
+        (key, n) for n in range(20) for key in ("wf-a", "wf-b", "wf-c")
+    )
+    assert recorder.overlapped == set()
+
+
+def test_without_a_key_the_threads_share_one_queue_and_apply_at_once() -> None:
+    recorder = Overlaps()
+    applier = BatchApplier("test items", recorder, threads=4)
+    applier.start()
+    callers = [threading.Thread(target=applier.apply, args=([("wf-a", n)], 5)) for n in range(20)]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join(10)
+    applier.stop()
+    assert len([item for batch in recorder.batches for item in batch]) == 20
+    assert recorder.overlapped == {"wf-a"}  # what the key prevents
+
+
+def test_a_message_spread_over_lanes_is_done_once_every_lane_applied_its_part() -> None:
+    recorder = Recorder()
+    applier = BatchApplier("test items", recorder, threads=4, key=lambda item: item)
+    applier.start()
+    ticket = applier.apply(list(range(12)), 5)
+    assert ticket.wait(5)
+    assert sorted(ticket.accepted) == list(range(12))
+    applier.stop()
+    assert sorted(recorder.applied) == list(range(12))

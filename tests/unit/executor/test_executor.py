@@ -229,3 +229,16 @@ def test_run_action_sync_honours_timeout() -> None:
     executor = Executor(Collector(), heartbeat_interval=0)
     result = executor.run_action_sync(request("a", "std.sleep", {"seconds": 0.2}, timeout=0.05))
     assert result == {"action_ex_id": "a", "error": "Action timed out after 0.05 seconds"}
+
+
+def test_a_result_names_the_engine_and_workflow_execution_of_its_request(
+    make_executor: Any, results: Collector
+) -> None:
+    executor = make_executor()
+    routed = {**request("r", "std.echo", {"output": 1}), "reply_to": "engine-1"}
+    routed["context"] = {"workflow_execution_id": "wf-1"}
+    executor.run_actions([routed, request("plain", "std.echo", {"output": 2})])
+    got = {r["action_ex_id"]: r for r in results.wait_for(2)}
+    routes = {"reply_to": "engine-1", "workflow_execution_id": "wf-1"}
+    assert got["r"] == {"action_ex_id": "r", "data": 1, **routes}
+    assert got["plain"] == {"action_ex_id": "plain", "data": 2}
