@@ -7,6 +7,8 @@ import math
 from typing import Any
 
 NAME_W = 28
+#: Rows of the process table whose CPU is the total since the process started, not one workload's share.
+ABSOLUTE_ROWS = ("start", "end")
 
 
 def rate(count: int, wall: float | None) -> float | None:
@@ -144,8 +146,8 @@ def process_matrix(rows: list[tuple[str, list[dict]]]) -> str:
     """One row per workload (and ``end``), one column per server process.
 
     Each cell is ``cpu/rss/peak``: CPU seconds (user+sys) the process spent during
-    that workload (the ``end`` row: since it started), its RSS and its peak RSS
-    (VmHWM) in MB when the workload ended.
+    that workload (the ``start`` and ``end`` rows: since it started), its RSS and
+    its peak RSS (VmHWM) in MB when the workload ended.
     """
     names: list[str] = []
     for _, samples in rows:
@@ -156,7 +158,7 @@ def process_matrix(rows: list[tuple[str, list[dict]]]) -> str:
         return ""
     width = max(16, *(len(n) for n in names))
     head = f"{'after':<{NAME_W}} " + " ".join(f"{n:>{width}}" for n in names)
-    out = ["server processes: cpu_s (during the workload; end: total) / rss_mb / peak_mb", head]
+    out = ["server processes: cpu_s (during the workload; start, end: total) / rss_mb / peak_mb", head]
     out.append("-" * len(head))
     prev: dict[str, float] = {}
     for label, samples in rows:
@@ -167,7 +169,7 @@ def process_matrix(rows: list[tuple[str, list[dict]]]) -> str:
             if s is None or s.get("cpu_s") is None:
                 cells.append(f"{'-':>{width}}")
                 continue
-            cpu = s["cpu_s"] if label == "end" else s["cpu_s"] - prev.get(n, 0.0)
+            cpu = s["cpu_s"] if label in ABSOLUTE_ROWS else s["cpu_s"] - prev.get(n, 0.0)
             prev[n] = s["cpu_s"]
             cell = f"{cpu:.1f}/{_mb(s.get('rss_mb'))}/{_mb(s.get('peak_rss_mb'))}"
             cells.append(f"{cell:>{width}}")

@@ -198,7 +198,10 @@ WF_BUILDERS: dict[str, Callable[[], dict]] = {
     "with_items_c50": lambda: with_items_wf(50),
     "noop_chain_5": lambda: noop_chain_wf(CONCURRENT_CHAIN_LEN),
     "one_task": one_task_wf,
-    "warmup": lambda: {"description": "bench: warm-up", "tasks": {"echo": {"action": "std.echo output=up"}}},
+    "warmup": lambda: {
+        "description": "bench: warm-up",
+        "tasks": {"echo": {"action": "std.echo", "input": {"output": "up"}}},
+    },
     "with_items_input": with_items_input_wf,
     "with_items_published": with_items_published_wf,
     "with_items_dicts": with_items_dicts_wf,
