@@ -151,11 +151,12 @@ def config_sections(settings: Settings, db_url: str | None, transport: str | Non
     """The configuration file shared by every process of the deployment."""
     api = {"host": "127.0.0.1", "port": settings.port}
     if settings.reference:
-        # NOTE: one API worker process, as our single api process; the reference forks it anyway.
+        # NOTE: its api runs one worker (api_workers is deprecated and ignored in 23.0.0), in a
+        # child process of its own: the process table shows it as api/<pid>.
         return {
             "DEFAULT": {"transport_url": transport},
             "database": {"connection": db_url},
-            "api": {**api, "api_workers": 1},
+            "api": api,
             "pecan": {"auth_enable": False},
         }
     sections: dict[str, dict] = {

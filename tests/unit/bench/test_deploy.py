@@ -90,11 +90,11 @@ def test_distributed_config_has_database_broker_and_own_exchange() -> None:
     assert conf["DEFAULT"]["control_exchange"] == s.label == "bench_ours_9101"
 
 
-def test_reference_config_turns_auth_off_and_runs_one_api_worker() -> None:
+def test_reference_config_turns_auth_off() -> None:
     s = settings("reference-distributed", ref_venv=pathlib.Path("/ref"))
     conf = parse(deploy.render_config(deploy.config_sections(s, "postgresql+psycopg2://db", "rabbit://r/v")))
     assert conf["pecan"]["auth_enable"] == "False"
-    assert conf["api"]["api_workers"] == "1"
+    assert conf["api"]["port"] == "9101" and "control_exchange" not in conf["DEFAULT"]
     assert s.label == "bench_ref_9101" and s.bin_dir == pathlib.Path("/ref/bin")
 
 
