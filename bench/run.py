@@ -1312,7 +1312,8 @@ def main(argv: list[str] | None = None) -> int:
         want = targets.REFERENCE_FACTOR
         for name, factor in comparison.items():
             verdict = "-" if factor is None else ("PASS" if factor >= want else "FAIL")
-            print(f"  {name:<26} ours >= {want:g}x faster than the reference: {verdict} (x{fmt(factor)})")
+            shown = "-" if factor is None else f"{factor:.1f}"
+            print(f"  {name:<26} ours >= {want:g}x faster than the reference: {verdict} (x{shown})")
     if args.json:
         with open(args.json, "w") as f:
             first = runs[0] if runs else {"meta": {}, "results": {}}
