@@ -726,9 +726,9 @@ class Bench:
             "failed_requests": poll_failed,
             "check": (
                 f"fanout_1000 {fmt(quiet['fanout_1000'].get('wall_s'))} -> "
-                f"{fmt(loaded['fanout_1000'].get('wall_s'))} s (x{fmt(slowdown['fanout_1000'])}), chain_50 "
+                f"{fmt(loaded['fanout_1000'].get('wall_s'))} s (x{slowdown['fanout_1000'] or '-'}), chain_50 "
                 f"{fmt(quiet['chain_50'].get('wall_s'))} -> {fmt(loaded['chain_50'].get('wall_s'))} s "
-                f"(x{fmt(slowdown['chain_50'])}); GET p50 {fmt(get['p50'])} ms p95 {fmt(get['p95'])} ms "
+                f"(x{slowdown['chain_50'] or '-'}); GET p50 {fmt(get['p50'])} ms p95 {fmt(get['p95'])} ms "
                 f"over {polls} polls, {poll_failed} failed"
             ),
         }
