@@ -15,10 +15,9 @@ import argparse
 import concurrent.futures as cf
 import datetime as dt
 import json
-import math
 import os
+import pathlib
 import platform
-import re
 import signal
 import socket
 import sys
@@ -30,7 +29,36 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
+
+if __package__ in (None, ""):  # run as a script: bench/ is sys.path[0], its parent holds the package
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench import deploy, procstats, targets  # noqa: E402
+from bench.client import ApiError, Client, json_field  # noqa: E402
+from bench.report import (  # noqa: E402
+    compare_table,
+    fmt,
+    hop_latencies,
+    ms,
+    parse_ts,
+    pct,
+    process_matrix,
+    rate,
+    spread_ms,
+    summary_table,
+    workload_line,
+)
+from bench.workflows import (  # noqa: E402
+    CHAIN_LEN,
+    CONCURRENT_CHAIN_LEN,
+    WF_BUILDERS,
+    chain_wf,
+    fanout_wf,
+    input_numbers,
+    input_records,
+    to_yaml,
+    wf_doc,
+)
 
 WORKLOADS = [
     "fanout_100",
@@ -40,18 +68,37 @@ WORKLOADS = [
     "with_items_1000",
     "with_items_10000",
     "with_items_10000_c50",
+    "with_items_input_1000",
+    "with_items_input_10000",
+    "with_items_input_100000",
+    "with_items_published_10000",
+    "with_items_dicts_10000",
     "concurrent_50",
     "api_latency",
+    "polling_load",
     "fanout_1000_after_history",
 ]
+
+# Workloads a deployment does not run, with the reason printed in its place.
+DEPLOY_SKIPS: dict[str, dict[str, str]] = {
+    "reference-distributed": {
+        "with_items_input_100000": "skipped on the reference: 100 000 items take it far beyond any timeout",
+        "fanout_1000_after_history": "skipped on the reference: 10 000 history executions take hours there",
+    },
+}
 
 DONE_STATES = ("SUCCESS", "ERROR", "CANCELLED")
 POLL_START_S = 0.01
 POLL_CAP_S = 0.2
-CHAIN_LEN = 50
+# Short workloads are polled this fast, so the poll overshoot stays a few ms.
+FAST_POLL_S = 0.003
 CONCURRENT_EXECUTIONS = 50
-CONCURRENT_CHAIN_LEN = 5
 LATENCY_SEED_EXECUTIONS = 200
+POLLERS = 50
+REF_HTTP_TIMEOUT_S = 300.0
+# NOTE: OpenStack Mistral answers 406 to a workflow upload that accepts only JSON (its handler is
+# declared text/plain), though the body it returns is JSON; python-mistralclient sends */* too.
+UPLOAD_HEADERS = {"Content-Type": "text/plain", "Accept": "*/*"}
 
 # Set on Ctrl-C: every loop and worker checks it and stops promptly.
 STOP = threading.Event()
@@ -61,250 +108,14 @@ class Interrupted(Exception):
     """Raised inside loops once STOP is set."""
 
 
-class ApiError(Exception):
-    def __init__(self, method: str, path: str, status: int | None, detail: str):
-        self.status = status
-        super().__init__(f"{method} {path} -> {status if status is not None else 'no response'}: {detail}")
-
-
-# --------------------------------------------------------------------------
-# HTTP client
-
-
-def normalize_url(url: str) -> str:
-    url = url.strip().rstrip("/")
-    if url.endswith("/v2"):
-        url = url[: -len("/v2")]
-    if not re.match(r"^https?://[^/]+", url):
-        raise SystemExit(f"--url must look like http://host:port, got {url!r}")
-    return url
-
-
-class Client:
-    """Thread-safe wrapper: one requests.Session per thread, every URL built from ``base``.
-
-    Redirects are never followed and ``next`` links are never used, so no
-    request leaves the server given on the command line.
-    """
-
-    def __init__(self, base: str, http_timeout: float, token: str | None = None):
-        self.base = normalize_url(base)
-        self.http_timeout = http_timeout
-        self.headers = {"Accept": "application/json"}
-        if token:
-            self.headers["X-Auth-Token"] = token
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._sessions: list[requests.Session] = []
-        self.requests = 0
-        self.failures = 0
-        self.failure_samples: list[str] = []
-
-    def _session(self) -> requests.Session:
-        s = getattr(self._local, "session", None)
-        if s is None:
-            s = requests.Session()
-            adapter = HTTPAdapter(pool_connections=2, pool_maxsize=4, max_retries=0)
-            s.mount("http://", adapter)
-            s.mount("https://", adapter)
-            s.headers.update(self.headers)
-            self._local.session = s
-            with self._lock:
-                self._sessions.append(s)
-        return s
-
-    def _record(self, ok: bool, what: str) -> None:
-        with self._lock:
-            self.requests += 1
-            if not ok:
-                self.failures += 1
-                if len(self.failure_samples) < 20:
-                    self.failure_samples.append(what)
-
-    def counters(self) -> tuple[int, int]:
-        with self._lock:
-            return self.requests, self.failures
-
-    def call(self, method: str, path: str, **kw: Any) -> requests.Response:
-        """Send one request; raise ApiError on a transport error or a non-2xx status."""
-        if not path.startswith("/"):
-            raise ValueError(path)
-        kw.setdefault("timeout", self.http_timeout)
-        kw["allow_redirects"] = False
-        try:
-            r = self._session().request(method, self.base + path, **kw)
-        except requests.RequestException as e:
-            self._record(False, f"{method} {path}: {e.__class__.__name__}")
-            raise ApiError(method, path, None, e.__class__.__name__ + ": " + str(e)[:200]) from e
-        if not 200 <= r.status_code < 300:
-            detail = error_text(r)
-            self._record(False, f"{method} {path}: {r.status_code} {detail[:120]}")
-            raise ApiError(method, path, r.status_code, detail)
-        self._record(True, "")
-        return r
-
-    def get_json(self, path: str, **kw: Any) -> Any:
-        return self.call("GET", path, **kw).json()
-
-    def close(self) -> None:
-        with self._lock:
-            for s in self._sessions:
-                s.close()
-            self._sessions.clear()
-
-
-def error_text(r: requests.Response) -> str:
-    msg = r.headers.get("Server-Error-Message")
-    if msg:
-        return msg
-    try:
-        body = r.json()
-        if isinstance(body, dict) and body.get("faultstring"):
-            return str(body["faultstring"])
-    except ValueError:
-        pass
-    return r.text[:300]
-
-
-def json_field(value: Any) -> Any:
-    """Mistral serializes jsontype fields (input, output, ...) as JSON strings."""
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
-def parse_ts(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def server_seconds(ex: dict | None) -> float | None:
-    """Coarse server-side duration: updated_at - created_at (whole seconds in Mistral)."""
+    """Server-side duration: updated_at - created_at (whole seconds in Mistral)."""
     if not ex:
         return None
     a, b = parse_ts(ex.get("created_at")), parse_ts(ex.get("updated_at"))
     if a is None or b is None:
         return None
     return (b - a).total_seconds()
-
-
-# --------------------------------------------------------------------------
-# Workflow documents (a tiny YAML emitter: no dependency besides requests)
-
-_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
-_RESERVED = {"true", "false", "yes", "no", "on", "off", "null", "y", "n"}
-
-
-def _scalar(v: Any) -> str:
-    if v is None:
-        return "null"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int | float):
-        return repr(v)
-    s = str(v)
-    if _PLAIN.match(s) and s.lower() not in _RESERVED:
-        return s
-    return json.dumps(s)  # a JSON string is a valid double-quoted YAML scalar
-
-
-def _yaml_lines(obj: Any, indent: int) -> list[str]:
-    pad = "  " * indent
-    lines: list[str] = []
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            if isinstance(v, dict | list) and v:
-                lines.append(f"{pad}{_scalar(k)}:")
-                lines.extend(_yaml_lines(v, indent + 1))
-            else:
-                lines.append(f"{pad}{_scalar(k)}: {_flow(v)}")
-    elif isinstance(obj, list):
-        for v in obj:
-            if isinstance(v, dict | list) and v:
-                sub = _yaml_lines(v, indent + 1)
-                sub[0] = f"{pad}- {sub[0].lstrip()}"
-                lines.extend(sub)
-            else:
-                lines.append(f"{pad}- {_flow(v)}")
-    else:
-        lines.append(pad + _scalar(obj))
-    return lines
-
-
-def _flow(v: Any) -> str:
-    if isinstance(v, dict):
-        return "{}"
-    if isinstance(v, list):
-        return "[]"
-    return _scalar(v)
-
-
-def to_yaml(obj: dict) -> str:
-    return "\n".join(_yaml_lines(obj, 0)) + "\n"
-
-
-def wf_doc(name: str, body: dict) -> dict:
-    return {"version": "2.0", name: body}
-
-
-def fanout_wf(n: int) -> dict:
-    names = [f"t{i}" for i in range(1, n + 1)]
-    tasks: dict[str, Any] = {"start": {"action": "std.noop", "on-success": names}}
-    for t in names:
-        tasks[t] = {"action": "std.noop", "on-success": ["join_all"]}
-    tasks["join_all"] = {"join": "all", "action": "std.noop"}
-    return {"description": f"bench: fan-out of {n} noop tasks joined by one", "tasks": tasks}
-
-
-def chain_wf(n: int) -> dict:
-    tasks: dict[str, Any] = {}
-    for i in range(1, n + 1):
-        t: dict[str, Any] = {
-            "action": "std.echo",
-            "input": {"output": "<% $.v + 1 %>"},
-            "publish": {"v": "<% task().result %>"},
-        }
-        if i < n:
-            t["on-success"] = [f"s{i + 1}"]
-        tasks[f"s{i}"] = t
-    return {
-        "description": f"bench: chain of {n} echo tasks passing v along",
-        "input": [{"v": 0}],
-        "output": {"v": "<% $.v %>"},
-        "tasks": tasks,
-    }
-
-
-def with_items_wf(concurrency: int | None) -> dict:
-    task: dict[str, Any] = {"action": "std.noop", "with-items": "i in <% range($.n) %>"}
-    if concurrency:
-        task["concurrency"] = concurrency
-    return {
-        "description": "bench: one noop task over n items",
-        "input": ["n"],
-        "tasks": {"items": task},
-    }
-
-
-def noop_chain_wf(n: int) -> dict:
-    tasks: dict[str, Any] = {}
-    for i in range(1, n + 1):
-        t: dict[str, Any] = {"action": "std.noop"}
-        if i < n:
-            t["on-success"] = [f"c{i + 1}"]
-        tasks[f"c{i}"] = t
-    return {"description": f"bench: chain of {n} noop tasks", "tasks": tasks}
-
-
-def one_task_wf() -> dict:
-    return {"description": "bench: a single noop task", "tasks": {"only": {"action": "std.noop"}}}
 
 
 # key -> (builder, number of tasks or items it runs, unit, input)
@@ -322,18 +133,33 @@ def workload_specs() -> dict[str, dict[str, Any]]:
             "unit": "items",
             "input": {"n": 10000},
         },
+        **{
+            f"with_items_input_{n}": {"wf": "with_items_input", "count": n, "unit": "items", "input": None}
+            for n in (1000, 10000, 100000)
+        },
+        "with_items_published_10000": {
+            "wf": "with_items_published",
+            "count": 10000,
+            "unit": "items",
+            "input": {"n": 10000},
+        },
+        "with_items_dicts_10000": {"wf": "with_items_dicts", "count": 10000, "unit": "items", "input": None},
     }
 
 
-WF_BUILDERS: dict[str, Callable[[], dict]] = {
-    "fanout_100": lambda: fanout_wf(100),
-    "fanout_1000": lambda: fanout_wf(1000),
-    "chain_50": lambda: chain_wf(CHAIN_LEN),
-    "with_items": lambda: with_items_wf(None),
-    "with_items_c50": lambda: with_items_wf(50),
-    "noop_chain_5": lambda: noop_chain_wf(CONCURRENT_CHAIN_LEN),
-    "one_task": one_task_wf,
-}
+def workload_input(name: str) -> dict:
+    """The execution input of a single-execution workload (big lists are built only when run)."""
+    spec = workload_specs()[name]
+    if spec["input"] is not None:
+        return spec["input"]
+    if name == "with_items_dicts_10000":
+        return input_records(spec["count"])
+    return input_numbers(spec["count"])
+
+
+# Workloads whose output must be {"n": count}.
+COUNTED_OUTPUT = ("with_items_input_", "with_items_published_", "with_items_dicts_")
+
 
 # Which workflow documents each workload needs.
 WORKLOAD_WFS: dict[str, list[str]] = {
@@ -344,8 +170,14 @@ WORKLOAD_WFS: dict[str, list[str]] = {
     "with_items_1000": ["with_items"],
     "with_items_10000": ["with_items"],
     "with_items_10000_c50": ["with_items_c50"],
+    "with_items_input_1000": ["with_items_input"],
+    "with_items_input_10000": ["with_items_input"],
+    "with_items_input_100000": ["with_items_input"],
+    "with_items_published_10000": ["with_items_published"],
+    "with_items_dicts_10000": ["with_items_dicts"],
     "concurrent_50": ["noop_chain_5"],
     "api_latency": ["one_task"],
+    "polling_load": ["fanout_1000", "chain_50"],
     "fanout_1000_after_history": ["fanout_1000", "one_task"],
 }
 
@@ -368,6 +200,8 @@ class Bench:
         self.inflight: set[str] = set()
         self.lock = threading.Lock()
         self.results: dict[str, dict[str, Any]] = {}
+        # The execution being measured now: what the polling clients of polling_load watch.
+        self.current_id: str | None = None
 
     def wf_name(self, key: str) -> str:
         return f"bench_{key}_{self.run_id}"
@@ -385,7 +219,7 @@ class Bench:
             "POST",
             "/v2/workflows",
             data=self.document(key).encode(),
-            headers={"Content-Type": "text/plain"},
+            headers=UPLOAD_HEADERS,
         )
         body = r.json()
         names = [w.get("name") for w in body.get("workflows", [])] if isinstance(body, dict) else []
@@ -399,7 +233,7 @@ class Bench:
             "POST",
             "/v2/workflows/validate",
             data=self.document(key).encode(),
-            headers={"Content-Type": "text/plain"},
+            headers=UPLOAD_HEADERS,
         )
         body = r.json()
         return bool(body.get("valid")), str(body.get("error") or "")
@@ -419,13 +253,18 @@ class Bench:
                 self.inflight.add(ex["id"])
         return ex
 
-    def wait(self, ex: dict, deadline: float) -> tuple[dict, float | None]:
-        """Poll GET /v2/executions/{id} until a final state; returns (execution, perf time seen)."""
+    def wait(
+        self, ex: dict, deadline: float, poll: tuple[float, float] = (POLL_START_S, POLL_CAP_S)
+    ) -> tuple[dict, float | None]:
+        """Poll GET /v2/executions/{id} until a final state; returns (execution, perf time seen).
+
+        ``poll`` is (first interval, largest interval): the interval grows 1.5x per poll.
+        """
         if ex.get("state") in DONE_STATES:
             self._done(ex["id"])
             return ex, time.perf_counter()
         path = f"/v2/executions/{ex['id']}"
-        interval = POLL_START_S
+        interval, cap = poll
         last = ex
         while True:
             if STOP.is_set():
@@ -445,21 +284,35 @@ class Bench:
                 return last, None
             if STOP.wait(min(interval, remaining)):
                 raise Interrupted
-            interval = min(interval * 1.5, POLL_CAP_S)
+            interval = min(interval * 1.5, cap)
+
+    def warm_up(self) -> None:
+        """Two small executions through an executor before anything is timed (imports, caches, queues)."""
+        name = self.ensure_workflow("warmup")
+        for i in range(2):
+            ex = self.start(name, {}, f"bench warm-up #{i} {self.run_id}")
+            final, seen = self.wait(ex, time.perf_counter() + self.args.timeout)
+            if seen is None or final.get("state") != "SUCCESS":
+                raise RuntimeError(
+                    f"warm-up execution ended {final.get('state')}: {str(final.get('state_info'))[-500:]}"
+                )
 
     def _done(self, ex_id: str) -> None:
         with self.lock:
             self.inflight.discard(ex_id)
             self.completed.append(ex_id)
 
-    def run_one(self, wf_key: str, wf_input: dict, label: str) -> dict[str, Any]:
+    def run_one(
+        self, wf_key: str, wf_input: dict, label: str, poll: tuple[float, float] = (POLL_START_S, POLL_CAP_S)
+    ) -> dict[str, Any]:
         """Start one execution and wait for it; wall time runs from the POST to the observed end."""
         name = self.ensure_workflow(wf_key)
         req0, fail0 = self.c.counters()
         t0 = time.perf_counter()
         ex = self.start(name, wf_input, f"bench {label} {self.run_id}")
         t_started = time.perf_counter()
-        final, seen = self.wait(ex, t0 + self.args.timeout)
+        self.current_id = ex["id"]
+        final, seen = self.wait(ex, t0 + self.args.timeout, poll)
         req1, fail1 = self.c.counters()
         res: dict[str, Any] = {
             "execution_id": ex["id"],
@@ -576,7 +429,8 @@ class Bench:
 
     def single(self, name: str) -> dict[str, Any]:
         spec = workload_specs()[name]
-        res = self.run_one(spec["wf"], spec["input"], name)
+        poll = (FAST_POLL_S, FAST_POLL_S) if name == "chain_50" else (POLL_START_S, POLL_CAP_S)
+        res = self.run_one(spec["wf"], workload_input(name), name, poll)
         res["count"] = spec["count"]
         res["unit"] = spec["unit"]
         res["rate"] = rate(spec["count"], res["wall_s"])
@@ -586,6 +440,17 @@ class Bench:
             res["output_value"] = value
             res["output_ok"] = value == CHAIN_LEN
             res["check"] = f"output v={value!r} ({'OK' if res['output_ok'] else 'WRONG'}, want {CHAIN_LEN})"
+            if res["state"] == "SUCCESS":
+                self.add_hops(res)
+        if name.startswith(COUNTED_OUTPUT):
+            out = res["output"]
+            value = out.get("n") if isinstance(out, dict) else None
+            res["output_ok"] = value == spec["count"]
+            res["check"] = (
+                f"output n={value!r} ({'OK' if res['output_ok'] else 'WRONG'}, want {spec['count']})"
+            )
+            if res["state"] == "SUCCESS" and not res["output_ok"]:
+                res["state"] = "WRONG"
         if name in EXPECTED_TASKS and res["state"] == "SUCCESS":
             try:
                 states = self.task_states(res["execution_id"])
@@ -599,20 +464,37 @@ class Bench:
                 res["check"] = (res.get("check") or "") + f" tasks check failed: {e}"
         return res
 
+    def add_hops(self, res: dict[str, Any]) -> None:
+        """Per-hop latency from the task executions' timestamps, when they have sub-second precision."""
+        try:
+            page = self.c.get_json(f"/v2/executions/{res['execution_id']}/tasks", params={"limit": 1000})
+        except ApiError as e:
+            res["hop_ms"] = {"error": str(e)}
+            return
+        hops = hop_latencies(page.get("tasks", []) if isinstance(page, dict) else [])
+        res["hop_ms"] = spread_ms(hops) if hops is not None else None
+        if hops is None:
+            res["check"] += "; hop n/a (whole-second timestamps)"
+        else:
+            res["check"] += f"; hop p50 {fmt(res['hop_ms']['p50'])} ms p95 {fmt(res['hop_ms']['p95'])} ms"
+
     def concurrent(self) -> dict[str, Any]:
         n = CONCURRENT_EXECUTIONS
         name = self.ensure_workflow("noop_chain_5")
         req0, fail0 = self.c.counters()
         start_at: list[float] = []
+        post_times: list[float] = []
         barrier = threading.Barrier(n, action=lambda: start_at.append(time.perf_counter()), timeout=30)
 
         def one(i: int) -> dict[str, Any]:
             barrier.wait()
             t0 = start_at[0]
+            t_post = time.perf_counter()
             try:
                 ex = self.start(name, {}, f"bench concurrent_50 #{i} {self.run_id}")
             except ApiError as e:
                 return {"state": "START_FAILED", "error": str(e)}
+            post_times.append(time.perf_counter() - t_post)
             final, seen = self.wait(ex, t0 + self.args.timeout)
             if seen is None:
                 self.cancel(ex["id"])
@@ -628,6 +510,7 @@ class Bench:
         wall = (max(seen) - start_at[0]) if seen and start_at else None
         errors = [str(o.get("error") if isinstance(o, dict) else o) for o in outs]
         errors = [e for e in errors if e and e != "None"][:5]
+        post = spread_ms(post_times)
         return {
             "state": "SUCCESS" if states.get("SUCCESS") == n else "MIXED",
             "executions": n,
@@ -645,7 +528,9 @@ class Bench:
             "requests": req1 - req0,
             "failed_requests": fail1 - fail0,
             "errors": errors,
-            "check": f"{states.get('SUCCESS', 0)}/{n} SUCCESS, {fail1 - fail0} failed requests",
+            "post_ms": post,
+            "check": f"{states.get('SUCCESS', 0)}/{n} SUCCESS, {fail1 - fail0} failed requests, "
+            f"POST p50 {fmt(post['p50'])} ms p95 {fmt(post['p95'])} ms",
         }
 
     def seed(self, count: int, threads: int, deadline: float, label: str) -> dict[str, Any]:
@@ -787,6 +672,67 @@ class Bench:
             ),
         }
 
+    def polling_load(self) -> dict[str, Any]:
+        """fanout_1000 and chain_50 quiet, then again while POLLERS clients poll GET /v2/executions/{id}."""
+        quiet = {name: self.single(name) for name in ("fanout_1000", "chain_50")}
+        pollers = Client(self.c.base, self.c.http_timeout, self.args.token)
+        samples: list[float] = []
+        done = threading.Event()
+
+        def poll() -> None:
+            while not done.is_set() and not STOP.is_set():
+                ex_id = self.current_id or (self.completed[-1] if self.completed else None)
+                if ex_id is None:
+                    time.sleep(0.01)
+                    continue
+                t = time.perf_counter()
+                try:
+                    pollers.call("GET", f"/v2/executions/{ex_id}")
+                except ApiError:
+                    pass  # counted by the pollers' client
+                samples.append(time.perf_counter() - t)
+
+        threads = [threading.Thread(target=poll, daemon=True, name=f"poller-{i}") for i in range(POLLERS)]
+        for t in threads:
+            t.start()
+        try:
+            time.sleep(0.5)  # every poller is in its loop before the first run starts
+            loaded = {name: self.single(name) for name in ("fanout_1000", "chain_50")}
+        finally:
+            done.set()
+            for t in threads:
+                t.join(timeout=self.args.http_timeout + 5)
+            polls, poll_failed = pollers.counters()
+            pollers.close()
+        runs = {
+            **{f"{k}_quiet": v for k, v in quiet.items()},
+            **{f"{k}_loaded": v for k, v in loaded.items()},
+        }
+        ok = all(r.get("state") == "SUCCESS" for r in runs.values()) and poll_failed == 0
+        slowdown = {
+            name: round(loaded[name]["wall_s"] / quiet[name]["wall_s"], 2)
+            if loaded[name].get("wall_s") and quiet[name].get("wall_s")
+            else None
+            for name in quiet
+        }
+        get = spread_ms(samples)
+        return {
+            "state": "SUCCESS" if ok else "ERROR",
+            "wall_s": loaded["fanout_1000"].get("wall_s"),
+            "runs": {k: {f: v.get(f) for f in ("state", "wall_s", "execution_id")} for k, v in runs.items()},
+            "slowdown": slowdown,
+            "get_ms": get,
+            "polls": polls,
+            "failed_requests": poll_failed,
+            "check": (
+                f"fanout_1000 {fmt(quiet['fanout_1000'].get('wall_s'))} -> "
+                f"{fmt(loaded['fanout_1000'].get('wall_s'))} s (x{slowdown['fanout_1000'] or '-'}), chain_50 "
+                f"{fmt(quiet['chain_50'].get('wall_s'))} -> {fmt(loaded['chain_50'].get('wall_s'))} s "
+                f"(x{slowdown['chain_50'] or '-'}); GET p50 {fmt(get['p50'])} ms p95 {fmt(get['p95'])} ms "
+                f"over {polls} polls, {poll_failed} failed"
+            ),
+        }
+
     def run_workload(self, name: str) -> dict[str, Any]:
         if name in workload_specs():
             return self.single(name)
@@ -796,6 +742,8 @@ class Bench:
             return self.api_latency()
         if name == "fanout_1000_after_history":
             return self.after_history()
+        if name == "polling_load":
+            return self.polling_load()
         raise ValueError(name)
 
     # -- cleanup
@@ -825,7 +773,12 @@ class Bench:
             if self.uploaded:
                 log("kept workflows: " + ", ".join(sorted(self.uploaded.values())))
             return
+        # A wedged server would otherwise hold the exit (and the stop of a deployment) for minutes.
+        t_end = time.perf_counter() + 60
         for name in list(self.uploaded.values()):
+            if time.perf_counter() > t_end:
+                log(f"  left workflow {name} (cleanup time limit)")
+                continue
             try:
                 self.c.call("DELETE", f"/v2/workflows/{name}", timeout=30)
             except ApiError as e:
@@ -837,122 +790,14 @@ class Bench:
 # Figures and reporting
 
 
-def rate(count: int, wall: float | None) -> float | None:
-    if not wall or wall <= 0:
-        return None
-    return round(count / wall, 2)
-
-
-def pct(sorted_values: list[float], p: float) -> float | None:
-    """Nearest-rank percentile of an already sorted list."""
-    if not sorted_values:
-        return None
-    k = max(0, min(len(sorted_values) - 1, math.ceil(p / 100 * len(sorted_values)) - 1))
-    return sorted_values[k]
-
-
-def ms(v: float | None) -> float | None:
-    return None if v is None else round(v * 1000, 2)
-
-
 def per_task_ms(res: dict | None) -> float | None:
     if not res or res.get("state") != "SUCCESS" or not res.get("wall_s"):
         return None
     return round(res["wall_s"] * 1000 / 1002, 3)
 
 
-def fmt_server(v: float | None) -> str:
-    """created_at/updated_at have whole seconds only: show the server figure as an integer."""
-    return "-" if v is None else f"{v:.0f}"
-
-
-def fmt(v: Any) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, float):
-        return f"{v:.3f}" if abs(v) < 100 else f"{v:.1f}"
-    return str(v)
-
-
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
-
-
-def evaluate_targets(results: dict[str, dict[str, Any]]) -> None:
-    """Attach {"target": text, "pass": bool|None} to the workloads that have a target."""
-
-    def put(name: str, text: str, ok: bool | None) -> None:
-        if name in results:
-            results[name]["target"] = {"text": text, "pass": ok}
-
-    def wall_ok(name: str, limit: float) -> bool | None:
-        r = results.get(name) or {}
-        if r.get("state") != "SUCCESS" or r.get("wall_s") is None:
-            return False
-        return r["wall_s"] < limit
-
-    put("fanout_1000", "< 5 s", wall_ok("fanout_1000", 5))
-    ch = results.get("chain_50") or {}
-    put("chain_50", "< 1 s, output v == 50", bool(wall_ok("chain_50", 1) and ch.get("output_ok")))
-    for name in ("with_items_10000", "with_items_10000_c50"):
-        r = results.get(name) or {}
-        ok = wall_ok(name, 30)
-        text = "< 30 s"
-        base = results.get("with_items_1000") or {}
-        if name == "with_items_10000" and base.get("state") == "SUCCESS" and base.get("wall_s"):
-            ratio = r["wall_s"] / base["wall_s"] if r.get("wall_s") else None
-            r["ratio_to_1000"] = round(ratio, 2) if ratio else None
-            text = f"< 30 s and <= 12x with_items_1000 (x{fmt(r['ratio_to_1000'])})"
-            ok = bool(ok and ratio is not None and ratio <= 12)
-        put(name, text, ok)
-    c = results.get("concurrent_50") or {}
-    put(
-        "concurrent_50",
-        "all SUCCESS < 3 s, 0 failed requests",
-        c.get("state") == "SUCCESS" and (c.get("wall_s") or 1e9) < 3 and c.get("failed_requests") == 0,
-    )
-    h = results.get("fanout_1000_after_history") or {}
-    ratio = h.get("ratio_after_before")
-    put("fanout_1000_after_history", "per-task cost flat (<= 1.5x)", ratio is not None and ratio <= 1.5)
-
-
-def workload_line(name: str, r: dict[str, Any]) -> str:
-    if "error" in r and r.get("state") in (None, "FAILED"):
-        return f"{name:<27} FAILED     {r['error']}"
-    if name == "api_latency":
-        parts = [f"{name:<27} {r.get('state', '-'):<10}"]
-        for label, v in r.get("endpoints", {}).items():
-            parts.append(
-                f"\n    {label:<30} p50 {fmt(v['p50_ms']):>8} ms  p95 {fmt(v['p95_ms']):>8} ms  "
-                f"p99 {fmt(v['p99_ms']):>8} ms  ({v['n']} req, {v['failed']} failed)"
-            )
-        return "".join(parts)
-    rate_txt = f"{fmt(r.get('rate'))} {r.get('unit', '')}/s"
-    line = (
-        f"{name:<27} {str(r.get('state', '-')):<10} wall {fmt(r.get('wall_s')):>8} s  "
-        f"server ~{fmt_server(r.get('server_s'))} s  {rate_txt}"
-    )
-    if r.get("check"):
-        line += f"  [{r['check']}]"
-    if r.get("state") not in ("SUCCESS", None) and r.get("state_info"):
-        line += f"\n    state_info: {str(r['state_info'])[:300]}"
-    return line
-
-
-def summary_table(results: dict[str, dict[str, Any]]) -> str:
-    head = f"{'workload':<27} {'state':<10} {'wall_s':>9} {'server_s':>8} {'rate':>12} {'unit':<9} target"
-    rows = [head, "-" * len(head)]
-    for name, r in results.items():
-        tgt = r.get("target")
-        tgt_txt = "-"
-        if tgt:
-            tgt_txt = f"{'PASS' if tgt['pass'] else 'FAIL'} ({tgt['text']})"
-        unit = (r["unit"] + "/s") if r.get("unit") else "-"
-        rows.append(
-            f"{name:<27} {str(r.get('state', 'FAILED')):<10} {fmt(r.get('wall_s')):>9} "
-            f"{fmt_server(r.get('server_s')):>8} {fmt(r.get('rate')):>12} {unit:<9} {tgt_txt}"
-        )
-    return "\n".join(rows)
 
 
 def machine_info() -> dict[str, Any]:
@@ -1039,7 +884,44 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--url",
         default=os.environ.get("MISTRAL_BENCH_URL", "http://127.0.0.1:8989"),
-        help="server root, e.g. http://127.0.0.1:8989 (a trailing /v2 is accepted)",
+        help="server root for --deploy url, e.g. http://127.0.0.1:8989 (a trailing /v2 is accepted)",
+    )
+    p.add_argument(
+        "--deploy",
+        choices=deploy.KINDS,
+        default="url",
+        help="what to measure: the server at --url (default), or one the benchmark starts and stops",
+    )
+    p.add_argument(
+        "--compare",
+        action="store_true",
+        help="run ours (--deploy embedded|distributed; default distributed) and then the reference "
+        "(OpenStack Mistral 23.0.0, distributed) in one run and print both side by side",
+    )
+    p.add_argument("--engines", type=int, default=1, help="engine processes of a distributed deployment")
+    p.add_argument("--executors", type=int, default=2, help="executor processes of a distributed deployment")
+    p.add_argument("--ours-venv", help="venv holding our mistral-server (default: next to this Python)")
+    p.add_argument(
+        "--ref-venv",
+        default=str(deploy.DEFAULT_REF_VENV),
+        help="venv of the reference (created with pip install mistral==23.0.0 when missing)",
+    )
+    p.add_argument(
+        "--port-base", type=int, default=8990, help="API port of ours; the reference uses the next one"
+    )
+    p.add_argument("--workdir", default="/tmp/mistral-bench", help="configuration, logs and SQLite data")
+    p.add_argument(
+        "--pg-url",
+        default=os.environ.get("MISTRAL_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+        help="an existing PostgreSQL database to connect to when creating and dropping the bench databases",
+    )
+    p.add_argument(
+        "--rabbit-url",
+        default=os.environ.get("MISTRAL_BENCH_RABBIT_URL", "rabbit://guest:guest@127.0.0.1:5672/"),
+        help="the RabbitMQ broker (each deployment gets a virtual host of its own via rabbitmqctl)",
+    )
+    p.add_argument(
+        "--start-timeout", type=float, default=300.0, help="seconds for a deployment to come up (default 300)"
     )
     p.add_argument(
         "--workload",
@@ -1047,9 +929,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         choices=WORKLOADS + ["all"],
         help="workload to run (repeatable; default: all, always run in the canonical order)",
     )
+    p.add_argument("--skip", action="append", choices=WORKLOADS, help="workload not to run (repeatable)")
     p.add_argument("--json", metavar="PATH", help="write every figure to this JSON file")
     p.add_argument(
         "--timeout", type=float, default=300.0, help="seconds to wait for one execution (default 300)"
+    )
+    p.add_argument(
+        "--ref-timeout",
+        type=float,
+        default=1200.0,
+        help="seconds to wait for one execution of the reference (default 1200: it is slow)",
     )
     p.add_argument("--http-timeout", type=float, default=60.0, help="per-request timeout (default 60)")
     p.add_argument(
@@ -1082,7 +971,51 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error("timeouts must be > 0, --history >= 0, --history-threads >= 1")
     if args.latency_requests < 1:
         p.error("--latency-requests must be >= 1")
+    if args.engines < 1 or args.executors < 1:
+        p.error("--engines and --executors must be >= 1")
+    if not 1024 <= args.port_base < 65535:
+        p.error("--port-base must be in 1024..65534")
+    if args.compare and args.deploy not in ("url", "embedded", "distributed"):
+        p.error("--compare runs the reference itself: pick --deploy embedded or distributed for ours")
     return args
+
+
+def deploy_kinds(args: argparse.Namespace) -> list[str]:
+    """The deployments of this run, in order: with --compare ours first, then the reference."""
+    if not args.compare:
+        return [args.deploy]
+    ours = args.deploy if args.deploy in ("embedded", "distributed") else "distributed"
+    return [ours, "reference-distributed"]
+
+
+def deployment_settings(kind: str, args: argparse.Namespace) -> deploy.Settings | None:
+    """How to start the deployment ``kind``; None for ``url`` (nothing to start)."""
+    if kind == "url":
+        return None
+    reference = kind == "reference-distributed"
+    ours_bin = None if reference else deploy.find_ours_bin(args.ours_venv)
+    if not reference and ours_bin is None:
+        raise SystemExit("cannot find our mistral-server: run with the project's venv or pass --ours-venv")
+    return deploy.Settings(
+        kind=kind,
+        port=args.port_base + (1 if reference else 0),
+        workdir=pathlib.Path(args.workdir) / kind,
+        engines=args.engines,
+        executors=args.executors,
+        ours_bin=ours_bin,
+        ref_venv=pathlib.Path(args.ref_venv).expanduser(),
+        pg_admin_url=args.pg_url,
+        rabbit_url=args.rabbit_url,
+        start_timeout=args.start_timeout,
+    )
+
+
+def skipped_workloads(kind: str, args: argparse.Namespace) -> dict[str, str]:
+    """workload -> reason, for the workloads this deployment leaves out."""
+    skips = dict(DEPLOY_SKIPS.get(kind, {}))
+    for name in args.skip or []:
+        skips[name] = "skipped by --skip"
+    return skips
 
 
 def selected_workloads(args: argparse.Namespace) -> list[str]:
@@ -1094,6 +1027,143 @@ def selected_workloads(args: argparse.Namespace) -> list[str]:
 
 def _sigterm(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
+
+
+def deployment_label(kind: str, args: argparse.Namespace) -> str:
+    if kind in ("distributed", "reference-distributed"):
+        return f"{kind} (1 api, {args.engines} engine(s), {args.executors} executors)"
+    return kind
+
+
+def run_deployment(kind: str, args: argparse.Namespace, workloads: list[str]) -> dict[str, Any]:
+    """Start the deployment (unless ``url``), run the workloads, sample the processes, stop it."""
+    settings = deployment_settings(kind, args)
+    dep = deploy.Deployment(settings, log) if settings else None
+    run_args = argparse.Namespace(**vars(args))
+    if kind == "reference-distributed":
+        run_args.timeout = args.ref_timeout
+        # Its API parses a 1000-task upload for a minute or more when the machine is busy.
+        run_args.http_timeout = max(args.http_timeout, REF_HTTP_TIMEOUT_S)
+    client = Client(dep.url if dep else args.url, run_args.http_timeout, args.token)
+    bench = Bench(client, run_args)
+
+    def sampler() -> list[dict]:
+        return [s.as_dict() for s in procstats.sample_all(dep.pids())] if dep else []
+
+    meta: dict[str, Any] = {
+        "deploy": kind,
+        "label": deployment_label(kind, args),
+        "url": client.base,
+        "run_id": bench.run_id,
+        "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine_info(),
+        "workloads": workloads,
+        "args": {k: v for k, v in vars(run_args).items() if k != "token"},
+    }
+    skips = skipped_workloads(kind, args)
+    rows: list[tuple[str, list[dict]]] = []
+    outcome = "completed"
+    try:
+        if dep:
+            log(f"starting {meta['label']} on port {settings.port} (logs in {settings.workdir}) ...")
+            t0 = time.perf_counter()
+            dep.start()
+            meta["deploy_start_s"] = round(time.perf_counter() - t0, 1)
+            bench.warm_up()
+            log(f"  up in {meta['deploy_start_s']} s, warm-up done")
+            rows.append(("start", sampler()))
+        try:
+            meta["server_root"] = client.get_json("/", timeout=10)
+        except (ApiError, ValueError) as e:
+            meta["server_root_error"] = str(e)
+            log(f"warning: GET / failed: {e}")
+        if args.dry_run:
+            ok = dry_run(bench, workloads)
+            print("dry run: " + ("all documents valid" if ok else "some documents are INVALID"))
+            bench.results["dry_run"] = {"state": "SUCCESS" if ok else "ERROR"}
+            outcome = "dry run"
+        else:
+            run_workloads(bench, workloads, skips, sampler, rows)
+    except KeyboardInterrupt:
+        STOP.set()
+        outcome = "interrupted"
+        log("interrupted: cleaning up (Ctrl-C again to abort)")
+    except (deploy.DeployError, ApiError, RuntimeError) as e:
+        outcome = "failed"
+        meta["deploy_error"] = str(e)
+        log(f"{kind}: {e}")
+    finally:
+        try:
+            if outcome != "failed" or bench.results:
+                bench.cleanup()
+        except (ApiError, KeyboardInterrupt) as e:
+            log(f"cleanup failed: {e!r}")
+        final = sampler()
+        if final:
+            rows.append(("end", final))
+        if dep:
+            log(f"stopping {kind} ...")
+            dep.stop()
+        req, failed = client.counters()
+        client.close()
+    results = bench.results
+    targets.evaluate(results, kind)
+    print(f"\n=== {meta['label']}: {client.base} ({outcome})")
+    print(summary_table(results))
+    if rows:
+        print()
+        print(process_matrix(rows))
+        if kind != "reference-distributed":
+            over = targets.rss_failures(final)
+            verdict = "PASS" if not over else "FAIL: " + ", ".join(over)
+            print(f"RSS of each process <= {targets.RSS_LIMIT_MB:.0f} MB after the whole run: {verdict}")
+    meta.update(
+        finished_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        total_requests=req,
+        total_failed_requests=failed,
+        failure_samples=client.failure_samples,
+        outcome=outcome,
+        interrupted=outcome == "interrupted",
+    )
+    return {"meta": meta, "results": results, "processes": dict(rows)}
+
+
+def run_workloads(
+    bench: Bench,
+    workloads: list[str],
+    skips: dict[str, str],
+    sampler: Callable[[], list[dict]],
+    rows: list[tuple[str, list[dict]]],
+) -> None:
+    """Each workload in turn; a failed one is reported and the next one runs."""
+    log(f"bench run {bench.run_id} against {bench.c.base}: {', '.join(workloads)}")
+    for name in workloads:
+        if STOP.is_set():
+            break
+        if name in skips:
+            res: dict[str, Any] = {"state": "SKIPPED", "reason": skips[name]}
+        else:
+            log(f"running {name} ...")
+            try:
+                res = bench.run_workload(name)
+            except Interrupted:
+                raise KeyboardInterrupt from None
+            except (
+                ApiError,
+                RuntimeError,
+                ValueError,
+                KeyError,
+                TypeError,
+                threading.BrokenBarrierError,
+            ) as e:
+                res = {"state": "FAILED", "error": f"{e.__class__.__name__}: {e}"}
+            samples = sampler()
+            if samples:
+                res["processes"] = samples
+                res["peak_rss_mb"] = procstats.peak_rss_mb(samples)
+                rows.append((name, samples))
+        bench.results[name] = res
+        print(workload_line(name, res), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1110,92 +1180,44 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if problems else 0
     if problems:
         return 1
-
-    client = Client(args.url, args.http_timeout, args.token)
-    bench = Bench(client, args)
     if args.dump_dir:
         os.makedirs(args.dump_dir, exist_ok=True)
+        names = Bench(Client(args.url, args.http_timeout), args)
         for key in WF_BUILDERS:
             with open(os.path.join(args.dump_dir, f"{key}.yaml"), "w") as f:
-                f.write(bench.document(key))
+                f.write(names.document(key))
 
-    meta: dict[str, Any] = {
-        "url": client.base,
-        "run_id": bench.run_id,
-        "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": machine_info(),
-        "workloads": workloads,
-        "args": {k: v for k, v in vars(args).items() if k != "token"},
-    }
-    try:
-        meta["server_root"] = client.get_json("/", timeout=10)
-    except (ApiError, ValueError) as e:
-        meta["server_root_error"] = str(e)
-        log(f"warning: GET / failed: {e}")
-
-    if args.dry_run:
-        try:
-            ok = dry_run(bench, workloads)
-        except KeyboardInterrupt:
-            return 130
-        finally:
-            client.close()
-        print("dry run: " + ("all documents valid" if ok else "some documents are INVALID"))
-        return 0 if ok else 1
-
-    log(f"bench run {bench.run_id} against {client.base}: {', '.join(workloads)}")
-    interrupted = False
-    try:
-        for name in workloads:
-            if STOP.is_set():
-                break
-            log(f"running {name} ...")
-            try:
-                res = bench.run_workload(name)
-            except Interrupted:
-                raise KeyboardInterrupt from None
-            except (
-                ApiError,
-                RuntimeError,
-                ValueError,
-                KeyError,
-                TypeError,
-                threading.BrokenBarrierError,
-            ) as e:
-                res = {"state": "FAILED", "error": f"{e.__class__.__name__}: {e}"}
-            bench.results[name] = res
-            print(workload_line(name, res), flush=True)
-    except KeyboardInterrupt:
-        STOP.set()
-        interrupted = True
-        log("interrupted: cleaning up (Ctrl-C again to abort)")
-    finally:
-        try:
-            bench.cleanup()
-        except KeyboardInterrupt:
-            log("cleanup aborted")
-        except ApiError as e:
-            log(f"cleanup failed: {e}")
-
-    results = bench.results
-    evaluate_targets(results)
-    print()
-    print(summary_table(results))
-    req, failed = client.counters()
-    client.close()
-    meta["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    meta["total_requests"] = req
-    meta["total_failed_requests"] = failed
-    meta["failure_samples"] = client.failure_samples
-    meta["interrupted"] = interrupted
+    runs: list[dict[str, Any]] = []
+    for kind in deploy_kinds(args):
+        if STOP.is_set():
+            break
+        runs.append(run_deployment(kind, args, workloads))
+    comparison = None
+    if len(runs) == 2:
+        ours, ref = runs[0]["results"], runs[1]["results"]
+        comparison = targets.reference_factors(ours, ref)
+        print(f"\n=== {runs[0]['meta']['label']} vs {runs[1]['meta']['label']}")
+        print(compare_table(ours, ref, runs[0]["meta"]["deploy"], "reference"))
+        want = targets.REFERENCE_FACTOR
+        for name, factor in comparison.items():
+            verdict = "-" if factor is None else ("PASS" if factor >= want else "FAIL")
+            shown = "-" if factor is None else f"{factor:.1f}"
+            print(f"  {name:<26} ours >= {want:g}x faster than the reference: {verdict} (x{shown})")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"meta": meta, "results": results}, f, indent=2, default=str)
+            first = runs[0] if runs else {"meta": {}, "results": {}}
+            doc = {"meta": first["meta"], "results": first["results"], "runs": runs, "comparison": comparison}
+            json.dump(doc, f, indent=2, default=str)
             f.write("\n")
         log(f"wrote {args.json}")
-    if interrupted:
+    if STOP.is_set() or any(r["meta"].get("interrupted") for r in runs):
         return 130
-    return 0 if all(r.get("state") == "SUCCESS" for r in results.values()) else 1
+    ok = all(
+        r["meta"]["outcome"] in ("completed", "dry run")
+        and all(w.get("state") in ("SUCCESS", "SKIPPED") for w in r["results"].values())
+        for r in runs
+    )
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

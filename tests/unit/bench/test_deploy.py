@@ -1,0 +1,118 @@
+"""bench/deploy.py: the processes, command lines and configuration of each deployment (no process runs)."""
+
+from __future__ import annotations
+
+import configparser
+import pathlib
+
+import pytest
+
+from bench import deploy
+
+BIN = pathlib.Path("/venv/bin")
+
+
+def settings(kind: str, **kw: object) -> deploy.Settings:
+    return deploy.Settings(kind=kind, port=9101, workdir=pathlib.Path("/tmp/b"), ours_bin=BIN, **kw)
+
+
+def test_roles_of_each_kind() -> None:
+    assert deploy.roles("url") == []
+    assert deploy.roles("embedded") == [deploy.Role("all", "all")]
+    names = [(r.name, r.server, r.executor_host) for r in deploy.roles("distributed", engines=2)]
+    assert names == [
+        ("api", "api", None),
+        ("engine-1", "engine", None),
+        ("engine-2", "engine", None),
+        ("executor-1", "executor", "bench-exec-1"),
+        ("executor-2", "executor", "bench-exec-2"),
+    ]
+    with pytest.raises(deploy.DeployError):
+        deploy.roles("distributed", engines=0)
+
+
+def test_command_lines() -> None:
+    configs = [pathlib.Path("/c/server.conf"), pathlib.Path("/c/executor-1.conf")]
+    assert deploy.server_argv(BIN, configs, "executor") == [
+        "/venv/bin/mistral-server",
+        "--config-file",
+        "/c/server.conf",
+        "--config-file",
+        "/c/executor-1.conf",
+        "--server",
+        "executor",
+    ]
+    assert deploy.db_manage_argv(BIN, configs[0], "upgrade", "head") == [
+        "/venv/bin/mistral-db-manage",
+        "--config-file",
+        "/c/server.conf",
+        "upgrade",
+        "head",
+    ]
+
+
+def test_postgres_urls_and_psql() -> None:
+    admin = "postgresql://postgres@127.0.0.1:5433/test"
+    assert (
+        deploy.pg_database_url(admin, "bench_ours_9101")
+        == "postgresql+psycopg2://postgres@127.0.0.1:5433/bench_ours_9101"
+    )
+    argv = deploy.psql_argv(admin, "CREATE DATABASE x")
+    assert argv[:9] == ["psql", "-h", "127.0.0.1", "-p", "5433", "-U", "postgres", "-d", "test"]
+    assert argv[-2:] == ["-c", "CREATE DATABASE x"]
+
+
+def test_transport_url_replaces_the_virtual_host() -> None:
+    assert deploy.transport_url("rabbit://guest:guest@127.0.0.1:5672/", "bench_ours_9101") == (
+        "rabbit://guest:guest@127.0.0.1:5672/bench_ours_9101"
+    )
+    assert deploy.transport_url("rabbit://u:p@h:1/old", "a/b") == "rabbit://u:p@h:1/a%2Fb"
+
+
+def parse(text: str) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read_string(text)
+    return parser
+
+
+def test_embedded_config_uses_a_data_dir_and_no_broker() -> None:
+    conf = parse(deploy.render_config(deploy.config_sections(settings("embedded"), None, None)))
+    assert conf["DEFAULT"]["data_dir"] == "/tmp/b/data"
+    assert conf["api"]["port"] == "9101" and conf["api"]["host"] == "127.0.0.1"
+    assert "transport_url" not in conf["DEFAULT"] and not conf.has_section("database")
+
+
+def test_distributed_config_has_database_broker_and_own_exchange() -> None:
+    s = settings("distributed")
+    conf = parse(deploy.render_config(deploy.config_sections(s, "postgresql+psycopg2://db", "rabbit://r/v")))
+    assert conf["database"]["connection"] == "postgresql+psycopg2://db"
+    assert conf["DEFAULT"]["transport_url"] == "rabbit://r/v"
+    assert conf["DEFAULT"]["control_exchange"] == s.label == "bench_ours_9101"
+
+
+def test_reference_config_turns_auth_off() -> None:
+    s = settings("reference-distributed", ref_venv=pathlib.Path("/ref"))
+    conf = parse(deploy.render_config(deploy.config_sections(s, "postgresql+psycopg2://db", "rabbit://r/v")))
+    assert conf["pecan"]["auth_enable"] == "False"
+    assert conf["api"]["port"] == "9101" and "control_exchange" not in conf["DEFAULT"]
+    assert s.label == "bench_ref_9101" and s.bin_dir == pathlib.Path("/ref/bin")
+
+
+def test_ready_markers_only_for_our_processes() -> None:
+    ours = deploy.Deployment(settings("distributed", engines=2))
+    markers = [ours.ready_marker(r) for r in ours.roles]
+    assert markers == [None, "Engine started", "Engine started", "Executor bench-exec-1 listening",
+                       "Executor bench-exec-2 listening"]  # fmt: skip
+    ref = deploy.Deployment(settings("reference-distributed"))
+    assert {ref.ready_marker(r) for r in ref.roles} == {None}
+
+
+def test_stop_without_start_does_nothing() -> None:
+    deploy.Deployment(settings("distributed")).stop()
+
+
+def test_find_ours_bin(tmp_path: pathlib.Path) -> None:
+    assert deploy.find_ours_bin(str(tmp_path)) is None
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "mistral-server").write_text("")
+    assert deploy.find_ours_bin(str(tmp_path)) == tmp_path / "bin"
