@@ -15,9 +15,8 @@ from yaql.language import exceptions as yaql_exc
 from yaql.language import utils as yaql_utils
 
 from mistral.exceptions import ExpressionError
-from mistral.expressions import conversions
+from mistral.expressions import conversions, limits, yaql_regex
 from mistral.expressions import functions as fn
-from mistral.expressions import limits, yaql_regex
 
 #: One inline expression; non-greedy so several may share a string.
 INLINE_RE = re.compile(r"<%(.*?)%>", re.DOTALL)
