@@ -151,6 +151,8 @@ class WorkflowExecution(_SecureMixin, Base):
     context: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
     runtime_context: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
     accepted: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    #: Its first tasks were created: False from a start request until an engine ran its first step.
+    first_step_done: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
     task_execution_id: Mapped[str | None] = mapped_column(sa.String(36))
     root_execution_id: Mapped[str | None] = mapped_column(sa.String(36))
     source_execution_id: Mapped[str | None] = mapped_column(sa.String(36))

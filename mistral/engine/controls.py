@@ -22,6 +22,10 @@ def resume(run: WfRun, env: dict[str, Any] | None = None) -> None:
     workflows.set_state(wf_ex, states.RUNNING)
     if env:
         update_env(wf_ex, env)
+    if not wf_ex.first_step_done:
+        # NOTE: paused before an engine ran its first step: that step is what resuming runs.
+        workflows.run_first_step(run)
+        return
     runtime = dict(wf_ex.runtime_context or {})
     backlog = runtime.pop("backlog", None)
     wf_ex.runtime_context = runtime

@@ -24,7 +24,7 @@ from mistral.engine import (
 )
 from mistral.engine.run import WfRun
 from mistral.engine.unit_of_work import unit_of_work
-from mistral.exceptions import InputError, NotFoundError
+from mistral.exceptions import InputError, MistralError, NotFoundError
 from mistral.scheduler import jobs
 from mistral.utils import uuids
 from mistral.workflow import states
@@ -79,11 +79,39 @@ class Engine:
         # NOTE: the definition is looked up as the caller, who may only use what they can see.
         wf_def = db_api.find_workflow_definition(wf_identifier, list(dict.fromkeys([wf_namespace or "", ""])))
         params["env"] = self._env(params.get("env"))
-        with unit_of_work():
-            wf_ex = workflows.start_execution(
-                wf_def, wf_input or {}, params, wf_ex_id=wf_ex_id, description=description or ""
-            )
+        # NOTE: only the checks that answer the caller run here; the first step (vars, first tasks,
+        # with-items expansion) runs after the answer, in run_first_steps, however large it is.
+        with unit_of_work() as box:
+            wf_ex = workflows.create_execution(
+                wf_def, wf_input or {}, params, wf_ex_id=wf_ex_id, description=description or "",
+                first_step_done=False,
+            )  # fmt: skip
+            box.first_steps.append(wf_ex.id)
             return {"id": wf_ex.id}
+
+    def run_first_steps(self, wf_ex_ids: list[str]) -> None:
+        """Run the first step of executions started a moment ago (or left unstarted by a crash), once."""
+        for wf_ex_id in wf_ex_ids:
+            try:
+                self._run_first_step(wf_ex_id)
+            except NotFoundError:
+                LOG.info("Execution %s to start is gone (deleted)", wf_ex_id)
+
+    @db_api.retry_on_transient
+    def _run_first_step(self, wf_ex_id: str) -> None:
+        with unit_of_work():
+            run = _lock_run(wf_ex_id)
+            if run.wf_ex.first_step_done:
+                return  # NOTE: a second copy of the message, or recovery and the message both: once only
+            if states.is_completed(run.wf_ex.state):
+                run.wf_ex.first_step_done = True  # stopped before it started: nothing to run
+                return
+            if run.wf_ex.state != states.RUNNING:
+                return  # NOTE: paused before its first step: resuming runs it
+            try:
+                workflows.run_first_step(run)
+            except MistralError as error:
+                workflows.finish(run, states.ERROR, f"Failed to start the workflow: {error}")
 
     @staticmethod
     def _env(env: Any) -> dict[str, Any]:

@@ -25,15 +25,18 @@ class Outbox:
     actions: list[ActionRequest] = field(default_factory=list)
     #: ids of finished sub-workflow executions whose parent task must hear of it
     finished_subworkflows: list[str] = field(default_factory=list)
+    #: ids of executions created in this transaction whose first step an engine runs next
+    first_steps: list[str] = field(default_factory=list)
     #: notification events written in this transaction (the rows are the outbox; this wakes the notifier)
     events: int = 0
 
     def __bool__(self) -> bool:
-        return bool(self.actions or self.finished_subworkflows or self.events)
+        return bool(self.actions or self.finished_subworkflows or self.first_steps or self.events)
 
     def clear(self) -> None:
         self.actions.clear()
         self.finished_subworkflows.clear()
+        self.first_steps.clear()
         self.events = 0
 
 

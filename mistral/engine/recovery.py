@@ -7,6 +7,9 @@ One scheduled job, rescheduled by itself, so only one engine runs each check.
   every ``[engine] execution_integrity_check_delay`` seconds, which is safe
   because an executor runs only what it has taken, and an action is taken once.
   If nobody takes it within ``[action_heartbeat] first_heartbeat_timeout``, it fails.
+- An execution whose first step never ran (a crash between its creation and
+  the message that starts it) is started, once: the step runs under the
+  execution's lock and only while ``first_step_done`` is False.
 - An action taken whose executor stopped sending heartbeats may or may not
   have run: it is sent again when its task says ``safe-rerun: true``, and
   fails otherwise.
@@ -44,6 +47,7 @@ def ensure_scheduled() -> None:
 def recover() -> None:
     try:
         resend_untaken_actions()
+        start_unstarted_executions()
         handle_silent_actions()
         redeliver_subworkflow_results()
     finally:
@@ -57,6 +61,7 @@ def resend_left_behind() -> None:
     copy can be taken, so that costs a message, not a second run.
     """
     try:
+        start_unstarted_executions(created_before=utcnow())
         resend_untaken_actions(sent_before=utcnow())
     except Exception:  # noqa: BLE001 - the recovery job tries again within [engine] recovery_interval
         LOG.exception("Could not send again the actions left untaken before this engine started")
@@ -90,6 +95,25 @@ def resend_untaken_actions(
             expired,
             f"No executor took this action within {give_up} s ([action_heartbeat] first_heartbeat_timeout)",
         )
+
+
+def start_unstarted_executions(
+    now: datetime.datetime | None = None, *, created_before: datetime.datetime | None = None
+) -> None:
+    """Run the first step of executions whose start message was lost (rule 2).
+
+    ``created_before`` defaults to [engine] execution_integrity_check_delay seconds before ``now``,
+    so that an execution whose message is on its way is left to it.
+    """
+    delay = config.CONF.engine.execution_integrity_check_delay
+    if created_before is None:
+        if delay <= 0:
+            return
+        created_before = (now or utcnow()) - datetime.timedelta(seconds=delay)
+    ids = db_api.find_executions_awaiting_first_step(created_before, limit=BATCH)
+    if ids:
+        LOG.warning("Starting %d executions whose start message was lost: %s", len(ids), ids)
+        get_engine().run_first_steps(ids)
 
 
 def handle_silent_actions(now: datetime.datetime | None = None) -> None:

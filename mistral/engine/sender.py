@@ -38,6 +38,8 @@ def send(box: Outbox) -> None:
         if box.events:
             notifier.wake()
         _send_actions(box)
+        if box.first_steps:
+            clients.engine().run_first_steps(list(box.first_steps))
         if box.finished_subworkflows:
             clients.engine().on_subworkflows_finished(list(box.finished_subworkflows))
     except Exception:  # noqa: BLE001 - the transaction has committed; recovery repairs a lost send

@@ -31,7 +31,7 @@ CALLS = (
 )  # fmt: skip
 #: Messages that arrive in floods: queued for group commit, not applied one by one.
 QUEUED = ("on_action_results", "report_running_actions", "take_actions")
-CASTS = ("report_running_actions", "on_subworkflows_finished")
+CASTS = ("report_running_actions", "on_subworkflows_finished", "run_first_steps")
 
 
 def _handler(name: str, method: Callable[..., Any]) -> Callable[..., Any]:

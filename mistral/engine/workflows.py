@@ -34,6 +34,18 @@ def start_execution(
     wf_def: models.WorkflowDefinition,
     wf_input: dict[str, Any],
     params: dict[str, Any],
+    **options: Any,
+) -> models.WorkflowExecution:
+    """Create the execution, start its first tasks and apply whatever finishes at once (see ``create``)."""
+    wf_ex = create_execution(wf_def, wf_input, params, **options)
+    run_first_step(WfRun(wf_ex))
+    return wf_ex
+
+
+def create_execution(
+    wf_def: models.WorkflowDefinition,
+    wf_input: dict[str, Any],
+    params: dict[str, Any],
     *,
     wf_ex_id: str | None = None,
     description: str = "",
@@ -41,11 +53,13 @@ def start_execution(
     owner: dict[str, Any] | None = None,
     credentials: dict[str, Any] | None = None,
     depth: int = 0,
+    first_step_done: bool = True,
 ) -> models.WorkflowExecution:
-    """Create the execution, start its first tasks and apply whatever finishes at once.
+    """Check the input and create the RUNNING execution; its first step is ``run_first_step``.
 
     ``owner`` is who it runs as (a sub-workflow's parent's owner) and ``credentials`` what its
-    actions call OpenStack with (the parent's); the caller's when not given.
+    actions call OpenStack with (the parent's); the caller's when not given. ``first_step_done``
+    False marks an execution whose first step an engine runs later (``Engine.run_first_steps``).
     """
     spec = stored.workflow_spec(wf_def.name, wf_def.spec or {}, wf_def.workbook_name)
     full_input = inputs.checked_workflow_input(spec.name, spec.input, wf_input or {})
@@ -81,15 +95,20 @@ def start_execution(
             "project_id": parent_task_ex.project_id
             if parent_task_ex is not None
             else context.current().project_id,
+            "first_step_done": first_step_done,
         }
     )
     notifications.workflow_changed(wf_ex, None)
-    run = WfRun(wf_ex)
-    wf_ex.context = _initial_context(run, params)
+    return wf_ex
+
+
+def run_first_step(run: WfRun) -> None:
+    """The workflow's vars and first tasks, and whatever finishes at once."""
+    run.wf_ex.first_step_done = True
+    run.wf_ex.context = _initial_context(run, run.wf_ex.params or {})
     for name in _first_tasks(run):
         tasks.start(run, name, {})
     proceed(run)
-    return wf_ex
 
 
 def _initial_context(run: WfRun, params: dict[str, Any]) -> dict[str, Any]:

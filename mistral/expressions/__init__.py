@@ -5,6 +5,7 @@ Public API: ``validate``, ``evaluate``, ``has_expression`` and ``ExpressionFunct
 and ``global()``); see ``mistral.expressions.functions`` for the context keys.
 """
 
+from mistral.expressions.conversions import sharing as sharing_conversions
 from mistral.expressions.evaluator import (
     contains_expression,
     evaluate,
@@ -25,6 +26,7 @@ __all__ = [
     "contains_expression",
     "evaluate",
     "has_expression",
+    "sharing_conversions",
     "validate",
     "validate_string",
 ]

@@ -15,8 +15,8 @@ from yaql.language import exceptions as yaql_exc
 from yaql.language import utils as yaql_utils
 
 from mistral.exceptions import ExpressionError
+from mistral.expressions import conversions, limits, yaql_regex
 from mistral.expressions import functions as fn
-from mistral.expressions import limits, yaql_regex
 
 #: One inline expression; non-greedy so several may share a string.
 INLINE_RE = re.compile(r"<%(.*?)%>", re.DOTALL)
@@ -171,12 +171,14 @@ def evaluate(text: str, data: Any, functions: fn.ExpressionFunctions | None) -> 
             f"Invalid YAQL expression [expression=<% {text.strip()} %>, error={exc}]"
         ) from exc
     context = _ROOT_CONTEXT.create_child_context()
+    # NOTE: converted here rather than by ``evaluate(data=...)``, which copies all of it every time.
+    context["$"] = conversions.to_yaql(data)
     context[_DATA_KEY] = data
     context[_FUNCS_KEY] = functions
     expression = f"<% {text.strip()} %>"
     limits.evaluating(expression)
     try:
-        return parsed.evaluate(data=data, context=context)
+        return parsed.evaluate(context=context)
     except (ExpressionError, limits.BudgetExceeded):
         raise
     except yaql_exc.CollectionTooLargeException:

@@ -147,6 +147,10 @@ class EngineClient(_Client):
     def on_subworkflows_finished(self, wf_ex_ids: Sequence[str]) -> None:
         self._cast("on_subworkflows_finished", wf_ex_ids=list(wf_ex_ids))
 
+    def run_first_steps(self, wf_ex_ids: Sequence[str]) -> None:
+        """Start executions created a moment ago (their tasks, with-items and actions)."""
+        self._cast("run_first_steps", wf_ex_ids=list(wf_ex_ids))
+
     def pause_workflow(self, wf_ex_id: str) -> dict[str, Any]:
         return self._call("pause_workflow", wf_ex_id=wf_ex_id)
 

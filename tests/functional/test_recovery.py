@@ -14,8 +14,9 @@ import pytest
 
 from mistral.db import api as db_api
 from mistral.db.types import utcnow
-from mistral.engine import recovery, sender
+from mistral.engine import engine, recovery, sender
 from mistral.engine.outbox import Outbox
+from mistral.rpc import clients
 from tests.functional import runs
 from tests.functional.conftest import Server
 from tests.functional.hooks import Hooks
@@ -32,9 +33,14 @@ def _http(hooks: Hooks, key: str, *, mistral: bool = False) -> str:
 
 
 def _action(ex_id: str) -> Any:
-    (task,) = db_api.find_task_executions(ex_id)
-    (action,) = db_api.find_action_executions(task.id)
-    return action
+    """The execution's one action, once its first step (which runs after POST answered) created it."""
+
+    def found() -> Any:
+        tasks = db_api.find_task_executions(ex_id)
+        actions = db_api.find_action_executions(tasks[0].id) if tasks else []
+        return actions[0] if actions else None
+
+    return _wait_for("the first step to create the action", found)
 
 
 def _wait_for(what: str, check: Any, timeout: float = 5) -> Any:
@@ -67,8 +73,8 @@ def test_an_action_lost_between_commit_and_send_is_sent_again_and_runs_once(
 ) -> None:
     monkeypatch.setattr(sender, "_send_actions", lambda box: None)
     ex_id = runs.start(api, _workflow(_http(hooks, "lost")))
-    monkeypatch.undo()
     action = _action(ex_id)
+    monkeypatch.undo()
     assert (action.state, action.taken_at) == ("RUNNING", None)
     recovery.resend_untaken_actions(now=_later(5))
     assert hooks.count("/lost") == 0  # not yet: it may still be on its way
@@ -85,8 +91,10 @@ def test_an_action_delivered_twice_runs_once(
 ) -> None:
     """A re-send of an action whose first copy was only late: whichever arrives first runs, alone."""
     held: list[Any] = []
-    monkeypatch.setattr(sender, "_send_actions", lambda box: held.append(list(box.actions)))
+    # NOTE: only the boxes with actions: the start's box holds the message that runs the first step.
+    monkeypatch.setattr(sender, "_send_actions", lambda box: box.actions and held.append(list(box.actions)))
     ex_id = runs.start(api, _workflow(_http(hooks, "late")))
+    _action(ex_id)
     recovery.resend_untaken_actions(now=_later(25))
     monkeypatch.undo()
     assert [len(h) for h in held] == [1, 1] and held[0] == held[1]
@@ -120,6 +128,7 @@ def test_an_action_nobody_takes_fails_after_first_heartbeat_timeout(
 ) -> None:
     monkeypatch.setattr(sender, "_send_actions", lambda box: None)
     ex_id = runs.start(api, _workflow("std.echo output=never"))
+    _action(ex_id)
     override_conf("action_heartbeat", "first_heartbeat_timeout", 60)
     recovery.resend_untaken_actions(now=_later(61))
     ex = runs.wait(api, ex_id, "ERROR")
@@ -193,3 +202,24 @@ def test_an_engine_that_starts_sends_again_at_once_what_nobody_took(
     recovery.resend_left_behind()  # as at an engine's start, well before the re-send delay
     runs.wait(api, ex_id, "SUCCESS")
     assert hooks.count("/left") == 1
+
+
+def test_an_execution_whose_start_was_lost_is_started_by_recovery_once(
+    api: Server, hooks: Hooks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The crash between the execution's commit and the message that runs its first step."""
+    monkeypatch.setattr(clients.EngineClient, "run_first_steps", lambda self, ids: None)
+    ex_id = runs.start(api, _workflow(_http(hooks, "unstarted")))
+    monkeypatch.undo()
+    time.sleep(0.2)
+    assert db_api.find_task_executions(ex_id) == []
+    assert db_api.get_workflow_execution(ex_id).state == "RUNNING"
+    recovery.start_unstarted_executions(now=_later(5))
+    assert db_api.find_task_executions(ex_id) == []  # not yet: its message may still be on its way
+    recovery.start_unstarted_executions(now=_later(25))
+    recovery.start_unstarted_executions(now=_later(25))  # a second engine's recovery, or the late message
+    engine.get().run_first_steps([ex_id])
+    runs.wait(api, ex_id, "SUCCESS")
+    time.sleep(0.2)
+    assert hooks.count("/unstarted") == 1
+    assert len(db_api.find_task_executions(ex_id)) == 1

@@ -450,5 +450,17 @@ def find_unreported_subworkflows(limit: int) -> list[str]:
         return list(session.scalars(stmt))
 
 
+def find_executions_awaiting_first_step(created_before: datetime.datetime, limit: int) -> list[str]:
+    """Running executions created before ``created_before`` whose first step no engine has run yet."""
+    stmt = (
+        sa.select(WfEx.id)
+        .where(WfEx.state == "RUNNING", WfEx.first_step_done.is_(False), WfEx.created_at < created_before)
+        .order_by(WfEx.created_at)
+        .limit(limit)
+    )
+    with transaction(read_only=True) as session:
+        return list(session.scalars(stmt))
+
+
 def refresh(obj: models.Base) -> None:
     common.refresh(obj)

@@ -52,6 +52,13 @@ def _finish_running_actions(eng: engine.Engine, wf_ex_id: str) -> None:
     eng.on_action_results([{"action_ex_id": i, "data": None} for i in ids])
 
 
+def _start(eng: engine.Engine, name: str, **kwargs: Any) -> str:
+    """Start as the engine does: the execution, then (after the answer) its first step."""
+    wf_ex_id = eng.start_workflow(name, **kwargs)["id"]
+    eng.run_first_steps([wf_ex_id])
+    return wf_ex_id
+
+
 def _task_ids(wf_ex_id: str) -> dict[str, str]:
     with context.using(context.Context(is_internal=True)):
         return {t.name: t.id for t in db_api.find_task_executions(wf_ex_id)}
@@ -60,8 +67,8 @@ def _task_ids(wf_ex_id: str) -> dict[str, str]:
 def test_a_run_writes_its_events_in_order_and_wakes_the_notifier(sent: list[Any]) -> None:
     definitions.create_workflows(WORKFLOWS)
     eng = engine.Engine()
-    wf_ex_id = eng.start_workflow("pair", params={"notify": NOOP})["id"]
-    assert sent[-1].events == 2
+    wf_ex_id = _start(eng, "pair", params={"notify": NOOP})
+    assert [box.events for box in sent] == [1, 1]  # the start, then its first step
     _finish_running_actions(eng, wf_ex_id)
     _finish_running_actions(eng, wf_ex_id)
     ids = _task_ids(wf_ex_id)
@@ -79,7 +86,7 @@ def test_a_run_writes_its_events_in_order_and_wakes_the_notifier(sent: list[Any]
 def test_without_publishers_nothing_is_written(sent: list[Any]) -> None:
     definitions.create_workflows(WORKFLOWS)
     eng = engine.Engine()
-    wf_ex_id = eng.start_workflow("pair")["id"]
+    wf_ex_id = _start(eng, "pair")
     _finish_running_actions(eng, wf_ex_id)
     _finish_running_actions(eng, wf_ex_id)
     assert _events() == []
@@ -93,7 +100,7 @@ def test_event_types_choose_the_events_and_each_publisher_has_its_stream(
     definitions.create_workflows(WORKFLOWS)
     eng = engine.Engine()
     own = [{"type": "noop", "event_types": ["TASK_SUCCEEDED"]}]
-    wf_ex_id = eng.start_workflow("pair", params={"notify": own})["id"]
+    wf_ex_id = _start(eng, "pair", params={"notify": own})
     _finish_running_actions(eng, wf_ex_id)
     _finish_running_actions(eng, wf_ex_id)
     assert [(s, e) for s, e, _, _ in _events()] == [
@@ -106,14 +113,14 @@ def test_event_types_choose_the_events_and_each_publisher_has_its_stream(
 def test_configured_publishers_notify_every_execution(sent: list[Any], override_conf: Override) -> None:
     override_conf("notifier", "notify", '{"type": "noop", "event_types": ["WORKFLOW_LAUNCHED"]}')
     definitions.create_workflows(WORKFLOWS)
-    wf_ex_id = engine.Engine().start_workflow("pair")["id"]
+    wf_ex_id = _start(engine.Engine(), "pair")
     assert _events() == [(f"{wf_ex_id}/conf0", "WORKFLOW_LAUNCHED", wf_ex_id, "pair")]
 
 
 def test_a_bad_publisher_that_got_past_the_api_is_skipped(sent: list[Any]) -> None:
     definitions.create_workflows(WORKFLOWS)
     notify = [{"type": "carrier-pigeon"}, "junk", {"type": "noop", "event_types": ["WORKFLOW_LAUNCHED"]}]
-    wf_ex_id = engine.Engine().start_workflow("pair", params={"notify": notify})["id"]
+    wf_ex_id = _start(engine.Engine(), "pair", params={"notify": notify})
     assert _events() == [(f"{wf_ex_id}/0", "WORKFLOW_LAUNCHED", wf_ex_id, "pair")]
 
 
@@ -124,17 +131,20 @@ def test_events_roll_back_with_their_state_change(sent: list[Any], monkeypatch: 
         raise RuntimeError("the engine died half way")
 
     monkeypatch.setattr(tasks, "begin", broken)
+    eng = engine.Engine()
+    wf_ex_id = eng.start_workflow("pair", params={"notify": NOOP})["id"]
     with pytest.raises(RuntimeError):
-        engine.Engine().start_workflow("pair", params={"notify": NOOP})
-    assert _events() == []
+        eng.run_first_steps([wf_ex_id])
+    assert _events() == [(f"{wf_ex_id}/0", "WORKFLOW_LAUNCHED", wf_ex_id, "pair")]
     with context.using(context.Context(is_internal=True)):
-        assert db_api.list_workflow_executions() == []
+        assert db_api.find_task_executions(wf_ex_id) == []
+        assert not db_api.get_workflow_execution(wf_ex_id).first_step_done
 
 
 def test_a_sub_workflow_notifies_its_parents_publishers(sent: list[Any]) -> None:
     definitions.create_workflows(WORKFLOWS)
     eng = engine.Engine()
-    wf_ex_id = eng.start_workflow("parent", params={"notify": NOOP})["id"]
+    wf_ex_id = _start(eng, "parent", params={"notify": NOOP})
     with context.using(context.Context(is_internal=True)):
         (child,) = db_api.list_sub_executions([wf_ex_id])
     assert child.params["notify"] == NOOP

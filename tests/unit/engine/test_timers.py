@@ -40,7 +40,9 @@ def test_delayed_task_whose_resume_keeps_failing_fails_and_its_workflow_ends(
     sent: list[Any], max_attempts: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     definitions.create_workflows(WORKFLOW)
-    wf_ex_id = engine.Engine().start_workflow("delayed")["id"]
+    eng = engine.Engine()
+    wf_ex_id = eng.start_workflow("delayed")["id"]
+    eng.run_first_steps([wf_ex_id])
     with context.using(context.Context(is_internal=True)):
         (task_ex,) = db_api.find_task_executions(wf_ex_id)
     assert task_ex.state == states.RUNNING_DELAYED
