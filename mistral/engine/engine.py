@@ -96,6 +96,19 @@ class Engine:
                 self._run_first_step(wf_ex_id)
             except NotFoundError:
                 LOG.info("Execution %s to start is gone (deleted)", wf_ex_id)
+            except Exception as error:  # noqa: BLE001 - a bug or a lasting fault fails this start, once
+                LOG.exception("The first step of execution %s failed", wf_ex_id)
+                self._fail_start(wf_ex_id, error)
+
+    @db_api.retry_on_transient
+    def _fail_start(self, wf_ex_id: str, error: Exception) -> None:
+        """Without this, recovery would find the execution unstarted and run the failing step forever."""
+        with unit_of_work():
+            run = _lock_run(wf_ex_id)
+            if run.wf_ex.first_step_done or run.wf_ex.state != states.RUNNING:
+                return
+            run.wf_ex.first_step_done = True
+            workflows.finish(run, states.ERROR, f"Failed to start the workflow: {error}")
 
     @db_api.retry_on_transient
     def _run_first_step(self, wf_ex_id: str) -> None:

@@ -106,3 +106,22 @@ def test_a_missing_input_is_still_a_400_from_post(api: Server) -> None:
     created = api.request("POST", "/executions", json={"workflow_name": "wf"})
     assert created.status_code == 400
     assert "nums" in created.json()["faultstring"]
+
+
+def test_an_unexpected_error_in_the_first_step_fails_the_execution_once(
+    api: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = []
+
+    def broken_first_step(run: Any) -> None:
+        calls.append(run.wf_ex.id)
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(workflows, "run_first_step", broken_first_step)
+    assert api.request("POST", "/workflows", data=OVER_INPUT, headers=runs.TEXT).status_code == 201
+    created = api.request("POST", "/executions", json={"workflow_name": "wf", "input": {"nums": [1]}})
+    assert created.status_code == 201, created.text
+    ex = runs.wait(api, created.json()["id"], "ERROR")
+    assert "Failed to start the workflow" in ex["state_info"]
+    assert "disk on fire" in ex["state_info"]
+    assert calls == [created.json()["id"]]
