@@ -430,6 +430,7 @@ class Bench:
     def single(self, name: str) -> dict[str, Any]:
         spec = workload_specs()[name]
         poll = (FAST_POLL_S, FAST_POLL_S) if name == "chain_50" else (POLL_START_S, POLL_CAP_S)
+        hops_before = self.engine_hops_count() if name == "chain_50" else None
         res = self.run_one(spec["wf"], workload_input(name), name, poll)
         res["count"] = spec["count"]
         res["unit"] = spec["unit"]
@@ -442,6 +443,7 @@ class Bench:
             res["check"] = f"output v={value!r} ({'OK' if res['output_ok'] else 'WRONG'}, want {CHAIN_LEN})"
             if res["state"] == "SUCCESS":
                 self.add_hops(res)
+                self.add_engine_hops(res, hops_before)
         if name.startswith(COUNTED_OUTPUT):
             out = res["output"]
             value = out.get("n") if isinstance(out, dict) else None
@@ -477,6 +479,28 @@ class Bench:
             res["check"] += "; hop n/a (whole-second timestamps)"
         else:
             res["check"] += f"; hop p50 {fmt(res['hop_ms']['p50'])} ms p95 {fmt(res['hop_ms']['p95'])} ms"
+
+    def engine_hops_count(self) -> int | None:
+        """How many hops the engine has timed so far, when it serves ``GET /v2/engine_stats`` (ours only)."""
+        try:
+            stats = self.c.get_json("/v2/engine_stats")
+        except ApiError:
+            return None
+        return (stats.get("result_to_next_send") or {}).get("count") if isinstance(stats, dict) else None
+
+    def add_engine_hops(self, res: dict[str, Any], before: int | None) -> None:
+        """The engine's own result-to-next-send figure over this workload's hops."""
+        if before is None:
+            return
+        try:
+            stats = self.c.get_json("/v2/engine_stats", params={"since": before})
+        except ApiError as e:
+            res["engine_hop_ms"] = {"error": str(e)}
+            return
+        figure = stats.get("result_to_next_send") or {}
+        res["engine_hop_ms"] = figure
+        p50, p95 = fmt(figure.get("p50_ms")), fmt(figure.get("p95_ms"))
+        res["check"] += f"; engine result->next send p50 {p50} ms p95 {p95} ms"
 
     def concurrent(self) -> dict[str, Any]:
         n = CONCURRENT_EXECUTIONS

@@ -126,7 +126,7 @@ class Hello(actions.Action):
 """
 DYNAMIC_ACTION = {"name": "hello", "class_name": "Hello", "code_source_name": "mod"}
 #: Paths only an admin may call with the default policies.
-ADMIN_PATHS = ("/v2/code_sources", "/v2/dynamic_actions")
+ADMIN_PATHS = ("/v2/code_sources", "/v2/dynamic_actions", "/v2/engine_stats")
 
 
 def _code_admin(a: Tenant) -> Tenant:

@@ -46,6 +46,7 @@ def test_a_batch_of_branch_results_reads_the_join_task_once(monkeypatch: pytest.
     definitions.create_workflows(_definition())
     engine = engine_module.get()
     wf_ex_id = engine.start_workflow("fan")["id"]
+    engine.run_first_steps([wf_ex_id])
     engine.on_action_results([{"action_ex_id": executors.sent.pop()["action_ex_id"], "data": None}])
     assert len(executors.sent) == WIDTH
     branches, executors.sent = executors.sent, []
