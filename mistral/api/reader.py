@@ -19,6 +19,7 @@ from mistral.api import app as api_app
 from mistral.api import forwarding, middleware
 from mistral.api import server as api_server
 from mistral.db import session
+from mistral.utils import memory
 
 LOG = logging.getLogger(__name__)
 
@@ -26,12 +27,15 @@ LOG = logging.getLogger(__name__)
 def serve(backend: str, ready_fd: int | None) -> NoReturn:
     """Serve until SIGTERM or the parent's end; tell the parent "<host> <port>" on ``ready_fd``."""
     session.reads_only()
+    memory.limit_malloc_arenas()
     app = forwarding.ForwardWrites(api_app.setup_app(sync_actions=False), backend)
     app = middleware.BodySizeLimit(app, config.CONF.api.max_request_body_kb * 1024)
     httpd = api_server.make_server(app)
     httpd.shutdown_timeout = launcher.API_DRAIN
     httpd.prepare()
     host, port = httpd.bind_addr[:2]
+    memory.freeze_startup_objects()
+    memory.start_trimming()
     stop_signal = launcher.StopSignal()
     stop_signal.install()
     # NOTE: Ctrl-C reaches the whole process group; the parent stops this process in its turn.

@@ -33,12 +33,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ValueError as error:
         raise SystemExit(f"mistral-server: {error}") from error
     schema.ensure_current()
+    memory.limit_malloc_arenas()
     stop_signal = launcher.StopSignal()
     stop_signal.install()
     services = launcher.Services(names, argv)
     try:
         services.start()
         memory.freeze_startup_objects()
+        memory.start_trimming()
         LOG.info("Running %s (database %s)", ", ".join(names), schema.describe_url())
         stop_signal.wait()
     finally:

@@ -1,4 +1,11 @@
+"""Memory hygiene: startup objects frozen out of the collector, freed memory given back."""
+
+from __future__ import annotations
+
 import gc
+import threading
+
+import pytest
 
 from mistral.utils import memory
 
@@ -11,3 +18,21 @@ def test_startup_objects_leave_the_collectors_walk() -> None:
         assert gc.get_freeze_count() >= len(gc.get_objects(generation=2)) // 2  # most of what lives is frozen
     finally:
         gc.unfreeze()
+
+
+def test_the_trimming_thread_trims_until_it_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    trimmed = threading.Semaphore(0)
+    monkeypatch.setattr(memory, "trim", trimmed.release)
+    stop = memory.start_trimming(interval=0.01)
+    assert trimmed.acquire(timeout=5) and trimmed.acquire(timeout=5)
+    stop.set()
+    threading.Event().wait(0.05)
+    while trimmed.acquire(blocking=False):
+        pass
+    assert not trimmed.acquire(timeout=0.1)
+
+
+@pytest.mark.skipif(memory._glibc() is None, reason="glibc only")
+def test_glibc_trims_and_caps_arenas_without_error() -> None:
+    memory.limit_malloc_arenas(2)
+    memory.trim()
