@@ -20,6 +20,8 @@ LOG = logging.getLogger(__name__)
 
 #: Methods that only read, answered by the reader process itself.
 READS = frozenset({"GET", "HEAD"})
+#: Reads that ask the engine itself (over the in-process transport), so they go to its process too.
+ENGINE_READS = ("/v2/engine_stats",)
 #: Headers of one connection, not of the request or answer (RFC 9110, 7.6.1), and ``Expect``,
 #: which this process has answered already by reading the body.
 HOP_BY_HOP = frozenset(
@@ -61,7 +63,7 @@ class ForwardWrites:
         self.timeout = timeout
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD", "GET") in READS:
+        if environ.get("REQUEST_METHOD", "GET") in READS and not _asks_the_engine(environ):
             return self.app(environ, start_response)
         return self.forward(environ, start_response)
 
@@ -93,3 +95,8 @@ class ForwardWrites:
             headers.append(("Content-Length", str(len(data))))
         start_response(f"{answer.status} {answer.reason}", headers)
         return [data]
+
+
+def _asks_the_engine(environ: dict[str, Any]) -> bool:
+    path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    return path.rstrip("/").startswith(ENGINE_READS)

@@ -81,6 +81,13 @@ def test_reads_are_answered_here(backend: tuple[Backend, str], method: str) -> N
     assert (status, body, seen.seen) == ("200 OK", b'{"local": true}', [])
 
 
+def test_a_read_of_the_engines_own_figures_goes_to_the_engines_process(backend: tuple[Backend, str]) -> None:
+    seen, address = backend
+    path = {"PATH_INFO": "/v2/engine_stats", "REQUEST_URI": "/v2/engine_stats?since=3", "CONTENT_LENGTH": ""}
+    _call(forwarding.ForwardWrites(_local, address), "GET", b"", **path)
+    assert [(s["method"], s["target"]) for s in seen.seen] == [("GET", "/v2/engine_stats?since=3")]
+
+
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
 def test_other_requests_go_to_the_backend_and_its_answer_comes_back(
     backend: tuple[Backend, str], method: str
