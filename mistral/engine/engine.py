@@ -79,14 +79,19 @@ class Engine:
         # NOTE: the definition is looked up as the caller, who may only use what they can see.
         wf_def = db_api.find_workflow_definition(wf_identifier, list(dict.fromkeys([wf_namespace or "", ""])))
         params["env"] = self._env(params.get("env"))
-        # NOTE: only the checks that answer the caller run here; the first step (vars, first tasks,
-        # with-items expansion) runs after the answer, in run_first_steps, however large it is.
+        # NOTE: a first step with with-items may launch any number of actions: it runs after the
+        # answer, in run_first_steps. Any other runs here, as Mistral's does: clients (Tempest among
+        # them) expect the first tasks to be listed as soon as the start has answered.
         with unit_of_work() as box:
             wf_ex = workflows.create_execution(
                 wf_def, wf_input or {}, params, wf_ex_id=wf_ex_id, description=description or "",
                 first_step_done=False,
             )  # fmt: skip
-            box.first_steps.append(wf_ex.id)
+            run = WfRun(wf_ex)
+            if workflows.first_step_fans_out(run):
+                box.first_steps.append(wf_ex.id)
+            else:
+                workflows.run_first_step(run)
             return {"id": wf_ex.id}
 
     def run_first_steps(self, wf_ex_ids: list[str]) -> None:

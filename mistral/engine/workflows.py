@@ -123,6 +123,11 @@ def _initial_context(run: WfRun, params: dict[str, Any]) -> dict[str, Any]:
     return ctx
 
 
+def first_step_fans_out(run: WfRun) -> bool:
+    """Whether a first task iterates (with-items): only then is the first step's size unbounded."""
+    return any(run.task_spec(name).with_items for name in _first_tasks(run))
+
+
 def _first_tasks(run: WfRun) -> list[str]:
     if run.spec.type == "reverse":
         needed = reverse.needed_tasks(run.spec, (run.wf_ex.params or {}).get("task_name"))

@@ -22,8 +22,10 @@ from tests.functional.conftest import Server
 from tests.functional.hooks import Hooks
 
 
-def _workflow(action: str, *, safe_rerun: bool = False) -> str:
+def _workflow(action: str, *, safe_rerun: bool = False, with_items: bool = False) -> str:
     extra = "\n      safe-rerun: true" if safe_rerun else ""
+    if with_items:  # NOTE: a first step that iterates runs after the start has answered
+        extra += "\n      with-items: i in [1]"
     return f"version: '2.0'\nwf:\n  tasks:\n    t:\n      action: {action}{extra}\n"
 
 
@@ -209,7 +211,7 @@ def test_an_execution_whose_start_was_lost_is_started_by_recovery_once(
 ) -> None:
     """The crash between the execution's commit and the message that runs its first step."""
     monkeypatch.setattr(clients.EngineClient, "run_first_steps", lambda self, ids: None)
-    ex_id = runs.start(api, _workflow(_http(hooks, "unstarted")))
+    ex_id = runs.start(api, _workflow(_http(hooks, "unstarted"), with_items=True))
     monkeypatch.undo()
     time.sleep(0.2)
     assert db_api.find_task_executions(ex_id) == []
