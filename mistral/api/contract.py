@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -121,6 +122,8 @@ def expose(
     allowed = frozenset(p.name for p in contract.query)
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        positions = {name: i for i, name in enumerate(inspect.signature(func).parameters)}
+
         @functools.wraps(func)
         def checked(*args: Any, **kwargs: Any) -> Any:
             query = pecan.request.GET
@@ -129,10 +132,14 @@ def expose(
                 raise RequestError(f"Unknown argument: {', '.join(unknown)}")
             # NOTE: Pecan hands a repeated parameter over as a list, which no endpoint expects;
             # as in Mistral (whose WSME reads one value of a query parameter), the last one counts.
-            for name in set(query):
-                values = query.getall(name)
-                if len(values) > 1 and name in kwargs:
-                    kwargs[name] = values[-1]
+            repeated = {name: query.getall(name)[-1] for name in set(query) if len(query.getall(name)) > 1}
+            for name, value in repeated.items():
+                if name in kwargs:
+                    kwargs[name] = value
+                elif name in positions and positions[name] < len(args):
+                    # NOTE: Pecan passes a parameter by position when the method names it.
+                    index = positions[name]
+                    args = (*args[:index], value, *args[index + 1 :])
             return func(*args, **kwargs)
 
         exposed = errors.endpoint(status)(checked)
