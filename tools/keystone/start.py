@@ -98,9 +98,12 @@ def serve(venv: Path, state: Path, url: str) -> subprocess.Popen:
         pidfile.unlink()  # left by a crash or a reboot
     log(f"starting on {address.netloc}")
     env = {**os.environ, "OS_KEYSTONE_CONFIG_FILES": str(state / "keystone.conf")}
+    # NOTE: one worker: two processes on one SQLite file can each hold a read lock and want the
+    # write lock, and one of them then fails at once with "database is locked" (no timeout helps);
+    # a Tempest run's cleanup got a 500 from Keystone that way.
     command = [
         str(venv / "bin" / "gunicorn"),
-        "--bind", address.netloc, "--workers", "2", "--timeout", "120",
+        "--bind", address.netloc, "--workers", "1", "--timeout", "120",
         "--pid", str(pidfile), "--error-logfile", str(state / "gunicorn.log"),
         "--no-control-socket", "--pythonpath", str(HERE), "keystone_wsgi:application",
     ]  # fmt: skip
