@@ -154,6 +154,7 @@ def _start_engine() -> list[Step]:
     from mistral.scheduler.scheduler import Scheduler
     from mistral.services import expiration
 
+    recovery.engine_started()
     server = EngineServer(get_engine())
     server.start()
     scheduler = Scheduler()

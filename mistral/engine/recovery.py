@@ -34,6 +34,8 @@ LOG = logging.getLogger(__name__)
 JOB = "engine.recover"
 #: Actions looked at per check and kind; the oldest first, so none starves.
 BATCH = 200
+#: When this process's engine started (None where no engine runs here, e.g. a test calling in).
+_engine_started_at: datetime.datetime | None = None
 
 
 def ensure_scheduled() -> None:
@@ -116,13 +118,27 @@ def start_unstarted_executions(
         get_engine().run_first_steps(ids)
 
 
+def engine_started() -> None:
+    """Called when this process's engine starts: see ``handle_silent_actions``."""
+    global _engine_started_at
+    _engine_started_at = utcnow()
+
+
 def handle_silent_actions(now: datetime.datetime | None = None) -> None:
-    """Actions whose executor stopped sending heartbeats: re-run if safe, fail otherwise (rule 4)."""
+    """Actions whose executor stopped sending heartbeats: re-run if safe, fail otherwise (rule 4).
+
+    NOTE: an engine that has just started judges nothing for one silence period: if every
+    engine was down, the executors' heartbeats of that time wait in the broker, and an
+    action still running would look silent (and, under a retry policy, run twice).
+    """
     conf = config.CONF.action_heartbeat
     if not conf.max_missed_heartbeats or not conf.check_interval:
         return
     now = now or utcnow()
-    silent_since = now - datetime.timedelta(seconds=conf.max_missed_heartbeats * conf.check_interval)
+    period = datetime.timedelta(seconds=conf.max_missed_heartbeats * conf.check_interval)
+    if _engine_started_at is not None and now - _engine_started_at < period:
+        return
+    silent_since = now - period
     unsafe: list[models.ActionExecution] = []
     with unit_of_work():
         for action_ex in db_api.find_silent_actions(silent_since, limit=conf.batch_size * 10):
