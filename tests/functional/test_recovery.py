@@ -225,18 +225,3 @@ def test_an_execution_whose_start_was_lost_is_started_by_recovery_once(
     time.sleep(0.2)
     assert hooks.count("/unstarted") == 1
     assert len(db_api.find_task_executions(ex_id)) == 1
-
-
-def test_an_engine_back_from_an_outage_waits_a_heartbeat_period_before_judging_silence(
-    api: Server, hooks: Hooks, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """While no engine ran, heartbeats queued up unapplied: silence is not judged until they could arrive."""
-    ex_id = runs.start(api, _workflow(_http(hooks, "outage", mistral=True)))
-    _silent(ex_id, hooks, "outage")
-    monkeypatch.setattr(recovery, "_engine_started_at", _later(300))
-    recovery.handle_silent_actions(now=_later(301))  # 1 s after this engine came back
-    time.sleep(0.2)
-    assert api.request("GET", f"/executions/{ex_id}").json()["state"] == "RUNNING"
-    recovery.handle_silent_actions(now=_later(300 + 301))
-    runs.wait(api, ex_id, "ERROR")
-    assert hooks.count("/outage") == 1
