@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import select
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -94,14 +96,68 @@ def _create_engine(url: str) -> sa.Engine:
             max_overflow=conf.max_overflow,
             pool_timeout=conf.pool_timeout,
             pool_recycle=conf.connection_recycle_time,
-            pool_pre_ping=True,
         )
     engine = sa.create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         _configure_sqlite(engine)
-    elif _reads_only:
-        _configure_read_only(engine)
+    else:
+        _ping_when_in_doubt(engine)
+        if _reads_only:
+            _configure_read_only(engine)
     return engine
+
+
+#: Seconds a pooled connection may sit unused and still be handed out without a ping.
+PING_AFTER_IDLE = 10.0
+
+
+def _ping_when_in_doubt(engine: sa.Engine) -> None:
+    """Check a pooled connection on checkout, with a round trip only when it is in doubt.
+
+    NOTE: ``pool_pre_ping`` costs a round trip to the server on every checkout, that is
+    on every transaction: two per hop of a workflow (the take, the result). A connection
+    used a moment ago is alive unless the server closed it (a restart, pg_terminate_backend),
+    and then the server's goodbye or the end of the stream waits on its socket: a poll of
+    the socket, in this process, sees it. Only a connection idle for a while (a firewall may
+    have dropped it silently) or one without a socket to poll is pinged. A connection that
+    dies between this check and its use fails its transaction with a transient error, which
+    is retried (DESIGN rule 10) on a fresh connection: SQLAlchemy invalidates the pool then.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["mistral_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("mistral_idle_since")
+        if idle_since is None:
+            return  # just connected
+        if time.monotonic() - idle_since < PING_AFTER_IDLE and _quiet(dbapi_conn):
+            return
+        if _socket_closed(dbapi_conn) or not _pings(engine, dbapi_conn):
+            # NOTE: the pool drops this connection and checks out another (a new one).
+            raise sa.exc.DisconnectionError("the database closed this pooled connection")
+
+
+def _quiet(dbapi_conn: Any) -> bool:
+    """True when the idle connection has nothing to read: the server has not said goodbye."""
+    try:
+        readable, _, _ = select.select([dbapi_conn.fileno()], [], [], 0)
+    except (AttributeError, OSError, ValueError, TypeError):
+        return False  # no socket to poll (or it is closed): ping
+    return not readable
+
+
+def _socket_closed(dbapi_conn: Any) -> bool:
+    return bool(getattr(dbapi_conn, "closed", False))
+
+
+def _pings(engine: sa.Engine, dbapi_conn: Any) -> bool:
+    try:
+        return bool(engine.dialect.do_ping(dbapi_conn))
+    except Exception:  # noqa: BLE001 - any failure of the ping means the connection is unusable
+        return False
 
 
 #: How a database server is told that a session only reads.
