@@ -185,6 +185,18 @@ def dispose_engines() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
+        _autocommit_binds.clear()
+
+
+_autocommit_binds: dict[int, sa.Engine] = {}
+
+
+def _autocommit(engine: sa.Engine) -> sa.Engine:
+    """``engine`` in autocommit (its pool shared; SQLAlchemy restores the mode when a connection returns)."""
+    bind = _autocommit_binds.get(id(engine))
+    if bind is None or bind.engine is not engine:
+        bind = _autocommit_binds[id(engine)] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return bind
 
 
 def current_session() -> orm.Session | None:
@@ -192,13 +204,20 @@ def current_session() -> orm.Session | None:
 
 
 @contextlib.contextmanager
-def transaction(*, read_only: bool = False, urgent: bool = False) -> Iterator[orm.Session]:
+def transaction(
+    *, read_only: bool = False, urgent: bool = False, one_statement: bool = False
+) -> Iterator[orm.Session]:
     """One unit of work; a nested call joins the outer one.
 
     ``read_only`` (for a query that only reads, called on its own) spares
     SQLite's single writer slot; ``urgent`` (a short transaction others wait on)
-    takes that slot before the transactions already queued for it. Inside
-    another transaction both change nothing.
+    takes that slot before the transactions already queued for it;
+    ``one_statement`` (the caller runs a single statement, atomic on its own) runs
+    it in autocommit on a server database. Inside another transaction they change nothing.
+
+    NOTE: the driver sends BEGIN and COMMIT as round trips of their own; a single
+    statement in autocommit is its own transaction, as atomic and as durable, for
+    one round trip instead of three.
     """
     outer = _current.get()
     if outer is not None:
@@ -208,7 +227,11 @@ def transaction(*, read_only: bool = False, urgent: bool = False) -> Iterator[or
     sqlite = engine.dialect.name == "sqlite"
     read_only = read_only or _reads_only
     lock = _sqlite_writer.held(urgent=urgent) if sqlite and not read_only else contextlib.nullcontext()
-    bind = engine.execution_options(mistral_read_only=True) if read_only and sqlite else engine
+    bind: sa.Engine = engine
+    if read_only and sqlite:
+        bind = engine.execution_options(mistral_read_only=True)
+    elif one_statement and not sqlite:
+        bind = _autocommit(engine)
     with lock:
         session = orm.Session(bind=bind, expire_on_commit=False, autoflush=True)
         token = _current.set(session)
