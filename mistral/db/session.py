@@ -191,6 +191,19 @@ def dispose_engines() -> None:
 _autocommit_binds: dict[int, sa.Engine] = {}
 
 
+def _reads_see_no_snapshot(engine: sa.Engine) -> bool:
+    """True when a transaction that only reads is no different from its statements run one by one.
+
+    NOTE: PostgreSQL's READ COMMITTED (its default) takes a new snapshot for every statement,
+    so a transaction gives reads nothing but two round trips (BEGIN, COMMIT): every GET of the
+    API, every look of the scheduler and of recovery. Under REPEATABLE READ (a server set up
+    so) the transaction would hold one snapshot for all of them, and it is kept.
+    """
+    dialect = engine.dialect
+    level = getattr(dialect, "default_isolation_level", None)
+    return dialect.name == "postgresql" and level == "READ COMMITTED"
+
+
 def _autocommit(engine: sa.Engine) -> sa.Engine:
     """``engine`` in autocommit (its pool shared; SQLAlchemy restores the mode when a connection returns)."""
     bind = _autocommit_binds.get(id(engine))
@@ -213,7 +226,9 @@ def transaction(
     SQLite's single writer slot; ``urgent`` (a short transaction others wait on)
     takes that slot before the transactions already queued for it;
     ``one_statement`` (the caller runs a single statement, atomic on its own) runs
-    it in autocommit on a server database. Inside another transaction they change nothing.
+    it in autocommit on a server database, and so does ``read_only`` where that
+    changes nothing a reader sees (see ``_reads_see_no_snapshot``). Inside another
+    transaction they change nothing.
 
     NOTE: the driver sends BEGIN and COMMIT as round trips of their own; a single
     statement in autocommit is its own transaction, as atomic and as durable, for
@@ -230,7 +245,7 @@ def transaction(
     bind: sa.Engine = engine
     if read_only and sqlite:
         bind = engine.execution_options(mistral_read_only=True)
-    elif one_statement and not sqlite:
+    elif (one_statement and not sqlite) or (read_only and _reads_see_no_snapshot(engine)):
         bind = _autocommit(engine)
     with lock:
         session = orm.Session(bind=bind, expire_on_commit=False, autoflush=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from oslo_config import cfg
+from sqlalchemy import event
 
 from mistral import config
 from mistral.db import session
@@ -125,3 +126,51 @@ def test_a_connection_the_server_closed_while_pooled_is_replaced_at_checkout(pg_
         admin.dispose()
     assert _backend_pid() != victim  # no retry around it: the checkout itself noticed
     assert len(pings) <= 1  # the socket said it, or the one ping did
+
+
+def _autocommit_of_statements(engine: sa.Engine, run) -> list[bool]:
+    seen: list[bool] = []
+
+    def note(conn, _cursor, _statement, _params, _context, _many) -> None:
+        seen.append(bool(conn.connection.dbapi_connection.autocommit))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    return seen
+
+
+@pytest.mark.postgres
+def test_a_read_on_its_own_needs_no_begin_and_commit_under_read_committed(pg_engine) -> None:
+    def read() -> None:
+        with session.transaction(read_only=True) as s:
+            s.execute(sa.text("SELECT 1"))
+            s.execute(sa.text("SELECT 2"))
+
+    assert _autocommit_of_statements(pg_engine, read) == [True, True]
+
+
+@pytest.mark.postgres
+def test_a_read_inside_a_transaction_joins_it(pg_engine) -> None:
+    def write_then_read() -> None:
+        with session.transaction() as s:
+            s.execute(sa.text("SELECT 1"))
+            with session.transaction(read_only=True) as inner:
+                assert inner is s
+                inner.execute(sa.text("SELECT 2"))
+
+    assert _autocommit_of_statements(pg_engine, write_then_read) == [False, False]
+
+
+@pytest.mark.postgres
+def test_reads_under_repeatable_read_keep_their_transaction(pg_engine, monkeypatch) -> None:
+    """A server set up for REPEATABLE READ gives a transaction's reads one snapshot: that is kept."""
+    monkeypatch.setattr(pg_engine.dialect, "default_isolation_level", "REPEATABLE READ")
+
+    def read() -> None:
+        with session.transaction(read_only=True) as s:
+            s.execute(sa.text("SELECT 1"))
+
+    assert _autocommit_of_statements(pg_engine, read) == [False]
