@@ -142,11 +142,13 @@ def _ping_when_in_doubt(engine: sa.Engine) -> None:
 
 def _quiet(dbapi_conn: Any) -> bool:
     """True when the idle connection has nothing to read: the server has not said goodbye."""
+    # NOTE: poll, not select: select() fails on descriptors above 1023, which a busy process reaches.
     try:
-        readable, _, _ = select.select([dbapi_conn.fileno()], [], [], 0)
+        poller = select.poll()
+        poller.register(dbapi_conn.fileno(), select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP)
+        return not poller.poll(0)
     except (AttributeError, OSError, ValueError, TypeError):
-        return False  # no socket to poll (or it is closed): ping
-    return not readable
+        return False  # no socket to poll (or it is closed), or no poll() here: ping
 
 
 def _socket_closed(dbapi_conn: Any) -> bool:
