@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import select
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -94,14 +96,70 @@ def _create_engine(url: str) -> sa.Engine:
             max_overflow=conf.max_overflow,
             pool_timeout=conf.pool_timeout,
             pool_recycle=conf.connection_recycle_time,
-            pool_pre_ping=True,
         )
     engine = sa.create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         _configure_sqlite(engine)
-    elif _reads_only:
-        _configure_read_only(engine)
+    else:
+        _ping_when_in_doubt(engine)
+        if _reads_only:
+            _configure_read_only(engine)
     return engine
+
+
+#: Seconds a pooled connection may sit unused and still be handed out without a ping.
+PING_AFTER_IDLE = 10.0
+
+
+def _ping_when_in_doubt(engine: sa.Engine) -> None:
+    """Check a pooled connection on checkout, with a round trip only when it is in doubt.
+
+    NOTE: ``pool_pre_ping`` costs a round trip to the server on every checkout, that is
+    on every transaction: two per hop of a workflow (the take, the result). A connection
+    used a moment ago is alive unless the server closed it (a restart, pg_terminate_backend),
+    and then the server's goodbye or the end of the stream waits on its socket: a poll of
+    the socket, in this process, sees it. Only a connection idle for a while (a firewall may
+    have dropped it silently) or one without a socket to poll is pinged. A connection that
+    dies between this check and its use fails its transaction with a transient error, which
+    is retried (DESIGN rule 10) on a fresh connection: SQLAlchemy invalidates the pool then.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["mistral_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("mistral_idle_since")
+        if idle_since is None:
+            return  # just connected
+        if time.monotonic() - idle_since < PING_AFTER_IDLE and _quiet(dbapi_conn):
+            return
+        if _socket_closed(dbapi_conn) or not _pings(engine, dbapi_conn):
+            # NOTE: the pool drops this connection and checks out another (a new one).
+            raise sa.exc.DisconnectionError("the database closed this pooled connection")
+
+
+def _quiet(dbapi_conn: Any) -> bool:
+    """True when the idle connection has nothing to read: the server has not said goodbye."""
+    # NOTE: poll, not select: select() fails on descriptors above 1023, which a busy process reaches.
+    try:
+        poller = select.poll()
+        poller.register(dbapi_conn.fileno(), select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP)
+        return not poller.poll(0)
+    except (AttributeError, OSError, ValueError, TypeError):
+        return False  # no socket to poll (or it is closed), or no poll() here: ping
+
+
+def _socket_closed(dbapi_conn: Any) -> bool:
+    return bool(getattr(dbapi_conn, "closed", False))
+
+
+def _pings(engine: sa.Engine, dbapi_conn: Any) -> bool:
+    try:
+        return bool(engine.dialect.do_ping(dbapi_conn))
+    except Exception:  # noqa: BLE001 - any failure of the ping means the connection is unusable
+        return False
 
 
 #: How a database server is told that a session only reads.
@@ -129,6 +187,31 @@ def dispose_engines() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
+        _autocommit_binds.clear()
+
+
+_autocommit_binds: dict[int, sa.Engine] = {}
+
+
+def _reads_see_no_snapshot(engine: sa.Engine) -> bool:
+    """True when a transaction that only reads is no different from its statements run one by one.
+
+    NOTE: PostgreSQL's READ COMMITTED (its default) takes a new snapshot for every statement,
+    so a transaction gives reads nothing but two round trips (BEGIN, COMMIT): every GET of the
+    API, every look of the scheduler and of recovery. Under REPEATABLE READ (a server set up
+    so) the transaction would hold one snapshot for all of them, and it is kept.
+    """
+    dialect = engine.dialect
+    level = getattr(dialect, "default_isolation_level", None)
+    return dialect.name == "postgresql" and level == "READ COMMITTED"
+
+
+def _autocommit(engine: sa.Engine) -> sa.Engine:
+    """``engine`` in autocommit (its pool shared; SQLAlchemy restores the mode when a connection returns)."""
+    bind = _autocommit_binds.get(id(engine))
+    if bind is None or bind.engine is not engine:
+        bind = _autocommit_binds[id(engine)] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return bind
 
 
 def current_session() -> orm.Session | None:
@@ -136,13 +219,22 @@ def current_session() -> orm.Session | None:
 
 
 @contextlib.contextmanager
-def transaction(*, read_only: bool = False, urgent: bool = False) -> Iterator[orm.Session]:
+def transaction(
+    *, read_only: bool = False, urgent: bool = False, one_statement: bool = False
+) -> Iterator[orm.Session]:
     """One unit of work; a nested call joins the outer one.
 
     ``read_only`` (for a query that only reads, called on its own) spares
     SQLite's single writer slot; ``urgent`` (a short transaction others wait on)
-    takes that slot before the transactions already queued for it. Inside
-    another transaction both change nothing.
+    takes that slot before the transactions already queued for it;
+    ``one_statement`` (the caller runs a single statement, atomic on its own) runs
+    it in autocommit on a server database, and so does ``read_only`` where that
+    changes nothing a reader sees (see ``_reads_see_no_snapshot``). Inside another
+    transaction they change nothing.
+
+    NOTE: the driver sends BEGIN and COMMIT as round trips of their own; a single
+    statement in autocommit is its own transaction, as atomic and as durable, for
+    one round trip instead of three.
     """
     outer = _current.get()
     if outer is not None:
@@ -152,7 +244,11 @@ def transaction(*, read_only: bool = False, urgent: bool = False) -> Iterator[or
     sqlite = engine.dialect.name == "sqlite"
     read_only = read_only or _reads_only
     lock = _sqlite_writer.held(urgent=urgent) if sqlite and not read_only else contextlib.nullcontext()
-    bind = engine.execution_options(mistral_read_only=True) if read_only and sqlite else engine
+    bind: sa.Engine = engine
+    if read_only and sqlite:
+        bind = engine.execution_options(mistral_read_only=True)
+    elif (one_statement and not sqlite) or (read_only and _reads_see_no_snapshot(engine)):
+        bind = _autocommit(engine)
     with lock:
         session = orm.Session(bind=bind, expire_on_commit=False, autoflush=True)
         token = _current.set(session)

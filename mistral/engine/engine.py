@@ -303,6 +303,10 @@ class Engine:
             by_executor[take.executor].append(take.action_ex_id)
         now = utcnow()
         # NOTE: urgent: executors wait for this to run anything, so it goes before result batches.
+        if len(by_executor) == 1:
+            # The usual batch, one executor's: its take is a transaction of its own (one statement).
+            ((executor, ids),) = by_executor.items()
+            return {first[i] for i in db_api.take_action_executions(ids, executor, now, urgent=True)}
         with unit_of_work(urgent=True):
             return {
                 first[action_ex_id]

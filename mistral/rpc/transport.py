@@ -14,8 +14,31 @@ EXECUTOR_TOPIC = "mistral_executor"
 #: In-process transport of the embedded mode (see mistral.rpc.local_driver).
 LOCAL_URL = "local://"
 
+#: Least seconds an idle RabbitMQ listener of this process waits for a message before it looks again.
+IDLE_POLL_MIN = 0.1
+
 _lock = threading.Lock()
 _transport: Any = None
+
+
+def calm_idle_listeners(minimum: float = IDLE_POLL_MIN) -> None:
+    """Let oslo.messaging's RabbitMQ listeners wait at least ``minimum`` seconds per idle look.
+
+    NOTE: after every message its listeners (the RPC server's, the reply waiter's) look again
+    after 1 ms, then 2, 4... up to 5 s, so that acks and requeues queued for their thread go out
+    soon. Those of RPC messages are done as the message arrives and nothing is queued, so each
+    look only wakes a thread that takes the GIL from the ones doing the work: about four looks per
+    message in a chain of tasks, 20 per hop (measured: a hop's CPU fell by about a fifth without
+    them). A message still wakes a listener at once, whatever its timeout; a notification's ack
+    (event engine, notifier) may now leave up to ``minimum`` later, as it may after 5 s idle today.
+    """
+    try:
+        from oslo_messaging._drivers import amqpdriver
+    except ImportError:  # pragma: no cover - a release without the module has its own polling
+        return
+    current = getattr(amqpdriver, "ACK_REQUEUE_EVERY_SECONDS_MIN", None)
+    if isinstance(current, int | float) and current < minimum:
+        amqpdriver.ACK_REQUEUE_EVERY_SECONDS_MIN = minimum
 
 
 def transport_url() -> str:
@@ -31,6 +54,8 @@ def get_transport() -> Any:
     global _transport
     with _lock:
         if _transport is None:
+            if not is_local():
+                calm_idle_listeners()
             _transport = oslo_messaging.get_rpc_transport(config.CONF, url=transport_url())
         return _transport
 

@@ -12,7 +12,7 @@ from mistral import context
 from mistral.db import models, query
 from mistral.db.queries import common
 from mistral.db.query import ListQuery
-from mistral.db.session import transaction
+from mistral.db.session import get_engine, transaction
 from mistral.db.types import utcnow
 from mistral.exceptions import NotFoundError
 
@@ -311,14 +311,22 @@ def _lock_and_update_actions(conditions: list[Any], values: Mapping[str, Any]) -
         return found
 
 
-def take_action_executions(ids: Sequence[str], executor: str, now: datetime.datetime) -> list[str]:
-    """Mark as taken by ``executor`` those of ``ids`` still RUNNING and not taken; answer their ids."""
+def take_action_executions(
+    ids: Sequence[str], executor: str, now: datetime.datetime, *, urgent: bool = False
+) -> list[str]:
+    """Mark as taken by ``executor`` those of ``ids`` still RUNNING and not taken; answer their ids.
+
+    Called on its own, it is its own transaction (``urgent``: see ``transaction``).
+    """
     if not ids:
         return []
-    return _lock_and_update_actions(
-        [ActionEx.id.in_(list(ids)), ActionEx.taken_at.is_(None)],
-        {"taken_at": now, "last_heartbeat": now, "executor_host": executor},
-    )
+    conditions = [ActionEx.id.in_(list(ids)), ActionEx.taken_at.is_(None)]
+    values = {"taken_at": now, "last_heartbeat": now, "executor_host": executor}
+    # NOTE: every executor waits for its take before it runs anything (one per hop of a
+    # workflow): where the take is one statement it needs no BEGIN and COMMIT of its own.
+    one_statement = get_engine().dialect.update_returning
+    with transaction(urgent=urgent, one_statement=one_statement):
+        return _lock_and_update_actions(conditions, values)
 
 
 def release_taken_actions(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from oslo_config import cfg
+from sqlalchemy import event
 
 from mistral import config
 from mistral.db import session
@@ -57,3 +61,116 @@ def test_a_reads_only_process_reads_and_cannot_write(tmp_path: Path, monkeypatch
     finally:
         session.dispose_engines()
         config.CONF.clear_override("connection", group="database")
+
+
+@pytest.fixture
+def pg_engine(postgres_url: str) -> Iterator[sa.Engine]:
+    """This process's engine on PostgreSQL, with one pooled connection used a moment ago."""
+    before = config.CONF.database.connection
+    config.CONF.set_override("connection", postgres_url, group="database")
+    session.dispose_engines()
+    try:
+        engine = session.get_engine()
+        with session.transaction() as s:
+            s.execute(sa.text("SELECT 1"))
+        yield engine
+    finally:
+        session.dispose_engines()
+        config.CONF.set_override("connection", before, group="database")
+
+
+def _backend_pid() -> int:
+    with session.transaction() as s:
+        return s.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+
+
+def _count_pings(monkeypatch: pytest.MonkeyPatch, engine: sa.Engine) -> list[int]:
+    pings: list[int] = []
+    real = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda conn: pings.append(1) or real(conn))
+    return pings
+
+
+@pytest.mark.postgres
+def test_a_connection_used_a_moment_ago_is_handed_out_without_a_ping(pg_engine, monkeypatch) -> None:
+    pings = _count_pings(monkeypatch, pg_engine)
+    first = _backend_pid()
+    assert _backend_pid() == first  # the same pooled connection, twice
+    assert pings == []
+
+
+@pytest.mark.postgres
+def test_a_connection_idle_for_long_is_pinged_before_use(pg_engine, monkeypatch) -> None:
+    monkeypatch.setattr(session, "PING_AFTER_IDLE", 0.0)
+    pings = _count_pings(monkeypatch, pg_engine)
+    _backend_pid()
+    assert pings == [1]
+
+
+@pytest.mark.postgres
+def test_a_connection_the_server_closed_while_pooled_is_replaced_at_checkout(pg_engine, monkeypatch) -> None:
+    """pg_terminate_backend on an idle pooled connection: the next transaction gets a new one, no error."""
+    pings = _count_pings(monkeypatch, pg_engine)
+    victim = _backend_pid()
+    admin = sa.create_engine(pg_engine.url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    try:
+        with admin.connect() as conn:
+            assert conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": victim}).scalar()
+            for _ in range(100):  # the backend leaves a moment after it was told to
+                gone = conn.execute(sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
+                                    {"pid": victim}).scalar() == 0  # fmt: skip
+                if gone:
+                    break
+                time.sleep(0.02)
+    finally:
+        admin.dispose()
+    assert _backend_pid() != victim  # no retry around it: the checkout itself noticed
+    assert len(pings) <= 1  # the socket said it, or the one ping did
+
+
+def _autocommit_of_statements(engine: sa.Engine, run) -> list[bool]:
+    seen: list[bool] = []
+
+    def note(conn, _cursor, _statement, _params, _context, _many) -> None:
+        seen.append(bool(conn.connection.dbapi_connection.autocommit))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    return seen
+
+
+@pytest.mark.postgres
+def test_a_read_on_its_own_needs_no_begin_and_commit_under_read_committed(pg_engine) -> None:
+    def read() -> None:
+        with session.transaction(read_only=True) as s:
+            s.execute(sa.text("SELECT 1"))
+            s.execute(sa.text("SELECT 2"))
+
+    assert _autocommit_of_statements(pg_engine, read) == [True, True]
+
+
+@pytest.mark.postgres
+def test_a_read_inside_a_transaction_joins_it(pg_engine) -> None:
+    def write_then_read() -> None:
+        with session.transaction() as s:
+            s.execute(sa.text("SELECT 1"))
+            with session.transaction(read_only=True) as inner:
+                assert inner is s
+                inner.execute(sa.text("SELECT 2"))
+
+    assert _autocommit_of_statements(pg_engine, write_then_read) == [False, False]
+
+
+@pytest.mark.postgres
+def test_reads_under_repeatable_read_keep_their_transaction(pg_engine, monkeypatch) -> None:
+    """A server set up for REPEATABLE READ gives a transaction's reads one snapshot: that is kept."""
+    monkeypatch.setattr(pg_engine.dialect, "default_isolation_level", "REPEATABLE READ")
+
+    def read() -> None:
+        with session.transaction(read_only=True) as s:
+            s.execute(sa.text("SELECT 1"))
+
+    assert _autocommit_of_statements(pg_engine, read) == [False]

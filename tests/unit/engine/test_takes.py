@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 
 from mistral.db import api as db_api
+from mistral.db import session
 from mistral.engine.engine import Take, get
 from tests.unit.api import rows
 
@@ -31,3 +33,39 @@ def test_an_action_taken_before_or_no_longer_running_is_refused() -> None:
     with db_api.transaction():
         db_api.update_action_execution(finished, {"state": "SUCCESS"})
     assert get().take_actions([Take("exec-b", taken, "r2"), Take("exec-b", finished, "r2")]) == set()
+
+
+def _autocommit_of_statements(run) -> list[bool]:
+    """Whether each statement ``run()`` sends runs in autocommit (its own transaction)."""
+    seen: list[bool] = []
+
+    def note(conn, _cursor, _statement, _params, _context, _many) -> None:
+        seen.append(bool(getattr(conn.connection.dbapi_connection, "autocommit", False)))
+
+    engine = session.get_engine()
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    return seen
+
+
+def test_one_executors_take_is_one_statement_of_its_own_on_a_server_database(db: str) -> None:
+    """BEGIN and COMMIT are round trips of their own: one UPDATE ... RETURNING needs neither."""
+    action_id = _running_action()
+    take = Take("exec-a", action_id, "r1")
+    seen = _autocommit_of_statements(lambda: get().take_actions([take]))
+    if db == "postgres":
+        assert seen == [True]
+    else:
+        assert seen and not any(seen)  # SQLite's writer slot is a transaction (BEGIN IMMEDIATE)
+    assert db_api.get_action_execution(action_id).taken_at is not None  # and it stayed taken
+
+
+def test_takes_of_several_executors_share_one_transaction(db: str) -> None:
+    one, two = _running_action(), _running_action()
+    takes = [Take("exec-a", one, "r1"), Take("exec-b", two, "r2")]
+    seen = _autocommit_of_statements(lambda: get().take_actions(takes))
+    assert get().take_actions([Take("exec-c", one, "r3")]) == set()
+    assert seen and not any(seen)
