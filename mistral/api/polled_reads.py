@@ -56,7 +56,7 @@ class PolledReads:
         token = context.set_current(hooks.request_context(EnvironHeaders(environ), environ))
         try:
             policy.enforce("executions:get")
-            wf_ex = db_api.load_workflow_execution(match.group(1))
+            wf_ex = db_api.load_workflow_execution_shown(match.group(1))
             if wf_ex is None:
                 return None
             return json.dumps(res.render_execution(wf_ex, None, published_global=True)).encode()
