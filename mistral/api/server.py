@@ -41,12 +41,15 @@ def listen_host() -> str:
     return LOCAL_ONLY
 
 
-def make_server(app: Callable[..., Any], host: str | None = None, port: int | None = None) -> wsgi.Server:
+def make_server(
+    app: Callable[..., Any], host: str | None = None, port: int | None = None, threads: int | None = None
+) -> wsgi.Server:
+    """A server of ``app`` on [api] host and port with ``threads`` workers (default [api] api_workers)."""
     conf = config.CONF.api
     server = wsgi.Server(
         (host or listen_host(), conf.port if port is None else port),
         app,
-        numthreads=conf.api_workers,
+        numthreads=threads or conf.api_workers,
         server_name="mistral-api",
         # NOTE: cheroot's default listen backlog of 5 refuses connections when many
         # clients start at once; the kernel queue is cheap, so keep a deep one.
