@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import types
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +12,9 @@ import webtest
 
 from mistral import context
 from mistral.api import policy, polled_reads
+from mistral.api.controllers.v2 import execution_resources as res
+from mistral.db import api as db_api
+from mistral.db.queries.execution_views import SHOWN_COLUMNS
 from mistral.exceptions import PolicyError
 from tests.unit.api import rows
 
@@ -139,3 +143,30 @@ def test_a_policy_refusal_is_pecans(db: str, auth_on: None, monkeypatch: pytest.
     status, _ = call(polled_reads.PolledReads(pecan), f"/v2/executions/{wf_ex.id}")
     assert (status, pecan.calls, rules) == ("418 Teapot", 1, ["executions:get"])
     assert context.current().project_id == context.Context().project_id  # the caller's context is gone
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {},
+        {"state": "RUNNING", "output": None, "state_info": None, "tags": None, "description": None},
+        {"state": "ERROR", "state_info": "Failed: ünïcode ✓", "tags": ["a", "b"], "output": {}},
+        {"input": {"nested": {"list": [1, 2.5, None, True], "text": "é"}}, "params": {}},
+        {"context": {}, "task_execution_id": "t" * 36, "root_execution_id": "r" * 36},
+        {"context": {"__published_global": {"x": [1, {"y": None}]}, "other": 1}},
+    ],
+)
+def test_the_renderer_without_wsme_renders_as_wsme_does(db: str, values: dict) -> None:
+    wf_ex = rows.wf_ex(**values)
+    for read in (db_api.load_workflow_execution_shown, db_api.load_workflow_execution):
+        row = read(wf_ex.id)
+        rendered = polled_reads.render_execution(row)
+        assert rendered is not None
+        assert json.dumps(rendered) == json.dumps(res.render_execution(row, None, published_global=True))
+
+
+def test_a_value_of_another_kind_is_left_to_wsme(db: str) -> None:
+    wf_ex = rows.wf_ex()
+    for name, odd in (("output", [1, 2]), ("tags", [1]), ("description", 5), ("input", '{"a": 1}')):
+        row = types.SimpleNamespace(**{**{n: getattr(wf_ex, n) for n in SHOWN_COLUMNS}, name: odd})
+        assert polled_reads.render_execution(row) is None, name
