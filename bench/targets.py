@@ -52,7 +52,9 @@ def embedded_targets(results: Results) -> dict[str, tuple[str, bool]]:
     conc = results.get("concurrent_50") or {}
     post = (conc.get("post_ms") or {}).get("p50")
     load = results.get("polling_load") or {}
-    get = (load.get("get_ms") or {}).get("p50")
+    # NOTE: the open-loop pollers' figure (50 clients, each every 100 ms; see bench.polling), not the
+    # closed loop's, whose latency is queueing behind 49 other requests by construction.
+    get = (load.get("open_loop") or {}).get("p50")
     out = {
         "chain_50": (
             f"<= 0.1 s, v == 50, hop p50 <= 1 ms (hop {hop if hop is not None else 'n/a'})",
@@ -65,7 +67,7 @@ def embedded_targets(results: Results) -> dict[str, tuple[str, bool]]:
         "fanout_1000": ("<= 0.7 s", _wall(results.get("fanout_1000"), 0.7)),
         "with_items_input_10000": _with_items(results, 1.5),
         "polling_load": (
-            "GET /executions/{id} p50 <= 1.5 ms under 50 pollers",
+            "GET /executions/{id} p50 <= 1.5 ms under 50 open-loop pollers (10/s each)",
             _ok(load) and get is not None and get <= 1.5,
         ),  # fmt: skip
     }

@@ -9,7 +9,7 @@ from typing import Any
 import pecan
 
 from mistral import config
-from mistral.api import hooks, middleware, pecan_argspec, route_faults
+from mistral.api import hooks, middleware, pecan_argspec, polled_reads, route_faults
 from mistral.api.apidoc import serve as apidoc
 from mistral.services import actions as action_service
 from mistral.services import system_workflows
@@ -46,6 +46,7 @@ def setup_app(*, sync_actions: bool = True) -> Callable[..., Any]:
         **{k: v for k, v in app_conf.items() if k != "modules"},
     )
     pecan.conf.update(pecan_config())
+    app = polled_reads.PolledReads(app)
     # NOTE: outermost last. Bodies are bounded before anything reads them, JSON is decoded
     # only for callers Keystone let through, and every answer (even a 500) gets a request id.
     app = middleware.JsonDepthLimit(app)

@@ -47,15 +47,18 @@ def service_catalog(header: str | None, token: Mapping[str, Any]) -> dict[str, A
     return {"methods": list(token.get("methods") or ["token"]), "catalog": catalog}
 
 
+def request_context(headers: Any, environ: Mapping[str, Any]) -> context.Context:
+    """The context a request runs in: its caller's, or with authentication off the one tenant's."""
+    if config.CONF.pecan.auth_enable:
+        # NOTE: keystonemiddleware leaves the validated token's data in the WSGI environ.
+        return context_from_headers(headers, environ.get("keystone.token_info"))
+    # NOTE: without authentication there is one tenant and it owns everything.
+    return context.Context(is_admin=True)
+
+
 class ContextHook(hooks.PecanHook):
     def before(self, state: Any) -> None:
-        if config.CONF.pecan.auth_enable:
-            # NOTE: keystonemiddleware leaves the validated token's data in the WSGI environ.
-            token_info = state.request.environ.get("keystone.token_info")
-            ctx = context_from_headers(state.request.headers, token_info)
-        else:
-            # NOTE: without authentication there is one tenant and it owns everything.
-            ctx = context.Context(is_admin=True)
+        ctx = request_context(state.request.headers, state.request.environ)
         state.request.context["mistral_token"] = context.set_current(ctx)
 
     def after(self, state: Any) -> None:

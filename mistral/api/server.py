@@ -16,6 +16,8 @@ LOG = logging.getLogger(__name__)
 LOCAL_ONLY = "127.0.0.1"
 #: Where an API with authentication listens unless [api] host says otherwise.
 EVERYWHERE = "0.0.0.0"
+#: Idle kept-alive connections the server holds open between a client's requests.
+KEEP_ALIVE_CONNECTIONS = 256
 
 
 def listen_host() -> str:
@@ -39,15 +41,22 @@ def listen_host() -> str:
     return LOCAL_ONLY
 
 
-def make_server(app: Callable[..., Any], host: str | None = None, port: int | None = None) -> wsgi.Server:
+def make_server(
+    app: Callable[..., Any], host: str | None = None, port: int | None = None, threads: int | None = None
+) -> wsgi.Server:
+    """A server of ``app`` on [api] host and port with ``threads`` workers (default [api] api_workers)."""
     conf = config.CONF.api
     server = wsgi.Server(
         (host or listen_host(), conf.port if port is None else port),
         app,
-        numthreads=conf.api_workers,
+        numthreads=threads or conf.api_workers,
         server_name="mistral-api",
         # NOTE: cheroot's default listen backlog of 5 refuses connections when many
         # clients start at once; the kernel queue is cheap, so keep a deep one.
         request_queue_size=256,
     )
+    # NOTE: cheroot keeps 10 idle connections by default and answers the 11th client with
+    # "Connection: close": 50 clients polling an execution then open a connection per request,
+    # which costs the server an accept and a handshake each time. A file descriptor is cheap.
+    server.keep_alive_conn_limit = KEEP_ALIVE_CONNECTIONS
     return server

@@ -11,6 +11,7 @@ from __future__ import annotations
 from mistral.db.queries.code_sources import *  # noqa: F403
 from mistral.db.queries.definitions import *  # noqa: F403
 from mistral.db.queries.event_triggers import *  # noqa: F403
+from mistral.db.queries.execution_views import *  # noqa: F403
 from mistral.db.queries.executions import *  # noqa: F403
 from mistral.db.queries.notifications import *  # noqa: F403
 from mistral.db.queries.scheduled_jobs import *  # noqa: F403

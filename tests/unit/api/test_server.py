@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
 import logging
+import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -52,3 +55,30 @@ def test_an_explicit_host_with_auth_on() -> None:
 def test_a_host_given_by_the_caller_wins() -> None:
     CONF.set_override("auth_enable", False, group="pecan")
     assert server.make_server(lambda environ, start: [], host="0.0.0.0", port=0).bind_addr[0] == "0.0.0.0"
+
+
+def test_many_polling_clients_keep_their_connections() -> None:
+    """cheroot's default (10 idle connections) would answer the others with Connection: close."""
+
+    def app(environ: dict, start: Any) -> list[bytes]:
+        start("200 OK", [("Content-Length", "2")])
+        return [b"ok"]
+
+    httpd = server.make_server(app, host="127.0.0.1", port=0)
+    httpd.prepare()
+    thread = threading.Thread(target=httpd.serve, daemon=True)
+    thread.start()
+    try:
+        conns = [http.client.HTTPConnection(*httpd.bind_addr[:2], timeout=10) for _ in range(20)]
+        closing = []
+        for _ in range(2):
+            for conn in conns:
+                conn.request("GET", "/")
+                answer = conn.getresponse()
+                answer.read()
+                closing.append(answer.getheader("Connection"))
+        assert closing == [None] * 40
+        for conn in conns:
+            conn.close()
+    finally:
+        httpd.stop()
