@@ -54,7 +54,10 @@ def evaluate(text: str, data: Any, functions: fn.ExpressionFunctions | None) -> 
     compiled = _compile(text)
     if compiled is None:
         return MISS
-    return compiled(data, functions)
+    try:
+        return compiled(data, functions)
+    except RecursionError:  # NOTE: data nested deeper than Python's stack: yaql's error, in its words
+        return MISS
 
 
 @functools.lru_cache(maxsize=4096)

@@ -197,3 +197,10 @@ def test_evaluate_uses_the_fast_path_and_falls_back_to_yaql() -> None:
     assert yaql_expr.evaluate("$.v.select($ + 1)", {"v": [1]}, None) == [2]
     with pytest.raises(Exception, match="missing"):
         yaql_expr.evaluate("$.missing", {"v": 1}, None)
+
+
+def test_data_nested_deeper_than_the_stack_goes_to_yaql() -> None:
+    deep: Any = 1
+    for _ in range(5000):
+        deep = {"a": deep}
+    assert yaql_fast.evaluate("$.a", {"a": deep}, None) is yaql_fast.MISS
