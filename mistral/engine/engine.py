@@ -268,11 +268,12 @@ class Engine:
         if problem is not None:
             # NOTE: the blob is dropped here: neither the action nor its task ever stores it.
             state, value = states.ERROR, problem
-        action_ex.state, action_ex.output, action_ex.accepted = state, {"result": value}, True
+        values: dict[str, Any] = {"state": state, "output": {"result": value}, "accepted": True}
         if result.get("executor"):
-            action_ex.executor_host = result["executor"]
+            values["executor_host"] = result["executor"]
         if state == states.ERROR:
-            action_ex.state_info = value if isinstance(value, str) else data_flow.json_text(value)
+            values["state_info"] = value if isinstance(value, str) else data_flow.json_text(value)
+        db_api.write_action_result(action_ex, values)
         return state, value
 
     def complete_action(self, action_ex_id: str, result: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from mistral import context
 from mistral.db import models, query
@@ -308,6 +309,34 @@ def update_action_execution_state(
     )
     with transaction() as session:
         return session.execute(stmt).rowcount == 1
+
+
+def write_action_result(action_ex: models.ActionExecution, values: Mapping[str, Any]) -> None:
+    """Write an action's outcome now, with one statement built once; ``action_ex`` shows it as stored.
+
+    NOTE: every hop writes one; the ORM's flush of it (change tracking, then an UPDATE
+    compiled for that set of columns) costs more than the statement. The caller holds the
+    row's workflow lock and has read the row under it.
+    """
+    columns = {name: values[name] if name in values else getattr(action_ex, name) for name in _RESULT_COLUMNS}
+    now = utcnow()
+    with transaction() as session:
+        session.connection().execute(_WRITE_RESULT(), {**columns, "id_": action_ex.id, "updated_at": now})
+    for name, value in {**columns, "updated_at": now}.items():
+        orm.attributes.set_committed_value(action_ex, name, value)
+
+
+_RESULT_COLUMNS = ("state", "output", "accepted", "executor_host", "state_info")
+
+
+@functools.cache
+def _WRITE_RESULT() -> sa.Update:  # noqa: N802 - a constant, built on first use
+    table = ActionEx.__table__
+    return (
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("id_"))
+        .values({name: sa.bindparam(name) for name in (*_RESULT_COLUMNS, "updated_at")})
+    )
 
 
 def _lock_and_update_actions(conditions: list[Any], values: Mapping[str, Any]) -> list[str]:

@@ -83,3 +83,21 @@ def test_executions_are_locked_in_id_order() -> None:
     with transaction():
         assert [e.id for e in db_api.lock_workflow_executions(["wf-b", "wf-a"])] == ["wf-a", "wf-b"]
         assert db_api.lock_workflow_executions([]) == []
+
+
+@pytest.mark.usefixtures("hop")
+def test_an_action_result_is_written_at_once_and_later_changes_still_flush() -> None:
+    with transaction():
+        (action_ex,) = db_api.find_action_executions_by_ids(["a1"])
+        db_api.write_action_result(action_ex, {"state": "SUCCESS", "output": {"result": 7}, "accepted": True})
+        assert (action_ex.state, action_ex.output, action_ex.accepted) == ("SUCCESS", {"result": 7}, True)
+        action_ex.output = {}  # keep-result: false, after publish has seen the result
+    with transaction(read_only=True):
+        (stored,) = db_api.find_action_executions_by_ids(["a1"])
+        assert (stored.state, stored.output, stored.accepted, stored.executor_host) == (
+            "SUCCESS",
+            {},
+            True,
+            None,
+        )
+        assert stored.updated_at is not None
