@@ -52,6 +52,22 @@ def _lock_task(task_ex_id: str) -> tuple[WfRun, models.TaskExecution]:
     return run, task_ex
 
 
+def _read_actions_with_tasks(
+    action_ex_ids: list[str], task_count: int
+) -> list[tuple[models.ActionExecution, models.TaskExecution]]:
+    """The actions and their tasks, read again under the workflows' locks.
+
+    NOTE: one statement when each action has a task of its own (a chain, a fan-out); when
+    several share a task (with-items), a join would decode that task's row once per action.
+    """
+    if task_count == len(action_ex_ids):
+        return db_api.find_actions_with_tasks(action_ex_ids)
+    actions = db_api.find_action_executions_by_ids(action_ex_ids, fresh=True)
+    task_ids = list({a.task_execution_id for a in actions})
+    task_by_id = {t.id: t for t in db_api.find_task_executions_by_ids(task_ids, fresh=True)}
+    return [(a, task_by_id[a.task_execution_id]) for a in actions]
+
+
 class Engine:
     """Everything an engine does, as the RPC endpoint and the scheduler call it."""
 
@@ -219,17 +235,16 @@ class Engine:
             # rows read: another engine may have applied results to them a moment ago.
             locked = db_api.lock_workflow_executions(sorted(set(task_owned.values())))
             runs = [WfRun(wf_ex) for wf_ex in locked]
-            by_wf: dict[str, list[models.ActionExecution]] = defaultdict(list)
-            for action_ex in db_api.find_action_executions_by_ids(list(task_owned), fresh=True):
-                by_wf[task_owned[action_ex.id]].append(action_ex)
-            task_ids = list({a.task_execution_id for found in by_wf.values() for a in found})
-            task_by_id = {t.id: t for t in db_api.find_task_executions_by_ids(task_ids, fresh=True)}
+            by_wf: dict[str, list[tuple[models.ActionExecution, models.TaskExecution]]] = defaultdict(list)
+            task_ids = {owners[a][0] for a in task_owned}
+            for action_ex, task_ex in _read_actions_with_tasks(list(task_owned), len(task_ids)):
+                by_wf[task_owned[action_ex.id]].append((action_ex, task_ex))
             for run in runs:
-                for action_ex in by_wf[run.wf_ex.id]:
+                for action_ex, task_ex in by_wf[run.wf_ex.id]:
                     applied = self._apply_result(action_ex, by_id[action_ex.id])
                     if applied is not None:
                         index = (action_ex.runtime_context or {}).get("index", 0)
-                        tasks.on_action_done(run, task_by_id[action_ex.task_execution_id], index, *applied)
+                        tasks.on_action_done(run, task_ex, index, *applied)
                 workflows.proceed(run)
 
     @staticmethod
@@ -253,11 +268,12 @@ class Engine:
         if problem is not None:
             # NOTE: the blob is dropped here: neither the action nor its task ever stores it.
             state, value = states.ERROR, problem
-        action_ex.state, action_ex.output, action_ex.accepted = state, {"result": value}, True
+        values: dict[str, Any] = {"state": state, "output": {"result": value}, "accepted": True}
         if result.get("executor"):
-            action_ex.executor_host = result["executor"]
+            values["executor_host"] = result["executor"]
         if state == states.ERROR:
-            action_ex.state_info = value if isinstance(value, str) else data_flow.json_text(value)
+            values["state_info"] = value if isinstance(value, str) else data_flow.json_text(value)
+        db_api.write_action_result(action_ex, values)
         return state, value
 
     def complete_action(self, action_ex_id: str, result: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from yaql.language import exceptions as yaql_exc
 from yaql.language import utils as yaql_utils
 
 from mistral.exceptions import ExpressionError
-from mistral.expressions import conversions, limits, yaql_regex
+from mistral.expressions import conversions, limits, yaql_fast, yaql_regex
 from mistral.expressions import functions as fn
 
 #: One inline expression; non-greedy so several may share a string.
@@ -164,6 +164,14 @@ _register_library(_ROOT_CONTEXT)
 
 def evaluate(text: str, data: Any, functions: fn.ExpressionFunctions | None) -> Any:
     """Evaluate one YAQL expression (without delimiters) against ``data`` as ``$``."""
+    value = yaql_fast.evaluate(text.strip(), data, functions)
+    if value is not yaql_fast.MISS:
+        return value
+    return evaluate_with_yaql(text, data, functions)
+
+
+def evaluate_with_yaql(text: str, data: Any, functions: fn.ExpressionFunctions | None) -> Any:
+    """``evaluate`` by yaql itself, never by the fast path (yaql_fast)."""
     try:
         parsed = compile_expression(text.strip())
     except yaql_exc.YaqlException as exc:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from mistral import context
 from mistral.db import models, query
@@ -75,9 +77,28 @@ def lock_workflow_executions(ids: Sequence[str]) -> list[models.WorkflowExecutio
     if not ids:
         return []
     with transaction() as session:
+        if query.sees_everything(WfEx):  # NOTE: the engine, every result it applies: one statement, kept
+            return list(session.scalars(_LOCK_BY_IDS(), {"ids": list(ids)}))
         stmt = query.scoped(sa.select(WfEx).where(WfEx.id.in_(list(ids))), WfEx)
         stmt = stmt.order_by(WfEx.id).with_for_update().execution_options(populate_existing=True)
         return list(session.scalars(stmt))
+
+
+# NOTE: the statements of every engine hop are built once. Building one again costs more than
+# running it on SQLite (clause construction, then its cache key to find the compiled form).
+
+
+@functools.cache
+def _LOCK_BY_IDS() -> sa.Select:  # noqa: N802 - a constant, built on first use
+    by_ids = WfEx.id.in_(sa.bindparam("ids", expanding=True))
+    stmt = sa.select(WfEx).where(by_ids).order_by(WfEx.id).with_for_update()
+    return stmt.execution_options(populate_existing=True)
+
+
+@functools.cache
+def _by_ids(model: type[models.Base], fresh: bool) -> sa.Select:
+    stmt = sa.select(model).where(model.id.in_(sa.bindparam("ids", expanding=True)))
+    return stmt.execution_options(populate_existing=fresh)
 
 
 def list_workflow_executions(q: ListQuery | None = None, *conditions: Any) -> list[models.WorkflowExecution]:
@@ -185,9 +206,8 @@ def find_task_executions_by_ids(ids: Sequence[str], *, fresh: bool = False) -> l
     """``fresh``: overwrite copies already loaded in this transaction (read again after taking a lock)."""
     if not ids:
         return []
-    stmt = sa.select(TaskEx).where(TaskEx.id.in_(list(ids))).execution_options(populate_existing=fresh)
     with transaction(read_only=True) as session:
-        return list(session.scalars(stmt))
+        return list(session.scalars(_by_ids(TaskEx, fresh), {"ids": list(ids)}))
 
 
 def update_task_execution(id: str, values: Mapping[str, Any]) -> models.TaskExecution:
@@ -234,9 +254,26 @@ def find_action_executions_by_ids(ids: Sequence[str], *, fresh: bool = False) ->
     """``fresh``: overwrite copies already loaded in this transaction (read again after taking a lock)."""
     if not ids:
         return []
-    stmt = sa.select(ActionEx).where(ActionEx.id.in_(list(ids))).execution_options(populate_existing=fresh)
     with transaction(read_only=True) as session:
-        return list(session.scalars(stmt))
+        return list(session.scalars(_by_ids(ActionEx, fresh), {"ids": list(ids)}))
+
+
+def find_actions_with_tasks(ids: Sequence[str]) -> list[tuple[models.ActionExecution, models.TaskExecution]]:
+    """The task-owned actions of ``ids`` with their tasks, read again (after a lock), in one statement."""
+    if not ids:
+        return []
+    with transaction(read_only=True) as session:
+        return [(a, t) for a, t in session.execute(_ACTIONS_WITH_TASKS(), {"ids": list(ids)})]
+
+
+@functools.cache
+def _ACTIONS_WITH_TASKS() -> sa.Select:  # noqa: N802 - a constant, built on first use
+    stmt = (
+        sa.select(ActionEx, TaskEx)
+        .join(TaskEx, TaskEx.id == ActionEx.task_execution_id)
+        .where(ActionEx.id.in_(sa.bindparam("ids", expanding=True)))
+    )
+    return stmt.execution_options(populate_existing=True)
 
 
 def find_action_owners(ids: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:
@@ -272,6 +309,34 @@ def update_action_execution_state(
     )
     with transaction() as session:
         return session.execute(stmt).rowcount == 1
+
+
+def write_action_result(action_ex: models.ActionExecution, values: Mapping[str, Any]) -> None:
+    """Write an action's outcome now, with one statement built once; ``action_ex`` shows it as stored.
+
+    NOTE: every hop writes one; the ORM's flush of it (change tracking, then an UPDATE
+    compiled for that set of columns) costs more than the statement. The caller holds the
+    row's workflow lock and has read the row under it.
+    """
+    columns = {name: values[name] if name in values else getattr(action_ex, name) for name in _RESULT_COLUMNS}
+    now = utcnow()
+    with transaction() as session:
+        session.connection().execute(_WRITE_RESULT(), {**columns, "id_": action_ex.id, "updated_at": now})
+    for name, value in {**columns, "updated_at": now}.items():
+        orm.attributes.set_committed_value(action_ex, name, value)
+
+
+_RESULT_COLUMNS = ("state", "output", "accepted", "executor_host", "state_info")
+
+
+@functools.cache
+def _WRITE_RESULT() -> sa.Update:  # noqa: N802 - a constant, built on first use
+    table = ActionEx.__table__
+    return (
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("id_"))
+        .values({name: sa.bindparam(name) for name in (*_RESULT_COLUMNS, "updated_at")})
+    )
 
 
 def _lock_and_update_actions(conditions: list[Any], values: Mapping[str, Any]) -> list[str]:
@@ -320,13 +385,38 @@ def take_action_executions(
     """
     if not ids:
         return []
-    conditions = [ActionEx.id.in_(list(ids)), ActionEx.taken_at.is_(None)]
-    values = {"taken_at": now, "last_heartbeat": now, "executor_host": executor}
     # NOTE: every executor waits for its take before it runs anything (one per hop of a
-    # workflow): where the take is one statement it needs no BEGIN and COMMIT of its own.
+    # workflow): where the take is one statement it needs no BEGIN and COMMIT of its own,
+    # and it is one Core statement built once.
     one_statement = get_engine().dialect.update_returning
-    with transaction(urgent=urgent, one_statement=one_statement):
-        return _lock_and_update_actions(conditions, values)
+    with transaction(urgent=urgent, one_statement=one_statement) as session:
+        if one_statement:
+            params = {"ids": list(ids), "now": now, "executor": executor, "updated": utcnow()}
+            return list(session.connection().execute(_TAKE(), params).scalars())
+        return _lock_and_update_actions(
+            [ActionEx.id.in_(list(ids)), ActionEx.taken_at.is_(None)],
+            {"taken_at": now, "last_heartbeat": now, "executor_host": executor},
+        )
+
+
+@functools.cache
+def _TAKE() -> sa.Update:  # noqa: N802 - a constant, built on first use
+    table = ActionEx.__table__
+    return (
+        sa.update(table)
+        .where(
+            table.c.state == "RUNNING",
+            table.c.id.in_(sa.bindparam("ids", expanding=True)),
+            table.c.taken_at.is_(None),
+        )
+        .values(
+            taken_at=sa.bindparam("now"),
+            last_heartbeat=sa.bindparam("now"),
+            executor_host=sa.bindparam("executor"),
+            updated_at=sa.bindparam("updated"),
+        )
+        .returning(table.c.id)
+    )
 
 
 def release_taken_actions(

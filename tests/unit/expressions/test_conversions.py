@@ -9,6 +9,7 @@ import pytest
 from yaql.language import utils as yaql_utils
 
 from mistral import expressions
+from mistral.expressions import yaql_fast
 
 
 @pytest.fixture
@@ -16,6 +17,8 @@ def converted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many values (nested ones included) yaql's input conversion visited."""
     visits = [0]
     original = yaql_utils.convert_input_data
+    # NOTE: what is counted is yaql's own conversion, which the fast path for ``$.x * 3`` skips.
+    monkeypatch.setattr(yaql_fast, "evaluate", lambda *_args: yaql_fast.MISS)
 
     def counting(obj: Any, rec: Any = None) -> Any:
         visits[0] += 1

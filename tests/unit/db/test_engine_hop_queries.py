@@ -1,0 +1,103 @@
+"""The named queries of every engine hop (built once, reused), run on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+import sqlalchemy as sa
+
+from mistral.db import api as db_api
+from mistral.db import models
+from mistral.db.session import transaction
+
+pytestmark = pytest.mark.usefixtures("db")
+
+NOW = datetime.datetime(2030, 1, 2, 3, 4, 5)
+
+
+def _execution(wf_ex_id: str) -> None:
+    db_api.create_workflow_execution({"id": wf_ex_id, "workflow_name": "wf", "state": "RUNNING", "spec": {}})
+
+
+def _task(task_id: str, wf_ex_id: str) -> None:
+    with transaction():
+        db_api.create_task_execution(
+            {"id": task_id, "name": task_id, "workflow_execution_id": wf_ex_id, "state": "RUNNING"}
+        )
+
+
+def _actions(task_id: str, *ids: str, state: str = "RUNNING") -> None:
+    rows = [{"id": i, "name": "std.echo", "task_execution_id": task_id, "state": state} for i in ids]
+    db_api.insert_action_executions(rows)
+
+
+@pytest.fixture
+def hop(db: str) -> None:
+    """Two executions; task t1 with actions a1 and a2, task t2 with a3, and a finished a4."""
+    _execution("wf-b")
+    _execution("wf-a")
+    _task("t1", "wf-a")
+    _task("t2", "wf-b")
+    _actions("t1", "a1", "a2")
+    _actions("t2", "a3")
+    _actions("t2", "a4", state="SUCCESS")
+
+
+@pytest.mark.usefixtures("hop")
+def test_a_take_marks_running_untaken_actions_once_and_answers_them() -> None:
+    with transaction():
+        assert sorted(db_api.take_action_executions(["a1", "a3", "a4", "nope"], "ex-1", NOW)) == ["a1", "a3"]
+    with transaction():
+        assert db_api.take_action_executions(["a1", "a2"], "ex-2", NOW) == ["a2"]
+    with transaction(read_only=True):
+        taken = {a.id: a for a in db_api.find_action_executions_by_ids(["a1", "a2", "a3", "a4"])}
+        assert (taken["a1"].executor_host, taken["a1"].taken_at, taken["a1"].last_heartbeat) == (
+            "ex-1",
+            NOW,
+            NOW,
+        )
+        assert taken["a1"].updated_at is not None
+        assert taken["a2"].executor_host == "ex-2"
+        assert taken["a4"].taken_at is None
+
+
+@pytest.mark.usefixtures("hop")
+def test_actions_come_with_their_tasks_as_they_are_now() -> None:
+    with transaction() as session:
+        stale = db_api.find_task_executions_by_ids(["t1"])[0]
+        # NOTE: another engine's change, made behind this session's back (as after waiting for a lock)
+        session.connection().execute(
+            sa.update(models.TaskExecution.__table__)
+            .where(models.TaskExecution.id == "t1")
+            .values(state="ERROR")
+        )
+        pairs = db_api.find_actions_with_tasks(["a1", "a2", "a3"])
+        assert sorted((a.id, t.id) for a, t in pairs) == [("a1", "t1"), ("a2", "t1"), ("a3", "t2")]
+        assert stale.state == "ERROR"  # the same object, read again
+        assert {id(t) for a, t in pairs if t.id == "t1"} == {id(stale)}
+
+
+@pytest.mark.usefixtures("hop")
+def test_executions_are_locked_in_id_order() -> None:
+    with transaction():
+        assert [e.id for e in db_api.lock_workflow_executions(["wf-b", "wf-a"])] == ["wf-a", "wf-b"]
+        assert db_api.lock_workflow_executions([]) == []
+
+
+@pytest.mark.usefixtures("hop")
+def test_an_action_result_is_written_at_once_and_later_changes_still_flush() -> None:
+    with transaction():
+        (action_ex,) = db_api.find_action_executions_by_ids(["a1"])
+        db_api.write_action_result(action_ex, {"state": "SUCCESS", "output": {"result": 7}, "accepted": True})
+        assert (action_ex.state, action_ex.output, action_ex.accepted) == ("SUCCESS", {"result": 7}, True)
+        action_ex.output = {}  # keep-result: false, after publish has seen the result
+    with transaction(read_only=True):
+        (stored,) = db_api.find_action_executions_by_ids(["a1"])
+        assert (stored.state, stored.output, stored.accepted, stored.executor_host) == (
+            "SUCCESS",
+            {},
+            True,
+            None,
+        )
+        assert stored.updated_at is not None
