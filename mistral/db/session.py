@@ -279,6 +279,10 @@ def reading() -> Iterator[orm.Session | sa.Connection]:
         yield outer
         return
     engine = get_engine()
-    bind = engine.execution_options(mistral_read_only=True) if engine.dialect.name == "sqlite" else engine
+    bind = engine
+    if engine.dialect.name == "sqlite":
+        bind = engine.execution_options(mistral_read_only=True)
+    elif _reads_see_no_snapshot(engine):
+        bind = _autocommit(engine)  # no BEGIN and ROLLBACK round trips around the one statement
     with bind.connect() as conn:
         yield conn

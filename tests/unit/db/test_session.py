@@ -174,3 +174,14 @@ def test_reads_under_repeatable_read_keep_their_transaction(pg_engine, monkeypat
             s.execute(sa.text("SELECT 1"))
 
     assert _autocommit_of_statements(pg_engine, read) == [False]
+
+
+@pytest.mark.postgres
+def test_a_bare_read_needs_no_begin_and_rollback_under_read_committed(pg_engine) -> None:
+    """The read behind every poll of an execution is one statement: autocommit saves two round trips."""
+
+    def read() -> None:
+        with session.reading() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
+    assert _autocommit_of_statements(pg_engine, read) == [True]
