@@ -1,27 +1,35 @@
-"""std.ssh and std.ssh_proxied: run a shell command on remote hosts with paramiko."""
+"""std.ssh and std.ssh_proxied: run a shell command on remote hosts with paramiko (see ssh_client)."""
 
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
-import threading
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-import paramiko
 from mistral_lib import actions
 from mistral_lib.actions.context import ActionContext
 from mistral_lib.exceptions import ActionException
 
-from mistral.actions import ssh_trust
 from mistral.config import CONF
+
+if TYPE_CHECKING:
+    import paramiko
 
 LOG = logging.getLogger(__name__)
 
-# An unreachable host must not hold an executor worker for the OS default (minutes).
-CONNECT_TIMEOUT = 30
 SSH_PORT = 22
-_KEY_CLASSES = (paramiko.RSAKey, paramiko.ECDSAKey, paramiko.Ed25519Key)
+
+
+def _client() -> ModuleType:
+    """The module that talks SSH.
+
+    NOTE: imported on first use, not with this module: paramiko brings cryptography and
+    PyNaCl, some 6 MB in every process that merely lists the actions (the API, the engine).
+    """
+    from mistral.actions import ssh_client
+
+    return ssh_client
 
 
 class SSHAction(actions.Action):
@@ -39,7 +47,7 @@ class SSHAction(actions.Action):
     ) -> None:
         if not host or not (isinstance(host, str) or all(isinstance(h, str) and h for h in host)):
             raise ValueError("host must be a host name or a non-empty list of host names")
-        _private_key(private_key)  # a malformed key is a bad input, reported before the run
+        _client().private_key(private_key)  # a malformed key is a bad input, reported before the run
         self.cmd = cmd
         self.host = host if isinstance(host, str) else list(host)
         self.username = username
@@ -57,7 +65,7 @@ class SSHAction(actions.Action):
         with contextlib.ExitStack() as stack:
             client = self._connect(host, stack)
             LOG.debug("Running an SSH command on %s@%s", self.username, host)
-            exit_code, stdout, stderr = _execute(client, self.cmd)
+            exit_code, stdout, stderr = _client().execute(client, self.cmd)
         if self.return_result_on_error:
             return {"stdout": stdout, "stderr": stderr, "exit_code": exit_code}
         if exit_code != 0:
@@ -66,12 +74,14 @@ class SSHAction(actions.Action):
 
     def _connect(self, host: str, stack: contextlib.ExitStack, sock: Any = None) -> paramiko.SSHClient:
         """An open client to ``host``, closed when ``stack`` closes."""
-        return _open_client(
+        ssh = _client()
+        return ssh.open_client(
+            _host_port(host),
             host,
             self.username,
             password=self.password or None,
-            pkey=_private_key(self.private_key),
-            key_filename=ssh_trust.key_file(self.private_key_filename),
+            pkey=ssh.private_key(self.private_key),
+            key_filename=ssh.key_file(self.private_key_filename),
             stack=stack,
             sock=sock,
         )
@@ -119,78 +129,22 @@ class SSHProxiedAction(SSHAction):
             # OpenSSH's ProxyCommand tokens, so existing ssh_config lines work as they are.
             command = self.proxy_command.replace("%h", hostname).replace("%p", str(port))
             command = command.replace("%r", self.username)
-            sock = stack.enter_context(contextlib.closing(paramiko.ProxyCommand(command)))
+            sock = stack.enter_context(contextlib.closing(_client().proxy_command(command)))
         else:
-            gateway = _open_client(
+            ssh = _client()
+            gateway = ssh.open_client(
+                _host_port(self.gateway_host or ""),
                 self.gateway_host,
                 self.gateway_username or self.username,
                 password=self.password or None,
-                pkey=_private_key(self.private_key),
-                key_filename=ssh_trust.key_file(self.private_key_filename),
+                pkey=ssh.private_key(self.private_key),
+                key_filename=ssh.key_file(self.private_key_filename),
                 stack=stack,
             )
             transport = gateway.get_transport()
             sock = transport.open_channel("direct-tcpip", (hostname, port), ("127.0.0.1", 0))
             stack.callback(sock.close)
         return super()._connect(host, stack, sock=sock)
-
-
-def _open_client(
-    host: str,
-    username: str,
-    *,
-    password: str | None,
-    pkey: paramiko.PKey | None,
-    key_filename: str | None,
-    stack: contextlib.ExitStack,
-    sock: Any = None,
-) -> paramiko.SSHClient:
-    hostname, port = _host_port(host)
-    client = paramiko.SSHClient()
-    stack.callback(client.close)
-    ssh_trust.apply_host_policy(client)
-    try:
-        client.connect(
-            hostname,
-            port=port,
-            username=username,
-            password=password,
-            pkey=pkey,
-            key_filename=key_filename,
-            timeout=CONNECT_TIMEOUT,
-            sock=sock,
-            # NOTE: never the service's own keys (~/.ssh) or its agent: the host is the user's choice.
-            look_for_keys=False,
-            allow_agent=False,
-        )
-    except paramiko.BadHostKeyException as exc:
-        raise ActionException(
-            f"The host key of {host} does not match the one in [action_ssh] known_hosts_file: {exc}"
-        ) from exc
-    except (OSError, paramiko.SSHException) as exc:
-        raise ActionException(f"Failed to connect over SSH to {username}@{host}: {exc}") from exc
-    return client
-
-
-def _execute(client: paramiko.SSHClient, cmd: str) -> tuple[int, str, str]:
-    """Run ``cmd`` and return (exit code, stdout, stderr)."""
-    try:
-        stdin, stdout, stderr = client.exec_command(cmd)
-        stdin.close()
-        # Drain stderr alongside stdout: a full stderr window would stall the command.
-        err: list[bytes] = []
-        reader = threading.Thread(target=lambda: err.append(stderr.read()), daemon=True)
-        reader.start()
-        out = stdout.read()
-        reader.join()
-        exit_code = stdout.channel.recv_exit_status()
-    except (OSError, paramiko.SSHException) as exc:
-        raise ActionException(f"SSH command failed: {exc}") from exc
-    return exit_code, _text(out), _text(b"".join(err))
-
-
-def _text(data: bytes) -> str:
-    return data.decode("utf-8", errors="replace")
 
 
 def _host_port(host: str) -> tuple[str, int]:
@@ -202,15 +156,3 @@ def _host_port(host: str) -> tuple[str, int]:
     if sep and ":" not in name and port.isdigit():
         return name, int(port)
     return host, SSH_PORT
-
-
-def _private_key(text: str | None) -> paramiko.PKey | None:
-    """A private key given as PEM/OpenSSH text, whatever its type."""
-    if not text:
-        return None
-    for key_class in _KEY_CLASSES:
-        try:
-            return key_class.from_private_key(io.StringIO(text))
-        except paramiko.SSHException:
-            continue
-    raise ValueError("private_key is not an RSA, ECDSA or Ed25519 private key")

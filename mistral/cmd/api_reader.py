@@ -8,11 +8,11 @@ from collections.abc import Sequence
 
 from mistral import config
 from mistral.api import reader, reader_process
-from mistral.cmd import launch
+from mistral.cmd import server_opts
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    config.CONF.register_cli_opts(launch.cli_opts)
+    config.CONF.register_cli_opts(server_opts.cli_opts)
     config.parse_args(sys.argv[1:] if argv is None else argv)
     config.setup_logging()
     ready_fd = os.environ.get(reader_process.READY_FD_ENV)

@@ -6,21 +6,12 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from oslo_config import cfg
-
 from mistral import config, launcher
+from mistral.cmd.server_opts import cli_opts
 from mistral.db import schema
 from mistral.utils import memory
 
 LOG = logging.getLogger("mistral.server")
-
-cli_opts = [
-    cfg.ListOpt(
-        "server",
-        default=["all"],
-        help=f"Comma-separated services to run in this process: {', '.join(launcher.SERVERS)}.",
-    ),
-]
 
 
 def main(argv: Sequence[str] | None = None) -> None:

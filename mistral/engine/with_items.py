@@ -8,29 +8,25 @@ gathered once, in index order, when the last item finishes.
 from __future__ import annotations
 
 import dataclasses
-import threading
-from collections import OrderedDict
 from typing import Any
 
 from mistral import config
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.engine import actions, data_flow, task_records
+from mistral.engine.items_cache import ItemsCache
 from mistral.engine.run import WfRun
 from mistral.engine.task_records import WithItemsProgress
 from mistral.exceptions import InputError
 from mistral.lang.specs import TaskSpec
 from mistral.workflow import states
 
-_items_cache: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
-_cache_lock = threading.Lock()
-_CACHE_MAX = 256
+_items_cache = ItemsCache()
 
 
 def _items(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec) -> list[dict[str, Any]]:
     """``[{var: value, ...}]`` per index; cached because a task's collections never change."""
-    with _cache_lock:
-        hit = _items_cache.get(task_ex.id)
+    hit = _items_cache.get(task_ex.id)
     if hit is not None:
         return hit
     columns: dict[str, list[Any]] = {}
@@ -52,10 +48,7 @@ def _items(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec) -> list[di
             "([engine] max_with_items)"
         )
     items = [{var: values[i] for var, values in columns.items()} for i in range(count)]
-    with _cache_lock:
-        _items_cache[task_ex.id] = items
-        if len(_items_cache) > _CACHE_MAX:
-            _items_cache.popitem(last=False)
+    _items_cache.put(task_ex.id, items)
     return items
 
 
@@ -136,8 +129,7 @@ def on_item_done(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, inde
     if progress.done < progress.next:
         return
     result = _results(task_ex)
-    with _cache_lock:
-        _items_cache.pop(task_ex.id, None)
+    _items_cache.pop(task_ex.id)
     # NOTE: each item's result was checked on arrival; together they may still be too large.
     problem = data_flow.oversized(f"task {spec.name} result", result)
     if problem is not None:

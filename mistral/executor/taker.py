@@ -72,6 +72,9 @@ class Taker:
                     return
                 offers, self._offers = self._offers[:MAX_TAKE], self._offers[MAX_TAKE:]
             self._take_and_run(offers)
+            # NOTE: not kept while waiting for the next offer: the batch (up to MAX_TAKE requests with
+            # their input) would stay in memory after its actions ran, as long as the executor is idle.
+            del offers
 
     def _take_and_run(self, offers: list[Offer]) -> None:
         first: dict[str, Offer] = {}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import threading
+import time
+import weakref
 from typing import Any
 
 from mistral.executor.taker import Taker
@@ -73,3 +76,24 @@ def test_nothing_runs_when_the_take_fails_or_is_refused() -> None:
     assert done.wait(5)
     taker.stop()  # joins the thread: the second take has been handled
     assert executor.ran == ["y"]
+
+
+def test_a_batch_that_ran_is_not_kept_while_the_taker_waits() -> None:
+    # NOTE: a with-items of thousands hands over batches of up to MAX_TAKE requests with their input;
+    # the last one must not stay referenced by the idle taker until the next offer comes.
+    executor = FakeExecutor()
+    executor.expected = 2
+    taker = Taker(executor, "exec-a", lambda ids, host: ids)  # type: ignore[arg-type]
+    taker.start()
+    requests = [ActionRequest("a", "std.noop"), ActionRequest("b", "std.noop")]
+    refs = [weakref.ref(r) for r in requests]
+    taker.offer({}, requests)
+    del requests
+    assert executor.ran_all.wait(5)
+    deadline = time.monotonic() + 5
+    while any(ref() is not None for ref in refs) and time.monotonic() < deadline:
+        gc.collect()
+        time.sleep(0.01)
+    alive = [ref() for ref in refs if ref() is not None]
+    taker.stop()
+    assert alive == []
