@@ -8,6 +8,7 @@ the branch variables the task inherited from the tasks that led to it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -174,17 +175,40 @@ def functions(
     )
 
 
+#: An expression that names another task (``task(x)``) or lists tasks (``tasks(...)``) reads
+#: what its unit of work has changed; ``task()`` alone is the current task, copied anyway.
+_READS_OTHER_TASKS = re.compile(r"\btasks\s*\(|\btask\s*\(\s*[^)\s]")
+
+
+def _tasks_as_seen(wf_ex: models.WorkflowExecution) -> list[dict[str, Any]]:
+    """The execution's tasks as this transaction sees them, its own changes included (autoflush)."""
+    return [task_view(t) for t in db_api.find_task_executions(wf_ex.id)]
+
+
+def _seen_key(views: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    # NOTE: what an outcome depends on, without the ids and times that a unit run again
+    # gives anew to the rows it creates: the same tasks in the same states give the same key.
+    return [(v["name"], v["state"], v["state_info"], v["published"], v.get("result")) for v in views]
+
+
 def detached_functions(
-    wf_ex: models.WorkflowExecution, current: models.TaskExecution | None = None, result: Any = None
+    wf_ex: models.WorkflowExecution,
+    current: models.TaskExecution | None = None,
+    result: Any = None,
+    seen_tasks: list[dict[str, Any]] | None = None,
 ) -> expressions.ExpressionFunctions:
     """The expression functions for an evaluation after this transaction ends (engine.evaluation).
 
     What this transaction holds (the execution, the current task, the globals)
-    is copied now; other tasks and executions are read again when asked for.
+    is copied now; so are the execution's tasks when ``seen_tasks`` gives them,
+    for the transaction is rolled back before the evaluation: the database then
+    holds the tasks as they were before it, without the result it was applying.
+    Other executions are read again when asked for.
     """
     wf_ex_id, execution = wf_ex.id, execution_view(wf_ex)
     globals_ = dict((wf_ex.context or {}).get(GLOBALS) or {})
     current_view = _current_view(current, result) if current is not None else None
+    last_by_name = {view["name"]: view for view in seen_tasks or ()}
 
     def stored() -> expressions.ExpressionFunctions:
         found = db_api.load_workflow_execution(wf_ex_id)
@@ -197,11 +221,24 @@ def detached_functions(
             return current_view
         if name is None:
             raise InputError("task() without a name is only available inside a task")
+        if seen_tasks is not None:
+            return last_by_name.get(name)
         return stored().task(name)
+
+    def tasks(
+        workflow_execution_id: str | None = None, recursive: bool = False, state: str | None = None,
+        flat: bool = False,
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        if seen_tasks is None or recursive or workflow_execution_id not in (None, wf_ex_id):
+            return stored().tasks(workflow_execution_id, recursive, state, flat)
+        found = [v for v in seen_tasks if not state or v["state"] == state]
+        if flat:
+            found = [v for v in found if v["type"] == "ACTION" or v["state"] == states.ERROR]
+        return [{k: v for k, v in view.items() if k != "result"} for view in found]
 
     return expressions.ExpressionFunctions(
         task=task,
-        tasks=lambda *args, **kwargs: stored().tasks(*args, **kwargs),  # type: ignore[misc]
+        tasks=tasks,
         execution=lambda: execution,
         executions=lambda *args, **kwargs: stored().executions(*args, **kwargs),  # type: ignore[misc]
         global_var=globals_.get,
@@ -214,8 +251,13 @@ def evaluate(value: Any, wf_ex: models.WorkflowExecution, ctx: Mapping[str, Any]
         return value
 
     def detach() -> tuple[expressions.ExpressionFunctions, Any]:
+        seen_tasks = (
+            _tasks_as_seen(wf_ex) if _READS_OTHER_TASKS.search(json.dumps(value, default=str)) else None
+        )
         seen = (wf_ex.id, current.name if current is not None else None, result)
-        return detached_functions(wf_ex, current, result), seen
+        if seen_tasks is not None:
+            seen = (*seen, _seen_key(seen_tasks))
+        return detached_functions(wf_ex, current, result, seen_tasks), seen
 
     return evaluation.evaluate(value, ctx, functions(wf_ex, current, result), detach=detach)
 

@@ -11,7 +11,7 @@ import pytest
 from mistral.db import api as db_api
 from mistral.db import retry
 from mistral.db import session as db_session
-from mistral.engine import evaluation
+from mistral.engine import data_flow, evaluation
 from mistral.expressions import ExpressionFunctions, LimitExceeded
 from tests.unit.api import rows
 
@@ -157,3 +157,34 @@ def test_the_workflow_row_is_not_locked_while_a_slow_expression_runs() -> None:
     assert outcome == ["slow a"] and len(runs) == 2
     assert len(waits) > 10
     assert max(waits) < 0.5
+
+
+def test_a_slow_expression_sees_other_tasks_as_its_rolled_back_unit_saw_them(monkeypatch) -> None:
+    """The unit that finishes task b evaluates the join's input, which reads b's result.
+
+    Cut short, the unit rolls back, so b's result is not in the database while the
+    expression runs outside; the outcome must still be the one the unit saw (b's
+    result), not the stored row's (RUNNING, no result). A join under load got null.
+    """
+    wf_ex = rows.wf_ex(state="RUNNING")
+    rows.task_ex(wf_ex, "b", state="RUNNING", result=None)
+    loads = db_api.load_last_task_execution
+
+    def slow_inside(wf_ex_id: str, name: str) -> Any:
+        if db_session.current_session() is not None:
+            time.sleep(0.15)  # past the in-lock budget: the unit is cut short
+        return loads(wf_ex_id, name)
+
+    monkeypatch.setattr(db_api, "load_last_task_execution", slow_inside)
+    runs: list[int] = []
+
+    def unit() -> Any:
+        with db_api.transaction():
+            runs.append(1)
+            locked = db_api.lock_workflow_execution(wf_ex.id)
+            (b,) = db_api.find_task_executions(wf_ex.id, names=["b"])
+            b.state, b.result = "SUCCESS", 42
+            return data_flow.evaluate("<% task(b).result %>", locked, {})
+
+    assert db_api.run_with_retry(unit) == 42
+    assert len(runs) == 2
