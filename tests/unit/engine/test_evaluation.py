@@ -188,3 +188,47 @@ def test_a_slow_expression_sees_other_tasks_as_its_rolled_back_unit_saw_them(mon
 
     assert db_api.run_with_retry(unit) == 42
     assert len(runs) == 2
+
+
+def test_after_a_slow_expression_other_data_is_not_digested_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The items of a with-items task share a large list: digesting it per item made the task quadratic."""
+    probe, runs = Probe(0.3), []
+    assert db_api.run_with_retry(_unit, "<% task(a) %>", probe, runs) == "slow a"
+    digested: list[Any] = []
+    full_key = evaluation._key
+    monkeypatch.setattr(evaluation, "_key", lambda *args: digested.append(args) or full_key(*args))
+    nums = list(range(1000))
+
+    def unit() -> list[Any]:
+        with db_api.transaction():
+            return [
+                evaluation.evaluate(
+                    "<% task(a) %>",
+                    {"nums": nums, "x": x},
+                    Probe(0).functions(),
+                    detach=lambda: (None, "seen"),
+                )
+                for x in range(3)
+            ]
+
+    assert db_api.run_with_retry(unit) == ["slow a"] * 3
+    assert digested == []
+
+
+def test_the_memo_still_answers_the_run_again_of_a_unit_over_large_data() -> None:
+    probe, runs = Probe(0.3), []
+    nums = list(range(1000))
+
+    def unit() -> Any:
+        with db_api.transaction():
+            runs.append(1)
+            db_api.touch_action_heartbeats([], None)
+            return evaluation.evaluate(
+                "<% task(a) %>",
+                {"nums": nums, "x": 1},
+                probe.functions(),
+                detach=lambda: (probe.functions(), "s"),
+            )
+
+    assert db_api.run_with_retry(unit) == "slow a"
+    assert (probe.in_transaction, len(runs)) == ([True, False], 2)
