@@ -227,8 +227,7 @@ class Engine:
             for missing in set(by_id) - set(owners):
                 LOG.warning("Result for unknown action execution %s ignored", missing)
             ad_hoc = [a for a, (task_id, _) in owners.items() if task_id is None]
-            for action_ex in db_api.find_action_executions_by_ids(ad_hoc):
-                self._apply_result(action_ex, by_id[action_ex.id])
+            self._apply_results([(a, by_id[a.id]) for a in db_api.find_action_executions_by_ids(ad_hoc)])
             task_owned = {a: wf for a, (task_id, wf) in owners.items() if task_id is not None}
             # NOTE: every workflow is locked first, in one statement and in id order (the
             # order all engines lock in, so they cannot deadlock), and only then are the
@@ -240,18 +239,35 @@ class Engine:
             for action_ex, task_ex in _read_actions_with_tasks(list(task_owned), len(task_ids)):
                 by_wf[task_owned[action_ex.id]].append((action_ex, task_ex))
             for run in runs:
-                for action_ex, task_ex in by_wf[run.wf_ex.id]:
-                    applied = self._apply_result(action_ex, by_id[action_ex.id])
+                pairs = by_wf[run.wf_ex.id]
+                # NOTE: every result of the run is written first, in one statement (the items
+                # of a with-items task arrive by the hundred), then the tasks move on: a task
+                # that completes reads its actions' outputs from the database.
+                outcomes = self._apply_results([(action_ex, by_id[action_ex.id]) for action_ex, _ in pairs])
+                for (action_ex, task_ex), applied in zip(pairs, outcomes, strict=True):
                     if applied is not None:
                         index = (action_ex.runtime_context or {}).get("index", 0)
                         tasks.on_action_done(run, task_ex, index, *applied)
                 workflows.proceed(run)
 
+    @classmethod
+    def _apply_results(
+        cls, pairs: list[tuple[models.ActionExecution, dict[str, Any]]]
+    ) -> list[tuple[str, Any] | None]:
+        """Write the outcome of each running action; answer (state, value) per action, None for a repeat."""
+        outcomes = [cls._outcome(action_ex, result) for action_ex, result in pairs]
+        writes = zip((action_ex for action_ex, _ in pairs), (values for values, _ in outcomes), strict=True)
+        db_api.write_action_results([(action_ex, cols) for action_ex, cols in writes if cols is not None])
+        return [applied for _, applied in outcomes]
+
     @staticmethod
-    def _apply_result(action_ex: models.ActionExecution, result: dict[str, Any]) -> tuple[str, Any] | None:
+    def _outcome(
+        action_ex: models.ActionExecution, result: dict[str, Any]
+    ) -> tuple[dict[str, Any] | None, tuple[str, Any] | None]:
+        """The columns to write for ``result`` and the (state, value) the task gets; Nones for a repeat."""
         if action_ex.state != states.RUNNING:
             LOG.info("Result for action execution %s in state %s ignored", action_ex.id, action_ex.state)
-            return None
+            return None, None
         if result.get("cancel"):
             state, value = states.CANCELLED, None
         elif "error" in result and result["error"] is not None:
@@ -273,8 +289,7 @@ class Engine:
             values["executor_host"] = result["executor"]
         if state == states.ERROR:
             values["state_info"] = value if isinstance(value, str) else data_flow.json_text(value)
-        db_api.write_action_result(action_ex, values)
-        return state, value
+        return values, (state, value)
 
     def complete_action(self, action_ex_id: str, result: dict[str, Any]) -> dict[str, Any]:
         action_ex = db_api.get_action_execution(action_ex_id)

@@ -311,19 +311,29 @@ def update_action_execution_state(
         return session.execute(stmt).rowcount == 1
 
 
-def write_action_result(action_ex: models.ActionExecution, values: Mapping[str, Any]) -> None:
-    """Write an action's outcome now, with one statement built once; ``action_ex`` shows it as stored.
+def write_action_results(outcomes: Sequence[tuple[models.ActionExecution, Mapping[str, Any]]]) -> None:
+    """Write actions' outcomes now, in one statement built once; each action shows its outcome as stored.
 
-    NOTE: every hop writes one; the ORM's flush of it (change tracking, then an UPDATE
-    compiled for that set of columns) costs more than the statement. The caller holds the
-    row's workflow lock and has read the row under it.
+    NOTE: every hop writes one, a with-items task hundreds at a time; the ORM's flush
+    (change tracking, then an UPDATE compiled for each set of columns) costs more than
+    the statement. The caller holds the rows' workflow locks and has read the rows under them.
     """
-    columns = {name: values[name] if name in values else getattr(action_ex, name) for name in _RESULT_COLUMNS}
+    if not outcomes:
+        return
     now = utcnow()
+    rows = [
+        {
+            **{name: values.get(name, getattr(action_ex, name)) for name in _RESULT_COLUMNS},
+            "id_": action_ex.id,
+            "updated_at": now,
+        }
+        for action_ex, values in outcomes
+    ]
     with transaction() as session:
-        session.connection().execute(_WRITE_RESULT(), {**columns, "id_": action_ex.id, "updated_at": now})
-    for name, value in {**columns, "updated_at": now}.items():
-        orm.attributes.set_committed_value(action_ex, name, value)
+        session.connection().execute(_WRITE_RESULT(), rows)
+    for (action_ex, _), row in zip(outcomes, rows, strict=True):
+        for name in (*_RESULT_COLUMNS, "updated_at"):
+            orm.attributes.set_committed_value(action_ex, name, row[name])
 
 
 _RESULT_COLUMNS = ("state", "output", "accepted", "executor_host", "state_info")

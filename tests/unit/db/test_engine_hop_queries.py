@@ -86,18 +86,21 @@ def test_executions_are_locked_in_id_order() -> None:
 
 
 @pytest.mark.usefixtures("hop")
-def test_an_action_result_is_written_at_once_and_later_changes_still_flush() -> None:
+def test_action_results_are_written_at_once_and_later_changes_still_flush() -> None:
     with transaction():
-        (action_ex,) = db_api.find_action_executions_by_ids(["a1"])
-        db_api.write_action_result(action_ex, {"state": "SUCCESS", "output": {"result": 7}, "accepted": True})
-        assert (action_ex.state, action_ex.output, action_ex.accepted) == ("SUCCESS", {"result": 7}, True)
-        action_ex.output = {}  # keep-result: false, after publish has seen the result
-    with transaction(read_only=True):
-        (stored,) = db_api.find_action_executions_by_ids(["a1"])
-        assert (stored.state, stored.output, stored.accepted, stored.executor_host) == (
-            "SUCCESS",
-            {},
-            True,
-            None,
+        a1, a2 = sorted(db_api.find_action_executions_by_ids(["a1", "a2"]), key=lambda a: a.id)
+        db_api.write_action_results(
+            [
+                (a1, {"state": "SUCCESS", "output": {"result": 7}, "accepted": True}),
+                (a2, {"state": "ERROR", "output": {"result": "x"}, "accepted": True, "state_info": "x"}),
+            ]
         )
-        assert stored.updated_at is not None
+        assert (a1.state, a1.output, a1.accepted) == ("SUCCESS", {"result": 7}, True)
+        a1.output = {}  # keep-result: false, after publish has seen the result
+    with transaction(read_only=True):
+        stored = {a.id: a for a in db_api.find_action_executions_by_ids(["a1", "a2"])}
+        a1 = stored["a1"]
+        assert (a1.state, a1.output, a1.accepted, a1.executor_host) == ("SUCCESS", {}, True, None)
+        a2 = stored["a2"]
+        assert (a2.state, a2.output, a2.state_info) == ("ERROR", {"result": "x"}, "x")
+        assert stored["a1"].updated_at is not None
