@@ -17,23 +17,20 @@ import collections
 import cProfile
 import io
 import json
-import os
 import sys
 import threading
 import time
 from typing import Any
 
+import inprocess
 from sqlalchemy import event
 
-from mistral import config, context, launcher
+from mistral import context, launcher
 from mistral.api import app as api_app
 from mistral.api import forwarding
 from mistral.db import api as db_api
 from mistral.db import session
-from mistral.db.migration import cli
 from mistral.rpc import clients
-from mistral.services import actions as action_service
-from mistral.services import definitions
 
 CHAIN = """
 version: '2.0'
@@ -159,16 +156,7 @@ def main() -> int:
     parser.add_argument("--profile", help="write pstats of the measured requests")
     args = parser.parse_args()
 
-    os.makedirs(os.path.dirname(args.db), exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(args.db + suffix):
-            os.remove(args.db + suffix)
-    config.parse_args([])
-    config.CONF.set_override("connection", f"sqlite:///{args.db}", group="database")
-    config.CONF.set_default("load_action_generators", False, group="legacy_action_provider")
-    cli.upgrade("head")
-    action_service.sync_system_actions()
-    definitions.create_workflows(CHAIN)
+    inprocess.fresh_database(args.db, CHAIN)
     if args.what == "post":
         profile_posts(args)
         return 0

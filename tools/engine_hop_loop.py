@@ -23,15 +23,13 @@ from sqlalchemy import event
 sys.path.insert(0, os.path.dirname(__file__))
 
 import hop_profile  # noqa: E402
+import inprocess  # noqa: E402
 
-from mistral import config, context  # noqa: E402
+from mistral import context  # noqa: E402
 from mistral.db import api as db_api  # noqa: E402
 from mistral.db import session  # noqa: E402
-from mistral.db.migration import cli  # noqa: E402
 from mistral.engine import engine as engine_module  # noqa: E402
 from mistral.engine import sender, unit_of_work  # noqa: E402
-from mistral.services import actions as action_service  # noqa: E402
-from mistral.services import definitions  # noqa: E402
 
 
 def main() -> int:
@@ -41,15 +39,7 @@ def main() -> int:
     parser.add_argument("--db", default="/tmp/perf-hop/loop.sqlite")
     parser.add_argument("--profile", help="write cProfile stats of the measured runs")
     args = parser.parse_args()
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(args.db + suffix):
-            os.remove(args.db + suffix)
-    config.parse_args([])
-    config.CONF.set_override("connection", f"sqlite:///{args.db}", group="database")
-    config.CONF.set_default("load_action_generators", False, group="legacy_action_provider")
-    cli.upgrade("head")
-    action_service.sync_system_actions()
-    definitions.create_workflows(hop_profile.chain_yaml(args.tasks))
+    inprocess.fresh_database(args.db, hop_profile.chain_yaml(args.tasks))
 
     sent: collections.deque = collections.deque()
 

@@ -11,20 +11,17 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
 import sys
 import threading
 import time
 
+import inprocess
 from sqlalchemy import event
 
-from mistral import config, context, launcher
+from mistral import context, launcher
 from mistral.db import api as db_api
 from mistral.db import session
-from mistral.db.migration import cli
 from mistral.rpc import clients
-from mistral.services import actions as action_service
-from mistral.services import definitions
 
 
 def chain_yaml(n: int) -> str:
@@ -139,15 +136,7 @@ def main() -> int:
     parser.add_argument("--profile", help="write pstats of every thread of the measured runs (needs yappi)")
     args = parser.parse_args()
 
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(args.db + suffix):
-            os.remove(args.db + suffix)
-    config.parse_args([])
-    config.CONF.set_override("connection", f"sqlite:///{args.db}", group="database")
-    config.CONF.set_default("load_action_generators", False, group="legacy_action_provider")
-    cli.upgrade("head")
-    action_service.sync_system_actions()
-    definitions.create_workflows(chain_yaml(args.tasks))
+    inprocess.fresh_database(args.db, chain_yaml(args.tasks))
 
     statements: collections.Counter[str] = collections.Counter()
 

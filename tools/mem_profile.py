@@ -28,12 +28,11 @@ import time
 import traceback
 import tracemalloc
 
+import inprocess
+
 from mistral import config, context, launcher
 from mistral.db import api as db_api
-from mistral.db.migration import cli
 from mistral.rpc import clients
-from mistral.services import actions as action_service
-from mistral.services import definitions
 from mistral.utils import memory
 
 WORKFLOW = """\
@@ -255,17 +254,8 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args()
 
-    os.makedirs(os.path.dirname(args.db) or ".", exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(args.db + suffix):
-            os.remove(args.db + suffix)
-    config.parse_args([])
-    config.CONF.set_override("connection", f"sqlite:///{args.db}", group="database")
-    config.CONF.set_default("load_action_generators", False, group="legacy_action_provider")
     memory.limit_malloc_arenas()
-    cli.upgrade("head")
-    action_service.sync_system_actions()
-    definitions.create_workflows(WORKFLOW)
+    inprocess.fresh_database(args.db, WORKFLOW)
     services = launcher.Services(["engine", "executor"])
     services.start()
     try:

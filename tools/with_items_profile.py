@@ -15,22 +15,19 @@ import collections
 import cProfile
 import functools
 import importlib
-import os
 import pstats
 import resource
 import sys
 import threading
 import time
 
+import inprocess
 from sqlalchemy import event
 
 from mistral import config, context, launcher
 from mistral.db import api as db_api
 from mistral.db import session
-from mistral.db.migration import cli
 from mistral.rpc import clients
-from mistral.services import actions as action_service
-from mistral.services import definitions
 
 WORKFLOWS = {
     "input": """
@@ -177,17 +174,8 @@ def main() -> int:
     parser.add_argument("--profile", help="write pstats of the measured runs' engine and executor calls")
     args = parser.parse_args()
 
-    os.makedirs(os.path.dirname(args.db), exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(args.db + suffix):
-            os.remove(args.db + suffix)
-    config.parse_args([])
-    config.CONF.set_override("connection", f"sqlite:///{args.db}", group="database")
-    config.CONF.set_default("load_action_generators", False, group="legacy_action_provider")
+    inprocess.fresh_database(args.db, WORKFLOWS[args.shape])
     config.CONF.set_override("max_with_items", max(args.items, 1000), group="engine")
-    cli.upgrade("head")
-    action_service.sync_system_actions()
-    definitions.create_workflows(WORKFLOWS[args.shape])
     name = f"wi_{args.shape}"
 
     statements: collections.Counter[str] = collections.Counter()

@@ -1,0 +1,29 @@
+"""What every in-process measuring tool in tools/ does first: a fresh SQLite database, ready to run.
+
+The tools run the engine and executor inside their own process, as ``mistral-server
+--server all`` does, so that they can count statements and profile threads.
+"""
+
+from __future__ import annotations
+
+import os
+
+from mistral import config
+from mistral.db.migration import cli
+from mistral.services import actions as action_service
+from mistral.services import definitions
+
+
+def fresh_database(path: str, workflows: str) -> None:
+    """Use a new SQLite file ``path`` holding the schema, the system actions and ``workflows``."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(path + suffix):
+            os.remove(path + suffix)
+    config.parse_args([])
+    config.CONF.set_override("connection", f"sqlite:///{path}", group="database")
+    # NOTE: mistral-extra's generated OpenStack actions are not what these tools measure; they slow the start.
+    config.CONF.set_default("load_action_generators", False, group="legacy_action_provider")
+    cli.upgrade("head")
+    action_service.sync_system_actions()
+    definitions.create_workflows(workflows)
