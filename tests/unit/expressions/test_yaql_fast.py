@@ -127,6 +127,8 @@ def _typed(value: Any) -> Any:
         return ("dict", sorted((repr(k), _typed(v)) for k, v in value.items()))
     if isinstance(value, list | tuple):
         return (type(value).__name__, [_typed(v) for v in value])
+    if type(value) is int:
+        return ("int", value)  # NOTE: repr() refuses integers past 4300 digits
     return (type(value).__name__, repr(value))
 
 
