@@ -1,18 +1,21 @@
 """A plain-Python path for the simplest YAQL expressions, with exactly yaql's results.
 
 Most expressions of real workflows are a path into the context (``$.a``,
-``$.a.b``), one arithmetic or comparison on it (``$.v + 1``, ``$.x * 3``,
-``$.n < 10``) or the current task's result (``task().result``). yaql spends
-tens of microseconds on each (overload resolution, input and output
+``$.a.b``), a little arithmetic, concatenation or comparison on such paths
+(``$.v + 1``, ``$.x * 3``, ``$.n < 10``, ``$.x.name + ':' + str($.x.size * 2)``)
+or the current task's result (``task().result``). yaql spends tens of
+microseconds on each operator (overload resolution, input and output
 conversion); here they cost a dictionary lookup.
 
-An expression is taken here only when its shape is one of those, and it is
-evaluated here only when the operand types make yaql's answer certain (both
-numbers and neither a bool, both strings...). Anything else (a missing key, a
-``None`` operand, a list where a dict was expected, a big integer) answers
-``MISS`` and the caller evaluates it with yaql, which gives its usual result
-or error. The work done here is bounded (a few lookups, one operation on
-numbers below 2**63, a copy of a value already in the context), so the
+An expression is taken here only when its shape is one of those: paths,
+literals, ``str(...)``, parentheses and the operators ``* + - = != < <= > >=``
+with yaql's precedence and associativity. It is evaluated here only when the
+operand types make yaql's answer certain (both numbers and neither a bool,
+both strings...). Anything else (a missing key, a ``None`` operand, a list
+where a dict was expected, a big integer) answers ``MISS`` and the caller
+evaluates it with yaql, which gives its usual result or error. The work done
+here is bounded (a few dozen operations at most, on numbers below 2**63 and
+strings of at most 64 KiB, a copy of a value already in the context), so the
 time and memory limits, which guard yaql's evaluation, have nothing to guard.
 """
 
@@ -34,17 +37,32 @@ _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 #: ``$.a.b`` with no space inside; ``task()`` with an optional path after it.
 _PATH_RE = re.compile(rf"\$((?:\.{_NAME})+)")
 _TASK_RE = re.compile(rf"task\(\)((?:\.{_NAME})*)")
-_INT_RE = re.compile(r"\d+")
-_FLOAT_RE = re.compile(r"\d+\.\d+")
-_STRING_RE = re.compile(r"'([^'\\]*)'|\"([^\"\\]*)\"")
-_OPERATORS = ("!=", "<=", ">=", "+", "-", "*", "=", "<", ">")
-_BINARY_RE = re.compile(r"^(.+?)\s*(!=|<=|>=|\+|-|\*|=|<|>)\s*(.+)$")
+#: One token of a compound expression, and yaql's blanks after it. Longer operators come first, as in
+#: yaql's lexer; a character no group takes (``~``, ``.``, ``,``, a backslash...) ends the scan.
+_TOKEN_RE = re.compile(
+    rf"""(?:
+        (?P<path>\$(?:\.{_NAME})+)
+      | (?P<task>task\(\)(?:\.{_NAME})*)
+      | (?P<call>str\()
+      | (?P<number>[0-9]+(?:\.[0-9]+)?)(?![0-9A-Za-z_.])
+      | (?P<string>'[^'\\]*'|"[^"\\]*")
+      | (?P<word>{_NAME})
+      | (?P<op>!=|<=|>=|[-+*=<>()])
+    )[ \t\r\n]*""",
+    re.VERBOSE,
+)
 #: yaql's keywords and word operators: ``$.true`` or ``$.mod`` is not a key lookup in yaql.
 _KEYWORDS = frozenset({"true", "false", "null", "and", "or", "not", "in", "mod"})
 _LITERALS = {"true": True, "false": False, "null": None}
+#: The binary operators taken here, by yaql's precedence (higher binds tighter); all are left-associative.
+_LEVELS = {"*": 3, "+": 2, "-": 2, "=": 1, "!=": 1, "<": 1, "<=": 1, ">": 1, ">=": 1}
+#: Tokens in one compound expression: keeps parsing, the nesting and the evaluation small.
+_MAX_TOKENS = 64
 
 #: Integers beyond this go to yaql: arithmetic on them is not bounded in time.
 _SMALL = 2**63
+#: Concatenations longer than this go to yaql, under its limits.
+_LONG = 64 * 1024
 
 Operand = Callable[[Any, Any], Any]
 
@@ -65,36 +83,90 @@ def _compile(text: str) -> Operand | None:
     whole = _operand(text, whole=True)
     if whole is not None:
         return whole
-    match = _BINARY_RE.match(text)
-    if match is None:
+    tokens = _tokens(text)
+    if tokens is None:
         return None
-    left, op, right = _operand(match.group(1)), match.group(2), _operand(match.group(3))
-    if left is None or right is None:
+    parser = _Parser(tokens)
+    compiled = parser.expression(0)
+    return compiled if parser.done() else None
+
+
+def _tokens(text: str) -> list[tuple[str, str]] | None:
+    """``(kind, text)`` of each token of ``text`` (stripped); None where a part is not one read here."""
+    tokens: list[tuple[str, str]] = []
+    pos, end = 0, len(text)
+    while pos < end:
+        match = _TOKEN_RE.match(text, pos)
+        if match is None or len(tokens) == _MAX_TOKENS:
+            return None
+        kind = str(match.lastgroup)
+        tokens.append((kind, match.group(kind)))
+        pos = match.end()
+    return tokens
+
+
+class _Parser:
+    """Precedence climbing over the tokens; None wherever the shape is not one this path takes."""
+
+    def __init__(self, tokens: list[tuple[str, str]]) -> None:
+        self.tokens, self.pos = tokens, 0
+
+    def done(self) -> bool:
+        return self.pos == len(self.tokens)
+
+    def _peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def expression(self, min_level: int) -> Operand | None:
+        left = self._atom()
+        while left is not None:
+            token = self._peek()
+            level = _LEVELS.get(token[1], 0) if token is not None and token[0] == "op" else 0
+            if level <= min_level:
+                return left
+            self.pos += 1
+            right = self.expression(level)  # NOTE: only tighter operators on the right: left-associative
+            left = None if right is None else _binary(left, token[1], right)
         return None
-    return _binary(left, op, right)
+
+    def _atom(self) -> Operand | None:
+        token = self._peek()
+        if token is None:
+            return None
+        self.pos += 1
+        kind, text = token
+        if kind in ("path", "task"):
+            return _operand(text)
+        if kind == "number":
+            if len(text) > 30:  # NOTE: yaql's error on a 5000-digit literal is its own to give
+                return None
+            return _literal(float(text) if "." in text else int(text))
+        if kind == "string":
+            return _literal(text[1:-1])
+        if kind == "word":
+            return _literal(_LITERALS[text]) if text in _LITERALS else None
+        if kind == "call" or text == "(":
+            inner = self.expression(0)
+            if inner is None or self._peek() != ("op", ")"):
+                return None
+            self.pos += 1
+            return _str_call(inner) if kind == "call" else inner
+        return None
+
+
+def _literal(value: Any) -> Operand:
+    return lambda _data, _functions: value
 
 
 def _operand(text: str, *, whole: bool = False) -> Operand | None:
-    """A compiled operand; ``whole``: the expression is this operand alone (a value is copied out)."""
+    """A compiled path; ``whole``: the expression is this path alone (a value is copied out)."""
     path = _PATH_RE.fullmatch(text)
     if path is not None:
         return _path_operand(path.group(1), whole)
     task = _TASK_RE.fullmatch(text)
     if task is not None and (whole or task.group(1)):
         return _task_operand(task.group(1), whole)
-    if whole:
-        return None  # NOTE: a literal alone is not worth a path of its own
-    if _FLOAT_RE.fullmatch(text):
-        value: Any = float(text)
-    elif _INT_RE.fullmatch(text):
-        value = int(text)
-    elif (string := _STRING_RE.fullmatch(text)) is not None:
-        value = string.group(1) if string.group(1) is not None else string.group(2)
-    elif text in _LITERALS:
-        value = _LITERALS[text]
-    else:
-        return None
-    return lambda _data, _functions: value
+    return None
 
 
 def _names(path: str) -> tuple[str, ...] | None:
@@ -178,7 +250,9 @@ _EQUALITY = {"=": operator.eq, "!=": operator.ne}
 
 
 def _binary(left: Operand, op: str, right: Operand) -> Operand:
-    if op in _ARITHMETIC:
+    if op == "+":
+        func, applies = operator.add, _addable
+    elif op in _ARITHMETIC:
         func, applies = _ARITHMETIC[op], _both_numbers
     elif op in _ORDER:
         func, applies = _ORDER[op], _comparable
@@ -197,8 +271,33 @@ def _binary(left: Operand, op: str, right: Operand) -> Operand:
     return apply
 
 
+def _str_call(inner: Operand) -> Operand:
+    def apply(data: Any, functions: Any) -> Any:
+        return _text(inner(data, functions))
+
+    return apply
+
+
+def _text(value: Any) -> Any:
+    """yaql's ``str(value)`` where it is certain; ``MISS`` for anything else (lists, dicts, big integers)."""
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "true" if value else "false"
+    kind = type(value)
+    if kind is str:
+        return value
+    # NOTE: yaql's str() is Python's on numbers; big integers may pass Python's 4300-digit limit.
+    return str(value) if kind is float or _number(value) else MISS
+
+
 def _both_numbers(a: Any, b: Any) -> bool:
     return _number(a) and _number(b)
+
+
+def _addable(a: Any, b: Any) -> bool:
+    # NOTE: yaql's ``+`` on two strings is concat(); long ones go to yaql, under its limits.
+    return _both_numbers(a, b) or (type(a) is str and type(b) is str and len(a) + len(b) <= _LONG)
 
 
 def _comparable(a: Any, b: Any) -> bool:
