@@ -165,6 +165,8 @@ def config_sections(settings: Settings, db_url: str | None, transport: str | Non
         # Importing ~1200 OpenStack client actions (when mistral-extra is installed) costs seconds of
         # start and much memory; the workloads use std actions only.
         "legacy_action_provider": {"load_action_generators": False},
+        # with_items_input_100000 runs ten times the items a with-items task may have by default.
+        "engine": {"max_with_items": 100000},
     }
     if settings.kind == "embedded":
         sections["DEFAULT"]["data_dir"] = str(settings.workdir / "data")

@@ -80,6 +80,7 @@ def test_embedded_config_uses_a_data_dir_and_no_broker() -> None:
     assert conf["DEFAULT"]["data_dir"] == "/tmp/b/data"
     assert conf["api"]["port"] == "9101" and conf["api"]["host"] == "127.0.0.1"
     assert "transport_url" not in conf["DEFAULT"] and not conf.has_section("database")
+    assert conf["engine"]["max_with_items"] == "100000"  # with_items_input_100000 is over the default guard
 
 
 def test_distributed_config_has_database_broker_and_own_exchange() -> None:
