@@ -11,6 +11,7 @@ from alembic.script import ScriptDirectory
 from mistral import config
 from mistral.db import session
 from mistral.db.migration import cli
+from mistral.db.retry import retry_on_transient
 
 LOG = logging.getLogger(__name__)
 
@@ -19,6 +20,7 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(cli.alembic_config()).get_current_head()
 
 
+@retry_on_transient  # NOTE: a server starting while the database drops connections must still start
 def current_revision() -> str | None:
     with session.get_engine().connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
