@@ -216,6 +216,15 @@ def _autocommit(engine: sa.Engine) -> sa.Engine:
     return bind
 
 
+def _bind(engine: sa.Engine, *, read_only: bool, one_statement: bool = False) -> sa.Engine:
+    """What a unit of work runs on: SQLite's reader, autocommit where it saves round trips, or ``engine``."""
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(mistral_read_only=True) if read_only else engine
+    if one_statement or (read_only and _reads_see_no_snapshot(engine)):
+        return _autocommit(engine)
+    return engine
+
+
 def current_session() -> orm.Session | None:
     return _current.get()
 
@@ -246,12 +255,8 @@ def transaction(
     sqlite = engine.dialect.name == "sqlite"
     read_only = read_only or _reads_only
     lock = _sqlite_writer.held(urgent=urgent) if sqlite and not read_only else contextlib.nullcontext()
-    bind: sa.Engine = engine
-    if read_only and sqlite:
-        bind = engine.execution_options(mistral_read_only=True)
-    elif (one_statement and not sqlite) or (read_only and _reads_see_no_snapshot(engine)):
-        bind = _autocommit(engine)
     with lock:
+        bind = _bind(engine, read_only=read_only, one_statement=one_statement)
         session = orm.Session(bind=bind, expire_on_commit=False, autoflush=True)
         token = _current.set(session)
         try:
@@ -278,11 +283,5 @@ def reading() -> Iterator[orm.Session | sa.Connection]:
     if outer is not None:
         yield outer
         return
-    engine = get_engine()
-    bind = engine
-    if engine.dialect.name == "sqlite":
-        bind = engine.execution_options(mistral_read_only=True)
-    elif _reads_see_no_snapshot(engine):
-        bind = _autocommit(engine)  # no BEGIN and ROLLBACK round trips around the one statement
-    with bind.connect() as conn:
+    with _bind(get_engine(), read_only=True).connect() as conn:
         yield conn

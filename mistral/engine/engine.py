@@ -256,18 +256,18 @@ class Engine:
     ) -> list[tuple[str, Any] | None]:
         """Write the outcome of each running action; answer (state, value) per action, None for a repeat."""
         outcomes = [cls._outcome(action_ex, result) for action_ex, result in pairs]
-        writes = zip((action_ex for action_ex, _ in pairs), (values for values, _ in outcomes), strict=True)
-        db_api.write_action_results([(action_ex, cols) for action_ex, cols in writes if cols is not None])
-        return [applied for _, applied in outcomes]
+        written = zip((action_ex for action_ex, _ in pairs), outcomes, strict=True)
+        db_api.write_action_results([(action_ex, out[0]) for action_ex, out in written if out is not None])
+        return [None if out is None else out[1] for out in outcomes]
 
     @staticmethod
     def _outcome(
         action_ex: models.ActionExecution, result: dict[str, Any]
-    ) -> tuple[dict[str, Any] | None, tuple[str, Any] | None]:
-        """The columns to write for ``result`` and the (state, value) the task gets; Nones for a repeat."""
+    ) -> tuple[dict[str, Any], tuple[str, Any]] | None:
+        """The columns to write for ``result`` and the (state, value) the task gets; None for a repeat."""
         if action_ex.state != states.RUNNING:
             LOG.info("Result for action execution %s in state %s ignored", action_ex.id, action_ex.state)
-            return None, None
+            return None
         if result.get("cancel"):
             state, value = states.CANCELLED, None
         elif "error" in result and result["error"] is not None:
