@@ -28,12 +28,15 @@ default_opts = [
         "auth_type",
         default="keystone",
         choices=["keystone"],
-        help="Authentication method used when [pecan] auth_enable is true.",
+        help="Authentication method used when [pecan] auth_enable is true. Only keystone is available: "
+        "any other value (Mistral's keycloak-oidc) stops the API at start rather than serving without it.",
     ),
     cfg.StrOpt(
         "js_implementation",
         default="py_mini_racer",
-        help="Embeddable JavaScript engine used by std.javascript.",
+        choices=["py_mini_racer"],
+        help="Embeddable JavaScript engine used by std.javascript. Only py_mini_racer is available "
+        "(Mistral's pyv8 and v8eval are not): with any other value std.javascript fails and says so.",
     ),
 ]
 

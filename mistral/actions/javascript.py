@@ -32,6 +32,10 @@ class JavaScriptAction(actions.Action):
 
     def run(self, context: ActionContext) -> Any:
         try:
+            CONF.js_implementation  # noqa: B018 - reading validates: only py_mini_racer runs here
+        except ValueError as exc:
+            raise ActionException(f"std.javascript can't run: {exc}") from exc
+        try:
             import py_mini_racer  # noqa: F401 - only whether the child will find it
         except ImportError as exc:
             raise ActionException(

@@ -51,6 +51,9 @@ def setup_app(*, sync_actions: bool = True) -> Callable[..., Any]:
     # only for callers Keystone let through, and every answer (even a 500) gets a request id.
     app = middleware.JsonDepthLimit(app)
     if config.CONF.pecan.auth_enable:
+        # NOTE: reading the option validates it: a configuration asking for an authentication method
+        # this service lacks must not start an API that authenticates some other way.
+        config.CONF.auth_type  # noqa: B018
         app = _with_keystone(app)
     app = apidoc.PublicDocument(app, root)
     app = middleware.AuthFailureHeader(app)
