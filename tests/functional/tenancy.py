@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +26,7 @@ from mistral.api import app as api_app
 from mistral.api import policy
 from mistral.api import server as api_server
 from tests.conftest import service_missing
+from tests.polling import wait_rest_execution
 
 if TYPE_CHECKING:
     from tests.functional.conftest import Server
@@ -177,13 +177,7 @@ class Tenant:
         return sorted(item[key] for item in resp.json()[plural])
 
     def wait_done(self, ex_id: str, timeout: float = 15) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            body = self.request("GET", f"/executions/{ex_id}").json()
-            if body.get("state") in ("SUCCESS", "ERROR", "CANCELLED"):
-                return body
-            time.sleep(0.05)
-        raise AssertionError(f"execution {ex_id} did not finish: {body}")
+        return wait_rest_execution(self, ex_id, "SUCCESS", "ERROR", "CANCELLED", timeout=timeout)
 
 
 @pytest.fixture(scope="session")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from tests.functional.conftest import Server
+from tests.polling import wait_for
 
 TEXT = {"Content-Type": "text/plain"}
 WORKFLOWS = """
@@ -25,13 +25,9 @@ child:
 
 
 def _wait_for(api: Server, path: str, check: Any, timeout: float = 10) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = api.request("GET", path).json()
-        if check(body):
-            return body
-        time.sleep(0.05)
-    raise AssertionError(f"{path} never matched: {body}")
+    return wait_for(
+        f"{path} to match", lambda: body if check(body := api.request("GET", path).json()) else None, timeout
+    )
 
 
 def _start(api: Server) -> tuple[str, str]:

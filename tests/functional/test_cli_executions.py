@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from tests.functional.conftest import cli_json
+from tests.polling import wait_execution, wait_for
 
 # NOTE: each CLI call costs a process start; the backends are covered by test_client_executions.
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 
-COMPLETED = ("SUCCESS", "ERROR", "CANCELLED")
 
 WORKFLOWS = """
 version: '2.0'
@@ -88,25 +87,6 @@ def failure(result: Any) -> str:
     return result.stderr + result.stdout
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 15, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-def wait_state(client: Any, ex_id: str, *states: str) -> Any:
-    wanted = states or COMPLETED
-    return wait_for(
-        lambda: (ex := client.executions.get(ex_id)).state in wanted and ex,
-        what=f"execution {ex_id} to reach {wanted}",
-    )
-
-
 def next_second(stamp: str) -> None:
     """Sleep until the API's whole-second clock has passed ``stamp`` (keeps created_at ordered)."""
     while datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S") <= stamp:
@@ -131,7 +111,7 @@ def test_execution_create_read_update_copy_list_and_delete(cli: Any, client: Any
     assert (created["Workflow name"], created["Workflow namespace"]) == ("greet", "ns")
     assert created["Description"] == "first run" and created["State"] in ("RUNNING", "SUCCESS")
     assert created["Root Execution ID"] == "<none>"
-    wait_state(client, ex_id)
+    wait_execution(client, ex_id)
 
     got = cli_json(cli("execution-get", ex_id, "-f", "json"))
     assert (got["ID"], got["State"], got["Workflow namespace"]) == (ex_id, "SUCCESS", "ns")
@@ -147,7 +127,7 @@ def test_execution_create_read_update_copy_list_and_delete(cli: Any, client: Any
     copy = cli_json(cli("execution-create", "-s", ex_id, "-f", "json"))
     assert copy["ID"] != ex_id and (copy["Workflow name"], copy["Workflow namespace"]) == ("greet", "ns")
     assert ex_id in copy["Description"]
-    assert json.loads(wait_state(client, copy["ID"]).output) == {"text": "Hello, Ann"}
+    assert json.loads(wait_execution(client, copy["ID"]).output) == {"text": "Hello, Ann"}
 
     newest = rows(cli("execution-list", "--limit", "1", "-f", "json"))
     assert [r["ID"] for r in newest] == [copy["ID"]]
@@ -161,10 +141,10 @@ def test_execution_create_read_update_copy_list_and_delete(cli: Any, client: Any
 def test_execution_tree_lists_and_task_reads(cli: Any, wfs: Any) -> None:
     client = wfs
     failed = client.executions.create("needs_env", env={"ok": False})
-    wait_state(client, failed.id)
+    wait_execution(client, failed.id)
     next_second(client.executions.get(failed.id).created_at)
     parent = client.executions.create("parent")
-    assert wait_state(client, parent.id).state == "SUCCESS"
+    assert wait_execution(client, parent.id).state == "SUCCESS"
     (call,) = client.tasks.list(parent.id)
     (child,) = client.executions.list(task=call.id)
 
@@ -196,12 +176,12 @@ def test_execution_tree_lists_and_task_reads(cli: Any, wfs: Any) -> None:
 def test_execution_state_changes(cli: Any, wfs: Any) -> None:
     client = wfs
     ex = client.executions.create("gate", env={"a": 1})
-    hold = wait_for(lambda: client.tasks.list(ex.id), what="hold to start")[0]
-    (action,) = wait_for(lambda: client.action_executions.list(hold.id), what="the async action")
+    hold = wait_for("hold to start", lambda: client.tasks.list(ex.id))[0]
+    (action,) = wait_for("the async action", lambda: client.action_executions.list(hold.id))
 
     assert cli_json(cli("execution-update", ex.id, "-s", "PAUSED", "-f", "json"))["State"] == "PAUSED"
     client.action_executions.update(action.id, "SUCCESS", {"done": True})
-    wait_for(lambda: client.tasks.get(hold.id).state == "SUCCESS", what="hold to finish")
+    wait_for("hold to finish", lambda: client.tasks.get(hold.id).state == "SUCCESS")
     cli("execution-update", ex.id, "-e", '{"b": 2}')
     assert json.loads(client.executions.get(ex.id).params)["env"] == {"a": 1, "b": 2}
     time.sleep(0.3)
@@ -209,7 +189,7 @@ def test_execution_state_changes(cli: Any, wfs: Any) -> None:
     assert [t.name for t in client.tasks.list(ex.id)] == ["hold"], "nothing new starts while paused"
     resumed = cli_json(cli("execution-update", ex.id, "-s", "RUNNING", "-e", '{"c": 3}', "-f", "json"))
     assert resumed["State"] == "RUNNING"
-    assert wait_state(client, ex.id).state == "SUCCESS"
+    assert wait_execution(client, ex.id).state == "SUCCESS"
     assert json.loads(client.executions.get(ex.id).params)["env"] == {"a": 1, "b": 2, "c": 3}
     assert sorted(t.name for t in client.tasks.list(ex.id)) == ["after", "hold"]
 
@@ -231,7 +211,7 @@ def test_execution_state_changes(cli: Any, wfs: Any) -> None:
 def test_report_and_task_rerun(cli: Any, wfs: Any) -> None:
     client = wfs
     ex = client.executions.create("needs_env", env={"ok": False})
-    assert wait_state(client, ex.id).state == "ERROR"
+    assert wait_execution(client, ex.id).state == "ERROR"
     (task,) = client.tasks.list(ex.id)
 
     report = cli("execution-get-report", ex.id).stdout
@@ -243,19 +223,20 @@ def test_report_and_task_rerun(cli: Any, wfs: Any) -> None:
 
     rerun = cli_json(cli("task-rerun", task.id, "-e", '{"ok": true}', "-f", "json"))
     assert (rerun["ID"], rerun["State"]) == (task.id, "RUNNING")
-    assert wait_state(client, ex.id).state == "SUCCESS"
+    assert wait_execution(client, ex.id).state == "SUCCESS"
     assert json.loads(client.tasks.get(task.id).published) == {"checked": True}
 
     batch = client.executions.create("batch")
-    (each,) = wait_for(lambda: client.tasks.list(batch.id), what="the with-items task")
-    first = wait_for(lambda: len(a := client.action_executions.list(each.id)) == 3 and a, what="3 items")
+    (each,) = wait_for("the with-items task", lambda: client.tasks.list(batch.id))
+    first = wait_for("3 items", lambda: len(a := client.action_executions.list(each.id)) == 3 and a)
     for action, state in zip(first, ("SUCCESS", "ERROR", "SUCCESS"), strict=True):
         client.action_executions.update(action.id, state, {"item": state})
-    assert wait_state(client, batch.id).state == "ERROR"
+    assert wait_execution(client, batch.id).state == "ERROR"
     resumed = cli_json(cli("task-rerun", each.id, "--resume", "-f", "json"))
     assert (resumed["ID"], resumed["State"]) == (each.id, "RUNNING")
     every = wait_for(
-        lambda: len(a := client.action_executions.list(each.id)) == 4 and a, what="the re-run item"
+        "the re-run item",
+        lambda: len(a := client.action_executions.list(each.id)) == 4 and a,
     )
     (again,) = [a for a in every if a.id not in {f.id for f in first}]
     assert again.state == "RUNNING", "only the failed item runs again"
@@ -263,7 +244,7 @@ def test_report_and_task_rerun(cli: Any, wfs: Any) -> None:
         a.id: s for a, s in zip(first, ("SUCCESS", "ERROR", "SUCCESS"), strict=True)
     }
     client.action_executions.update(again.id, "SUCCESS", {"item": "again"})
-    assert wait_state(client, batch.id).state == "SUCCESS"
+    assert wait_execution(client, batch.id).state == "SUCCESS"
     assert client.tasks.get(each.id).state == "SUCCESS"
 
 
@@ -274,7 +255,7 @@ def test_action_execution_commands(cli: Any, wfs: Any) -> None:
 
     saved = cli_json(cli("run-action", "std.echo", '{"output": "kept"}', "-s", "-f", "json"))
     assert saved["Name"] == "std.echo" and saved["State"] in ("RUNNING", "SUCCESS")
-    wait_for(lambda: client.action_executions.get(saved["ID"]).state == "SUCCESS", what="the saved run")
+    wait_for("the saved run", lambda: client.action_executions.get(saved["ID"]).state == "SUCCESS")
 
     cli("run-action", "std.async_noop")
     listed = rows(cli("action-execution-list", "-f", "json"))
@@ -308,8 +289,8 @@ def test_action_execution_commands(cli: Any, wfs: Any) -> None:
     assert client.action_executions.get(saved["ID"]).state == "SUCCESS"
 
     ex = client.executions.create("gate")
-    hold = wait_for(lambda: client.tasks.list(ex.id), what="hold to start")[0]
-    wait_for(lambda: client.action_executions.list(hold.id), what="the task's action")
+    hold = wait_for("hold to start", lambda: client.tasks.list(ex.id))[0]
+    wait_for("the task's action", lambda: client.action_executions.list(hold.id))
     of_task = rows(cli("action-execution-list", hold.id, "-f", "json"))
     assert [(r["Name"], r["Task name"], r["Task ID"]) for r in of_task] == [
         ("std.async_noop", "hold", hold.id)
@@ -327,7 +308,7 @@ def test_refusals_name_the_problem_and_change_nothing(cli: Any, wfs: Any) -> Non
     assert client.executions.list() == []
 
     ex = client.executions.create("greet", workflow_input={"name": "x"})
-    assert wait_state(client, ex.id).state == "SUCCESS"
+    assert wait_execution(client, ex.id).state == "SUCCESS"
     for state in ("RUNNING", "PAUSED"):
         failure(cli("execution-update", ex.id, "-s", state, check=False))
         assert client.executions.get(ex.id).state == "SUCCESS"

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from mistralclient.api import base as client_base
 
-COMPLETED = ("SUCCESS", "ERROR", "CANCELLED")
+from tests.polling import wait_execution, wait_for
 
 WORKFLOWS = """
 version: '2.0'
@@ -66,29 +66,6 @@ waits:
 """
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 15, what: str = "condition") -> Any:
-    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-def wait_state(client: Any, ex_id: str, *states: str, timeout: float = 15) -> Any:
-    """The execution once it reaches one of ``states`` (any completed state by default)."""
-    wanted = states or COMPLETED
-
-    def reached() -> Any:
-        ex = client.executions.get(ex_id)
-        return ex if ex.state in wanted else None
-
-    return wait_for(reached, timeout, f"execution {ex_id} to reach {wanted}")
-
-
 def api_error(call: Callable[[], Any]) -> client_base.APIException:
     with pytest.raises(client_base.APIException) as err:
         call()
@@ -106,7 +83,7 @@ def test_execution_crud(wfs: Any) -> None:
     ex = client.executions.create("greet", workflow_input={"name": "Ann"}, description="first run")
     assert ex.workflow_name == "greet" and ex.description == "first run"
     assert ex.state in ("RUNNING", "SUCCESS")
-    done = wait_state(client, ex.id)
+    done = wait_execution(client, ex.id)
     assert done.state == "SUCCESS"
     assert json.loads(done.output) == {"text": "Hello, Ann"}
     assert json.loads(done.input)["name"] == "Ann"
@@ -125,9 +102,9 @@ def test_execution_crud(wfs: Any) -> None:
 def test_execution_list_sorting_limit_and_filters(wfs: Any) -> None:
     client = wfs
     ok = client.executions.create("greet", workflow_input={"name": "a"})
-    wait_state(client, ok.id)
+    wait_execution(client, ok.id)
     failed = client.executions.create("needs_env", env={"ok": False})
-    assert wait_state(client, failed.id).state == "ERROR"
+    assert wait_execution(client, failed.id).state == "ERROR"
 
     oldest_first = client.executions.list(sort_keys="created_at,id", sort_dirs="asc")
     assert [e.id for e in oldest_first][0] == ok.id
@@ -142,11 +119,11 @@ def test_namespace_and_source_execution(client: Any) -> None:
     client.workflows.create(WORKFLOWS, namespace="team")
     ex = client.executions.create("greet", namespace="team", workflow_input={"name": "Bo"})
     assert ex.workflow_namespace == "team"
-    wait_state(client, ex.id)
+    wait_execution(client, ex.id)
     copy = client.executions.create(source_execution_id=ex.id)
     assert copy.id != ex.id and copy.workflow_name == "greet"
     assert ex.id in copy.description
-    done = wait_state(client, copy.id)
+    done = wait_execution(client, copy.id)
     assert json.loads(done.output) == {"text": "Hello, Bo"}
     assert copy.workflow_namespace == "team"
 
@@ -154,7 +131,7 @@ def test_namespace_and_source_execution(client: Any) -> None:
 def test_tasks_list_get_and_rerun_with_env(wfs: Any) -> None:
     client = wfs
     ex = client.executions.create("needs_env", env={"ok": False})
-    assert wait_state(client, ex.id).state == "ERROR"
+    assert wait_execution(client, ex.id).state == "ERROR"
     (task,) = client.tasks.list(ex.id)
     assert (task.name, task.state, task.workflow_execution_id) == ("check", "ERROR", ex.id)
     assert [t.id for t in client.tasks.list()] == [task.id]
@@ -163,7 +140,7 @@ def test_tasks_list_get_and_rerun_with_env(wfs: Any) -> None:
 
     rerun = client.tasks.rerun(task.id, env={"ok": True})
     assert rerun.id == task.id and rerun.state == "RUNNING"
-    done = wait_state(client, ex.id)
+    done = wait_execution(client, ex.id)
     assert done.state == "SUCCESS"
     assert json.loads(done.params)["env"] == {"ok": True}
     task = client.tasks.get(task.id)
@@ -174,7 +151,7 @@ def test_tasks_list_get_and_rerun_with_env(wfs: Any) -> None:
 def test_report(wfs: Any) -> None:
     client = wfs
     ex = client.executions.create("needs_env", env={"ok": False})
-    wait_state(client, ex.id)
+    wait_execution(client, ex.id)
     report = client.executions.get_report(ex.id)
     assert report["statistics"]["error_tasks_count"] == 1
     root = report["root_workflow_execution"]
@@ -197,7 +174,7 @@ def test_pause_and_resume(wfs: Any) -> None:
     assert names == {"first"}, "no task may start while the execution is paused"
     resumed = client.executions.update(ex.id, "RUNNING")
     assert resumed.state == "RUNNING"
-    assert wait_state(client, ex.id).state == "SUCCESS"
+    assert wait_execution(client, ex.id).state == "SUCCESS"
     assert {t.name: t.state for t in client.tasks.list(ex.id)} == {"first": "SUCCESS", "second": "SUCCESS"}
 
 
@@ -225,14 +202,14 @@ def test_env_update_on_a_paused_execution(wfs: Any) -> None:
 def test_async_action_in_a_workflow_completed_through_the_api(wfs: Any) -> None:
     client = wfs
     ex = client.executions.create("waits")
-    task = wait_for(lambda: client.tasks.list(ex.id), what="the task to start")[0]
-    (action,) = wait_for(lambda: client.action_executions.list(task.id), what="the action execution")
+    task = wait_for("the task to start", lambda: client.tasks.list(ex.id))[0]
+    (action,) = wait_for("the action execution", lambda: client.action_executions.list(task.id))
     assert (action.name, action.state, action.task_name) == ("std.async_noop", "RUNNING", "hold")
     assert client.executions.get(ex.id).state == "RUNNING"
     updated = client.action_executions.update(action.id, "SUCCESS", {"answer": 42})
     assert updated.state == "SUCCESS"
     assert json.loads(client.action_executions.get(action.id).output) == {"result": {"answer": 42}}
-    done = wait_state(client, ex.id)
+    done = wait_execution(client, ex.id)
     assert done.state == "SUCCESS"
     assert json.loads(client.tasks.get(task.id).published) == {"got": {"answer": 42}}
 
@@ -245,8 +222,8 @@ def test_ad_hoc_action_executions(client: Any) -> None:
     saved = client.action_executions.create("std.echo", {"output": "kept"}, save_result=True)
     assert saved.state in ("RUNNING", "SUCCESS") and saved.id
     done = wait_for(
+        "the saved action",
         lambda: (a := client.action_executions.get(saved.id)).state == "SUCCESS" and a,
-        what="the saved action",
     )
     assert json.loads(done.output) == {"result": "kept"}
     assert json.loads(done.input) == {"output": "kept"}
@@ -266,12 +243,12 @@ def test_ad_hoc_action_executions(client: Any) -> None:
 def test_resume_with_items_of_sub_workflows_reruns_only_the_failed_item(wfs: Any) -> None:
     client = wfs
     ex = client.executions.create("items", env={"bad": 2})
-    assert wait_state(client, ex.id).state == "ERROR"
+    assert wait_execution(client, ex.id).state == "ERROR"
     (each,) = client.tasks.list(ex.id)
     before = {e.id: e.state for e in client.executions.list(task=each.id)}
     assert sorted(before.values()) == ["ERROR", "SUCCESS", "SUCCESS"]
     client.tasks.rerun(each.id, reset=False, env={"bad": 0})
-    assert wait_state(client, ex.id, timeout=5).state == "SUCCESS"
+    assert wait_execution(client, ex.id, timeout=5).state == "SUCCESS"
     after = {e.id: e.state for e in client.executions.list(task=each.id)}
     (new,) = set(after) - set(before)
     assert after[new] == "SUCCESS" and json.loads(client.executions.get(new).input) == {"value": 2}
@@ -294,7 +271,7 @@ def test_create_refusals(wfs: Any) -> None:
 def test_state_change_refusals_leave_the_execution_alone(wfs: Any) -> None:
     client = wfs
     ex = client.executions.create("greet", workflow_input={"name": "x"})
-    assert wait_state(client, ex.id).state == "SUCCESS"
+    assert wait_execution(client, ex.id).state == "SUCCESS"
     for state in ("RUNNING", "PAUSED"):
         err = api_error(lambda state=state: client.executions.update(ex.id, state))
         assert 400 <= err.error_code < 500, (state, err.error_code)

@@ -12,6 +12,7 @@ from mistralclient.api import base as client_base
 
 from mistral.actions import child_process
 from tests.functional.conftest import Server, cli_json
+from tests.polling import wait_rest_execution
 
 CODE = '''\
 import os
@@ -118,12 +119,7 @@ def _run(api: Server, name: str, action_input: dict[str, Any] | None = None) -> 
 
 
 def _wait(api: Server, ex_id: str, timeout: float = 30) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        ex = api.request("GET", f"/executions/{ex_id}").json()
-        if ex["state"] not in ("IDLE", "RUNNING") or time.monotonic() > deadline:
-            return ex
-        time.sleep(0.1)
+    return wait_rest_execution(api, ex_id, timeout=timeout)
 
 
 # -- REST ---------------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +15,7 @@ from oslo_messaging import opts as messaging_opts
 from mistral.event_engine.engine import EventEngine
 from mistral.workflow import states
 from tests.functional.conftest import Server, cli_json
+from tests.polling import wait_for
 
 WORKFLOW = """
 version: '2.0'
@@ -246,10 +246,9 @@ def test_a_notification_runs_the_workflow(api: Server, wf_id: str, notifications
 
 
 def _wait_for_execution(api: Server, wf_id: str, timeout: float = 20) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def finished() -> str | None:
         found = api.request("GET", f"/executions?workflow_id={wf_id}").json()["executions"]
-        if found and found[0]["state"] in states.COMPLETED:
-            return api.request("GET", f"/executions/{found[0]['id']}").json()
-        time.sleep(0.1)
-    raise AssertionError(f"no finished execution of {wf_id} within {timeout} s")
+        return found[0]["id"] if found and found[0]["state"] in states.COMPLETED else None
+
+    ex_id = wait_for(f"a finished execution of {wf_id}", finished, timeout, interval=0.1)
+    return api.request("GET", f"/executions/{ex_id}").json()

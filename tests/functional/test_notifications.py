@@ -17,6 +17,7 @@ from tests.conftest import Override
 from tests.functional import runs
 from tests.functional.conftest import Server
 from tests.functional.receiver import Receiver
+from tests.polling import wait_execution, wait_for
 
 WORKFLOWS = """
 version: '2.0'
@@ -75,13 +76,7 @@ def workflows(client: Any) -> Any:
 
 
 def _wait(client: Any, ex_id: str, state: str, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ex = client.executions.get(ex_id)
-        if ex.state == state:
-            return ex
-        time.sleep(0.05)
-    raise AssertionError(f"execution {ex_id} is {ex.state}, not {state}: {ex.state_info}")
+    return wait_execution(client, ex_id, state, timeout=timeout)
 
 
 def _hook(receiver: Receiver, **extra: Any) -> list[dict[str, Any]]:
@@ -132,13 +127,11 @@ def test_a_sub_workflow_notifies_the_publishers_of_its_parent(workflows: Any, re
 
 
 def _wait_task_state(client: Any, ex_id: str, name: str, state: str) -> Any:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        found = [t for t in client.tasks.list(ex_id) if t.name == name and t.state == state]
-        if found:
-            return found[0]
-        time.sleep(0.05)
-    raise AssertionError(f"task {name} of {ex_id} never reached {state}")
+    return wait_for(
+        f"task {name} of {ex_id} to reach {state}",
+        lambda: next((t for t in client.tasks.list(ex_id) if t.name == name and t.state == state), None),
+        30,
+    )
 
 
 def test_pause_resume_and_rerun_make_the_events_mistral_sends(workflows: Any, receiver: Receiver) -> None:

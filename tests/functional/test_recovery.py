@@ -20,6 +20,7 @@ from mistral.rpc import clients
 from tests.functional import runs
 from tests.functional.conftest import Server
 from tests.functional.hooks import Hooks
+from tests.polling import wait_for
 
 
 def _workflow(action: str, *, safe_rerun: bool = False, with_items: bool = False) -> str:
@@ -46,13 +47,7 @@ def _action(ex_id: str) -> Any:
 
 
 def _wait_for(what: str, check: Any, timeout: float = 5) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+    return wait_for(what, check, timeout, interval=0.02)
 
 
 def _later(seconds: float) -> datetime.datetime:

@@ -8,13 +8,13 @@ event trigger for a workflow id that is no uuid.
 
 from __future__ import annotations
 
-import time
 import urllib.parse
 from typing import Any
 
 import pytest
 
 from tests.functional.conftest import Server
+from tests.polling import wait_rest_execution
 
 TEXT = {"Content-Type": "text/plain"}
 WORKFLOWS = """
@@ -46,10 +46,7 @@ def _workflow(api: Server, name: str) -> dict[str, Any]:
 
 def _wait_done(api: Server, ex_id: str) -> None:
     """Until the execution is over: no engine work left to race the next test's table cleanup."""
-    deadline = time.monotonic() + 15
-    while api.request("GET", f"/executions/{ex_id}").json()["state"] not in ("SUCCESS", "ERROR"):
-        assert time.monotonic() < deadline, f"execution {ex_id} did not finish"
-        time.sleep(0.05)
+    wait_rest_execution(api, ex_id, "SUCCESS", "ERROR")
 
 
 def _next_query(body: dict[str, Any]) -> dict[str, str]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import requests
 
+from tests import polling
 from tests.integration import processes
 
 START_TIMEOUT = 60
@@ -41,7 +42,7 @@ class Run:
             self.process = subprocess.Popen(
                 self.argv, stdout=out, stderr=err, cwd=self.workdir, env=processes.clean_env()
             )
-        processes.wait_for(
+        polling.wait_for(
             f"GET {self.v2}",
             lambda: requests.get(self.v2, timeout=2).status_code == 200,
             START_TIMEOUT,

@@ -9,13 +9,13 @@ through every route (by id and by name), and to page from it as a list marker: e
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from tests.functional.tenancy import TEXT, WORKFLOW, Tenant
+from tests.polling import wait_for
 
 Tenants = tuple[Tenant, Tenant, Tenant]
 
@@ -59,13 +59,12 @@ def _created(resp: Any) -> Any:
 
 
 def _wait_task_running(tenant: Tenant, ex_id: str) -> dict[str, Any]:
-    for _ in range(200):
+    def started() -> dict[str, Any] | None:
         tasks = tenant.request("GET", f"/executions/{ex_id}/tasks").json()["tasks"]
         actions = tenant.request("GET", "/action_executions").json()["action_executions"]
-        if tasks and actions:
-            return {"task": tasks[0], "action": actions[0]}
-        time.sleep(0.05)
-    raise AssertionError("B's task never started")
+        return {"task": tasks[0], "action": actions[0]} if tasks and actions else None
+
+    return wait_for("B's task to start", started, 10)
 
 
 @pytest.fixture

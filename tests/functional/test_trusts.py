@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import time
 from collections.abc import Iterator
 from importlib import metadata
 from typing import Any
@@ -44,6 +43,7 @@ from tests.functional.tenancy import (
     keystone_api_server,
     password_session,
 )
+from tests.polling import wait_for
 
 WORKFLOW = """
 version: '2.0'
@@ -160,13 +160,12 @@ def _internal(read: Any) -> Any:
 
 def _wait_done(wf_ex_id: str, timeout: float = 30) -> Any:
     """The execution once finished, read from the database (the API would ask Keystone each time)."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def finished() -> Any:
         wf_ex = _internal(lambda: db_api.load_workflow_execution(wf_ex_id))
-        if wf_ex is not None and wf_ex.state in states.COMPLETED:
-            return wf_ex
-        assert time.monotonic() < deadline, f"execution {wf_ex_id} did not finish: {wf_ex and wf_ex.state}"
-        time.sleep(0.1)
+        return wf_ex if wf_ex is not None and wf_ex.state in states.COMPLETED else None
+
+    return wait_for(f"execution {wf_ex_id} to finish", finished, timeout, interval=0.1)
 
 
 def _assert_ran_as_member(member: Member, wf_ex_id: str, trust_id: str) -> None:

@@ -22,7 +22,8 @@ import sqlalchemy as sa
 from mistralclient.api import client as mistral_client
 
 from tests.integration import processes
-from tests.integration.processes import Process, wait_for
+from tests.integration.processes import Process
+from tests.polling import wait_for
 
 RABBIT_URL = os.environ.get("MISTRAL_TEST_RABBIT_URL", "rabbit://guest:guest@127.0.0.1:5672/")
 EXECUTORS = ("exec-a", "exec-b")

@@ -10,15 +10,13 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from collections.abc import Iterable
+from typing import Any
 
 BIN = pathlib.Path(sys.executable).parent
 MISTRAL_SERVER = str(BIN / "mistral-server")
 MISTRAL_DB_MANAGE = str(BIN / "mistral-db-manage")
 MISTRAL_CLI = str(BIN / "mistral")
-
-T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -58,27 +56,6 @@ def migrate(config: pathlib.Path) -> None:
 def clean_env() -> dict[str, str]:
     """This environment without OpenStack credentials (the CLI must use --os-mistral-url only)."""
     return {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
-
-
-def wait_for(what: str, probe: Callable[[], T | None], timeout: float, interval: float = 0.2,
-             check: Callable[[], None] | None = None) -> T:  # fmt: skip
-    """Poll ``probe`` until it answers something truthy; ``check`` may raise to give up early."""
-    deadline = time.monotonic() + timeout
-    last_error: Exception | None = None
-    while True:
-        if check is not None:
-            check()
-        try:
-            value = probe()
-        except Exception as error:  # noqa: BLE001 - keep polling, report the last error on timeout
-            last_error = error
-            value = None
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            detail = f" (last error: {last_error!r})" if last_error else ""
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}{detail}")
-        time.sleep(interval)
 
 
 class Process:

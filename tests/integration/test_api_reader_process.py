@@ -19,7 +19,8 @@ import pytest
 import requests
 
 from tests.integration import processes
-from tests.integration.processes import Process, wait_for
+from tests.integration.processes import Process
+from tests.polling import wait_for
 
 START_TIMEOUT = 60.0
 

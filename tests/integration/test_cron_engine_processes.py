@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.integration.cluster import Cluster
-from tests.integration.processes import wait_for
+from tests.polling import wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbit]
 

@@ -18,7 +18,7 @@ import yaml
 
 from tests.integration.cluster import Cluster, Rabbit
 from tests.integration.conftest import cli_json
-from tests.integration.processes import wait_for
+from tests.polling import wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbit]
 

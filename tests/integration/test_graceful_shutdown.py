@@ -19,7 +19,8 @@ import requests
 import sqlalchemy as sa
 
 from tests.integration import processes
-from tests.integration.processes import Process, wait_for
+from tests.integration.processes import Process
+from tests.polling import wait_for
 
 GRACE = 5.0
 #: What the exit may take beyond the grace: the engine applying the last results, the process ending.

@@ -27,6 +27,7 @@ import pytest
 import requests
 from mistralclient.api import client as mistral_client
 
+from tests import polling
 from tests.integration import processes
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -157,7 +158,7 @@ def server(request: pytest.FixtureRequest, install: Install) -> Iterator[str]:
     proc.start()
     v2 = f"http://127.0.0.1:{port}/v2"
     try:
-        processes.wait_for(f"GET {v2}", lambda: requests.get(v2, timeout=2).ok, 45, check=proc.check_alive)
+        polling.wait_for(f"GET {v2}", lambda: requests.get(v2, timeout=2).ok, 45, check=proc.check_alive)
         yield v2
     except BaseException:
         print(proc.tail(80))
@@ -167,7 +168,7 @@ def server(request: pytest.FixtureRequest, install: Install) -> Iterator[str]:
 
 
 def _wait_execution(client: Any, ex_id: str) -> Any:
-    return processes.wait_for(
+    return polling.wait_for(
         f"execution {ex_id}",
         lambda: (ex := client.executions.get(ex_id)).state not in ("IDLE", "RUNNING") and ex,
         30,

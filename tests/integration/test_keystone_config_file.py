@@ -16,7 +16,8 @@ import requests
 
 from tests.functional.tenancy import PROJECT_A, keystone, keystone_authtoken, password_session  # noqa: F401
 from tests.integration import processes
-from tests.integration.processes import Process, wait_for
+from tests.integration.processes import Process
+from tests.polling import wait_for
 
 START_TIMEOUT = 45.0
 

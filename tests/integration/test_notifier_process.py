@@ -14,7 +14,7 @@ import pytest
 
 from tests.functional.receiver import Receiver
 from tests.integration.cluster import Cluster, Rabbit
-from tests.integration.processes import wait_for
+from tests.polling import wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbit]
 
