@@ -60,22 +60,24 @@ def _fail_task(what: str) -> jobs.GiveUpHandler:
     return give_up
 
 
-@jobs.job(policies.RESUME_DELAYED, on_give_up=_fail_task("resume of the delayed task"))
-def resume_delayed_task(task_ex_id: str) -> None:
+def _run_delayed_task(task_ex_id: str) -> None:
     def step(run: WfRun, task_ex: models.TaskExecution) -> None:
         task_records.set_state(task_ex, states.RUNNING)
         tasks.execute(run, task_ex)
 
     _with_task(task_ex_id, (states.RUNNING_DELAYED,), step)
+
+
+@jobs.job(policies.RESUME_DELAYED, on_give_up=_fail_task("resume of the delayed task"))
+def resume_delayed_task(task_ex_id: str) -> None:
+    """wait-before is over (or a paused workflow resumed): the task runs."""
+    _run_delayed_task(task_ex_id)
 
 
 @jobs.job(policies.RETRY, on_give_up=_fail_task("retry of the task"))
 def retry_task(task_ex_id: str) -> None:
-    def step(run: WfRun, task_ex: models.TaskExecution) -> None:
-        task_records.set_state(task_ex, states.RUNNING)
-        tasks.execute(run, task_ex)
-
-    _with_task(task_ex_id, (states.RUNNING_DELAYED,), step)
+    """A retry's delay is over: the task runs again."""
+    _run_delayed_task(task_ex_id)
 
 
 @jobs.job(policies.FINISH_DELAYED, on_give_up=_fail_task("completion of the delayed task"))
