@@ -170,7 +170,7 @@ legacy_action_provider_opts = [
     ),
 ]
 
-engine_opts = [
+engine_opts: list[cfg.Opt] = [
     cfg.IntOpt(
         "execution_field_size_limit_kb",
         default=1024,

@@ -138,7 +138,7 @@ def rebuild(name: str, message: str) -> MistralError:
     return error
 
 
-def _subclasses(cls: type) -> dict[str, type]:
+def _subclasses(cls: type[MistralError]) -> dict[str, type[MistralError]]:
     found = {cls.__name__: cls}
     for sub in cls.__subclasses__():
         found.update(_subclasses(sub))

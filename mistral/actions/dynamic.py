@@ -55,7 +55,7 @@ def run(
     timeout: float | None = None,
 ) -> dict[str, Any]:
     """``{"data": ...}``, ``{"cancel": True}`` or ``{"error": ...}`` naming what went wrong; never raises."""
-    name = dynamic.get("name") or dynamic.get("class_name")
+    name = str(dynamic.get("name") or dynamic.get("class_name"))
     if dynamic.get("content") is None:
         return {
             "error": f"Dynamic action {name}: its code source '{dynamic.get('code_source')}' no longer exists"

@@ -69,7 +69,7 @@ def create_connection(
     found = socket.getaddrinfo(host, port, allowed_gai_family(), socket.SOCK_STREAM)
     allowed, refused = [], []
     for info in found:
-        ip = info[4][0]
+        ip = str(info[4][0])  # an AF_INET or AF_INET6 address: the host is text
         network = denied_network(ip.split("%")[0])
         if network is None:
             allowed.append(info)
@@ -179,5 +179,6 @@ def _read_capped(resp: requests.Response, **_: Any) -> requests.Response:
         chunks.append(chunk)
     # NOTE: what Response.content itself does after reading; later .content, .text and .json() use it.
     resp._content = b"".join(chunks)  # noqa: SLF001
-    resp._content_consumed = True  # noqa: SLF001
+    # types-requests leaves out this private attribute, which Response.__init__ sets.
+    resp._content_consumed = True  # type: ignore[attr-defined]  # noqa: SLF001
     return resp

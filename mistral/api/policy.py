@@ -95,7 +95,8 @@ def _rule(resource: str, op: str) -> oslo_policy.DocumentedRuleDefault:
     name = f"{resource}:{op}"
     admin = op in ADMIN_ONLY_OPERATIONS or resource in ADMIN_ONLY_RESOURCES
     description, method, single = _OPERATIONS[op]
-    operations = [{"path": f"{path}/{{id}}" if single else path, "method": method}]
+    first: oslo_policy.Operation = {"path": f"{path}/{{id}}" if single else path, "method": method}
+    operations = [first]
     if op == "publicize":
         operations.append({"path": path, "method": "PUT"})
     return oslo_policy.DocumentedRuleDefault(

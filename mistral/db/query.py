@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql.elements import NamedColumn
 
 from mistral import context
 from mistral.db import models
@@ -42,7 +43,8 @@ class ListQuery:
     all_projects: bool = False
 
 
-def column(model: type[models.Base], name: str) -> sa.ColumnElement:
+def column(model: type[models.Base], name: str) -> NamedColumn[Any]:
+    """The column mapped to attribute ``name`` of ``model``; ``InputError`` when it has none."""
     attr = sa.inspect(model).column_attrs.get(name)
     if attr is None:
         raise InputError(f"Unknown field '{name}' for {model.__kind__.lower()}s")
@@ -62,7 +64,8 @@ def scoped(stmt: sa.Select, model: type[models.Base], *, all_projects: bool = Fa
     if sees_everything(model, all_projects=all_projects):
         return stmt
     ctx = context.current()
-    visible = sa.or_(model.project_id == ctx.project_id, model.scope == "public")
+    # NOTE: columns by name: project_id and scope belong to the secure models, not to models.Base.
+    visible = sa.or_(column(model, "project_id") == ctx.project_id, column(model, "scope") == "public")
     if model is models.WorkflowDefinition:
         shared = sa.select(models.ResourceMember.resource_id).where(
             models.ResourceMember.resource_type == "workflow",
@@ -83,7 +86,7 @@ def sees_everything(model: type[models.Base], *, all_projects: bool = False) -> 
 
 def owned_first(model: type[models.Base]) -> sa.ColumnElement:
     """Sort key that puts the caller's own object before another project's public one."""
-    return sa.case((model.project_id == context.current().project_id, 0), else_=1)
+    return sa.case((column(model, "project_id") == context.current().project_id, 0), else_=1)
 
 
 def _coerce(col: sa.ColumnElement, value: Any) -> Any:
@@ -136,7 +139,7 @@ def filtered(stmt: sa.Select, model: type[models.Base], query: ListQuery) -> sa.
         if name == "tags":
             # NOTE: tags=a,b means "has all of them"; tags are a JSON list in text.
             for tag in flt.value if isinstance(flt.value, list | tuple) else [flt.value]:
-                stmt = stmt.where(sa.cast(model.tags, sa.Text).like(f'%"{tag}"%'))
+                stmt = stmt.where(sa.cast(column(model, "tags"), sa.Text).like(f'%"{tag}"%'))
             continue
         stmt = stmt.where(_condition(column(model, name), flt))
     for name in query.nulls:
@@ -144,7 +147,7 @@ def filtered(stmt: sa.Select, model: type[models.Base], query: ListQuery) -> sa.
     return stmt
 
 
-def _sort_spec(model: type[models.Base], query: ListQuery) -> list[tuple[sa.ColumnElement, str]]:
+def _sort_spec(model: type[models.Base], query: ListQuery) -> list[tuple[NamedColumn[Any], str]]:
     keys = list(query.sort_keys) or ["created_at"]
     dirs = list(query.sort_dirs)
     for d in dirs:
@@ -156,16 +159,17 @@ def _sort_spec(model: type[models.Base], query: ListQuery) -> list[tuple[sa.Colu
     spec = [(column(model, k), d) for k, d in zip(keys, dirs, strict=True)]
     if "id" not in keys:
         # NOTE: a unique last key makes the order total, so marker paging never skips or repeats a row.
-        spec.append((model.id, dirs[-1]))
+        spec.append((column(model, "id"), dirs[-1]))
     return spec
 
 
-def _after_marker(spec: list[tuple[sa.ColumnElement, str]], marker: models.Base) -> sa.ColumnElement:
+def _after_marker(spec: list[tuple[NamedColumn[Any], str]], marker: models.Base) -> sa.ColumnElement[bool]:
     """Rows strictly after ``marker`` in the (key1, key2, ...) order."""
     clauses = []
     for i, (col, direction) in enumerate(spec):
         value = getattr(marker, col.key)
         equal_before = [c == getattr(marker, c.key) for c, _ in spec[:i]]
+        beyond: sa.ColumnElement[bool]
         if value is None:
             beyond = col.is_not(None) if direction == "asc" else sa.false()
         else:

@@ -120,6 +120,8 @@ def _is_transient_one(error: BaseException) -> bool:
     if isinstance(error, sa_exc.DBAPIError):
         if error.connection_invalidated:
             return True
+        if error.orig is None:
+            return False
         error = error.orig
     return _is_postgres_transient(error) or _is_mysql_transient(error) or _is_sqlite_transient(error)
 

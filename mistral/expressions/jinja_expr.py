@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jinja2
@@ -85,7 +85,7 @@ def _uuid(*_: Any) -> str:
     return fn.uuid_()
 
 
-_LIBRARY = {
+_LIBRARY: dict[str, Callable[..., Any]] = {
     **fn.PURE_FUNCTIONS,
     "uuid": _uuid,
     "env": _env,

@@ -51,9 +51,9 @@ def _dedent(lines: list[str], indent: int) -> list[str]:
     return [line[indent:] if line[:indent].strip() == "" else line.lstrip() for line in lines]
 
 
-def extract(text: str, mapping: yaml.MappingNode | None, data: dict[Any, Any]) -> dict[Any, str]:
+def extract(text: str, mapping: yaml.Node | None, data: dict[Any, Any]) -> dict[Any, str]:
     """Definitions of every entry of ``mapping`` (a node of ``text``) except ``version``."""
-    if mapping is None or not isinstance(mapping, yaml.MappingNode):
+    if not isinstance(mapping, yaml.MappingNode):
         return {}
     lines = text.splitlines()
     entries = mapping.value

@@ -43,7 +43,8 @@ def _check_version(data: dict[str, Any], path: Path, problems: Problems, *, requ
 def _node(doc: Document, key: str) -> yaml.Node | None:
     root = doc.node
     if isinstance(root, yaml.MappingNode):
-        for key_node, value_node in root.value:
+        pairs: list[tuple[yaml.Node, yaml.Node]] = root.value
+        for key_node, value_node in pairs:
             if key_node.value == key:
                 return value_node
     return None

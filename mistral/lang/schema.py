@@ -6,7 +6,7 @@ reported. Unions carry an ``x-expected`` phrase used when no branch fits.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import jsonschema
@@ -194,33 +194,42 @@ def _describe(value: Any) -> str:
     return repr(value)
 
 
+def _schema_of(error: jsonschema.ValidationError) -> Mapping[str, Any]:
+    # A schema may be a bare true/false; only a mapping carries "properties" or "x-expected".
+    return error.schema if isinstance(error.schema, Mapping) else {}
+
+
 def _translate(error: jsonschema.ValidationError, base: Path) -> Iterator[tuple[Path, str]]:
     path = base + tuple(error.path)
-    kind, value = error.validator, error.validator_value
+    # NOTE: the stubs allow "unset" for the fields of a hand-built error; every error a validator
+    # yields has them set, to any JSON value.
+    kind = error.validator
+    value: Any = error.validator_value
+    instance: Any = error.instance
     if kind == "additionalProperties":
-        allowed = set(error.schema.get("properties", {}))
-        for key in error.instance:
+        allowed = set(_schema_of(error).get("properties", {}))
+        for key in instance:
             if key not in allowed:
                 hint = f" ({HINTS[key]})" if key in HINTS else ""
                 yield path + (key,), f"unknown keyword '{key}'{hint}"
     elif kind == "required":
         for key in value:
-            if key not in error.instance:
+            if key not in instance:
                 yield path, f"missing required keyword '{key}'"
     elif kind in ("anyOf", "oneOf"):
         yield from _translate_union(error, path)
     elif kind == "type":
-        yield path, f"expected {_TYPE_NAMES.get(value, value)}, got {_describe(error.instance)}"
+        yield path, f"expected {_TYPE_NAMES.get(value, value)}, got {_describe(instance)}"
     elif kind == "enum":
-        yield path, f"expected one of {', '.join(map(repr, value))}, got {_describe(error.instance)}"
+        yield path, f"expected one of {', '.join(map(repr, value))}, got {_describe(instance)}"
     elif kind == "minProperties" and value == 1:
         yield path, "must not be empty"
     elif kind == "maxProperties" and value == 1:
-        yield path, f"expected a single key, got {len(error.instance)} keys"
+        yield path, f"expected a single key, got {len(instance)} keys"
     elif kind == "minLength":
         yield path, "must not be empty"
     elif kind == "minimum":
-        yield path, f"must be at least {value}, got {error.instance!r}"
+        yield path, f"must be at least {value}, got {instance!r}"
     else:
         yield path, error.message
 
@@ -228,7 +237,7 @@ def _translate(error: jsonschema.ValidationError, base: Path) -> Iterator[tuple[
 def _translate_union(error: jsonschema.ValidationError, path: Path) -> Iterator[tuple[Path, str]]:
     # A branch whose type matches the value explains the failure best: report
     # its own errors (deeper paths) rather than the generic expectation.
-    by_branch: dict[int, list[jsonschema.ValidationError]] = {}
+    by_branch: dict[str | int, list[jsonschema.ValidationError]] = {}
     for sub in error.context or ():
         by_branch.setdefault(sub.relative_schema_path[0], []).append(sub)
     candidates = [
@@ -240,5 +249,5 @@ def _translate_union(error: jsonschema.ValidationError, path: Path) -> Iterator[
         for sub in min(candidates, key=len):
             yield from _translate(sub, path)
         return
-    expected = error.schema.get("x-expected", "a different value")
+    expected = _schema_of(error).get("x-expected", "a different value")
     yield path, f"expected {expected}, got {_describe(error.instance)}"

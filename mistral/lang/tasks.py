@@ -174,7 +174,8 @@ def _target(data: dict[str, Any], path: Path, problems: Problems) -> dict[str, A
     text = data.get(kind)
     if kind == "action" and text is None:
         return {"type": "action", "action": "std.noop"}
-    name, params = str(text), {}
+    name = str(text)
+    params: dict[str, Any] = {}
     if isinstance(text, str):
         try:
             name, params = inline.parse_command(text)

@@ -35,6 +35,12 @@ def build_input(entries: Any, path: Path, problems: Problems) -> tuple[list[Any]
     return entries, spec_from_dsl(good)
 
 
+def _mapping(data: dict[str, Any], key: str) -> dict[Any, Any]:
+    """``data[key]`` when it is a mapping (the schema reports any other shape), else an empty one."""
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def check_name(name: str, path: Path, problems: Problems) -> None:
     if _UUID_RE.match(name):
         problems.add(path, f"name {name!r} must not look like a UUID")
@@ -46,7 +52,7 @@ def _clauses(task: Any) -> list[tuple[str, OnClause]]:
 
 def effective_targets(wf: WorkflowSpec, task: TaskSpec) -> set[str]:
     """Task names ``task`` may transition to, task-defaults included (without self-references)."""
-    targets = set()
+    targets: set[str] = set()
     for key, clause in _clauses(task):
         default = getattr(wf.task_defaults, key.replace("-", "_"))
         if clause is None and default is not None:
@@ -82,8 +88,8 @@ def build_workflow(
             {k: v for k, v in data.items() if k not in ("tasks", "task-defaults")}, path
         )
         check_name(short_name, path, problems)
-    wf_type = data.get("type") if data.get("type") in ("direct", "reverse") else "direct"
-    tasks_data = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
+    wf_type = "reverse" if data.get("type") == "reverse" else "direct"
+    tasks_data = _mapping(data, "tasks")
     scope = Scope(wf_type=wf_type, task_names=frozenset(str(k) for k in tasks_data))
     tasks = {
         str(name): build_task(str(name), task, path + ("tasks", name), problems, scope)
@@ -103,7 +109,7 @@ def build_workflow(
         interface={"input": raw_input, "output": list(output) if isinstance(output, dict) else []},
         output=output,
         output_on_error=data.get("output-on-error"),
-        vars=data.get("vars") if isinstance(data.get("vars"), dict) else {},
+        vars=_mapping(data, "vars"),
         task_defaults=build_task_defaults(
             data.get("task-defaults"), path + ("task-defaults",), problems, scope
         ),
@@ -121,13 +127,14 @@ def build_action(
     if problems.validate:
         problems.add_all(path, schema.check(data, schema.ACTION))
         problems.check_expressions(data, path)
-    base, base_params = str(data.get("base") or ""), {}
+    base = str(data.get("base") or "")
+    base_params: dict[str, Any] = {}
     if isinstance(data.get("base"), str):
         try:
             base, base_params = inline.parse_command(data["base"])
         except inline.InlineSyntaxError as exc:
             problems.add(path + ("base",), f"invalid inline parameters: {exc}")
-    base_input = data.get("base-input") if isinstance(data.get("base-input"), dict) else {}
+    base_input = _mapping(data, "base-input")
     raw_input, params = build_input(data.get("input"), path + ("input",), problems)
     return ActionSpec(
         name=f"{workbook}.{short_name}" if workbook else short_name,

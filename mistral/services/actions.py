@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from mistral.actions import registry
 from mistral.db import api as db_api
@@ -19,7 +20,7 @@ def system_action_count() -> int:
 def sync_system_actions() -> int:
     """Store one public row per loaded system action; return how many there are."""
     descriptors = registry.load_system_actions()
-    values = {
+    values: dict[str, dict[str, Any]] = {
         name: {
             "description": d.description,
             "input": d.input_string,

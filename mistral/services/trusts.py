@@ -17,10 +17,11 @@ from __future__ import annotations
 import datetime
 import logging
 import threading
-from typing import Any
+from typing import Any, cast
 
 from keystoneauth1 import access as ks_access
 from keystoneauth1 import exceptions as ks_exceptions
+from keystoneauth1 import identity as ks_identity
 from keystoneauth1 import loading
 from keystoneauth1 import session as ks_session
 
@@ -272,7 +273,9 @@ def _access(trust_id: str) -> ks_access.AccessInfo:
     if found is not None and not _expiring(found.expires):
         return found
     keystone = _service()
-    plugin = keystone.trust_session(trust_id).auth
+    # NOTE: Session.auth is typed as any plugin or None; _plugin() accepted this auth_type because it
+    # takes a trust_id, so it is an identity plugin, which can log in.
+    plugin = cast(ks_identity.BaseIdentityPlugin, keystone.trust_session(trust_id).auth)
     try:
         access = _keystone_call("log in through a trust", lambda: plugin.get_access(keystone.session))
     except (TrustError, ks_exceptions.NotFound, ks_exceptions.Forbidden) as error:

@@ -24,10 +24,10 @@ _CLAUSES_BY_STATE = {
 
 def clause(wf: WorkflowSpec, task: TaskSpec, keyword: str) -> OnClause | None:
     """The task's own on-* clause, else task-defaults' (without transitions back to itself)."""
-    own = getattr(task, keyword)
+    own: OnClause | None = getattr(task, keyword)
     if own is not None:
         return own
-    default = getattr(wf.task_defaults, keyword)
+    default: OnClause | None = getattr(wf.task_defaults, keyword)
     if default is None:
         return None
     return OnClause(next=[t for t in default.next if t.name != task.name], publish=default.publish)

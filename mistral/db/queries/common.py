@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import orm
 
 from mistral import context
 from mistral.db import models, query
@@ -17,6 +18,22 @@ from mistral.exceptions import DuplicateError, NotAllowedError, NotFoundError
 from mistral.utils import uuids
 
 M = TypeVar("M", bound=models.Base)
+
+
+@runtime_checkable
+class _Owned(Protocol):
+    """A row of a secure model (``__secure__``): one that belongs to a project."""
+
+    project_id: str
+
+
+def affected_rows(session: orm.Session, stmt: sa.Executable) -> int:
+    """Run an UPDATE or DELETE (without RETURNING) and count the rows it changed.
+
+    NOTE: ``Session.execute`` returns a ``CursorResult`` for such a statement but is annotated with
+    ``Result`` since SQLAlchemy 2.0.44, whose changelog recommends this cast.
+    """
+    return cast(sa.CursorResult[Any], session.execute(stmt)).rowcount
 
 
 def create(model: type[M], values: Mapping[str, Any], key: str) -> M:
@@ -109,7 +126,7 @@ def delete(obj: models.Base) -> None:
 
 def check_owner(obj: models.Base) -> None:
     """Another project's public object can be read, not changed."""
-    if obj.__secure__:
+    if obj.__secure__ and isinstance(obj, _Owned):
         ctx = context.current()
         if obj.project_id != ctx.project_id and not ctx.is_admin:
             raise NotAllowedError(f"{obj.__kind__} {obj.id} belongs to another project and can't be changed")
@@ -118,9 +135,9 @@ def check_owner(obj: models.Base) -> None:
 def by_name_or_id(model: type[M], identifier: str, namespace: str | None) -> list[Any]:
     if uuids.is_uuid_like(identifier):
         return [model.id == identifier]
-    conditions = [model.name == identifier]
+    conditions = [query.column(model, "name") == identifier]
     if namespace is not None and hasattr(model, "namespace"):
-        conditions.append(model.namespace == namespace)
+        conditions.append(query.column(model, "namespace") == namespace)
     return conditions
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from mistral.db import models
+from mistral.db.queries import common
 from mistral.db.session import transaction
 from mistral.db.types import utcnow
 
@@ -94,7 +95,7 @@ def claim_notification_event(seq: int, token: str, now: datetime.datetime, claim
         .execution_options(synchronize_session=False)
     )
     with transaction(urgent=True) as session:
-        return session.execute(stmt).rowcount == 1
+        return common.affected_rows(session, stmt) == 1
 
 
 def delete_notification_event(seq: int, *, token: str | None = None) -> bool:
@@ -104,7 +105,7 @@ def delete_notification_event(seq: int, *, token: str | None = None) -> bool:
         conditions.append(Event.claimed_by == token)
     stmt = sa.delete(Event).where(*conditions).execution_options(synchronize_session=False)
     with transaction(urgent=True) as session:
-        return session.execute(stmt).rowcount == 1
+        return common.affected_rows(session, stmt) == 1
 
 
 def release_notification_event(
@@ -125,7 +126,7 @@ def release_notification_event(
         .execution_options(synchronize_session=False)
     )
     with transaction(urgent=True) as session:
-        return session.execute(stmt).rowcount == 1
+        return common.affected_rows(session, stmt) == 1
 
 
 def count_notification_events(execution_id: str | None = None) -> int:

@@ -89,20 +89,20 @@ def claim_scheduled_job(id: str, now: datetime.datetime, capture_timeout_s: floa
         .execution_options(synchronize_session=False)
     )
     with transaction() as session:
-        return session.execute(stmt).rowcount == 1
+        return common.affected_rows(session, stmt) == 1
 
 
 def delete_scheduled_job(id: str, *, claimed_at: datetime.datetime | None = None) -> bool:
     """Delete one job; with ``claimed_at``, only while that claim still holds."""
     stmt = sa.delete(Job).where(*_owned(id, claimed_at)).execution_options(synchronize_session=False)
     with transaction() as session:
-        return session.execute(stmt).rowcount == 1
+        return common.affected_rows(session, stmt) == 1
 
 
 def delete_scheduled_jobs(*, key: str) -> int:
     stmt = sa.delete(Job).where(Job.key == key).execution_options(synchronize_session=False)
     with transaction() as session:
-        return session.execute(stmt).rowcount
+        return common.affected_rows(session, stmt)
 
 
 def release_scheduled_job(
@@ -124,7 +124,7 @@ def release_scheduled_job(
         # NOTE: the claim guard makes the read-then-write above safe: anyone
         # else changing this row must have claimed it, which moves captured_at.
         stmt = sa.update(Job).where(*_owned(id, claimed_at)).values(**values)
-        return session.execute(stmt.execution_options(synchronize_session=False)).rowcount == 1
+        return common.affected_rows(session, stmt.execution_options(synchronize_session=False)) == 1
 
 
 def count_scheduled_jobs(func_name: str | None = None) -> int:

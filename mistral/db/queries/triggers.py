@@ -103,7 +103,7 @@ def trigger_names_of_workflows(workflow_ids: Iterable[str]) -> list[str]:
     ids = list(workflow_ids)
     if not ids:
         return []
-    names = []
+    names: list[str] = []
     with transaction(read_only=True) as session:
         for model in (models.CronTrigger, models.EventTrigger):
             names += session.scalars(sa.select(model.name).where(model.workflow_id.in_(ids))).all()
@@ -148,7 +148,7 @@ def claim_cron_trigger(
             .values(next_execution_time=next_time, remaining_executions=remaining, updated_at=utcnow())
         )
     with transaction() as session:
-        return session.execute(stmt.execution_options(synchronize_session=False)).rowcount == 1
+        return common.affected_rows(session, stmt.execution_options(synchronize_session=False)) == 1
 
 
 # -- expiration policy -------------------------------------------------------------

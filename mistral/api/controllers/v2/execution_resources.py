@@ -185,7 +185,8 @@ def render_execution(
     if not include_output and not (fields and "output" in fields):
         _drop(resource, "output")
     if published_global and _wanted(fields, "published_global"):
-        resource.published_global = ex_service.execution_published_global(wf_ex)
+        # NOTE: WSME (untyped) declares a field by its type on the class; an instance holds the value.
+        resource.published_global = ex_service.execution_published_global(wf_ex)  # type: ignore[assignment]
     else:
         _drop(resource, "published_global")
     return resource.to_json()
@@ -198,7 +199,8 @@ def render_task(task_ex: Any, fields: list[str] | None = None, *, full: bool = F
     if not (full or (fields and "result" in fields)):
         _drop(resource, "result")
     if full and _wanted(fields, "published_global"):
-        resource.published_global = ex_service.task_published_global(task_ex)
+        # NOTE: WSME (untyped) declares a field by its type on the class; an instance holds the value.
+        resource.published_global = ex_service.task_published_global(task_ex)  # type: ignore[assignment]
     else:
         _drop(resource, "published_global")
     return resource.to_json()
