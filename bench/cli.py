@@ -10,46 +10,12 @@ import threading
 from typing import Any
 
 from bench import deploy, targets
-from bench.client import Client, json_field
-from bench.report import compare_table, pct
-from bench.runner import STOP, Bench, log, server_seconds
+from bench.client import Client
+from bench.report import compare_table
+from bench.runner import STOP, Bench, log
 from bench.session import run_deployment
-from bench.workflows import CHAIN_LEN, WF_BUILDERS, chain_wf, fanout_wf, to_yaml, wf_doc
+from bench.workflows import WF_BUILDERS
 from bench.workloads import WORKLOADS
-
-
-def self_check() -> list[str]:
-    """Offline checks of the generated documents and helpers; returns a list of problems."""
-    problems: list[str] = []
-    try:
-        import yaml  # optional: only used to double-check the emitter
-    except ImportError:
-        yaml = None
-    for key, build in WF_BUILDERS.items():
-        doc = wf_doc(f"bench_{key}_selfcheck", build())
-        text = to_yaml(doc)
-        if yaml is not None:
-            try:
-                if yaml.safe_load(text) != doc:
-                    problems.append(f"{key}: YAML does not round-trip")
-            except yaml.YAMLError as e:
-                problems.append(f"{key}: invalid YAML: {e}")
-        tasks = doc[f"bench_{key}_selfcheck"]["tasks"]
-        for tname, t in tasks.items():
-            for nxt in t.get("on-success", []):
-                if nxt not in tasks:
-                    problems.append(f"{key}: {tname} -> unknown task {nxt}")
-    if len(fanout_wf(1000)["tasks"]) != 1002:
-        problems.append("fanout_1000 must have 1002 tasks")
-    if len(chain_wf(CHAIN_LEN)["tasks"]) != CHAIN_LEN:
-        problems.append("chain_50 must have 50 tasks")
-    if pct([1.0, 2.0, 3.0, 4.0], 50) != 2.0 or pct([float(i) for i in range(1, 101)], 99) != 99.0:
-        problems.append("percentile helper is wrong")
-    if server_seconds({"created_at": "2024-01-01 00:00:00", "updated_at": "2024-01-01 00:00:03"}) != 3.0:
-        problems.append("timestamp parsing is wrong")
-    if json_field('{"v": 50}') != {"v": 50}:
-        problems.append("json_field is wrong")
-    return problems
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -139,7 +105,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="only validate the workflow documents with POST /v2/workflows/validate",
     )
-    p.add_argument("--self-check", action="store_true", help="offline checks only (no server needed)")
     p.add_argument("--dump-dir", metavar="DIR", help="also write the generated YAML documents here")
     args = p.parse_args(argv)
     if args.timeout <= 0 or args.http_timeout <= 0 or args.history < 0 or args.history_threads < 1:
@@ -179,15 +144,6 @@ def main(argv: list[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _sigterm)  # stop as cleanly as on Ctrl-C
     workloads = selected_workloads(args)
-
-    problems = self_check()
-    for prob in problems:
-        log(f"self-check: {prob}")
-    if args.self_check:
-        print("self-check: " + ("OK" if not problems else f"{len(problems)} problem(s)"))
-        return 1 if problems else 0
-    if problems:
-        return 1
 
     if args.dump_dir:
         os.makedirs(args.dump_dir, exist_ok=True)

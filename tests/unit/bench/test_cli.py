@@ -1,4 +1,4 @@
-"""bench/cli.py: the options, which deployments run in which order, and the offline self-check."""
+"""bench/cli.py: the options, and which deployments run in which order."""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ def test_compare_runs_ours_then_the_reference() -> None:
         ["--port-base", "80"],
         ["--deploy", "kubernetes"],
         ["--skip", "no_such_workload"],
+        # The offline self-check became the tests of tests/unit/bench.
+        ["--self-check"],
     ],
 )
 def test_bad_arguments_are_refused(argv: list[str]) -> None:
@@ -38,8 +40,3 @@ def test_workloads_run_in_the_canonical_order() -> None:
     args = cli.parse_args(["--workload", "polling_load", "--workload", "chain_50"])
     assert cli.selected_workloads(args) == ["chain_50", "polling_load"]
     assert cli.selected_workloads(cli.parse_args([])) == workloads.WORKLOADS
-
-
-def test_self_check_passes() -> None:
-    assert cli.self_check() == []
-    assert cli.main(["--self-check"]) == 0

@@ -11,6 +11,12 @@ def test_every_workload_names_its_documents() -> None:
         assert set(keys) <= set(workflows.WF_BUILDERS)
 
 
+def test_single_runs_use_a_document_they_upload() -> None:
+    for name, spec in workloads.workload_specs().items():
+        assert name in workloads.WORKLOADS
+        assert workloads.WORKLOAD_WFS[name] == [spec["wf"]]
+
+
 def test_inputs_of_the_with_items_workloads() -> None:
     assert workloads.workload_input("with_items_input_1000") == {"nums": list(range(1000))}
     records = workloads.workload_input("with_items_dicts_10000")["records"]
