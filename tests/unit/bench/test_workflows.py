@@ -19,6 +19,12 @@ def test_document_round_trips_through_yaml(key: str, build: Callable[[], dict]) 
     assert yaml.safe_load(workflows.to_yaml(doc)) == doc
 
 
+def test_yaml_quotes_the_strings_yaml_would_read_as_something_else() -> None:
+    doc = {"a": "yes", "b": "On", "c": "<% $.v + 1 %>", "d": None, "e": True, "f": "1", "g": "", "h": 1.5}
+    doc["i"] = [{"x": "null", "y": "a: b"}]
+    assert yaml.safe_load(workflows.to_yaml(doc)) == doc
+
+
 @pytest.mark.parametrize("key,build", sorted(workflows.WF_BUILDERS.items()))
 def test_transitions_name_tasks_of_the_same_workflow(key: str, build: Callable[[], dict]) -> None:
     tasks = build()["tasks"]
