@@ -52,7 +52,9 @@ def log(msg: str) -> None:
 
 
 class Bench:
-    def __init__(self, client: Client, args: argparse.Namespace):
+    """One run against one server: the workflows it uploaded, the executions it started, its results."""
+
+    def __init__(self, client: Client, args: argparse.Namespace) -> None:
         self.c = client
         self.args = args
         self.run_id = uuid.uuid4().hex[:8]
