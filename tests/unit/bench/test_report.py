@@ -11,6 +11,7 @@ def task(created: str, updated: str) -> dict:
 
 def test_percentiles_and_spread() -> None:
     assert report.pct([1.0, 2.0, 3.0, 4.0], 50) == 2.0
+    assert report.pct([float(i) for i in range(1, 101)], 99) == 99.0
     assert report.pct([], 50) is None
     assert report.spread_ms([0.003, 0.001, 0.002]) == {"n": 3, "p50": 2.0, "p95": 3.0, "max": 3.0}
 
