@@ -70,12 +70,17 @@ class EngineChoice:
             self._silent_until[engine] = time.monotonic() + self._silent_for
 
 
+#: This process's view of the engines: one that did not confirm a take is passed over for results
+#: too, and the other way round, so an engine that died costs an executor one timeout, not one of each.
+SHARED = EngineChoice()
+
+
 class ResultRouter:
     """Delivers a batch of results, each to the engine it names, the rest to any engine."""
 
-    def __init__(self, send: Send, silent_for: float = SILENT_FOR) -> None:
+    def __init__(self, send: Send, choice: EngineChoice = SHARED) -> None:
         self._send = send
-        self._choice = EngineChoice(silent_for)
+        self._choice = choice
 
     def __call__(self, results: list[dict[str, Any]]) -> None:
         """Raises when some result reached no engine: the caller keeps the batch and sends it again."""

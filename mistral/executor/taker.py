@@ -15,8 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from mistral import context
+from mistral.executor import routing
 from mistral.executor.executor import Executor
-from mistral.executor.routing import EngineChoice
 from mistral.rpc.payloads import ActionRequest
 
 LOG = logging.getLogger(__name__)
@@ -31,11 +31,13 @@ Offer = tuple[dict[str, Any], ActionRequest]
 
 
 class Taker:
-    def __init__(self, executor: Executor, host: str, take: TakeCall) -> None:
+    def __init__(
+        self, executor: Executor, host: str, take: TakeCall, choice: routing.EngineChoice = routing.SHARED
+    ) -> None:
         self._executor = executor
         self._host = host
         self._take = take
-        self._choice = EngineChoice()
+        self._choice = choice
         self._cond = threading.Condition()
         self._offers: list[Offer] = []
         self._stopping = False

@@ -8,6 +8,7 @@ import time
 import weakref
 from typing import Any
 
+from mistral.executor.routing import EngineChoice, ResultRouter
 from mistral.executor.taker import Taker
 from mistral.rpc.payloads import ActionRequest
 
@@ -116,7 +117,7 @@ class Engines:
 def _take_all(engines: Engines, offers: list[tuple[str, str | None]]) -> list[str]:
     executor = FakeExecutor()
     executor.expected = len(offers)
-    taker = Taker(executor, "exec-a", engines)  # type: ignore[arg-type]
+    taker = Taker(executor, "exec-a", engines, EngineChoice())  # type: ignore[arg-type]
     for action_ex_id, engine in offers:  # offered before the taker runs: one batch
         _offer(taker, action_ex_id, engine=engine)
     taker.start()
@@ -138,7 +139,7 @@ def test_a_silent_engine_s_actions_are_taken_from_any_engine_and_it_is_passed_ov
     engines = Engines("e1")
     executor = FakeExecutor()
     executor.expected = 2
-    taker = Taker(executor, "exec-a", engines)  # type: ignore[arg-type]
+    taker = Taker(executor, "exec-a", engines, EngineChoice())  # type: ignore[arg-type]
     taker.start()
     _offer(taker, "a1", engine="e1")
     while len(executor.ran) < 1:
@@ -148,3 +149,18 @@ def test_a_silent_engine_s_actions_are_taken_from_any_engine_and_it_is_passed_ov
     taker.stop()
     assert engines.calls == [("e1", ["a1"]), (None, ["a1"]), (None, ["a2"])]
     assert executor.ran == ["a1", "a2"]
+
+
+def test_an_engine_silent_to_a_take_is_passed_over_for_results_too() -> None:
+    choice = EngineChoice()
+    executor = FakeExecutor()
+    executor.expected = 1
+    taker = Taker(executor, "exec-a", Engines("e1"), choice)  # type: ignore[arg-type]
+    taker.start()
+    _offer(taker, "a1", engine="e1")
+    assert executor.ran_all.wait(5)  # taken from any engine once e1 was silent
+    taker.stop()
+    results: list[str | None] = []
+    router = ResultRouter(lambda batch, engine: results.append(engine), choice)
+    router([{"action_ex_id": "a1", "reply_to": "e1"}])
+    assert results == [None]
