@@ -20,9 +20,9 @@ from mistral.utils.redact import masked
 LOG = logging.getLogger(__name__)
 
 
-def _take_from_engine(action_ex_ids: list[str], executor: str) -> list[str]:
+def _take_from_engine(action_ex_ids: list[str], executor: str, engine: str | None) -> list[str]:
     return clients.engine().take_actions(
-        action_ex_ids, executor, timeout=CONF.executor.engine_confirm_timeout
+        action_ex_ids, executor, timeout=CONF.executor.engine_confirm_timeout, server=engine
     )
 
 

@@ -4,6 +4,7 @@ Requests arrive in batches from engines; each is run only once an engine has
 granted it to this executor. A thread gathers whatever arrived meanwhile into
 one take, so a burst of batches (a with-items of thousands) costs a few round
 trips, and the RPC threads that deliver batches never wait on the database.
+Each take goes to the engine that sent its actions (see ``routing``).
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ from collections.abc import Callable
 from typing import Any
 
 from mistral import context
+from mistral.executor import routing
 from mistral.executor.executor import Executor
 from mistral.rpc.payloads import ActionRequest
 
 LOG = logging.getLogger(__name__)
 
-#: ``take(action_ex_ids, executor)``: the ids this executor may run.
-TakeCall = Callable[[list[str], str], list[str]]
+#: ``take(action_ex_ids, executor, engine)``: the ids this executor may run, as ``engine`` (None: any
+#: engine) granted them.
+TakeCall = Callable[[list[str], str, str | None], list[str]]
 #: Most actions asked for in one take.
 MAX_TAKE = 1000
 
@@ -28,10 +31,13 @@ Offer = tuple[dict[str, Any], ActionRequest]
 
 
 class Taker:
-    def __init__(self, executor: Executor, host: str, take: TakeCall) -> None:
+    def __init__(
+        self, executor: Executor, host: str, take: TakeCall, choice: routing.EngineChoice = routing.SHARED
+    ) -> None:
         self._executor = executor
         self._host = host
         self._take = take
+        self._choice = choice
         self._cond = threading.Condition()
         self._offers: list[Offer] = []
         self._stopping = False
@@ -80,11 +86,7 @@ class Taker:
         first: dict[str, Offer] = {}
         for offer in offers:
             first.setdefault(offer[1].action_ex_id, offer)  # a copy delivered twice runs once
-        try:
-            granted = set(self._take(list(first), self._host))
-        except Exception as error:  # noqa: BLE001 - untaken actions are sent again; none may run untaken
-            LOG.warning("Could not take %d actions (%s); the engine will send them again", len(first), error)
-            return
+        granted = self._granted(first)
         refused = [i for i in first if i not in granted]
         if refused:
             LOG.info("Not running %d actions taken before or no longer running: %s", len(refused), refused)
@@ -96,3 +98,24 @@ class Taker:
             # NOTE: the workers copy the context current here, so restoring it once covers every action.
             with context.using(context.Context.from_dict(ctxt or {})):
                 self._executor.run_actions([r.to_dict() for r in requests])
+
+    def _granted(self, offers: dict[str, Offer]) -> set[str]:
+        """The ids of ``offers`` taken for this executor, each asked of the engine that sent it."""
+        by_engine: dict[str | None, list[str]] = {}
+        for action_ex_id, (_, request) in offers.items():
+            by_engine.setdefault(request.reply_to or None, []).append(action_ex_id)
+        granted: set[str] = set()
+        for engine, ids in by_engine.items():
+            try:
+                granted.update(
+                    self._choice.call(
+                        engine,
+                        f"a take of {len(ids)} actions",
+                        lambda e, ids=ids: self._take(ids, self._host, e),
+                    )
+                )
+            except Exception as error:  # noqa: BLE001 - untaken actions are sent again; none may run untaken
+                LOG.warning(
+                    "Could not take %d actions (%s); the engine will send them again", len(ids), error
+                )
+        return granted

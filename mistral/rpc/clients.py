@@ -126,11 +126,19 @@ class EngineClient(_Client):
         self._call("on_action_results", timeout=timeout, server=server, results=list(results))
 
     def take_actions(
-        self, action_ex_ids: Sequence[str], executor: str, timeout: float | None = None
+        self,
+        action_ex_ids: Sequence[str],
+        executor: str,
+        timeout: float | None = None,
+        server: str | None = None,
     ) -> list[str]:
-        """Take actions before running them: answers the ids this executor may run."""
+        """Take actions before running them: answers the ids this executor may run.
+
+        ``server`` (an engine's RPC server name, or None for any engine) records the take.
+        """
+        ids = list(action_ex_ids)
         return self._call(
-            "take_actions", timeout=timeout, action_ex_ids=list(action_ex_ids), executor=executor
+            "take_actions", timeout=timeout, server=server, action_ex_ids=ids, executor=executor
         )
 
     def release_actions(

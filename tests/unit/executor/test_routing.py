@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from mistral.executor.routing import ResultRouter
+from mistral.executor.routing import EngineChoice, ResultRouter
 
 
 class Engines:
@@ -31,7 +31,9 @@ def result(action_ex_id: str, engine: str | None = None) -> dict[str, Any]:
 
 def test_each_result_goes_to_the_engine_that_sent_its_action() -> None:
     engines = Engines()
-    ResultRouter(engines)([result("a1", "e1"), result("b1", "e2"), result("a2", "e1"), result("x")])
+    ResultRouter(engines, EngineChoice())(
+        [result("a1", "e1"), result("b1", "e2"), result("a2", "e1"), result("x")]
+    )
     assert sorted(engines.calls, key=str) == sorted(
         [("e1", ["a1", "a2"]), ("e2", ["b1"]), (None, ["x"])], key=str
     )
@@ -39,7 +41,7 @@ def test_each_result_goes_to_the_engine_that_sent_its_action() -> None:
 
 def test_results_of_a_silent_engine_go_to_any_engine_and_it_is_passed_over_for_a_while() -> None:
     engines = Engines("e1")
-    router = ResultRouter(engines, silent_for=60)
+    router = ResultRouter(engines, EngineChoice(silent_for=60))
     router([result("a1", "e1")])
     router([result("a2", "e1")])
     assert engines.calls == [("e1", ["a1"]), (None, ["a1"]), (None, ["a2"])]
@@ -47,7 +49,7 @@ def test_results_of_a_silent_engine_go_to_any_engine_and_it_is_passed_over_for_a
 
 def test_a_silent_engine_is_asked_again_after_a_while() -> None:
     engines = Engines("e1")
-    router = ResultRouter(engines, silent_for=0)
+    router = ResultRouter(engines, EngineChoice(silent_for=0))
     router([result("a1", "e1")])
     engines.silent.clear()
     router([result("a2", "e1")])
@@ -57,4 +59,4 @@ def test_a_silent_engine_is_asked_again_after_a_while() -> None:
 def test_results_no_engine_confirmed_raise_so_the_batcher_keeps_them() -> None:
     engines = Engines("e1", None)  # type: ignore[arg-type]
     with pytest.raises(TimeoutError):
-        ResultRouter(engines)([result("a1", "e1")])
+        ResultRouter(engines, EngineChoice())([result("a1", "e1")])
