@@ -8,9 +8,10 @@ gathered once, in index order, when the last item finishes.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
-from mistral import config
+from mistral import config, expressions
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.engine import actions, data_flow, task_records
@@ -94,9 +95,10 @@ def _launch(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, items: li
 
     rows = []
     delivery = tasks.delivery(run, task_ex, spec)
+    item_input = _item_input(run, task_ex, spec)
     for index in indexes:
         extra = items[index]
-        action_input = tasks.task_input(run, task_ex, spec, extra)
+        action_input = item_input(extra)
         if spec.workflow:
             subworkflows.start(run, task_ex, spec, action_input, index=index, extra=extra)
             continue
@@ -104,6 +106,25 @@ def _launch(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, items: li
         resolved = tasks.resolve_action(run, name, action_input)
         rows.append(actions.new_action_row(task_ex, run.wf_ex, resolved, delivery, index=index))
     actions.insert_and_send(rows)
+
+
+def _item_input(
+    run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """``tasks.task_input`` for one item; the task's context, which every item shares, is built once.
+
+    NOTE: building it (the workflow's input, context and globals merged) per item cost as much
+    as evaluating the item's input.
+    """
+    from mistral.engine import tasks
+
+    if not isinstance(spec.input, dict):
+        return lambda extra: tasks.task_input(run, task_ex, spec, extra)
+    raw = spec.merged_input
+    if not expressions.contains_expression(raw):
+        return lambda extra: dict(raw)
+    shared = data_flow.task_context(run.wf_ex, task_ex.in_context)
+    return lambda extra: dict(data_flow.evaluate(raw, run.wf_ex, {**shared, **extra}, task_ex))
 
 
 def on_item_done(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, index: int, state: str,
@@ -147,9 +168,8 @@ def _results(task_ex: models.TaskExecution) -> list[Any]:
         for child in db_api.list_sub_executions_of_task(task_ex.id):
             latest[(child.params or {}).get("index", 0)] = child.output
     else:
-        rows = db_api.find_action_executions(task_ex.id, columns=["runtime_context", "output"])
-        for runtime, output in rows:
-            latest[(runtime or {}).get("index", 0)] = (output or {}).get("result")
+        for index, output in db_api.find_item_outcomes(task_ex.id, "output"):
+            latest[index] = (output or {}).get("result")
     return [latest.get(i) for i in range(len(latest))]
 
 
@@ -160,7 +180,6 @@ def failed_indexes(task_ex: models.TaskExecution) -> list[int]:
         for child in db_api.list_sub_executions_of_task(task_ex.id):
             latest[(child.params or {}).get("index", 0)] = child.state
     else:
-        rows = db_api.find_action_executions(task_ex.id, columns=["runtime_context", "state"])
-        for runtime, state in rows:
-            latest[(runtime or {}).get("index", 0)] = state
+        for index, state in db_api.find_item_outcomes(task_ex.id, "state"):
+            latest[index] = state
     return sorted(i for i, state in latest.items() if state != states.SUCCESS)
