@@ -131,14 +131,12 @@ def on_item_done(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, inde
                  value: Any) -> None:  # fmt: skip
     from mistral.engine import tasks
 
-    progress = task_records.with_items_progress(task_ex)
-    progress = dataclasses.replace(
-        progress, done=progress.done + 1, failed=progress.failed + (state != states.SUCCESS)
-    )
-    more = progress.concurrency and progress.next < progress.count and not progress.failed
-    next_index = progress.next
-    if more:
-        progress = dataclasses.replace(progress, next=next_index + 1)
+    was = task_records.with_items_progress(task_ex)
+    failed = was.failed + (state != states.SUCCESS)
+    more = bool(was.concurrency) and was.next < was.count and not failed
+    next_index = was.next
+    # NOTE: built directly: dataclasses.replace reads the fields anew on each call, twice per item.
+    progress = WithItemsProgress(was.count, was.done + 1, failed, next_index + more, was.concurrency)
     task_records.set_with_items_progress(task_ex, progress)
     if more:
         try:
