@@ -8,8 +8,8 @@ gathered once, in index order, when the last item finishes.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, overload
 
 from mistral import config, expressions
 from mistral.db import api as db_api
@@ -25,7 +25,7 @@ from mistral.workflow import states
 _items_cache = ItemsCache()
 
 
-def _items(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec) -> list[dict[str, Any]]:
+def _items(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec) -> Sequence[dict[str, Any]]:
     """``[{var: value, ...}]`` per index; cached because a task's collections never change."""
     hit = _items_cache.get(task_ex.id)
     if hit is not None:
@@ -48,9 +48,36 @@ def _items(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec) -> list[di
             f"Task '{spec.name}': with-items over {count} items, more than the limit of {limit} "
             "([engine] max_with_items)"
         )
-    items = [{var: values[i] for var, values in columns.items()} for i in range(count)]
+    items = _Items(columns, count)
     _items_cache.put(task_ex.id, items)
     return items
+
+
+class _Items(Sequence[dict[str, Any]]):
+    """``{var: value, ...}`` per index, built when asked.
+
+    NOTE: the task keeps its items until the last one finishes; a dict per item held all that
+    time costs some 230 bytes each (23 MB for 100 000 items) over the lists it is made of.
+    """
+
+    def __init__(self, columns: dict[str, list[Any]], count: int) -> None:
+        self._columns, self._count = columns, count
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._count))]
+        if not -self._count <= index < self._count:
+            raise IndexError(index)
+        return {var: values[index] for var, values in self._columns.items()}
 
 
 def _concurrency(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec) -> int:
@@ -89,7 +116,7 @@ def start(
     _launch(run, task_ex, spec, items, indexes)
 
 
-def _launch(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, items: list[dict[str, Any]],
+def _launch(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, items: Sequence[dict[str, Any]],
             indexes: list[int]) -> None:  # fmt: skip
     from mistral.engine import subworkflows, tasks
 
