@@ -1,7 +1,7 @@
 """A with-items task's evaluated items, kept per task execution and bounded by the items they hold.
 
 NOTE: a count of entries alone does not bound memory: one entry may hold 100 000
-items (a dict each, some 250 bytes). The cache therefore also counts items, and
+items (a value of each with-items variable per item). The cache therefore also counts items, and
 forgets the oldest entries once the total passes ``max_items``. The newest entry
 stays whatever its size: a task with ``concurrency`` asks again for every item it
 launches, and evaluating its collection each time would cost O(n) per item.
@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Any
 
-Items = list[dict[str, Any]]
+Items = Sequence[dict[str, Any]]
 
 #: Entries kept at most (tasks running their items at the same time).
 MAX_ENTRIES = 256

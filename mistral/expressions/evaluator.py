@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from mistral.exceptions import ExpressionError
@@ -22,14 +24,54 @@ def is_jinja(text: str) -> bool:
     return jinja_expr.ANY_RE.search(text) is not None
 
 
+#: Strings up to this length have their shape remembered (a workflow's own texts); longer ones are data.
+_REMEMBERED_UP_TO = 512
+
+
+@dataclass(frozen=True)
+class _Shape:
+    yaql: bool
+    jinja: bool
+    #: the expression when the whole string is exactly one YAQL expression
+    whole: str | None
+
+
+def _shape(text: str) -> _Shape:
+    """What ``text`` holds; a workflow's texts are read again for every item and every hop."""
+    return _remembered_shape(text) if len(text) <= _REMEMBERED_UP_TO else _read_shape(text)
+
+
+def _read_shape(text: str) -> _Shape:
+    yaql, jinja = is_yaql(text), is_jinja(text)
+    whole = _WHOLE_YAQL_RE.match(text) if yaql and not jinja else None
+    return _Shape(yaql, jinja, whole.group("expr") if whole else None)
+
+
+_remembered_shape = functools.lru_cache(maxsize=4096)(_read_shape)
+
+
 def has_expression(value: Any) -> bool:
     """True if ``value`` is a string holding a YAQL or Jinja expression."""
-    return isinstance(value, str) and (is_yaql(value) or is_jinja(value))
+    if not isinstance(value, str):
+        return False
+    shape = _shape(value)
+    return shape.yaql or shape.jinja
 
 
 def contains_expression(value: Any) -> bool:
     """True if any string inside ``value`` (keys included) holds an expression."""
-    return any(has_expression(s) for s in _strings(value))
+    # NOTE: plain loops rather than a walk by generators: asked before every evaluation, on every hop.
+    if isinstance(value, str):
+        return has_expression(value)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if contains_expression(key) or contains_expression(item):
+                return True
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            if contains_expression(item):
+                return True
+    return False
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -73,16 +115,15 @@ def validate(value: Any) -> list[str]:
 
 
 def _evaluate_string(text: str, context: Any, functions: ExpressionFunctions | None) -> Any:
-    yaql, jinja = is_yaql(text), is_jinja(text)
-    if yaql and jinja:
+    shape = _shape(text)
+    if shape.yaql and shape.jinja:
         raise ExpressionError(f"Expression can't contain both YAQL and Jinja: {text!r}")
-    if jinja:
+    if shape.jinja:
         return jinja_expr.evaluate(text, context, functions)
-    if not yaql:
+    if not shape.yaql:
         return text
-    whole = _WHOLE_YAQL_RE.match(text)
-    if whole:
-        return yaql_expr.evaluate(whole.group("expr"), context, functions)
+    if shape.whole is not None:
+        return yaql_expr.evaluate(shape.whole, context, functions)
     # Interpolation: each expression's value is rendered into the text.
     return yaql_expr.INLINE_RE.sub(
         lambda m: str(yaql_expr.evaluate(m.group(1), context, functions)),

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import orm
+from sqlalchemy.dialects import postgresql
 
 from mistral import context
 from mistral.db import models, query
@@ -238,16 +239,54 @@ def list_action_executions(q: ListQuery | None = None, *conditions: Any) -> list
 
 
 def find_action_executions(
-    task_ex_id: str, *, states: Iterable[str] | None = None, columns: Sequence[str] | None = None
-) -> list[Any]:
-    """A task's action executions in creation order; ``columns`` reads only those (as rows)."""
-    target: Any = [getattr(ActionEx, c) for c in columns] if columns else [ActionEx]
-    stmt = sa.select(*target).where(ActionEx.task_execution_id == task_ex_id)
+    task_ex_id: str, *, states: Iterable[str] | None = None
+) -> list[models.ActionExecution]:
+    """A task's action executions in creation order."""
+    stmt = sa.select(ActionEx).where(ActionEx.task_execution_id == task_ex_id)
     if states is not None:
         stmt = stmt.where(ActionEx.state.in_(list(states)))
     with transaction(read_only=True) as session:
-        result = session.execute(stmt.order_by(ActionEx.created_at, ActionEx.id))
-        return list(result) if columns else list(result.scalars())
+        return list(session.scalars(stmt.order_by(ActionEx.created_at, ActionEx.id)))
+
+
+def find_item_outcomes(task_ex_id: str, column: str) -> list[tuple[int, Any]]:
+    """``(index, column)`` of each action execution of a with-items task, in creation order.
+
+    NOTE: the database reads the index out of ``runtime_context`` where it can read JSON:
+    decoding the whole of every row's ``runtime_context`` in Python cost more than the rest
+    of gathering a with-items task's 10 000 results.
+    """
+    with transaction(read_only=True) as session:
+        dialect = session.get_bind().dialect.name
+        rows = session.execute(_ITEM_OUTCOMES(dialect, column), {"task_ex_id": task_ex_id})
+        if dialect in _JSON_INDEX:
+            return [(index or 0, value) for index, value in rows]
+        return [((runtime or {}).get("index", 0), value) for runtime, value in rows]
+
+
+def _sqlite_index(runtime: Any) -> Any:
+    return sa.func.json_extract(runtime, "$.index")
+
+
+def _postgresql_index(runtime: Any) -> Any:
+    return sa.cast(sa.cast(runtime, postgresql.JSON)["index"].astext, sa.Integer)
+
+
+#: How each database reads an action's item index out of its ``runtime_context`` text.
+_JSON_INDEX = {"sqlite": _sqlite_index, "postgresql": _postgresql_index}
+
+
+@functools.cache
+def _ITEM_OUTCOMES(dialect: str, column: str) -> sa.Select:  # noqa: N802 - a constant per dialect and column
+    as_json = _JSON_INDEX.get(dialect)
+    index = (
+        as_json(sa.type_coerce(ActionEx.runtime_context, sa.Text)) if as_json else ActionEx.runtime_context
+    )
+    return (
+        sa.select(index, getattr(ActionEx, column))
+        .where(ActionEx.task_execution_id == sa.bindparam("task_ex_id"))
+        .order_by(ActionEx.created_at, ActionEx.id)
+    )
 
 
 def find_action_executions_by_ids(ids: Sequence[str], *, fresh: bool = False) -> list[models.ActionExecution]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from mistral.engine import with_items
 from mistral.engine.items_cache import ItemsCache
 
 
@@ -46,3 +49,14 @@ def test_pop_and_put_again_keep_the_count_right() -> None:
     cache.pop("a")
     cache.pop("missing")
     assert (len(cache), cache.item_count) == (0, 0)
+
+
+def test_with_items_builds_each_item_from_its_lists_when_asked() -> None:
+    items = with_items._Items({"x": [1, 2, 3], "y": ["a", "b", "c"]}, 3)
+    assert len(items) == 3
+    assert items[1] == {"x": 2, "y": "b"}
+    assert items[-1] == {"x": 3, "y": "c"}
+    assert list(items) == [{"x": 1, "y": "a"}, {"x": 2, "y": "b"}, {"x": 3, "y": "c"}]
+    assert items[0:3:2] == [{"x": 1, "y": "a"}, {"x": 3, "y": "c"}]
+    with pytest.raises(IndexError):
+        items[3]

@@ -5,7 +5,15 @@ import pytest
 import yaml
 
 from mistral.exceptions import ExpressionError
-from mistral.expressions import ExpressionFunctions, evaluate, has_expression, jinja_expr, validate, yaql_expr
+from mistral.expressions import (
+    ExpressionFunctions,
+    contains_expression,
+    evaluate,
+    has_expression,
+    jinja_expr,
+    validate,
+    yaql_expr,
+)
 
 CONTEXT = {
     "a": 1,
@@ -190,3 +198,27 @@ def test_compiled_expressions_are_cached():
 def test_yaml_dump_round_trip():
     text = evaluate("<% yaml_dump($.d) %>", CONTEXT)
     assert yaml.safe_load(text) == {"k": "v"}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"a": [1, {"b": "plain"}], "c": ("x",)}, False),
+        ({"a": [1, {"b": "<% $.x %>"}]}, True),
+        ({"{{ _.k }}": 1}, True),
+        ([("deep", ["<% 1 %>"])], True),
+        (3, False),
+    ],
+)
+def test_contains_expression_looks_at_every_string_keys_included(value, expected):
+    assert contains_expression(value) is expected
+
+
+def test_a_long_string_is_read_each_time_and_evaluates_like_a_short_one():
+    padding = "x" * 600
+    long_text = f"{padding}<% $.n * 2 %>"
+    assert evaluate(long_text, {"n": 21}) == f"{padding}42"
+    assert evaluate(long_text, {"n": 1}) == f"{padding}2"
+    assert evaluate("<% $.n * 2 %>", {"n": 21}) == 42
+    with pytest.raises(ExpressionError, match="both YAQL and Jinja"):
+        evaluate(f"<% $.n %>{padding}{{{{ _.n }}}}", {"n": 1})
