@@ -38,9 +38,16 @@ def _insert_many(model: type[models.Base], rows: Sequence[Mapping[str, Any]]) ->
     now = utcnow()
     full = [{"created_at": now, "project_id": project_id, "scope": "private", **row} for row in rows]
     with transaction() as session:
-        # NOTE: a Core insert of the table skips the ORM's bulk machinery, which
-        # costs more than the statement itself on the hot path.
-        session.execute(model.__table__.insert(), full)
+        # NOTE: a Core insert of the table, built once and run on the connection, skips the
+        # ORM's bulk machinery and its session.execute, which cost more than the statement
+        # on the hot path. The flush first writes what the rows refer to (their task).
+        session.flush()
+        session.connection().execute(_TABLE_INSERT(model), full)
+
+
+@functools.cache
+def _TABLE_INSERT(model: type[models.Base]) -> sa.Insert:  # noqa: N802 - a constant, built on first use
+    return model.__table__.insert()
 
 
 # -- workflow executions --------------------------------------------------
@@ -272,6 +279,46 @@ def _ACTIONS_WITH_TASKS() -> sa.Select:  # noqa: N802 - a constant, built on fir
         sa.select(ActionEx, TaskEx)
         .join(TaskEx, TaskEx.id == ActionEx.task_execution_id)
         .where(ActionEx.id.in_(sa.bindparam("ids", expanding=True)))
+    )
+    return stmt.execution_options(populate_existing=True)
+
+
+def lock_workflows_reading_actions(
+    wf_ex_ids: Sequence[str], action_ex_ids: Sequence[str]
+) -> list[tuple[models.ActionExecution, models.TaskExecution, models.WorkflowExecution]] | None:
+    """``lock_workflow_executions`` then ``find_actions_with_tasks``, in one statement where that is the same.
+
+    Answers the task-owned actions of ``action_ex_ids`` with their tasks and locked workflows
+    (``wf_ex_ids``, one per action), in workflow id order; None where one statement would not
+    do: the caller then locks, and reads after.
+
+    NOTE: each hop of a workflow locks its execution and reads the action and its task. On
+    SQLite the transaction holds the database's write lock from its BEGIN IMMEDIATE, so a row
+    read at any point of it is as it is under the lock, and one statement spares the second.
+    On a server database the rows a FOR UPDATE joins beside the row it waits for come from the
+    snapshot taken before the wait: another engine's change of them would be missed. With two
+    actions of one workflow, the workflow's row (its input may be large) would be decoded twice.
+    """
+    if not action_ex_ids or len(set(wf_ex_ids)) != len(action_ex_ids):
+        return None
+    if get_engine().dialect.name != "sqlite" or not query.sees_everything(WfEx):
+        return None
+    one = len(action_ex_ids) == 1
+    params = {"id": action_ex_ids[0]} if one else {"ids": list(action_ex_ids)}
+    with transaction() as session:
+        return [(a, t, w) for a, t, w in session.execute(_ACTIONS_WITH_TASKS_AND_WORKFLOWS(one), params)]
+
+
+@functools.cache
+def _ACTIONS_WITH_TASKS_AND_WORKFLOWS(one: bool) -> sa.Select:  # noqa: N802 - a constant, built on first use
+    # NOTE: ``one`` (a chain's hop): an IN list is expanded into the SQL text at every execution.
+    by_id = ActionEx.id == sa.bindparam("id") if one else ActionEx.id.in_(sa.bindparam("ids", expanding=True))
+    stmt = (
+        sa.select(ActionEx, TaskEx, WfEx)
+        .join(TaskEx, TaskEx.id == ActionEx.task_execution_id)
+        .join(WfEx, WfEx.id == TaskEx.workflow_execution_id)
+        .where(by_id)
+        .order_by(WfEx.id)
     )
     return stmt.execution_options(populate_existing=True)
 

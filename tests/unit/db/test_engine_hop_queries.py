@@ -7,6 +7,7 @@ import datetime
 import pytest
 import sqlalchemy as sa
 
+from mistral import context
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.session import transaction
@@ -104,3 +105,30 @@ def test_action_results_are_written_at_once_and_later_changes_still_flush() -> N
         a2 = stored["a2"]
         assert (a2.state, a2.output, a2.state_info) == ("ERROR", {"result": "x"}, "x")
         assert stored["a1"].updated_at is not None
+
+
+@pytest.mark.usefixtures("hop")
+def test_one_statement_locks_and_reads_only_where_the_transaction_holds_the_lock(db: str) -> None:
+    with context.using(context.current().with_(is_internal=True)), transaction() as session:
+        stale = db_api.find_task_executions_by_ids(["t1"])[0]
+        session.connection().execute(
+            sa.update(models.TaskExecution.__table__)
+            .where(models.TaskExecution.id == "t1")
+            .values(state="ERROR")
+        )
+        found = db_api.lock_workflows_reading_actions(["wf-a", "wf-b"], ["a3", "a1"])
+        if db != "sqlite":
+            assert found is None  # a FOR UPDATE would read the joined rows from before its wait
+            return
+        assert [(a.id, t.id, w.id) for a, t, w in found] == [("a1", "t1", "wf-a"), ("a3", "t2", "wf-b")]
+        assert stale.state == "ERROR"  # read again, as it is now
+        # NOTE: two actions of one workflow would decode its row twice: the caller locks, then reads
+        assert db_api.lock_workflows_reading_actions(["wf-a"], ["a1", "a2"]) is None
+        ((action_ex, task_ex, wf_ex),) = db_api.lock_workflows_reading_actions(["wf-b"], ["a3"])
+        assert (action_ex.id, task_ex.id, wf_ex.id) == ("a3", "t2", "wf-b")
+
+
+@pytest.mark.usefixtures("hop")
+def test_one_statement_is_for_the_engine_only() -> None:
+    with transaction():
+        assert db_api.lock_workflows_reading_actions(["wf-a"], ["a1"]) is None
