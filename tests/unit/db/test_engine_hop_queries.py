@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 from mistral import context
 from mistral.db import api as db_api
 from mistral.db import models
+from mistral.db import session as session_module
 from mistral.db.session import transaction
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -132,3 +134,100 @@ def test_one_statement_locks_and_reads_only_where_the_transaction_holds_the_lock
 def test_one_statement_is_for_the_engine_only() -> None:
     with transaction():
         assert db_api.lock_workflows_reading_actions(["wf-a"], ["a1"]) is None
+
+
+@pytest.fixture
+def statements() -> Iterator[Callable[[], list[str]]]:
+    """``statements()``: the statements sent from then on (a list that fills as they run)."""
+    listeners = []
+
+    def start() -> list[str]:
+        sent: list[str] = []
+        listeners.append(lambda *args: sent.append(args[2].split()[0]))
+        sa.event.listen(session_module.get_engine(), "before_cursor_execute", listeners[-1])
+        return sent
+
+    yield start
+    for listener in listeners:
+        sa.event.remove(session_module.get_engine(), "before_cursor_execute", listener)
+
+
+def test_a_new_task_is_inserted_at_once_and_is_not_read_again(statements: Callable[[], list[str]]) -> None:
+    _execution("wf-a")
+    sent = statements()
+    with transaction():
+        task_ex = db_api.insert_task_execution(
+            {"id": "t9", "name": "t9", "workflow_execution_id": "wf-a", "state": "RUNNING", "spec": {"a": 1}}
+        )
+        assert sent == ["INSERT"]
+        values = task_ex.to_dict() | {"spec": task_ex.spec}
+        assert sent == ["INSERT"]  # every column was set, the deferred spec too: none is read back
+        assert (values["processed"], values["type"], values["spec"], values["result"]) == (
+            False,
+            "ACTION",
+            {"a": 1},
+            None,
+        )
+        task_ex.state = "SUCCESS"
+    with transaction(read_only=True):
+        stored = db_api.get_task_execution("t9")
+        assert (stored.state, stored.name, stored.project_id, stored.spec) == (
+            "SUCCESS",
+            "t9",
+            task_ex.project_id,
+            {"a": 1},
+        )
+        assert stored.updated_at is not None
+
+
+@pytest.mark.usefixtures("hop")
+def test_a_changed_task_writes_only_its_changed_columns_once(statements: Callable[[], list[str]]) -> None:
+    with transaction() as session:
+        (task_ex,) = db_api.find_task_executions_by_ids(["t1"])
+        # NOTE: changed behind this session's back, it must stay: only the changed columns are written
+        session.connection().execute(
+            sa.update(models.TaskExecution.__table__)
+            .where(models.TaskExecution.id == "t1")
+            .values(state_info="kept")
+        )
+        task_ex.state, task_ex.published = "SUCCESS", {"v": 1}
+        sent = statements()
+        session.flush()
+        session.flush()
+        assert sent == ["UPDATE"]
+        assert not session.dirty
+        task_ex.processed = True
+    with transaction(read_only=True):
+        stored = db_api.get_task_execution("t1")
+        assert (stored.state, stored.published, stored.state_info, stored.processed) == (
+            "SUCCESS",
+            {"v": 1},
+            "kept",
+            True,
+        )
+        assert stored.updated_at is not None
+
+
+@pytest.mark.usefixtures("hop")
+def test_a_task_changed_in_a_savepoint_that_rolls_back_is_not_written() -> None:
+    with transaction() as session:
+        (task_ex,) = db_api.find_task_executions_by_ids(["t1"])
+        nested = session.begin_nested()
+        task_ex.state = "ERROR"
+        session.flush()
+        nested.rollback()
+    with transaction(read_only=True):
+        assert db_api.get_task_execution("t1").state == "RUNNING"
+
+
+@pytest.mark.usefixtures("hop")
+def test_tasks_changed_alike_are_written_in_one_statement(statements: Callable[[], list[str]]) -> None:
+    with transaction() as session:
+        tasks = db_api.find_task_executions_by_ids(["t1", "t2"])
+        for task_ex in tasks:
+            task_ex.state = "SUCCESS"  # NOTE: a join's inbound tasks, finished by one batch of results
+        sent = statements()
+        session.flush()
+        assert sent == ["UPDATE"]
+    with transaction(read_only=True):
+        assert {t.state for t in db_api.find_task_executions_by_ids(["t1", "t2"])} == {"SUCCESS"}
