@@ -169,7 +169,10 @@ def insert_task_execution(values: Mapping[str, Any]) -> models.TaskExecution:
     row = _full_row(TaskEx, values)
     with transaction() as session:
         session.connection().execute(_TABLE_INSERT(TaskEx), row)
-        obj = TaskEx(**row)
+        obj = TaskEx()
+        # NOTE: straight into the instance's state, as a load does: set one by one, each
+        # column would be recorded as a change only for make_transient_to_detached to forget it.
+        orm.attributes.instance_dict(obj).update(row)
         orm.make_transient_to_detached(obj)
         session.add(obj)
     return obj
