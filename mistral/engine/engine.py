@@ -68,6 +68,29 @@ def _read_actions_with_tasks(
     return [(a, task_by_id[a.task_execution_id]) for a in actions]
 
 
+Pairs = list[tuple[models.ActionExecution, models.TaskExecution]]
+
+
+def _lock_and_read(task_owned: dict[str, str], task_count: int) -> tuple[list[WfRun], dict[str, Pairs]]:
+    """Lock the workflows of the actions ``task_owned`` (action id -> workflow id), then read the actions.
+
+    NOTE: every workflow is locked first, in one statement and in id order (the order
+    all engines lock in, so they cannot deadlock), and only then are the rows read:
+    another engine may have applied results to them a moment ago.
+    """
+    by_wf: dict[str, Pairs] = defaultdict(list)
+    wf_ex_ids = sorted(set(task_owned.values()))
+    together = db_api.lock_workflows_reading_actions(wf_ex_ids, list(task_owned))
+    if together is not None:
+        for action_ex, task_ex, _ in together:
+            by_wf[task_owned[action_ex.id]].append((action_ex, task_ex))
+        return [WfRun(wf_ex) for _, _, wf_ex in together], by_wf
+    locked = db_api.lock_workflow_executions(wf_ex_ids)
+    for action_ex, task_ex in _read_actions_with_tasks(list(task_owned), task_count):
+        by_wf[task_owned[action_ex.id]].append((action_ex, task_ex))
+    return [WfRun(wf_ex) for wf_ex in locked], by_wf
+
+
 class Engine:
     """Everything an engine does, as the RPC endpoint and the scheduler call it."""
 
@@ -229,15 +252,8 @@ class Engine:
             ad_hoc = [a for a, (task_id, _) in owners.items() if task_id is None]
             self._apply_results([(a, by_id[a.id]) for a in db_api.find_action_executions_by_ids(ad_hoc)])
             task_owned = {a: wf for a, (task_id, wf) in owners.items() if task_id is not None}
-            # NOTE: every workflow is locked first, in one statement and in id order (the
-            # order all engines lock in, so they cannot deadlock), and only then are the
-            # rows read: another engine may have applied results to them a moment ago.
-            locked = db_api.lock_workflow_executions(sorted(set(task_owned.values())))
-            runs = [WfRun(wf_ex) for wf_ex in locked]
-            by_wf: dict[str, list[tuple[models.ActionExecution, models.TaskExecution]]] = defaultdict(list)
-            task_ids = {owners[a][0] for a in task_owned}
-            for action_ex, task_ex in _read_actions_with_tasks(list(task_owned), len(task_ids)):
-                by_wf[task_owned[action_ex.id]].append((action_ex, task_ex))
+            task_count = len({owners[a][0] for a in task_owned})
+            runs, by_wf = _lock_and_read(task_owned, task_count)
             for run in runs:
                 pairs = by_wf[run.wf_ex.id]
                 # NOTE: every result of the run is written first, in one statement (the items

@@ -37,7 +37,7 @@ TASK_ERRORS = (exceptions.MistralError,)
 def create(
     run: WfRun, spec: TaskSpec, in_context: dict[str, Any], state: str, **extra: Any
 ) -> models.TaskExecution:
-    task_ex = db_api.create_task_execution(
+    task_ex = db_api.insert_task_execution(
         {
             "id": uuids.generate(),
             "name": spec.name,

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from mistral.db import api as db_api
 from mistral.engine import engine as engine_module
 from mistral.engine import sender
 from tests.functional import runs
@@ -33,21 +32,21 @@ def _locked() -> sa.exc.OperationalError:
 
 
 def _failing_first(monkeypatch: pytest.MonkeyPatch, times: int, error: Any) -> list[int]:
-    """``lock_workflow_executions`` (the first statement of every results batch of a task's actions)
-    fails ``times`` times.
+    """The lock and read of the workflows (the first statements of every results batch of a task's
+    actions) fail ``times`` times.
 
     NOTE: not ``find_action_owners``: the engine knows the owners of the actions it inserted.
     """
     calls = [0]
-    real = db_api.lock_workflow_executions
+    real = engine_module._lock_and_read
 
-    def flaky(ids: list[str]) -> Any:
+    def flaky(*args: Any) -> Any:
         calls[0] += 1
         if calls[0] <= times:
             raise error()
-        return real(ids)
+        return real(*args)
 
-    monkeypatch.setattr(engine_module.db_api, "lock_workflow_executions", flaky)
+    monkeypatch.setattr(engine_module, "_lock_and_read", flaky)
     return calls
 
 

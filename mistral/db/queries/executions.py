@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime
 import functools
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import orm
+from sqlalchemy import event, orm
 from sqlalchemy.dialects import postgresql
 
 from mistral import context
@@ -39,9 +40,16 @@ def _insert_many(model: type[models.Base], rows: Sequence[Mapping[str, Any]]) ->
     now = utcnow()
     full = [{"created_at": now, "project_id": project_id, "scope": "private", **row} for row in rows]
     with transaction() as session:
-        # NOTE: a Core insert of the table skips the ORM's bulk machinery, which
-        # costs more than the statement itself on the hot path.
-        session.execute(model.__table__.insert(), full)
+        # NOTE: a Core insert of the table, built once and run on the connection, skips the
+        # ORM's bulk machinery and its session.execute, which cost more than the statement
+        # on the hot path. The flush first writes what the rows refer to (their task).
+        session.flush()
+        session.connection().execute(_TABLE_INSERT(model), full)
+
+
+@functools.cache
+def _TABLE_INSERT(model: type[models.Base]) -> sa.Insert:  # noqa: N802 - a constant, built on first use
+    return model.__table__.insert()
 
 
 # -- workflow executions --------------------------------------------------
@@ -151,6 +159,81 @@ def create_task_execution(values: Mapping[str, Any]) -> models.TaskExecution:
 
 def insert_task_executions(rows: Sequence[Mapping[str, Any]]) -> None:
     _insert_many(TaskEx, rows)
+
+
+def insert_task_execution(values: Mapping[str, Any]) -> models.TaskExecution:
+    """Insert a task now, with one Core statement built once; answer its object, tracked by the session.
+
+    NOTE: every hop creates a task. The object is attached as if just read, every column
+    set, so nothing is read again; a later change to it is written as an UPDATE.
+    """
+    row = _full_row(TaskEx, values)
+    with transaction() as session:
+        session.connection().execute(_TABLE_INSERT(TaskEx), row)
+        obj = TaskEx()
+        # NOTE: straight into the instance's state, as a load does: set one by one, each
+        # column would be recorded as a change only for make_transient_to_detached to forget it.
+        orm.attributes.instance_dict(obj).update(row)
+        orm.make_transient_to_detached(obj)
+        session.add(obj)
+    return obj
+
+
+def _full_row(model: type[models.Base], values: Mapping[str, Any]) -> dict[str, Any]:
+    """Every column of a new row: ``values``, else the column's default."""
+    row = dict(values)
+    if model.__secure__:
+        row.setdefault("project_id", context.current().project_id)
+    for column in model.__table__.columns:
+        if column.key not in row:
+            default = column.default
+            if default is None:
+                row[column.key] = None
+            else:
+                row[column.key] = default.arg(None) if default.is_callable else default.arg
+    return row
+
+
+@event.listens_for(orm.Session, "before_flush")
+def _write_changed_tasks(session: orm.Session, _context: Any, _instances: Any) -> None:
+    """Write the changed columns of changed tasks with Core UPDATEs built once per set of columns.
+
+    NOTE: every hop finishes a task; the ORM's flush (its unit of work, then an UPDATE
+    compiled for the columns) costs more than the statement. What is left to flush
+    after this (new rows, other models) the ORM writes as usual. Inside a savepoint the
+    ORM flushes them itself: its rollback restores what the ORM wrote in it, not this.
+    Rows are written in id order, as the ORM's flush does (two writers of the same rows
+    wait for each other instead of deadlocking).
+    """
+    changed = sorted((obj for obj in session.dirty if type(obj) is TaskEx), key=lambda obj: obj.id)
+    if not changed or session.in_nested_transaction():
+        return
+    now = utcnow()
+    states = [orm.attributes.instance_state(obj) for obj in changed]
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for state in states:
+        names = tuple(sorted(k for k in state.committed_state if k in _TASK_COLUMNS))
+        if names:
+            row = {name: state.dict.get(name) for name in names}
+            by_columns[names].append({**row, "id_": state.dict["id"], "updated_at": now})
+            state.dict["updated_at"] = now
+    conn = session.connection()
+    for names, rows in by_columns.items():
+        conn.execute(_TASK_UPDATE(names), rows)  # NOTE: one executemany per set of columns (a join's tasks)
+    for state in states:
+        # NOTE: what the ORM's flush does to a state it wrote (private, as no public call
+        # marks a whole object clean): else it would find the object dirty and flush it again.
+        state._commit_all(state.dict, session.identity_map)
+
+
+_TASK_COLUMNS = frozenset(c.key for c in TaskEx.__table__.columns) - {"id", "updated_at"}
+
+
+@functools.cache
+def _TASK_UPDATE(names: tuple[str, ...]) -> sa.Update:  # noqa: N802 - a constant per set of columns
+    table = TaskEx.__table__
+    columns = {name: sa.bindparam(name) for name in (*names, "updated_at")}
+    return sa.update(table).where(table.c.id == sa.bindparam("id_")).values(columns)
 
 
 def get_task_execution(id: str) -> models.TaskExecution:
@@ -311,6 +394,46 @@ def _ACTIONS_WITH_TASKS() -> sa.Select:  # noqa: N802 - a constant, built on fir
         sa.select(ActionEx, TaskEx)
         .join(TaskEx, TaskEx.id == ActionEx.task_execution_id)
         .where(ActionEx.id.in_(sa.bindparam("ids", expanding=True)))
+    )
+    return stmt.execution_options(populate_existing=True)
+
+
+def lock_workflows_reading_actions(
+    wf_ex_ids: Sequence[str], action_ex_ids: Sequence[str]
+) -> list[tuple[models.ActionExecution, models.TaskExecution, models.WorkflowExecution]] | None:
+    """``lock_workflow_executions`` then ``find_actions_with_tasks``, in one statement where that is the same.
+
+    Answers the task-owned actions of ``action_ex_ids`` with their tasks and locked workflows
+    (``wf_ex_ids``, one per action), in workflow id order; None where one statement would not
+    do: the caller then locks, and reads after.
+
+    NOTE: each hop of a workflow locks its execution and reads the action and its task. On
+    SQLite the transaction holds the database's write lock from its BEGIN IMMEDIATE, so a row
+    read at any point of it is as it is under the lock, and one statement spares the second.
+    On a server database the rows a FOR UPDATE joins beside the row it waits for come from the
+    snapshot taken before the wait: another engine's change of them would be missed. With two
+    actions of one workflow, the workflow's row (its input may be large) would be decoded twice.
+    """
+    if not action_ex_ids or len(set(wf_ex_ids)) != len(action_ex_ids):
+        return None
+    if get_engine().dialect.name != "sqlite" or not query.sees_everything(WfEx):
+        return None
+    one = len(action_ex_ids) == 1
+    params = {"id": action_ex_ids[0]} if one else {"ids": list(action_ex_ids)}
+    with transaction() as session:
+        return [(a, t, w) for a, t, w in session.execute(_ACTIONS_WITH_TASKS_AND_WORKFLOWS(one), params)]
+
+
+@functools.cache
+def _ACTIONS_WITH_TASKS_AND_WORKFLOWS(one: bool) -> sa.Select:  # noqa: N802 - a constant, built on first use
+    # NOTE: ``one`` (a chain's hop): an IN list is expanded into the SQL text at every execution.
+    by_id = ActionEx.id == sa.bindparam("id") if one else ActionEx.id.in_(sa.bindparam("ids", expanding=True))
+    stmt = (
+        sa.select(ActionEx, TaskEx, WfEx)
+        .join(TaskEx, TaskEx.id == ActionEx.task_execution_id)
+        .join(WfEx, WfEx.id == TaskEx.workflow_execution_id)
+        .where(by_id)
+        .order_by(WfEx.id)
     )
     return stmt.execution_options(populate_existing=True)
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
 
+from mistral import context
 from mistral.db import api as db_api
 from mistral.db import models
+from mistral.db import session as session_module
 from mistral.db.session import transaction
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -104,3 +107,127 @@ def test_action_results_are_written_at_once_and_later_changes_still_flush() -> N
         a2 = stored["a2"]
         assert (a2.state, a2.output, a2.state_info) == ("ERROR", {"result": "x"}, "x")
         assert stored["a1"].updated_at is not None
+
+
+@pytest.mark.usefixtures("hop")
+def test_one_statement_locks_and_reads_only_where_the_transaction_holds_the_lock(db: str) -> None:
+    with context.using(context.current().with_(is_internal=True)), transaction() as session:
+        stale = db_api.find_task_executions_by_ids(["t1"])[0]
+        session.connection().execute(
+            sa.update(models.TaskExecution.__table__)
+            .where(models.TaskExecution.id == "t1")
+            .values(state="ERROR")
+        )
+        found = db_api.lock_workflows_reading_actions(["wf-a", "wf-b"], ["a3", "a1"])
+        if db != "sqlite":
+            assert found is None  # a FOR UPDATE would read the joined rows from before its wait
+            return
+        assert [(a.id, t.id, w.id) for a, t, w in found] == [("a1", "t1", "wf-a"), ("a3", "t2", "wf-b")]
+        assert stale.state == "ERROR"  # read again, as it is now
+        # NOTE: two actions of one workflow would decode its row twice: the caller locks, then reads
+        assert db_api.lock_workflows_reading_actions(["wf-a"], ["a1", "a2"]) is None
+        ((action_ex, task_ex, wf_ex),) = db_api.lock_workflows_reading_actions(["wf-b"], ["a3"])
+        assert (action_ex.id, task_ex.id, wf_ex.id) == ("a3", "t2", "wf-b")
+
+
+@pytest.mark.usefixtures("hop")
+def test_one_statement_is_for_the_engine_only() -> None:
+    with transaction():
+        assert db_api.lock_workflows_reading_actions(["wf-a"], ["a1"]) is None
+
+
+@pytest.fixture
+def statements() -> Iterator[Callable[[], list[str]]]:
+    """``statements()``: the statements sent from then on (a list that fills as they run)."""
+    listeners = []
+
+    def start() -> list[str]:
+        sent: list[str] = []
+        listeners.append(lambda *args: sent.append(args[2].split()[0]))
+        sa.event.listen(session_module.get_engine(), "before_cursor_execute", listeners[-1])
+        return sent
+
+    yield start
+    for listener in listeners:
+        sa.event.remove(session_module.get_engine(), "before_cursor_execute", listener)
+
+
+def test_a_new_task_is_inserted_at_once_and_is_not_read_again(statements: Callable[[], list[str]]) -> None:
+    _execution("wf-a")
+    sent = statements()
+    with transaction():
+        task_ex = db_api.insert_task_execution(
+            {"id": "t9", "name": "t9", "workflow_execution_id": "wf-a", "state": "RUNNING", "spec": {"a": 1}}
+        )
+        assert sent == ["INSERT"]
+        values = task_ex.to_dict() | {"spec": task_ex.spec}
+        assert sent == ["INSERT"]  # every column was set, the deferred spec too: none is read back
+        assert (values["processed"], values["type"], values["spec"], values["result"]) == (
+            False,
+            "ACTION",
+            {"a": 1},
+            None,
+        )
+        task_ex.state = "SUCCESS"
+    with transaction(read_only=True):
+        stored = db_api.get_task_execution("t9")
+        assert (stored.state, stored.name, stored.project_id, stored.spec) == (
+            "SUCCESS",
+            "t9",
+            task_ex.project_id,
+            {"a": 1},
+        )
+        assert stored.updated_at is not None
+
+
+@pytest.mark.usefixtures("hop")
+def test_a_changed_task_writes_only_its_changed_columns_once(statements: Callable[[], list[str]]) -> None:
+    with transaction() as session:
+        (task_ex,) = db_api.find_task_executions_by_ids(["t1"])
+        # NOTE: changed behind this session's back, it must stay: only the changed columns are written
+        session.connection().execute(
+            sa.update(models.TaskExecution.__table__)
+            .where(models.TaskExecution.id == "t1")
+            .values(state_info="kept")
+        )
+        task_ex.state, task_ex.published = "SUCCESS", {"v": 1}
+        sent = statements()
+        session.flush()
+        session.flush()
+        assert sent == ["UPDATE"]
+        assert not session.dirty
+        task_ex.processed = True
+    with transaction(read_only=True):
+        stored = db_api.get_task_execution("t1")
+        assert (stored.state, stored.published, stored.state_info, stored.processed) == (
+            "SUCCESS",
+            {"v": 1},
+            "kept",
+            True,
+        )
+        assert stored.updated_at is not None
+
+
+@pytest.mark.usefixtures("hop")
+def test_a_task_changed_in_a_savepoint_that_rolls_back_is_not_written() -> None:
+    with transaction() as session:
+        (task_ex,) = db_api.find_task_executions_by_ids(["t1"])
+        nested = session.begin_nested()
+        task_ex.state = "ERROR"
+        session.flush()
+        nested.rollback()
+    with transaction(read_only=True):
+        assert db_api.get_task_execution("t1").state == "RUNNING"
+
+
+@pytest.mark.usefixtures("hop")
+def test_tasks_changed_alike_are_written_in_one_statement(statements: Callable[[], list[str]]) -> None:
+    with transaction() as session:
+        tasks = db_api.find_task_executions_by_ids(["t1", "t2"])
+        for task_ex in tasks:
+            task_ex.state = "SUCCESS"  # NOTE: a join's inbound tasks, finished by one batch of results
+        sent = statements()
+        session.flush()
+        assert sent == ["UPDATE"]
+    with transaction(read_only=True):
+        assert {t.state for t in db_api.find_task_executions_by_ids(["t1", "t2"])} == {"SUCCESS"}
