@@ -17,7 +17,7 @@ from mistral.engine import sender
 from mistral.engine.applier import BatchApplier
 from mistral.engine.engine import Engine, Take
 from mistral.exceptions import EngineError
-from mistral.rpc import clients, transport
+from mistral.rpc import clients, direct, transport
 from mistral.utils import uuids
 from mistral.utils.redact import masked
 
@@ -32,6 +32,8 @@ CALLS = (
 #: Messages that arrive in floods: queued for group commit, not applied one by one.
 QUEUED = ("on_action_results", "report_running_actions", "take_actions")
 CASTS = ("report_running_actions", "on_subworkflows_finished", "run_first_steps")
+#: Casts that only queue their message for a thread of the engine: the sender's thread may deliver them.
+QUICK_CASTS = ("report_running_actions",)
 
 
 def _handler(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
@@ -104,10 +106,11 @@ class EngineServer:
         ]
         self._name = host or f"{socket.gethostname()}-{os.getpid()}"
         target = oslo_messaging.Target(topic=transport.ENGINE_TOPIC, server=self._name)
+        self._endpoint = EngineEndpoint(engine, *self._appliers)
         self._server = oslo_messaging.get_rpc_server(
             transport.get_transport(),
             target,
-            [EngineEndpoint(engine, *self._appliers)],
+            [self._endpoint],
             executor="threading",
             serializer=transport.serializer(),
         )
@@ -116,11 +119,14 @@ class EngineServer:
         for applier in self._appliers:
             applier.start()
         self._server.start()
-        if not transport.is_local():
+        if transport.is_local():
+            direct.serve(transport.ENGINE_TOPIC, self._name, self._endpoint, QUICK_CASTS)
+        else:
             sender.reply_here(self._name)
 
     def stop(self) -> None:
         sender.reply_here(None)
+        direct.withdraw(transport.ENGINE_TOPIC, self._name)
         self._server.stop()
         self._server.wait()
         for applier in self._appliers:

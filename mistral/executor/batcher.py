@@ -8,7 +8,8 @@ go on being reported as running so no engine takes them for lost.
 NOTE: waiting to batch only pays when more results are on their way. The
 batcher counts the results it still expects (``expect()`` when an action is
 accepted, ``add()``/``forget()`` when it ends); with none outstanding it sends
-at once, so a lone result in a long sequential chain is not delayed at all,
+at once, from the thread that adds it, so a lone result in a long sequential
+chain is not delayed at all,
 while a burst from a wide fan-out shares one message per ``interval`` or per
 ``max_batch`` results, whichever comes first.
 """
@@ -86,13 +87,20 @@ class ResultBatcher:
             self._cond.notify_all()
 
     def add(self, result: dict[str, Any]) -> None:
-        """Buffer an expected result for the next flush."""
+        """Buffer an expected result for the next flush, or deliver it now when nothing would join it."""
         with self._cond:
             self._outstanding = max(self._outstanding - 1, 0)
-            self._buffer.append(result)
             running = self._thread is not None
-            self._cond.notify_all()
-        if not running:
+            # NOTE: a lone result (nothing buffered or expected, no retry due to go first) is
+            # delivered by the thread that finished it: waking the flusher to send it alone only
+            # adds a thread hand-off to every hop of a chain.
+            alone = running and not self._outstanding and not self._buffer and not self._unconfirmed
+            if not alone:
+                self._buffer.append(result)
+                self._cond.notify_all()
+        if alone:
+            self._deliver([result])
+        elif not running:
             # Stopped (or never started): nobody would flush it, so never hold it back.
             self._drain()
 

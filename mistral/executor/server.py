@@ -13,11 +13,14 @@ from mistral import context
 from mistral.config import CONF
 from mistral.executor.executor import Executor
 from mistral.executor.taker import TakeCall, Taker
-from mistral.rpc import clients, transport
+from mistral.rpc import clients, direct, transport
 from mistral.rpc.payloads import ActionRequest
 from mistral.utils.redact import masked
 
 LOG = logging.getLogger(__name__)
+
+#: Casts that only hand their requests to the taker's thread: the engine's thread may deliver them.
+QUICK_CASTS = ("run_actions",)
 
 
 def _take_from_engine(action_ex_ids: list[str], executor: str, engine: str | None) -> list[str]:
@@ -56,10 +59,11 @@ class ExecutorServer:
         self.host = host or CONF.executor.host or socket.gethostname()
         target = oslo_messaging.Target(topic=transport.EXECUTOR_TOPIC, server=self.host)
         self._taker = Taker(executor, self.host, take)
+        self._endpoint = ExecutorEndpoint(executor, self._taker)
         self._server = oslo_messaging.get_rpc_server(
             transport.get_transport(),
             target,
-            [ExecutorEndpoint(executor, self._taker)],
+            [self._endpoint],
             executor="threading",
             serializer=transport.serializer(),
         )
@@ -69,6 +73,8 @@ class ExecutorServer:
         self.executor.start()
         self._taker.start()
         self._server.start()
+        if transport.is_local():
+            direct.serve(transport.EXECUTOR_TOPIC, self.host, self._endpoint, QUICK_CASTS)
         self._consuming = True
         LOG.info("Executor %s listening on topic %s", self.host, transport.EXECUTOR_TOPIC)
 
@@ -77,6 +83,7 @@ class ExecutorServer:
         if not self._consuming:
             return
         self._consuming = False
+        direct.withdraw(transport.EXECUTOR_TOPIC, self.host)
         self._server.stop()
         self._server.wait()
         self._taker.stop()

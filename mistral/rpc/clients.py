@@ -14,7 +14,7 @@ from typing import Any
 import oslo_messaging
 
 from mistral import context, exceptions
-from mistral.rpc import transport
+from mistral.rpc import direct, transport
 from mistral.utils.redact import masked
 
 LOG = logging.getLogger(__name__)
@@ -57,14 +57,21 @@ class _Client:
         self, method: str, *, timeout: float | None = None, server: str | None = None, **kwargs: Any
     ) -> Any:
         LOG.debug("RPC call %s.%s %s", self.topic, method, masked(kwargs))
+        ctxt = context.current().to_dict()
+        answer = direct.call(self.topic, server, method, ctxt, kwargs)
+        if answer is not direct.ABSENT:
+            return unwrap(answer)
         # NOTE: only what is given: prepare(timeout=None) would mean "wait forever".
         options = {k: v for k, v in (("timeout", timeout), ("server", server)) if v}
         client = self._client.prepare(**options) if options else self._client
-        return unwrap(client.call(context.current().to_dict(), method, **kwargs))
+        return unwrap(client.call(ctxt, method, **kwargs))
 
     def _cast(self, method: str, *, server: str | None = None, **kwargs: Any) -> None:
+        ctxt = context.current().to_dict()
+        if direct.cast(self.topic, server, method, ctxt, kwargs):
+            return
         client = self._client.prepare(server=server) if server else self._client
-        client.cast(context.current().to_dict(), method, **kwargs)
+        client.cast(ctxt, method, **kwargs)
 
 
 class EngineClient(_Client):
@@ -193,8 +200,12 @@ class ExecutorClient(_Client):
     def run_action_sync(
         self, request: dict[str, Any], target: str | None = None, timeout: float | None = None
     ) -> Any:
+        ctxt = context.current().to_dict()
+        answer = direct.call(self.topic, target, "run_action_sync", ctxt, {"request": request})
+        if answer is not direct.ABSENT:
+            return unwrap(answer)
         client = self._client.prepare(server=target, timeout=timeout) if (target or timeout) else self._client
-        return unwrap(client.call(context.current().to_dict(), "run_action_sync", request=request))
+        return unwrap(client.call(ctxt, "run_action_sync", request=request))
 
 
 _clients: dict[type, _Client] = {}

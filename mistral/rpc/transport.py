@@ -8,6 +8,7 @@ from typing import Any
 import oslo_messaging
 
 from mistral import config
+from mistral.rpc import direct
 
 ENGINE_TOPIC = "mistral_engine"
 EXECUTOR_TOPIC = "mistral_executor"
@@ -67,6 +68,7 @@ def reset() -> None:
         if _transport is not None:
             _transport.cleanup()
         _transport = None
+    direct.reset()
 
 
 def serializer() -> oslo_messaging.Serializer:

@@ -68,9 +68,42 @@ def test_a_batch_on_its_way_is_still_held_while_no_engine_has_answered() -> None
 
     batcher = ResultBatcher(slow, interval=0)
     batcher.start()
-    batcher.add({"action_ex_id": "slow", "data": 1})
+    # NOTE: a lone result is sent by the worker that adds it, so a worker thread adds it here.
+    worker = threading.Thread(target=batcher.add, args=({"action_ex_id": "slow", "data": 1},))
+    worker.start()
     assert sending.wait(2)
     assert batcher.unconfirmed_ids == ["slow"]
     answered.set()
+    worker.join(2)
     batcher.stop()
     assert batcher.unconfirmed_ids == []
+
+
+def test_a_lone_result_is_sent_by_the_thread_that_adds_it() -> None:
+    senders: list[threading.Thread] = []
+    batcher = ResultBatcher(lambda batch: senders.append(threading.current_thread()), interval=0)
+    batcher.start()
+    batcher.expect()
+    batcher.add({"action_ex_id": "a", "data": 1})
+    batcher.stop()
+    assert senders == [threading.current_thread()]
+
+
+def test_a_result_with_more_on_their_way_waits_for_the_flusher() -> None:
+    batches: list[list[str]] = []
+    sent = threading.Event()
+
+    def sink(batch: list[dict[str, Any]]) -> None:
+        batches.append([r["action_ex_id"] for r in batch])
+        sent.set()
+
+    batcher = ResultBatcher(sink, interval=5)
+    batcher.start()
+    batcher.expect()
+    batcher.expect()
+    batcher.add({"action_ex_id": "a", "data": 1})
+    assert batches == []  # held for the one still expected
+    batcher.add({"action_ex_id": "b", "data": 2})
+    assert sent.wait(2)
+    batcher.stop()
+    assert batches == [["a", "b"]]
