@@ -9,7 +9,7 @@ from typing import Any
 import pecan
 
 from mistral import config
-from mistral.api import hooks, middleware, pecan_argspec, polled_reads, route_faults
+from mistral.api import hooks, middleware, pecan_argspec, polled_reads, request, route_faults
 from mistral.api.apidoc import serve as apidoc
 from mistral.services import actions as action_service
 from mistral.services import system_workflows
@@ -42,6 +42,7 @@ def setup_app(*, sync_actions: bool = True) -> Callable[..., Any]:
     app = pecan.make_app(
         root,
         hooks=[hooks.ContextHook(), route_faults.RouteFaultHook(root)],
+        request_cls=request.Request,
         logging=False,
         **{k: v for k, v in app_conf.items() if k != "modules"},
     )

@@ -24,8 +24,8 @@ import pecan
 from oslo_policy import policy as oslo_policy
 
 from mistral import config, context
+from mistral.api import middleware
 from mistral.exceptions import PolicyError
-from mistral.utils import nesting
 
 ADMIN_ONLY = "rule:admin_only"
 ADMIN_OR_OWNER = "rule:admin_or_owner"
@@ -193,7 +193,7 @@ def enforce(
 def body_scope() -> Any:
     """``scope`` of a JSON request body, for the publicize check before the body is validated."""
     try:
-        body = nesting.loads_json(pecan.request.body)
+        body = middleware.request_json(pecan.request.environ, pecan.request.body)
     except ValueError:
         return None
     return body.get("scope") if isinstance(body, dict) else None

@@ -19,16 +19,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from webob.headers import EnvironHeaders
-from wsme import types as wtypes
 
 from mistral import context
 from mistral.api import hooks, policy
-from mistral.api.controllers.resource import format_time
-from mistral.api.controllers.types import JsonType
 from mistral.api.controllers.v2 import execution_resources as res
 from mistral.api.middleware import StartResponse
 from mistral.db import api as db_api
-from mistral.services import executions as ex_service
 
 LOG = logging.getLogger(__name__)
 
@@ -63,7 +59,7 @@ class PolledReads:
             wf_ex = db_api.load_workflow_execution_shown(match.group(1))
             if wf_ex is None:
                 return None
-            rendered = render_execution(wf_ex)
+            rendered = res.render_execution_plain(wf_ex, published_global=True)
             if rendered is None:
                 rendered = res.render_execution(wf_ex, None, published_global=True)
             return json.dumps(rendered).encode()
@@ -71,44 +67,3 @@ class PolledReads:
             return None
         finally:
             context.reset(token)
-
-
-def _kind(datatype: Any) -> type | None:
-    if datatype is wtypes.text:
-        return str
-    if isinstance(datatype, wtypes.ArrayType) and datatype.item_type is wtypes.text:
-        return list
-    if isinstance(datatype, JsonType) and type(datatype) is JsonType:
-        return dict
-    return None  # a kind this renderer does not know: WSME renders it
-
-
-#: The execution resource's fields in WSME's order, each with the one kind of value it holds.
-EXECUTION_FIELDS = tuple((a.name, _kind(a.datatype)) for a in wtypes.list_attributes(res.Execution))
-
-
-def render_execution(wf_ex: Any) -> dict[str, Any] | None:
-    """``res.render_execution(wf_ex, None, published_global=True)`` without WSME, or None.
-
-    NOTE: WSME validates each value into a resource object and walks it again to render it,
-    about 40% of a polled GET's CPU once routing and the ORM were gone. The values of a stored
-    execution are plain: text, a list of texts, dicts that render as JSON text. Any other value
-    (one WSME would convert or refuse) makes this return None, and WSME renders it as before.
-    """
-    out: dict[str, Any] = {}
-    for name, kind in EXECUTION_FIELDS:
-        if name == "published_global":
-            value: Any = ex_service.execution_published_global(wf_ex)
-        else:
-            value = format_time(getattr(wf_ex, name, None))
-        if value is None:
-            out[name] = None
-        elif kind is str and type(value) is str:
-            out[name] = value
-        elif kind is list and type(value) is list and all(type(item) is str for item in value):
-            out[name] = list(value)
-        elif kind is dict and type(value) is dict:
-            out[name] = json.dumps(value)
-        else:
-            return None
-    return out

@@ -98,7 +98,14 @@ class Engine:
 
     def start_workflow(self, wf_identifier: str, wf_namespace: str = "", wf_ex_id: str | None = None,
                        wf_input: dict[str, Any] | None = None, description: str = "",
-                       params: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+                       params: dict[str, Any] | None = None,
+                       send_first_step: bool = True) -> dict[str, Any]:  # fmt: skip
+        """Create and start an execution; answers its ``id``.
+
+        A first step that fans out runs after the answer (``run_first_steps``); with
+        ``send_first_step`` False the caller sends it, and the answer says so
+        (``first_step_pending``). A lost message is the recovery loop's (rule 2).
+        """
         if wf_ex_id:
             existing = db_api.load_workflow_execution(wf_ex_id)
             if existing is not None:
@@ -107,12 +114,12 @@ class Engine:
         # see it (``execution().id``), and a run again takes their outcomes by what they saw.
         return db_api.run_with_retry(
             self._start_workflow, wf_identifier, wf_namespace, wf_ex_id or uuids.generate(),
-            wf_input, description, params,
+            wf_input, description, params, send_first_step,
         )  # fmt: skip
 
     def _start_workflow(self, wf_identifier: str, wf_namespace: str, wf_ex_id: str,
                         wf_input: dict[str, Any] | None, description: str,
-                        params: dict[str, Any] | None) -> dict[str, Any]:  # fmt: skip
+                        params: dict[str, Any] | None, send_first_step: bool) -> dict[str, Any]:  # fmt: skip
         params = dict(params or {})
         params.setdefault("namespace", wf_namespace or "")
         # NOTE: the definition is looked up as the caller, who may only use what they can see.
@@ -127,11 +134,13 @@ class Engine:
                 first_step_done=False,
             )  # fmt: skip
             run = WfRun(wf_ex)
-            if workflows.first_step_fans_out(run):
-                box.first_steps.append(wf_ex.id)
-            else:
+            if not workflows.first_step_fans_out(run):
                 workflows.run_first_step(run)
-            return {"id": wf_ex.id}
+                return {"id": wf_ex.id}
+            if send_first_step:
+                box.first_steps.append(wf_ex.id)
+                return {"id": wf_ex.id}
+            return {"id": wf_ex.id, "first_step_pending": True}
 
     def run_first_steps(self, wf_ex_ids: list[str]) -> None:
         """Run the first step of executions started a moment ago (or left unstarted by a crash), once."""

@@ -87,7 +87,12 @@ class EngineClient(_Client):
         wf_input: dict[str, Any] | None = None,
         description: str = "",
         params: dict[str, Any] | None = None,
+        send_first_step: bool = True,
     ) -> dict[str, Any]:
+        """Start an execution; ``send_first_step`` False leaves a first step that fans out to the caller.
+
+        The answer then says ``first_step_pending``, and the caller sends ``run_first_steps``.
+        """
         return self._call(
             "start_workflow",
             wf_identifier=wf_identifier,
@@ -96,6 +101,7 @@ class EngineClient(_Client):
             wf_input=wf_input or {},
             description=description,
             params=params or {},
+            send_first_step=send_first_step,
         )
 
     def start_action(

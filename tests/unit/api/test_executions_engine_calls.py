@@ -9,8 +9,11 @@ from typing import Any
 import pytest
 import webtest
 
+from mistral.api.controllers.v2 import execution_resources as res
+from mistral.api.controllers.v2 import executions
 from mistral.db import api as db_api
 from mistral.exceptions import InputError, NotFoundError
+from mistral.utils import nesting
 from tests.unit.api.conftest import RecordingEngine
 from tests.unit.api.rows import action_ex, task_ex, wf_ex
 
@@ -47,11 +50,55 @@ def test_start_passes_name_namespace_input_description_and_resolved_env(
         (
             "start_workflow",
             ("wf", "ns", None, {"a": 1}, "first", {"env": {"region": "north"}, "task_name": "t"}),
-            {},
+            {"send_first_step": False},
         )
     ]
     assert body["id"] == started.id and body["state"] == "RUNNING"
     assert json.loads(body["output"]) == {"sum": 3}
+
+
+def test_a_start_decodes_its_body_once_and_answers_as_the_wsme_rendering(
+    app: webtest.TestApp, engine: RecordingEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started = wf_ex(workflow_name="wf", state="RUNNING", input={"records": [{"n": 1}, {"n": 2}]})
+    engine.answers["start_workflow"] = {"id": started.id}
+    decoded: list[Any] = []
+    real_loads = nesting.loads_json
+    monkeypatch.setattr(nesting, "loads_json", lambda text: decoded.append(text) or real_loads(text))
+    body = _post(app, "/executions", {"workflow_name": "wf", "input": {"records": [{"n": 1}, {"n": 2}]}})
+    assert len(decoded) == 1  # Pecan's argument lookup and the controller reuse the middleware's decode
+    assert engine.calls[0][1][3] == {"records": [{"n": 1}, {"n": 2}]}
+    wsme = res.render_execution(db_api.get_workflow_execution(started.id))
+    assert json.dumps(body) == json.dumps(wsme)
+
+
+@pytest.mark.parametrize("pending", [True, False])
+def test_a_pending_first_step_is_sent_once_the_answer_is_ready(
+    app: webtest.TestApp, engine: RecordingEngine, monkeypatch: pytest.MonkeyPatch, pending: bool
+) -> None:
+    started = wf_ex(workflow_name="wf", state="RUNNING")
+    engine.answers["start_workflow"] = {"id": started.id, **({"first_step_pending": True} if pending else {})}
+    answer = executions._answer
+
+    def answered(wf_ex_id: str) -> Any:
+        engine.calls.append(("answered", (wf_ex_id,), {}))
+        return answer(wf_ex_id)
+
+    monkeypatch.setattr(executions, "_answer", answered)
+    body = _post(app, "/executions", {"workflow_name": "wf"})
+    assert body["id"] == started.id
+    sent = [("run_first_steps", ([started.id],), {})] if pending else []
+    assert [c[0] for c in engine.calls] == ["start_workflow", "answered", *[c[0] for c in sent]]
+    assert engine.calls[2:] == sent
+
+
+def test_a_first_step_that_could_not_be_sent_is_left_to_recovery(
+    app: webtest.TestApp, engine: RecordingEngine
+) -> None:
+    started = wf_ex(workflow_name="wf", state="RUNNING")
+    engine.answers["start_workflow"] = {"id": started.id, "first_step_pending": True}
+    engine.answers["run_first_steps"] = ConnectionError("broker gone")
+    assert _post(app, "/executions", {"workflow_name": "wf"})["id"] == started.id
 
 
 def test_start_with_a_new_id_and_workflow_id(app: webtest.TestApp, engine: RecordingEngine) -> None:

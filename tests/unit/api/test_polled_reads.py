@@ -156,17 +156,19 @@ def test_a_policy_refusal_is_pecans(db: str, auth_on: None, monkeypatch: pytest.
         {"context": {"__published_global": {"x": [1, {"y": None}]}, "other": 1}},
     ],
 )
-def test_the_renderer_without_wsme_renders_as_wsme_does(db: str, values: dict) -> None:
+@pytest.mark.parametrize("published_global", [True, False])
+def test_the_plain_renderer_renders_as_wsme_does(db: str, values: dict, published_global: bool) -> None:
     wf_ex = rows.wf_ex(**values)
     for read in (db_api.load_workflow_execution_shown, db_api.load_workflow_execution):
         row = read(wf_ex.id)
-        rendered = polled_reads.render_execution(row)
+        rendered = res.render_execution_plain(row, published_global=published_global)
         assert rendered is not None
-        assert json.dumps(rendered) == json.dumps(res.render_execution(row, None, published_global=True))
+        wsme = res.render_execution(row, None, published_global=published_global)
+        assert json.dumps(rendered) == json.dumps(wsme)
 
 
 def test_a_value_of_another_kind_is_left_to_wsme(db: str) -> None:
     wf_ex = rows.wf_ex()
     for name, odd in (("output", [1, 2]), ("tags", [1]), ("description", 5), ("input", '{"a": 1}')):
         row = types.SimpleNamespace(**{**{n: getattr(wf_ex, n) for n in SHOWN_COLUMNS}, name: odd})
-        assert polled_reads.render_execution(row) is None, name
+        assert res.render_execution_plain(row, published_global=True) is None, name

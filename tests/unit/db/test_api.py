@@ -97,6 +97,26 @@ def test_other_projects_see_public_objects_only_and_cannot_change_them() -> None
             db_api.delete_workflow_definition("shared")
 
 
+def test_a_workflow_is_found_as_each_caller_may_see_it_however_often_looked_up() -> None:
+    own = db_api.create_workflow_definition(_wf("wf"))
+    with context.using(context.Context(project_id="other")):
+        assert db_api.load_workflow_definition("wf") is None
+        theirs = db_api.create_workflow_definition(_wf("wf"))
+        public = db_api.create_workflow_definition(_wf("pub", scope="public"))
+    for _ in range(2):  # the second round finds the statements already built
+        assert db_api.find_workflow_definition("wf", [""]).id == own.id
+        assert db_api.load_workflow_definition("pub").id == public.id
+        with context.using(context.Context(project_id="other")):
+            assert db_api.find_workflow_definition("wf", [""]).id == theirs.id
+        with context.using(context.Context(project_id="third")):
+            assert db_api.load_workflow_definition("wf") is None
+            assert db_api.load_workflow_definition(own.id, None) is None
+        with context.using(context.Context(project_id="third", is_admin=True)):
+            assert db_api.load_workflow_definition(own.id, None).id == own.id
+    db_api.delete_workflow_definition("wf")
+    assert db_api.load_workflow_definition("wf") is None
+
+
 def test_environment_round_trip_keeps_nested_variables() -> None:
     db_api.create_environment({"name": "env", "variables": {"a": [1, {"b": None}]}, "scope": "private"})
     db_api.update_environment("env", {"description": "d"})

@@ -9,11 +9,10 @@ import pecan
 from pecan import rest
 from wsme import types as wtypes
 
-from mistral.api import contract
+from mistral.api import contract, middleware
 from mistral.api.controllers.resource import Resource
 from mistral.api.errors import RequestError
 from mistral.services import definitions
-from mistral.utils import nesting
 
 
 def flag(params: Mapping[str, Any], name: str) -> bool:
@@ -63,7 +62,7 @@ class ValidateController(rest.RestController):
 def json_body(allowed: Iterable[str]) -> dict[str, Any]:
     """The JSON object in the request body; an unknown attribute is a 400 naming it."""
     try:
-        body = nesting.loads_json(pecan.request.body)
+        body = middleware.request_json(pecan.request.environ, pecan.request.body)
     except ValueError as error:
         raise RequestError(f"The request body is not valid JSON: {error}") from error
     if not isinstance(body, dict):

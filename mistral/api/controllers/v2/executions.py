@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from pecan import rest
@@ -16,6 +17,8 @@ from mistral.rpc import clients
 from mistral.services import execution_reports
 from mistral.services import executions as ex_service
 from mistral.workflow import states
+
+LOG = logging.getLogger(__name__)
 
 UPDATE_KEYS = ("id", "state", "state_info", "description", "params")
 STOP_STATES = (states.SUCCESS, states.ERROR, states.CANCELLED)
@@ -57,6 +60,10 @@ def _start(body: dict[str, Any]) -> dict[str, Any]:
         parse_json_object(body.get("input"), "input"),
         parse_json_object(body.get("params"), "params"),
     )
+    # NOTE: a first step that fans out (with-items over a large input) keeps an engine busy
+    # for seconds; sent by the engine at its commit, it ran beside the rendering of this
+    # answer, which then waited for the interpreter's lock. It is sent once the answer is
+    # ready; a start whose message is lost is the recovery loop's, as any other (rule 2).
     started = clients.engine().start_workflow(
         request.wf_identifier,
         request.wf_namespace,
@@ -64,8 +71,31 @@ def _start(body: dict[str, Any]) -> dict[str, Any]:
         request.wf_input,
         request.description,
         request.params,
+        send_first_step=False,
     )
-    return _get(started["id"])
+    try:
+        return _answer(started["id"])
+    finally:
+        if started.get("first_step_pending"):
+            _send_first_step(started["id"])
+
+
+def _answer(wf_ex_id: str) -> dict[str, Any]:
+    """The started execution, read as the polled GET reads it.
+
+    NOTE: the shown columns on a bare connection, rendered without WSME: the ORM model and
+    WSME cost a small start's answer about as much as the rest of its request here.
+    """
+    row = db_api.load_workflow_execution_shown(wf_ex_id)
+    rendered = None if row is None else res.render_execution_plain(row, published_global=False)
+    return rendered if rendered is not None else _get(wf_ex_id)
+
+
+def _send_first_step(wf_ex_id: str) -> None:
+    try:
+        clients.engine().run_first_steps([wf_ex_id])
+    except Exception:  # noqa: BLE001 - the execution exists: recovery runs its first step
+        LOG.exception("Sending the first step of %s failed; the recovery loop will run it", wf_ex_id)
 
 
 def _new_env(body: dict[str, Any]) -> dict[str, Any] | None:

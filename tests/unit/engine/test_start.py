@@ -1,0 +1,65 @@
+"""Where a start's first step runs: in the start, or after its answer, sent by the engine or by its caller."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mistral.db import api as db_api
+from mistral.engine import engine as engine_module
+from mistral.rpc import clients
+from mistral.services import definitions
+
+pytestmark = pytest.mark.usefixtures("db")
+
+WORKFLOWS = """
+version: '2.0'
+items:
+  tasks:
+    each:
+      with-items: x in <% range(3) %>
+      action: std.echo output=<% $.x %>
+plain:
+  tasks:
+    one:
+      action: std.noop
+"""
+
+
+class Sent:
+    def __init__(self) -> None:
+        self.first_steps: list[list[str]] = []
+        self.actions: list[dict[str, Any]] = []
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> Sent:
+    record = Sent()
+    engines, executors = clients.EngineClient, clients.ExecutorClient
+    monkeypatch.setattr(engines, "run_first_steps", lambda _, ids: record.first_steps.append(ids))
+    monkeypatch.setattr(executors, "run_actions", lambda _, r, target=None: record.actions.extend(r))
+    definitions.create_workflows(WORKFLOWS)
+    return record
+
+
+def test_a_first_step_that_fans_out_is_the_callers_to_send_when_it_asks(sent: Sent) -> None:
+    engine = engine_module.get()
+    answer = engine.start_workflow("items", send_first_step=False)
+    assert answer == {"id": answer["id"], "first_step_pending": True}
+    assert sent.first_steps == [] and db_api.find_task_executions(answer["id"]) == []
+    engine.run_first_steps([answer["id"]])
+    engine.run_first_steps([answer["id"]])  # a second copy of the message runs nothing
+    assert len(sent.actions) == 3 and len(db_api.find_task_executions(answer["id"])) == 1
+
+
+def test_the_engine_sends_a_first_step_that_fans_out_by_default(sent: Sent) -> None:
+    answer = engine_module.get().start_workflow("items")
+    assert answer == {"id": answer["id"]} and sent.first_steps == [[answer["id"]]]
+
+
+@pytest.mark.parametrize("send_first_step", [True, False])
+def test_a_first_step_that_does_not_fan_out_runs_in_the_start(sent: Sent, send_first_step: bool) -> None:
+    answer = engine_module.get().start_workflow("plain", send_first_step=send_first_step)
+    assert answer == {"id": answer["id"]} and sent.first_steps == []
+    assert [t.name for t in db_api.find_task_executions(answer["id"])] == ["one"] and len(sent.actions) == 1
