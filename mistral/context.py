@@ -97,7 +97,7 @@ def owner(project_id: str, record: dict[str, Any] | None = None) -> Context:
     """The context the engine acts in for a row owned by ``project_id``.
 
     NOTE: never internal and never admin: what the engine does for an execution it
-    does with no more reach than the owner has through the API (DESIGN rule 8).
+    does with no more reach than the owner has through the API (architecture rule 8).
     """
     record = record or {}
     return Context(

@@ -123,7 +123,7 @@ def _ping_when_in_doubt(engine: sa.Engine) -> None:
     the socket, in this process, sees it. Only a connection idle for a while (a firewall may
     have dropped it silently) or one without a socket to poll is pinged. A connection that
     dies between this check and its use fails its transaction with a transient error, which
-    is retried (DESIGN rule 10) on a fresh connection: SQLAlchemy invalidates the pool then.
+    is retried (architecture rule 10) on a fresh connection: SQLAlchemy invalidates the pool then.
     """
 
     @event.listens_for(engine, "checkin")

@@ -1,7 +1,7 @@
 """Which task and workflow execution an action execution belongs to, remembered from its insert.
 
 NOTE: an action's task and workflow never change, so this is a pure function of
-the rows (DESIGN rule 6): a result for an action this engine created finds the
+the rows (architecture rule 6): a result for an action this engine created finds the
 workflow to lock without a query, one statement less per hop. An entry leaves
 when its result looks it up (each action has one result); a result this engine
 does not know (another engine created the action, a repeat, a restart) is

@@ -40,7 +40,7 @@ class ResolvedAction:
 
 
 #: (project, name, namespace, workbook) -> (when loaded, spec): the project is part of the key
-#: because the same name means another project's action (or none) elsewhere (DESIGN rule 6).
+#: because the same name means another project's action (or none) elsewhere (architecture rule 6).
 _ad_hoc_cache: dict[tuple[str, str, str, str | None], tuple[float, ActionSpec | None]] = {}
 _cache_lock = threading.Lock()
 

@@ -1,6 +1,6 @@
 """Firing cron triggers: a scheduled job, rescheduled by itself, that starts the due triggers' executions.
 
-Exactly once per due time (DESIGN rule 5), however many engines run the job:
+Exactly once per due time (architecture rule 5), however many engines run the job:
 a firing is claimed by a compare-and-set of the trigger's next execution time
 and the execution starts in the same transaction as the claim, so a crash
 loses or repeats neither. The execution id is derived from (trigger, due

@@ -104,7 +104,7 @@ class Engine:
 
         A first step that fans out runs after the answer (``run_first_steps``); with
         ``send_first_step`` False the caller sends it, and the answer says so
-        (``first_step_pending``). A lost message is the recovery loop's (rule 2).
+        (``first_step_pending``). A lost message is the recovery loop's (architecture rule 2).
         """
         if wf_ex_id:
             existing = db_api.load_workflow_execution(wf_ex_id)
@@ -245,7 +245,7 @@ class Engine:
 
     @db_api.retry_on_transient
     def on_action_results(self, results: list[dict[str, Any]]) -> None:
-        """Apply a batch of action results; repeats and late arrivals are ignored (rule 3).
+        """Apply a batch of action results; repeats and late arrivals are ignored (architecture rule 3).
 
         A ``started`` entry says an asynchronous action has begun: it awaits its
         callback from now on, and no more heartbeats.
@@ -345,7 +345,7 @@ class Engine:
 
     @db_api.retry_on_transient
     def take_actions(self, takes: list[Take]) -> set[Take]:
-        """Executors take actions before running them; answers the takes granted (rule 7).
+        """Executors take actions before running them; answers the takes granted (architecture rule 7).
 
         An action is taken once: a copy delivered twice (even twice in this
         batch), or one already finished or cancelled, is refused, so only what

@@ -1,4 +1,4 @@
-"""Evaluating expressions inside the engine's transactions without making others wait (DESIGN rule 9).
+"""Evaluating expressions inside the engine's transactions without making others wait (architecture rule 9).
 
 Inside a transaction, which holds what other work waits for (SQLite's one
 writer slot, a workflow execution's row lock), an evaluation may run only

@@ -1,4 +1,4 @@
-"""Writing execution and task events for the notifier (DESIGN rule 2).
+"""Writing execution and task events for the notifier (architecture rule 2).
 
 Each state change that makes an event adds one ``notification_events`` row per
 publisher that wants it, in the transaction of the change itself: committed
@@ -27,8 +27,8 @@ LOG = logging.getLogger(__name__)
 _configured: tuple[str, list[dict[str, Any]]] = ("", [])
 
 #: execution id -> its own publishers (``params.notify``), so a task's change needs no lookup of its
-#: execution. NOTE: a pure function of the row (rule 6): ``notify`` never changes once an execution
-#: exists, and ids are never reused.
+#: execution. NOTE: a pure function of the row (architecture rule 6): ``notify`` never changes once an
+#: execution exists, and ids are never reused.
 _own: dict[str, list[dict[str, Any]]] = {}
 #: Executions remembered at most; past it the cache starts again (a miss costs one identity-map lookup).
 OWN_CACHE_SIZE = 10_000

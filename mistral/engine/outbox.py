@@ -1,4 +1,4 @@
-"""Work that leaves a transaction only after it commits (DESIGN rule 2).
+"""Work that leaves a transaction only after it commits (architecture rule 2).
 
 Handlers append to the outbox of the current unit of work; the engine sends
 its contents once the transaction has committed. What a crash between commit

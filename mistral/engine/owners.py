@@ -1,4 +1,4 @@
-"""Who the engine acts as for an execution: its owner, never an all-seeing context (DESIGN rule 8).
+"""Who the engine acts as for an execution: its owner, never an all-seeing context (architecture rule 8).
 
 An execution keeps its owner's project in ``project_id`` and the rest of the
 starter's identity (user, roles, trust) in ``runtime_context``; sub-workflows

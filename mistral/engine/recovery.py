@@ -1,4 +1,4 @@
-"""Finding lost work (DESIGN rules 2, 4 and 7): untaken actions, silent executors, unheard sub-workflows.
+"""Finding lost work (architecture rules 2, 4, 7): untaken actions, silent executors, unheard sub-workflows.
 
 One scheduled job, rescheduled by itself, so only one engine runs each check.
 
@@ -102,7 +102,7 @@ def resend_untaken_actions(
 def start_unstarted_executions(
     now: datetime.datetime | None = None, *, created_before: datetime.datetime | None = None
 ) -> None:
-    """Run the first step of executions whose start message was lost (rule 2).
+    """Run the first step of executions whose start message was lost (architecture rule 2).
 
     ``created_before`` defaults to [engine] execution_integrity_check_delay seconds before ``now``,
     so that an execution whose message is on its way is left to it.
@@ -125,7 +125,7 @@ def engine_started() -> None:
 
 
 def handle_silent_actions(now: datetime.datetime | None = None) -> None:
-    """Actions whose executor stopped sending heartbeats: re-run if safe, fail otherwise (rule 4).
+    """Actions whose executor stopped sending heartbeats: re-run if safe, else fail (architecture rule 4).
 
     NOTE: an engine that has just started judges nothing for one silence period: if every
     engine was down, the executors' heartbeats of that time wait in the broker, and an

@@ -1,7 +1,7 @@
 """The workflow spec of an execution, parsed once and cached.
 
 An execution's stored spec never changes, so the parsed spec is a pure
-function of the execution id (DESIGN rule 6).
+function of the execution id (architecture rule 6).
 """
 
 from __future__ import annotations

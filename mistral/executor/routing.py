@@ -7,8 +7,8 @@ instead of waiting for each other's lock on the workflow's row, and a chain of
 tasks keeps one engine busy rather than waking another one for every take. An
 engine that does not answer (it died, it is stopping, it is overloaded) gets
 nothing more for a while: messages go to the engines' common queue, as those
-without ``reply_to`` always do. Applying a result twice is harmless (DESIGN
-rule 3), and a take that another engine recorded first is refused (rule 7), so
+without ``reply_to`` always do. Applying a result twice is harmless (architecture
+rule 3), and a take that another engine recorded first is refused (architecture rule 7), so
 a message sent again elsewhere after a timeout is safe.
 """
 

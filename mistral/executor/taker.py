@@ -1,4 +1,4 @@
-"""Taking actions before running them (DESIGN rule 7), many offers in one call to an engine.
+"""Taking actions before running them (architecture rule 7), many offers in one call to an engine.
 
 Requests arrive in batches from engines; each is run only once an engine has
 granted it to this executor. A thread gathers whatever arrived meanwhile into

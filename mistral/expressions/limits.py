@@ -1,4 +1,4 @@
-"""Time, iteration and memory limits of one evaluation (DESIGN rule 9: user text is untrusted).
+"""Time, iteration and memory limits of one evaluation (architecture rule 9: user text is untrusted).
 
 NOTE: evaluation is pure Python in whatever thread asked for it (an RPC worker,
 the scheduler, an API request), so the time limit cannot be a signal (main

@@ -1,4 +1,4 @@
-"""yaql's regex functions, matching with the ``regex`` package under the time limit (DESIGN rule 9).
+"""yaql's regex functions, matching with the ``regex`` package under the time limit (architecture rule 9).
 
 NOTE: Python's ``re`` matches in C, holding the GIL, and never looks at the
 watchdog's asynchronous interrupt (``limits``): a user's pattern that

@@ -94,7 +94,7 @@ def schedule(
     """Write a job into the caller's transaction and return its id.
 
     The job exists iff the caller's transaction commits, so the state that
-    needs it and the job appear together (DESIGN rule 2). With ``key``, a job
+    needs it and the job appear together (architecture rule 2). With ``key``, a job
     already holding that key is replaced. ``run_after`` (naive UTC) wins over
     ``delay`` seconds from now.
     """

@@ -7,7 +7,7 @@ row comes back still claimed by us, and we release it for a later retry. If
 the process dies mid-run, nothing of the run committed and the claim goes
 stale: another scheduler takes the job over after ``captured_job_timeout``.
 
-No job is dropped silently (DESIGN rule 10). A run failing on a transient
+No job is dropped silently (architecture rule 10). A run failing on a transient
 database error is released again with capped backoff, forever: the database
 will come back and the job is still right. Any other failure counts toward
 ``[scheduler] max_attempts``; then the job's give-up handler ends the work it

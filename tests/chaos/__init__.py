@@ -44,7 +44,7 @@ The rules, per execution (``checks.check``); an execution that breaks one is a p
     6. An ERROR is right only when it is explained by a kill: an executor was killed in this trial
        and a task *without* safe-rerun (or one of its actions), in the execution or its
        sub-workflow, says the engine failed it as silent (``Heartbeat lost``). A safe-rerun task
-       failed that way is **wrong**: the engine should have run it again (DESIGN rule 4). Its keys
+       failed that way is **wrong**: the engine should have run it again (architecture rule 4). Its keys
        are then checked against rule 3 only (tasks after the failure never ran). Any other ERROR, and
        any CANCELLED (nobody cancels anything here), is **wrong**.
     Besides: a process that exits without being killed, or does not come back within 60 s of its

@@ -1,4 +1,4 @@
-"""Runaway expressions fail their task while the service keeps serving writes (DESIGN rule 9).
+"""Runaway expressions fail their task while the service keeps serving writes (architecture rule 9).
 
 The embedded server (SQLite, one writer slot; in-process transport) runs
 workflows whose expressions never end or want gigabytes, while another client

@@ -1,4 +1,4 @@
-"""Every lookup the engine makes for an execution is made as its owner (DESIGN rule 8).
+"""Every lookup the engine makes for an execution is made as its owner (architecture rule 8).
 
 Two projects on one server with authentication on: what project B keeps private is never
 found, run or read by project A's workflows, direct action runs or expressions, unless B

@@ -1,7 +1,7 @@
 """Named queries of cron triggers, and the selection queries of the expiration policy.
 
 A cron trigger fires once per due time however many engines look at it
-(DESIGN rule 5): ``claim_cron_trigger`` moves ``next_execution_time`` on by a
+(architecture rule 5): ``claim_cron_trigger`` moves ``next_execution_time`` on by a
 compare-and-set, so of many callers holding the same due time exactly one
 changes the row. The winner starts the execution in the same transaction, so
 a firing is neither lost nor doubled by a crash.

@@ -1,4 +1,4 @@
-"""yaql's regex functions under the time limit (mistral/expressions/yaql_regex.py, DESIGN rule 9).
+"""yaql's regex functions under the time limit (mistral/expressions/yaql_regex.py, architecture rule 9).
 
 Python's ``re`` runs a match in C without ever looking at the asynchronous
 exception of the watchdog, so a catastrophic backtrack ran for minutes. These

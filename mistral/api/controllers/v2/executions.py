@@ -63,7 +63,7 @@ def _start(body: dict[str, Any]) -> dict[str, Any]:
     # NOTE: a first step that fans out (with-items over a large input) keeps an engine busy
     # for seconds; sent by the engine at its commit, it ran beside the rendering of this
     # answer, which then waited for the interpreter's lock. It is sent once the answer is
-    # ready; a start whose message is lost is the recovery loop's, as any other (rule 2).
+    # ready; a start whose message is lost is the recovery loop's, as any other (architecture rule 2).
     started = clients.engine().start_workflow(
         request.wf_identifier,
         request.wf_namespace,
