@@ -6,7 +6,7 @@ import datetime
 import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event, orm
@@ -47,9 +47,14 @@ def _insert_many(model: type[models.Base], rows: Sequence[Mapping[str, Any]]) ->
         session.connection().execute(_TABLE_INSERT(model), full)
 
 
+def _table(model: type[models.Base]) -> sa.Table:
+    # NOTE: declarative models are annotated with a FromClause; ours are always mapped to a Table.
+    return cast(sa.Table, model.__table__)
+
+
 @functools.cache
 def _TABLE_INSERT(model: type[models.Base]) -> sa.Insert:  # noqa: N802 - a constant, built on first use
-    return model.__table__.insert()
+    return _table(model).insert()
 
 
 # -- workflow executions --------------------------------------------------
@@ -231,8 +236,8 @@ _TASK_COLUMNS = frozenset(c.key for c in TaskEx.__table__.columns) - {"id", "upd
 
 @functools.cache
 def _TASK_UPDATE(names: tuple[str, ...]) -> sa.Update:  # noqa: N802 - a constant per set of columns
-    table = TaskEx.__table__
-    columns = {name: sa.bindparam(name) for name in (*names, "updated_at")}
+    table = _table(TaskEx)
+    columns: dict[str, Any] = {name: sa.bindparam(name) for name in (*names, "updated_at")}
     return sa.update(table).where(table.c.id == sa.bindparam("id_")).values(columns)
 
 
@@ -470,7 +475,7 @@ def update_action_execution_state(
         .execution_options(synchronize_session=False)
     )
     with transaction() as session:
-        return session.execute(stmt).rowcount == 1
+        return common.affected_rows(session, stmt) == 1
 
 
 def write_action_results(outcomes: Sequence[tuple[models.ActionExecution, Mapping[str, Any]]]) -> None:
@@ -503,7 +508,7 @@ _RESULT_COLUMNS = ("state", "output", "accepted", "executor_host", "state_info")
 
 @functools.cache
 def _WRITE_RESULT() -> sa.Update:  # noqa: N802 - a constant, built on first use
-    table = ActionEx.__table__
+    table = _table(ActionEx)
     return (
         sa.update(table)
         .where(table.c.id == sa.bindparam("id_"))
@@ -573,7 +578,7 @@ def take_action_executions(
 
 @functools.cache
 def _TAKE() -> sa.Update:  # noqa: N802 - a constant, built on first use
-    table = ActionEx.__table__
+    table = _table(ActionEx)
     return (
         sa.update(table)
         .where(
@@ -613,7 +618,7 @@ def mark_async_actions_started(ids: Sequence[str]) -> int:
         .execution_options(synchronize_session=False)
     )
     with transaction() as session:
-        return session.execute(stmt).rowcount
+        return common.affected_rows(session, stmt)
 
 
 def touch_action_heartbeats(ids: Sequence[str], executor: str | None = None) -> int:
@@ -635,7 +640,7 @@ def touch_action_heartbeats(ids: Sequence[str], executor: str | None = None) -> 
         .execution_options(synchronize_session=False)
     )
     with transaction() as session:
-        return session.execute(stmt).rowcount
+        return common.affected_rows(session, stmt)
 
 
 def find_untaken_actions(sent_before: datetime.datetime, limit: int) -> list[models.ActionExecution]:
@@ -664,7 +669,7 @@ def mark_action_resent(id: str, *, sent_before: datetime.datetime, now: datetime
         .execution_options(synchronize_session=False)
     )
     with transaction() as session:
-        return session.execute(stmt).rowcount == 1
+        return common.affected_rows(session, stmt) == 1
 
 
 def find_silent_actions(heartbeat_before: datetime.datetime, limit: int) -> list[models.ActionExecution]:
@@ -695,7 +700,7 @@ def release_silent_action(id: str, *, heartbeat_before: datetime.datetime, now: 
         .execution_options(synchronize_session=False)
     )
     with transaction() as session:
-        return session.execute(stmt).rowcount == 1
+        return common.affected_rows(session, stmt) == 1
 
 
 def _untaken(now: datetime.datetime) -> dict[str, Any]:
