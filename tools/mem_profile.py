@@ -32,6 +32,7 @@ import inprocess
 
 from mistral import config, context, launcher
 from mistral.db import api as db_api
+from mistral.db import session
 from mistral.rpc import clients
 from mistral.utils import memory
 
@@ -98,8 +99,20 @@ def heap() -> str:
     mb = 2**20
     return (
         f"malloc in use {info.uordblks / mb:.1f} MB, free {info.fordblks / mb:.1f} MB, "
-        f"mmap {info.hblkhd / mb:.1f} MB; {pymalloc()}"
+        f"mmap {info.hblkhd / mb:.1f} MB; {sqlite()}; {pymalloc()}"
     )
+
+
+def sqlite() -> str:
+    """SQLite's own allocations (page caches of every open connection, statements) and the pool."""
+    try:
+        lib = ctypes.CDLL("libsqlite3.so.0")
+        lib.sqlite3_memory_used.restype = ctypes.c_int64
+        used = f"sqlite {lib.sqlite3_memory_used() / 2**20:.1f} MB"
+    except (OSError, AttributeError):
+        used = "sqlite ?"
+    pool = session.get_engine().pool
+    return f"{used} in {pool.checkedin() + pool.checkedout()} connections"
 
 
 def pymalloc() -> str:

@@ -7,9 +7,10 @@ reported. Unions carry an ``x-expected`` phrase used when no branch fits.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
+if TYPE_CHECKING:
+    import jsonschema
 
 Path = tuple[str | int, ...]
 
@@ -180,11 +181,19 @@ def check(instance: Any, schema: dict[str, Any]) -> list[tuple[Path, str]]:
     """Every schema violation of ``instance`` as (relative path, message)."""
     validator = _VALIDATORS.get(id(schema))
     if validator is None:
-        validator = _VALIDATORS[id(schema)] = jsonschema.Draft7Validator(schema)
+        validator = _VALIDATORS[id(schema)] = _validator(schema)
     problems: list[tuple[Path, str]] = []
     for error in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
         problems.extend(_translate(error, ()))
     return problems
+
+
+def _validator(schema: dict[str, Any]) -> jsonschema.Draft7Validator:
+    # NOTE: imported on the first validation (3 MB of RSS): only a process that takes definitions
+    # (the API) validates; engines rebuild stored specs without, executors never parse the DSL.
+    import jsonschema
+
+    return jsonschema.Draft7Validator(schema)
 
 
 def _describe(value: Any) -> str:

@@ -23,6 +23,7 @@ def test_startup_objects_leave_the_collectors_walk() -> None:
 def test_the_trimming_thread_trims_until_it_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
     trimmed = threading.Semaphore(0)
     monkeypatch.setattr(memory, "trim", trimmed.release)
+    monkeypatch.setattr(memory, "trim_due", lambda *_args: True)
     stop = memory.start_trimming(interval=0.01)
     assert trimmed.acquire(timeout=5) and trimmed.acquire(timeout=5)
     stop.set()
@@ -30,6 +31,22 @@ def test_the_trimming_thread_trims_until_it_is_stopped(monkeypatch: pytest.Monke
     while trimmed.acquire(blocking=False):
         pass
     assert not trimmed.acquire(timeout=0.1)
+
+
+@pytest.mark.parametrize(
+    ("cpu_last_look", "cpu_since_trim", "since_trim", "due"),
+    [
+        (0.0, 0.0, 5.0, False),  # idle since the last trim: nothing new to give back
+        (0.0, 2.0, 5.0, True),  # quiet after work: the moment to trim
+        (0.9, 2.0, 5.0, False),  # still working: wait for the quiet
+        (0.9, 25.0, 30.0, True),  # busy for the longest wait: trim anyway
+        (0.1, 0.15, 5.0, False),  # a little background work only (scheduler, heartbeats)
+    ],
+)
+def test_a_trim_waits_for_a_quiet_moment_after_work(
+    cpu_last_look: float, cpu_since_trim: float, since_trim: float, due: bool
+) -> None:
+    assert memory.trim_due(cpu_last_look, cpu_since_trim, since_trim, interval=1.0) is due
 
 
 @pytest.mark.skipif(memory._glibc() is None, reason="glibc only")
