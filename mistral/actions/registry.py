@@ -165,7 +165,8 @@ def describe(name: str, obj: Any, *, entry_point: str | None = None) -> ActionDe
     if not (inspect.isclass(obj) and issubclass(obj, actions.Action)):
         raise exceptions.ActionLoadError(where, f"{obj!r} is not a subclass of mistral_lib.actions.Action")
     # Action is no ABC, so a missing run() is not caught by Python itself.
-    if inspect.isabstract(obj) or obj.run is actions.Action.run:
+    action_cls: Any = obj  # NOTE: mistral_lib has no types: the check above is all mypy could know
+    if inspect.isabstract(action_cls) or action_cls.run is actions.Action.run:
         raise exceptions.ActionLoadError(where, f"{obj.__name__} does not implement run()")
     try:
         params = spec_from_callable(obj.__init__)
@@ -181,13 +182,13 @@ def describe(name: str, obj: Any, *, entry_point: str | None = None) -> ActionDe
     )
 
 
-def _description(cls: type) -> str:
+def _description(cls: type[Any]) -> str:
     # The class's own docstring only: an inherited one would describe the base class.
     doc = inspect.cleandoc(cls.__dict__.get("__doc__") or "")
     return doc.splitlines()[0].strip() if doc else ""
 
 
-def _class_is_sync(cls: type) -> bool:
+def _class_is_sync(cls: Any) -> bool:  # NOTE: Any: mistral_lib has no types, and type.__new__ is not its
     """Whether the class's actions are synchronous, known without constructing one.
 
     NOTE: a constructor needs the action's input, so ``is_sync`` is called on a

@@ -12,7 +12,8 @@ import os
 import signal
 import sys
 import threading
-from typing import NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 from mistral import config, launcher
 from mistral.api import app as api_app
@@ -33,7 +34,7 @@ def serve(backend: str, ready_fd: int | None) -> NoReturn:
     """Serve until SIGTERM or the parent's end; tell the parent "<host> <port>" on ``ready_fd``."""
     session.reads_only()
     memory.limit_malloc_arenas()
-    app = forwarding.ForwardWrites(api_app.setup_app(sync_actions=False), backend)
+    app: Callable[..., Any] = forwarding.ForwardWrites(api_app.setup_app(sync_actions=False), backend)
     app = middleware.BodySizeLimit(app, config.CONF.api.max_request_body_kb * 1024)
     httpd = api_server.make_server(app, threads=max(config.CONF.api.api_workers, FORWARDING_THREADS))
     httpd.shutdown_timeout = launcher.API_DRAIN

@@ -68,7 +68,9 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         read_only = conn.get_execution_options().get("mistral_read_only")
         # NOTE: on the driver's connection: SQLAlchemy's statement machinery costs more than the BEGIN,
         # twice in every engine hop (tools/hop_profile.py no longer counts it among the statements).
-        conn.connection.driver_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        driver = conn.connection.driver_connection
+        assert driver is not None  # NOTE: a connection being begun is checked out, so it has one
+        driver.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _is_memory(url: str) -> bool:

@@ -117,4 +117,4 @@ def _start(trigger: models.CronTrigger, firing: cron_triggers.Firing) -> str:
             cron_triggers.execution_description(trigger, firing),
             params,
         )
-    return started["id"]
+    return str(started["id"])

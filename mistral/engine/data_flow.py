@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from mistral import config, context, expressions
@@ -223,14 +223,16 @@ def detached_functions(
             raise InputError("task() without a name is only available inside a task")
         if seen_tasks is not None:
             return last_by_name.get(name)
-        return stored().task(name)
+        return _hook(stored().task)(name)
 
     def tasks(
         workflow_execution_id: str | None = None, recursive: bool = False, state: str | None = None,
         flat: bool = False,
     ) -> list[dict[str, Any]]:  # fmt: skip
         if seen_tasks is None or recursive or workflow_execution_id not in (None, wf_ex_id):
-            return stored().tasks(workflow_execution_id, recursive, state, flat)
+            listed: list[dict[str, Any]]
+            listed = _hook(stored().tasks)(workflow_execution_id, recursive, state, flat)
+            return listed
         found = [v for v in seen_tasks if not state or v["state"] == state]
         if flat:
             found = [v for v in found if v["type"] == "ACTION" or v["state"] == states.ERROR]
@@ -245,6 +247,12 @@ def detached_functions(
     )
 
 
+def _hook(hook: Callable[..., Any] | None) -> Callable[..., Any]:
+    # NOTE: ``functions`` sets every hook; they are optional only for callers that leave some out.
+    assert hook is not None
+    return hook
+
+
 def evaluate(value: Any, wf_ex: models.WorkflowExecution, ctx: Mapping[str, Any],
              current: models.TaskExecution | None = None, result: Any = None) -> Any:  # fmt: skip
     if not expressions.contains_expression(value):
@@ -254,7 +262,7 @@ def evaluate(value: Any, wf_ex: models.WorkflowExecution, ctx: Mapping[str, Any]
         seen_tasks = (
             _tasks_as_seen(wf_ex) if _READS_OTHER_TASKS.search(json.dumps(value, default=str)) else None
         )
-        seen = (wf_ex.id, current.name if current is not None else None, result)
+        seen: tuple[Any, ...] = (wf_ex.id, current.name if current is not None else None, result)
         if seen_tasks is not None:
             seen = (*seen, _seen_key(seen_tasks))
         return detached_functions(wf_ex, current, result, seen_tasks), seen

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from mistral.db import api as db_api
 from mistral.db import models
@@ -63,9 +63,10 @@ def _read_actions_with_tasks(
     if task_count == len(action_ex_ids):
         return db_api.find_actions_with_tasks(action_ex_ids)
     actions = db_api.find_action_executions_by_ids(action_ex_ids, fresh=True)
-    task_ids = list({a.task_execution_id for a in actions})
-    task_by_id = {t.id: t for t in db_api.find_task_executions_by_ids(task_ids, fresh=True)}
-    return [(a, task_by_id[a.task_execution_id]) for a in actions]
+    # NOTE: only actions of tasks come here: each has its task's id.
+    task_ids = [cast(str, a.task_execution_id) for a in actions]
+    task_by_id = {t.id: t for t in db_api.find_task_executions_by_ids(list(set(task_ids)), fresh=True)}
+    return [(a, task_by_id[task_id]) for a, task_id in zip(actions, task_ids, strict=True)]
 
 
 Pairs = list[tuple[models.ActionExecution, models.TaskExecution]]
@@ -260,7 +261,7 @@ class Engine:
                 LOG.warning("Result for unknown action execution %s ignored", missing)
             ad_hoc = [a for a, (task_id, _) in owners.items() if task_id is None]
             self._apply_results([(a, by_id[a.id]) for a in db_api.find_action_executions_by_ids(ad_hoc)])
-            task_owned = {a: wf for a, (task_id, wf) in owners.items() if task_id is not None}
+            task_owned = {a: wf for a, (task, wf) in owners.items() if task is not None and wf is not None}
             task_count = len({owners[a][0] for a in task_owned})
             runs, by_wf = _lock_and_read(task_owned, task_count)
             for run in runs:

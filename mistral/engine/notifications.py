@@ -96,7 +96,9 @@ def task_changed(task_ex: models.TaskExecution, old: str | None) -> None:
     if _own.get(task_ex.workflow_execution_id) == [] and not configured_publishers():
         return  # the common case: nobody listens, known without a lookup
     wf_ex = db_api.peek_workflow_execution(task_ex.workflow_execution_id)
-    publishers = _publishers(_own_publishers(wf_ex)) if wf_ex is not None else []
+    if wf_ex is None:
+        return
+    publishers = _publishers(_own_publishers(wf_ex))
     if not publishers:
         return
     event = events.task_event(old, task_ex.state)

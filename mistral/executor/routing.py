@@ -14,6 +14,7 @@ a message sent again elsewhere after a timeout is safe.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -88,6 +89,4 @@ class ResultRouter:
         for result in results:
             by_engine.setdefault(result.get("reply_to") or None, []).append(result)
         for engine, part in by_engine.items():
-            self._choice.call(
-                engine, f"{len(part)} results", lambda chosen, part=part: self._send(part, chosen)
-            )
+            self._choice.call(engine, f"{len(part)} results", functools.partial(self._send, part))

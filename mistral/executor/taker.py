@@ -9,6 +9,7 @@ Each take goes to the engine that sent its actions (see ``routing``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -111,7 +112,7 @@ class Taker:
                     self._choice.call(
                         engine,
                         f"a take of {len(ids)} actions",
-                        lambda e, ids=ids: self._take(ids, self._host, e),
+                        functools.partial(self._take, ids, self._host),
                     )
                 )
             except Exception as error:  # noqa: BLE001 - untaken actions are sent again; none may run untaken

@@ -124,6 +124,7 @@ class _Parser:
             level = _LEVELS.get(token[1], 0) if token is not None and token[0] == "op" else 0
             if level <= min_level:
                 return left
+            assert token is not None  # NOTE: only an operator has a level above any minimum
             self.pos += 1
             right = self.expression(level)  # NOTE: only tighter operators on the right: left-associative
             left = None if right is None else _binary(left, token[1], right)

@@ -175,8 +175,8 @@ def sync_system_workflows(values_by_name: Mapping[str, Mapping[str, Any]]) -> li
             if obj.is_system and name not in values_by_name:
                 session.delete(obj)
         for name, values in values_by_name.items():
-            obj = existing.get(name)
-            if obj is None:
+            current = existing.get(name)
+            if current is None:
                 session.add(
                     model(
                         name=name,
@@ -187,12 +187,12 @@ def sync_system_workflows(values_by_name: Mapping[str, Mapping[str, Any]]) -> li
                         **values,
                     )
                 )
-            elif not obj.is_system:
+            elif not current.is_system:
                 skipped.append(name)
             else:
                 for k, v in values.items():
-                    if getattr(obj, k) != v:
-                        setattr(obj, k, v)
+                    if getattr(current, k) != v:
+                        setattr(current, k, v)
     return skipped
 
 
