@@ -27,7 +27,8 @@ def start(name: str, action_input: dict[str, Any], description: str, namespace: 
     if resolved.is_sync and (run_sync or not save):
         return _run_now(row, resolved, namespace, params, save)
     _insert_and_send(row)
-    return {"id": row["id"]}
+    # NOTE: "sent": the answer shows the action as sent, whatever the executor has done with it since.
+    return {"id": row["id"], "sent": True}
 
 
 @db_api.retry_on_transient

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 from typing import Any
 
 from pecan import rest
@@ -60,7 +61,25 @@ def _run(body: dict[str, Any]) -> dict[str, Any]:
     if result.get("id") is None:
         # NOTE: a synchronous run without save_result stores nothing: the engine's answer is all there is.
         return res.render_action_dict(result)
-    return res.render_action_execution(db_api.get_action_execution(result["id"]))
+    action_ex = db_api.get_action_execution(result["id"])
+    if result.get("sent"):
+        return res.render_action_execution(_as_sent(action_ex))
+    return res.render_action_execution(action_ex)
+
+
+def _as_sent(action_ex: Any) -> types.SimpleNamespace:
+    """The action as it was when sent to an executor: RUNNING, no output yet.
+
+    NOTE: Mistral answers an asynchronous run with the action as it created it, and clients
+    (Tempest among them) expect RUNNING there; a quick action may have finished before the
+    answer is written, which a GET then shows.
+    """
+    shown = {
+        name: getattr(action_ex, name, None)
+        for name in (*res.ActionExecution.field_names(), "task_execution_id")
+    }
+    shown.update(state=states.RUNNING, state_info=None, output=None, updated_at=None)
+    return types.SimpleNamespace(**shown)
 
 
 def _output(raw: Any) -> Any:
