@@ -9,7 +9,7 @@ from mistral.db import models
 from mistral.engine import cascades, task_records, tasks, with_items, workflows
 from mistral.engine.run import WfRun
 from mistral.exceptions import InputError
-from mistral.utils.merge import deep_merge
+from mistral.services import executions
 from mistral.workflow import commands, states
 
 
@@ -44,12 +44,7 @@ def resume(run: WfRun, env: dict[str, Any] | None = None) -> None:
 
 
 def update_env(wf_ex: models.WorkflowExecution, env: dict[str, Any]) -> None:
-    params = dict(wf_ex.params or {})
-    params["env"] = deep_merge(params.get("env") or {}, env)
-    wf_ex.params = params
-    ctx = dict(wf_ex.context or {})
-    ctx["__env"] = params["env"]
-    wf_ex.context = ctx
+    wf_ex.params, wf_ex.context = executions.with_env_merged(wf_ex, env)
 
 
 def stop(run: WfRun, state: str, message: str | None = None) -> None:

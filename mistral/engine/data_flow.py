@@ -20,8 +20,6 @@ from mistral.exceptions import InputError
 from mistral.utils.merge import deep_merge
 from mistral.workflow import states
 
-GLOBALS = "__published_global"
-
 # NOTE: one encoder for every size check: json.dumps with options builds a new one per call,
 # which costs more than encoding the small inputs and results of a with-items hot path.
 _SIZE_ENCODER = json.JSONEncoder(default=str)
@@ -31,8 +29,8 @@ def workflow_context(wf_ex: models.WorkflowExecution) -> dict[str, Any]:
     ctx: dict[str, Any] = {}
     ctx.update(wf_ex.input or {})
     wf_ctx = wf_ex.context or {}
-    ctx.update({k: v for k, v in wf_ctx.items() if k != GLOBALS})
-    published = wf_ctx.get(GLOBALS) or {}
+    ctx.update({k: v for k, v in wf_ctx.items() if k != expressions.PUBLISHED_GLOBAL_KEY})
+    published = wf_ctx.get(expressions.PUBLISHED_GLOBAL_KEY) or {}
     ctx.update(published)
     ctx[expressions.GLOBALS_KEY] = published
     return ctx
@@ -168,7 +166,7 @@ def functions(
         return [execution_view(e) for e in found]
 
     def global_var(name: str) -> Any:
-        return ((wf_ex.context or {}).get(GLOBALS) or {}).get(name)
+        return ((wf_ex.context or {}).get(expressions.PUBLISHED_GLOBAL_KEY) or {}).get(name)
 
     return expressions.ExpressionFunctions(
         task=task, tasks=tasks, execution=execution, executions=executions, global_var=global_var
@@ -206,7 +204,7 @@ def detached_functions(
     Other executions are read again when asked for.
     """
     wf_ex_id, execution = wf_ex.id, execution_view(wf_ex)
-    globals_ = dict((wf_ex.context or {}).get(GLOBALS) or {})
+    globals_ = dict((wf_ex.context or {}).get(expressions.PUBLISHED_GLOBAL_KEY) or {})
     current_view = _current_view(current, result) if current is not None else None
     last_by_name = {view["name"]: view for view in seen_tasks or ()}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from mistral import context, exceptions
+from mistral import context, exceptions, expressions
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.types import utcnow
@@ -114,8 +114,8 @@ def run_first_step(run: WfRun) -> None:
 def _initial_context(run: WfRun, params: dict[str, Any]) -> dict[str, Any]:
     wf_ex = run.wf_ex
     ctx: dict[str, Any] = {
-        "__env": params.get("env") or {},
-        "__execution": {"id": wf_ex.id, "name": wf_ex.workflow_name, "params": params},
+        expressions.ENV_KEY: params.get("env") or {},
+        expressions.EXECUTION_KEY: {"id": wf_ex.id, "name": wf_ex.workflow_name, "params": params},
     }
     if run.spec.vars:
         wf_ex.context = ctx
@@ -180,7 +180,10 @@ def _publish_advanced(run: WfRun, task_ex: models.TaskExecution, publish: dict[s
     global_ = run.evaluate(publish.get("global") or {}, task_ex, result=task_ex.result)
     if global_:
         ctx = dict(run.wf_ex.context or {})
-        ctx[data_flow.GLOBALS] = {**(ctx.get(data_flow.GLOBALS) or {}), **global_}
+        ctx[expressions.PUBLISHED_GLOBAL_KEY] = {
+            **(ctx.get(expressions.PUBLISHED_GLOBAL_KEY) or {}),
+            **global_,
+        }
         run.wf_ex.context = ctx
 
 

@@ -13,7 +13,13 @@ from mistral.expressions.evaluator import (
     validate,
     validate_string,
 )
-from mistral.expressions.functions import ENV_KEY, EXECUTION_KEY, GLOBALS_KEY, ExpressionFunctions
+from mistral.expressions.functions import (
+    ENV_KEY,
+    EXECUTION_KEY,
+    GLOBALS_KEY,
+    PUBLISHED_GLOBAL_KEY,
+    ExpressionFunctions,
+)
 from mistral.expressions.limits import BudgetExceeded, LimitExceeded
 
 __all__ = [
@@ -22,6 +28,7 @@ __all__ = [
     "ENV_KEY",
     "EXECUTION_KEY",
     "GLOBALS_KEY",
+    "PUBLISHED_GLOBAL_KEY",
     "ExpressionFunctions",
     "contains_expression",
     "evaluate",

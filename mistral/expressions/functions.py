@@ -26,9 +26,12 @@ import yaml
 from mistral.exceptions import ExpressionError
 from mistral.utils import nesting, safe_yaml
 
+# NOTE: the keys the service reserves in a workflow execution's stored context (and, for
+# GLOBALS_KEY, in the context an expression sees); the engine, the services and the API use these.
 ENV_KEY = "__env"
 GLOBALS_KEY = "__execution_globals"
 EXECUTION_KEY = "__execution"
+PUBLISHED_GLOBAL_KEY = "__published_global"
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,11 @@ from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.api import Filter, ListQuery
 from mistral.exceptions import InputError, NotAllowedError
+from mistral.expressions import ENV_KEY, PUBLISHED_GLOBAL_KEY
 from mistral.notifier import events
 from mistral.utils.merge import deep_merge
 from mistral.workflow import states
 
-PUBLISHED_GLOBAL_KEY = "__published_global"
-ENV_KEY = "__env"
 #: Params a sub-workflow gets from its parent; a copy of an execution starts as a root.
 SUB_WORKFLOW_PARAMS = ("task_execution_id", "root_execution_id", "index")
 #: Execution states in which ``{"params": {"env": ...}}`` alone may change the env.
@@ -160,12 +159,22 @@ def update_execution_env(wf_ex_id: str, env: Mapping[str, Any]) -> models.Workfl
                 "Updating env to workflow execution is only permitted if it is in IDLE, PAUSED, "
                 f"or ERROR state; execution {wf_ex_id} is {wf_ex.state}"
             )
-        params = dict(wf_ex.params or {})
-        params["env"] = deep_merge(params.get("env") or {}, env)
-        values: dict[str, Any] = {"params": params}
-        if isinstance(wf_ex.context, dict):
-            values["context"] = {**wf_ex.context, ENV_KEY: params["env"]}
-        return db_api.update_workflow_execution(wf_ex_id, values)
+        params, ctx = with_env_merged(wf_ex, env)
+        return db_api.update_workflow_execution(wf_ex_id, {"params": params, "context": ctx})
+
+
+def with_env_merged(
+    wf_ex: models.WorkflowExecution, env: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The execution's params and context with ``env`` merged (deeply) into its env.
+
+    A context not made yet (the first step has not run) stays as it is: the first step
+    builds it from the params.
+    """
+    params = dict(wf_ex.params or {})
+    params["env"] = deep_merge(params.get("env") or {}, env)
+    ctx = {**wf_ex.context, ENV_KEY: params["env"]} if isinstance(wf_ex.context, dict) else wf_ex.context
+    return params, ctx
 
 
 def _check_owner(obj: Any) -> None:
