@@ -22,7 +22,7 @@ from mistral.engine import (
     tasks,
     workflows,
 )
-from mistral.engine.run import WfRun
+from mistral.engine.run import WfRun, lock_run, lock_task
 from mistral.engine.unit_of_work import unit_of_work
 from mistral.exceptions import InputError, MistralError, NotFoundError
 from mistral.scheduler import jobs
@@ -38,18 +38,6 @@ class Take(NamedTuple):
     executor: str
     action_ex_id: str
     request_id: str
-
-
-def _lock_run(wf_ex_id: str) -> WfRun:
-    return WfRun(db_api.lock_workflow_execution(wf_ex_id))
-
-
-def _lock_task(task_ex_id: str) -> tuple[WfRun, models.TaskExecution]:
-    """Lock the task's workflow, then read the task as it is under that lock."""
-    task_ex = db_api.get_task_execution(task_ex_id)
-    run = _lock_run(task_ex.workflow_execution_id)
-    (task_ex,) = db_api.find_task_executions_by_ids([task_ex_id], fresh=True)
-    return run, task_ex
 
 
 def _read_actions_with_tasks(
@@ -158,7 +146,7 @@ class Engine:
     def _fail_start(self, wf_ex_id: str, error: Exception) -> None:
         """Without this, recovery would find the execution unstarted and run the failing step forever."""
         with unit_of_work():
-            run = _lock_run(wf_ex_id)
+            run = lock_run(wf_ex_id)
             if run.wf_ex.first_step_done or run.wf_ex.state != states.RUNNING:
                 return
             run.wf_ex.first_step_done = True
@@ -167,7 +155,7 @@ class Engine:
     @db_api.retry_on_transient
     def _run_first_step(self, wf_ex_id: str) -> None:
         with unit_of_work():
-            run = _lock_run(wf_ex_id)
+            run = lock_run(wf_ex_id)
             if run.wf_ex.first_step_done:
                 return  # NOTE: a second copy of the message, or recovery and the message both: once only
             if states.is_completed(run.wf_ex.state):
@@ -193,7 +181,7 @@ class Engine:
     @db_api.retry_on_transient
     def pause_workflow(self, wf_ex_id: str) -> dict[str, Any]:
         with unit_of_work():
-            run = _lock_run(wf_ex_id)
+            run = lock_run(wf_ex_id)
             if run.wf_ex.state == states.RUNNING:
                 workflows.pause(run, "Paused by the user")
             elif run.wf_ex.state != states.PAUSED:
@@ -203,13 +191,13 @@ class Engine:
     @db_api.retry_on_transient
     def resume_workflow(self, wf_ex_id: str, env: dict[str, Any] | None = None) -> dict[str, Any]:
         with unit_of_work():
-            controls.resume(_lock_run(wf_ex_id), env)
+            controls.resume(lock_run(wf_ex_id), env)
             return {"id": wf_ex_id}
 
     @db_api.retry_on_transient
     def stop_workflow(self, wf_ex_id: str, state: str, message: str | None = None) -> dict[str, Any]:
         with unit_of_work():
-            controls.stop(_lock_run(wf_ex_id), state, message)
+            controls.stop(lock_run(wf_ex_id), state, message)
             return {"id": wf_ex_id}
 
     @db_api.retry_on_transient
@@ -217,7 +205,7 @@ class Engine:
         self, task_ex_id: str, reset: bool = True, env: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         with unit_of_work():
-            run, task_ex = _lock_task(task_ex_id)
+            run, task_ex = lock_task(task_ex_id)
             self._reopen_ancestors(run.wf_ex)
             controls.rerun(run, task_ex, reset, env)
             return {"id": task_ex_id}
@@ -225,7 +213,7 @@ class Engine:
     @db_api.retry_on_transient
     def skip_task(self, task_ex_id: str) -> dict[str, Any]:
         with unit_of_work():
-            run, task_ex = _lock_task(task_ex_id)
+            run, task_ex = lock_task(task_ex_id)
             self._reopen_ancestors(run.wf_ex)
             controls.skip(run, task_ex)
             return {"id": task_ex_id}
@@ -234,7 +222,7 @@ class Engine:
     def _reopen_ancestors(wf_ex: models.WorkflowExecution) -> None:
         """A sub-workflow runs again: its parent task and parent workflows run again too."""
         while wf_ex.task_execution_id:
-            _, parent_task = _lock_task(wf_ex.task_execution_id)
+            _, parent_task = lock_task(wf_ex.task_execution_id)
             parent = db_api.get_workflow_execution(parent_task.workflow_execution_id)
             if parent_task.state in (states.ERROR, states.CANCELLED):
                 task_records.set_state(parent_task, states.RUNNING)
@@ -400,7 +388,7 @@ class Engine:
             parent_task_ids = {c.task_execution_id for c in children if c.task_execution_id}
             parents = db_api.find_task_executions_by_ids(list(parent_task_ids))
             for wf_ex_id in sorted({t.workflow_execution_id for t in parents}):
-                run = _lock_run(wf_ex_id)
+                run = lock_run(wf_ex_id)
                 ids = [t.id for t in parents if t.workflow_execution_id == wf_ex_id]
                 for task_ex in db_api.find_task_executions_by_ids(ids, fresh=True):
                     for child in (c for c in children if c.task_execution_id == task_ex.id):

@@ -8,6 +8,7 @@ from functools import cached_property
 from typing import Any
 
 from mistral import context, expressions
+from mistral.db import api as db_api
 from mistral.db import models
 from mistral.engine import data_flow, owners, specs
 from mistral.lang.specs import TaskSpec, WorkflowSpec
@@ -70,3 +71,16 @@ class WfRun:
         """
         params = self.wf_ex.params or {}
         return params.get("namespace", self.wf_ex.workflow_namespace) or ""
+
+
+def lock_run(wf_ex_id: str) -> WfRun:
+    """Lock the workflow execution for this transaction (architecture rule 1) and work on it."""
+    return WfRun(db_api.lock_workflow_execution(wf_ex_id))
+
+
+def lock_task(task_ex_id: str) -> tuple[WfRun, models.TaskExecution]:
+    """Lock the task's workflow, then read the task as it is under that lock."""
+    task_ex = db_api.get_task_execution(task_ex_id)
+    run = lock_run(task_ex.workflow_execution_id)
+    (task_ex,) = db_api.find_task_executions_by_ids([task_ex_id], fresh=True)
+    return run, task_ex

@@ -9,8 +9,7 @@ from typing import Any
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.engine import cascades, policies, task_records, tasks, workflows
-from mistral.engine.engine import _lock_task
-from mistral.engine.run import WfRun
+from mistral.engine.run import WfRun, lock_task
 from mistral.engine.unit_of_work import unit_of_work
 from mistral.scheduler import jobs
 from mistral.workflow import states
@@ -29,7 +28,7 @@ def _with_task(
         task_ex = db_api.load_task_execution(task_ex_id)
         if task_ex is None:
             return
-        run, task_ex = _lock_task(task_ex_id)
+        run, task_ex = lock_task(task_ex_id)
         if states.is_completed(run.wf_ex.state) and task_ex.state in states.ACTIVE:
             task_records.set_state(task_ex, states.CANCELLED, f"Its workflow ended {run.wf_ex.state} first")
             return
