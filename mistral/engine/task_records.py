@@ -49,6 +49,8 @@ class PendingOutcome:
 @dataclass(frozen=True)
 class TaskRuntime:
     retry_no: int = 0
+    #: when the retry scheduled last starts (ISO 8601, naive UTC), for reports
+    next_retry_at: str | None = None
     rerun_no: int = 0
     pause_before_done: bool = False
     wait_before_done: bool = False
@@ -111,6 +113,7 @@ def reset_runtime(task_ex: models.TaskExecution) -> TaskRuntime:
     return update_runtime(
         task_ex,
         retry_no=0,
+        next_retry_at=None,
         rerun_no=before.rerun_no + 1,
         wait_after_done=False,
         pending=None,
