@@ -113,7 +113,6 @@ def reset_runtime(task_ex: models.TaskExecution) -> TaskRuntime:
     return update_runtime(
         task_ex,
         retry_no=0,
-        next_retry_at=None,
         rerun_no=before.rerun_no + 1,
         wait_after_done=False,
         pending=None,
