@@ -40,8 +40,19 @@ def _evaluator(run: WfRun, task_ex: models.TaskExecution) -> Evaluate:
     return evaluate
 
 
-def _delay_key(task_ex: models.TaskExecution) -> str:
-    return f"delay:{task_ex.id}"
+def job_key(job: str, task_ex_id: str) -> str:
+    """The key of a task's timer job. NOTE: one key for all of a task's delays (a new delay replaces
+    the job of the old one), another for its timeout, which runs alongside them."""
+    return f"timeout:{task_ex_id}" if job == TIMEOUT else f"delay:{task_ex_id}"
+
+
+def _schedule(job: str, task_ex_id: str, **when: Any) -> None:
+    jobs.schedule(job, func_args={"task_ex_id": task_ex_id}, key=job_key(job, task_ex_id), **when)
+
+
+def postpone(job: str, task_ex_id: str) -> None:
+    """Run ``job`` again in a second: a paused workflow starts nothing until resumed."""
+    _schedule(job, task_ex_id, delay=1)
 
 
 def apply_pause(run: WfRun, task_ex: models.TaskExecution, decision: Pause) -> None:
@@ -53,8 +64,7 @@ def apply_pause(run: WfRun, task_ex: models.TaskExecution, decision: Pause) -> N
 def apply_delay(task_ex: models.TaskExecution, decision: Delay) -> None:
     update_runtime(task_ex, **decision.changes)
     task_records.set_state(task_ex, states.RUNNING_DELAYED)
-    jobs.schedule(decision.job, delay=decision.seconds, func_args={"task_ex_id": task_ex.id},
-                  key=_delay_key(task_ex))  # fmt: skip
+    _schedule(decision.job, task_ex.id, delay=decision.seconds)
 
 
 def apply_retry(task_ex: models.TaskExecution, decision: Retry) -> None:
@@ -62,7 +72,7 @@ def apply_retry(task_ex: models.TaskExecution, decision: Retry) -> None:
     run_after = utcnow() + datetime.timedelta(seconds=max(decision.delay, 0))
     update_runtime(task_ex, retry_no=decision.retry_no, next_retry_at=run_after.isoformat())
     task_records.set_state(task_ex, states.RUNNING_DELAYED)
-    jobs.schedule(RETRY, run_after=run_after, func_args={"task_ex_id": task_ex.id}, key=_delay_key(task_ex))
+    _schedule(RETRY, task_ex.id, run_after=run_after)
 
 
 def pause_before(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec) -> bool:
@@ -133,9 +143,9 @@ def schedule_timeout(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec) 
     if seconds is None or runtime(task_ex).timeout_scheduled:
         return
     update_runtime(task_ex, timeout_scheduled=True)
-    jobs.schedule(TIMEOUT, delay=seconds, func_args={"task_ex_id": task_ex.id}, key=f"timeout:{task_ex.id}")
+    _schedule(TIMEOUT, task_ex.id, delay=seconds)
 
 
 def cancel_timeout(task_ex: models.TaskExecution) -> None:
     if runtime(task_ex).timeout_scheduled:
-        jobs.cancel(f"timeout:{task_ex.id}")
+        jobs.cancel(job_key(TIMEOUT, task_ex.id))

@@ -8,7 +8,7 @@ import pytest
 
 from mistral import config, context
 from mistral.db import api as db_api
-from mistral.engine import engine, sender, task_records, tasks, timers  # noqa: F401  (timers registers the jobs)
+from mistral.engine import engine, policies, sender, task_records, tasks, timers  # noqa: F401  (timers registers the jobs)
 from mistral.scheduler.scheduler import Scheduler
 from mistral.services import definitions
 from mistral.workflow import states
@@ -205,3 +205,34 @@ def test_a_job_for_a_task_no_longer_active_does_nothing(job: Any) -> None:
 def test_a_job_for_a_task_that_is_gone_does_nothing() -> None:
     timers.retry_task("no-such-task")
     assert db_api.count_scheduled_jobs() == 0
+
+
+@pytest.mark.usefixtures("sent", "internal")
+def test_a_wait_after_that_ends_while_paused_applies_the_held_outcome_after_resume() -> None:
+    task_ex = _start("held")
+    _finish_action(task_ex, data={"answer": 42})
+    eng = engine.Engine()
+    eng.pause_workflow(task_ex.workflow_execution_id)
+    timers.finish_delayed_task(task_ex.id)  # paused: it looks again later
+    assert db_api.get_task_execution(task_ex.id).state == states.RUNNING_DELAYED
+    job = db_api.load_scheduled_job_by_key(f"delay:{task_ex.id}")
+    assert job is not None and job.func_name == policies.FINISH_DELAYED
+    eng.resume_workflow(task_ex.workflow_execution_id)
+    clock = FakeClock()
+    clock.advance(2)
+    assert Scheduler(clock).run_once() == 1
+    task_ex = db_api.get_task_execution(task_ex.id)
+    assert task_ex.state == states.SUCCESS and len(_actions(task_ex)) == 1  # not run a second time
+
+
+@pytest.mark.usefixtures("sent", "internal")
+def test_a_timeout_while_paused_waits_as_a_timeout_and_leaves_the_retry_job_alone() -> None:
+    task_ex = _start("limited")
+    _finish_action(task_ex, error="boom")  # retried after 1 s
+    engine.Engine().pause_workflow(task_ex.workflow_execution_id)
+    timers.task_timeout(task_ex.id)
+    assert db_api.get_task_execution(task_ex.id).state == states.RUNNING_DELAYED
+    retry_job = db_api.load_scheduled_job_by_key(f"delay:{task_ex.id}")
+    timeout_job = db_api.load_scheduled_job_by_key(f"timeout:{task_ex.id}")
+    assert retry_job is not None and retry_job.func_name == policies.RETRY
+    assert timeout_job is not None and timeout_job.func_name == policies.TIMEOUT
