@@ -103,7 +103,7 @@ def rerun(
     task_records.set_state(task_ex, states.RUNNING)
     task_ex.state_info, task_ex.processed, task_ex.error_handled = None, False, False
     task_ex.finished_at, task_ex.reset = None, reset
-    task_records.reset_runtime(task_ex)
+    task_records.reset_for_rerun(task_ex)
     try:
         if indexes is not None:
             with_items.start(run, task_ex, spec, indexes)

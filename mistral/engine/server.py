@@ -1,4 +1,4 @@
-"""The engine's RPC server: each name in CALLS and CASTS is callable remotely."""
+"""The engine's RPC server: every method of the engine's table (``mistral.rpc.methods.ENGINE``) is remote."""
 
 from __future__ import annotations
 
@@ -17,31 +17,23 @@ from mistral.engine import sender
 from mistral.engine.applier import BatchApplier
 from mistral.engine.engine import Engine, Take
 from mistral.exceptions import EngineError
-from mistral.rpc import clients, direct, transport
+from mistral.rpc import direct, methods, transport
+from mistral.rpc.methods import RpcMethod
+from mistral.rpc.outcomes import CallOutcome
 from mistral.utils import uuids
 from mistral.utils.redact import masked
 
 LOG = logging.getLogger(__name__)
 
-#: Calls answered with ``wrap_outcome`` (errors travel as data); the others are casts.
-CALLS = (
-    "start_workflow", "start_action", "complete_action", "update_action", "pause_workflow",
-    "resume_workflow", "stop_workflow", "rerun_task", "skip_task", "take_actions", "release_actions",
-    "on_action_results", "engine_stats",
-)  # fmt: skip
-#: Messages that arrive in floods: queued for group commit, not applied one by one.
-QUEUED = ("on_action_results", "report_running_actions", "take_actions")
-CASTS = ("report_running_actions", "on_subworkflows_finished", "run_first_steps")
-#: Casts that only queue their message for a thread of the engine: the sender's thread may deliver them.
-QUICK_CASTS = ("report_running_actions",)
 
+def _handler(rpc: RpcMethod, method: Callable[..., Any]) -> Callable[..., Any]:
+    name, is_call = rpc.name, rpc.kind is methods.CALL
 
-def _handler(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
     def handle(ctxt: dict[str, Any], **kwargs: Any) -> Any:
         LOG.debug("RPC %s %s", name, masked(kwargs))
         with context.using(context.Context.from_dict(ctxt or {})):
-            if name in CALLS:
-                return clients.wrap_outcome(method, **kwargs)
+            if is_call:
+                return CallOutcome.of_call(method, **kwargs).to_wire()
             try:
                 method(**kwargs)
             except Exception:  # noqa: BLE001 - a cast has nobody to answer; log and go on
@@ -50,6 +42,35 @@ def _handler(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
 
     handle.__name__ = name
     return handle
+
+
+class QueuedHandlers:
+    """The handlers of the table's queued methods: they hand a flood of messages to the appliers, which
+    apply them together (a batch per transaction) with the engine method of the same purpose."""
+
+    def __init__(
+        self, results_applier: BatchApplier, heartbeats_applier: BatchApplier, takes_applier: BatchApplier
+    ) -> None:
+        self._results, self._heartbeats, self._takes = results_applier, heartbeats_applier, takes_applier
+
+    def on_action_results(self, results: list[dict[str, Any]]) -> None:
+        # NOTE: answered only once the results' transaction has committed: until
+        # then the executor keeps them, so an engine that dies here loses none.
+        timeout = CONF.engine.results_apply_timeout
+        if not self._results.apply(results, timeout).wait(0):
+            raise EngineError(f"{len(results)} results not applied yet; send them again")
+
+    def take_actions(self, action_ex_ids: list[str], executor: str) -> list[str]:
+        # NOTE: takes arriving together share one transaction, as results do.
+        request_id = uuids.generate()
+        takes = [Take(executor, i, request_id) for i in action_ex_ids]
+        ticket = self._takes.apply(takes, CONF.engine.results_apply_timeout)
+        if not ticket.wait(0):
+            raise EngineError(f"Could not take {len(action_ex_ids)} actions now; they will be sent again")
+        return [take.action_ex_id for take in ticket.accepted]
+
+    def report_running_actions(self, action_ex_ids: list[str], executor: str | None = None) -> None:
+        self._heartbeats.submit([(executor, action_ex_id) for action_ex_id in action_ex_ids])
 
 
 class EngineEndpoint:
@@ -62,32 +83,9 @@ class EngineEndpoint:
         heartbeats_applier: BatchApplier,
         takes_applier: BatchApplier,
     ) -> None:
-        for name in CALLS + CASTS:
-            if name not in QUEUED:
-                setattr(self, name, _handler(name, getattr(engine, name)))
-
-        def on_action_results(results: list[dict[str, Any]]) -> None:
-            # NOTE: answered only once the results' transaction has committed: until
-            # then the executor keeps them, so an engine that dies here loses none.
-            timeout = CONF.engine.results_apply_timeout
-            if not results_applier.apply(results, timeout).wait(0):
-                raise EngineError(f"{len(results)} results not applied yet; send them again")
-
-        def take_actions(action_ex_ids: list[str], executor: str) -> list[str]:
-            # NOTE: takes arriving together share one transaction, as results do.
-            request_id = uuids.generate()
-            takes = [Take(executor, i, request_id) for i in action_ex_ids]
-            ticket = takes_applier.apply(takes, CONF.engine.results_apply_timeout)
-            if not ticket.wait(0):
-                raise EngineError(f"Could not take {len(action_ex_ids)} actions now; they will be sent again")
-            return [take.action_ex_id for take in ticket.accepted]
-
-        def report_running_actions(action_ex_ids: list[str], executor: str | None = None) -> None:
-            heartbeats_applier.submit([(executor, action_ex_id) for action_ex_id in action_ex_ids])
-
-        self.on_action_results = _handler("on_action_results", on_action_results)
-        self.take_actions = _handler("take_actions", take_actions)
-        self.report_running_actions = _handler("report_running_actions", report_running_actions)
+        queued = QueuedHandlers(results_applier, heartbeats_applier, takes_applier)
+        for rpc in methods.ENGINE.values():
+            setattr(self, rpc.name, _handler(rpc, getattr(queued if rpc.queued else engine, rpc.name)))
 
 
 def _workflow_of(result: dict[str, Any]) -> str:
@@ -120,7 +118,8 @@ class EngineServer:
             applier.start()
         self._server.start()
         if transport.is_local():
-            direct.serve(transport.ENGINE_TOPIC, self._name, self._endpoint, QUICK_CASTS)
+            quick = methods.quick_casts(methods.ENGINE)
+            direct.serve(transport.ENGINE_TOPIC, self._name, self._endpoint, quick)
         else:
             sender.reply_here(self._name)
 

@@ -3,7 +3,8 @@
 The bookkeeping (retries done, policies already applied, join and with-items
 progress) is stored as JSON in ``runtime_context``; here it is one frozen
 dataclass, read with ``runtime(task_ex)`` and written with
-``update_runtime(task_ex, field=value)``, so a key cannot be misspelt or forgotten.
+``update_runtime(task_ex, field=value)`` (or ``reset_for_rerun(task_ex)``), so a key
+cannot be misspelt or forgotten.
 """
 
 from __future__ import annotations
@@ -61,6 +62,31 @@ class TaskRuntime:
     join: JoinCounts | None = None
     with_items: WithItemsProgress | None = None
 
+    def reset_for_rerun(self) -> TaskRuntime:
+        """The record a re-run starts from: retries, timeout and wait-after start afresh.
+
+        What it keeps is ``KEPT_ON_RERUN``; a new field must go in one list or the other
+        (tests/unit/engine/test_task_records.py fails until it does).
+        """
+        return dataclasses.replace(
+            self,
+            retry_no=0,
+            rerun_no=self.rerun_no + 1,
+            wait_after_done=False,
+            pending=None,
+            timeout_scheduled=False,
+            timed_out=False,
+        )
+
+
+#: The fields a re-run keeps, and why.
+KEPT_ON_RERUN = {
+    "pause_before_done": "the task already paused before it ran once; a re-run does not pause again",
+    "wait_before_done": "the task already waited before it ran once; a re-run does not wait again",
+    "join": "the inbound branches arrived once and do not arrive again",
+    "with_items": "with_items.start decides per item: all of them again, or only the failed ones",
+}
+
 
 _NESTED = {"join": JoinCounts, "with_items": WithItemsProgress, "pending": PendingOutcome}
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(TaskRuntime)}
@@ -107,18 +133,11 @@ def _as_json(record: TaskRuntime) -> dict[str, Any]:
     return out
 
 
-def reset_runtime(task_ex: models.TaskExecution) -> TaskRuntime:
-    """A re-run: retries, timeout and wait-after start afresh; the before-policies stay done."""
-    before = runtime(task_ex)
-    return update_runtime(
-        task_ex,
-        retry_no=0,
-        rerun_no=before.rerun_no + 1,
-        wait_after_done=False,
-        pending=None,
-        timeout_scheduled=False,
-        timed_out=False,
-    )
+def reset_for_rerun(task_ex: models.TaskExecution) -> TaskRuntime:
+    """Write ``TaskRuntime.reset_for_rerun()`` of the task's record."""
+    updated = runtime(task_ex).reset_for_rerun()
+    task_ex.runtime_context = _as_json(updated)
+    return updated
 
 
 def set_state(task_ex: models.TaskExecution, state: str, state_info: str | None = None) -> bool:

@@ -1,4 +1,4 @@
-"""The executor's RPC server: takes ``run_actions`` and ``run_action_sync`` from engines."""
+"""The executor's RPC server: answers the methods of the executor's table (mistral/rpc/methods.py)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,12 @@ from mistral import context
 from mistral.config import CONF
 from mistral.executor.executor import Executor
 from mistral.executor.taker import TakeCall, Taker
-from mistral.rpc import clients, direct, transport
+from mistral.rpc import clients, direct, methods, transport
+from mistral.rpc.outcomes import CallOutcome
 from mistral.rpc.payloads import ActionRequest
 from mistral.utils.redact import masked
 
 LOG = logging.getLogger(__name__)
-
-#: Casts that only hand their requests to the taker's thread: the engine's thread may deliver them.
-QUICK_CASTS = ("run_actions",)
 
 
 def _take_from_engine(action_ex_ids: list[str], executor: str, engine: str | None) -> list[str]:
@@ -30,7 +28,10 @@ def _take_from_engine(action_ex_ids: list[str], executor: str, engine: str | Non
 
 
 class ExecutorEndpoint:
-    """The RPC methods of an executor; every public method here is callable remotely."""
+    """The RPC methods of an executor, one per entry of ``methods.EXECUTOR``.
+
+    ``run_actions`` is quick: it only hands the requests to the taker's thread.
+    """
 
     def __init__(self, executor: Executor, taker: Taker) -> None:
         self._executor = executor
@@ -43,7 +44,7 @@ class ExecutorEndpoint:
     def run_action_sync(self, ctxt: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
         LOG.debug("RPC run_action_sync %s", masked(request))
         with context.using(context.Context.from_dict(ctxt or {})):
-            result = clients.wrap_outcome(self._executor.run_action_sync, request)
+            result = CallOutcome.of_call(self._executor.run_action_sync, request).to_wire()
         LOG.debug("RPC run_action_sync answers %s", masked(result))
         return result
 
@@ -74,7 +75,8 @@ class ExecutorServer:
         self._taker.start()
         self._server.start()
         if transport.is_local():
-            direct.serve(transport.EXECUTOR_TOPIC, self.host, self._endpoint, QUICK_CASTS)
+            quick = methods.quick_casts(methods.EXECUTOR)
+            direct.serve(transport.EXECUTOR_TOPIC, self.host, self._endpoint, quick)
         self._consuming = True
         LOG.info("Executor %s listening on topic %s", self.host, transport.EXECUTOR_TOPIC)
 

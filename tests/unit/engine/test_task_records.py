@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from types import SimpleNamespace
 from typing import Any
@@ -44,10 +45,44 @@ def test_a_rerun_starts_retries_and_timeout_afresh_but_keeps_the_before_policies
         pause_before_done=True, wait_after_done=True, pending=PendingOutcome(), join=JoinCounts(2, 0),
         rerun_no=1,
     )  # fmt: skip
-    after = task_records.reset_runtime(task)
+    after = task_records.reset_for_rerun(task)
     assert after == TaskRuntime(
         rerun_no=2, wait_before_done=True, pause_before_done=True, join=JoinCounts(2, 0)
     )
+    assert task_records.runtime(task) == after
+    assert task.runtime_context == {
+        "rerun_no": 2, "wait_before_done": True, "pause_before_done": True,
+        "join": {"arrived": 2, "missed": 0},
+    }  # fmt: skip
+
+
+#: A value other than the default for every field of TaskRuntime.
+NOT_DEFAULT: dict[str, Any] = {
+    "retry_no": 3,
+    "rerun_no": 1,
+    "pause_before_done": True,
+    "wait_before_done": True,
+    "wait_after_done": True,
+    "pending": PendingOutcome("ERROR", {"x": 1}, "boom"),
+    "timeout_scheduled": True,
+    "timed_out": True,
+    "join": JoinCounts(2, 1),
+    "with_items": WithItemsProgress(count=4, done=4, failed=1, next=4),
+}
+
+
+def test_every_runtime_field_is_either_reset_or_kept_by_a_rerun_on_purpose() -> None:
+    fields = {f.name for f in dataclasses.fields(TaskRuntime)}
+    assert set(NOT_DEFAULT) == fields, "a new TaskRuntime field: give it a value here"
+    before = TaskRuntime(**NOT_DEFAULT)
+    after = before.reset_for_rerun()
+    kept = {name for name in fields if getattr(after, name) == getattr(before, name)}
+    assert kept == set(task_records.KEPT_ON_RERUN), (
+        "a field a re-run neither resets nor lists in task_records.KEPT_ON_RERUN"
+    )
+    assert after.rerun_no == before.rerun_no + 1
+    reset = fields - kept - {"rerun_no"}
+    assert all(getattr(after, name) == getattr(TaskRuntime(), name) for name in reset)
 
 
 def test_the_with_items_shortcut_reads_and_writes_what_the_record_does() -> None:
