@@ -71,6 +71,7 @@ class TaskRuntime:
         return dataclasses.replace(
             self,
             retry_no=0,
+            next_retry_at=None,
             rerun_no=self.rerun_no + 1,
             wait_after_done=False,
             pending=None,
