@@ -50,6 +50,8 @@ class PendingOutcome:
 @dataclass(frozen=True)
 class TaskRuntime:
     retry_no: int = 0
+    #: when the retry scheduled last starts (ISO 8601, naive UTC), for reports
+    next_retry_at: str | None = None
     rerun_no: int = 0
     pause_before_done: bool = False
     wait_before_done: bool = False
@@ -69,6 +71,7 @@ class TaskRuntime:
         return dataclasses.replace(
             self,
             retry_no=0,
+            next_retry_at=None,
             rerun_no=self.rerun_no + 1,
             wait_after_done=False,
             pending=None,

@@ -22,8 +22,10 @@ def _with_task(
     expected: Collection[str],
     step: Callable[[WfRun, models.TaskExecution], Any],
     *,
-    wait_while_paused: bool = True,
+    postpone_as: str | None,
 ) -> None:
+    """Run ``step`` on the task if it is still in an ``expected`` state; while its workflow is paused
+    a delayed task's ``postpone_as`` job looks again later (None: the step runs even then)."""
     with unit_of_work():
         task_ex = db_api.load_task_execution(task_ex_id)
         if task_ex is None:
@@ -35,10 +37,9 @@ def _with_task(
         if task_ex.state not in expected:
             LOG.info("Timer for task %s ignored: it is %s", task_ex_id, task_ex.state)
             return
-        if wait_while_paused and run.wf_ex.state == states.PAUSED and task_ex.state == states.RUNNING_DELAYED:
-            # NOTE: a paused workflow starts nothing; resume re-runs the delayed step.
-            jobs.schedule(policies.RESUME_DELAYED, delay=1, func_args={"task_ex_id": task_ex_id},
-                          key=f"delay:{task_ex_id}")  # fmt: skip
+        if postpone_as and run.wf_ex.state == states.PAUSED and task_ex.state == states.RUNNING_DELAYED:
+            # NOTE: the same job again, so the end of a wait-after still applies its held outcome.
+            policies.postpone(postpone_as, task_ex_id)
             return
         step(run, task_ex)
         workflows.proceed(run)
@@ -54,29 +55,29 @@ def _fail_task(what: str) -> jobs.GiveUpHandler:
             tasks.fail(run, task_ex, message)
 
         # NOTE: also while its workflow is paused: resume proceeds from finished tasks.
-        _with_task(failure.args["task_ex_id"], states.ACTIVE, step, wait_while_paused=False)
+        _with_task(failure.args["task_ex_id"], states.ACTIVE, step, postpone_as=None)
 
     return give_up
 
 
-def _run_delayed_task(task_ex_id: str) -> None:
+def _run_delayed_task(task_ex_id: str, job: str) -> None:
     def step(run: WfRun, task_ex: models.TaskExecution) -> None:
         task_records.set_state(task_ex, states.RUNNING)
         tasks.execute(run, task_ex)
 
-    _with_task(task_ex_id, (states.RUNNING_DELAYED,), step)
+    _with_task(task_ex_id, (states.RUNNING_DELAYED,), step, postpone_as=job)
 
 
 @jobs.job(policies.RESUME_DELAYED, on_give_up=_fail_task("resume of the delayed task"))
 def resume_delayed_task(task_ex_id: str) -> None:
     """wait-before is over (or a paused workflow resumed): the task runs."""
-    _run_delayed_task(task_ex_id)
+    _run_delayed_task(task_ex_id, policies.RESUME_DELAYED)
 
 
 @jobs.job(policies.RETRY, on_give_up=_fail_task("retry of the task"))
 def retry_task(task_ex_id: str) -> None:
     """A retry's delay is over: the task runs again."""
-    _run_delayed_task(task_ex_id)
+    _run_delayed_task(task_ex_id, policies.RETRY)
 
 
 @jobs.job(policies.FINISH_DELAYED, on_give_up=_fail_task("completion of the delayed task"))
@@ -85,7 +86,7 @@ def finish_delayed_task(task_ex_id: str) -> None:
         pending = task_records.runtime(task_ex).pending or task_records.PendingOutcome()
         tasks.finish(run, task_ex, pending.state, pending.result, pending.state_info)
 
-    _with_task(task_ex_id, (states.RUNNING_DELAYED,), step)
+    _with_task(task_ex_id, (states.RUNNING_DELAYED,), step, postpone_as=policies.FINISH_DELAYED)
 
 
 @jobs.job(policies.TIMEOUT, on_give_up=_fail_task("timeout of the task"))
@@ -105,4 +106,4 @@ def task_timeout(task_ex_id: str) -> None:
         # NOTE: Mistral 23's very words (checked black-box); clients and tests match on them.
         tasks.complete(run, task_ex, states.ERROR, None, f"Task timed out [timeout(s)={seconds:g}].")
 
-    _with_task(task_ex_id, (states.RUNNING, states.RUNNING_DELAYED), step)
+    _with_task(task_ex_id, (states.RUNNING, states.RUNNING_DELAYED), step, postpone_as=policies.TIMEOUT)

@@ -32,6 +32,7 @@ NUMBER_OR_EXPR = _union(
 )
 INT_OR_EXPR = _union("a non-negative integer or an expression", {"type": "integer", "minimum": 0}, EXPRESSION)
 BOOL_OR_EXPR = _union("a boolean or an expression", {"type": "boolean"}, EXPRESSION)
+BACKOFF = _union("a number of at least 1 or an expression", {"type": "number", "minimum": 1}, EXPRESSION)
 DICT_OR_EXPR = _union("a mapping or an expression", DICT, EXPRESSION)
 STRING_OR_LIST = _union("a string or a list of strings", STRING, STRING_LIST)
 
@@ -63,7 +64,15 @@ RETRY = _union(
     STRING,
     {
         "type": "object",
-        "properties": {"count": INT_OR_EXPR, "delay": NUMBER_OR_EXPR, "break-on": ANY, "continue-on": ANY},
+        "properties": {
+            "count": INT_OR_EXPR,
+            "delay": NUMBER_OR_EXPR,
+            "break-on": ANY,
+            "continue-on": ANY,
+            "backoff": BACKOFF,
+            "max-delay": NUMBER_OR_EXPR,
+            "jitter": BOOL_OR_EXPR,
+        },
         "required": ["count", "delay"],
         "additionalProperties": False,
     },

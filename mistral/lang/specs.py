@@ -48,12 +48,19 @@ class OnClause:
 
 @dataclass(frozen=True)
 class RetrySpec:
-    """``count`` and ``delay`` are ints or expressions; break-on/continue-on are expressions."""
+    """``count`` and ``delay`` are ints or expressions; break-on/continue-on are expressions.
+
+    ``backoff`` (>= 1), ``max_delay`` (>= 0) and ``jitter`` (a bool) may be expressions too; None
+    leaves each off, so a retry without them waits ``delay`` every time.
+    """
 
     count: Any = 0
     delay: Any = 0
     break_on: Any = None
     continue_on: Any = None
+    backoff: Any = None
+    max_delay: Any = None
+    jitter: Any = None
 
 
 @dataclass(frozen=True)

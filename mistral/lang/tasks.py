@@ -23,7 +23,7 @@ from mistral.lang.yaml_loader import Path
 MAX_TASK_NAME = 255
 MAX_JOIN_TASK_NAME = 208
 ON_KEYS = ("on-success", "on-error", "on-complete", "on-skip")
-_RETRY_KEYS = ("count", "delay", "break-on", "continue-on")
+_RETRY_KEYS = ("count", "delay", "break-on", "continue-on", "backoff", "max-delay", "jitter")
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,7 @@ def build_retry(value: Any, path: Path, problems: Problems) -> RetrySpec | None:
                 problems.add(path, f"missing required retry parameter '{key}'")
             elif not isinstance(value[key], (int, float)) and not has_expression(value[key]):
                 problems.add(path, f"retry {key} must be a number or an expression, got {value[key]!r}")
+        _check_inline_backoff(value, path, problems)
     if not isinstance(value, dict):
         return None
     return RetrySpec(
@@ -114,7 +115,24 @@ def build_retry(value: Any, path: Path, problems: Problems) -> RetrySpec | None:
         delay=value.get("delay", 0),
         break_on=value.get("break-on"),
         continue_on=value.get("continue-on"),
+        backoff=value.get("backoff"),
+        max_delay=value.get("max-delay"),
+        jitter=value.get("jitter"),
     )
+
+
+def _check_inline_backoff(value: dict[str, Any], path: Path, problems: Problems) -> None:
+    """The schema's checks of backoff, max-delay and jitter, for the ``count=N delay=N`` string form."""
+    for key, minimum in (("backoff", 1), ("max-delay", 0)):
+        number = value.get(key)
+        if number is None or has_expression(number):
+            continue
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or number < minimum:
+            problems.add(path, f"retry {key} must be a number of at least {minimum} or an expression, "
+                               f"got {number!r}")  # fmt: skip
+    jitter = value.get("jitter")
+    if jitter is not None and not isinstance(jitter, bool) and not has_expression(jitter):
+        problems.add(path, f"retry jitter must be a boolean or an expression, got {jitter!r}")
 
 
 def build_with_items(value: Any, path: Path, problems: Problems) -> list[WithItem]:

@@ -30,6 +30,7 @@ __all__ = [
     "delete_scheduled_jobs",
     "list_due_jobs",
     "load_scheduled_job",
+    "load_scheduled_job_by_key",
     "release_scheduled_job",
 ]
 
@@ -63,6 +64,11 @@ def create_scheduled_job(values: Mapping[str, Any]) -> models.ScheduledJob:
 
 def load_scheduled_job(id: str) -> models.ScheduledJob | None:
     return common.first(Job, Job.id == id)
+
+
+def load_scheduled_job_by_key(key: str) -> models.ScheduledJob | None:
+    """The job holding ``key`` (e.g. ``delay:<task_ex_id>``), if any: what a task waits for."""
+    return common.first(Job, Job.key == key)
 
 
 def list_due_jobs(now: datetime.datetime, limit: int, capture_timeout_s: float) -> list[models.ScheduledJob]:

@@ -59,6 +59,7 @@ def test_a_rerun_starts_retries_and_timeout_afresh_but_keeps_the_before_policies
 #: A value other than the default for every field of TaskRuntime.
 NOT_DEFAULT: dict[str, Any] = {
     "retry_no": 3,
+    "next_retry_at": "2030-01-02T03:04:05.000006",
     "rerun_no": 1,
     "pause_before_done": True,
     "wait_before_done": True,

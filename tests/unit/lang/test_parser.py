@@ -198,3 +198,23 @@ def test_flow_style_document_definitions_fall_back_to_a_dump():
     a, b = spec.workflows
     assert a.definition.startswith("version: '2.0'\n\na:\n")
     assert parse_workflows(b.definition).workflows[0].input_string == "x"
+
+
+@pytest.mark.parametrize(
+    "retry",
+    [
+        "{count: 3, delay: 1, backoff: 2.0, max-delay: 30, jitter: true}",
+        "count=3 delay=1 backoff=2.0 max-delay=30 jitter=true",
+    ],
+)
+def test_retry_backoff_keys(retry):
+    (spec,) = parse_workflows(f"version: '2.0'\nwf:\n  tasks:\n    t:\n      retry: {retry}\n").workflows
+    p = spec.tasks["t"].retry
+    assert (p.count, p.delay, p.backoff, p.max_delay, p.jitter) == (3, 1, 2.0, 30, True)
+
+
+def test_retry_without_backoff_keys_leaves_them_off():
+    text = "version: '2.0'\nwf:\n  tasks:\n    t:\n      retry: count=1 delay=1\n"
+    (spec,) = parse_workflows(text).workflows
+    policy = spec.tasks["t"].retry
+    assert (policy.backoff, policy.max_delay, policy.jitter) == (None, None, None)

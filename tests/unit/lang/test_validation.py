@@ -65,6 +65,31 @@ def wf(tasks: str, head: str = "") -> str:
             id="retry-line-key",
         ),
         pytest.param(
+            wf("    a:\n      retry: {count: 3, delay: 1, backoff: 0.5}\n"),
+            "wf.tasks.a.retry.backoff: must be at least 1, got 0.5 (line 4)",
+            id="retry-backoff-below-one",
+        ),
+        pytest.param(
+            wf("    a:\n      retry: {count: 3, delay: 1, max-delay: -2}\n"),
+            "wf.tasks.a.retry.max-delay: must be at least 0, got -2 (line 4)",
+            id="retry-max-delay-negative",
+        ),
+        pytest.param(
+            wf("    a:\n      retry: {count: 3, delay: 1, jitter: often}\n"),
+            "wf.tasks.a.retry.jitter: expected a boolean or an expression, got 'often' (line 4)",
+            id="retry-jitter-type",
+        ),
+        pytest.param(
+            wf("    a:\n      retry: count=3 delay=1 backoff=0\n"),
+            "wf.tasks.a.retry: retry backoff must be a number of at least 1 or an expression, got 0 (line 4)",
+            id="retry-line-backoff",
+        ),
+        pytest.param(
+            wf("    a:\n      retry: count=3 delay=1 jitter=often\n"),
+            "wf.tasks.a.retry: retry jitter must be a boolean or an expression, got 'often' (line 4)",
+            id="retry-line-jitter",
+        ),
+        pytest.param(
             wf("    a:\n      on-success: b\n    b:\n      join: many\n"),
             "wf.tasks.b.join: expected 'all', 'one' or a positive integer, got 'many' (line 6)",
             id="join-type",

@@ -111,3 +111,10 @@ def test_work_done_through_a_trust_keeps_no_token_in_its_jobs() -> None:
     stored = context.Context.from_dict(job.context)
     assert (stored.auth_token, stored.expires_at) == (None, None)
     assert (stored.trust_id, stored.user_id, stored.is_trust_scoped) == ("t", "u", True)
+
+
+def test_a_job_is_found_by_its_key() -> None:
+    job_id = jobs.schedule("t.noop", delay=10, key="delay:task-1")
+    found = db_api.load_scheduled_job_by_key("delay:task-1")
+    assert found is not None and found.id == job_id
+    assert db_api.load_scheduled_job_by_key("delay:task-2") is None
