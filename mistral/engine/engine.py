@@ -26,6 +26,7 @@ from mistral.engine.run import WfRun, lock_run, lock_task
 from mistral.engine.unit_of_work import unit_of_work
 from mistral.exceptions import InputError, MistralError, NotFoundError
 from mistral.scheduler import jobs
+from mistral.services import environments
 from mistral.utils import uuids
 from mistral.workflow import states
 
@@ -113,7 +114,7 @@ class Engine:
         params.setdefault("namespace", wf_namespace or "")
         # NOTE: the definition is looked up as the caller, who may only use what they can see.
         wf_def = db_api.find_workflow_definition(wf_identifier, list(dict.fromkeys([wf_namespace or "", ""])))
-        params["env"] = self._env(params.get("env"))
+        params["env"] = environments.variables_of(params.get("env"))
         # NOTE: a first step with with-items may launch any number of actions: it runs after the
         # answer, in run_first_steps. Any other runs here, as Mistral's does: clients (Tempest among
         # them) expect the first tasks to be listed as soon as the start has answered.
@@ -167,16 +168,6 @@ class Engine:
                 workflows.run_first_step(run)
             except MistralError as error:
                 workflows.finish(run, states.ERROR, f"Failed to start the workflow: {error}")
-
-    @staticmethod
-    def _env(env: Any) -> dict[str, Any]:
-        if env is None or env == "":
-            return {}
-        if isinstance(env, str):
-            return dict(db_api.get_environment(env).variables or {})
-        if not isinstance(env, dict):
-            raise InputError(f"'env' must be a dict or the name of an environment, got {type(env).__name__}")
-        return env
 
     @db_api.retry_on_transient
     def pause_workflow(self, wf_ex_id: str) -> dict[str, Any]:
