@@ -12,11 +12,10 @@ from mistral.db.types import utcnow
 from mistral.engine import (
     action_owners,
     action_requests,
-    actions,
+    action_results,
     adhoc_runs,
     cascades,
     controls,
-    data_flow,
     hop_latency,
     task_records,
     tasks,
@@ -273,28 +272,8 @@ class Engine:
         if action_ex.state != states.RUNNING:
             LOG.info("Result for action execution %s in state %s ignored", action_ex.id, action_ex.state)
             return None
-        if result.get("cancel"):
-            state, value = states.CANCELLED, None
-        elif "error" in result and result["error"] is not None:
-            state, value = states.ERROR, result["error"]
-        else:
-            state, value = states.SUCCESS, result.get("data")
-            try:
-                value = actions.transform_output(
-                    (action_ex.runtime_context or {}).get("transforms") or [], value
-                )
-            except Exception as error:  # noqa: BLE001 - a bad output expression fails the action, not the engine
-                state, value = states.ERROR, f"Failed to evaluate the action output: {error}"
-        problem = data_flow.oversized("action result", value)
-        if problem is not None:
-            # NOTE: the blob is dropped here: neither the action nor its task ever stores it.
-            state, value = states.ERROR, problem
-        values: dict[str, Any] = {"state": state, "output": {"result": value}, "accepted": True}
-        if result.get("executor"):
-            values["executor_host"] = result["executor"]
-        if state == states.ERROR:
-            values["state_info"] = value if isinstance(value, str) else data_flow.json_text(value)
-        return values, (state, value)
+        out = action_results.outcome(result, (action_ex.runtime_context or {}).get("transforms") or [])
+        return out.columns, (out.state, out.value)
 
     def complete_action(self, action_ex_id: str, result: dict[str, Any]) -> dict[str, Any]:
         action_ex = db_api.get_action_execution(action_ex_id)
