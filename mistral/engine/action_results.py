@@ -43,7 +43,7 @@ def outcome(result: Mapping[str, Any], transforms: list[Any]) -> Outcome:
         state, value = states.ERROR, problem
     # NOTE: every outcome of a RUNNING action is in the table; checked like every other state write.
     states.check_transition(states.RUNNING, state, "action")
-    columns: dict[str, Any] = {"state": state, "output": {"result": value}, "accepted": True}
+    columns: dict[str, Any] = {"state": state, "output": {"result": value}, "result_applied": True}
     if result.get("executor"):
         columns["executor_host"] = result["executor"]
     if state == states.ERROR:

@@ -167,7 +167,7 @@ def new_action_row(
         "name": resolved.name,
         "task_execution_id": None,
         "state": states.RUNNING,
-        "accepted": False,
+        "result_applied": False,
         "is_sync": resolved.is_sync,
         "input": resolved.input,
         "runtime_context": action_requests.runtime_context(
@@ -191,7 +191,7 @@ def insert_and_send(rows: list[dict[str, Any]]) -> None:
     """Insert the action executions and send them to executors once the transaction commits."""
     now = utcnow()
     for row in rows:
-        row["sent_at"] = now
+        row["sent_at"] = row["offered_at"] = now
     db_api.insert_action_executions(rows)
     action_owners.remember(rows)
     for row in rows:

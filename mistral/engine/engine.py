@@ -352,7 +352,7 @@ class Engine:
 
     @db_api.retry_on_transient
     def on_subworkflows_finished(self, wf_ex_ids: list[str]) -> None:
-        """Hand each finished sub-workflow's outcome to its parent task, once (``accepted`` marks it)."""
+        """Hand each finished sub-workflow's outcome to its parent task, once (``reported_to_parent``)."""
         with unit_of_work():
             children = [c for c in (db_api.load_workflow_execution(i) for i in wf_ex_ids) if c is not None]
             parent_task_ids = {c.task_execution_id for c in children if c.task_execution_id}
@@ -368,9 +368,9 @@ class Engine:
     @staticmethod
     def _deliver(run: WfRun, task_ex: models.TaskExecution, child: models.WorkflowExecution) -> None:
         db_api.refresh(child)  # NOTE: re-read under the parent's lock: another engine may have delivered it
-        if child.accepted or not states.is_completed(child.state):
+        if child.reported_to_parent or not states.is_completed(child.state):
             return
-        child.accepted = True
+        child.reported_to_parent = True
         value = child.output if child.state == states.SUCCESS else child.state_info
         tasks.on_action_done(run, task_ex, (child.params or {}).get("index", 0), child.state, value)
 

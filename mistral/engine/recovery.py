@@ -85,7 +85,10 @@ def resend_untaken_actions(
     expired: list[models.ActionExecution] = []
     with unit_of_work():
         for action_ex in db_api.find_untaken_actions(sent_before, limit=BATCH):
-            if give_up and action_ex.created_at < now - datetime.timedelta(seconds=give_up):
+            # NOTE: counted from its offer (created, or given back by a silent or stopping executor),
+            # not from its creation: an action re-run after hours gets its full time to be taken.
+            offered_at = action_ex.offered_at or action_ex.created_at
+            if give_up and offered_at < now - datetime.timedelta(seconds=give_up):
                 expired.append(action_ex)
             elif db_api.mark_action_resent(action_ex.id, sent_before=sent_before, now=now):
                 LOG.warning(

@@ -12,7 +12,7 @@ from mistral.engine import action_results
 def test_data_succeeds_and_marks_the_result_applied() -> None:
     out = action_results.outcome({"data": {"x": 1}}, [])
     assert (out.state, out.value) == ("SUCCESS", {"x": 1})
-    assert out.columns == {"state": "SUCCESS", "output": {"result": {"x": 1}}, "accepted": True}
+    assert out.columns == {"state": "SUCCESS", "output": {"result": {"x": 1}}, "result_applied": True}
 
 
 def test_an_error_fails_with_its_text_as_state_info() -> None:
