@@ -6,7 +6,8 @@ One scheduled job, rescheduled by itself, so only one engine runs each check.
   and send, a broker that dropped it, no executor listening): it is sent again
   every ``[engine] execution_integrity_check_delay`` seconds, which is safe
   because an executor runs only what it has taken, and an action is taken once.
-  If nobody takes it within ``[action_heartbeat] first_heartbeat_timeout``, it fails.
+  If nobody takes it within ``[action_heartbeat] first_heartbeat_timeout`` of its
+  offer (``offered_at``: its creation, or its executor giving it back), it fails.
 - An execution whose first step never ran (a crash between its creation and
   the message that starts it) is started, once: the step runs under the
   execution's lock and only while ``first_step_done`` is False.
