@@ -251,29 +251,25 @@ class Engine:
                 for (action_ex, task_ex), applied in zip(pairs, outcomes, strict=True):
                     if applied is not None:
                         index = (action_ex.runtime_context or {}).get("index", 0)
-                        tasks.on_action_done(run, task_ex, index, *applied)
+                        tasks.on_action_done(run, task_ex, index, applied.state, applied.value)
                 workflows.proceed(run)
 
-    @classmethod
-    def _apply_results(
-        cls, pairs: list[tuple[models.ActionExecution, dict[str, Any]]]
-    ) -> list[tuple[str, Any] | None]:
-        """Write the outcome of each running action; answer (state, value) per action, None for a repeat."""
-        outcomes = [cls._outcome(action_ex, result) for action_ex, result in pairs]
-        written = zip((action_ex for action_ex, _ in pairs), outcomes, strict=True)
-        db_api.write_action_results([(action_ex, out[0]) for action_ex, out in written if out is not None])
-        return [None if out is None else out[1] for out in outcomes]
-
     @staticmethod
-    def _outcome(
-        action_ex: models.ActionExecution, result: dict[str, Any]
-    ) -> tuple[dict[str, Any], tuple[str, Any]] | None:
-        """The columns to write for ``result`` and the (state, value) the task gets; None for a repeat."""
-        if action_ex.state != states.RUNNING:
-            LOG.info("Result for action execution %s in state %s ignored", action_ex.id, action_ex.state)
-            return None
-        out = action_results.outcome(result, (action_ex.runtime_context or {}).get("transforms") or [])
-        return out.columns, (out.state, out.value)
+    def _apply_results(
+        pairs: list[tuple[models.ActionExecution, dict[str, Any]]],
+    ) -> list[action_results.Outcome | None]:
+        """Write the outcome of each running action; answer its outcome, None for a repeat (rule 3)."""
+        outcomes: list[action_results.Outcome | None] = []
+        for action_ex, result in pairs:
+            if action_ex.state != states.RUNNING:
+                LOG.info("Result for action execution %s in state %s ignored", action_ex.id, action_ex.state)
+                outcomes.append(None)
+                continue
+            transforms = (action_ex.runtime_context or {}).get("transforms") or []
+            outcomes.append(action_results.outcome(result, transforms))
+        written = zip((action_ex for action_ex, _ in pairs), outcomes, strict=True)
+        db_api.write_action_results([(a, out.columns) for a, out in written if out is not None])
+        return outcomes
 
     def complete_action(self, action_ex_id: str, result: dict[str, Any]) -> dict[str, Any]:
         action_ex = db_api.get_action_execution(action_ex_id)
