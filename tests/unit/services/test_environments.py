@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 
+from mistral.db import api as db_api
+from mistral.engine import engine as engine_module
 from mistral.exceptions import InputError
-from mistral.services import environments, executions
+from mistral.services import definitions, environments, executions
 
 
 @pytest.mark.parametrize("env", [None, ""])
@@ -42,3 +44,15 @@ def test_the_api_params_get_the_same_answer(db: str) -> None:
     assert executions.resolve_env({"x": 1}) == {"x": 1}, "no env stays absent"
     with pytest.raises(InputError):
         executions.resolve_env({"env": 7})
+
+
+def test_the_engine_looks_an_env_up_the_same_way(db: str, sent: list[Any]) -> None:
+    definitions.create_workflows("version: '2.0'\nwf:\n  tasks:\n    t:\n      action: std.noop\n")
+    environments.create_environment({"name": "prod", "variables": {"host": "x"}})
+    engine = engine_module.get()
+    started = engine.start_workflow("wf", params={"env": "prod"})
+    assert db_api.get_workflow_execution(started["id"]).params["env"] == {"host": "x"}
+    started = engine.start_workflow("wf", params={"env": ""})
+    assert db_api.get_workflow_execution(started["id"]).params["env"] == {}
+    with pytest.raises(InputError, match="Environment is not found: nowhere"):
+        engine.start_workflow("wf", params={"env": "nowhere"})
