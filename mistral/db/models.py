@@ -150,7 +150,8 @@ class WorkflowExecution(_SecureMixin, Base):
     params: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
     context: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
     runtime_context: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
-    accepted: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    #: A sub-workflow's outcome was handed to its parent task (recovery hands on those not yet handed).
+    reported_to_parent: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     #: Its first tasks were created: False from a start request until an engine ran its first step.
     first_step_done: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
     task_execution_id: Mapped[str | None] = mapped_column(sa.String(36))
@@ -211,8 +212,8 @@ class ActionExecution(_SecureMixin, Base):
     description: Mapped[str | None] = mapped_column(sa.Text)
     state: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     state_info: Mapped[str | None] = mapped_column(sa.Text)
-    #: Its result was applied (Mistral's meaning; shown by the API).
-    accepted: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    #: Its result was applied (the REST API shows it as Mistral's ``accepted``).
+    result_applied: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     is_sync: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     input: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
     output: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
@@ -222,6 +223,9 @@ class ActionExecution(_SecureMixin, Base):
     last_heartbeat: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime)
     #: When the engine last queued it for an executor (the first send, or a re-send).
     sent_at: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime)
+    #: When it was last offered to the executors untaken: created, or given back by its executor.
+    #: A re-send keeps it: recovery fails an action nobody takes for long after it.
+    offered_at: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime)
     #: When an executor took it, before running it; an action taken is never re-sent unless safe to re-run.
     taken_at: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime)
     #: The executor that took the action (its [executor] host), for operators and target checks.

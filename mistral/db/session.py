@@ -13,7 +13,7 @@ import contextvars
 import select
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -270,6 +270,52 @@ def transaction(
         finally:
             _current.reset(token)
             session.close()
+
+
+def on_commit(callback: Callable[[], None]) -> None:
+    """Call ``callback`` once the current transaction has committed: the outermost one.
+
+    NOTE: SQLAlchemy reports a savepoint's release as a commit too, but nobody else
+    sees its rows before the outermost commit: work sent then (an action) could
+    finish before its row exists for the engine that gets its result.
+    """
+    session = _in_transaction()
+
+    def committed(s: orm.Session) -> None:
+        if not s.in_nested_transaction():
+            callback()
+
+    event.listen(session, "after_commit", committed)
+
+
+def on_rollback(callback: Callable[[], None]) -> None:
+    """Call ``callback`` (once) if the part of the transaction in progress now rolls back.
+
+    That part is the innermost savepoint, if any: it rolls back on its own or with any
+    transaction around it; a savepoint begun later and rolled back alone leaves it be.
+    """
+    session = _in_transaction()
+    own = session.get_nested_transaction() or session.get_transaction()
+    called = False
+
+    def rolled_back(_s: orm.Session, previous: orm.SessionTransaction) -> None:
+        nonlocal called
+        tx = own
+        while tx is not None and not called:
+            if tx is previous:
+                called = True
+                callback()
+                return
+            tx = tx.parent
+
+    event.listen(session, "after_soft_rollback", rolled_back)
+
+
+def _in_transaction() -> orm.Session:
+    session = _current.get()
+    if session is None:
+        raise RuntimeError("No transaction: on_commit and on_rollback need one (db.session.transaction)")
+    return session
 
 
 @contextlib.contextmanager

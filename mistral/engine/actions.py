@@ -151,22 +151,23 @@ def transform_output(resolved_transforms: list[Any], data: Any) -> Any:
 
 
 def new_action_row(
-    task_ex: models.TaskExecution,
-    wf_ex: models.WorkflowExecution,
+    task_ex: models.TaskExecution | None,
+    wf_ex: models.WorkflowExecution | None,
     resolved: ResolvedAction,
     delivery: action_requests.Delivery,
     *,
     index: int = 0,
 ) -> dict[str, Any]:
-    """The column values of one action execution of ``task_ex`` (inserted in bulk)."""
-    return {
+    """The column values of one new action execution (inserted in bulk).
+
+    ``task_ex`` and ``wf_ex`` are None for an action run through the API, outside any workflow.
+    """
+    row = {
         "id": uuids.generate(),
         "name": resolved.name,
-        "workflow_name": wf_ex.workflow_name,
-        "workflow_namespace": wf_ex.workflow_namespace,
-        "task_execution_id": task_ex.id,
+        "task_execution_id": None,
         "state": states.RUNNING,
-        "accepted": False,
+        "result_applied": False,
         "is_sync": resolved.is_sync,
         "input": resolved.input,
         "runtime_context": action_requests.runtime_context(
@@ -177,31 +178,20 @@ def new_action_row(
             wf_ex=wf_ex,
             dynamic=resolved.dynamic,
         ),
-        "project_id": task_ex.project_id,
     }
-
-
-def new_action_row_adhoc(resolved: ResolvedAction, delivery: action_requests.Delivery) -> dict[str, Any]:
-    """An action execution that belongs to no task (run through the API)."""
-    return {
-        "id": uuids.generate(),
-        "name": resolved.name,
-        "task_execution_id": None,
-        "state": states.RUNNING,
-        "accepted": False,
-        "is_sync": resolved.is_sync,
-        "input": resolved.input,
-        "runtime_context": action_requests.runtime_context(
-            resolved.system_name, resolved.output_transforms, delivery, dynamic=resolved.dynamic
-        ),
-    }
+    if task_ex is not None and wf_ex is not None:
+        row["task_execution_id"] = task_ex.id
+        row["workflow_name"] = wf_ex.workflow_name
+        row["workflow_namespace"] = wf_ex.workflow_namespace
+        row["project_id"] = task_ex.project_id
+    return row
 
 
 def insert_and_send(rows: list[dict[str, Any]]) -> None:
     """Insert the action executions and send them to executors once the transaction commits."""
     now = utcnow()
     for row in rows:
-        row["sent_at"] = now
+        row["sent_at"] = row["offered_at"] = now
     db_api.insert_action_executions(rows)
     action_owners.remember(rows)
     for row in rows:

@@ -7,11 +7,10 @@ from typing import Any
 from mistral import context
 from mistral.db import api as db_api
 from mistral.db.types import utcnow
-from mistral.engine import action_requests, actions, data_flow, owners
+from mistral.engine import action_requests, action_results, actions, owners
 from mistral.engine.unit_of_work import unit_of_work
 from mistral.exceptions import InputError
 from mistral.rpc import clients
-from mistral.workflow import states
 
 
 def start(name: str, action_input: dict[str, Any], description: str, namespace: str,
@@ -39,7 +38,7 @@ def _insert_and_send(row: dict[str, Any]) -> None:
 
 def _row(resolved: actions.ResolvedAction, delivery: action_requests.Delivery, description: str,
          namespace: str, params: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
-    row = actions.new_action_row_adhoc(resolved, delivery)
+    row = actions.new_action_row(None, None, resolved, delivery)
     owner = context.current().owner_record()
     if owner:
         row["runtime_context"][owners.KEY] = owner
@@ -62,17 +61,7 @@ def _run_now(row: dict[str, Any], resolved: actions.ResolvedAction, namespace: s
     result = clients.executor().run_action_sync(
         request.to_dict(), target=request.target, timeout=request.timeout
     )
-    if result.get("error") is not None:
-        state, value = states.ERROR, result["error"]
-    else:
-        state, value = (
-            states.SUCCESS,
-            actions.transform_output(resolved.output_transforms, result.get("data")),
-        )
-    problem = data_flow.oversized("action result", value)
-    if problem is not None:
-        state, value = states.ERROR, problem
-    row.update(state=state, output={"result": value}, accepted=True)
+    row.update(action_results.outcome(result, resolved.output_transforms).columns)
     if save:
         db_api.run_with_retry(db_api.insert_action_executions, [row])
         return {"id": row["id"]}

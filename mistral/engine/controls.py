@@ -69,7 +69,7 @@ def cancel_work(wf_ex: models.WorkflowExecution) -> None:
     for task_ex in db_api.find_task_executions(wf_ex.id, states=list(workflows.NOT_COMPLETED)):
         for action_ex in db_api.find_action_executions(task_ex.id, states=[states.RUNNING]):
             db_api.update_action_execution_state(
-                action_ex.id, expected=[states.RUNNING], new=states.CANCELLED, values={"accepted": True}
+                action_ex.id, expected=[states.RUNNING], new=states.CANCELLED, values={"result_applied": True}
             )
         if task_ex.state == states.WAITING:
             task_ex.unique_key = f"{task_ex.unique_key}:{task_ex.id}"

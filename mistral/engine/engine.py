@@ -12,11 +12,10 @@ from mistral.db.types import utcnow
 from mistral.engine import (
     action_owners,
     action_requests,
-    actions,
+    action_results,
     adhoc_runs,
     cascades,
     controls,
-    data_flow,
     hop_latency,
     task_records,
     tasks,
@@ -26,6 +25,7 @@ from mistral.engine.run import WfRun, lock_run, lock_task
 from mistral.engine.unit_of_work import unit_of_work
 from mistral.exceptions import InputError, MistralError, NotFoundError
 from mistral.scheduler import jobs
+from mistral.services import environments
 from mistral.utils import uuids
 from mistral.workflow import states
 
@@ -113,7 +113,7 @@ class Engine:
         params.setdefault("namespace", wf_namespace or "")
         # NOTE: the definition is looked up as the caller, who may only use what they can see.
         wf_def = db_api.find_workflow_definition(wf_identifier, list(dict.fromkeys([wf_namespace or "", ""])))
-        params["env"] = self._env(params.get("env"))
+        params["env"] = environments.variables_of(params.get("env"))
         # NOTE: a first step with with-items may launch any number of actions: it runs after the
         # answer, in run_first_steps. Any other runs here, as Mistral's does: clients (Tempest among
         # them) expect the first tasks to be listed as soon as the start has answered.
@@ -167,16 +167,6 @@ class Engine:
                 workflows.run_first_step(run)
             except MistralError as error:
                 workflows.finish(run, states.ERROR, f"Failed to start the workflow: {error}")
-
-    @staticmethod
-    def _env(env: Any) -> dict[str, Any]:
-        if env is None or env == "":
-            return {}
-        if isinstance(env, str):
-            return dict(db_api.get_environment(env).variables or {})
-        if not isinstance(env, dict):
-            raise InputError(f"'env' must be a dict or the name of an environment, got {type(env).__name__}")
-        return env
 
     @db_api.retry_on_transient
     def pause_workflow(self, wf_ex_id: str) -> dict[str, Any]:
@@ -261,49 +251,25 @@ class Engine:
                 for (action_ex, task_ex), applied in zip(pairs, outcomes, strict=True):
                     if applied is not None:
                         index = (action_ex.runtime_context or {}).get("index", 0)
-                        tasks.on_action_done(run, task_ex, index, *applied)
+                        tasks.on_action_done(run, task_ex, index, applied.state, applied.value)
                 workflows.proceed(run)
 
-    @classmethod
-    def _apply_results(
-        cls, pairs: list[tuple[models.ActionExecution, dict[str, Any]]]
-    ) -> list[tuple[str, Any] | None]:
-        """Write the outcome of each running action; answer (state, value) per action, None for a repeat."""
-        outcomes = [cls._outcome(action_ex, result) for action_ex, result in pairs]
-        written = zip((action_ex for action_ex, _ in pairs), outcomes, strict=True)
-        db_api.write_action_results([(action_ex, out[0]) for action_ex, out in written if out is not None])
-        return [None if out is None else out[1] for out in outcomes]
-
     @staticmethod
-    def _outcome(
-        action_ex: models.ActionExecution, result: dict[str, Any]
-    ) -> tuple[dict[str, Any], tuple[str, Any]] | None:
-        """The columns to write for ``result`` and the (state, value) the task gets; None for a repeat."""
-        if action_ex.state != states.RUNNING:
-            LOG.info("Result for action execution %s in state %s ignored", action_ex.id, action_ex.state)
-            return None
-        if result.get("cancel"):
-            state, value = states.CANCELLED, None
-        elif "error" in result and result["error"] is not None:
-            state, value = states.ERROR, result["error"]
-        else:
-            state, value = states.SUCCESS, result.get("data")
-            try:
-                value = actions.transform_output(
-                    (action_ex.runtime_context or {}).get("transforms") or [], value
-                )
-            except Exception as error:  # noqa: BLE001 - a bad output expression fails the action, not the engine
-                state, value = states.ERROR, f"Failed to evaluate the action output: {error}"
-        problem = data_flow.oversized("action result", value)
-        if problem is not None:
-            # NOTE: the blob is dropped here: neither the action nor its task ever stores it.
-            state, value = states.ERROR, problem
-        values: dict[str, Any] = {"state": state, "output": {"result": value}, "accepted": True}
-        if result.get("executor"):
-            values["executor_host"] = result["executor"]
-        if state == states.ERROR:
-            values["state_info"] = value if isinstance(value, str) else data_flow.json_text(value)
-        return values, (state, value)
+    def _apply_results(
+        pairs: list[tuple[models.ActionExecution, dict[str, Any]]],
+    ) -> list[action_results.Outcome | None]:
+        """Write the outcome of each running action; answer its outcome, None for a repeat (rule 3)."""
+        outcomes: list[action_results.Outcome | None] = []
+        for action_ex, result in pairs:
+            if action_ex.state != states.RUNNING:
+                LOG.info("Result for action execution %s in state %s ignored", action_ex.id, action_ex.state)
+                outcomes.append(None)
+                continue
+            transforms = (action_ex.runtime_context or {}).get("transforms") or []
+            outcomes.append(action_results.outcome(result, transforms))
+        written = zip((action_ex for action_ex, _ in pairs), outcomes, strict=True)
+        db_api.write_action_results([(a, out.columns) for a, out in written if out is not None])
+        return outcomes
 
     def complete_action(self, action_ex_id: str, result: dict[str, Any]) -> dict[str, Any]:
         action_ex = db_api.get_action_execution(action_ex_id)
@@ -382,7 +348,7 @@ class Engine:
 
     @db_api.retry_on_transient
     def on_subworkflows_finished(self, wf_ex_ids: list[str]) -> None:
-        """Hand each finished sub-workflow's outcome to its parent task, once (``accepted`` marks it)."""
+        """Hand each finished sub-workflow's outcome to its parent task, once (``reported_to_parent``)."""
         with unit_of_work():
             children = [c for c in (db_api.load_workflow_execution(i) for i in wf_ex_ids) if c is not None]
             parent_task_ids = {c.task_execution_id for c in children if c.task_execution_id}
@@ -398,9 +364,9 @@ class Engine:
     @staticmethod
     def _deliver(run: WfRun, task_ex: models.TaskExecution, child: models.WorkflowExecution) -> None:
         db_api.refresh(child)  # NOTE: re-read under the parent's lock: another engine may have delivered it
-        if child.accepted or not states.is_completed(child.state):
+        if child.reported_to_parent or not states.is_completed(child.state):
             return
-        child.accepted = True
+        child.reported_to_parent = True
         value = child.output if child.state == states.SUCCESS else child.state_info
         tasks.on_action_done(run, task_ex, (child.params or {}).get("index", 0), child.state, value)
 

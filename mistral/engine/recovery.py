@@ -6,7 +6,8 @@ One scheduled job, rescheduled by itself, so only one engine runs each check.
   and send, a broker that dropped it, no executor listening): it is sent again
   every ``[engine] execution_integrity_check_delay`` seconds, which is safe
   because an executor runs only what it has taken, and an action is taken once.
-  If nobody takes it within ``[action_heartbeat] first_heartbeat_timeout``, it fails.
+  If nobody takes it within ``[action_heartbeat] first_heartbeat_timeout`` of its
+  offer (``offered_at``: its creation, or its executor giving it back), it fails.
 - An execution whose first step never ran (a crash between its creation and
   the message that starts it) is started, once: the step runs under the
   execution's lock and only while ``first_step_done`` is False.
@@ -85,7 +86,10 @@ def resend_untaken_actions(
     expired: list[models.ActionExecution] = []
     with unit_of_work():
         for action_ex in db_api.find_untaken_actions(sent_before, limit=BATCH):
-            if give_up and action_ex.created_at < now - datetime.timedelta(seconds=give_up):
+            # NOTE: counted from its offer (created, or given back by a silent or stopping executor),
+            # not from its creation: an action re-run after hours gets its full time to be taken.
+            offered_at = action_ex.offered_at or action_ex.created_at
+            if give_up and offered_at < now - datetime.timedelta(seconds=give_up):
                 expired.append(action_ex)
             elif db_api.mark_action_resent(action_ex.id, sent_before=sent_before, now=now):
                 LOG.warning(

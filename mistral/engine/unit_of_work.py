@@ -5,8 +5,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from sqlalchemy import event, orm
-
 from mistral import context, expressions
 from mistral.db import api as db_api
 from mistral.db import session as db_session
@@ -33,34 +31,12 @@ def unit_of_work(*, internal: bool = True, urgent: bool = False) -> Iterator[out
         # value (a with-items list in the input) is converted for the expressions once, not per item.
         stack.enter_context(expressions.sharing_conversions())
         outer = db_session.current_session()
-        with db_api.transaction(urgent=urgent) as session:
+        with db_api.transaction(urgent=urgent):
             if outer is not None:
-                _send_after_outermost_commit(session, box)
+                # NOTE: the rows this box's work needs are visible to others only after the outermost
+                # commit; if the part of the transaction holding them rolls back, the work goes too.
+                db_session.on_commit(lambda: sender.send(box))
+                db_session.on_rollback(box.clear)
             yield box
         if outer is None:
             sender.send(box)
-
-
-def _send_after_outermost_commit(session: orm.Session, box: outbox.Outbox) -> None:
-    """Send ``box`` when the whole transaction commits; drop it if the part holding its rows rolls back.
-
-    NOTE: SQLAlchemy reports a savepoint's release as a commit too, but nobody
-    else sees those rows before the outermost commit: an action sent then can
-    finish before its row exists for the engine that gets the result.
-    """
-    own = session.get_nested_transaction() or session.get_transaction()
-
-    def committed(s: orm.Session) -> None:
-        if not s.in_nested_transaction():
-            sender.send(box)
-
-    def rolled_back(_s: orm.Session, previous: orm.SessionTransaction) -> None:
-        tx = own
-        while tx is not None:  # the rows are gone when ``own`` or any transaction around it rolls back
-            if tx is previous:
-                box.clear()
-                return
-            tx = tx.parent
-
-    event.listen(session, "after_commit", committed)
-    event.listen(session, "after_soft_rollback", rolled_back)

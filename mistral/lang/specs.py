@@ -155,6 +155,10 @@ class WorkflowSpec:
     tasks: dict[str, TaskSpec] = field(default_factory=dict)
     definition: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
+    #: Values that pure functions elsewhere derive from this spec (``workflow.direct``'s inbound
+    #: tasks), kept with it so they live and die with it (architecture rule 6); not a field of
+    #: the spec itself: a copy (``dataclasses.replace``) starts with none.
+    derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return copy.deepcopy(self.raw)

@@ -28,6 +28,25 @@ def _checked(values: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
+def variables_of(env: Any) -> dict[str, Any]:
+    """The variables an execution's ``env`` param stands for: a dict as given, a name (or id) looked up.
+
+    NOTE: the one lookup for the API and the engine (a cron trigger's params name an environment
+    that is read when it fires). None and "" mean no environment, as in Mistral; an unknown name
+    is bad input (400), not a missing resource, since the request names it as a value.
+    """
+    if env is None or env == "":
+        return {}
+    if isinstance(env, dict):
+        return env
+    if not isinstance(env, str):
+        raise InputError(f"'env' must be a JSON object or an environment name, got {type(env).__name__}")
+    found = db_api.load_environment(env)
+    if found is None:
+        raise InputError(f"Environment is not found: {env}")
+    return dict(found.variables or {})
+
+
 @db_api.retry_on_transient
 def create_environment(values: Mapping[str, Any]) -> models.Environment:
     values = _checked(values)

@@ -150,7 +150,7 @@ def _action_entry(action_ex: models.ActionExecution) -> dict[str, Any]:
         "state_info": action_ex.state_info,
         "created_at": _time(action_ex.created_at),
         "updated_at": _time(action_ex.updated_at),
-        "accepted": action_ex.accepted,
+        "accepted": action_ex.result_applied,
         "last_heartbeat": _time(action_ex.last_heartbeat),
     }
 

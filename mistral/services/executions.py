@@ -17,6 +17,7 @@ from mistral.db.api import Filter, ListQuery
 from mistral.exceptions import InputError, NotAllowedError
 from mistral.expressions import ENV_KEY, PUBLISHED_GLOBAL_KEY
 from mistral.notifier import events
+from mistral.services import environments
 from mistral.utils.merge import deep_merge
 from mistral.workflow import states
 
@@ -94,16 +95,10 @@ class StartRequest:
 
 
 def resolve_env(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Params with ``env`` as a dict: a string names an environment whose variables it takes."""
+    """Params with ``env`` as a dict (see ``environments.variables_of``); no ``env`` stays absent."""
     params = dict(params)
-    env = params.get("env")
-    if isinstance(env, str):
-        found = db_api.load_environment(env)
-        if found is None:
-            raise InputError(f"Environment is not found: {env}")
-        params["env"] = dict(found.variables or {})
-    elif env is not None and not isinstance(env, dict):
-        raise InputError(f"'env' must be a JSON object or an environment name, got {type(env).__name__}")
+    if "env" in params:
+        params["env"] = environments.variables_of(params["env"])
     return params
 
 

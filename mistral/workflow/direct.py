@@ -39,20 +39,11 @@ def start_tasks(wf: WorkflowSpec) -> list[str]:
     return [name for name in wf.tasks if not inbound.get(name)]
 
 
-_inbound_cache: dict[int, tuple[WorkflowSpec, dict[str, list[str]]]] = {}
-
-
 def inbound_tasks(wf: WorkflowSpec) -> dict[str, list[str]]:
-    """For each task, the tasks with a transition to it (cached per spec object)."""
-    # NOTE: specs hold dicts, so they are not hashable; cache by identity and keep
-    # the spec alive in the entry so an id is never reused while cached.
-    hit = _inbound_cache.get(id(wf))
-    if hit is not None and hit[0] is wf:
-        return hit[1]
-    if len(_inbound_cache) > 1024:
-        _inbound_cache.clear()
-    inbound = _inbound(wf)
-    _inbound_cache[id(wf)] = (wf, inbound)
+    """For each task, the tasks with a transition to it (computed once per spec, kept on it)."""
+    inbound: dict[str, list[str]] | None = wf.derived.get("inbound")
+    if inbound is None:
+        inbound = wf.derived.setdefault("inbound", _inbound(wf))
     return inbound
 
 

@@ -1,7 +1,11 @@
 """State names and the one table of allowed transitions.
 
-Every state write in ``mistral.engine`` goes through ``check_transition``:
-an illegal change raises instead of silently overwriting.
+Every state write in ``mistral.engine`` goes through ``check_transition``
+(``workflows.set_state``, ``task_records.set_state``, ``action_results.outcome``,
+``Engine.update_action``): an illegal change raises instead of silently
+overwriting. The one exception is a compare-and-set in the database
+(``update_action_execution_state``) that cancels a RUNNING action with its
+workflow or its timeout: a pair of the table, written only while the row is RUNNING.
 """
 
 from __future__ import annotations

@@ -19,6 +19,14 @@ def format_time(value: Any) -> Any:
 
 
 class Resource(wtypes.Base):
+    #: A field whose model attribute has another name: field -> attribute (the API keeps Mistral's names).
+    _model_names: dict[str, str] = {}
+
+    @classmethod
+    def model_name(cls, field: str) -> str:
+        """The model attribute (and database column) behind ``field``."""
+        return cls._model_names.get(field, field)
+
     @classmethod
     def field_names(cls) -> list[str]:
         return [attr.name for attr in wtypes.list_attributes(cls)]
@@ -44,7 +52,7 @@ class Resource(wtypes.Base):
         for name in cls.field_names():
             if wanted is not None and name not in wanted:
                 continue
-            values[name] = format_time(getattr(obj, name, None))
+            values[name] = format_time(getattr(obj, cls.model_name(name), None))
         return cls(**values)
 
     def to_json(self) -> dict[str, Any]:

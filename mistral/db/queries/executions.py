@@ -503,7 +503,7 @@ def write_action_results(outcomes: Sequence[tuple[models.ActionExecution, Mappin
             orm.attributes.set_committed_value(action_ex, name, row[name])
 
 
-_RESULT_COLUMNS = ("state", "output", "accepted", "executor_host", "state_info")
+_RESULT_COLUMNS = ("state", "output", "result_applied", "executor_host", "state_info")
 
 
 @functools.cache
@@ -704,8 +704,10 @@ def release_silent_action(id: str, *, heartbeat_before: datetime.datetime, now: 
 
 
 def _untaken(now: datetime.datetime) -> dict[str, Any]:
-    """The values of an action nobody holds any more, sent again at ``now``."""
-    return {"taken_at": None, "executor_host": None, "last_heartbeat": None, "sent_at": now}
+    """The values of an action nobody holds any more, offered again and sent at ``now``."""
+    return {
+        "taken_at": None, "executor_host": None, "last_heartbeat": None, "sent_at": now, "offered_at": now
+    }  # fmt: skip
 
 
 def find_unreported_subworkflows(limit: int) -> list[str]:
@@ -715,7 +717,7 @@ def find_unreported_subworkflows(limit: int) -> list[str]:
         .join(TaskEx, TaskEx.id == WfEx.task_execution_id)
         .where(
             WfEx.state.in_(["SUCCESS", "ERROR", "CANCELLED"]),
-            WfEx.accepted.is_(False),
+            WfEx.reported_to_parent.is_(False),
             TaskEx.state == "RUNNING",
             TaskEx.type == "WORKFLOW",
         )

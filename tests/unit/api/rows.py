@@ -73,7 +73,7 @@ def tree() -> dict[str, Any]:
     """root -> t1 (SUCCESS, one action) and t2 (ERROR) -> sub (ERROR) -> s1 (ERROR) -> subsub."""
     root = wf_ex(workflow_name="root", state="ERROR")
     t1 = task_ex(root, "t1", started_at=at(0), finished_at=at(4), created_at=at(1))
-    a1 = action_ex(t1, accepted=True, created_at=at(1))
+    a1 = action_ex(t1, result_applied=True, created_at=at(1))
     t2 = task_ex(root, "t2", type="WORKFLOW", state="ERROR", state_info="boom", created_at=at(2))
     sub = wf_ex(
         workflow_name="sub",

@@ -10,6 +10,7 @@ from wsme import types as wtypes
 
 from mistral.api.controllers.types import anyjsontype
 from mistral.api.controllers.v2 import execution_resources as res
+from tests.unit.api import rows
 
 JSON_FIELDS = {
     res.Execution: ("input", "output", "params", "published_global"),
@@ -47,3 +48,15 @@ def test_query_flag_and_depth_reject_garbage() -> None:
     with pytest.raises(res.RequestError, match="max_depth"):
         res.max_depth({"max_depth": "deep"})
     assert res.max_depth({}) == -1 and res.max_depth({"max_depth": "2"}) == 2
+
+
+def test_an_action_s_accepted_is_its_result_applied_in_answers_filters_and_order(db: str) -> None:
+    root = rows.wf_ex()
+    task = rows.task_ex(root, "t")
+    applied = rows.action_ex(task, result_applied=True, created_at=rows.at(1))
+    pending = rows.action_ex(task, state="RUNNING", result_applied=False, created_at=rows.at(2))
+    assert res.render_action_execution(applied, task_names={})["accepted"] is True
+    listed = res.list_action_executions({"accepted": "false"})["action_executions"]
+    assert [(a["id"], a["accepted"]) for a in listed] == [(pending.id, False)]
+    ordered = res.list_action_executions({"sort_keys": "accepted", "sort_dirs": "desc"})["action_executions"]
+    assert [a["id"] for a in ordered] == [applied.id, pending.id]

@@ -94,16 +94,19 @@ def test_action_results_are_written_at_once_and_later_changes_still_flush() -> N
         a1, a2 = sorted(db_api.find_action_executions_by_ids(["a1", "a2"]), key=lambda a: a.id)
         db_api.write_action_results(
             [
-                (a1, {"state": "SUCCESS", "output": {"result": 7}, "accepted": True}),
-                (a2, {"state": "ERROR", "output": {"result": "x"}, "accepted": True, "state_info": "x"}),
+                (a1, {"state": "SUCCESS", "output": {"result": 7}, "result_applied": True}),
+                (
+                    a2,
+                    {"state": "ERROR", "output": {"result": "x"}, "result_applied": True, "state_info": "x"},
+                ),
             ]
         )
-        assert (a1.state, a1.output, a1.accepted) == ("SUCCESS", {"result": 7}, True)
+        assert (a1.state, a1.output, a1.result_applied) == ("SUCCESS", {"result": 7}, True)
         a1.output = {}  # keep-result: false, after publish has seen the result
     with transaction(read_only=True):
         stored = {a.id: a for a in db_api.find_action_executions_by_ids(["a1", "a2"])}
         a1 = stored["a1"]
-        assert (a1.state, a1.output, a1.accepted, a1.executor_host) == ("SUCCESS", {}, True, None)
+        assert (a1.state, a1.output, a1.result_applied, a1.executor_host) == ("SUCCESS", {}, True, None)
         a2 = stored["a2"]
         assert (a2.state, a2.output, a2.state_info) == ("ERROR", {"result": "x"}, "x")
         assert stored["a1"].updated_at is not None

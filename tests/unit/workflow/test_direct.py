@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import gc
+import weakref
 from typing import Any
 
 import pytest
@@ -79,3 +82,16 @@ def test_a_branch_that_does_not_lead_to_a_join_is_reported_missed(wf: Any) -> No
 def test_join_requirement(wf: Any) -> None:
     assert direct.join_requirement(wf, wf.tasks["j"]) == 2
     assert direct.join_requirement(wf, wf.tasks["b"]) == 0
+
+
+def test_inbound_tasks_are_kept_with_their_spec_and_go_with_it() -> None:
+    wf = lang.parse_workflows(WF).workflows[0]
+    inbound = direct.inbound_tasks(wf)
+    assert inbound["j"] == ["b", "c"]
+    assert direct.inbound_tasks(wf) is inbound, "computed once per spec"
+    copy = dataclasses.replace(wf, tasks={"x": wf.tasks["a"]})
+    assert direct.inbound_tasks(copy) is not inbound, "a copy starts without the original's"
+    gone = weakref.ref(wf)
+    del wf, copy
+    gc.collect()
+    assert gone() is None, "no process-wide cache keeps a spec alive"

@@ -74,11 +74,9 @@ def _as_sent(action_ex: Any) -> types.SimpleNamespace:
     (Tempest among them) expect RUNNING there; a quick action may have finished before the
     answer is written, which a GET then shows.
     """
-    shown = {
-        name: getattr(action_ex, name, None)
-        for name in (*res.ActionExecution.field_names(), "task_execution_id")
-    }
-    shown.update(state=states.RUNNING, state_info=None, output=None, updated_at=None)
+    names = [res.ActionExecution.model_name(f) for f in res.ActionExecution.field_names()]
+    shown = {name: getattr(action_ex, name, None) for name in (*names, "task_execution_id")}
+    shown.update(state=states.RUNNING, state_info=None, output=None, updated_at=None, result_applied=False)
     return types.SimpleNamespace(**shown)
 
 

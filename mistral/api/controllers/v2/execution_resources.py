@@ -7,6 +7,7 @@ strings, and fields the list views leave out are absent, not null.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import types
 from collections.abc import Iterable, Mapping
@@ -124,6 +125,8 @@ class Task(Resource):
 
 
 class ActionExecution(Resource):
+    _model_names = {"accepted": "result_applied"}
+
     id = wtypes.text
     name = wtypes.text
     workflow_name = wtypes.text
@@ -380,6 +383,15 @@ def _task_name_filter(q: ListQuery) -> None:
     q.filters = filters
 
 
+def _in_model_names(q: ListQuery, resource: type[Resource]) -> ListQuery:
+    """``q`` with the resource's field names as its model's (the ``next`` link keeps the API's)."""
+    return dataclasses.replace(
+        q,
+        filters={resource.model_name(k): v for k, v in q.filters.items()},
+        sort_keys=[resource.model_name(k) for k in q.sort_keys],
+    )
+
+
 def list_action_executions(
     params: Mapping[str, Any], *, task_execution_id: str | None = None
 ) -> dict[str, Any]:
@@ -387,7 +399,7 @@ def list_action_executions(
     q, fields = listing.parse(params, ActionExecution, ACTION_FILTERS)
     _task_name_filter(q)
     include_output = query_flag(params, "include_output")
-    action_exs = db_api.list_action_executions(q)
+    action_exs = db_api.list_action_executions(_in_model_names(q, ActionExecution))
     names = ex_service.task_names(action_exs)
     return listing.envelope(
         "action_executions",
