@@ -261,3 +261,16 @@ def test_a_task_whose_items_are_all_back_forgets_them() -> None:
     assert with_items._items_cache.get((task_ex_id, 0)) is not None
     assert isinstance(_item_done(wf_ex_id, 0, states.SUCCESS, 1), Completed)
     assert with_items._items_cache.get((task_ex_id, 0)) is None
+
+
+@uses_items
+def test_items_cached_by_a_rolled_back_step_are_never_read_by_its_retry() -> None:
+    # NOTE: the retry creates its task anew, under an id nobody used: the entry left behind is not its.
+    with pytest.raises(RuntimeError), step():
+        run = new_run("items", {"xs": [1, 2], "ys": [1, 2], "concurrency": 0})
+        tasks.start(run, "t", {})
+        raise RuntimeError("the step fails after the items were cached")
+    wf_ex_id, outcome = _start({"xs": [3], "ys": [4]})
+    assert outcome is None
+    task_ex = tasks_of(wf_ex_id)["t"]
+    assert list(with_items._items_cache.get((task_ex.id, 0)) or []) == [{"x": 3, "y": 4}]
