@@ -9,7 +9,8 @@ keeps each committed step's outbox, so a test counts what would have left the pr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
@@ -34,7 +35,7 @@ def define(db: str, sent: list[outbox.Outbox]) -> Callable[[str], None]:
     return store
 
 
-def step() -> Any:
+def step() -> AbstractContextManager[outbox.Outbox]:
     """One engine operation: a transaction whose outbox is 'sent' (recorded) after it commits."""
     return unit_of_work()
 
@@ -50,12 +51,6 @@ def new_run(name: str, wf_input: dict[str, Any] | None = None, **params: Any) ->
 def task_of(run: WfRun, name: str) -> models.TaskExecution:
     """Inside a ``step()``: the (latest) task ``name`` of ``run``."""
     return db_api.find_task_executions(run.wf_ex.id, names=[name])[-1]
-
-
-@pytest.fixture
-def internal() -> Iterator[None]:
-    with context.using(context.Context(is_internal=True)):
-        yield
 
 
 def tasks_of(wf_ex_id: str) -> dict[str, models.TaskExecution]:
