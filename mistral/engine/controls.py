@@ -6,7 +6,7 @@ from typing import Any
 
 from mistral.db import api as db_api
 from mistral.db import models
-from mistral.engine import cascades, task_records, tasks, with_items, workflows
+from mistral.engine import cascades, task_records, task_work, tasks, with_items, workflows
 from mistral.engine.run import WfRun
 from mistral.exceptions import InputError
 from mistral.services import executions
@@ -66,7 +66,7 @@ def stop(run: WfRun, state: str, message: str | None = None) -> None:
 
 
 def cancel_work(wf_ex: models.WorkflowExecution) -> None:
-    for task_ex in db_api.find_task_executions(wf_ex.id, states=list(workflows.NOT_COMPLETED)):
+    for task_ex in db_api.find_task_executions(wf_ex.id, states=sorted(states.TASK_NOT_COMPLETED)):
         for action_ex in db_api.find_action_executions(task_ex.id, states=[states.RUNNING]):
             db_api.update_action_execution_state(
                 action_ex.id, expected=[states.RUNNING], new=states.CANCELLED, values={"result_applied": True}
@@ -106,10 +106,10 @@ def rerun(
     task_records.reset_for_rerun(task_ex)
     try:
         if indexes is not None:
-            with_items.start(run, task_ex, spec, indexes)
+            tasks.apply_outcome(run, task_ex, with_items.start(run, task_ex, spec, indexes))
         else:
             tasks.execute(run, task_ex)
-    except tasks.TASK_ERRORS as error:
+    except task_work.TASK_ERRORS as error:
         tasks.fail(run, task_ex, str(error))
     workflows.proceed(run)
 

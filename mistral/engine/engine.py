@@ -19,6 +19,7 @@ from mistral.engine import (
     hop_latency,
     task_records,
     tasks,
+    workflow_records,
     workflows,
 )
 from mistral.engine.run import WfRun, lock_run, lock_task
@@ -118,7 +119,7 @@ class Engine:
         # answer, in run_first_steps. Any other runs here, as Mistral's does: clients (Tempest among
         # them) expect the first tasks to be listed as soon as the start has answered.
         with unit_of_work() as box:
-            wf_ex = workflows.create_execution(
+            wf_ex = workflow_records.create_execution(
                 wf_def, wf_input or {}, params, wf_ex_id=wf_ex_id, description=description or "",
                 first_step_done=False,
             )  # fmt: skip

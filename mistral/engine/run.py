@@ -28,6 +28,11 @@ class WfRun:
     #: join tasks by unique key, as read or created under this lock: the branches of a wide fan-out
     #: arrive together (one result batch) and each would read the same row again
     joins: dict[str, models.TaskExecution] = field(default_factory=dict)
+    #: sub-workflows created in this step, with the task that started each, whose first step the
+    #: workflow driver runs (``workflows.start_children``) in this same transaction
+    children_to_start: deque[tuple[models.TaskExecution, models.WorkflowExecution]] = field(
+        default_factory=deque
+    )
 
     def __post_init__(self) -> None:
         self.spec = specs.for_execution(self.wf_ex)

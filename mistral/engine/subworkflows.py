@@ -1,4 +1,8 @@
-"""Tasks that run a workflow: the child execution and its result."""
+"""Tasks that run a workflow: the child execution and its result.
+
+A task creates its child here; the child's first step is the workflow driver's to run
+(``workflows.start_children``), in the same transaction, once the task's step is done.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Any
 from mistral import config, context
 from mistral.db import api as db_api
 from mistral.db import models
-from mistral.engine import owners
+from mistral.engine import owners, workflow_records
 from mistral.engine.run import WfRun
 from mistral.exceptions import InputError, NotFoundError
 from mistral.lang.specs import TaskSpec
@@ -37,8 +41,7 @@ def _find(name: str, namespace: str, workbook: str | None) -> models.WorkflowDef
 
 def start(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, wf_input: dict[str, Any],
           *, index: int = 0, extra: dict[str, Any] | None = None) -> None:  # fmt: skip
-    from mistral.engine import workflows
-
+    """Create the RUNNING child of ``task_ex`` (item ``index`` of with-items); queue its first step."""
     name = run.evaluate(spec.workflow, task_ex, extra=extra)
     if not isinstance(name, str) or not name:
         raise InputError(f"Task '{spec.name}': workflow name must be a string, got {name!r}")
@@ -61,7 +64,7 @@ def start(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, wf_input: d
     if (parent.params or {}).get("notify"):
         # NOTE: as in Mistral, a sub-workflow notifies the publishers of the execution that started it.
         params["notify"] = parent.params["notify"]
-    workflows.start_execution(
+    child = workflow_records.create_execution(
         wf_def,
         wf_input,
         params,
@@ -70,4 +73,7 @@ def start(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, wf_input: d
         owner=owners.record_of(parent),
         credentials=owners.credentials_of(parent),
         depth=depth,
+        # NOTE: until the driver has run its first step; recovery's to run should a crash lose it.
+        first_step_done=False,
     )
+    run.children_to_start.append((task_ex, child))

@@ -115,6 +115,11 @@ def with_items_progress(task_ex: models.TaskExecution) -> WithItemsProgress:
     return WithItemsProgress(**stored) if stored else WithItemsProgress()
 
 
+def rerun_no(task_ex: models.TaskExecution) -> int:
+    """``runtime(task_ex).rerun_no``, read without the rest (once per with-items launch)."""
+    return int((task_ex.runtime_context or {}).get("rerun_no", 0))
+
+
 def set_with_items_progress(task_ex: models.TaskExecution, progress: WithItemsProgress) -> None:
     """``update_runtime(task_ex, with_items=progress)``, written without reading the rest."""
     task_ex.runtime_context = {**(task_ex.runtime_context or {}), "with_items": dict(vars(progress))}

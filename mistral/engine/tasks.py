@@ -1,7 +1,8 @@
 """Task executions: create them, run their action, items or sub-workflow, finish them.
 
 A task that reaches a completed state is appended to ``run.completed``; the
-workflow handler then applies its transitions.
+workflow handler then applies its transitions. A sub-workflow task only creates
+its child here: the workflow handler runs the child's first step.
 """
 
 from __future__ import annotations
@@ -9,29 +10,27 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from mistral import exceptions
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.types import utcnow
 from mistral.engine import (
-    action_requests,
     actions,
     data_flow,
     notifications,
     policies,
+    subworkflows,
     task_records,
+    task_work,
     with_items,
 )
 from mistral.engine.run import WfRun
 from mistral.engine.task_records import JoinCounts, set_state
+from mistral.engine.task_work import TASK_ERRORS, Completed, Failed, Outcome
 from mistral.lang.specs import TaskSpec
 from mistral.utils import uuids
 from mistral.workflow import direct, states
 
 LOG = logging.getLogger(__name__)
-
-#: Errors that end a task in ERROR with their message instead of failing the engine call.
-TASK_ERRORS = (exceptions.MistralError,)
 
 
 def create(
@@ -137,62 +136,22 @@ def execute(run: WfRun, task_ex: models.TaskExecution) -> None:
     try:
         policies.schedule_timeout(run, task_ex, spec)
         if spec.with_items:
-            with_items.start(run, task_ex, spec)
+            apply_outcome(run, task_ex, with_items.start(run, task_ex, spec))
         elif spec.workflow:
-            from mistral.engine import subworkflows
-
-            subworkflows.start(run, task_ex, spec, task_input(run, task_ex, spec))
+            subworkflows.start(run, task_ex, spec, task_work.task_input(run, task_ex, spec))
         else:
-            run_action(run, task_ex, spec, task_input(run, task_ex, spec))
+            run_action(run, task_ex, spec, task_work.task_input(run, task_ex, spec))
     except TASK_ERRORS as error:
         fail(run, task_ex, str(error))
-
-
-def task_input(
-    run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, extra: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """The evaluated task input: ``input`` (a dict or one expression) with the inline params on top."""
-    if isinstance(spec.input, dict):
-        raw: Any = spec.merged_input
-        value = run.evaluate(raw, task_ex, extra=extra)
-    else:
-        value = run.evaluate(spec.input, task_ex, extra=extra)
-        if not isinstance(value, dict):
-            raise exceptions.InputError(f"Task '{spec.name}': input must evaluate to a dict, got {value!r}")
-        value = {**value, **run.evaluate(spec.inline_params, task_ex, extra=extra)}
-    return dict(value)
-
-
-def action_name(
-    run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, extra: dict[str, Any] | None = None
-) -> str:
-    name = run.evaluate(spec.action or "std.noop", task_ex, extra=extra)
-    if not isinstance(name, str) or not name:
-        raise exceptions.InputError(f"Task '{spec.name}': action name must be a string, got {name!r}")
-    return name
-
-
-def resolve_action(run: WfRun, name: str, action_input: dict[str, Any]) -> actions.ResolvedAction:
-    env_defaults = (((run.wf_ex.params or {}).get("env") or {}).get("__actions") or {}).get(name) or {}
-    merged = {**env_defaults, **action_input}
-    return actions.resolve(run.owner, name, merged, run.namespace, run.workbook)
 
 
 def run_action(
     run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, action_input: dict[str, Any]
 ) -> None:
-    resolved = resolve_action(run, action_name(run, task_ex, spec), action_input)
+    resolved = task_work.resolve_action(run, task_work.action_name(run, task_ex, spec), action_input)
     actions.insert_and_send(
-        [actions.new_action_row(task_ex, run.wf_ex, resolved, delivery(run, task_ex, spec))]
+        [actions.new_action_row(task_ex, run.wf_ex, resolved, task_work.delivery(run, task_ex, spec))]
     )
-
-
-def delivery(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec) -> action_requests.Delivery:
-    """Where and how the task's actions go: its ``target``, ``safe-rerun``, timeout and retry number."""
-    target = run.evaluate(spec.target, task_ex) if spec.target else None
-    safe_rerun = bool(run.evaluate(spec.safe_rerun, task_ex)) if spec.safe_rerun is not None else False
-    timeout = policies.timeout_seconds(run, task_ex, spec)
-    return action_requests.Delivery(target, safe_rerun, timeout, task_records.runtime(task_ex).retry_no)
 
 
 def on_action_done(run: WfRun, task_ex: models.TaskExecution, index: int, state: str, value: Any) -> None:
@@ -204,12 +163,20 @@ def on_action_done(run: WfRun, task_ex: models.TaskExecution, index: int, state:
         run.touched.append(task_ex)
     spec = run.task_spec(task_ex.name)
     if spec.with_items:
-        with_items.on_item_done(run, task_ex, spec, index, state, value)
+        apply_outcome(run, task_ex, with_items.on_item_done(run, task_ex, spec, index, state, value))
         return
     if state == states.CANCELLED:
         finish(run, task_ex, states.CANCELLED, None, "Action was cancelled")
         return
     complete(run, task_ex, state, value)
+
+
+def apply_outcome(run: WfRun, task_ex: models.TaskExecution, outcome: Outcome) -> None:
+    """End the task as its work's ``outcome`` says; None: its work is still running."""
+    if isinstance(outcome, Completed):
+        complete(run, task_ex, outcome.state, outcome.result, outcome.state_info)
+    elif isinstance(outcome, Failed):
+        fail(run, task_ex, outcome.message)
 
 
 def complete(

@@ -2,22 +2,23 @@
 
 The work per item is constant: counters live in the task's runtime context,
 the evaluated collections are cached per task execution, and the results are
-gathered once, in index order, when the last item finishes.
+gathered once, in index order, when the last item finishes. Which item runs
+next is decided in ``items_progress``; how the task's work ended goes back to
+``tasks`` as a ``task_work.Completed`` or ``Failed``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any, overload
 
 from mistral import config, expressions
 from mistral.db import api as db_api
 from mistral.db import models
-from mistral.engine import actions, data_flow, task_records
+from mistral.engine import actions, data_flow, items_progress, subworkflows, task_records, task_work
 from mistral.engine.items_cache import ItemsCache
 from mistral.engine.run import WfRun
-from mistral.engine.task_records import WithItemsProgress
+from mistral.engine.task_work import Completed, Failed, Outcome
 from mistral.exceptions import InputError
 from mistral.lang.specs import TaskSpec
 from mistral.workflow import states
@@ -25,9 +26,20 @@ from mistral.workflow import states
 _items_cache = ItemsCache()
 
 
+def _cache_key(task_ex: models.TaskExecution) -> tuple[str, int]:
+    """A re-run may evaluate other items (a new env, say): it gets an entry of its own.
+
+    NOTE: an entry a rolled-back transaction left is never read with the wrong items: a
+    task created there has an id nobody uses again, and the retry of a rolled-back re-run
+    evaluates the same rows under the same lock.
+    """
+    return task_ex.id, task_records.rerun_no(task_ex)
+
+
 def _items(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec) -> Sequence[dict[str, Any]]:
-    """``[{var: value, ...}]`` per index; cached because a task's collections never change."""
-    hit = _items_cache.get(task_ex.id)
+    """``[{var: value, ...}]`` per index; cached because a task's collections never change within a run."""
+    key = _cache_key(task_ex)
+    hit = _items_cache.get(key)
     if hit is not None:
         return hit
     columns: dict[str, list[Any]] = {}
@@ -49,7 +61,7 @@ def _items(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec) -> Sequenc
             "([engine] max_with_items)"
         )
     items = _Items(columns, count)
-    _items_cache.put(task_ex.id, items)
+    _items_cache.put(key, items)
     return items
 
 
@@ -91,37 +103,31 @@ def _concurrency(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec) -> i
 
 def start(
     run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, indexes: list[int] | None = None
-) -> None:
-    """Launch the first items (all of them without concurrency), or re-launch ``indexes``."""
-    from mistral.engine import tasks
+) -> Outcome:
+    """Launch the first items (all of them without concurrency), or re-launch ``indexes``.
 
+    Raises what ``tasks`` turns into the task's failure (``task_work.TASK_ERRORS``).
+    """
     items = _items(run, task_ex, spec)
     if not items:
-        tasks.complete(run, task_ex, states.SUCCESS, [])
-        return
-    concurrency = _concurrency(run, task_ex, spec)
+        return Completed(states.SUCCESS, [])
     if indexes is None:
-        indexes = list(range(len(items) if not concurrency else min(concurrency, len(items))))
-        progress = WithItemsProgress(len(items), 0, 0, len(indexes), concurrency)
+        progress, indexes = items_progress.first_launch(len(items), _concurrency(run, task_ex, spec))
     else:
-        previous = task_records.runtime(task_ex).with_items or WithItemsProgress(count=len(items))
-        progress = dataclasses.replace(
-            previous, done=previous.count - len(indexes), failed=0, next=previous.count
-        )
+        previous = task_records.runtime(task_ex).with_items
+        progress = items_progress.relaunch(previous, len(items), indexes)
     task_records.update_runtime(task_ex, with_items=progress)
     if not indexes:
         # NOTE: every item had succeeded (the task failed after them, e.g. in publish): finish again.
-        tasks.complete(run, task_ex, states.SUCCESS, _results(task_ex))
-        return
+        return Completed(states.SUCCESS, _results(task_ex))
     _launch(run, task_ex, spec, items, indexes)
+    return None
 
 
 def _launch(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, items: Sequence[dict[str, Any]],
             indexes: list[int]) -> None:  # fmt: skip
-    from mistral.engine import subworkflows, tasks
-
     rows = []
-    delivery = tasks.delivery(run, task_ex, spec)
+    delivery = task_work.delivery(run, task_ex, spec)
     item_input = _item_input(run, task_ex, spec)
     for index in indexes:
         extra = items[index]
@@ -129,8 +135,8 @@ def _launch(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, items: Se
         if spec.workflow:
             subworkflows.start(run, task_ex, spec, action_input, index=index, extra=extra)
             continue
-        name = tasks.action_name(run, task_ex, spec, extra)
-        resolved = tasks.resolve_action(run, name, action_input)
+        name = task_work.action_name(run, task_ex, spec, extra)
+        resolved = task_work.resolve_action(run, name, action_input)
         rows.append(actions.new_action_row(task_ex, run.wf_ex, resolved, delivery, index=index))
     actions.insert_and_send(rows)
 
@@ -138,15 +144,13 @@ def _launch(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, items: Se
 def _item_input(
     run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec
 ) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """``tasks.task_input`` for one item; the task's context, which every item shares, is built once.
+    """``task_work.task_input`` for one item; the task's context, which every item shares, is built once.
 
     NOTE: building it (the workflow's input, context and globals merged) per item cost as much
     as evaluating the item's input.
     """
-    from mistral.engine import tasks
-
     if not isinstance(spec.input, dict):
-        return lambda extra: tasks.task_input(run, task_ex, spec, extra)
+        return lambda extra: task_work.task_input(run, task_ex, spec, extra)
     raw = spec.merged_input
     if not expressions.contains_expression(raw):
         return lambda extra: dict(raw)
@@ -155,35 +159,28 @@ def _item_input(
 
 
 def on_item_done(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, index: int, state: str,
-                 value: Any) -> None:  # fmt: skip
-    from mistral.engine import tasks
-
-    was = task_records.with_items_progress(task_ex)
-    failed = was.failed + (state != states.SUCCESS)
-    more = bool(was.concurrency) and was.next < was.count and not failed
-    next_index = was.next
-    # NOTE: built directly: dataclasses.replace reads the fields anew on each call, twice per item.
-    progress = WithItemsProgress(was.count, was.done + 1, failed, next_index + more, was.concurrency)
-    task_records.set_with_items_progress(task_ex, progress)
-    if more:
+                 value: Any) -> Outcome:  # fmt: skip
+    """Item ``index`` ended in ``state``: launch the next one, or answer how the task's work ended."""
+    step = items_progress.next_step(task_records.with_items_progress(task_ex), state == states.SUCCESS)
+    task_records.set_with_items_progress(task_ex, step.progress)
+    if step.launch is not None:
         try:
-            _launch(run, task_ex, spec, _items(run, task_ex, spec), [next_index])
-        except tasks.TASK_ERRORS as error:
+            _launch(run, task_ex, spec, _items(run, task_ex, spec), [step.launch])
+        except task_work.TASK_ERRORS as error:
             # NOTE: the next item's input may be bad (or too large): that fails the task, not the engine.
-            tasks.fail(run, task_ex, str(error))
-        return
-    if progress.done < progress.next:
-        return
+            return Failed(str(error))
+        return None
+    if not step.finished:
+        return None
     result = _results(task_ex)
-    _items_cache.pop(task_ex.id)
+    _items_cache.pop(_cache_key(task_ex))
     # NOTE: each item's result was checked on arrival; together they may still be too large.
     problem = data_flow.oversized(f"task {spec.name} result", result)
     if problem is not None:
-        tasks.fail(run, task_ex, problem)
-    elif progress.failed:
-        tasks.complete(run, task_ex, states.ERROR, result, "One or more items of with-items failed")
-    else:
-        tasks.complete(run, task_ex, states.SUCCESS, result)
+        return Failed(problem)
+    if step.progress.failed:
+        return Completed(states.ERROR, result, "One or more items of with-items failed")
+    return Completed(states.SUCCESS, result)
 
 
 def _results(task_ex: models.TaskExecution) -> list[Any]:

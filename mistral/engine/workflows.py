@@ -1,23 +1,23 @@
-"""Workflow executions: start, apply the transitions of finished tasks, finish, pause, resume, stop."""
+"""Workflow executions: start, apply the transitions of finished tasks, finish, pause, resume, stop.
+
+This is the driver of a step: every engine operation that starts tasks ends in ``proceed`` (or
+``run_first_step``), which also runs the first step of the sub-workflows those tasks created.
+"""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from mistral import context, exceptions, expressions
+from mistral import exceptions, expressions
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.types import utcnow
-from mistral.engine import cascades, data_flow, notifications, outbox, owners, tasks
+from mistral.engine import cascades, data_flow, notifications, outbox, tasks
 from mistral.engine.run import WfRun
-from mistral.lang import stored
-from mistral.utils import inputs, uuids
 from mistral.workflow import commands, direct, reverse, states
 
 LOG = logging.getLogger(__name__)
-
-NOT_COMPLETED = (states.IDLE, states.WAITING, states.RUNNING, states.RUNNING_DELAYED, states.PAUSED)
 
 
 def set_state(wf_ex: models.WorkflowExecution, state: str, state_info: str | None = None) -> bool:
@@ -30,85 +30,33 @@ def set_state(wf_ex: models.WorkflowExecution, state: str, state_info: str | Non
     return True
 
 
-def start_execution(
-    wf_def: models.WorkflowDefinition,
-    wf_input: dict[str, Any],
-    params: dict[str, Any],
-    **options: Any,
-) -> models.WorkflowExecution:
-    """Create the execution, start its first tasks and apply whatever finishes at once (see ``create``)."""
-    wf_ex = create_execution(wf_def, wf_input, params, **options)
-    run_first_step(WfRun(wf_ex))
-    return wf_ex
-
-
-def create_execution(
-    wf_def: models.WorkflowDefinition,
-    wf_input: dict[str, Any],
-    params: dict[str, Any],
-    *,
-    wf_ex_id: str | None = None,
-    description: str = "",
-    parent_task_ex: models.TaskExecution | None = None,
-    owner: dict[str, Any] | None = None,
-    credentials: dict[str, Any] | None = None,
-    depth: int = 0,
-    first_step_done: bool = True,
-) -> models.WorkflowExecution:
-    """Check the input and create the RUNNING execution; its first step is ``run_first_step``.
-
-    ``owner`` is who it runs as (a sub-workflow's parent's owner) and ``credentials`` what its
-    actions call OpenStack with (the parent's); the caller's when not given. ``first_step_done``
-    False marks an execution whose first step an engine runs later (``Engine.run_first_steps``).
-    """
-    spec = stored.workflow_spec(wf_def.name, wf_def.spec or {}, wf_def.workbook_name)
-    full_input = inputs.checked_workflow_input(spec.name, spec.input, wf_input or {})
-    data_flow.check_size("input", full_input)
-    if spec.type == "reverse":
-        reverse.needed_tasks(spec, params.get("task_name"))
-    wf_ex_id = wf_ex_id or uuids.generate()
-    runtime_context: dict[str, Any] = {
-        "workbook_name": wf_def.workbook_name,
-        "depth": depth,
-        owners.KEY: owner if owner is not None else context.current().owner_record(),
-    }
-    credentials = credentials if credentials is not None else context.current().credentials()
-    if credentials:
-        runtime_context[owners.CREDENTIALS_KEY] = credentials
-    wf_ex = db_api.create_workflow_execution(
-        {
-            "id": wf_ex_id,
-            "workflow_name": wf_def.name,
-            "workflow_namespace": wf_def.namespace,
-            "workflow_id": wf_def.id,
-            "description": description,
-            "tags": list(wf_def.tags or []),
-            "spec": wf_def.spec,
-            "state": states.RUNNING,
-            "input": full_input,
-            "params": params,
-            "context": {},
-            # NOTE: depth (sub-workflow levels below the top) is kept so a child's is one read away.
-            "runtime_context": runtime_context,
-            "task_execution_id": parent_task_ex.id if parent_task_ex is not None else None,
-            "root_execution_id": params.get("root_execution_id"),
-            "project_id": parent_task_ex.project_id
-            if parent_task_ex is not None
-            else context.current().project_id,
-            "first_step_done": first_step_done,
-        }
-    )
-    notifications.workflow_changed(wf_ex, None)
-    return wf_ex
-
-
 def run_first_step(run: WfRun) -> None:
     """The workflow's vars and first tasks, and whatever finishes at once."""
     run.wf_ex.first_step_done = True
     run.wf_ex.context = _initial_context(run, run.wf_ex.params or {})
     for name in _first_tasks(run):
         tasks.start(run, name, {})
+        start_children(run)
     proceed(run)
+
+
+def start_children(run: WfRun) -> None:
+    """Run the first step of each sub-workflow the tasks of ``run`` created, in this transaction.
+
+    NOTE: called right after each task start here, and first thing in ``proceed`` for the
+    starts made elsewhere (results, timers, controls), so a child's events follow its task's
+    as they did when the task started the child itself.
+    """
+    while run.children_to_start:
+        task_ex, child = run.children_to_start.popleft()
+        child_run = WfRun(child)
+        try:
+            run_first_step(child_run)
+        except exceptions.MistralError as error:
+            # NOTE: the task fails with the reason, as a bad input would fail it; the child ends
+            # too, rather than stay RUNNING with nothing running.
+            finish(child_run, states.ERROR, f"Failed to start the workflow: {error}")
+            tasks.fail(run, task_ex, str(error))
 
 
 def _initial_context(run: WfRun, params: dict[str, Any]) -> dict[str, Any]:
@@ -137,6 +85,7 @@ def _first_tasks(run: WfRun) -> list[str]:
 
 def proceed(run: WfRun) -> None:
     """Apply the transitions of every finished task, then end the workflow if nothing is left."""
+    start_children(run)
     while run.completed and run.wf_ex.state == states.RUNNING:
         task_ex = run.completed.popleft()
         if not task_ex.processed:
@@ -170,6 +119,7 @@ def _apply_transitions(run: WfRun, task_ex: models.TaskExecution) -> None:
     task_ex.has_next_tasks = any(isinstance(c, commands.RunTask) for c in decision.commands)
     for missed in decision.missed_joins:
         tasks.arrive_at_join(run, run.task_spec(missed.name), {}, task_ex.id, led_here=False)
+        start_children(run)
     apply_commands(run, decision.commands, data_flow.outbound_context(task_ex))
 
 
@@ -191,6 +141,7 @@ def apply_commands(run: WfRun, cmds: list[Any], ctx: dict[str, Any]) -> None:
     for i, cmd in enumerate(cmds):
         if isinstance(cmd, commands.RunTask):
             tasks.start(run, cmd.name, ctx, cmd.triggered_by)
+            start_children(run)
             continue
         msg = cmd.msg
         if cmd.name == commands.FAIL:
@@ -218,6 +169,7 @@ def _reverse_next(run: WfRun, task_ex: models.TaskExecution) -> None:
     )
     for name in reverse.ready_tasks(run.spec, needed, succeeded, started):
         tasks.start(run, name, ctx, task_ex.id)
+        start_children(run)
 
 
 def _update_runtime(wf_ex: models.WorkflowExecution, **values: Any) -> None:

@@ -25,6 +25,8 @@ SKIPPED = "SKIPPED"
 ALL = frozenset({IDLE, WAITING, RUNNING, RUNNING_DELAYED, PAUSED, SUCCESS, ERROR, CANCELLED, SKIPPED})
 COMPLETED = frozenset({SUCCESS, ERROR, CANCELLED, SKIPPED})
 ACTIVE = frozenset({RUNNING, RUNNING_DELAYED})
+#: A task in one of these may still change: stopping its workflow cancels it.
+TASK_NOT_COMPLETED = ALL - COMPLETED
 
 TRANSITIONS = frozenset(
     {

@@ -112,17 +112,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str]:
     return []
 
 
-#: Known debt (issue 11): starting a task can start items or a sub-workflow, whose first step starts
-#: tasks; mistral/engine hides that circle with imports inside functions. Strict: once it is gone,
-#: these marks fail and must go.
-ENGINE_CIRCLE = pytest.mark.xfail(
-    strict=True, reason="tasks -> with_items/subworkflows -> workflows -> tasks"
-)
-PACKAGES = [
-    pytest.param(p.name, marks=ENGINE_CIRCLE) if p.name == "engine" else p.name
-    for p in sorted(ROOT.iterdir())
-    if (p / "__init__.py").exists()
-]
+PACKAGES = [p.name for p in sorted(ROOT.iterdir()) if (p / "__init__.py").exists()]
 
 
 @pytest.mark.parametrize("package", PACKAGES)
@@ -136,7 +126,6 @@ def test_no_import_cycle_inside_a_package(package: str) -> None:
     assert _cycle(graph) == []
 
 
-@ENGINE_CIRCLE
 def test_the_engine_imports_its_own_modules_at_the_top() -> None:
     inside = [
         line

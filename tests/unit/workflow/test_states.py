@@ -52,3 +52,8 @@ def test_every_state_has_a_way_in_and_every_unfinished_state_a_way_out() -> None
     sources = {old for old, _ in s.TRANSITIONS}
     assert s.ALL - {s.IDLE, s.WAITING} <= targets
     assert s.ALL - {s.SUCCESS, s.SKIPPED} <= sources
+
+
+def test_a_task_not_completed_can_still_be_cancelled_with_its_workflow() -> None:
+    assert s.TASK_NOT_COMPLETED == {s.IDLE, s.WAITING, s.RUNNING, s.RUNNING_DELAYED, s.PAUSED}
+    assert all(s.is_allowed(state, s.CANCELLED) for state in s.TASK_NOT_COMPLETED)
