@@ -248,7 +248,7 @@ def test_a_rerun_reads_its_own_items_not_those_an_earlier_run_left_in_the_cache(
         stale = [{"x": "stale", "y": "stale"}]
         with_items._items_cache.put((task_ex.id, 0), stale)  # left by an earlier run of the task
         assert with_items._items(run, task_ex, spec) is stale  # within one run the cache answers
-        task_records.reset_runtime(task_ex)  # a re-run
+        task_records.reset_for_rerun(task_ex)  # a re-run
         fresh = with_items._items(run, task_ex, spec)
         assert list(fresh) == [{"x": 1, "y": 3}, {"x": 2, "y": 4}]
         assert with_items._items(run, task_ex, spec) is fresh
