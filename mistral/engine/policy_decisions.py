@@ -10,6 +10,7 @@ caller passes, as ``workflow/direct.py`` takes a condition callable.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +26,9 @@ RESUME_DELAYED = "engine.resume_delayed_task"
 RETRY = "engine.retry_task"
 FINISH_DELAYED = "engine.finish_delayed_task"
 TIMEOUT = "engine.task_timeout"
+
+#: the longest delay or timeout a policy may ask for: ten years (a date past year 9999 cannot be stored)
+MAX_SECONDS = 10 * 365 * 24 * 3600
 
 
 class Evaluate(Protocol):
@@ -87,11 +91,21 @@ def policy_value(spec: TaskSpec, defaults: TaskDefaultsSpec, keyword: str) -> An
 def seconds(value: Any, task_name: str, keyword: str) -> float:
     """An evaluated policy value as seconds; anything else is the user's error, named."""
     try:
-        return float(value or 0)
+        number = float(value or 0)
     except (TypeError, ValueError) as error:
         raise InputError(
             f"Task '{task_name}': {keyword} must be a number of seconds, got {value!r}"
         ) from error
+    return _bounded(number, task_name, keyword)
+
+
+def _bounded(number: float, task_name: str, keyword: str) -> float:
+    # NOTE: a larger (or NaN) delay would fail the engine when it computes the due date, not the task.
+    if math.isnan(number) or number > MAX_SECONDS:
+        raise InputError(
+            f"Task '{task_name}': {keyword} must be at most {MAX_SECONDS} seconds (ten years), got {number!r}"
+        )
+    return number
 
 
 def pause_before(value: Any, record: TaskRuntime, evaluate: Evaluate, task_name: str) -> Pause | Proceed:
@@ -159,9 +173,13 @@ def retry_delay(policy: RetrySpec, retry_no: int, evaluate: Evaluate, task_name:
     delay = seconds(evaluate(policy.delay), task_name, "retry delay")
     if policy.backoff is not None:
         backoff = _number(evaluate(policy.backoff), task_name, "backoff", minimum=1)
-        delay *= backoff ** (retry_no - 1)
+        try:
+            delay *= backoff ** (retry_no - 1)
+        except OverflowError:
+            delay = math.inf  # NOTE: max-delay may still bound it; otherwise refused just below
     if policy.max_delay is not None:
         delay = min(delay, _number(evaluate(policy.max_delay), task_name, "max-delay"))
+    delay = _bounded(delay, task_name, "retry delay")
     if policy.jitter is not None and _flag(evaluate(policy.jitter), task_name, "jitter"):
         delay = draw(0.0, delay)
     return delay

@@ -194,3 +194,18 @@ def _retry(**keys: Any) -> RetrySpec:
 def test_a_bad_value_from_an_expression_names_the_task_and_key(policy: RetrySpec, message: str) -> None:
     with pytest.raises(InputError, match=f"Task 't': {message}"):
         retry(policy)
+
+
+def test_a_backoff_too_large_to_compute_is_refused_unless_max_delay_caps_it() -> None:
+    runaway = TaskRuntime(retry_no=999)
+    with pytest.raises(InputError, match="Task 't': retry delay must be at most"):
+        retry(RetrySpec(count=1000, delay=1, backoff=10), runaway)
+    assert retry(RetrySpec(count=1000, delay=1, backoff=10, max_delay=60), runaway) == Retry(1000, 60.0)
+
+
+@pytest.mark.parametrize("value", [1e12, float("nan")], ids=["beyond-ten-years", "nan"])
+def test_a_delay_or_timeout_that_no_date_can_hold_names_the_task(value: float) -> None:
+    with pytest.raises(InputError, match="Task 't': wait-before must be at most"):
+        decide.wait_before(value, FRESH, evaluate, "t")
+    with pytest.raises(InputError, match="Task 't': timeout must be at most"):
+        decide.timeout(value, evaluate, "t")
