@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import sqlalchemy as sa
 from alembic import command
 
 from mistral.db.migration import cli
-from tests.conftest import PG_ADMIN_URL, service_missing
+from tests.conftest import scratch_postgres
 
 T0 = datetime.datetime(2026, 11, 1, 12, 0, 0)
 
@@ -26,19 +25,10 @@ def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]
         yield engine
         engine.dispose()
         return
-    name = f"mistral_mig_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except sa.exc.OperationalError as error:
-        service_missing("PostgreSQL", error)
-    engine = sa.create_engine(sa.engine.make_url(PG_ADMIN_URL).set(database=name))
-    yield engine
-    engine.dispose()
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    with scratch_postgres("mistral_mig") as url:
+        engine = sa.create_engine(url)
+        yield engine
+        engine.dispose()
 
 
 def _migrate(engine: sa.Engine, how: str, revision: str) -> None:
