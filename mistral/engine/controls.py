@@ -99,6 +99,7 @@ def rerun(
     reopen(run.wf_ex)
     if env:
         update_env(run.wf_ex, env)
+    tasks.reopen_joins_missed_by(run, task_ex)
     indexes = with_items.failed_indexes(task_ex) if spec.with_items and not reset else None
     task_records.set_state(task_ex, states.RUNNING)
     task_ex.state_info, task_ex.processed, task_ex.error_handled = None, False, False

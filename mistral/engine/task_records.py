@@ -25,6 +25,11 @@ class JoinCounts:
 
     arrived: int = 0
     missed: int = 0
+    #: the task executions counted in ``missed``: a re-run of one of them takes its miss back
+    missed_by: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "missed_by", tuple(self.missed_by))  # NOTE: JSON gives a list back
 
 
 @dataclass(frozen=True)
@@ -135,8 +140,13 @@ def _as_json(record: TaskRuntime) -> dict[str, Any]:
     for name, default in _DEFAULTS.items():
         value = getattr(record, name)
         if value != default:
-            out[name] = dict(vars(value)) if name in _NESTED else value
+            out[name] = _plain(value) if name in _NESTED else value
     return out
+
+
+def _plain(record: Any) -> dict[str, Any]:
+    """A nested record as JSON gives it back: tuples as lists, an empty one (its default) left out."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in vars(record).items() if v != ()}
 
 
 def reset_for_rerun(task_ex: models.TaskExecution) -> TaskRuntime:

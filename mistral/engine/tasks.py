@@ -93,7 +93,10 @@ def arrive_at_join(run: WfRun, spec: TaskSpec, in_context: dict[str, Any], from_
         task_ex = create(run, spec, {}, states.WAITING, unique_key=key)
     run.joins[key] = task_ex
     join = _join_counts(task_ex)
-    join = JoinCounts(join.arrived + led_here, join.missed + (not led_here))
+    if led_here:
+        join = JoinCounts(join.arrived + 1, join.missed, join.missed_by)
+    else:
+        join = JoinCounts(join.arrived, join.missed + 1, (*join.missed_by, *filter(None, [from_task_ex])))
     task_records.update_runtime(task_ex, join=join)
     if task_ex.state != states.WAITING:
         return
@@ -105,6 +108,23 @@ def arrive_at_join(run: WfRun, spec: TaskSpec, in_context: dict[str, Any], from_
         begin(run, task_ex)
     elif inbound - join.missed < required:
         fail(run, task_ex, f"Join can't be satisfied: {join.arrived} of {required} required branches arrived")
+
+
+def reopen_joins_missed_by(run: WfRun, task_ex: models.TaskExecution) -> None:
+    """``task_ex`` is re-run: the joins it could not reach, and that failed for it before they
+    started, wait again (as in Mistral, the re-run branch may still complete them)."""
+    for join_ex in db_api.find_task_executions(run.wf_ex.id, states=[states.ERROR]):
+        if join_ex.started_at is not None or join_ex.unique_key != _join_key(join_ex.name):
+            continue  # NOTE: it ran (and failed on its own), or a newer join of that name is open
+        join = _join_counts(join_ex)
+        if task_ex.id not in join.missed_by:
+            continue
+        missed_by = tuple(i for i in join.missed_by if i != task_ex.id)
+        task_records.update_runtime(join_ex, join=JoinCounts(join.arrived, join.missed - 1, missed_by))
+        set_state(join_ex, states.WAITING)
+        join_ex.state_info, join_ex.finished_at = None, None
+        join_ex.processed, join_ex.error_handled = False, False
+        run.joins[join_ex.unique_key] = join_ex
 
 
 def _join_task(run: WfRun, key: str) -> models.TaskExecution | None:

@@ -55,6 +55,7 @@ TRANSITIONS = frozenset(
         (CANCELLED, RUNNING),  # re-run of a cancelled task or workflow
         (ERROR, RUNNING),  # re-run of a failed task or workflow
         (ERROR, SKIPPED),  # a failed task skipped by the user
+        (ERROR, WAITING),  # a join that failed for a missing branch waits again: that branch is re-run
     }
 )
 

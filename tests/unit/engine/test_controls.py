@@ -44,6 +44,17 @@ skippable:
       on-skip: after
     after:
       action: std.noop
+joined:
+  tasks:
+    a:
+      action: std.noop
+      on-success: [j]
+    b:
+      action: std.noop
+      on-success: [j]
+    j:
+      join: all
+      action: std.noop
 handled:
   tasks:
     risky:
@@ -234,6 +245,22 @@ def test_rerun_of_a_failed_task_resets_its_runtime_and_sends_its_action_again(ha
     harness.answer(new)
     assert harness.task(wf_ex_id, "first").state == states.SUCCESS
     assert len(harness.requests_of(harness.task(wf_ex_id, "second"))) == 1
+
+
+def test_rerun_of_a_branch_that_failed_before_its_join_completes_the_join(harness: Harness) -> None:
+    wf_ex_id = harness.start("joined")
+    harness.answer(harness.requests_of(harness.task(wf_ex_id, "a"))[0])
+    b = harness.failed_task(wf_ex_id, "b")
+    join = harness.task(wf_ex_id, "j")
+    assert join.state == states.ERROR and "can't be satisfied" in join.state_info
+    assert execution(wf_ex_id).state == states.ERROR
+    on_task(b.id, controls.rerun, True, None)
+    assert harness.task(wf_ex_id, "j").state == states.WAITING  # re-opened: b may reach it now
+    harness.answer(harness.requests_of(harness.task(wf_ex_id, "b"))[-1])
+    join = harness.task(wf_ex_id, "j")  # the same join task, not a second one
+    assert (join.id, join.state, join.state_info) == (harness.task(wf_ex_id, "j").id, states.RUNNING, None)
+    harness.answer(harness.requests_of(join)[0])
+    assert execution(wf_ex_id).state == states.SUCCESS
 
 
 def test_rerun_with_env_updates_the_env_the_action_sees(harness: Harness) -> None:

@@ -24,12 +24,12 @@ def test_what_is_written_is_plain_json_and_reads_back_the_same() -> None:
     written = task_records.update_runtime(
         task,
         retry_no=2,
-        join=JoinCounts(arrived=1, missed=2),
+        join=JoinCounts(arrived=1, missed=2, missed_by=("b-1", "c-1")),
         with_items=WithItemsProgress(count=5, done=1, next=3, concurrency=3),
         pending=PendingOutcome("ERROR", {"x": 1}, "boom"),
     )
     assert json.loads(json.dumps(task.runtime_context)) == task.runtime_context
-    assert task.runtime_context["join"] == {"arrived": 1, "missed": 2}
+    assert task.runtime_context["join"] == {"arrived": 1, "missed": 2, "missed_by": ["b-1", "c-1"]}
     assert task_records.runtime(task) == written
 
 
