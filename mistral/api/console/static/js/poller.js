@@ -10,8 +10,8 @@
  * @param {function(): (number|void|Promise<number|void>)} tick
  * @param {number} intervalMs
  * @param {function(Error): void} [onError]
- * @returns {{stop: function(): void, wake: function(): void}} `wake` ticks now (after the call in
- *   flight, if any) instead of waiting for the delay
+ * @returns {function(): void} stop; its `wake()` ticks now (after the call in flight, if any)
+ *   instead of waiting for the delay
  */
 export function startPolling(tick, intervalMs, onError = () => {}) {
   let timer = null;
@@ -46,20 +46,20 @@ export function startPolling(tick, intervalMs, onError = () => {}) {
 
   document.addEventListener("visibilitychange", onVisibility);
   run();
-  return {
-    stop() {
-      stopped = true;
-      if (timer !== null) clearTimeout(timer);
-      document.removeEventListener("visibilitychange", onVisibility);
-    },
-    wake() {
-      if (stopped) return;
-      if (running) {
-        wanted = true;
-        return;
-      }
-      if (timer !== null) clearTimeout(timer);
-      run();
-    },
+  function stop() {
+    stopped = true;
+    if (timer !== null) clearTimeout(timer);
+    document.removeEventListener("visibilitychange", onVisibility);
+  }
+  // NOTE: a property of the stop function, so views can return what startPolling returns as their dispose.
+  stop.wake = () => {
+    if (stopped) return;
+    if (running) {
+      wanted = true;
+      return;
+    }
+    if (timer !== null) clearTimeout(timer);
+    run();
   };
+  return stop;
 }

@@ -23,7 +23,11 @@ export async function showTask(panel, taskId, ctx, hooks) {
   const task = await ctx.api.get(`/tasks/${encodeURIComponent(taskId)}`);
   const children = await childrenOf(task, ctx.api);
   clear(panel);
+  // NOTE: through h(), which flattens the sections and skips what a task lacks (Element.append does not).
   panel.append(
+    h(
+      "div",
+      { class: "task-body" },
     h("button", { type: "button", class: "close", "aria-label": "Close the task panel", onclick: hooks.onClose }, "×"),
     h("h2", {}, task.name),
     h(
@@ -35,11 +39,12 @@ export async function showTask(panel, taskId, ctx, hooks) {
     ),
     runsPicker(task, hooks),
     task.state === "ERROR" ? rerunButtons(task, ctx, hooks.onChanged) : null,
-    section("State info", valueBlock(task.state_info || "", { "data-test": "task-state-info" })),
+    section("State info", valueBlock(task.state_info || "", { "data-test": "task-state-info" }, { fold: false })),
     section("Input", inputBlock(children)),
     section("Published", valueBlock(task.published || "{}", { "data-test": "task-published" })),
     section("Result", valueBlock(task.result === undefined ? null : task.result, { "data-test": "task-result" })),
-    children.kind === "workflow" ? subExecutions(children.items) : actionList(children.items, children.more),
+      children.kind === "workflow" ? subExecutions(children.items) : actionList(children.items, children.more),
+    ),
   );
   return task;
 }
@@ -138,7 +143,7 @@ function actionList(actions, more) {
           "details",
           { class: "action" },
           h("summary", {}, h("span", { class: "badge", "data-state": action.state }, action.state), " ", action.name),
-          action.state_info ? valueBlock(action.state_info) : null,
+          action.state_info ? valueBlock(action.state_info, {}, { fold: false }) : null,
           h("div", { class: "section-title" }, "Input"),
           valueBlock(action.input),
           h("div", { class: "section-title" }, "Output"),

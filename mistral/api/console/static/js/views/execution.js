@@ -35,8 +35,9 @@ const LEGEND = ["NOT_STARTED", "IDLE", "WAITING", "RUNNING", "RUNNING_DELAYED", 
  */
 export async function render(root, params, ctx) {
   const path = `/executions/${encodeURIComponent(params.id)}`;
-  const [first, specAnswer, taskList] = await Promise.all([
-    ctx.api.get(path),
+  // NOTE: the tasks are read after the execution: when it is finished, so are the tasks read.
+  const first = await ctx.api.get(path);
+  const [specAnswer, taskList] = await Promise.all([
     ctx.api.get(`${path}/spec`).catch(() => null),
     fetchTasks(ctx.api, path, ""),
   ]);
@@ -128,7 +129,8 @@ export async function render(root, params, ctx) {
   });
 
   let lastFull = Date.now();
-  let settled = false;
+  // NOTE: the render read every task: a finished execution has nothing left to read until it moves.
+  let settled = FINAL_STATES.has(first.state);
   async function tick() {
     const fresh = await ctx.api.get(path);
     const moved = fresh.state !== execution.state || fresh.updated_at !== execution.updated_at;
@@ -165,7 +167,7 @@ export async function render(root, params, ctx) {
       lastError = error.message;
     },
   );
-  return polling.stop;
+  return polling;
 }
 
 /** Every task of the execution (paged), or those updated since `since` ("gte:..."). */
@@ -252,6 +254,7 @@ function executionHeader(first, ctx, path, onChange) {
   const DONE = { pause: "paused", resume: "resumed", cancel: "cancelled" };
   for (const [name, button] of Object.entries(controls)) {
     button.addEventListener("click", async () => {
+      if (name === "cancel" && !window.confirm("Cancel this execution? Its running tasks are cancelled too.")) return;
       button.disabled = true;
       try {
         // NOTE: as python-mistralclient's execution-update -s: a PUT of the new state.

@@ -173,7 +173,7 @@ export async function render(root, params, ctx) {
 
   // NOTE: an error while polling (a server restart) shows once, not every two seconds.
   let lastError = "";
-  const polling = startPolling(
+  return startPolling(
     async () => {
       await load();
       lastError = "";
@@ -184,7 +184,6 @@ export async function render(root, params, ctx) {
       lastError = error.message;
     },
   );
-  return polling.stop;
 }
 
 /** "2024-01-31T13:00" in the browser's zone → "2024-01-31 12:00:00" in UTC, as the API filters. */
