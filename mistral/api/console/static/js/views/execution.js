@@ -147,10 +147,11 @@ export async function render(root, params, ctx) {
     if (full) lastFull = Date.now();
     const changed = tasks.merge(found);
     paint(changed.names, changed.ids);
+    // NOTE: awaited, so that a poll is one request at a time, panel and timeline included.
     if (openId && changed.ids.has(openId) && tasks.byId.get(openId).state !== openState) {
-      openTaskId(openId, { focus: false });
+      await openTaskId(openId, { focus: false });
     }
-    if (changed.ids.size) timeline.refresh(false);
+    if (changed.ids.size) await timeline.refresh(false);
     settled = finished;
     return settled ? IDLE_POLL_MS : POLL_MS;
   }
