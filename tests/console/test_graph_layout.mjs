@@ -13,6 +13,8 @@ test("a chain goes down one layer per task, in one column", () => {
   assert.deepEqual(["a", "b", "c"].map((id) => layerOf(placed, id)), [0, 1, 2]);
   const xs = new Set(["a", "b", "c"].map((id) => placed.positions.get(id).x));
   assert.equal(xs.size, 1);
+  const ys = ["a", "b", "c"].map((id) => placed.positions.get(id).y);
+  assert.deepEqual([ys[1] - ys[0], ys[2] - ys[1]], [placed.rowStep, placed.rowStep]);
 });
 
 test("a join sits below its deepest branch (longest path)", () => {

@@ -21,7 +21,9 @@ const DEFAULTS = { nodeWidth: 150, nodeHeight: 36, gapX: 24, gapY: 56, margin: 1
  * @param {{from: string, to: string}[]} edges
  * @param {Object} [options] nodeWidth, nodeHeight, gapX, gapY, margin, maxPerRow, sweeps
  * @returns {{positions: Map<string, Placed>, back: Set<number>, width: number, height: number,
- *   nodeWidth: number, nodeHeight: number}} `back` holds the indexes of the edges drawn against the flow
+ *   nodeWidth: number, nodeHeight: number, rowStep: number, gapX: number}} `back` holds the indexes
+ *   of the edges drawn against the flow; `rowStep` is the distance between the tops of two rows,
+ *   `gapX` the gutter between two nodes of a row
  */
 export function layout(nodes, edges, options = {}) {
   const opt = { ...DEFAULTS, ...options };
@@ -209,6 +211,8 @@ function coordinates(nodes, layers, opt) {
   });
   return {
     positions,
+    rowStep: stepY,
+    gapX: opt.gapX,
     width: 2 * opt.margin + widest * stepX - opt.gapX,
     height: 2 * opt.margin + Math.max(1, rows.length) * stepY - opt.gapY,
   };

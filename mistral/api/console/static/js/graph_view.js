@@ -22,12 +22,14 @@ const BACK_BULGE = 40;
 export function drawGraph(container, graph, onOpen) {
   const ids = graph.nodes.map((n) => n.id);
   const placed = layout(ids, graph.edges);
+  // NOTE: room on the right for the back edges, which bulge out of the layout's box.
+  const width = placed.width + BACK_BULGE;
   const root = svg("svg", {
     class: "graph",
     "data-test": "graph",
-    width: placed.width,
+    width,
     height: placed.height,
-    viewBox: `0 0 ${placed.width} ${placed.height}`,
+    viewBox: `0 0 ${width} ${placed.height}`,
     role: "group",
     "aria-label": "Task graph",
   });
@@ -121,8 +123,17 @@ function edgeElement(edge, placed, back) {
     const y1 = from.y + hgt;
     const x2 = to.x + w / 2;
     const y2 = to.y;
-    const mid = (y2 - y1) / 2;
-    d = `M ${x1} ${y1} C ${x1} ${y1 + mid}, ${x2} ${y2 - mid}, ${x2} ${y2}`;
+    if (y2 - y1 > placed.rowStep) {
+      // NOTE: an edge that skips rows runs down the gutter left of its nodes, not through the rows between.
+      const lane = Math.min(x1, x2) - w / 2 - placed.gapX / 2;
+      const turn = (placed.rowStep - hgt) * 0.8;
+      d =
+        `M ${x1} ${y1} C ${x1} ${y1 + turn / 2}, ${lane} ${y1 + turn / 2}, ${lane} ${y1 + turn} ` +
+        `L ${lane} ${y2 - turn} C ${lane} ${y2 - turn / 2}, ${x2} ${y2 - turn / 2}, ${x2} ${y2}`;
+    } else {
+      const mid = (y2 - y1) / 2;
+      d = `M ${x1} ${y1} C ${x1} ${y1 + mid}, ${x2} ${y2 - mid}, ${x2} ${y2}`;
+    }
   }
   const conditional = edge.condition !== undefined;
   return svg(
