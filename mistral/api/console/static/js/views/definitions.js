@@ -73,7 +73,7 @@ async function renderList(root, path, kind, ctx) {
     h("section", { class: "def-list" },
       h("header", { class: "def-head" }, h("h1", {}, kind.title), filter),
       h("div", { class: "def-scroll" },
-        h("table", { class: "def-table" },
+        h("table", { class: "list" },
           h("thead", {}, h("tr", {}, ["Name", "Namespace", "Scope", "Tags", "Created", "Updated"].map(
             (title) => h("th", { scope: "col" }, title)))),
           body)),
@@ -133,8 +133,8 @@ async function renderOne(root, path, kind, id, ctx) {
       save();
     }
   });
-  const actions = h("div", { class: "def-actions" },
-    h("button", { type: "button", "data-test": "save-button", onclick: save }, "Save"),
+  const actions = h("div", { class: "actions def-actions" },
+    h("button", { type: "button", class: "primary", "data-test": "save-button", onclick: save }, "Save"),
     kind.startable && h("a", { class: "button", href: `#/start/${encodeURIComponent(startKey(item))}` }, "Start"));
   root.append(h("section", { class: "def-one" }, header, actions, h("div", { class: "def-work" }, editor.el, pane.el)));
   validator.schedule(editor.textarea.value, 0);
