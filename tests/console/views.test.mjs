@@ -11,7 +11,7 @@ const triggers = await import("../../mistral/api/console/static/js/views/trigger
 const YAML = "version: '2.0'\nwf:\n  tasks:\n    a:\n      action: std.noop\n";
 const WORKFLOW = {
   id: "w1", name: "wf", namespace: "", scope: "private", tags: ["nightly"], definition: YAML,
-  input: 'a, b="2"', interface: { input: ["a", { b: 2 }] },
+  input: 'a, b="2"', interface: JSON.stringify({ input: ["a", { b: 2 }], output: [] }),
   created_at: "2026-11-30 03:00:00", updated_at: "2026-11-30 03:00:00",
 };
 const PROBLEM = "Invalid DSL: 1 problem(s):\n  - wf.tasks.a.x: unknown keyword 'x' (line 4)";
