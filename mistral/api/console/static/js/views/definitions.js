@@ -4,6 +4,7 @@
  */
 
 import { h } from "../dom.js";
+import { formatTime } from "../format.js";
 import { lineStart, validationProblems } from "../validation_lines.js";
 
 const PAGE = 100;
@@ -91,8 +92,8 @@ function listRow(path, kind, item) {
     h("td", {}, item.namespace || ""),
     h("td", {}, scope || ""),
     h("td", {}, (item.tags || []).map((tag) => h("span", { class: "def-tag" }, tag))),
-    h("td", {}, item.created_at || ""),
-    h("td", {}, item.updated_at || ""));
+    h("td", {}, formatTime(item.created_at)),
+    h("td", {}, formatTime(item.updated_at)));
 }
 
 // -- one definition -------------------------------------------------------------------------------
@@ -103,8 +104,8 @@ async function renderOne(root, path, kind, id, ctx) {
     h("h1", {}, item.name),
     h("p", { class: "def-meta" },
       [item.namespace && `namespace ${item.namespace}`, item.is_system ? "system" : item.scope,
-        item.updated_at && `updated ${item.updated_at}`].filter(Boolean).join(" · ")),
-    h("a", { href: `#/${path}`, class: "def-back" }, `All ${kind.title.toLowerCase()}`));
+        item.updated_at && `updated ${formatTime(item.updated_at)}`].filter(Boolean).join(" · ")),
+    h("a", { href: `#/${path}` }, `All ${kind.title.toLowerCase()}`));
   if (!item.definition) {
     // A system action is code: it has a signature and no YAML.
     root.append(h("section", { class: "def-one" }, header,
