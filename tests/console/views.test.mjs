@@ -152,6 +152,8 @@ test("the start form shows the API's error, and a bad env before any request", a
   named(root, "TEXTAREA", "env").value = "";
   await root.find("start-form").dispatch("submit");
   assert.match(error.textContent, /missing=\['a'\]/);
+  // An empty required field is not sent: the server names it missing.
+  assert.equal(ctx.calls.find((c) => c.method === "POST").arg.input, "{}");
   assert.deepEqual(ctx.navigations, []);
 });
 
