@@ -191,7 +191,7 @@ test("triggers: both lists, the next run, create and delete", async () => {
   await settle(10);
   const rows = root.all("trigger-row");
   assert.equal(rows.length, 2);
-  assert.match(root.find("trigger-next").textContent, /\(in [45] min/);
+  assert.match(root.find("trigger-next").textContent, /\(in [45]m/);
   assert.match(rows[1].textContent, /wf.*nova/);
 
   const form = root.findAll((el) => el.tagName === "FORM")[0];

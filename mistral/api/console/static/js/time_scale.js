@@ -114,27 +114,10 @@ export function formatTick(ms, step) {
 }
 
 /**
- * A duration as a person reads it: `850 ms`, `12 s`, `3 min 4 s`, `2 h 5 min`, `1 d 3 h`.
- * @param {number} ms
- * @returns {string}
- */
-export function formatDuration(ms) {
-  if (ms < SECOND) return `${Math.round(ms)} ms`;
-  if (ms < MINUTE) return `${Math.round(ms / SECOND)} s`;
-  const units = [[DAY, "d"], [HOUR, "h"], [MINUTE, "min"], [SECOND, "s"]];
-  const i = units.findIndex(([size]) => ms >= size);
-  const [big, bigName] = units[i];
-  const [small, smallName] = units[i + 1];
-  const whole = Math.floor(ms / big);
-  const rest = Math.floor((ms - whole * big) / small);
-  return rest ? `${whole} ${bigName} ${rest} ${smallName}` : `${whole} ${bigName}`;
-}
-
-/**
  * An API-like UTC time for a title: `2026-11-30 03:00:00`.
  * @param {number} ms
  * @returns {string}
  */
-export function formatTime(ms) {
+export function formatUtc(ms) {
   return new Date(ms).toISOString().slice(0, 19).replace("T", " ");
 }
