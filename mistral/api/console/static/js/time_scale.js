@@ -9,12 +9,11 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 // Tick steps a reader counts in easily; a longer span uses whole weeks.
 const STEPS = [
-  1, 2, 5, 10, 15, 30,
-].map((n) => n * SECOND).concat(
-  [1, 2, 5, 10, 15, 30].map((n) => n * MINUTE),
-  [1, 2, 3, 6, 12].map((n) => n * HOUR),
-  [1, 2, 7].map((n) => n * DAY),
-);
+  ...[1, 2, 5, 10, 15, 30].map((n) => n * SECOND),
+  ...[1, 2, 5, 10, 15, 30].map((n) => n * MINUTE),
+  ...[1, 2, 3, 6, 12].map((n) => n * HOUR),
+  ...[1, 2, 7].map((n) => n * DAY),
+];
 // The API's own format (UTC, no zone); an ISO time with a zone is left to Date.parse.
 const API_TIME = /^(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d+))?Z?$/;
 // A task in these states has not started: it has no bar, only a marker.
