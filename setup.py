@@ -12,11 +12,20 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def _git_commit():
     try:
         done = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=HERE, capture_output=True, text=True, timeout=10, check=True
+            ["git", "rev-parse", "--show-toplevel", "HEAD"],
+            cwd=HERE,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
         )
     except (OSError, subprocess.SubprocessError):
         return None  # an sdist, or no git: GET /v2/info then names the version instead
-    return done.stdout.strip() or None
+    lines = done.stdout.split()
+    # NOTE: only this checkout's commit: an sdist unpacked inside another repository is not it.
+    if len(lines) != 2 or os.path.realpath(lines[0]) != os.path.realpath(HERE):
+        return None
+    return lines[1]
 
 
 class BuildWithCommit(build_py):
