@@ -1,3 +1,43 @@
-import setuptools
+"""Packaging is declared in setup.cfg; this only records the git commit a wheel is built from."""
 
-setuptools.setup()
+import os
+import subprocess
+
+import setuptools
+from setuptools.command.build_py import build_py
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _git_commit():
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel", "HEAD"],
+            cwd=HERE,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None  # an sdist, or no git: GET /v2/info then names the version instead
+    lines = done.stdout.split()
+    # NOTE: only this checkout's commit: an sdist unpacked inside another repository is not it.
+    if len(lines) != 2 or os.path.realpath(lines[0]) != os.path.realpath(HERE):
+        return None
+    return lines[1]
+
+
+class BuildWithCommit(build_py):
+    """``mistral/_build.py`` (``COMMIT = "<sha>"``) in the built package, never in the source tree."""
+
+    def run(self):
+        super().run()
+        commit = _git_commit()
+        if commit and not self.dry_run:
+            target = os.path.join(self.build_lib, "mistral", "_build.py")
+            with open(target, "w", encoding="utf-8") as out:
+                out.write(f'"""Written by setup.py at build time."""\n\nCOMMIT = "{commit}"\n')
+
+
+setuptools.setup(cmdclass={"build_py": BuildWithCommit})

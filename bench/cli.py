@@ -101,6 +101,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--token", default=os.environ.get("OS_AUTH_TOKEN"), help="X-Auth-Token to send")
     p.add_argument(
+        "--scrape-metrics",
+        action="store_true",
+        help="read GET /metrics before and after each workload and print what moved (executions, "
+        "tasks, actions, results applied, mean apply latency, timers, db retries, RPC timeouts)",
+    )
+    p.add_argument(
         "--dry-run",
         action="store_true",
         help="only validate the workflow documents with POST /v2/workflows/validate",

@@ -19,7 +19,7 @@ from typing import Any
 
 import requests
 
-from bench import api_latency, concurrency, deploy, history, polling_load, procstats, single, targets
+from bench import api_latency, concurrency, deploy, history, polling_load, procstats, scrape, single, targets
 from bench.client import ApiError, Client
 from bench.report import process_matrix, summary_table, workload_line
 from bench.runner import STOP, Bench, Interrupted, log
@@ -210,6 +210,7 @@ def run_workloads(
             res: dict[str, Any] = {"state": "SKIPPED", "reason": skips[name]}
         else:
             log(f"running {name} ...")
+            metrics_before = _scrape(bench)
             try:
                 res = run_workload(bench, name)
             except Interrupted:
@@ -223,6 +224,9 @@ def run_workloads(
                 threading.BrokenBarrierError,
             ) as e:
                 res = {"state": "FAILED", "error": f"{e.__class__.__name__}: {e}"}
+            moved = scrape.deltas(metrics_before, _scrape(bench))
+            if moved is not None:
+                res["metrics"] = moved
             samples = sampler()
             if samples:
                 res["processes"] = samples
@@ -230,6 +234,15 @@ def run_workloads(
                 rows.append((name, samples))
         bench.results[name] = res
         print(workload_line(name, res), flush=True)
+        if res.get("metrics"):
+            print(scrape.line(res["metrics"]), flush=True)
+
+
+def _scrape(bench: Bench) -> dict[str, float] | None:
+    """The server's series now, with --scrape-metrics (None without it, or without /metrics)."""
+    if not getattr(bench.args, "scrape_metrics", False):
+        return None
+    return scrape.scrape(bench.c.base, bench.c.headers, bench.c.http_timeout)
 
 
 def run_workload(bench: Bench, name: str) -> dict[str, Any]:

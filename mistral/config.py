@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from oslo_config import cfg
 from oslo_log import log as oslo_log
 
+from mistral.utils import log_ids
+
 CONF = cfg.CONF
 
 default_opts = [
@@ -557,6 +559,50 @@ notifier_opts = [
     ),
 ]
 
+metrics_opts = [
+    cfg.BoolOpt(
+        "enabled",
+        default=True,
+        help="Serve GET /metrics on the API port: this process's series in the Prometheus text format "
+        "(executions started and finished, task and action durations, actions queued and running per "
+        "executor, results applied and the engine's apply latency, scheduler lag, database "
+        "transaction retries, RPC timeouts). With the API in a process of its own (distributed), "
+        "the API's /metrics shows that process's series only; each engine and executor serves its "
+        "own on [metrics] port. Off: GET /metrics answers 404.",
+    ),
+    cfg.BoolOpt(
+        "public",
+        default=True,
+        help="Answer GET /metrics without authentication, as Prometheus scrapes (it carries no "
+        "Keystone token). The series hold counts, durations, states, executor host names and "
+        "RPC method names: no project's data, no ids. False: with [pecan] auth_enable, only a "
+        "request with an admin's token gets them.",
+    ),
+    cfg.PortOpt(
+        "port",
+        default=0,
+        help="Port on which mistral-server serves this process's series itself (prometheus_client's "
+        "HTTP server, no authentication), for the processes whose API does not answer for them: "
+        "an engine or executor started alone. 0: no such port.",
+    ),
+    cfg.HostAddressOpt(
+        "host",
+        default="0.0.0.0",
+        help="Address the [metrics] port listens on.",
+    ),
+]
+
+healthcheck_opts = [
+    cfg.BoolOpt(
+        "enabled",
+        default=True,
+        help="Answer GET /healthcheck on the API port, without authentication, with oslo.middleware's "
+        "healthcheck (200 OK, or 503 when a backend says so: backends = disable_by_file with "
+        "disable_by_file_path = /path takes the API out of a load balancer while the file exists). "
+        "The other [healthcheck] options are oslo.middleware's.",
+    ),
+]
+
 GROUPS: dict[str | None, Sequence[cfg.Opt]] = {
     None: default_opts,
     "api": api_opts,
@@ -577,6 +623,8 @@ GROUPS: dict[str | None, Sequence[cfg.Opt]] = {
     "dynamic_actions": dynamic_action_opts,
     "action_email": action_email_opts,
     "yaql": yaql_opts,
+    "metrics": metrics_opts,
+    "healthcheck": healthcheck_opts,
 }
 
 for _group, _opts in GROUPS.items():
@@ -621,6 +669,13 @@ def _register_log_opts() -> None:
         oslo_log.set_defaults(
             default_log_levels=[*oslo_log.get_default_log_levels(), "neutronclient.v2_0.client=ERROR"]
         )
+        # NOTE: a line about an execution or a task names them (mistral.utils.log_ids), right
+        # before the message; a format set in the configuration file is taken as it is.
+        for name in ("logging_context_format_string", "logging_default_format_string"):
+            default = CONF[name] if name in CONF else None
+            if default and f"%({log_ids.ATTRIBUTE})s" not in default:
+                CONF.set_default(name, default.replace("%(message)s", f"%({log_ids.ATTRIBUTE})s%(message)s"))
+    log_ids.install()
 
 
 def register_keystone_opts() -> None:

@@ -26,9 +26,10 @@ from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import NoReturn
 
-from mistral import config
+from mistral import config, process_info
 from mistral.api import reader_process
 from mistral.expressions import limits
+from mistral.metrics import exposition
 from mistral.rpc import transport
 
 LOG = logging.getLogger(__name__)
@@ -93,6 +94,9 @@ class Services:
         self._steps: list[Step] = []
 
     def start(self) -> None:
+        process_info.set_services(self.names)
+        if config.CONF.metrics.port:
+            self._steps += _start_metrics_port()
         if "executor" in self.names or ("engine" in self.names and config.CONF.executor.type == "local"):
             self._steps += _start_executor()
         if "engine" in self.names:
@@ -130,6 +134,15 @@ class Services:
             except Exception:  # noqa: BLE001 - stop the rest whatever one of them does
                 LOG.exception("Stopping %s failed", step.name)
         LOG.info("All services stopped in %.1f s", time.monotonic() - started)
+
+
+def _start_metrics_port() -> list[Step]:
+    """This process's series on [metrics] port: what an engine or executor alone has no API for."""
+    port = exposition.Port(config.CONF.metrics.host, config.CONF.metrics.port)
+    if not port.start():
+        return []
+    # NOTE: last to stop: a scrape during the stop still sees the final counts.
+    return [Step(Phase.ENGINE, "metrics port", lambda deadline: port.stop())]
 
 
 def _start_executor() -> list[Step]:

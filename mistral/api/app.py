@@ -9,7 +9,7 @@ from typing import Any
 import pecan
 
 from mistral import config
-from mistral.api import hooks, middleware, pecan_argspec, polled_reads, request, route_faults
+from mistral.api import hooks, middleware, operators, pecan_argspec, polled_reads, request, route_faults
 from mistral.api.apidoc import serve as apidoc
 from mistral.api.console import serve as console
 from mistral.services import actions as action_service
@@ -52,6 +52,7 @@ def setup_app(*, sync_actions: bool = True) -> Callable[..., Any]:
     # NOTE: outermost last. Bodies are bounded before anything reads them, JSON is decoded
     # only for callers Keystone let through, and every answer (even a 500) gets a request id.
     app = middleware.JsonDepthLimit(app)
+    app = operators.AdminMetrics(app)
     if config.CONF.pecan.auth_enable:
         # NOTE: reading the option validates it: a configuration asking for an authentication method
         # this service lacks must not start an API that authenticates some other way.
@@ -61,6 +62,7 @@ def setup_app(*, sync_actions: bool = True) -> Callable[..., Any]:
     if config.CONF.api.console_enabled:
         # NOTE: outside authentication: the console's files are public, its data is not (see serve.py).
         app = console.Console(app)
+    app = operators.PublicEndpoints(app)
     app = middleware.AuthFailureHeader(app)
     app = middleware.BodySizeLimit(app, config.CONF.api.max_request_body_kb * 1024)
     return middleware.with_request_id(middleware.InternalErrors(app))

@@ -20,8 +20,9 @@ LOG = logging.getLogger(__name__)
 
 #: Methods that only read, answered by the reader process itself.
 READS = frozenset({"GET", "HEAD"})
-#: Reads that ask the engine itself (over the in-process transport), so they go to its process too.
-ENGINE_READS = ("/v2/engine_stats",)
+#: Reads that ask the engine itself (over the in-process transport), or that describe the engine's
+#: process (its series, its services) rather than this one, so they go to its process too.
+ENGINE_READS = ("/v2/engine_stats", "/metrics", "/v2/info")
 #: Headers of one connection, not of the request or answer (RFC 9110, 7.6.1), and ``Expect``,
 #: which this process has answered already by reading the body.
 HOP_BY_HOP = frozenset(

@@ -23,6 +23,7 @@ from sqlalchemy import exc as sa_exc
 from mistral import config
 from mistral.db import session
 from mistral.exceptions import WorkOutsideTransaction
+from mistral.metrics import series
 
 LOG = logging.getLogger(__name__)
 
@@ -184,6 +185,7 @@ def run_with_retry(func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R
                           _name(func), retries + 1, exc)  # fmt: skip
                 raise
             retries += 1
+            series.DB_RETRIES.inc()
             delay = backoff(retries, conf.db_retry_interval, conf.db_max_retry_interval)
             LOG.warning("%s failed on a transient database error (retry %d of %d in %.2f s): %s",
                         _name(func), retries, conf.db_max_retries, delay, exc)  # fmt: skip

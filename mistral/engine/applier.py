@@ -88,10 +88,19 @@ class BatchApplier:
     connection, while the results queued behind them could have joined one batch.
     """
 
-    def __init__(self, name: str, apply: Apply, threads: int = 1, key: Key | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        apply: Apply,
+        threads: int = 1,
+        key: Key | None = None,
+        timed: Callable[[float], object] | None = None,
+    ) -> None:
+        """``timed`` is told, after each batch, the seconds since its oldest message arrived."""
         self._name = name
         self._apply = apply
         self._key = key
+        self._timed = timed
         count = max(threads, 1)
         if key is None:
             self._lanes = [_Lane(name, count, self._loop)]
@@ -178,8 +187,11 @@ class BatchApplier:
         if not batch:
             return
         # NOTE: the oldest message of the batch is the one whose hop it delays most.
-        with hop_latency.arrived_at(min(ticket.arrived for _, ticket in batch)):
+        arrived = min(ticket.arrived for _, ticket in batch)
+        with hop_latency.arrived_at(arrived):
             self._apply_timed(batch)
+        if self._timed is not None:
+            self._timed(time.monotonic() - arrived)
 
     def _apply_timed(self, batch: list[tuple[Any, Ticket]]) -> None:
         try:

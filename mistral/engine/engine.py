@@ -17,6 +17,7 @@ from mistral.engine import (
     cascades,
     controls,
     hop_latency,
+    tallies,
     task_records,
     tasks,
     workflow_records,
@@ -27,7 +28,7 @@ from mistral.engine.unit_of_work import unit_of_work
 from mistral.exceptions import InputError, MistralError, NotFoundError
 from mistral.scheduler import jobs
 from mistral.services import environments
-from mistral.utils import uuids
+from mistral.utils import log_ids, uuids
 from mistral.workflow import states
 
 LOG = logging.getLogger(__name__)
@@ -198,6 +199,8 @@ class Engine:
         with unit_of_work():
             run, task_ex = lock_task(task_ex_id)
             self._reopen_ancestors(run.wf_ex)
+            log_ids.set_execution(run.wf_ex.id)
+            log_ids.set_task(task_ex.id)
             controls.rerun(run, task_ex, reset, env)
             return {"id": task_ex_id}
 
@@ -206,6 +209,8 @@ class Engine:
         with unit_of_work():
             run, task_ex = lock_task(task_ex_id)
             self._reopen_ancestors(run.wf_ex)
+            log_ids.set_execution(run.wf_ex.id)
+            log_ids.set_task(task_ex.id)
             controls.skip(run, task_ex)
             return {"id": task_ex_id}
 
@@ -244,6 +249,7 @@ class Engine:
             task_count = len({owners[a][0] for a in task_owned})
             runs, by_wf = _lock_and_read(task_owned, task_count)
             for run in runs:
+                log_ids.set_execution(run.wf_ex.id)
                 pairs = by_wf[run.wf_ex.id]
                 # NOTE: every result of the run is written first, in one statement (the items
                 # of a with-items task arrive by the hundred), then the tasks move on: a task
@@ -269,7 +275,9 @@ class Engine:
             transforms = (action_ex.runtime_context or {}).get("transforms") or []
             outcomes.append(action_results.outcome(result, transforms))
         written = zip((action_ex for action_ex, _ in pairs), outcomes, strict=True)
-        db_api.write_action_results([(a, out.columns) for a, out in written if out is not None])
+        columns = [(a, out.columns) for a, out in written if out is not None]
+        db_api.write_action_results(columns)
+        tallies.results_applied(len(columns))
         return outcomes
 
     def complete_action(self, action_ex_id: str, result: dict[str, Any]) -> dict[str, Any]:
@@ -355,7 +363,7 @@ class Engine:
             parent_task_ids = {c.task_execution_id for c in children if c.task_execution_id}
             parents = db_api.find_task_executions_by_ids(list(parent_task_ids))
             for wf_ex_id in sorted({t.workflow_execution_id for t in parents}):
-                run = lock_run(wf_ex_id)
+                run = lock_run(wf_ex_id)  # NOTE: the execution logged about, until the next one
                 ids = [t.id for t in parents if t.workflow_execution_id == wf_ex_id]
                 for task_ex in db_api.find_task_executions_by_ids(ids, fresh=True):
                     for child in (c for c in children if c.task_execution_id == task_ex.id):

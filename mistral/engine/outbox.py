@@ -21,6 +21,23 @@ T = TypeVar("T")
 
 
 @dataclass
+class Tally:
+    """The events of one transaction that the metrics count, kept until it commits."""
+
+    executions_started: int = 0
+    #: the final state of each execution that finished
+    executions_finished: list[str] = field(default_factory=list)
+    #: (final state, seconds since its start) of each task that finished
+    tasks_finished: list[tuple[str, float]] = field(default_factory=list)
+    results_applied: int = 0
+
+    def clear(self) -> None:
+        self.executions_started = self.results_applied = 0
+        self.executions_finished.clear()
+        self.tasks_finished.clear()
+
+
+@dataclass
 class Outbox:
     actions: list[ActionRequest] = field(default_factory=list)
     #: ids of finished sub-workflow executions whose parent task must hear of it
@@ -29,6 +46,8 @@ class Outbox:
     first_steps: list[str] = field(default_factory=list)
     #: notification events written in this transaction (the rows are the outbox; this wakes the notifier)
     events: int = 0
+    #: what the metrics count once the transaction has committed (``mistral.engine.tallies``)
+    tally: Tally = field(default_factory=Tally)
 
     def __bool__(self) -> bool:
         return bool(self.actions or self.finished_subworkflows or self.first_steps or self.events)
@@ -38,6 +57,7 @@ class Outbox:
         self.finished_subworkflows.clear()
         self.first_steps.clear()
         self.events = 0
+        self.tally.clear()
 
 
 _current: contextvars.ContextVar[Outbox | None] = contextvars.ContextVar("mistral_outbox", default=None)
@@ -63,6 +83,11 @@ def collecting() -> Iterator[Outbox]:
         yield box
     finally:
         _current.reset(token)
+
+
+def peek() -> Outbox | None:
+    """The outbox of the operation under way, if any (``current`` raises instead)."""
+    return _current.get()
 
 
 def note_events(count: int) -> None:

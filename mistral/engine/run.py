@@ -12,6 +12,7 @@ from mistral.db import api as db_api
 from mistral.db import models
 from mistral.engine import data_flow, owners, specs
 from mistral.lang.specs import TaskSpec, WorkflowSpec
+from mistral.utils import log_ids
 
 
 @dataclass
@@ -36,6 +37,9 @@ class WfRun:
 
     def __post_init__(self) -> None:
         self.spec = specs.for_execution(self.wf_ex)
+        # NOTE: the lines logged from now on are about this execution; the unit of work undoes it
+        # when it ends, and whoever works on several runs in turn says which one it is at.
+        log_ids.set_execution(self.wf_ex.id)
 
     def task_spec(self, name: str) -> TaskSpec:
         return self.spec.tasks[name]

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from mistral import config, context, notifier
-from mistral.engine import hop_latency
+from mistral.engine import hop_latency, tallies
 from mistral.engine.outbox import Outbox, chunks, group_by_target
 from mistral.rpc import clients
 from mistral.rpc.payloads import ActionRequest
@@ -45,6 +45,7 @@ def send(box: Outbox) -> None:
     except Exception:  # noqa: BLE001 - the transaction has committed; recovery repairs a lost send
         LOG.exception("Sending work after commit failed; the recovery loop will resend it")
     finally:
+        tallies.count(box.tally)
         box.clear()
 
 

@@ -17,6 +17,7 @@ from mistral.engine import sender
 from mistral.engine.applier import BatchApplier
 from mistral.engine.engine import Engine, Take
 from mistral.exceptions import EngineError
+from mistral.metrics import series
 from mistral.rpc import direct, methods, transport
 from mistral.rpc.methods import RpcMethod
 from mistral.rpc.outcomes import CallOutcome
@@ -98,7 +99,13 @@ class EngineServer:
         # NOTE: SQLite has one writer, so one applier; a server database takes several at once.
         threads = 1 if db_session.get_engine().dialect.name == "sqlite" else 4
         self._appliers = [
-            BatchApplier("action results", engine.on_action_results, threads=threads, key=_workflow_of),
+            BatchApplier(
+                "action results",
+                engine.on_action_results,
+                threads=threads,
+                key=_workflow_of,
+                timed=series.APPLY_LATENCY.observe,
+            ),
             BatchApplier("heartbeats", engine.on_heartbeats),
             BatchApplier("takes", engine.take_actions, threads=threads),
         ]

@@ -15,7 +15,7 @@ from typing import Any
 
 from mistral.db import models
 from mistral.db.types import utcnow
-from mistral.engine import notifications
+from mistral.engine import notifications, tallies
 from mistral.workflow import states
 
 
@@ -167,5 +167,6 @@ def set_state(task_ex: models.TaskExecution, state: str, state_info: str | None 
         task_ex.started_at = utcnow()
     if states.is_completed(state):
         task_ex.finished_at = utcnow()
+        tallies.task_finished(task_ex)
     notifications.task_changed(task_ex, old)
     return True

@@ -27,7 +27,7 @@ from mistral.engine.run import WfRun
 from mistral.engine.task_records import JoinCounts, set_state
 from mistral.engine.task_work import TASK_ERRORS, Completed, Failed, Outcome
 from mistral.lang.specs import TaskSpec
-from mistral.utils import uuids
+from mistral.utils import log_ids, uuids
 from mistral.workflow import direct, states
 
 LOG = logging.getLogger(__name__)
@@ -142,12 +142,15 @@ def _join_counts(task_ex: models.TaskExecution) -> JoinCounts:
 def begin(run: WfRun, task_ex: models.TaskExecution) -> None:
     """The before-policies (pause-before, wait-before), then the task's work."""
     spec = run.task_spec(task_ex.name)
+    token = log_ids.set_task(task_ex.id)
     try:
         if policies.pause_before(run, task_ex, spec) or policies.wait_before(run, task_ex, spec):
             return
         execute(run, task_ex)
     except TASK_ERRORS as error:
         fail(run, task_ex, str(error))
+    finally:
+        log_ids.reset_task(token)
 
 
 def execute(run: WfRun, task_ex: models.TaskExecution) -> None:
@@ -176,6 +179,14 @@ def run_action(
 
 def on_action_done(run: WfRun, task_ex: models.TaskExecution, index: int, state: str, value: Any) -> None:
     """One of the task's actions (or sub-workflows) finished with ``value`` (its data or its error)."""
+    token = log_ids.set_task(task_ex.id)
+    try:
+        _on_action_done(run, task_ex, index, state, value)
+    finally:
+        log_ids.reset_task(token)
+
+
+def _on_action_done(run: WfRun, task_ex: models.TaskExecution, index: int, state: str, value: Any) -> None:
     if task_ex.state not in states.ACTIVE:
         LOG.info("Result for task %s in state %s ignored", task_ex.id, task_ex.state)
         return

@@ -12,6 +12,7 @@ from mistral.engine import cascades, policies, task_records, tasks, workflows
 from mistral.engine.run import WfRun, lock_task
 from mistral.engine.unit_of_work import unit_of_work
 from mistral.scheduler import jobs
+from mistral.utils import log_ids
 from mistral.workflow import states
 
 LOG = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ def _with_task(
         if task_ex is None:
             return
         run, task_ex = lock_task(task_ex_id)
+        log_ids.set_task(task_ex_id)  # NOTE: undone with the unit of work
         if states.is_completed(run.wf_ex.state) and task_ex.state in states.ACTIVE:
             task_records.set_state(task_ex, states.CANCELLED, f"Its workflow ended {run.wf_ex.state} first")
             return

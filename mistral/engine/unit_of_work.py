@@ -9,6 +9,7 @@ from mistral import context, expressions
 from mistral.db import api as db_api
 from mistral.db import session as db_session
 from mistral.engine import outbox, sender
+from mistral.utils import log_ids
 
 
 @contextlib.contextmanager
@@ -27,6 +28,7 @@ def unit_of_work(*, internal: bool = True, urgent: bool = False) -> Iterator[out
         if internal and not ctx.is_internal:
             stack.enter_context(context.using(ctx.with_(is_internal=True)))
         box = stack.enter_context(outbox.collecting())
+        stack.enter_context(log_ids.Scope())
         # NOTE: the rows' JSON is replaced, never changed in place, so within the transaction a large
         # value (a with-items list in the input) is converted for the expressions once, not per item.
         stack.enter_context(expressions.sharing_conversions())

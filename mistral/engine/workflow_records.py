@@ -11,7 +11,7 @@ from typing import Any
 from mistral import context
 from mistral.db import api as db_api
 from mistral.db import models
-from mistral.engine import data_flow, notifications, owners
+from mistral.engine import data_flow, notifications, owners, tallies
 from mistral.lang import stored
 from mistral.utils import inputs, uuids
 from mistral.workflow import reverse, states
@@ -74,5 +74,6 @@ def create_execution(
             "first_step_done": first_step_done,
         }
     )
+    tallies.execution_started()
     notifications.workflow_changed(wf_ex, None)
     return wf_ex

@@ -13,8 +13,9 @@ from mistral import exceptions, expressions
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.types import utcnow
-from mistral.engine import cascades, data_flow, notifications, outbox, tasks
+from mistral.engine import cascades, data_flow, notifications, outbox, tallies, tasks
 from mistral.engine.run import WfRun
+from mistral.utils import log_ids
 from mistral.workflow import commands, direct, reverse, states
 
 LOG = logging.getLogger(__name__)
@@ -26,6 +27,8 @@ def set_state(wf_ex: models.WorkflowExecution, state: str, state_info: str | Non
         return False
     wf_ex.state = state
     wf_ex.state_info = state_info
+    if states.is_completed(state):
+        tallies.execution_finished(state)
     notifications.workflow_changed(wf_ex, old)
     return True
 
@@ -49,6 +52,15 @@ def start_children(run: WfRun) -> None:
     """
     while run.children_to_start:
         task_ex, child = run.children_to_start.popleft()
+        failure = _start_child(child)
+        if failure is not None:
+            tasks.fail(run, task_ex, failure)
+
+
+def _start_child(child: models.WorkflowExecution) -> str | None:
+    """Run a sub-workflow's first step; why it could not start, or None."""
+    token = log_ids.set_execution(child.id)
+    try:
         child_run = WfRun(child)
         try:
             run_first_step(child_run)
@@ -56,7 +68,10 @@ def start_children(run: WfRun) -> None:
             # NOTE: the task fails with the reason, as a bad input would fail it; the child ends
             # too, rather than stay RUNNING with nothing running.
             finish(child_run, states.ERROR, f"Failed to start the workflow: {error}")
-            tasks.fail(run, task_ex, str(error))
+            return str(error)
+        return None
+    finally:
+        log_ids.reset_execution(token)
 
 
 def _initial_context(run: WfRun, params: dict[str, Any]) -> dict[str, Any]:
@@ -104,6 +119,14 @@ def _condition(run: WfRun, task_ex: models.TaskExecution) -> Any:
 
 
 def _apply_transitions(run: WfRun, task_ex: models.TaskExecution) -> None:
+    token = log_ids.set_task(task_ex.id)
+    try:
+        _transitions_of(run, task_ex)
+    finally:
+        log_ids.reset_task(token)
+
+
+def _transitions_of(run: WfRun, task_ex: models.TaskExecution) -> None:
     task_ex.processed = True
     if run.spec.type == "reverse":
         _reverse_next(run, task_ex)

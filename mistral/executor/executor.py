@@ -29,7 +29,9 @@ from mistral.config import CONF
 from mistral.executor import invocation
 from mistral.executor.batcher import ResultBatcher, Sink
 from mistral.executor.routing import ResultRouter
+from mistral.metrics import series
 from mistral.rpc import clients
+from mistral.utils import log_ids
 
 LOG = logging.getLogger(__name__)
 
@@ -63,6 +65,19 @@ def _routed(result: dict[str, Any], request: Mapping[str, Any]) -> dict[str, Any
     wf_ex_id = (request.get("context") or {}).get("workflow_execution_id")
     routes = {"workflow_execution_id": wf_ex_id, "reply_to": request.get("reply_to")}
     return {**result, **{k: v for k, v in routes.items() if v}}
+
+
+def _observe_duration(result: Mapping[str, Any] | None, seconds: float) -> None:
+    """How long an action ran, by how it ended (an asynchronous one: until it started, RUNNING)."""
+    if result is None or result.get("started"):
+        state = "RUNNING"
+    elif "error" in result:
+        state = "ERROR"
+    elif result.get("cancel"):
+        state = "CANCELLED"
+    else:
+        state = "SUCCESS"
+    series.action_duration(state).observe(seconds)
 
 
 class _Job:
@@ -118,6 +133,9 @@ class Executor:
         # Accepted and not finished, queued ones included: they are ours, not lost.
         self._running: collections.Counter[str] = collections.Counter()
         self._pool: ThreadPoolExecutor | None = None
+        # NOTE: one child per executor host, looked up once: an increment per action, no lookup.
+        self._queued_gauge = series.ACTIONS_QUEUED.labels(host or "local")
+        self._running_gauge = series.ACTIONS_RUNNING.labels(host or "local")
         self._stopped = threading.Event()
         self._heartbeat_thread: threading.Thread | None = None
 
@@ -202,6 +220,7 @@ class Executor:
             for request in requests:
                 job = _Job(request)
                 self._accept(job)
+                self._queued_gauge.inc()
                 self._batcher.expect()
                 # Each job gets a copy of the caller's context: the worker thread
                 # must see the requester's security context, not its own.
@@ -216,31 +235,48 @@ class Executor:
         job = _Job(request)
         with self._lock:
             self._accept(job)
+        self._running_gauge.inc()
+        started = time.monotonic()
         try:
             result = self._invoke_with_timeout(job)
         finally:
+            self._running_gauge.dec()
             with self._lock:
                 self._release(job)
+        _observe_duration(result, time.monotonic() - started)
         if result is None:
             return {"action_ex_id": job.action_ex_id, "async": True}
         return result
 
     def _run_pooled(self, job: _Job) -> None:
-        timeout = job.request.get("timeout")
-        if timeout:
-            job.timer = threading.Timer(float(timeout), self._time_out, (job,))
-            job.timer.daemon = True
-            job.timer.start()
+        self._queued_gauge.dec()
+        self._running_gauge.inc()
+        started = time.monotonic()
+        ids = job.request.get("context") or {}
+        exec_token = log_ids.set_execution(ids.get("workflow_execution_id"))
+        task_token = log_ids.set_task(ids.get("task_execution_id"))
         try:
-            result = self._invoke(job)
-        except BaseException as exc:  # noqa: B036 - a result must leave even for SystemExit
-            result = invocation.error_result(job.action_ex_id, invocation.describe_exception(exc))
-        self._finish(job, result)
+            timeout = job.request.get("timeout")
+            if timeout:
+                job.timer = threading.Timer(float(timeout), self._time_out, (job,))
+                job.timer.daemon = True
+                job.timer.start()
+            try:
+                result = self._invoke(job)
+            except BaseException as exc:  # noqa: B036 - a result must leave even for SystemExit
+                result = invocation.error_result(job.action_ex_id, invocation.describe_exception(exc))
+            self._running_gauge.dec()
+            _observe_duration(result, time.monotonic() - started)
+            self._finish(job, result)
+        finally:
+            log_ids.reset_task(task_token)
+            log_ids.reset_execution(exec_token)
 
     def _on_done(self, job: _Job, future: Future) -> None:
         # A job cancelled by stop(wait=False) never ran: stop counting it as ours,
         # so heartbeats stop and the engine's check can rerun or fail it.
         if future.cancelled():
+            self._queued_gauge.dec()
             with self._lock:
                 if job.done:
                     return

@@ -14,6 +14,7 @@ from typing import Any
 import oslo_messaging
 
 from mistral import context
+from mistral.metrics import series
 from mistral.rpc import direct, methods, transport
 from mistral.rpc.methods import RpcMethod
 from mistral.rpc.outcomes import CallOutcome
@@ -51,7 +52,12 @@ class _Client:
         # NOTE: only what is given: prepare(timeout=None) would mean "wait forever".
         options = {k: v for k, v in (("timeout", timeout), ("server", server)) if v}
         client = self._client.prepare(**options) if options else self._client
-        return CallOutcome.from_wire(client.call(ctxt, method, **kwargs)).value()
+        try:
+            answer = client.call(ctxt, method, **kwargs)
+        except oslo_messaging.MessagingTimeout:
+            series.RPC_TIMEOUTS.labels(self.topic, method).inc()
+            raise
+        return CallOutcome.from_wire(answer).value()
 
     def _cast(self, method: str, *, server: str | None, **kwargs: Any) -> None:
         ctxt = context.current().to_dict()

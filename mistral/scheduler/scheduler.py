@@ -28,6 +28,7 @@ from typing import Any
 from mistral import config, context
 from mistral.db import api as db_api
 from mistral.db.types import utcnow
+from mistral.metrics import series
 from mistral.scheduler import jobs
 
 LOG = logging.getLogger(__name__)
@@ -63,6 +64,8 @@ class Scheduler:
             if not db_api.run_with_retry(db_api.claim_scheduled_job, job.id, claimed_at, timeout):
                 continue  # another scheduler won it
             claimed += 1
+            lag = (claimed_at - job.run_after).total_seconds()
+            series.SCHEDULER_LAG.labels(job.func_name).observe(max(lag, 0.0))
             self._run(job, claimed_at)
         return claimed
 

@@ -123,3 +123,34 @@ def test_the_oslo_log_options_are_on_the_command_line() -> None:
     ).stdout
     for option in ("--log-file", "--log-dir", "--debug", "--log-config-append", "--use-syslog"):
         assert option in shown
+
+
+BROKEN = """
+version: '2.0'
+broken:
+  tasks:
+    t:
+      action: std.echo output=<% int('many') %>
+"""
+
+
+def test_a_line_about_a_task_names_its_execution_and_task(tmp_path: pathlib.Path) -> None:
+    log_file = tmp_path / "mistral.log"
+    with Run(tmp_path, {"DEFAULT": {"log_file": log_file}}) as run:
+        text = {"Content-Type": "text/plain"}
+        created = requests.post(f"{run.v2}/workflows", data=BROKEN, headers=text, timeout=30)
+        assert created.status_code == 201, created.text
+        started = requests.post(f"{run.v2}/executions", json={"workflow_name": "broken"}, timeout=30)
+        ex_id = started.json()["id"]
+        polling.wait_for(
+            "the execution to fail",
+            lambda: requests.get(f"{run.v2}/executions/{ex_id}", timeout=30).json()["state"] == "ERROR",
+        )
+        listed = requests.get(f"{run.v2}/tasks", params={"workflow_execution_id": ex_id}, timeout=30)
+        (task,) = listed.json()["tasks"]
+
+    lines = log_file.read_text().splitlines()
+    (failed,) = [line for line in lines if f"Task t ({task['id']}) failed" in line]
+    assert f" [exec={ex_id} task={task['id']}] Task t (" in failed
+    (finished,) = [line for line in lines if f"Workflow broken ({ex_id}) finished" in line]
+    assert f" [exec={ex_id}] Workflow broken" in finished

@@ -127,11 +127,17 @@ class Cluster:
             sections[section] = {**sections.get(section, {}), **values}
         self.config = processes.write_config(workdir / "mistral.conf", sections)
         self.processes: dict[str, Process] = {}
+        #: the [metrics] port of each daemon: an engine or executor alone has no API to serve its series
+        self.metrics_ports = {name: processes.free_port() for name in ("engine", *EXECUTORS)}
         self.add("api", "api")
-        self.add("engine", "engine")
+        engine_conf = {"metrics": self._metrics("engine")}
+        self.add("engine", "engine", processes.write_config(workdir / "engine.conf", engine_conf))
         for host in EXECUTORS:
-            extra = processes.write_config(workdir / f"{host}.conf", {"executor": {"host": host}})
-            self.add(host, "executor", extra)
+            extra = {"executor": {"host": host}, "metrics": self._metrics(host)}
+            self.add(host, "executor", processes.write_config(workdir / f"{host}.conf", extra))
+
+    def _metrics(self, name: str) -> dict[str, Any]:
+        return {"port": self.metrics_ports[name], "host": "127.0.0.1"}
 
     def add(self, name: str, server: str, extra_config: pathlib.Path | None = None) -> None:
         argv = [processes.MISTRAL_SERVER, "--config-file", str(self.config)]

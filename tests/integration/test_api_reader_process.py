@@ -165,6 +165,17 @@ def test_other_requests_reach_the_engines_process_unchanged(server: Embedded) ->
     assert requests.get(f"{server.v2}/executions/{ex['id']}", timeout=5).status_code == 404
 
 
+def test_metrics_through_the_reader_are_the_engines_process(server: Embedded) -> None:
+    # NOTE: the engine and executor record in the engine's process; the reader passes /metrics on.
+    root = server.v2.removesuffix("/v2")
+    _run(server)
+    text = requests.get(f"{root}/metrics", timeout=10).text
+    started = [line for line in text.splitlines() if line.startswith("mistral_executions_started_total ")]
+    assert started and float(started[0].split()[1]) >= 1, text[:500]
+    assert "mistral_action_duration_seconds_count" in text
+    assert requests.get(f"{root}/healthcheck", timeout=10).status_code == 200
+
+
 def test_a_reader_process_that_dies_is_started_again(server: Embedded) -> None:
     first = server.reader_pid
     os.kill(first, signal.SIGKILL)

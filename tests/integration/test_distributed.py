@@ -13,10 +13,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import requests
 import sqlalchemy as sa
 import yaml
 
-from tests.integration.cluster import Cluster, Rabbit
+from tests.integration.cluster import EXECUTORS, Cluster, Rabbit
 from tests.integration.conftest import cli_json
 from tests.polling import wait_for
 
@@ -126,6 +127,36 @@ def test_fan_out_and_join_spread_over_both_executors(
     assert sum(hosts.values()) == 42
     assert set(hosts) == {"exec-a", "exec-b"}, hosts
     assert hosts["exec-a"] > 0 and hosts["exec-b"] > 0
+
+
+def _series(url: str) -> str:
+    resp = requests.get(url, timeout=10)
+    assert resp.status_code == 200, resp.text
+    return resp.text
+
+
+def _sample(text: str, line_start: str) -> float:
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(line_start))
+
+
+def test_each_daemon_serves_its_own_series(cluster: Cluster, client: Any, database: sa.Engine) -> None:
+    """The engine and each executor on their [metrics] port; the API's /metrics is the API process's."""
+    engine_url = f"http://127.0.0.1:{cluster.metrics_ports['engine']}/metrics"
+    started = _sample(_series(engine_url), "mistral_executions_started_total")
+    client.workflows.create(fan_out("it_metrics", 6))
+    assert run(cluster, database, "it_metrics").state == "SUCCESS"
+    engine = _series(engine_url)
+    assert _sample(engine, "mistral_executions_started_total") == started + 1
+    assert _sample(engine, 'mistral_executions_finished_total{state="SUCCESS"}') >= 1
+    assert _sample(engine, "mistral_engine_results_applied_total") >= 8
+    ran = 0.0
+    for host in EXECUTORS:
+        text = _series(f"http://127.0.0.1:{cluster.metrics_ports[host]}/metrics")
+        assert f'mistral_executor_actions_running{{executor="{host}"}}' in text
+        ran += _sample(text, "mistral_action_duration_seconds_count")
+    assert ran >= 8
+    api = _series(cluster.v2.removesuffix("/v2") + "/metrics")
+    assert _sample(api, "mistral_executions_started_total") == 0  # the engine's, not the API's
 
 
 def test_cli_against_the_distributed_server(cluster: Cluster, cli: Any, tmp_path: pathlib.Path) -> None:

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from mistral import config, launcher
+from mistral import config, launcher, process_info
 from mistral.expressions import limits
+from mistral.metrics import exposition
 
 Events = list[tuple[str, str, dict[str, Any]]]
 
@@ -204,3 +205,28 @@ def test_a_stop_first_cuts_running_expressions_short(events: Events, monkeypatch
     monkeypatch.setattr(limits, "stop_running", lambda: events.append(("limits", "stop_running", {})) or 1)
     services.stop(grace=0)
     assert events[0] == ("limits", "stop_running", {})
+
+
+def test_a_metrics_port_starts_with_the_services_and_stops_last(
+    events: Events, monkeypatch: pytest.MonkeyPatch, override_conf: Any
+) -> None:
+    class Port(Fake):
+        def start(self) -> bool:
+            self._events.append((self._name, "start", {}))
+            return True
+
+    monkeypatch.setattr(exposition, "Port", lambda host, port: Port(f"metrics:{host}:{port}", events))
+    monkeypatch.setattr(process_info, "_services", [])
+    override_conf("metrics", "port", 9464)
+    services = launcher.Services(["engine", "executor"])
+    services.start()
+    assert ("metrics:0.0.0.0:9464", "start", {}) in events
+    assert process_info.services() == ["engine", "executor"]
+    events.clear()
+    services.stop(grace=0)
+    assert _stops(events)[-1] == "metrics:0.0.0.0:9464.stop"
+
+
+def test_without_a_metrics_port_none_is_served(events: Events, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(exposition, "Port", lambda host, port: pytest.fail("no port is configured"))
+    launcher.Services(["executor"]).start()

@@ -23,6 +23,17 @@ FORBIDDEN = {
     "scheduler": ("mistral.api", "mistral.engine"),
     # the notifier reads the events the engine wrote; it never drives executions
     "notifier": ("mistral.engine", "mistral.api", "mistral.executor", "mistral.rpc"),
+    # every layer records its series here, so it records nothing of theirs
+    "metrics": (
+        "mistral.engine",
+        "mistral.api",
+        "mistral.executor",
+        "mistral.rpc",
+        "mistral.db",
+        "mistral.scheduler",
+        "mistral.services",
+        "oslo_config",
+    ),
 }
 
 

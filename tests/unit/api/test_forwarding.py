@@ -88,6 +88,17 @@ def test_a_read_of_the_engines_own_figures_goes_to_the_engines_process(backend: 
     assert [(s["method"], s["target"]) for s in seen.seen] == [("GET", "/v2/engine_stats?since=3")]
 
 
+@pytest.mark.parametrize("target", ["/metrics", "/v2/info"])
+def test_the_engines_series_and_process_info_come_from_the_engines_process(
+    backend: tuple[Backend, str], target: str
+) -> None:
+    # NOTE: the engine and executor record into their process's registry; this one has only reads.
+    seen, address = backend
+    path = {"PATH_INFO": target, "REQUEST_URI": target, "CONTENT_LENGTH": ""}
+    _call(forwarding.ForwardWrites(_local, address), "GET", b"", **path)
+    assert [(s["method"], s["target"]) for s in seen.seen] == [("GET", target)]
+
+
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
 def test_other_requests_go_to_the_backend_and_its_answer_comes_back(
     backend: tuple[Backend, str], method: str

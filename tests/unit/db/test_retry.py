@@ -9,6 +9,7 @@ import psycopg2
 import pymysql
 import pytest
 import sqlalchemy as sa
+from prometheus_client import REGISTRY
 
 from mistral.db import api as db_api
 from mistral.db import retry
@@ -171,3 +172,10 @@ def test_run_with_retry_passes_arguments(sleeps: list[float]) -> None:
 
     assert db_api.run_with_retry(work, 1, b=2) == 3
     assert len(sleeps) == 1
+
+
+def test_each_run_again_is_counted(sleeps: list[float], db_conf: Any) -> None:
+    db_conf("db_max_retries", 5)
+    before = REGISTRY.get_sample_value("mistral_db_transaction_retries_total") or 0.0
+    assert _failing([TRANSIENT["pg deadlock 40P01"]] * 2, [])(1) == 2
+    assert REGISTRY.get_sample_value("mistral_db_transaction_retries_total") == before + 2

@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+from prometheus_client import REGISTRY
 
 from mistral import context
 from mistral.db import api as db_api
@@ -244,3 +245,16 @@ def test_a_job_with_a_slow_expression_evaluates_it_outside_then_runs_again(
     assert seen == [True, False]
     assert results == ["x"]
     assert db_api.count_scheduled_jobs() == 0
+
+
+def test_the_lag_from_due_to_claimed_is_measured_per_job(clock, register, calls) -> None:
+    register("t.lagging", _recorder(calls))
+    jobs.schedule("t.lagging", run_after=clock.now.replace(microsecond=0) + _s(10), func_args={"n": 1})
+    labels = {"job": "t.lagging"}
+    count = REGISTRY.get_sample_value("mistral_scheduler_lag_seconds_count", labels) or 0.0
+    total = REGISTRY.get_sample_value("mistral_scheduler_lag_seconds_sum", labels) or 0.0
+    clock.advance(12.5)
+    assert Scheduler(clock).run_once() == 1
+    assert REGISTRY.get_sample_value("mistral_scheduler_lag_seconds_count", labels) == count + 1
+    lag = REGISTRY.get_sample_value("mistral_scheduler_lag_seconds_sum", labels) - total
+    assert 2.5 <= lag < 3.5

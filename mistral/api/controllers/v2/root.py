@@ -17,6 +17,7 @@ from mistral.api.controllers.v2 import (
     environments,
     event_triggers,
     executions,
+    info,
     tasks,
     workbooks,
     workflows,
@@ -36,6 +37,7 @@ class V2Controller:
     code_sources = code_sources.CodeSourcesController()
     dynamic_actions = dynamic_actions.DynamicActionsController()
     engine_stats = engine_stats.EngineStatsController()
+    info = info.InfoController()
 
     @contract.expose("The v2 API's own link", returns=contract.FreeForm("The v2 link"))
     def index(self) -> dict[str, Any]:
