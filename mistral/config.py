@@ -99,6 +99,12 @@ api_opts = [
         min=1,
         help="Largest request body the API accepts, in KiB; larger ones get 413.",
     ),
+    cfg.BoolOpt(
+        "console_enabled",
+        default=True,
+        help="Serve the web console at /ui/ (and send browsers asking for / there). Its files are "
+        "public; the data it shows comes from the v2 API with the user's token.",
+    ),
 ]
 
 pecan_opts = [

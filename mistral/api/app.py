@@ -11,6 +11,7 @@ import pecan
 from mistral import config
 from mistral.api import hooks, middleware, pecan_argspec, polled_reads, request, route_faults
 from mistral.api.apidoc import serve as apidoc
+from mistral.api.console import serve as console
 from mistral.services import actions as action_service
 from mistral.services import system_workflows
 
@@ -57,6 +58,9 @@ def setup_app(*, sync_actions: bool = True) -> Callable[..., Any]:
         config.CONF.auth_type  # noqa: B018
         app = _with_keystone(app)
     app = apidoc.PublicDocument(app, root)
+    if config.CONF.api.console_enabled:
+        # NOTE: outside authentication: the console's files are public, its data is not (see serve.py).
+        app = console.Console(app)
     app = middleware.AuthFailureHeader(app)
     app = middleware.BodySizeLimit(app, config.CONF.api.max_request_body_kb * 1024)
     return middleware.with_request_id(middleware.InternalErrors(app))
