@@ -11,8 +11,8 @@ import json
 import re
 from typing import Any
 
-from tests.browser.conftest import Rest, unique
 from tests.browser.page import Page
+from tests.browser.servers import Rest, unique
 from tests.functional.tenancy import PROJECT_A, PROJECT_B, Tenant
 from tests.polling import wait_for
 
