@@ -55,6 +55,12 @@ def task_spec(task_ex_id: str) -> dict[str, Any]:
         return dict(db_api.get_task_execution(task_ex_id).spec or {})
 
 
+def workflow_spec(wf_ex_id: str) -> dict[str, Any] | None:
+    """The parsed definition an execution runs, as it was when it started (a deferred column)."""
+    with db_api.transaction():
+        return db_api.get_workflow_execution(wf_ex_id).spec
+
+
 def task_published_global(task_ex: models.TaskExecution) -> dict[str, Any]:
     """The global variables this task published, with their current values."""
     names = _global_names(task_spec(task_ex.id))

@@ -193,10 +193,28 @@ class ReportController(rest.RestController):
         )
 
 
+class SpecController(rest.RestController):
+    """``/v2/executions/{id}/spec``: the parsed definition the execution runs.
+
+    NOTE: not in Mistral, whose clients never ask for it. The console draws the task graph from it:
+    the definition as it was when the execution started (the workflow may have changed or gone
+    since), as JSON, so a browser needs no YAML parser.
+    """
+
+    @contract.expose(
+        "The workflow definition an execution runs, parsed (an extension of Mistral's API)",
+        returns=contract.FreeForm("The execution id and its workflow's definition as a JSON object"),
+    )
+    def get_all(self, wf_ex_id: str, **params: Any) -> dict[str, Any]:
+        policy.enforce("executions:get")
+        return {"id": wf_ex_id, "spec": ex_service.workflow_spec(wf_ex_id)}
+
+
 class ExecutionsController(rest.RestController):
     tasks = ExecutionTasksController()
     executions = SubExecutionsController()
     report = ReportController()
+    spec = SpecController()
 
     @contract.expose("List workflow executions", query=res.EXECUTION_QUERY, returns=res.EXECUTION_LIST)
     def get_all(self, **params: Any) -> dict[str, Any]:
