@@ -183,6 +183,7 @@ def _seed(a: Tenant, b: Tenant) -> dict[str, dict[str, str]]:
         "/v2/executions/{wf_ex_id}": {"wf_ex_id": ex["id"]},
         "/v2/executions/{wf_ex_id}/executions": {"wf_ex_id": ex["id"]},
         "/v2/executions/{wf_ex_id}/report": {"wf_ex_id": ex["id"]},
+        "/v2/executions/{wf_ex_id}/spec": {"wf_ex_id": ex["id"]},
         "/v2/executions/{wf_ex_id}/tasks": {"wf_ex_id": ex["id"]},
         "/v2/tasks/{task_ex_id}": {"task_ex_id": task["id"]},
         "/v2/tasks/{task_ex_id}/action_executions": {"task_ex_id": task["id"]},

@@ -10,12 +10,14 @@
  * @param {function(): (number|void|Promise<number|void>)} tick
  * @param {number} intervalMs
  * @param {function(Error): void} [onError]
- * @returns {function(): void} stop
+ * @returns {function(): void} stop; its `wake()` ticks now (after the call in flight, if any)
+ *   instead of waiting for the delay
  */
 export function startPolling(tick, intervalMs, onError = () => {}) {
   let timer = null;
   let running = false;
   let stopped = false;
+  let wanted = false;
 
   async function run() {
     timer = null;
@@ -31,6 +33,10 @@ export function startPolling(tick, intervalMs, onError = () => {}) {
     } finally {
       running = false;
     }
+    if (wanted) {
+      wanted = false;
+      delay = 0;
+    }
     if (!stopped && timer === null) timer = setTimeout(run, delay);
   }
 
@@ -40,9 +46,20 @@ export function startPolling(tick, intervalMs, onError = () => {}) {
 
   document.addEventListener("visibilitychange", onVisibility);
   run();
-  return function stop() {
+  function stop() {
     stopped = true;
     if (timer !== null) clearTimeout(timer);
     document.removeEventListener("visibilitychange", onVisibility);
+  }
+  // NOTE: a property of the stop function, so views can return what startPolling returns as their dispose.
+  stop.wake = () => {
+    if (stopped) return;
+    if (running) {
+      wanted = true;
+      return;
+    }
+    if (timer !== null) clearTimeout(timer);
+    run();
   };
+  return stop;
 }

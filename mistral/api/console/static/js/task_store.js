@@ -1,0 +1,78 @@
+/**
+ * The task executions of one workflow execution as the console knows them, merged poll by poll:
+ * pure (no DOM), so node can test it.
+ */
+
+/** An API time "YYYY-MM-DD HH:MM:SS" compares as text in time order. */
+function later(a, b) {
+  return (a || "") > (b || "") ? a : b;
+}
+
+export class TaskStore {
+  constructor() {
+    /** @type {Map<string, Object>} task id → task */
+    this.byId = new Map();
+    /** @type {Map<string, Object[]>} task name → its executions, oldest first */
+    this.byName = new Map();
+    /** The latest updated_at seen: the next poll asks for what changed since (with some slack). */
+    this.maxUpdated = "";
+  }
+
+  /**
+   * Take in tasks from a poll; the ones whose state, progress or times changed are returned.
+   * @param {Object[]} tasks /v2 task objects (at least id, name, state, created_at, updated_at)
+   * @returns {{ids: Set<string>, names: Set<string>}} what changed
+   */
+  merge(tasks) {
+    const ids = new Set();
+    const names = new Set();
+    for (const task of tasks) {
+      this.maxUpdated = later(this.maxUpdated, task.updated_at);
+      const known = this.byId.get(task.id);
+      if (known && known.updated_at === task.updated_at && known.state === task.state && known.runtime_context === task.runtime_context) {
+        continue;
+      }
+      this.byId.set(task.id, task);
+      const runs = this.byName.get(task.name) || [];
+      const at = runs.findIndex((run) => run.id === task.id);
+      if (at >= 0) runs[at] = task;
+      else {
+        runs.push(task);
+        runs.sort((a, b) => (a.created_at || "").localeCompare(b.created_at || "") || a.id.localeCompare(b.id));
+      }
+      this.byName.set(task.name, runs);
+      ids.add(task.id);
+      names.add(task.name);
+    }
+    return { ids, names };
+  }
+
+  /**
+   * The latest execution of a task name (what its graph node shows), or undefined.
+   * @param {string} name
+   * @returns {Object|undefined}
+   */
+  latest(name) {
+    const runs = this.byName.get(name);
+    return runs ? runs[runs.length - 1] : undefined;
+  }
+
+  /** @returns {Object[]} every task, in the order they were created */
+  all() {
+    return [...this.byName.values()].flat().sort((a, b) => (a.created_at || "").localeCompare(b.created_at || ""));
+  }
+}
+
+/**
+ * The `updated_at` filter of the next poll: changes since `maxUpdated`, less `slackSeconds`, because a
+ * row may commit a little after the time written in it (and times have whole seconds).
+ * @param {string} maxUpdated "YYYY-MM-DD HH:MM:SS" (UTC) or ""
+ * @param {number} slackSeconds
+ * @returns {string} "gte:YYYY-MM-DD HH:MM:SS", or "" for everything
+ */
+export function updatedSince(maxUpdated, slackSeconds) {
+  if (!maxUpdated) return "";
+  const ms = Date.parse(maxUpdated.replace(" ", "T") + "Z") - slackSeconds * 1000;
+  if (Number.isNaN(ms)) return "";
+  return `gte:${new Date(ms).toISOString().slice(0, 19).replace("T", " ")}`;
+}
