@@ -56,6 +56,14 @@ test("the interface is preferred: its defaults keep their type", () => {
   ]);
 });
 
+test("the interface as the API sends it: a JSON string", () => {
+  const workflow = { input: 'a, b="2"', interface: JSON.stringify({ input: ["a", { b: 2 }], output: [] }) };
+  assert.deepEqual(inputFields(workflow), [
+    { name: "a", defaultText: null },
+    { name: "b", defaultText: "2" },
+  ]);
+});
+
 test("without an interface the input string is parsed", () => {
   assert.deepEqual(inputFields({ input: "x" }), [{ name: "x", defaultText: null }]);
   assert.deepEqual(inputFields({}), []);

@@ -18,6 +18,7 @@ test("API times are UTC", () => {
   assert.equal(parseApiTime("2026-11-30 03:00:00"), T0);
   assert.equal(parseApiTime("2026-11-30T03:00:00Z"), T0);
   assert.equal(parseApiTime("2026-11-30 03:00:00.250"), T0 + 250);
+  assert.equal(parseApiTime("2026-11-30T04:00:00+01:00"), T0);
   assert.equal(parseApiTime(null), null);
   assert.equal(parseApiTime("soon"), null);
   assert.equal(formatTime(T0), "2026-11-30 03:00:00");

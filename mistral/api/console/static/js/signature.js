@@ -17,11 +17,13 @@ const OPENERS = { "[": "]", "{": "}", "(": ")" };
 
 /**
  * The fields of a workflow's input, in declaration order.
- * @param {{interface?: {input?: Array<string|Object>}, input?: string}} workflow a v2 workflow object
+ * @param {{interface?: (string|Object), input?: string}} workflow a v2 workflow object (the API sends
+ *   `interface` as a JSON string, `{"input": [...], "output": [...]}`)
  * @returns {InputField[]}
  */
 export function inputFields(workflow) {
-  const declared = workflow.interface && workflow.interface.input;
+  const iface = typeof workflow.interface === "string" ? fieldValue(workflow.interface) : workflow.interface;
+  const declared = iface && iface.input;
   if (Array.isArray(declared)) {
     return declared.map((entry) => {
       if (typeof entry === "string") return { name: entry, defaultText: null };

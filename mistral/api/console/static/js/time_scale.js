@@ -15,6 +15,8 @@ const STEPS = [
   [1, 2, 3, 6, 12].map((n) => n * HOUR),
   [1, 2, 7].map((n) => n * DAY),
 );
+// The API's own format (UTC, no zone); an ISO time with a zone is left to Date.parse.
+const API_TIME = /^(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d+))?Z?$/;
 // A task in these states has not started: it has no bar, only a marker.
 const NOT_STARTED = new Set(["IDLE", "WAITING"]);
 const FINISHED = new Set(["SUCCESS", "ERROR", "CANCELLED"]);
@@ -26,8 +28,14 @@ const FINISHED = new Set(["SUCCESS", "ERROR", "CANCELLED"]);
  */
 export function parseApiTime(text) {
   if (!text) return null;
-  const iso = text.trim().replace(" ", "T");
-  const ms = Date.parse(/(Z|[+-]\d\d:?\d\d)$/.test(iso) ? iso : iso + "Z");
+  // NOTE: read by hand: Date.parse costs several microseconds, and a timeline of a thousand tasks
+  // reads four thousand times per refresh.
+  const m = API_TIME.exec(text);
+  if (m) {
+    const fraction = m[7] ? Math.round(Number(`0.${m[7]}`) * 1000) : 0;
+    return Date.UTC(+m[1], m[2] - 1, +m[3], +m[4], +m[5], +m[6], fraction);
+  }
+  const ms = Date.parse(text);
   return Number.isNaN(ms) ? null : ms;
 }
 

@@ -4,6 +4,7 @@
  */
 
 import { h } from "../dom.js";
+import { formatTime } from "../format.js";
 import { lineStart, validationProblems } from "../validation_lines.js";
 
 const PAGE = 100;
@@ -73,7 +74,7 @@ async function renderList(root, path, kind, ctx) {
     h("section", { class: "def-list" },
       h("header", { class: "def-head" }, h("h1", {}, kind.title), filter),
       h("div", { class: "def-scroll" },
-        h("table", { class: "def-table" },
+        h("table", { class: "list" },
           h("thead", {}, h("tr", {}, ["Name", "Namespace", "Scope", "Tags", "Created", "Updated"].map(
             (title) => h("th", { scope: "col" }, title)))),
           body)),
@@ -91,8 +92,8 @@ function listRow(path, kind, item) {
     h("td", {}, item.namespace || ""),
     h("td", {}, scope || ""),
     h("td", {}, (item.tags || []).map((tag) => h("span", { class: "def-tag" }, tag))),
-    h("td", {}, item.created_at || ""),
-    h("td", {}, item.updated_at || ""));
+    h("td", {}, formatTime(item.created_at)),
+    h("td", {}, formatTime(item.updated_at)));
 }
 
 // -- one definition -------------------------------------------------------------------------------
@@ -103,8 +104,8 @@ async function renderOne(root, path, kind, id, ctx) {
     h("h1", {}, item.name),
     h("p", { class: "def-meta" },
       [item.namespace && `namespace ${item.namespace}`, item.is_system ? "system" : item.scope,
-        item.updated_at && `updated ${item.updated_at}`].filter(Boolean).join(" · ")),
-    h("a", { href: `#/${path}`, class: "def-back" }, `All ${kind.title.toLowerCase()}`));
+        item.updated_at && `updated ${formatTime(item.updated_at)}`].filter(Boolean).join(" · ")),
+    h("a", { href: `#/${path}` }, `All ${kind.title.toLowerCase()}`));
   if (!item.definition) {
     // A system action is code: it has a signature and no YAML.
     root.append(h("section", { class: "def-one" }, header,
@@ -133,8 +134,8 @@ async function renderOne(root, path, kind, id, ctx) {
       save();
     }
   });
-  const actions = h("div", { class: "def-actions" },
-    h("button", { type: "button", "data-test": "save-button", onclick: save }, "Save"),
+  const actions = h("div", { class: "actions def-actions" },
+    h("button", { type: "button", class: "primary", "data-test": "save-button", onclick: save }, "Save"),
     kind.startable && h("a", { class: "button", href: `#/start/${encodeURIComponent(startKey(item))}` }, "Start"));
   root.append(h("section", { class: "def-one" }, header, actions, h("div", { class: "def-work" }, editor.el, pane.el)));
   validator.schedule(editor.textarea.value, 0);

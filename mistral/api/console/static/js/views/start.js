@@ -6,6 +6,8 @@
 import { h } from "../dom.js";
 import { inputFields, startInput } from "../signature.js";
 
+const HINT = 'A value that reads as JSON (3, true, [1], {"a": 1}, "text") is sent as JSON; anything else as text.';
+
 /**
  * @param {HTMLElement} root
  * @param {{workflow: string}} params
@@ -20,7 +22,7 @@ export async function render(root, params, ctx) {
     id: "start-env", name: "env", rows: 3, spellcheck: "false", placeholder: '{"key": "value"}',
   });
   const error = h("p", { class: "start-error", role: "alert", hidden: true });
-  const submit = h("button", { type: "submit", "data-test": "start-submit" }, "Start");
+  const submit = h("button", { type: "submit", class: "primary", "data-test": "start-submit" }, "Start");
 
   async function onSubmit(event) {
     event.preventDefault();
@@ -69,7 +71,7 @@ export async function render(root, params, ctx) {
           fields.length
             ? fields.map((field) => fieldRow(field, inputs.get(field.name)))
             : h("p", { class: "notice" }, "This workflow takes no input."),
-          h("p", { class: "start-hint" }, "A value that reads as JSON (3, true, [1], {\"a\": 1}, \"text\") is sent as JSON; anything else as text.")),
+          h("p", { class: "hint" }, HINT)),
         h("label", { for: "start-description" }, "Description"),
         description,
         h("label", { for: "start-env" }, "Environment (JSON object)"),
@@ -96,6 +98,7 @@ function inputFor(field) {
 
 function fieldRow(field, input) {
   return h("div", { class: "start-field" },
-    h("label", { for: input.id }, field.name, field.defaultText === null && h("span", { class: "start-required" }, " *")),
+    h("label", { for: input.id },
+      field.name, field.defaultText === null && h("span", { class: "start-required" }, " *")),
     input);
 }

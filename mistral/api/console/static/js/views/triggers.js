@@ -3,6 +3,7 @@
  */
 
 import { h } from "../dom.js";
+import { startPolling } from "../poller.js";
 import { formatDuration, parseApiTime } from "../time_scale.js";
 
 const POLL_MS = 2000;
@@ -22,8 +23,7 @@ export async function render(root, params, ctx) {
   const sections = [cronSection(ctx, workflows), eventSection(ctx, workflows)];
   const refresh = () => Promise.all(sections.map((section) => section.refresh()));
   root.append(h("section", { class: "trg" }, h("h1", {}, "Triggers"), sections.map((section) => section.el)));
-  await refresh();
-  return pollWhileVisible(refresh, POLL_MS);
+  return startPolling(refresh, POLL_MS);
 }
 
 // -- cron triggers --------------------------------------------------------------------------------
@@ -166,7 +166,7 @@ function listSection(ctx, { title, path, plural, columns, label, form }) {
     h("th", { scope: "col" }, h("span", { class: "trg-hidden" }, "Delete"))];
   const el = h("section", { class: "trg-section", "aria-label": title },
     h("h2", {}, title),
-    h("div", { class: "trg-scroll" }, h("table", { class: "trg-table" }, h("thead", {}, h("tr", {}, heads)), body)),
+    h("div", { class: "trg-scroll" }, h("table", { class: "list" }, h("thead", {}, h("tr", {}, heads)), body)),
     status,
     form.el);
   form.onCreated(refresh);
@@ -215,9 +215,11 @@ function deleteControl(label, onConfirm, ctx) {
 function triggerForm(ctx, workflows, title, fields, path, shape) {
   const workflow = h("select", { name: "workflow_id", required: true },
     workflows.map((w) => h("option", { value: w.id }, w.namespace ? `${w.name} (${w.namespace})` : w.name)));
-  const input = h("textarea", { name: "workflow_input", rows: 2, spellcheck: "false", placeholder: '{"name": "value"}' });
+  const input = h("textarea", {
+    name: "workflow_input", rows: 2, spellcheck: "false", placeholder: '{"name": "value"}',
+  });
   const error = h("p", { class: "trg-error", role: "alert", hidden: true });
-  const submit = h("button", { type: "submit" }, "Create");
+  const submit = h("button", { type: "submit", class: "primary" }, "Create");
   let created = () => {};
   const form = h("form", { class: "trg-form" },
     fields.map((field) => field.el),
@@ -264,22 +266,4 @@ function labelled(title, control) {
 
 function dropEmpty(values) {
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== "" && v !== undefined && v !== null));
-}
-
-/**
- * Call `refresh` every `intervalMs` while the page is visible, never two at once.
- * @returns {function(): void} stop
- */
-function pollWhileVisible(refresh, intervalMs) {
-  let timer = null;
-  let stopped = false;
-  async function tick() {
-    if (document.visibilityState === "visible") await refresh();
-    if (!stopped) timer = setTimeout(tick, intervalMs);
-  }
-  timer = setTimeout(tick, intervalMs);
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-  };
 }
