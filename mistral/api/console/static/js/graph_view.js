@@ -88,7 +88,15 @@ function markers() {
     KINDS.map((kind) =>
       svg(
         "marker",
-        { id: `arrow-${kind}`, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" },
+        {
+          id: `arrow-${kind}`,
+          viewBox: "0 0 10 10",
+          refX: 9,
+          refY: 5,
+          markerWidth: 7,
+          markerHeight: 7,
+          orient: "auto-start-reverse",
+        },
         svg("path", { d: "M 0 0 L 10 5 L 0 10 z" }),
       ),
     ),

@@ -16,33 +16,36 @@ const ACTIONS_SHOWN = 50;
  * @param {string} taskId
  * @param {Object} ctx the view's ctx ({api, toast})
  * @param {{runs: Object[], onRun: function(string): void, onChanged: function(): void,
- *   onClose: function(): void}} hooks `runs`: every execution of this task name, oldest first
- * @returns {Promise<Object>} the task
+ *   onClose: function(): void, stale: function(): boolean}} hooks `runs`: every execution of this
+ *   task name, oldest first; `stale()`: true when another task was opened meanwhile (nothing is shown)
+ * @returns {Promise<Object|null>} the task shown, or null
  */
 export async function showTask(panel, taskId, ctx, hooks) {
   const task = await ctx.api.get(`/tasks/${encodeURIComponent(taskId)}`);
   const children = await childrenOf(task, ctx.api);
+  // NOTE: another task opened while this one loaded is the one the panel shows.
+  if (hooks.stale()) return null;
   clear(panel);
   // NOTE: through h(), which flattens the sections and skips what a task lacks (Element.append does not).
   panel.append(
     h(
       "div",
       { class: "task-body" },
-    h("button", { type: "button", class: "close", "aria-label": "Close the task panel", onclick: hooks.onClose }, "×"),
-    h("h2", {}, task.name),
-    h(
-      "p",
-      {},
-      h("span", { class: "badge", "data-state": task.state, "data-test": "task-state" }, task.state),
-      " ",
-      h("span", { class: "muted" }, timing(task)),
-    ),
-    runsPicker(task, hooks),
-    task.state === "ERROR" ? rerunButtons(task, ctx, hooks.onChanged) : null,
-    section("State info", valueBlock(task.state_info || "", { "data-test": "task-state-info" }, { fold: false })),
-    section("Input", inputBlock(children)),
-    section("Published", valueBlock(task.published || "{}", { "data-test": "task-published" })),
-    section("Result", valueBlock(task.result === undefined ? null : task.result, { "data-test": "task-result" })),
+      h("button", { type: "button", class: "close", "aria-label": "Close the task panel", onclick: hooks.onClose }, "×"),
+      h("h2", {}, task.name),
+      h(
+        "p",
+        {},
+        h("span", { class: "badge", "data-state": task.state, "data-test": "task-state" }, task.state),
+        " ",
+        h("span", { class: "muted" }, timing(task)),
+      ),
+      runsPicker(task, hooks),
+      task.state === "ERROR" ? rerunButtons(task, ctx, hooks.onChanged) : null,
+      section("State info", valueBlock(task.state_info || "", { "data-test": "task-state-info" }, { fold: false })),
+      section("Input", inputBlock(children)),
+      section("Published", valueBlock(task.published || "{}", { "data-test": "task-published" })),
+      section("Result", valueBlock(task.result === undefined ? null : task.result, { "data-test": "task-result" })),
       children.kind === "workflow" ? subExecutions(children.items) : actionList(children.items, children.more),
     ),
   );

@@ -29,9 +29,12 @@ export class TaskStore {
     for (const task of tasks) {
       this.maxUpdated = later(this.maxUpdated, task.updated_at);
       const known = this.byId.get(task.id);
-      if (known && known.updated_at === task.updated_at && known.state === task.state && known.runtime_context === task.runtime_context) {
-        continue;
-      }
+      const same =
+        known &&
+        known.updated_at === task.updated_at &&
+        known.state === task.state &&
+        known.runtime_context === task.runtime_context;
+      if (same) continue;
       this.byId.set(task.id, task);
       const runs = this.byName.get(task.name) || [];
       const at = runs.findIndex((run) => run.id === task.id);

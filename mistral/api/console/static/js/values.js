@@ -18,7 +18,9 @@ const SUMMARY_CHARS = 70;
  */
 export function valueBlock(value, attrs = {}, { fold = true } = {}) {
   const decoded = decodeJson(value);
-  const text = decoded === undefined || decoded === null ? "null" : typeof decoded === "string" ? decoded : JSON.stringify(decoded, null, 2);
+  let text = "null";
+  if (typeof decoded === "string") text = decoded;
+  else if (decoded !== undefined && decoded !== null) text = JSON.stringify(decoded, null, 2);
   const full = h("pre", { class: "mono" }, text);
   if (!fold || (text.length <= FOLD_CHARS && !text.includes("\n"))) return h("div", { class: "value", ...attrs }, full);
   const oneLine = typeof decoded === "string" ? text : JSON.stringify(decoded);

@@ -58,7 +58,10 @@ function transitionEdges(name, task, defaults, tasks) {
     // NOTE: as the engine does, a task's own clause replaces task-defaults' one, and a default never
     // leads a task back to itself.
     const own = task[keyword];
-    const targets = own !== undefined && own !== null ? transitions(own) : transitions(defaults[keyword]).filter((t) => t.name !== name);
+    const targets =
+      own !== undefined && own !== null
+        ? transitions(own)
+        : transitions(defaults[keyword]).filter((t) => t.name !== name);
     for (const { name: target, condition } of targets) {
       if (!Object.hasOwn(tasks, target)) continue;
       const edge = { from: name, to: target, kind };

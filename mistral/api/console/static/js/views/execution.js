@@ -53,8 +53,8 @@ export async function render(root, params, ctx) {
   const header = executionHeader(execution, ctx, path, changedHere);
   const panel = h("aside", { class: "task-panel", "data-test": "task-panel", hidden: true, "aria-label": "Task" });
   const body = h("div", { class: "exec-body no-panel" });
-  const graphTab = h("div", { class: "tab-panel", role: "tabpanel", id: "panel-graph", "aria-labelledby": "tab-graph" });
-  const timelineTab = h("div", { class: "tab-panel", role: "tabpanel", id: "panel-timeline", "aria-labelledby": "tab-timeline", hidden: true });
+  const graphTab = tabPanel("graph", false);
+  const timelineTab = tabPanel("timeline", true);
   const list = taskTable(openTaskId);
   const spec = specAnswer && specAnswer.spec;
   const graph = spec ? workflowGraph(spec) : null;
@@ -64,7 +64,8 @@ export async function render(root, params, ctx) {
     graphTab.append(legend(), scroll);
     view = drawGraph(scroll, graph, openTaskName);
   } else {
-    graphTab.append(h("p", { class: "notice" }, "The definition of this execution is not available: its tasks are listed below."));
+    const missing = "The definition of this execution is not available: its tasks are listed below.";
+    graphTab.append(h("p", { class: "notice" }, missing));
   }
   graphTab.append(list.element);
 
@@ -106,6 +107,7 @@ export async function render(root, params, ctx) {
         onRun: openTaskId,
         onChanged: changedHere,
         onClose: closePanel,
+        stale: () => mine !== panelRequest || openId === null,
       });
       if (focus && mine === panelRequest) panel.focus();
     } catch (error) {
@@ -147,10 +149,11 @@ export async function render(root, params, ctx) {
     if (full) lastFull = Date.now();
     const changed = tasks.merge(found);
     paint(changed.names, changed.ids);
+    // NOTE: awaited, so that a poll is one request at a time, panel and timeline included.
     if (openId && changed.ids.has(openId) && tasks.byId.get(openId).state !== openState) {
-      openTaskId(openId, { focus: false });
+      await openTaskId(openId, { focus: false });
     }
-    if (changed.ids.size) timeline.refresh(false);
+    if (changed.ids.size) await timeline.refresh(false);
     settled = finished;
     return settled ? IDLE_POLL_MS : POLL_MS;
   }
@@ -211,6 +214,10 @@ function legend() {
   );
 }
 
+function tabPanel(name, hidden) {
+  return h("div", { class: "tab-panel", role: "tabpanel", id: `panel-${name}`, "aria-labelledby": `tab-${name}`, hidden });
+}
+
 function tabBar(onSelect) {
   const buttons = [
     ["graph", "Graph"],
@@ -266,8 +273,9 @@ function executionHeader(first, ctx, path, onChange) {
       onChange();
     });
   }
+  const root = `#/executions/${encodeURIComponent(first.root_execution_id || "")}`;
   const parent = first.task_execution_id
-    ? h("span", {}, "sub-workflow of ", h("a", { href: `#/executions/${encodeURIComponent(first.root_execution_id || "")}` }, "its root execution"))
+    ? h("span", {}, "sub-workflow of ", h("a", { href: root }, "its root execution"))
     : null;
   const element = h(
     "section",
@@ -325,7 +333,11 @@ function taskTable(onOpen) {
     h(
       "table",
       { class: "list" },
-      h("thead", {}, h("tr", {}, h("th", {}, "State"), h("th", {}, "Task"), h("th", { class: "wide" }, "Started"), h("th", {}, "Duration"))),
+      h(
+        "thead",
+        {},
+        h("tr", {}, h("th", {}, "State"), h("th", {}, "Task"), h("th", { class: "wide" }, "Started"), h("th", {}, "Duration")),
+      ),
       tbody,
     ),
   );
