@@ -11,6 +11,8 @@ import json
 import re
 from typing import Any
 
+import pytest
+
 from tests.browser.page import Page
 from tests.browser.servers import Rest, unique
 from tests.functional.tenancy import PROJECT_A, PROJECT_B, Tenant
@@ -51,11 +53,14 @@ return colours;
 """
 
 
-# The tasks the timeline draws a bar for: its elements that name a task.
-_TIMELINE_TASKS = """
-return Array.from(document.querySelectorAll('[data-test="timeline"] [data-task]'), function (el) {
-    return el.dataset.task;
+# The timeline's bars: the task each element naming one stands for, and the fill of its bar.
+_TIMELINE_BARS = """
+var bars = {};
+document.querySelectorAll('[data-test="timeline"] [data-task]').forEach(function (el) {
+    var bar = el.querySelector('rect');
+    if (bar) bars[el.dataset.task] = getComputedStyle(bar).fill;
 });
+return bars;
 """
 
 
@@ -177,14 +182,32 @@ def test_pause_and_resume_show_in_the_execution_state(page: Page, rest: Rest) ->
     assert rest.wait(ex["id"], "CANCELLED")["state"] == "CANCELLED"
 
 
-def test_the_timeline_draws_a_bar_per_task(page: Page, rest: Rest) -> None:
-    ex = rest.start("console_graph")
-    rest.wait(ex["id"], "SUCCESS")
-    page.open(f"/executions/{ex['id']}")
+@pytest.fixture(scope="module")
+def finished_graph(console_url: str) -> dict[str, Any]:
+    """An execution of console_graph, finished."""
+    rest = Rest(console_url)
+    return rest.wait(rest.start("console_graph")["id"], "SUCCESS")
+
+
+def test_the_timeline_draws_a_bar_per_task(page: Page, finished_graph: dict[str, Any]) -> None:
+    page.open(f"/executions/{finished_graph['id']}")
     page.click("tab-timeline")
     page.one("timeline")
-    page.wait("a bar for every task", lambda: GRAPH_TASKS <= set(page.script(_TIMELINE_TASKS)))
+    page.wait("a bar for every task", lambda: GRAPH_TASKS <= set(page.script(_TIMELINE_BARS)))
     page.screenshot("timeline")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="views.css, which holds the timeline's (and the definition editor's) styles, is linked from "
+    "nowhere (index.html links style.css only): every bar is drawn black",
+)
+def test_the_timeline_colours_its_bars_by_state(page: Page, finished_graph: dict[str, Any]) -> None:
+    page.open(f"/executions/{finished_graph['id']}")
+    page.click("tab-timeline")
+    page.one("timeline")
+    bars = page.wait("the bars", lambda: page.script(_TIMELINE_BARS))
+    assert all(greenish(fill) for fill in bars.values()), f"SUCCESS bars that are not green: {bars}"
 
 
 def test_the_start_form_asks_the_inputs_and_starts_the_workflow(page: Page, rest: Rest) -> None:
