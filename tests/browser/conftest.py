@@ -16,6 +16,7 @@ import pytest
 
 from bench import chromium
 from tests.browser import servers
+from tests.browser.gate import Gates
 from tests.conftest import IN_CI, service_missing
 from tests.functional.tenancy import keystone, keystone_authtoken  # noqa: F401 - the fixture
 
@@ -48,6 +49,15 @@ def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def rest(console_url: str) -> servers.Rest:
     return servers.Rest(console_url)
+
+
+@pytest.fixture(scope="package")
+def gates() -> Iterator[Gates]:
+    """Where the workflows' tasks wait until the test lets them go (tests/browser/gate.py)."""
+    started = Gates()
+    started.start()
+    yield started
+    started.stop()
 
 
 @pytest.fixture(scope="package")

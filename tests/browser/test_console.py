@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser.gate import Gates
 from tests.browser.page import Page
 from tests.browser.servers import Rest, unique
 from tests.functional.tenancy import PROJECT_A, PROJECT_B, Tenant
@@ -116,15 +117,20 @@ def test_the_list_shows_a_new_execution_live_and_filters_by_state(page: Page, re
     )
 
 
-def test_the_graph_draws_every_task_and_edge_and_turns_green_live(page: Page, rest: Rest) -> None:
-    ex = rest.start("console_graph")
+def test_the_graph_draws_every_task_and_edge_and_turns_green_live(
+    page: Page, rest: Rest, gates: Gates
+) -> None:
+    gate = unique("graph")
+    ex = rest.start("console_graph", gate=gates.url_of(gate))
     page.open(f"/executions/{ex['id']}")
     page.one("graph")
-    page.wait("a node drawn RUNNING", lambda: "RUNNING" in {n["state"] for n in nodes(page).values()})
+    page.one("graph-node", task="begin", state="RUNNING")
     assert set(nodes(page)) == GRAPH_TASKS
     edges = {(e["from"], e["to"], e["kind"]) for e in page.datasets("graph-edge")}
     assert edges == GRAPH_EDGES
     page.screenshot("graph-running")
+
+    gates.open(gate)
 
     page.wait(
         "every node SUCCESS",
@@ -164,8 +170,9 @@ def test_a_failed_task_shows_why_and_its_rerun_succeeds(page: Page, rest: Rest) 
     assert rest.wait(ex["id"])["state"] == "SUCCESS"
 
 
-def test_pause_and_resume_show_in_the_execution_state(page: Page, rest: Rest) -> None:
-    ex = rest.start("console_sleepy")
+def test_pause_and_resume_show_in_the_execution_state(page: Page, rest: Rest, gates: Gates) -> None:
+    # NOTE: its gate stays closed: the task runs until the test ends (the gates open then).
+    ex = rest.start("console_sleepy", gate=gates.url_of(unique("sleepy")))
     page.open(f"/executions/{ex['id']}")
     page.one("graph-node", task="nap", state="RUNNING")
 
@@ -183,10 +190,12 @@ def test_pause_and_resume_show_in_the_execution_state(page: Page, rest: Rest) ->
 
 
 @pytest.fixture(scope="module")
-def finished_graph(console_url: str) -> dict[str, Any]:
+def finished_graph(console_url: str, gates: Gates) -> dict[str, Any]:
     """An execution of console_graph, finished."""
+    gate = unique("finished")
+    gates.open(gate)
     rest = Rest(console_url)
-    return rest.wait(rest.start("console_graph")["id"], "SUCCESS")
+    return rest.wait(rest.start("console_graph", gate=gates.url_of(gate))["id"], "SUCCESS")
 
 
 def test_the_timeline_draws_a_bar_per_task(page: Page, finished_graph: dict[str, Any]) -> None:
