@@ -36,11 +36,14 @@ if chromium.missing() and not IN_CI:
 
 # NOTE: package scope: the server and the browser stop when the browser tests end, not with the session.
 @pytest.fixture(scope="package")
-def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The server the console tests share, with the workflows of tests/fixtures/workflows/console.yaml."""
-    with servers.mistral_server(
-        "console-server", tmp_path_factory.mktemp("console-server"), ARTIFACTS
-    ) as url:
+def console_url(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The server the console tests share, with the workflows of tests/fixtures/workflows/console.yaml;
+    on its own SQLite file, or on a fresh PostgreSQL database with ``MISTRAL_TEST_CONSOLE_DB=postgres``."""
+    sections = {}
+    if os.environ.get("MISTRAL_TEST_CONSOLE_DB") == "postgres":
+        sections["database"] = {"connection": request.getfixturevalue("postgres_url")}
+    workdir = tmp_path_factory.mktemp("console-server")
+    with servers.mistral_server("console-server", workdir, ARTIFACTS, **sections) as url:
         resp = servers.Rest(url).request("POST", "/workflows", data=WORKFLOWS.read_text(), headers=TEXT)
         assert resp.status_code == 201, resp.text
         yield url
