@@ -14,7 +14,9 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.select import Select
@@ -136,6 +138,20 @@ class Page:
             menu.select_by_value(value)
         except NoSuchElementException:
             menu.select_by_visible_text(value)
+
+    def tab_to(self, hook: str, presses: int = 60, **data: str) -> WebElement:
+        """Press Tab until the element with that hook has the focus, as a keyboard user would."""
+        css = selector(hook, **data)
+        keys = ActionChains(self.driver)
+        for _ in range(presses):
+            if self.driver.execute_script("return document.activeElement.matches(arguments[0]);", css):
+                return self.driver.switch_to.active_element
+            keys.send_keys(Keys.TAB).perform()
+        raise AssertionError(f"{presses} presses of Tab never reached {css}")
+
+    def press(self, key: str) -> None:
+        """Press a key on the focused element: ``"ENTER"``, ``"ESCAPE"`` (a name of selenium's Keys)."""
+        ActionChains(self.driver).send_keys(getattr(Keys, key)).perform()
 
     def confirm_everything(self) -> None:
         """Answer yes to every ``confirm()`` the page asks from now on (a cancel button may ask)."""

@@ -40,6 +40,8 @@ console_invalid:
     two:
       action: std.noop
 """
+#: The focus ring's colour (style.css ``--focus``).
+FOCUS = "rgb(240, 165, 0)"
 PHONE = {"width": 375, "height": 800, "deviceScaleFactor": 2, "mobile": True}
 
 # The computed fill and stroke colours of a graph node and of the shapes inside it.
@@ -217,6 +219,19 @@ def test_the_timeline_colours_its_bars_by_state(page: Page, finished_graph: dict
     page.one("timeline")
     bars = page.wait("the bars", lambda: page.script(_TIMELINE_BARS))
     assert all(greenish(fill) for fill in bars.values()), f"SUCCESS bars that are not green: {bars}"
+
+
+def test_the_keyboard_reaches_a_task_shows_the_focus_and_opens_it(
+    page: Page, finished_graph: dict[str, Any]
+) -> None:
+    page.open(f"/executions/{finished_graph['id']}")
+    page.one("graph-node", task="begin", state="SUCCESS")
+    node = page.tab_to("graph-node")
+    colours = page.script(_NODE_COLOURS, node)
+    assert FOCUS in colours, f"the focused node shows no focus ring: {colours}"
+    page.press("ENTER")
+    task = node.get_attribute("data-task") or ""
+    page.wait("the panel of the focused task", lambda: task in page.one("task-panel").text)
 
 
 def test_the_start_form_asks_the_inputs_and_starts_the_workflow(page: Page, rest: Rest) -> None:
