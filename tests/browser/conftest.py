@@ -17,7 +17,7 @@ import pytest
 from bench import chromium
 from tests.browser import servers
 from tests.browser.gate import Gates
-from tests.conftest import IN_CI, service_missing
+from tests.conftest import service_missing
 from tests.functional.tenancy import keystone, keystone_authtoken  # noqa: F401 - the fixture
 
 if TYPE_CHECKING:
@@ -27,11 +27,6 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 ARTIFACTS = pathlib.Path(os.environ.get("MISTRAL_TEST_ARTIFACTS") or REPO / ".ci-logs" / "screenshots")
 WORKFLOWS = REPO / "tests" / "fixtures" / "workflows" / "console.yaml"
 TEXT = {"Content-Type": "text/plain"}
-
-# NOTE: locally a machine without the browser skips the whole directory; in CI the tests run and
-# each fails in the ``browser`` fixture, so a missing package cannot pass as green.
-if chromium.missing() and not IN_CI:
-    pytest.skip(str(chromium.missing()), allow_module_level=True)
 
 
 # NOTE: package scope: the server and the browser stop when the browser tests end, not with the session.
@@ -74,7 +69,8 @@ def auth_console_url(keystone: str, tmp_path_factory: pytest.TempPathFactory) ->
 
 @pytest.fixture(scope="package")
 def browser() -> Iterator[chromium.Chromium]:
-    """One headless Chromium for the browser tests (1280x900)."""
+    """One headless Chromium for the browser tests (1280x900). Without Chromium, its driver or
+    Selenium the tests skip, and fail in CI; nothing imports Selenium before this check."""
     problem = chromium.missing()
     if problem:
         service_missing("Chromium", RuntimeError(problem))

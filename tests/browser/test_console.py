@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tests.browser.gate import Gates
-from tests.browser.page import Page
 from tests.browser.servers import Rest, unique
 from tests.functional.tenancy import PROJECT_A, PROJECT_B, Tenant
 from tests.polling import wait_for
+
+if TYPE_CHECKING:
+    from tests.browser.page import Page  # Selenium: imported once the browser is known to be there
 
 GRAPH_TASKS = {"begin", "left", "middle", "right", "joined", "items"}
 GRAPH_EDGES = {
