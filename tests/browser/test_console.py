@@ -269,6 +269,26 @@ def test_the_definition_editor_marks_the_line_of_an_error(page: Page, rest: Rest
     page.wait("the error to go", lambda: not page.all("validate-error"))
 
 
+def test_the_triggers_page_lists_a_cron_trigger_with_its_next_run(page: Page, rest: Rest) -> None:
+    name = unique("console_yearly")
+    body = {"name": name, "workflow_name": "console_inputs", "pattern": "0 0 1 1 *"}
+    created = rest.request("POST", "/cron_triggers", json={**body, "workflow_input": '{"name": "cron"}'})
+    assert created.status_code == 201, created.text
+    trigger = created.json()
+    try:
+        page.open("/triggers")
+        row = page.one("trigger-row", id=trigger["id"])
+        assert name in row.text
+        in_row = f'[data-test="trigger-row"][data-id="{trigger["id"]}"]'
+
+        def next_run() -> str:
+            return "".join(cell["text"] for cell in page.datasets("trigger-next", within=in_row))
+
+        page.wait("the next run", lambda: trigger["next_execution_time"] in next_run())
+    finally:
+        rest.request("DELETE", f"/cron_triggers/{name}")
+
+
 def test_the_list_fits_a_phone_screen(page: Page, rest: Rest) -> None:
     ex = rest.start("console_inputs", name="phone")
     with page.emulating(PHONE):
