@@ -64,6 +64,16 @@ class Page:
         self._mark = uuid.uuid4().hex
         self.driver.execute_script("window.__mistralTestMark = arguments[0];", self._mark)
 
+    def load(self, path: str) -> None:
+        """Load any path of the server (``/``), as typing it in the address bar does."""
+        self.driver.get("about:blank")
+        self.driver.get(f"{self.base}{path}")
+        self._mark = None
+
+    @property
+    def url(self) -> str:
+        return self.driver.current_url
+
     def go(self, route: str) -> None:
         """Follow a route inside the loaded console, as a link would (no reload)."""
         self.driver.execute_script("window.location.hash = arguments[0];", f"#{route}")

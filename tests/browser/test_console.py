@@ -98,6 +98,13 @@ def json_field(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
+def test_a_browser_at_the_root_gets_the_console(page: Page, rest: Rest) -> None:
+    ex = rest.start("console_inputs", name="root")
+    page.load("/")
+    page.one("exec-row", id=ex["id"])
+    assert "/ui/" in page.url
+
+
 def test_the_list_shows_a_new_execution_live_and_filters_by_state(page: Page, rest: Rest) -> None:
     failed = rest.start("console_flaky", url=f"{rest.url}/v2/environments/{unique('absent')}")
     rest.wait(failed["id"], "ERROR")
