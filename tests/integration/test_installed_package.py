@@ -193,6 +193,16 @@ def test_the_installed_server_runs_std_echo(server: str) -> None:
     assert '"said": "installed"' in ex.output
 
 
+def test_the_installed_server_serves_the_console(server: str) -> None:
+    base = server.removesuffix("/v2")
+    page = requests.get(f"{base}/ui/", timeout=30)
+    assert page.status_code == 200 and "static/js/app.js" in page.text
+    for script in ("js/app.js", "js/views/execution.js"):
+        answer = requests.get(f"{base}/ui/static/{script}", timeout=30)
+        assert answer.status_code == 200, script
+        assert answer.headers["Content-Type"].startswith("text/javascript"), script
+
+
 def test_the_installed_server_runs_a_dynamic_action(server: str) -> None:
     """The child process that runs uploaded code starts from the installed package too."""
     client = mistral_client.client(mistral_url=server)
