@@ -12,6 +12,7 @@ const VALIDATE_DELAY_MS = 400;
 const FILTER_DELAY_MS = 300;
 const ERROR_MARK = "▶";
 const LIST_FIELDS = "id,name,namespace,scope,tags,created_at,updated_at";
+const COLUMNS = ["Namespace", "Scope", "Tags", "Created", "Updated"];
 
 /** What differs between the three kinds. `routeKey`: the field a definition's page is addressed by. */
 const KINDS = {
@@ -74,9 +75,8 @@ async function renderList(root, path, kind, ctx) {
     h("section", { class: "def-list" },
       h("header", { class: "def-head" }, h("h1", {}, kind.title), filter),
       h("div", { class: "def-scroll" },
-        h("table", { class: "list" },
-          h("thead", {}, h("tr", {}, ["Name", "Namespace", "Scope", "Tags", "Created", "Updated"].map(
-            (title) => h("th", { scope: "col" }, title)))),
+        h("table", { class: "list stacked" },
+          h("thead", {}, h("tr", {}, ["Name", ...COLUMNS].map((title) => h("th", { scope: "col" }, title)))),
           body)),
       empty,
       more),
@@ -86,14 +86,16 @@ async function renderList(root, path, kind, ctx) {
 
 function listRow(path, kind, item) {
   const href = `#/${path}/${encodeURIComponent(item[kind.routeKey])}`;
-  const scope = item.is_system ? "system" : item.scope;
+  const cells = [
+    item.namespace || "",
+    (item.is_system ? "system" : item.scope) || "",
+    (item.tags || []).map((tag) => h("span", { class: "def-tag" }, tag)),
+    formatTime(item.created_at),
+    formatTime(item.updated_at),
+  ];
   return h("tr", { "data-test": "def-row", "data-name": item.name },
     h("th", { scope: "row" }, h("a", { href }, item.name)),
-    h("td", {}, item.namespace || ""),
-    h("td", {}, scope || ""),
-    h("td", {}, (item.tags || []).map((tag) => h("span", { class: "def-tag" }, tag))),
-    h("td", {}, formatTime(item.created_at)),
-    h("td", {}, formatTime(item.updated_at)));
+    cells.map((content, i) => h("td", { "data-label": COLUMNS[i] }, content)));
 }
 
 // -- one definition -------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ const ROW = 20;
 const TASK_BAR = 14;
 const ACTION_BAR = 4;
 const AXIS = 24;
-const RIGHT_PAD = 16;
+// Room for half a tick label past the last tick.
+const RIGHT_PAD = 36;
 const MIN_TICK_GAP = 90;
 const CHAR_WIDTH = 7;
 const FALLBACK_WIDTH = 800;

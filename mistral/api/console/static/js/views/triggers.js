@@ -106,7 +106,7 @@ function listSection(ctx, { title, path, plural, columns, label, form }) {
   }
 
   function rowFor(trigger) {
-    const cells = columns.map((column) => h("td", { "data-test": column.test }));
+    const cells = columns.map((column) => h("td", { "data-test": column.test, "data-label": column.title }));
     const name = h("th", { scope: "row" });
     const el = h("tr", { "data-test": "trigger-row", "data-id": trigger.id },
       name, cells, h("td", {}, deleteControl(label(trigger), () => remove(trigger), ctx)));
@@ -166,7 +166,7 @@ function listSection(ctx, { title, path, plural, columns, label, form }) {
     h("th", { scope: "col" }, h("span", { class: "trg-hidden" }, "Delete"))];
   const el = h("section", { class: "trg-section", "aria-label": title },
     h("h2", {}, title),
-    h("div", { class: "trg-scroll" }, h("table", { class: "list" }, h("thead", {}, h("tr", {}, heads)), body)),
+    h("div", { class: "trg-scroll" }, h("table", { class: "list stacked" }, h("thead", {}, h("tr", {}, heads)), body)),
     status,
     form.el);
   form.onCreated(refresh);
