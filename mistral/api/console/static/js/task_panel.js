@@ -42,7 +42,7 @@ export async function showTask(panel, taskId, ctx, hooks) {
       ),
       runsPicker(task, hooks),
       task.state === "ERROR" ? rerunButtons(task, ctx, hooks.onChanged) : null,
-      section("State info", valueBlock(task.state_info || "", { "data-test": "task-state-info" }, { fold: false })),
+      section("State info", valueBlock(task.state_info || "—", { "data-test": "task-state-info" }, { fold: false })),
       section("Input", inputBlock(children)),
       section("Published", valueBlock(task.published || "{}", { "data-test": "task-published" })),
       section("Result", valueBlock(task.result === undefined ? null : task.result, { "data-test": "task-result" })),

@@ -18,12 +18,15 @@ const SUMMARY_CHARS = 70;
  */
 export function valueBlock(value, attrs = {}, { fold = true } = {}) {
   const decoded = decodeJson(value);
-  let text = "null";
-  if (typeof decoded === "string") text = decoded;
-  else if (decoded !== undefined && decoded !== null) text = JSON.stringify(decoded, null, 2);
-  const full = h("pre", { class: "mono" }, text);
-  if (!fold || (text.length <= FOLD_CHARS && !text.includes("\n"))) return h("div", { class: "value", ...attrs }, full);
-  const oneLine = typeof decoded === "string" ? text : JSON.stringify(decoded);
-  const summary = oneLine.length > SUMMARY_CHARS ? `${oneLine.slice(0, SUMMARY_CHARS)}… (${text.length} characters)` : oneLine;
+  const isText = typeof decoded === "string";
+  const oneLine = isText ? decoded : JSON.stringify(decoded ?? null);
+  // NOTE: a short value is shown on its line as it is; only a long one is laid out, and folded.
+  if (oneLine.length <= FOLD_CHARS && !oneLine.includes("\n")) {
+    return h("div", { class: "value", ...attrs }, h("pre", { class: "mono" }, oneLine));
+  }
+  const full = h("pre", { class: "mono" }, isText ? decoded : JSON.stringify(decoded, null, 2));
+  if (!fold) return h("div", { class: "value", ...attrs }, full);
+  const summary =
+    oneLine.length > SUMMARY_CHARS ? `${oneLine.slice(0, SUMMARY_CHARS)}… (${oneLine.length} characters)` : oneLine;
   return h("details", { class: "value", ...attrs }, h("summary", { class: "mono" }, summary), full);
 }

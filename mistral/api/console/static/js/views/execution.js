@@ -92,9 +92,12 @@ export async function render(root, params, ctx) {
   let openId = null;
   let openState = null;
   let panelRequest = 0;
+  // NOTE: the node or row the panel was opened from gets the focus back when it closes (keyboard users).
+  let openedFrom = null;
   async function openTaskId(id, { focus = true } = {}) {
     const task = tasks.byId.get(id);
     if (!task) return;
+    if (focus && !panel.contains(document.activeElement)) openedFrom = document.activeElement;
     openId = id;
     openState = task.state;
     const mine = ++panelRequest;
@@ -124,6 +127,8 @@ export async function render(root, params, ctx) {
     panel.hidden = true;
     body.classList.add("no-panel");
     if (view) view.select(null);
+    if (openedFrom && openedFrom.isConnected) openedFrom.focus();
+    openedFrom = null;
   }
   panel.setAttribute("tabindex", "-1");
   panel.addEventListener("keydown", (event) => {
