@@ -83,12 +83,13 @@ test("a default's text gives the default back", () => {
   }
 });
 
-test("the start input holds required fields and changed defaults only", () => {
+test("the start input holds filled required fields and changed defaults only", () => {
   const fields = [
     { name: "a", defaultText: null },
     { name: "b", defaultText: "2" },
     { name: "c", defaultText: "None" },
   ];
   assert.deepEqual(startInput(fields, { a: "[1]", b: "2", c: "x" }), { a: [1], c: "x" });
-  assert.deepEqual(startInput(fields, {}), { a: "" });
+  assert.deepEqual(startInput(fields, { a: '""', b: "" }), { a: "", b: "" });
+  assert.deepEqual(startInput(fields, {}), {});
 });

@@ -21,7 +21,7 @@ test("one row per task, started tasks by start time, the others at the end as ma
   assert.equal(count(box.innerHTML, /class="tl-bar"/g), 2);
   assert.equal(count(box.innerHTML, /class="tl-marker"/g), 1);
   assert.match(box.innerHTML, /^<svg data-test="timeline"/);
-  assert.match(box.innerHTML, /second: SUCCESS\n2026-11-30 03:00:05 → 2026-11-30 03:00:09 UTC \(4 s\)/);
+  assert.match(box.innerHTML, /second: SUCCESS\n2026-11-30 03:00:05 → 2026-11-30 03:00:09 UTC \(4s\)/);
 });
 
 test("actions are thin bars in their task's row; names are escaped", () => {

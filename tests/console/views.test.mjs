@@ -152,6 +152,8 @@ test("the start form shows the API's error, and a bad env before any request", a
   named(root, "TEXTAREA", "env").value = "";
   await root.find("start-form").dispatch("submit");
   assert.match(error.textContent, /missing=\['a'\]/);
+  // An empty required field is not sent: the server names it missing.
+  assert.equal(ctx.calls.find((c) => c.method === "POST").arg.input, "{}");
   assert.deepEqual(ctx.navigations, []);
 });
 
@@ -189,7 +191,7 @@ test("triggers: both lists, the next run, create and delete", async () => {
   await settle(10);
   const rows = root.all("trigger-row");
   assert.equal(rows.length, 2);
-  assert.match(root.find("trigger-next").textContent, /\(in [45] min/);
+  assert.match(root.find("trigger-next").textContent, /\(in [45]m/);
   assert.match(rows[1].textContent, /wf.*nova/);
 
   const form = root.findAll((el) => el.tagName === "FORM")[0];

@@ -73,8 +73,10 @@ export function fieldValue(text) {
 }
 
 /**
- * The input of a start request: every required field, and every optional field whose text was
- * changed (an untouched or missing default is left to the server, which knows its exact type).
+ * The input of a start request: every required field that was filled, and every optional field
+ * whose text was changed. An untouched default is left to the server, which knows its exact type;
+ * an empty required field is left out, so that the server names it missing (an empty string is
+ * typed `""`).
  * @param {InputField[]} fields
  * @param {Object<string, string>} texts the text of each field, by name
  * @returns {Object<string, *>}
@@ -83,7 +85,8 @@ export function startInput(fields, texts) {
   const input = {};
   for (const field of fields) {
     const text = texts[field.name] ?? field.defaultText ?? "";
-    if (field.defaultText === null || text !== field.defaultText) input[field.name] = fieldValue(text);
+    const wanted = field.defaultText === null ? text !== "" : text !== field.defaultText;
+    if (wanted) input[field.name] = fieldValue(text);
   }
   return input;
 }

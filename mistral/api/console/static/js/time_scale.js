@@ -9,12 +9,11 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 // Tick steps a reader counts in easily; a longer span uses whole weeks.
 const STEPS = [
-  1, 2, 5, 10, 15, 30,
-].map((n) => n * SECOND).concat(
-  [1, 2, 5, 10, 15, 30].map((n) => n * MINUTE),
-  [1, 2, 3, 6, 12].map((n) => n * HOUR),
-  [1, 2, 7].map((n) => n * DAY),
-);
+  ...[1, 2, 5, 10, 15, 30].map((n) => n * SECOND),
+  ...[1, 2, 5, 10, 15, 30].map((n) => n * MINUTE),
+  ...[1, 2, 3, 6, 12].map((n) => n * HOUR),
+  ...[1, 2, 7].map((n) => n * DAY),
+];
 // The API's own format (UTC, no zone); an ISO time with a zone is left to Date.parse.
 const API_TIME = /^(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d+))?Z?$/;
 // A task in these states has not started: it has no bar, only a marker.
@@ -114,27 +113,10 @@ export function formatTick(ms, step) {
 }
 
 /**
- * A duration as a person reads it: `850 ms`, `12 s`, `3 min 4 s`, `2 h 5 min`, `1 d 3 h`.
- * @param {number} ms
- * @returns {string}
- */
-export function formatDuration(ms) {
-  if (ms < SECOND) return `${Math.round(ms)} ms`;
-  if (ms < MINUTE) return `${Math.round(ms / SECOND)} s`;
-  const units = [[DAY, "d"], [HOUR, "h"], [MINUTE, "min"], [SECOND, "s"]];
-  const i = units.findIndex(([size]) => ms >= size);
-  const [big, bigName] = units[i];
-  const [small, smallName] = units[i + 1];
-  const whole = Math.floor(ms / big);
-  const rest = Math.floor((ms - whole * big) / small);
-  return rest ? `${whole} ${bigName} ${rest} ${smallName}` : `${whole} ${bigName}`;
-}
-
-/**
  * An API-like UTC time for a title: `2026-11-30 03:00:00`.
  * @param {number} ms
  * @returns {string}
  */
-export function formatTime(ms) {
+export function formatUtc(ms) {
   return new Date(ms).toISOString().slice(0, 19).replace("T", " ");
 }

@@ -4,14 +4,8 @@
  * parse and no per-row DOM calls.
  */
 
-import {
-  actionSpan,
-  formatDuration,
-  formatTick,
-  formatTime,
-  taskSpan,
-  timeScale,
-} from "../time_scale.js";
+import { formatDuration } from "../format.js";
+import { actionSpan, formatTick, formatUtc, taskSpan, timeScale } from "../time_scale.js";
 
 const ROW = 20;
 const TASK_BAR = 14;
@@ -155,7 +149,7 @@ function mergedBars(actions, scale) {
 }
 
 function spanText(span) {
-  return `${formatTime(span.start)} → ${formatTime(span.end)} UTC (${formatDuration(span.end - span.start)})`;
+  return `${formatUtc(span.start)} → ${formatUtc(span.end)} UTC (${formatDuration(span.start, span.end)})`;
 }
 
 // A bar of no duration still shows as a sliver.

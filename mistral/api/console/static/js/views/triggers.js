@@ -4,7 +4,8 @@
 
 import { h } from "../dom.js";
 import { startPolling } from "../poller.js";
-import { formatDuration, parseApiTime } from "../time_scale.js";
+import { formatDuration } from "../format.js";
+import { parseApiTime } from "../time_scale.js";
 
 const POLL_MS = 2000;
 const WORKFLOW_LIMIT = 1000;
@@ -54,8 +55,8 @@ function cronSection(ctx, workflows) {
 function nextRun(trigger) {
   const next = parseApiTime(trigger.next_execution_time);
   if (next === null) return "—";
-  const wait = next - Date.now();
-  const when = wait > 0 ? `in ${formatDuration(wait)}` : "due";
+  const now = Date.now();
+  const when = next > now ? `in ${formatDuration(now, next)}` : "due";
   return `${trigger.next_execution_time} (${when})`;
 }
 
