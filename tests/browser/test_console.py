@@ -71,15 +71,6 @@ return bars;
 """
 
 
-#: The styles of the definitions, start, triggers and timeline views are in views.css, which nothing
-#: links: what they style is drawn with the browser's defaults.
-VIEWS_CSS_UNLINKED = pytest.mark.xfail(
-    strict=True,
-    reason="views.css (the styles of the definitions, start, triggers and timeline views) is linked from "
-    "nowhere: index.html links style.css only",
-)
-
-
 def nodes(page: Page) -> dict[str, dict[str, str]]:
     return {node["task"]: node for node in page.datasets("graph-node")}
 
@@ -202,13 +193,6 @@ def test_a_failed_task_shows_why_and_its_rerun_succeeds(page: Page, rest: Rest) 
     assert rest.wait(ex["id"])["state"] == "SUCCESS"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: after a rerun of a failed branch of a `join: all`, the join is not completed; a "
-    "second task execution of the join fails with \"Join can't be satisfied: not every required branch "
-    'reached it" and the workflow stays ERROR (upstream Mistral completes the join: its '
-    "test_rerun_join_with_branch_errors)",
-)
 def test_a_rerun_of_a_failed_branch_completes_its_join(page: Page, rest: Rest) -> None:
     ex, dependency = fail_then_open(page, rest, "console_flaky_join")
     page.click("graph-node", task="check")
@@ -261,7 +245,6 @@ def test_the_timeline_draws_a_bar_per_task(page: Page, finished_graph: dict[str,
     page.screenshot("timeline")
 
 
-@VIEWS_CSS_UNLINKED
 def test_the_timeline_colours_its_bars_by_state(page: Page, finished_graph: dict[str, Any]) -> None:
     page.open(f"/executions/{finished_graph['id']}")
     page.click("tab-timeline")
@@ -348,8 +331,8 @@ def test_the_triggers_page_lists_a_cron_trigger_with_its_next_run(page: Page, re
         ("/executions", "exec-row"),
         ("/executions/{id}", "graph"),
         ("/start/console_inputs", "start-form"),
-        pytest.param("/workflows", "def-row", marks=VIEWS_CSS_UNLINKED),
-        pytest.param("/triggers", "trigger-row", marks=VIEWS_CSS_UNLINKED),
+        pytest.param("/workflows", "def-row"),
+        pytest.param("/triggers", "trigger-row"),
     ],
 )
 def test_the_pages_fit_a_phone_screen(page: Page, rest: Rest, route: str, hook: str) -> None:

@@ -1,4 +1,4 @@
-// The console's pure graph modules: node --test tests/console/ (run by tests/unit/api/test_console_js.py).
+// The console's pure graph modules: node --test tests/console/ (run by tests/console/test_console_js.py).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
