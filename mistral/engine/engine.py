@@ -20,6 +20,7 @@ from mistral.engine import (
     tallies,
     task_records,
     tasks,
+    with_items,
     workflow_records,
     workflows,
 )
@@ -220,6 +221,11 @@ class Engine:
         while wf_ex.task_execution_id:
             _, parent_task = lock_task(wf_ex.task_execution_id)
             parent = db_api.get_workflow_execution(parent_task.workflow_execution_id)
+            if wf_ex.reported_to_parent:
+                # NOTE: its failure was counted by the parent task; it reports again when it ends.
+                wf_ex.reported_to_parent = False
+                if task_records.runtime(parent_task).with_items is not None:
+                    with_items.take_back_failed_item(parent_task)
             if parent_task.state in (states.ERROR, states.CANCELLED):
                 task_records.set_state(parent_task, states.RUNNING)
                 parent_task.processed, parent_task.error_handled, parent_task.state_info = False, False, None

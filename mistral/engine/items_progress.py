@@ -47,3 +47,8 @@ def next_step(was: WithItemsProgress, succeeded: bool) -> ItemsStep:
     if more:
         return ItemsStep(progress, was.next, False)
     return ItemsStep(progress, None, progress.done >= progress.next)
+
+
+def take_back(was: WithItemsProgress) -> WithItemsProgress:
+    """A failed item runs again (a task of its sub-workflow is re-run): it is neither done nor failed."""
+    return WithItemsProgress(was.count, was.done - 1, max(was.failed - 1, 0), was.next, was.concurrency)

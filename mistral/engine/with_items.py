@@ -205,3 +205,9 @@ def failed_indexes(task_ex: models.TaskExecution) -> list[int]:
         for index, state in db_api.find_item_outcomes(task_ex.id, "state"):
             latest[index] = state
     return sorted(i for i, state in latest.items() if state != states.SUCCESS)
+
+
+def take_back_failed_item(task_ex: models.TaskExecution) -> None:
+    """One of the task's failed sub-workflows runs again: its item counts as running until it reports."""
+    progress = items_progress.take_back(task_records.with_items_progress(task_ex))
+    task_records.set_with_items_progress(task_ex, progress)

@@ -55,6 +55,19 @@ joined:
     j:
       join: all
       action: std.noop
+parent:
+  tasks:
+    call:
+      workflow: child
+parent_of_items:
+  tasks:
+    call:
+      with-items: x in <% [1, 2] %>
+      workflow: child
+child:
+  tasks:
+    t:
+      action: std.noop
 handled:
   tasks:
     risky:
@@ -71,6 +84,12 @@ class Harness:
     def __init__(self, sent: list[Any]) -> None:
         self.engine = Engine()
         self._sent = sent
+        self._seen = 0
+
+    def sent_boxes(self) -> list[Any]:
+        """The outboxes sent so far, each once (a second call gives only the newer ones)."""
+        boxes, self._seen = self._sent[self._seen :], len(self._sent)
+        return boxes
 
     @property
     def requests(self) -> list[ActionRequest]:
@@ -261,6 +280,40 @@ def test_rerun_of_a_branch_that_failed_before_its_join_completes_the_join(harnes
     assert (join.id, join.state, join.state_info) == (harness.task(wf_ex_id, "j").id, states.RUNNING, None)
     harness.answer(harness.requests_of(join)[0])
     assert execution(wf_ex_id).state == states.SUCCESS
+
+
+def _children_report(harness: Harness) -> None:
+    """Deliver what the sender would: the finished sub-workflows' outcomes to their parents."""
+    for box in harness.sent_boxes():
+        if box.finished_subworkflows:
+            harness.engine.on_subworkflows_finished(list(box.finished_subworkflows))
+
+
+def _child_task(wf_ex_id: str, harness: Harness, index: int = 0) -> models.TaskExecution:
+    (call,) = db_api.find_task_executions(wf_ex_id, names=["call"])
+    children = sorted(db_api.list_sub_executions_of_task(call.id), key=lambda c: c.params["index"])
+    return harness.task(children[index].id, "t")
+
+
+@pytest.mark.parametrize("name", ["parent", "parent_of_items"])
+def test_a_sub_workflow_task_re_run_that_fails_again_fails_its_parent_again(
+    harness: Harness, name: str
+) -> None:
+    wf_ex_id = harness.start(name)
+    if name == "parent_of_items":
+        harness.answer(harness.requests_of(_child_task(wf_ex_id, harness, 1))[0])
+    t = _child_task(wf_ex_id, harness)
+    harness.answer(harness.requests_of(t)[0], error="broke")
+    _children_report(harness)
+    assert execution(wf_ex_id).state == states.ERROR
+    for outcome, parent_state in (({"error": "again"}, states.ERROR), ({"data": 2}, states.SUCCESS)):
+        harness.engine.rerun_task(t.id)
+        assert execution(wf_ex_id).state == states.RUNNING
+        harness.answer(harness.requests_of(_child_task(wf_ex_id, harness))[-1], **outcome)
+        _children_report(harness)
+        assert execution(wf_ex_id).state == parent_state  # not left RUNNING
+    (call,) = db_api.find_task_executions(wf_ex_id, names=["call"])
+    assert call.state == states.SUCCESS
 
 
 def test_rerun_with_env_updates_the_env_the_action_sees(harness: Harness) -> None:
