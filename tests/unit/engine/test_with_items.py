@@ -36,12 +36,13 @@ def test_with_concurrency_an_item_that_succeeds_makes_room_for_the_next() -> Non
     assert step == ItemsStep(WithItemsProgress(5, 1, 0, 3, 2), launch=2, finished=False)
 
 
-
 def test_a_failed_item_taken_back_runs_again_and_its_end_decides_anew() -> None:
     ended = WithItemsProgress(count=3, done=3, failed=1, next=3)
     again = items_progress.take_back(ended)
     assert again == WithItemsProgress(count=3, done=2, failed=0, next=3)
-    assert items_progress.next_step(again, succeeded=True) == ItemsStep(WithItemsProgress(3, 3, 0, 3, 0), None, True)
+    finished = ItemsStep(WithItemsProgress(3, 3, 0, 3, 0), None, True)
+    assert items_progress.next_step(again, succeeded=True) == finished
+
 
 def test_without_concurrency_nothing_is_launched_and_the_last_item_finishes_the_task() -> None:
     was = WithItemsProgress(3, 0, 0, 3, 0)
