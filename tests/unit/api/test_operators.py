@@ -104,13 +104,8 @@ def test_metrics_not_public_need_a_token_and_an_admin(db: str, auth_on: None, ov
     assert behind.get("/v2/workflows", headers=ADMIN, expect_errors=True).status_int == 404
 
 
-def test_info_is_off_by_default(db: str) -> None:
-    resp = _app().get("/v2/info", expect_errors=True)
-    assert (resp.status_int, resp.json["faultstring"]) == (400, "Info endpoint disabled.")
-
-
-def test_info_names_version_build_and_services(db: str, override_conf: Any, monkeypatch: Any) -> None:
-    override_conf("api", "enable_info_endpoint", True)
+def test_info_names_version_build_and_services(db: str, monkeypatch: Any) -> None:
+    # NOTE: on by default, unlike Mistral's /info (which [api] enable_info_endpoint gates)
     monkeypatch.setattr(process_info, "_services", ["api", "engine"])
     info = _app().get("/v2/info").json
     assert info["services"] == ["api", "engine"]
