@@ -29,13 +29,17 @@ def _git_commit():
 
 
 class BuildWithCommit(build_py):
-    """``mistral/_build.py`` (``COMMIT = "<sha>"``) in the built package, never in the source tree."""
+    """``mistral/_build.py`` (``COMMIT = "<sha>"``) in the built package, never in the source tree.
+
+    An editable install runs the source tree itself, which has no build module: nothing to write.
+    """
 
     def run(self):
         super().run()
         commit = _git_commit()
-        if commit and not self.dry_run:
+        if commit and not self.dry_run and not getattr(self, "editable_mode", False):
             target = os.path.join(self.build_lib, "mistral", "_build.py")
+            os.makedirs(os.path.dirname(target), exist_ok=True)
             with open(target, "w", encoding="utf-8") as out:
                 out.write(f'"""Written by setup.py at build time."""\n\nCOMMIT = "{commit}"\n')
 
