@@ -183,9 +183,11 @@ class Engine:
 
     @db_api.retry_on_transient
     def resume_workflow(self, wf_ex_id: str, env: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Resume; the answer names the state the resume left (RUNNING, or done if nothing was left)."""
         with unit_of_work():
-            controls.resume(lock_run(wf_ex_id), env)
-            return {"id": wf_ex_id}
+            run = lock_run(wf_ex_id)
+            controls.resume(run, env)
+            return {"id": wf_ex_id, "state": run.wf_ex.state}
 
     @db_api.retry_on_transient
     def stop_workflow(self, wf_ex_id: str, state: str, message: str | None = None) -> dict[str, Any]:

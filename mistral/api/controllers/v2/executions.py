@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import types
 from typing import Any
 
 from pecan import rest
@@ -143,10 +144,27 @@ def _update(wf_ex_id: str, body: dict[str, Any]) -> dict[str, Any]:
     if state == states.PAUSED:
         engine.pause_workflow(wf_ex_id)
     elif state == states.RUNNING:
-        engine.resume_workflow(wf_ex_id, env=env)
+        return _as_resumed(wf_ex_id, engine.resume_workflow(wf_ex_id, env=env).get("state"))
     elif state in STOP_STATES:
         engine.stop_workflow(wf_ex_id, state, state_info)
     return _get(wf_ex_id)
+
+
+def _as_resumed(wf_ex_id: str, state: str | None) -> dict[str, Any]:
+    """The execution as the resume left it (``state``: its state when the resume committed).
+
+    NOTE: the engine may finish a short workflow before this answer is written (in the embedded
+    server the next actions run at once); Mistral answers a resume with the RUNNING execution,
+    and clients check it. A GET shows what happened since. An engine that does not say
+    (an older one) leaves the answer to the read.
+    """
+    wf_ex = db_api.get_workflow_execution(wf_ex_id)
+    if state is None or wf_ex.state == state or states.is_completed(state):
+        return res.render_execution(wf_ex)
+    names = [res.Execution.model_name(f) for f in res.Execution.field_names()]
+    shown = {name: getattr(wf_ex, name, None) for name in names}
+    shown.update(state=state, state_info=None, output=None)
+    return res.render_execution(types.SimpleNamespace(**shown))
 
 
 class ExecutionTasksController(rest.RestController):
