@@ -205,7 +205,8 @@ class Engine:
             log_ids.set_execution(run.wf_ex.id)
             log_ids.set_task(task_ex.id)
             controls.rerun(run, task_ex, reset, env)
-            return {"id": task_ex_id}
+            # NOTE: the state the re-run left (the API answers with it: see _as_resumed there)
+            return {"id": task_ex_id, "state": task_ex.state}
 
     @db_api.retry_on_transient
     def skip_task(self, task_ex_id: str) -> dict[str, Any]:

@@ -13,7 +13,8 @@ from mistral.rpc import clients
 
 
 class RecordingEngine:
-    """Records each engine call; answers ``answers[method]`` (a value or an error) or ``{"id": arg 1}``."""
+    """Records each engine call; answers ``answers[method]`` (a value, an error, or a function called
+    with the call's arguments) or ``{"id": arg 1}``."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
@@ -25,6 +26,8 @@ class RecordingEngine:
             answer = self.answers.get(method)
             if isinstance(answer, Exception):
                 raise answer
+            if callable(answer):
+                return answer(*args, **kwargs)
             return answer if answer is not None else {"id": args[0] if args else None}
 
         return call

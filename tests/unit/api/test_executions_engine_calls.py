@@ -198,6 +198,23 @@ def test_rerun_passes_reset_and_env(app: webtest.TestApp, engine: RecordingEngin
     assert answer["id"] == task.id and json.loads(answer["result"]) == [1, 2]
 
 
+def test_a_rerun_is_answered_as_the_rerun_left_the_task_even_when_it_has_finished(
+    app: webtest.TestApp, engine: RecordingEngine
+) -> None:
+    task = task_ex(wf_ex(), "t", state="ERROR")
+
+    def rerun_whose_action_ends_at_once(task_ex_id: str, **_: Any) -> dict[str, Any]:
+        with db_api.transaction():
+            db_api.get_task_execution(task_ex_id).state = "SUCCESS"
+        return {"id": task_ex_id, "state": "RUNNING"}
+
+    engine.answers["rerun_task"] = rerun_whose_action_ends_at_once
+    answer = _put(app, f"/tasks/{task.id}", {"id": task.id, "state": "RUNNING"})
+    assert (answer["id"], answer["state"], answer.get("state_info")) == (task.id, "RUNNING", None)
+    assert json.loads(answer["published"]) == {} and answer["name"] == "t"
+    assert db_api.get_task_execution(task.id).state == "SUCCESS"
+
+
 def test_rerun_without_reset_of_a_with_items_task(app: webtest.TestApp, engine: RecordingEngine) -> None:
     task = task_ex(wf_ex(), "t", state="ERROR", spec={"action": "std.echo", "with-items": "x in [1, 2]"})
     _put(app, f"/tasks/{task.id}", {"state": "RUNNING", "reset": False, "name": "t", "workflow_name": "wf"})

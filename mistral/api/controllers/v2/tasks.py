@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 from typing import Any
 
 from pecan import rest
@@ -58,12 +59,28 @@ def _update(task_ex_id: str, body: dict[str, Any]) -> dict[str, Any]:
         clients.engine().skip_task(task_ex_id)
     elif state == states.RUNNING:
         reset, env = _rerun_args(task_ex, body)
-        clients.engine().rerun_task(task_ex_id, reset=reset, env=env)
+        rerun = clients.engine().rerun_task(task_ex_id, reset=reset, env=env)
+        return _as_rerun(task_ex_id, rerun.get("state"))
     else:
         raise RequestError(
             f"Invalid task state {state!r}: only re-run (RUNNING) and skip (SKIPPED) are supported"
         )
     return res.render_task(db_api.get_task_execution(task_ex_id), full=True)
+
+
+def _as_rerun(task_ex_id: str, state: str | None) -> dict[str, Any]:
+    """The task as the re-run left it (``state``: its state when the re-run committed).
+
+    NOTE: as for a resume, the new action may have finished before this answer is written;
+    Mistral answers a re-run with the RUNNING task (``mistral task-rerun`` prints it).
+    """
+    task_ex = db_api.get_task_execution(task_ex_id)
+    if state is None or task_ex.state == state or states.is_completed(state):
+        return res.render_task(task_ex, full=True)
+    names = [res.Task.model_name(f) for f in res.Task.field_names()]
+    shown = {name: getattr(task_ex, name, None) for name in {*names, "id", "workflow_execution_id"}}
+    shown.update(state=state, state_info=None, result=None, published={})
+    return res.render_task(types.SimpleNamespace(**shown), full=True)
 
 
 class TaskActionExecutionsController(rest.RestController):
