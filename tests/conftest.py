@@ -15,6 +15,7 @@ from mistral import config, context
 from mistral.db import models, session
 from mistral.db.migration import cli
 from mistral.engine import sender
+from mistral.rpc import clients, transport
 
 PG_ADMIN_URL = os.environ.get("MISTRAL_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
 MYSQL_ADMIN_URL = os.environ.get(
@@ -135,6 +136,16 @@ def override_conf() -> Iterator[Override]:
     yield override
     for group, name in done:
         config.CONF.clear_override(name, group=group)
+
+
+@pytest.fixture
+def rpc() -> Iterator[None]:
+    """A fresh in-process transport and fresh clients for one test."""
+    transport.reset()
+    clients.reset()
+    yield
+    clients.reset()
+    transport.reset()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import pytest
 
 from mistral.actions import registry
 from mistral.executor.executor import Executor
-from mistral.rpc import clients, transport
 from tests.unit.executor import support
 from tests.unit.executor.support import Collector
 
@@ -34,16 +33,6 @@ def _actions(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     registry.reset_cache()
     yield
     registry.reset_cache()
-
-
-@pytest.fixture
-def rpc() -> Iterator[None]:
-    """A fresh in-process transport and fresh clients for one test."""
-    transport.reset()
-    clients.reset()
-    yield
-    clients.reset()
-    transport.reset()
 
 
 @pytest.fixture

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import oslo_messaging
 import pytest
 from prometheus_client import REGISTRY
 
 from mistral.rpc import clients, transport
-
-
-@pytest.fixture
-def rpc() -> Iterator[None]:
-    transport.reset()
-    clients.reset()
-    yield
-    clients.reset()
-    transport.reset()
 
 
 def test_a_call_without_an_answer_in_time_counts_as_a_timeout(rpc: None) -> None:
