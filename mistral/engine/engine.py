@@ -200,10 +200,7 @@ class Engine:
         self, task_ex_id: str, reset: bool = True, env: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         with unit_of_work():
-            run, task_ex = lock_task(task_ex_id)
-            self._reopen_ancestors(run.wf_ex)
-            log_ids.set_execution(run.wf_ex.id)
-            log_ids.set_task(task_ex.id)
+            run, task_ex = self._lock_with_ancestors(task_ex_id)
             controls.rerun(run, task_ex, reset, env)
             # NOTE: the state the re-run left (the API answers with it: see _as_resumed there)
             return {"id": task_ex_id, "state": task_ex.state}
@@ -211,12 +208,19 @@ class Engine:
     @db_api.retry_on_transient
     def skip_task(self, task_ex_id: str) -> dict[str, Any]:
         with unit_of_work():
-            run, task_ex = lock_task(task_ex_id)
-            self._reopen_ancestors(run.wf_ex)
-            log_ids.set_execution(run.wf_ex.id)
-            log_ids.set_task(task_ex.id)
+            run, task_ex = self._lock_with_ancestors(task_ex_id)
             controls.skip(run, task_ex)
             return {"id": task_ex_id}
+
+    @classmethod
+    def _lock_with_ancestors(cls, task_ex_id: str) -> tuple[WfRun, models.TaskExecution]:
+        """Lock a task the user acts on; its workflow's ancestors run again (see ``_reopen_ancestors``)."""
+        run, task_ex = lock_task(task_ex_id)
+        cls._reopen_ancestors(run.wf_ex)
+        # NOTE: the ancestors' runs named themselves in the log ids: the lines to come are this task's
+        log_ids.set_execution(run.wf_ex.id)
+        log_ids.set_task(task_ex.id)
+        return run, task_ex
 
     @staticmethod
     def _reopen_ancestors(wf_ex: models.WorkflowExecution) -> None:

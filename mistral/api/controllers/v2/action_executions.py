@@ -74,10 +74,16 @@ def _as_sent(action_ex: Any) -> types.SimpleNamespace:
     (Tempest among them) expect RUNNING there; a quick action may have finished before the
     answer is written, which a GET then shows.
     """
-    names = [res.ActionExecution.model_name(f) for f in res.ActionExecution.field_names()]
-    shown = {name: getattr(action_ex, name, None) for name in (*names, "task_execution_id")}
-    shown.update(state=states.RUNNING, state_info=None, output=None, updated_at=None, result_applied=False)
-    return types.SimpleNamespace(**shown)
+    return res.shown_as(
+        action_ex,
+        res.ActionExecution,
+        "task_execution_id",
+        state=states.RUNNING,
+        state_info=None,
+        output=None,
+        updated_at=None,
+        result_applied=False,
+    )
 
 
 def _output(raw: Any) -> Any:

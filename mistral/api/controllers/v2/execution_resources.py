@@ -172,6 +172,16 @@ def _wanted(fields: Iterable[str] | None, name: str) -> bool:
     return not fields or name in fields
 
 
+def shown_as(row: Any, resource: type[Resource], *extra: str, **changes: Any) -> types.SimpleNamespace:
+    """``row`` as a request left it: the resource's columns (and ``extra`` ones) with ``changes``.
+
+    NOTE: an answer to a request that set a state shows that state, as Mistral answers; the
+    embedded engine may have moved the row on before the answer is written (a GET shows it).
+    """
+    names = {resource.model_name(f) for f in resource.field_names()} | set(extra)
+    return types.SimpleNamespace(**({name: getattr(row, name, None) for name in names} | changes))
+
+
 def _drop(resource: Resource, *names: str) -> None:
     for name in names:
         setattr(resource, name, wtypes.Unset)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import types
 from typing import Any
 
 from pecan import rest
@@ -161,10 +160,7 @@ def _as_resumed(wf_ex_id: str, state: str | None) -> dict[str, Any]:
     wf_ex = db_api.get_workflow_execution(wf_ex_id)
     if state is None or wf_ex.state == state or states.is_completed(state):
         return res.render_execution(wf_ex)
-    names = [res.Execution.model_name(f) for f in res.Execution.field_names()]
-    shown = {name: getattr(wf_ex, name, None) for name in names}
-    shown.update(state=state, state_info=None, output=None)
-    return res.render_execution(types.SimpleNamespace(**shown))
+    return res.render_execution(res.shown_as(wf_ex, res.Execution, state=state, state_info=None, output=None))
 
 
 class ExecutionTasksController(rest.RestController):

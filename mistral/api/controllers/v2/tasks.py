@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import types
 from typing import Any
 
 from pecan import rest
@@ -77,10 +76,8 @@ def _as_rerun(task_ex_id: str, state: str | None) -> dict[str, Any]:
     task_ex = db_api.get_task_execution(task_ex_id)
     if state is None or task_ex.state == state or states.is_completed(state):
         return res.render_task(task_ex, full=True)
-    names = [res.Task.model_name(f) for f in res.Task.field_names()]
-    shown = {name: getattr(task_ex, name, None) for name in {*names, "id", "workflow_execution_id"}}
-    shown.update(state=state, state_info=None, result=None, published={})
-    return res.render_task(types.SimpleNamespace(**shown), full=True)
+    new: dict[str, Any] = {"state": state, "state_info": None, "result": None, "published": {}}
+    return res.render_task(res.shown_as(task_ex, res.Task, "id", "workflow_execution_id", **new), full=True)
 
 
 class TaskActionExecutionsController(rest.RestController):
