@@ -107,7 +107,7 @@ def check_reverse_cycles(wf: WorkflowSpec, path: Path, problems: Problems) -> No
     edges = {name: _all_requires(wf, task) for name, task in wf.tasks.items()}
     carried = {name: frozenset(task.tags) for name, task in wf.tasks.items()}
     for name, task in wf.tasks.items():
-        selectors = [(("tasks", name), tags) for tags in task.requires_tags]
+        selectors: list[tuple[Path, list[str]]] = [(("tasks", name), tags) for tags in task.requires_tags]
         selectors += [(("task-defaults",), tags) for tags in wf.task_defaults.requires_tags]
         for where, tags in selectors:
             for needed in tag_deps.tasks_with_tags(carried, tags, but=name):
