@@ -185,8 +185,8 @@ class AMQPWaitAction(actions.Action):
     Asynchronous: ``run()`` checks the broker and declares the queue (durable unless ``durable`` is
     false), then returns; a thread of the executor waits and reports the body (JSON decoded when it
     parses), or an error after ``timeout`` seconds. Other messages on the queue are left there for
-    their own waiters. The reply is acknowledged only once an engine has committed the result.
-    See doc/amqp.rst for what an executor restart does to a wait.
+    their own waiters. The reply is acknowledged only once an engine has committed the result, and
+    the executor heartbeats the action while it waits (doc/amqp.rst: an executor restart).
     """
 
     def __init__(
@@ -232,6 +232,7 @@ class AMQPWaitAction(actions.Action):
             conn.release()
             raise ActionException(f"AMQP queue {self.queue!r} unusable: {type(exc).__name__}: {exc}") from exc
         waiter = _Waiter(self, conn, action_ex_id, getattr(execution, "workflow_execution_id", None))
+        async_results.hold(action_ex_id)
         threading.Thread(target=waiter.run, name=f"amqp-wait-{action_ex_id}", daemon=True).start()
         return None
 
@@ -291,6 +292,7 @@ class _Waiter:
             time.sleep(delay)
             if self._report(outcome):
                 return
+        async_results.release(self.action_ex_id)  # no more heartbeats: the engine's check ends it
 
     def _poll_once(self) -> bool:
         """Read the queue through once; True when the reply was found, reported and acknowledged."""

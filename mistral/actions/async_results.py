@@ -4,6 +4,10 @@ Such an action returns from ``run()`` at once (it is not synchronous) and finish
 its own. The executor that runs it installs a completer here when it starts; the action's thread
 calls ``complete`` with its outcome, which travels as every other result does and returns only once
 an engine has committed it (architecture rule 7), so the action may then acknowledge what it read.
+
+An action that ``hold``s its id stays its executor's until then: the executor goes on reporting it
+in its heartbeats instead of telling the engine it awaits a callback, so if this process dies the
+engine's heartbeat check finds the action lost (and re-runs it where the task says ``safe-rerun``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ Completer = Callable[[str, dict[str, Any], str | None], None]
 
 _lock = threading.Lock()
 _completers: list[Completer] = []
+_held: set[str] = set()
 
 
 class NoCompleterError(RuntimeError):
@@ -35,6 +40,23 @@ def uninstall(completer: Completer) -> None:
             _completers.remove(completer)
 
 
+def hold(action_ex_id: str) -> None:
+    """``action_ex_id`` finishes in this process: heartbeat it until ``complete`` carried its result."""
+    with _lock:
+        _held.add(action_ex_id)
+
+
+def release(action_ex_id: str) -> None:
+    """Stop heartbeating ``action_ex_id`` (its result went, or it was given up)."""
+    with _lock:
+        _held.discard(action_ex_id)
+
+
+def held_ids() -> set[str]:
+    with _lock:
+        return set(_held)
+
+
 def complete(action_ex_id: str, outcome: dict[str, Any], workflow_execution_id: str | None = None) -> None:
     """Send the outcome of ``action_ex_id`` through the executor started last in this process."""
     with _lock:
@@ -42,3 +64,4 @@ def complete(action_ex_id: str, outcome: dict[str, Any], workflow_execution_id: 
     if completer is None:
         raise NoCompleterError(f"no executor in this process can report action {action_ex_id}")
     completer(action_ex_id, outcome, workflow_execution_id)
+    release(action_ex_id)

@@ -313,6 +313,11 @@ class Executor:
             self._release(job)
         if job.timer is not None:
             job.timer.cancel()
+        if result is None and job.action_ex_id in async_results.held_ids():
+            # NOTE: an async action that finishes here (std.amqp_wait) stays ours: no "started",
+            # heartbeats go on until its own thread reports (mistral.actions.async_results).
+            self._batcher.forget()
+            return
         if result is None:
             # NOTE: an async action has started; its result comes later through the API.
             # The engine hears of the start as surely as of a result: until then the
@@ -356,7 +361,7 @@ class Executor:
     def _send_heartbeats(self) -> None:
         while not self._stopped.wait(self._heartbeat_interval):
             # NOTE: an action whose result no engine has confirmed is still ours.
-            ids = sorted({*self.running_ids, *self._batcher.unconfirmed_ids})
+            ids = sorted({*self.running_ids, *self._batcher.unconfirmed_ids, *async_results.held_ids()})
             if not ids:
                 continue
             try:

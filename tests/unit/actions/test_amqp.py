@@ -245,3 +245,38 @@ def test_the_executor_carries_async_results_while_it_runs() -> None:
     assert sent == [[{"action_ex_id": "act-3", "data": {"ok": True}, "workflow_execution_id": "wf-3"}]]
     with pytest.raises(async_results.NoCompleterError):
         async_results.complete("act-4", {"data": None})
+
+
+def test_the_executor_heartbeats_a_wait_instead_of_reporting_it_started(
+    amqp_url: str, queue_name: str
+) -> None:
+    sent: list[dict[str, Any]] = []
+    beats: list[list[str]] = []
+    executor = Executor(
+        report=sent.extend, heartbeat=beats.append, flush_interval=0, heartbeat_interval=0.02, max_workers=2
+    )
+    executor.start()
+    try:
+        wait_input = {"url": amqp_url, "queue": queue_name, "correlation_id": "c-1", "poll_interval": 0.02}
+        executor.run_actions(
+            [
+                {
+                    "action_ex_id": "wait-1",
+                    "action_name": "std.amqp_wait",
+                    "input": wait_input,
+                    "context": {"action_execution_id": "wait-1", "workflow_execution_id": "wf-1"},
+                }
+            ]
+        )
+        deadline = time.monotonic() + 5
+        while not any("wait-1" in ids for ids in beats) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert sent == [], "no 'started': the action stays this executor's"
+        _reply(amqp_url, queue_name, {"done": True}, "c-1")
+        while not sent and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        executor.stop()
+    assert sent == [{"action_ex_id": "wait-1", "data": {"done": True}, "workflow_execution_id": "wf-1"}]
+    assert any("wait-1" in ids for ids in beats)
+    assert "wait-1" not in async_results.held_ids()
