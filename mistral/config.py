@@ -390,6 +390,32 @@ action_http_opts = [
     ),
 ]
 
+action_amqp_opts = [
+    cfg.FloatOpt(
+        "default_timeout",
+        default=10.0,
+        min=0.001,
+        help="Seconds std.amqp and std.amqp_wait wait to connect to a broker and for each of its "
+        "answers when the action gives no connect timeout, so that an unreachable broker fails the "
+        "action instead of holding an executor worker.",
+    ),
+    cfg.ListOpt(
+        "denied_networks",
+        default=["169.254.0.0/16", "fe80::/10", "0.0.0.0/8", "100.100.100.200/32", "fd00:ec2::254/128"],
+        help="Address ranges (CIDR) std.amqp and std.amqp_wait refuse to connect to, checked on every "
+        "address the broker's host name resolves to before connecting. The default is that of "
+        "[action_http] denied_networks; a service shared by untrusted projects should add the "
+        "loopback and private ranges its own brokers are in. An empty list turns the check off.",
+    ),
+    cfg.BoolOpt(
+        "allow_mistral_broker",
+        default=False,
+        help="Let std.amqp and std.amqp_wait use the virtual host of the broker that Mistral's own "
+        "RPC uses ([DEFAULT] transport_url). Off by default: a workflow that can publish there can "
+        "forge messages to the engines and executors. Other virtual hosts of that broker are allowed.",
+    ),
+]
+
 action_ssh_opts = [
     cfg.StrOpt(
         "known_hosts_file",
@@ -618,6 +644,7 @@ GROUPS: dict[str | None, Sequence[cfg.Opt]] = {
     "notifier": notifier_opts,
     "execution_expiration_policy": execution_expiration_policy_opts,
     "action_http": action_http_opts,
+    "action_amqp": action_amqp_opts,
     "action_ssh": action_ssh_opts,
     "action_javascript": action_javascript_opts,
     "dynamic_actions": dynamic_action_opts,

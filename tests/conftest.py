@@ -154,3 +154,18 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     boxes: list[Any] = []
     monkeypatch.setattr(sender, "send", boxes.append)
     return boxes
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> str:
+    """The machine's RabbitMQ as an amqp:// URL (``MISTRAL_TEST_RABBIT_URL``; a missing broker: see above)."""
+    import kombu
+
+    url = os.environ.get("MISTRAL_TEST_RABBIT_URL", "rabbit://guest:guest@127.0.0.1:5672/")
+    url = "amqp://" + url.split("://", 1)[1]
+    try:
+        with kombu.Connection(url, connect_timeout=2) as conn:
+            conn.connect()
+    except Exception as error:  # noqa: BLE001 - any failure to connect means no broker
+        service_missing("RabbitMQ", error)
+    return url

@@ -24,7 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from mistral import context
-from mistral.actions import registry
+from mistral.actions import async_results, registry
 from mistral.config import CONF
 from mistral.executor import invocation
 from mistral.executor.batcher import ResultBatcher, Sink
@@ -116,8 +116,9 @@ class Executor:
     ) -> None:
         self._max_workers = max_workers or CONF.executor.max_workers
         interval = CONF.executor.results_flush_interval if flush_interval is None else flush_interval
+        self._report = report or ResultRouter(functools.partial(_report_to_engine, host))
         self._batcher = ResultBatcher(
-            report or ResultRouter(functools.partial(_report_to_engine, host)),
+            self._report,
             interval,
             max_retry_delay=CONF.executor.result_retry_max_delay,
         )
@@ -154,6 +155,7 @@ class Executor:
             self._pool = ThreadPoolExecutor(self._max_workers, thread_name_prefix="executor")
             self._stopped.clear()
             self._batcher.start()
+            async_results.install(self._complete_async)
             if self._heartbeat_interval and self._heartbeat_interval > 0:
                 self._heartbeat_thread = threading.Thread(
                     target=self._send_heartbeats, name="executor-heartbeat", daemon=True
@@ -180,11 +182,23 @@ class Executor:
             pool.shutdown(wait=False, cancel_futures=True)
             self._wait_for_workers(pool, time.monotonic() + max(grace, 0.0))
         self._stopped.set()
+        async_results.uninstall(self._complete_async)
         if self._heartbeat_thread is not None:
             self._heartbeat_thread.join()
             self._heartbeat_thread = None
         self._batcher.stop()
         self._give_back()
+
+    def _complete_async(self, action_ex_id: str, outcome: dict[str, Any], wf_ex_id: str | None) -> None:
+        """An asynchronous action that finished on its own: its result, sent now and confirmed.
+
+        NOTE: not through the batcher: the caller acknowledges its source (a queue message) only
+        once an engine has committed the result, and tries again later when this raises.
+        """
+        result = {"action_ex_id": action_ex_id, **{k: invocation.json_safe(v) for k, v in outcome.items()}}
+        if wf_ex_id:
+            result["workflow_execution_id"] = wf_ex_id
+        self._report([result])
 
     def _give_back(self) -> None:
         """Actions taken here that never started go back to the engine, to run elsewhere at once."""
@@ -299,6 +313,11 @@ class Executor:
             self._release(job)
         if job.timer is not None:
             job.timer.cancel()
+        if result is None and job.action_ex_id in async_results.held_ids():
+            # NOTE: an async action that finishes here (std.amqp_wait) stays ours: no "started",
+            # heartbeats go on until its own thread reports (mistral.actions.async_results).
+            self._batcher.forget()
+            return
         if result is None:
             # NOTE: an async action has started; its result comes later through the API.
             # The engine hears of the start as surely as of a result: until then the
@@ -342,7 +361,7 @@ class Executor:
     def _send_heartbeats(self) -> None:
         while not self._stopped.wait(self._heartbeat_interval):
             # NOTE: an action whose result no engine has confirmed is still ours.
-            ids = sorted({*self.running_ids, *self._batcher.unconfirmed_ids})
+            ids = sorted({*self.running_ids, *self._batcher.unconfirmed_ids, *async_results.held_ids()})
             if not ids:
                 continue
             try:

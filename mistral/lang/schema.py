@@ -77,8 +77,24 @@ RETRY = _union(
         "additionalProperties": False,
     },
 )
+#: ``{tags: [a, b]}``: every task carrying all of those tags (see mistral.lang.tag_deps).
+TAGS_SELECTOR = {
+    "type": "object",
+    "properties": {"tags": {"type": "array", "items": STRING, "minItems": 1}},
+    "required": ["tags"],
+    "additionalProperties": False,
+}
 JOIN = _union(
-    "'all', 'one' or a positive integer", {"enum": ["all", "one"]}, {"type": "integer", "minimum": 1}
+    "'all', 'one', a positive integer or a {tags: [...]} mapping",
+    {"enum": ["all", "one"]},
+    {"type": "integer", "minimum": 1},
+    TAGS_SELECTOR,
+)
+REQUIRES = _union(
+    "a task name, a {tags: [...]} mapping or a list of them",
+    STRING,
+    TAGS_SELECTOR,
+    {"type": "array", "items": _union("a task name or a {tags: [...]} mapping", STRING, TAGS_SELECTOR)},
 )
 
 _POLICIES = {
@@ -114,8 +130,8 @@ def _object(properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 
 DIRECT_TASK = _object({**_TASK_COMMON, **_ON_CLAUSES, "join": JOIN})
-REVERSE_TASK = _object({**_TASK_COMMON, "requires": STRING_OR_LIST})
-TASK_DEFAULTS = _object({**_POLICIES, **_ON_CLAUSES, "requires": STRING_OR_LIST})
+REVERSE_TASK = _object({**_TASK_COMMON, "requires": REQUIRES})
+TASK_DEFAULTS = _object({**_POLICIES, **_ON_CLAUSES, "requires": REQUIRES})
 _INPUT = {
     "type": "array",
     "items": _union(

@@ -87,7 +87,10 @@ class _Common:
     on_error: OnClause | None = None
     on_complete: OnClause | None = None
     on_skip: OnClause | None = None
+    #: task names, those of ``{tags: [...]}`` selectors included (resolved when parsed)
     requires: list[str] = field(default_factory=list)
+    #: the tags of each ``{tags: [...]}`` selector in ``requires``, as written
+    requires_tags: list[list[str]] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -118,7 +121,9 @@ class TaskSpec(_Common):
     publish: dict[str, Any] | None = None
     publish_on_error: dict[str, Any] | None = None
     publish_on_skip: dict[str, Any] | None = None
+    #: ``"all"`` for ``join: {tags: [...]}``, whose tags are in ``join_tags``
     join: str | int | None = None
+    join_tags: list[str] = field(default_factory=list)
     with_items: list[WithItem] = field(default_factory=list)
     keep_result: Any = True
     target: str | None = None

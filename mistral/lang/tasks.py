@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from mistral.expressions import has_expression
-from mistral.lang import inline, schema
+from mistral.lang import inline, schema, tag_deps
 from mistral.lang.problems import Problems
 from mistral.lang.specs import (
     OnClause,
@@ -28,10 +28,11 @@ _RETRY_KEYS = ("count", "delay", "break-on", "continue-on", "backoff", "max-dela
 
 @dataclass(frozen=True)
 class Scope:
-    """What a task may refer to: its workflow's type and task names."""
+    """What a task may refer to: its workflow's type, task names and the tags each task carries."""
 
     wf_type: str
     task_names: Collection[str]
+    task_tags: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 def _dict_or_none(value: Any) -> dict[str, Any] | None:
@@ -148,7 +149,34 @@ def build_with_items(value: Any, path: Path, problems: Problems) -> list[WithIte
     return result
 
 
-def _common(data: dict[str, Any], path: Path, problems: Problems, scope: Scope) -> dict[str, Any]:
+def _requires(
+    data: dict[str, Any], path: Path, problems: Problems, scope: Scope, owner: str | None
+) -> tuple[list[str], list[list[str]]]:
+    """``requires``: the task names it stands for (selectors resolved) and the selectors' tags."""
+    value = data.get("requires")
+    items = [(value, path)]
+    if isinstance(value, list):
+        items = [(item, path + (i,)) for i, item in enumerate(value)]
+    names: list[str] = []
+    selectors: list[list[str]] = []
+    for item, item_path in items:
+        tags = tag_deps.selector_tags(item)
+        if tags is not None:
+            selectors.append(tags)
+            found = tag_deps.resolve(tags, item_path, problems, scope.task_tags, owner=owner)
+        elif isinstance(item, str | int):
+            found = [str(item)]
+            if scope.wf_type == "reverse" and found[0] not in scope.task_names:
+                problems.add(item_path, f"task '{found[0]}' does not exist")
+        else:
+            continue  # absent, or a shape the schema names
+        names += [name for name in found if name not in names]
+    return names, selectors
+
+
+def _common(
+    data: dict[str, Any], path: Path, problems: Problems, scope: Scope, owner: str | None = None
+) -> dict[str, Any]:
     """The keyword arguments shared by TaskSpec and TaskDefaultsSpec."""
     fields: dict[str, Any] = {
         key.replace("-", "_"): build_on_clause(data.get(key), path + (key,), problems, scope)
@@ -165,12 +193,9 @@ def _common(data: dict[str, Any], path: Path, problems: Problems, scope: Scope) 
     ):
         fields[key.replace("-", "_")] = data.get(key)
     fields["retry"] = build_retry(data.get("retry"), path + ("retry",), problems)
-    fields["requires"] = _str_list(data.get("requires"))
-    if scope.wf_type == "reverse":
-        for i, name in enumerate(fields["requires"]):
-            if name not in scope.task_names:
-                sub = (i,) if isinstance(data.get("requires"), list) else ()
-                problems.add(path + ("requires",) + sub, f"task '{name}' does not exist")
+    fields["requires"], fields["requires_tags"] = _requires(
+        data, path + ("requires",), problems, scope, owner
+    )
     fields["raw"] = data
     return fields
 
@@ -219,6 +244,11 @@ def build_task(name: str, data: Any, path: Path, problems: Problems, scope: Scop
         problems.check_expressions(data, path)
     _check_name(name, data, path, problems)
     join = data.get("join")
+    join_tags = tag_deps.selector_tags(join) or []
+    if join_tags:
+        # Every carrier of the tags has an implicit transition here (mistral.workflow.direct).
+        join = "all"
+        tag_deps.resolve(join_tags, path + ("join",), problems, scope.task_tags, owner=name)
     return TaskSpec(
         name=name,
         **_target(data, path, problems),
@@ -229,8 +259,9 @@ def build_task(name: str, data: Any, path: Path, problems: Problems, scope: Scop
         publish_on_error=_dict_or_none(data.get("publish-on-error")),
         publish_on_skip=_dict_or_none(data.get("publish-on-skip")),
         join=join if isinstance(join, (str, int)) else None,
+        join_tags=join_tags,
         with_items=build_with_items(data.get("with-items"), path + ("with-items",), problems),
         keep_result=data.get("keep-result", True),
         target=data.get("target"),
-        **_common(data, path, problems, scope),
+        **_common(data, path, problems, scope, owner=name),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mistral.lang import inline, schema
+from mistral.lang import inline, schema, tag_deps
 from mistral.lang.problems import Problems
 from mistral.lang.specs import ActionSpec, OnClause, TaskSpec, WorkflowSpec
 from mistral.lang.tasks import ON_KEYS, Scope, build_task, build_task_defaults
@@ -63,11 +63,20 @@ def effective_targets(wf: WorkflowSpec, task: TaskSpec) -> set[str]:
 
 
 def check_direct_graph(wf: WorkflowSpec, path: Path, problems: Problems) -> None:
-    """At least one start task, and each join count within its number of inbound tasks."""
+    """At least one start task, each join count within its number of inbound tasks, and no join by
+    tags waiting for a task that only comes after it."""
     inbound: dict[str, set[str]] = {name: set() for name in wf.tasks}
+    outbound: dict[str, set[str]] = {name: set() for name in wf.tasks}
     for task in wf.tasks.values():
         for target in effective_targets(wf, task):
             inbound[target].add(task.name)
+            outbound[task.name].add(target)
+    for task in wf.tasks.values():
+        for source in tag_deps.join_sources(wf, task):
+            inbound[task.name].add(source)
+            outbound[source].add(task.name)
+    for task in wf.tasks.values():
+        _check_join_order(task, tag_deps.join_sources(wf, task), outbound, path, problems)
     if wf.tasks and all(inbound.values()):
         problems.add(path + ("tasks",), "no start task: every task has an inbound transition")
     for name, task in wf.tasks.items():
@@ -76,6 +85,42 @@ def check_direct_graph(wf: WorkflowSpec, path: Path, problems: Problems) -> None
                 path + ("tasks", name, "join"),
                 f"join {task.join} is greater than the number of inbound tasks ({len(inbound[name])})",
             )
+
+
+def _check_join_order(
+    task: TaskSpec, sources: list[str], outbound: dict[str, set[str]], path: Path, problems: Problems
+) -> None:
+    # NOTE: a tagged task reached from the join itself could only run after the join, which waits
+    # for it: the join would never start on that path. Explicit loops through a join stay allowed.
+    for source in sources:
+        chain = tag_deps.path_between(outbound, task.name, source)
+        if chain:
+            problems.add(
+                path + ("tasks", task.name, "join"),
+                f"task '{source}' carries the tags {task.join_tags} but comes after '{task.name}' "
+                f"({' -> '.join(chain)}): the join would wait for its own successor",
+            )
+
+
+def check_reverse_cycles(wf: WorkflowSpec, path: Path, problems: Problems) -> None:
+    """A ``requires: {tags: [...]}`` that closes a cycle of requirements (which could never start)."""
+    edges = {name: _all_requires(wf, task) for name, task in wf.tasks.items()}
+    carried = {name: frozenset(task.tags) for name, task in wf.tasks.items()}
+    for name, task in wf.tasks.items():
+        selectors: list[tuple[Path, list[str]]] = [(("tasks", name), tags) for tags in task.requires_tags]
+        selectors += [(("task-defaults",), tags) for tags in wf.task_defaults.requires_tags]
+        for where, tags in selectors:
+            for needed in tag_deps.tasks_with_tags(carried, tags, but=name):
+                chain = tag_deps.path_between(edges, needed, name)
+                if chain:
+                    problems.add(
+                        path + where + ("requires",),
+                        f"requiring the tags {tags} makes a cycle: {' -> '.join([name, *chain])}",
+                    )
+
+
+def _all_requires(wf: WorkflowSpec, task: TaskSpec) -> list[str]:
+    return [*task.requires, *(r for r in wf.task_defaults.requires if r != task.name)]
 
 
 def build_workflow(
@@ -90,7 +135,11 @@ def build_workflow(
         check_name(short_name, path, problems)
     wf_type = "reverse" if data.get("type") == "reverse" else "direct"
     tasks_data = _mapping(data, "tasks")
-    scope = Scope(wf_type=wf_type, task_names=frozenset(str(k) for k in tasks_data))
+    scope = Scope(
+        wf_type=wf_type,
+        task_names=frozenset(str(k) for k in tasks_data),
+        task_tags=tag_deps.carried_tags(tasks_data),
+    )
     tasks = {
         str(name): build_task(str(name), task, path + ("tasks", name), problems, scope)
         for name, task in tasks_data.items()
@@ -118,6 +167,8 @@ def build_workflow(
     )
     if problems.validate and wf_type == "direct":
         check_direct_graph(wf, path, problems)
+    if problems.validate and wf_type == "reverse":
+        check_reverse_cycles(wf, path, problems)
     return wf
 
 

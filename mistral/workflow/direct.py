@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from mistral.lang import tag_deps
 from mistral.lang.specs import OnClause, TaskSpec, Transition, WorkflowSpec
 from mistral.workflow import states
 from mistral.workflow.commands import Decision, EngineCommand, MissedJoin, RunTask
@@ -55,7 +56,26 @@ def _inbound(wf: WorkflowSpec) -> dict[str, list[str]]:
             for t in on.next if on else ():
                 if not t.is_command and t.name in inbound and task.name not in inbound[t.name]:
                     inbound[t.name].append(task.name)
+    for name, task in wf.tasks.items():
+        inbound[name] += [s for s in tag_deps.join_sources(wf, task) if s not in inbound[name]]
     return inbound
+
+
+def tag_join_targets(wf: WorkflowSpec) -> dict[str, list[str]]:
+    """For each task, the ``join: {tags: [...]}`` tasks its success leads to without a transition.
+
+    NOTE: ``join: {tags: [a, b]}`` reads as ``join: all`` where every task carrying both tags has
+    an implicit ``on-success`` transition to the join: it arrives when it succeeds and is a missed
+    branch when it fails or is skipped, like a written transition that did not fire.
+    """
+    targets: dict[str, list[str]] | None = wf.derived.get("tag_joins")
+    if targets is None:
+        computed: dict[str, list[str]] = {name: [] for name in wf.tasks}
+        for name, task in wf.tasks.items():
+            for source in tag_deps.join_sources(wf, task):
+                computed[source].append(name)
+        targets = wf.derived.setdefault("tag_joins", computed)
+    return targets
 
 
 def join_requirement(wf: WorkflowSpec, task: TaskSpec) -> int:
@@ -95,6 +115,11 @@ def decide(wf: WorkflowSpec, task_name: str, state: str, task_ex_id: str, condit
             else:
                 decision.commands.append(RunTask(t.name, task_ex_id))
                 led_to.add(t.name)
+    if state == states.SUCCESS:
+        for target in tag_join_targets(wf).get(task_name, ()):
+            if target not in led_to:
+                decision.commands.append(RunTask(target, task_ex_id))
+                led_to.add(target)
     for target, sources in inbound_tasks(wf).items():
         if task_name in sources and target not in led_to and wf.tasks[target].join is not None:
             decision.missed_joins.append(MissedJoin(target, task_name))

@@ -32,6 +32,11 @@ STD_INPUTS = {
     "gateway_username=null, password=null, proxy_command=null, private_key=null",
     "std.javascript": "script, context=null",
     "std.js": "script, context=null",
+    "std.amqp": 'url, queue=null, exchange="", routing_key=null, body=null, headers=null, '
+    'correlation_id=null, reply_to=null, content_type="application/json", exchange_type="direct", '
+    "declare=true, durable=true, persistent=true, timeout=null",
+    "std.amqp_wait": "url, queue, correlation_id, timeout=60, declare=true, durable=true, poll_interval=0.2, "
+    "connect_timeout=null",
 }
 
 
@@ -105,7 +110,7 @@ def test_std_descriptor_fields() -> None:
     assert echo.is_sync is True
 
 
-@pytest.mark.parametrize("name", ["std.async_noop", "std.mistral_http"])
+@pytest.mark.parametrize("name", ["std.async_noop", "std.mistral_http", "std.amqp_wait"])
 def test_async_actions_are_not_sync(name: str) -> None:
     assert registry.get_system_action(name).is_sync is False
 

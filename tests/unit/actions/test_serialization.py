@@ -23,6 +23,14 @@ SAMPLE_INPUTS: dict[str, dict[str, Any]] = {
     "std.ssh_proxied": {"cmd": "ls", "host": "h", "username": "u", "gateway_host": "g"},
     "std.javascript": {"script": "return 1", "context": {"a": 1}},
     "std.js": {"script": "return 1"},
+    "std.amqp": {
+        "url": "amqp://u:p@h//",
+        "queue": "q",
+        "body": {"a": [1]},
+        "headers": {"h": 1},
+        "timeout": 2,
+    },
+    "std.amqp_wait": {"url": "amqp://u:p@h//", "queue": "q", "correlation_id": "c", "timeout": 5},
 }
 
 

@@ -91,7 +91,8 @@ def wf(tasks: str, head: str = "") -> str:
         ),
         pytest.param(
             wf("    a:\n      on-success: b\n    b:\n      join: many\n"),
-            "wf.tasks.b.join: expected 'all', 'one' or a positive integer, got 'many' (line 6)",
+            "wf.tasks.b.join: expected 'all', 'one', a positive integer or a {tags: [...]} mapping, "
+            "got 'many' (line 6)",
             id="join-type",
         ),
         pytest.param(
@@ -279,7 +280,8 @@ def test_multi_error_document_reports_everything(fixture_text):
     assert problems == [
         "broken.tasks.task1.on-sucess: unknown keyword 'on-sucess' (line 8)",
         "broken.tasks.task1.on-success[0]: task 'nope' does not exist (line 10)",
-        "broken.tasks.task2.join: expected 'all', 'one' or a positive integer, got 'many' (line 14)",
+        "broken.tasks.task2.join: expected 'all', 'one', a positive integer or a {tags: [...]} mapping, "
+        "got 'many' (line 14)",
         "broken.tasks.task2.retry.count: expected a non-negative integer or an expression, got 'abc' "
         "(line 16)",
         "broken.tasks.task2: a task can't have both 'action' and 'workflow' (line 11)",

@@ -1,0 +1,117 @@
+"""std.amqp and std.amqp_wait in a workflow run through the real client, against the machine's RabbitMQ."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import kombu
+import pytest
+
+ASK = """
+version: '2.0'
+ask:
+  input: [url, requests, replies]
+  output:
+    answer: <% $.answer %>
+  tasks:
+    send:
+      action: std.amqp
+      input:
+        url: <% $.url %>
+        queue: <% $.requests %>
+        body: {question: deploy}
+        headers: {x-origin: mistral}
+        correlation_id: <% execution().id %>
+        reply_to: <% $.replies %>
+      on-success: [receive]
+    receive:
+      action: std.amqp_wait
+      input:
+        url: <% $.url %>
+        queue: <% $.replies %>
+        correlation_id: <% execution().id %>
+        timeout: 10
+        poll_interval: 0.05
+      publish:
+        answer: <% task().result %>
+"""
+
+
+def _finished(client: Any, ex_id: str, timeout: float = 15) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ex = client.executions.get(ex_id)
+        if ex.state in ("SUCCESS", "ERROR"):
+            return ex
+        time.sleep(0.05)
+    raise AssertionError(f"execution {ex_id} still {ex.state}")
+
+
+@pytest.fixture
+def queues(amqp_url: str) -> Iterator[tuple[str, str]]:
+    names = (f"mistral-req-{uuid.uuid4().hex[:8]}", f"mistral-rep-{uuid.uuid4().hex[:8]}")
+    yield names
+    with kombu.Connection(amqp_url) as conn:
+        for name in names:
+            kombu.Queue(name, channel=conn.default_channel).delete()
+
+
+def _answer_one(url: str, requests: str, stop: threading.Event) -> None:
+    """A service: takes one request and replies to its reply_to with its correlation id."""
+    with kombu.Connection(url) as conn:
+        queue = kombu.Queue(requests, durable=True, auto_delete=False, channel=conn.default_channel)
+        queue.declare()
+        while not stop.is_set():
+            message = queue.get(no_ack=True)
+            if message is None:
+                time.sleep(0.05)
+                continue
+            question = message.decode()["question"]
+            conn.Producer().publish(
+                {"answer": f"{question}: done", "origin": message.headers.get("x-origin")},
+                routing_key=message.properties["reply_to"],
+                correlation_id=message.properties["correlation_id"],
+                serializer="json",
+            )
+            return
+
+
+def test_a_workflow_publishes_and_waits_for_the_reply(
+    client: Any, amqp_url: str, queues: tuple[str, str]
+) -> None:
+    requests, replies = queues
+    assert client.workflows.validate(ASK) == {"valid": True}
+    client.workflows.create(ASK)
+    stop = threading.Event()
+    service = threading.Thread(target=_answer_one, args=(amqp_url, requests, stop), daemon=True)
+    service.start()
+    try:
+        ex = client.executions.create(
+            "ask", workflow_input={"url": amqp_url, "requests": requests, "replies": replies}
+        )
+        ex = _finished(client, ex.id)
+    finally:
+        stop.set()
+        service.join(5)
+    assert ex.state == "SUCCESS", ex.state_info
+    assert (
+        client.executions.get(ex.id).output == '{"answer": {"answer": "deploy: done", "origin": "mistral"}}'
+    )
+    tasks = {t.name: t for t in client.tasks.list(ex.id)}
+    assert {name: t.state for name, t in tasks.items()} == {"send": "SUCCESS", "receive": "SUCCESS"}
+    (wait_action,) = client.action_executions.list(tasks["receive"].id)
+    assert (wait_action.name, wait_action.state) == ("std.amqp_wait", "SUCCESS")
+
+
+def test_an_unreachable_broker_fails_the_task_with_a_reason(client: Any, queues: tuple[str, str]) -> None:
+    client.workflows.create(ASK)
+    inputs = {"url": "amqp://guest:secret@127.0.0.1:1//", "requests": queues[0], "replies": queues[1]}
+    ex = _finished(client, client.executions.create("ask", workflow_input=inputs).id)
+    assert ex.state == "ERROR"
+    (send,) = client.tasks.list(ex.id)
+    assert send.state == "ERROR"
+    assert "AMQP broker amqp://guest:**@127.0.0.1:1// unreachable" in send.state_info
