@@ -248,7 +248,7 @@ def test_tasks_list_and_get(api: Server) -> None:
 @pytest.mark.parametrize(
     ("state", "body", "message"),
     [
-        ("SUCCESS", {"state": "RUNNING", "reset": True}, "Can't rerun a task in state SUCCESS"),
+        ("RUNNING", {"state": "RUNNING", "reset": True}, "Can't rerun a task in state RUNNING"),
         ("ERROR", {"state": "RUNNING", "reset": False}, "with-items"),
         ("ERROR", {"state": "RUNNING", "reset": "no"}, "reset"),
         ("ERROR", {"state": "RUNNING", "env": "{bad"}, "env"),
