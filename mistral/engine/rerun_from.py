@@ -26,8 +26,6 @@ What a re-run of a SUCCESS task (``PUT /v2/tasks/{id}`` with state RUNNING) does
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.engine import task_records, tasks, workflows
@@ -115,6 +113,6 @@ def _wait_again(run: WfRun, name: str, rerun: set[str], replaced: set[str], by: 
     arrived = counts.arrived - max(len(again) - len(missed_again), 0)
     arrived = max(min(arrived, direct.join_requirement(run.spec, spec) - 1), 0)
     new = tasks.create(run, spec, dict(old.in_context or {}), states.WAITING, unique_key=key)
-    missed_by: Sequence[str] = [i for i in counts.missed_by if i not in replaced]
+    missed_by = tuple(i for i in counts.missed_by if i not in replaced)
     task_records.update_runtime(new, join=JoinCounts(arrived, counts.missed - len(missed_again), missed_by))
     run.joins[key] = new

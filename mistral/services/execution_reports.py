@@ -127,6 +127,11 @@ def _retry_count(task_ex: models.TaskExecution) -> int:
     return int(policy.get("retry_no", runtime.get("retry_no", 0)) or 0)
 
 
+def _superseded_by(task_ex: models.TaskExecution) -> str | None:
+    """The task whose re-run replaced this execution (the engine's TaskRuntime.superseded_by)."""
+    return (task_ex.runtime_context or {}).get("superseded_by")
+
+
 def _task_entry(task_ex: models.TaskExecution) -> dict[str, Any]:
     return {
         "id": task_ex.id,
@@ -141,6 +146,7 @@ def _task_entry(task_ex: models.TaskExecution) -> dict[str, Any]:
         "finished_at": _time(task_ex.finished_at),
         "retry_count": _retry_count(task_ex),
         "next_retry_at": execution_waits.next_retry_at(task_ex),
+        "superseded_by": _superseded_by(task_ex),
     }
 
 
@@ -189,7 +195,8 @@ def build_report(
 
     NOTE: the statistics count every task of the levels opened, ``errors_only`` or not. Mistral
     counts only the tasks it shows, and its CLI asks for errors only by default: it printed
-    "0 tasks in SUCCESS" for a run whose other tasks all succeeded.
+    "0 tasks in SUCCESS" for a run whose other tasks all succeeded. Executions a re-run
+    superseded are shown (``superseded_by``) but not counted: they are history.
     """
     root = db_api.get_workflow_execution(wf_ex_id)
     stats = dict.fromkeys(
@@ -206,10 +213,11 @@ def build_report(
             entry["task_executions"] = []
             waits = _level_waits(wf_ex, found) if not statistics_only else {}
             for task_ex in found.tasks.get(wf_ex.id, []):
-                counted.append(task_ex)
-                stats["total_tasks_count"] += 1
-                if task_ex.state in STAT_BY_STATE:
-                    stats[STAT_BY_STATE[task_ex.state]] += 1
+                if not _superseded_by(task_ex):
+                    counted.append(task_ex)
+                    stats["total_tasks_count"] += 1
+                    if task_ex.state in STAT_BY_STATE:
+                        stats[STAT_BY_STATE[task_ex.state]] += 1
                 t_entry = _task_entry(task_ex)
                 t_entry["waits"] = waits.get(task_ex.id, [])
                 t_entry["action_executions"] = [_action_entry(a) for a in found.actions.get(task_ex.id, [])]

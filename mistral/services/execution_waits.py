@@ -113,7 +113,7 @@ def time_text(value: datetime.datetime | str | None) -> str | None:
     """The API's time format (``YYYY-MM-DD HH:MM:SS``, UTC); an ISO text (runtime records) is read first."""
     if isinstance(value, str):
         try:
-            value = datetime.datetime.fromisoformat(value)
+            return datetime.datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M:%S")
         except ValueError:
             return value
     return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else None
