@@ -107,6 +107,26 @@ def _rule(resource: str, op: str) -> oslo_policy.DocumentedRuleDefault:
     )
 
 
+#: Rules of the endpoints this API has beyond Mistral's: name -> (description, method, path).
+EXTENSION_RULES = {
+    "executions:waits": (
+        "Show what the unfinished tasks of a workflow execution wait for.",
+        "GET",
+        "/v2/executions/{id}/waits",
+    ),
+}
+
+
+def _extension_rule(name: str) -> oslo_policy.DocumentedRuleDefault:
+    description, method, path = EXTENSION_RULES[name]
+    return oslo_policy.DocumentedRuleDefault(
+        name=name,
+        check_str=ADMIN_OR_OWNER,
+        description=description,
+        operations=[{"path": path, "method": method}],
+    )
+
+
 def list_rules() -> list[oslo_policy.RuleDefault]:
     """Every rule with its default (the ``oslo.policy.policies`` entry point)."""
     rules = list(BASE_RULES)
@@ -114,6 +134,7 @@ def list_rules() -> list[oslo_policy.RuleDefault]:
         rules += [_rule(resource, op) for op in ops]
         if "list" in ops and resource not in NO_ALL_PROJECTS:
             rules.append(_rule(resource, "list:all_projects"))
+    rules += [_extension_rule(name) for name in EXTENSION_RULES]
     return rules
 
 

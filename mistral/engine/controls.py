@@ -6,7 +6,7 @@ from typing import Any
 
 from mistral.db import api as db_api
 from mistral.db import models
-from mistral.engine import cascades, task_records, task_work, tasks, with_items, workflows
+from mistral.engine import cascades, rerun_from, task_records, task_work, tasks, with_items, workflows
 from mistral.engine.run import WfRun
 from mistral.exceptions import InputError
 from mistral.services import executions
@@ -87,19 +87,17 @@ def reopen(wf_ex: models.WorkflowExecution) -> None:
 def rerun(
     run: WfRun, task_ex: models.TaskExecution, reset: bool = True, env: dict[str, Any] | None = None
 ) -> None:
+    """Run a failed task again, or a succeeded one and what follows it (``rerun_from``)."""
     spec = run.task_spec(task_ex.name)
-    if task_ex.state != states.ERROR:
-        raise InputError(
-            f"Can't re-run task {task_ex.id}: it is {task_ex.state}, only a task in ERROR can be re-run"
-        )
-    if not reset and not spec.with_items:
-        raise InputError("Only with-items tasks can be re-run without reset")
-    if run.wf_ex.state not in (states.ERROR, states.RUNNING, states.PAUSED, states.CANCELLED):
-        raise InputError(f"Can't re-run a task of execution {run.wf_ex.id} in state {run.wf_ex.state}")
+    succeeded = task_ex.state == states.SUCCESS
+    _check_rerun(run, task_ex, reset=reset, with_items=bool(spec.with_items))
+    if succeeded:
+        rerun_from.supersede_downstream(run, task_ex)
     reopen(run.wf_ex)
     if env:
         update_env(run.wf_ex, env)
-    tasks.reopen_joins_missed_by(run, task_ex)
+    if not succeeded:
+        tasks.reopen_joins_missed_by(run, task_ex)
     indexes = with_items.failed_indexes(task_ex) if spec.with_items and not reset else None
     task_records.set_state(task_ex, states.RUNNING)
     task_ex.state_info, task_ex.processed, task_ex.error_handled = None, False, False
@@ -113,6 +111,22 @@ def rerun(
     except task_work.TASK_ERRORS as error:
         tasks.fail(run, task_ex, str(error))
     workflows.proceed(run)
+
+
+def _check_rerun(run: WfRun, task_ex: models.TaskExecution, *, reset: bool, with_items: bool) -> None:
+    if task_ex.state not in (states.ERROR, states.SUCCESS):
+        raise InputError(
+            f"Can't re-run task {task_ex.id}: it is {task_ex.state}, only a task in ERROR or SUCCESS "
+            "can be re-run"
+        )
+    if not reset and not with_items:
+        raise InputError("Only with-items tasks can be re-run without reset")
+    if task_ex.state == states.SUCCESS:
+        rerun_from.check(run, task_ex)
+        return
+    rerun_from.check_current(task_ex)
+    if run.wf_ex.state not in (states.ERROR, states.RUNNING, states.PAUSED, states.CANCELLED):
+        raise InputError(f"Can't re-run a task of execution {run.wf_ex.id} in state {run.wf_ex.state}")
 
 
 def skip(run: WfRun, task_ex: models.TaskExecution) -> None:

@@ -66,6 +66,8 @@ class TaskRuntime:
     timed_out: bool = False
     join: JoinCounts | None = None
     with_items: WithItemsProgress | None = None
+    #: the task whose re-run replaced this execution: it is history, no longer counted (see ``rerun_from``)
+    superseded_by: str | None = None
 
     def reset_for_rerun(self) -> TaskRuntime:
         """The record a re-run starts from: retries, timeout and wait-after start afresh.
@@ -91,6 +93,7 @@ KEPT_ON_RERUN = {
     "wait_before_done": "the task already waited before it ran once; a re-run does not wait again",
     "join": "the inbound branches arrived once and do not arrive again",
     "with_items": "with_items.start decides per item: all of them again, or only the failed ones",
+    "superseded_by": "a superseded execution is history: it is never re-run itself (the re-run is refused)",
 }
 
 
@@ -118,6 +121,11 @@ def with_items_progress(task_ex: models.TaskExecution) -> WithItemsProgress:
     """``runtime(task_ex).with_items``, read without the rest (once per item: the hot path)."""
     stored = (task_ex.runtime_context or {}).get("with_items")
     return WithItemsProgress(**stored) if stored else WithItemsProgress()
+
+
+def superseded(task_ex: models.TaskExecution) -> bool:
+    """``runtime(task_ex).superseded_by`` is set, read without the rest (once per finished task listed)."""
+    return bool((task_ex.runtime_context or {}).get("superseded_by"))
 
 
 def rerun_no(task_ex: models.TaskExecution) -> int:

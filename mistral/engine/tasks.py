@@ -71,7 +71,7 @@ def start(run: WfRun, name: str, in_context: dict[str, Any], triggered_by: str |
     begin(run, task_ex)
 
 
-def _join_key(name: str) -> str:
+def join_key(name: str) -> str:
     return f"join:{name}"
 
 
@@ -84,7 +84,7 @@ def arrive_at_join(run: WfRun, spec: TaskSpec, in_context: dict[str, Any], from_
     (a loop back into the join) opens a new join.
     """
     inbound = len(direct.inbound_tasks(run.spec)[spec.name])
-    key = _join_key(spec.name)
+    key = join_key(spec.name)
     task_ex = _join_task(run, key)
     if task_ex is not None and (counted := _join_counts(task_ex)).arrived + counted.missed >= inbound:
         task_ex.unique_key = f"{key}:{task_ex.id}"
@@ -114,7 +114,7 @@ def reopen_joins_missed_by(run: WfRun, task_ex: models.TaskExecution) -> None:
     """``task_ex`` is re-run: the joins it could not reach, and that failed for it before they
     started, wait again (as in Mistral, the re-run branch may still complete them)."""
     for join_ex in db_api.find_task_executions(run.wf_ex.id, states=[states.ERROR]):
-        if join_ex.started_at is not None or join_ex.unique_key != _join_key(join_ex.name):
+        if join_ex.started_at is not None or join_ex.unique_key != join_key(join_ex.name):
             continue  # NOTE: it ran (and failed on its own), or a newer join of that name is open
         join = _join_counts(join_ex)
         if task_ex.id not in join.missed_by:

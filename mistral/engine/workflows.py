@@ -13,7 +13,7 @@ from mistral import exceptions, expressions
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.types import utcnow
-from mistral.engine import cascades, data_flow, notifications, outbox, tallies, tasks
+from mistral.engine import cascades, data_flow, notifications, outbox, tallies, task_records, tasks
 from mistral.engine.run import WfRun
 from mistral.utils import log_ids
 from mistral.workflow import commands, direct, reverse, states
@@ -183,7 +183,8 @@ def apply_commands(run: WfRun, cmds: list[Any], ctx: dict[str, Any]) -> None:
 def _reverse_next(run: WfRun, task_ex: models.TaskExecution) -> None:
     if task_ex.state != states.SUCCESS:
         return
-    all_tasks = db_api.find_task_executions(run.wf_ex.id)
+    # NOTE: executions a re-run superseded are history: their tasks run again (rerun_from)
+    all_tasks = [t for t in db_api.find_task_executions(run.wf_ex.id) if not task_records.superseded(t)]
     succeeded = {t.name for t in all_tasks if t.state == states.SUCCESS}
     started = {t.name for t in all_tasks}
     needed = reverse.needed_tasks(run.spec, (run.wf_ex.params or {}).get("task_name"))
@@ -218,7 +219,7 @@ def check_completion(run: WfRun) -> None:
         proceed(run)
         return
     failed = db_api.find_task_executions(wf_ex.id, states=[states.ERROR])
-    unhandled = [t for t in failed if not t.error_handled]
+    unhandled = [t for t in failed if not t.error_handled and not task_records.superseded(t)]
     if unhandled:
         finish(run, states.ERROR, _failure_info(unhandled))
     else:
@@ -234,7 +235,7 @@ def _failure_info(failed: list[models.TaskExecution]) -> str:
 
 def final_context(run: WfRun) -> dict[str, Any]:
     done = db_api.find_task_executions(run.wf_ex.id, states=[states.SUCCESS, states.ERROR, states.SKIPPED])
-    ends = [t for t in done if not t.has_next_tasks]
+    ends = [t for t in done if not t.has_next_tasks and not task_records.superseded(t)]
     ctx = data_flow.workflow_context(run.wf_ex)
     ctx.update(data_flow.merge_contexts([data_flow.outbound_context(t) for t in ends]))
     return ctx

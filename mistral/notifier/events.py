@@ -41,6 +41,7 @@ _WORKFLOW_EVENTS: dict[str, dict[str, str]] = {
         states.PAUSED: WORKFLOW_RESUMED,  # a user (or a parent) resumed it
         states.ERROR: WORKFLOW_RERUN,  # one of its tasks is re-run or skipped
         states.CANCELLED: WORKFLOW_RERUN,
+        states.SUCCESS: WORKFLOW_RERUN,  # one of its succeeded tasks is re-run (engine/rerun_from.py)
     },
     states.SUCCESS: {ANY: WORKFLOW_SUCCEEDED},
     states.ERROR: {ANY: WORKFLOW_FAILED},
@@ -55,6 +56,7 @@ _TASK_EVENTS: dict[str, dict[str, str]] = {
         states.WAITING: TASK_RESUMED,  # a join whose branches all arrived
         states.ERROR: TASK_RERUN,
         states.CANCELLED: TASK_RERUN,  # a sub-workflow task whose child is re-run
+        states.SUCCESS: TASK_RERUN,  # re-run with what follows it (engine/rerun_from.py)
     },
     states.SUCCESS: {ANY: TASK_SUCCEEDED},
     states.ERROR: {ANY: TASK_FAILED},

@@ -14,6 +14,7 @@ from typing import Any
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.api import Filter, ListQuery
+from mistral.services import execution_waits
 from mistral.workflow import states
 
 
@@ -126,6 +127,11 @@ def _retry_count(task_ex: models.TaskExecution) -> int:
     return int(policy.get("retry_no", runtime.get("retry_no", 0)) or 0)
 
 
+def _superseded_by(task_ex: models.TaskExecution) -> str | None:
+    """The task whose re-run replaced this execution (the engine's TaskRuntime.superseded_by)."""
+    return (task_ex.runtime_context or {}).get("superseded_by")
+
+
 def _task_entry(task_ex: models.TaskExecution) -> dict[str, Any]:
     return {
         "id": task_ex.id,
@@ -139,6 +145,8 @@ def _task_entry(task_ex: models.TaskExecution) -> dict[str, Any]:
         "started_at": _time(task_ex.started_at),
         "finished_at": _time(task_ex.finished_at),
         "retry_count": _retry_count(task_ex),
+        "next_retry_at": execution_waits.next_retry_at(task_ex),
+        "superseded_by": _superseded_by(task_ex),
     }
 
 
@@ -168,13 +176,27 @@ def _estimated_time(root: models.WorkflowExecution, tasks: list[models.TaskExecu
     return round(sum(durations) / len(durations) * unfinished)
 
 
+def _level_waits(wf_ex: models.WorkflowExecution, found: _Level) -> dict[str, list[dict[str, Any]]]:
+    """What the unfinished tasks of ``wf_ex`` wait for, by task id, from the rows the level read."""
+    unfinished = [t for t in found.tasks.get(wf_ex.id, []) if not states.is_completed(t.state)]
+    if not unfinished:
+        return {}
+    facts = execution_waits.read_facts(wf_ex, unfinished, actions=found.actions, subs=found.subs)
+    return {w.task_ex.id: [r.to_dict() for r in w.reasons] for w in execution_waits.derive(facts)}
+
+
 def build_report(
     wf_ex_id: str, *, errors_only: bool = False, max_depth: int = -1, statistics_only: bool = False
 ) -> dict[str, Any]:
     """Statistics over the tree's tasks and, unless ``statistics_only``, the tree itself.
 
     ``max_depth`` limits how many levels of sub-workflows are opened (-1:
-    all; 0: only the root's tasks); ``errors_only`` keeps ERROR tasks only.
+    all; 0: only the root's tasks); ``errors_only`` keeps ERROR tasks only in the tree.
+
+    NOTE: the statistics count every task of the levels opened, ``errors_only`` or not. Mistral
+    counts only the tasks it shows, and its CLI asks for errors only by default: it printed
+    "0 tasks in SUCCESS" for a run whose other tasks all succeeded. Executions a re-run
+    superseded are shown (``superseded_by``) but not counted: they are history.
     """
     root = db_api.get_workflow_execution(wf_ex_id)
     stats = dict.fromkeys(
@@ -189,14 +211,15 @@ def build_report(
         next_frontier = []
         for wf_ex, entry in frontier:
             entry["task_executions"] = []
+            waits = _level_waits(wf_ex, found) if not statistics_only else {}
             for task_ex in found.tasks.get(wf_ex.id, []):
-                if errors_only and task_ex.state != states.ERROR:
-                    continue
-                counted.append(task_ex)
-                stats["total_tasks_count"] += 1
-                if task_ex.state in STAT_BY_STATE:
-                    stats[STAT_BY_STATE[task_ex.state]] += 1
+                if not _superseded_by(task_ex):
+                    counted.append(task_ex)
+                    stats["total_tasks_count"] += 1
+                    if task_ex.state in STAT_BY_STATE:
+                        stats[STAT_BY_STATE[task_ex.state]] += 1
                 t_entry = _task_entry(task_ex)
+                t_entry["waits"] = waits.get(task_ex.id, [])
                 t_entry["action_executions"] = [_action_entry(a) for a in found.actions.get(task_ex.id, [])]
                 t_entry["workflow_executions"] = []
                 for sub in found.subs.get(task_ex.id, []):
@@ -204,7 +227,9 @@ def build_report(
                     t_entry["workflow_executions"].append(sub_entry)
                     if max_depth < 0 or depth < max_depth:
                         next_frontier.append((sub, sub_entry))
-                entry["task_executions"].append(t_entry)
+                # NOTE: left out of the tree, still counted, and so are the tasks below it
+                if not errors_only or task_ex.state == states.ERROR:
+                    entry["task_executions"].append(t_entry)
         frontier, depth = next_frontier, depth + 1
     estimated = _estimated_time(root, counted)
     if estimated is not None:

@@ -78,6 +78,22 @@ def tag_join_targets(wf: WorkflowSpec) -> dict[str, list[str]]:
     return targets
 
 
+def downstream(wf: WorkflowSpec, name: str) -> set[str]:
+    """Every task reachable from ``name`` by transitions of any kind (``name`` too, if a loop leads back)."""
+    outbound: dict[str, list[str]] = {}
+    for target, sources in inbound_tasks(wf).items():
+        for source in sources:
+            outbound.setdefault(source, []).append(target)
+    found: set[str] = set()
+    stack = list(outbound.get(name, ()))
+    while stack:
+        current = stack.pop()
+        if current not in found:
+            found.add(current)
+            stack.extend(outbound.get(current, ()))
+    return found
+
+
 def join_requirement(wf: WorkflowSpec, task: TaskSpec) -> int:
     """How many inbound branches a join task waits for (0: not a join)."""
     if task.join is None:

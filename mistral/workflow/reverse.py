@@ -37,3 +37,16 @@ def ready_tasks(wf: WorkflowSpec, needed: list[str], succeeded: set[str], starte
         for name in needed
         if name not in started and all(r in succeeded for r in requires(wf, wf.tasks[name]))
     ]
+
+
+def dependents(wf: WorkflowSpec, name: str, needed: list[str]) -> set[str]:
+    """The ``needed`` tasks that require ``name``, directly or through others."""
+    found: set[str] = set()
+    grew = True
+    while grew:
+        grew = False
+        for task in needed:
+            if task not in found and any(r == name or r in found for r in requires(wf, wf.tasks[task])):
+                found.add(task)
+                grew = True
+    return found

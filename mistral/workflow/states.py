@@ -54,10 +54,16 @@ TRANSITIONS = frozenset(
         (PAUSED, SUCCESS),  # forced to succeed while paused (workflows)
         (CANCELLED, RUNNING),  # re-run of a cancelled task or workflow
         (ERROR, RUNNING),  # re-run of a failed task or workflow
+        (SUCCESS, RUNNING),  # re-run of a succeeded task and what follows it, its workflow with it
         (ERROR, SKIPPED),  # a failed task skipped by the user
         (ERROR, WAITING),  # a join that failed for a missing branch waits again: that branch is re-run
     }
 )
+
+
+#: Pairs of the table that an action execution never takes: a re-run makes a new action, so
+#: an action that succeeded stays so (``Engine.update_action`` would otherwise revive one).
+NOT_FOR_ACTIONS = frozenset({(SUCCESS, RUNNING)})
 
 
 def is_completed(state: str) -> bool:
@@ -74,6 +80,6 @@ def check_transition(old: str, new: str, kind: str = "task") -> bool:
         raise InvalidStateTransition(kind, old, new)
     if old == new:
         return False
-    if (old, new) not in TRANSITIONS:
+    if (old, new) not in TRANSITIONS or (kind == "action" and (old, new) in NOT_FOR_ACTIONS):
         raise InvalidStateTransition(kind, old, new)
     return True

@@ -150,6 +150,7 @@ def _routes(w: World, a_project: str, admin_project: str) -> dict[str, list[tupl
             ("GET", f"/executions/{ex}/tasks", {}),
             ("GET", f"/executions/{ex}/executions", {}),
             ("GET", f"/executions/{ex}/report", {}),
+            ("GET", f"/executions/{ex}/waits", {}),
             ("GET", f"/executions/{ex}/spec", {}),
             ("POST", "/executions", {"json": {"source_execution_id": ex}}),
         ],

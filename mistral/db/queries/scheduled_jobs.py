@@ -10,7 +10,7 @@ over (it looked dead) cannot undo the new owner's work.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +28,7 @@ __all__ = [
     "create_scheduled_job",
     "delete_scheduled_job",
     "delete_scheduled_jobs",
+    "find_scheduled_jobs_by_keys",
     "list_due_jobs",
     "load_scheduled_job",
     "load_scheduled_job_by_key",
@@ -69,6 +70,14 @@ def load_scheduled_job(id: str) -> models.ScheduledJob | None:
 def load_scheduled_job_by_key(key: str) -> models.ScheduledJob | None:
     """The job holding ``key`` (e.g. ``delay:<task_ex_id>``), if any: what a task waits for."""
     return common.first(Job, Job.key == key)
+
+
+def find_scheduled_jobs_by_keys(keys: Sequence[str]) -> list[models.ScheduledJob]:
+    """The jobs holding any of ``keys``: what the delayed tasks of an execution wait for, in one query."""
+    if not keys:
+        return []
+    with transaction(read_only=True) as session:
+        return list(session.scalars(sa.select(Job).where(Job.key.in_(list(keys)))))
 
 
 def list_due_jobs(now: datetime.datetime, limit: int, capture_timeout_s: float) -> list[models.ScheduledJob]:

@@ -69,6 +69,7 @@ NOT_DEFAULT: dict[str, Any] = {
     "timed_out": True,
     "join": JoinCounts(2, 1),
     "with_items": WithItemsProgress(count=4, done=4, failed=1, next=4),
+    "superseded_by": "t-1",
 }
 
 

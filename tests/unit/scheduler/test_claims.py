@@ -80,3 +80,11 @@ def test_claim_times_round_trip_exactly() -> None:
     assert db_api.claim_scheduled_job(job_id, now, 30)
     assert db_api.load_scheduled_job(job_id).captured_at == now
     assert db_api.delete_scheduled_job(job_id, claimed_at=now)
+
+
+def test_jobs_are_found_by_their_keys_in_one_query() -> None:
+    first, second = _job(key="delay:t1"), _job(key="delay:t2")
+    _job(key="timeout:t1")
+    found = db_api.find_scheduled_jobs_by_keys(["delay:t1", "delay:t2", "delay:gone"])
+    assert sorted(j.id for j in found) == sorted([first, second])
+    assert db_api.find_scheduled_jobs_by_keys([]) == []

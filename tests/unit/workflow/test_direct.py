@@ -95,3 +95,16 @@ def test_inbound_tasks_are_kept_with_their_spec_and_go_with_it() -> None:
     del wf, copy
     gc.collect()
     assert gone() is None, "no process-wide cache keeps a spec alive"
+
+
+def test_downstream_is_every_task_reachable_by_any_transition(wf: Any) -> None:
+    # task-defaults' on-error leads every task (but cleanup itself) to cleanup
+    assert direct.downstream(wf, "a") == {"b", "c", "d", "j", "cleanup"}
+    assert direct.downstream(wf, "b") == {"j", "cleanup"}
+    assert direct.downstream(wf, "cleanup") == set()
+    looping = lang.parse_workflows(
+        "version: '2.0'\nloop:\n  tasks:\n    s:\n      action: std.noop\n      on-success: [x]\n"
+        "    x:\n      action: std.noop\n      on-success: [y]\n    y:\n      action: std.noop\n"
+        "      on-success: [x]\n"
+    ).workflows[0]
+    assert direct.downstream(looping, "x") == {"x", "y"}

@@ -32,3 +32,12 @@ def test_a_missing_or_unknown_target_is_an_input_error(target: str | None) -> No
     wf = lang.parse_workflows(WF).workflows[0]
     with pytest.raises(InputError):
         reverse.needed_tasks(wf, target)
+
+
+def test_dependents_are_the_needed_tasks_that_require_a_task_directly_or_not() -> None:
+    wf = lang.parse_workflows(WF).workflows[0]
+    needed = reverse.needed_tasks(wf, "report")
+    assert reverse.dependents(wf, "fetch", needed) == {"parse", "report"}
+    assert reverse.dependents(wf, "parse", needed) == {"report"}
+    assert reverse.dependents(wf, "report", needed) == set()
+    assert reverse.dependents(wf, "fetch", reverse.needed_tasks(wf, "parse")) == {"parse"}

@@ -20,6 +20,7 @@ from mistral.workflow import states as s
         (s.PAUSED, s.RUNNING),
         (s.ERROR, s.RUNNING),
         (s.ERROR, s.SKIPPED),
+        (s.SUCCESS, s.RUNNING),
     ],
 )
 def test_allowed(old: str, new: str) -> None:
@@ -34,7 +35,6 @@ def test_repeat_is_harmless(state: str) -> None:
 @pytest.mark.parametrize(
     ("old", "new"),
     [
-        (s.SUCCESS, s.RUNNING),
         (s.SUCCESS, s.ERROR),
         (s.SKIPPED, s.RUNNING),
         (s.WAITING, s.SUCCESS),
@@ -45,6 +45,13 @@ def test_repeat_is_harmless(state: str) -> None:
 def test_forbidden(old: str, new: str) -> None:
     with pytest.raises(InvalidStateTransition, match=f"from {old} to {new}"):
         s.check_transition(old, new)
+
+
+def test_a_succeeded_action_is_never_revived() -> None:
+    # NOTE: tasks and workflows go from SUCCESS to RUNNING when re-run; their actions are new rows.
+    with pytest.raises(InvalidStateTransition, match="from SUCCESS to RUNNING"):
+        s.check_transition(s.SUCCESS, s.RUNNING, "action")
+    assert s.check_transition(s.SUCCESS, s.RUNNING, "workflow") is True
 
 
 def test_every_state_has_a_way_in_and_every_unfinished_state_a_way_out() -> None:

@@ -14,7 +14,7 @@ from mistral.api.controllers.v2 import execution_resources as res
 from mistral.api.errors import RequestError
 from mistral.db import api as db_api
 from mistral.rpc import clients
-from mistral.services import execution_reports
+from mistral.services import execution_reports, execution_waits
 from mistral.services import executions as ex_service
 from mistral.workflow import states
 
@@ -207,6 +207,22 @@ class ReportController(rest.RestController):
         )
 
 
+class WaitsController(rest.RestController):
+    """``/v2/executions/{id}/waits``: what each unfinished task of an execution waits for.
+
+    NOTE: not in Mistral (an extension, additive): a join, a delay until a time, an action
+    queued for or running on an executor, a with-items concurrency limit, a paused parent.
+    """
+
+    @contract.expose(
+        "What the unfinished tasks of an execution wait for (an extension of Mistral's API)",
+        returns=contract.FreeForm("The execution's id, state and, per unfinished task, its reasons"),
+    )
+    def get_all(self, wf_ex_id: str, **params: Any) -> dict[str, Any]:
+        policy.enforce("executions:waits")
+        return execution_waits.execution_waits(wf_ex_id)
+
+
 class SpecController(rest.RestController):
     """``/v2/executions/{id}/spec``: the parsed definition the execution runs.
 
@@ -228,6 +244,7 @@ class ExecutionsController(rest.RestController):
     tasks = ExecutionTasksController()
     executions = SubExecutionsController()
     report = ReportController()
+    waits = WaitsController()
     spec = SpecController()
 
     @contract.expose("List workflow executions", query=res.EXECUTION_QUERY, returns=res.EXECUTION_LIST)

@@ -32,9 +32,11 @@ def _check_identity(task_ex: models.TaskExecution, body: dict[str, Any]) -> None
 
 def _rerun_args(task_ex: models.TaskExecution, body: dict[str, Any]) -> tuple[bool, dict[str, Any] | None]:
     """``reset`` and ``env`` of a re-run, once the task is known to allow it."""
-    if task_ex.state != states.ERROR:
+    # NOTE: a SUCCESS task re-runs with what follows it (an extension: Mistral re-runs ERROR tasks only)
+    if task_ex.state not in (states.ERROR, states.SUCCESS):
         raise RequestError(
-            f"Can't rerun a task in state {task_ex.state}: the task execution must be in ERROR for rerun"
+            f"Can't rerun a task in state {task_ex.state}: the task execution must be in ERROR "
+            "(or SUCCESS) for rerun"
         )
     reset = body.get("reset", True)
     if reset is None:
