@@ -101,15 +101,20 @@ def test_defaults_are_mistral_23s(rule: str, default: str) -> None:
     assert {r.name: r.check_str for r in policy.list_rules()}[rule] == default
 
 
-def test_rules_beyond_mistral_23_are_admin_only_all_projects_lists() -> None:
+def test_rules_beyond_mistral_23_are_admin_only_all_projects_lists_and_workflow_history() -> None:
     # NOTE: this API also takes all_projects on these lists; seeing every project stays an admin's view.
+    # A workflow's history (not in Mistral) is its owner's to read, as the workflow is.
     ours = {r.name: r.check_str for r in policy.list_rules()[2:]}
     theirs = {f"{res}:{op}" for res, ops in MISTRAL_23.items() for op in ops}
     extra = {name: check for name, check in ours.items() if name not in theirs}
     assert extra == {
-        f"{res}:list:all_projects": "rule:admin_only"
-        for res in ("workbooks", "actions", "tasks", "action_executions", "environments", "code_sources",
-                    "dynamic_actions")
+        **{
+            f"{res}:list:all_projects": "rule:admin_only"
+            for res in ("workbooks", "actions", "tasks", "action_executions", "environments", "code_sources",
+                        "dynamic_actions")
+        },
+        "workflow_versions:get": "rule:admin_or_owner",
+        "workflow_versions:list": "rule:admin_or_owner",
     }  # fmt: skip
 
 
