@@ -167,7 +167,8 @@ def test_sub_workflows_inherit_the_mocks_and_are_test_runs_too(pump: Pump) -> No
     with context.using(context.Context(is_internal=True)):
         (child,) = db_api.list_sub_executions([wf_ex_id])
     assert wf_ex.state == states.SUCCESS and pump.executor == []
-    assert child.test_run is True and child.params["mock_actions"] == {"fetch": {"content": "deep"}, "greet": "ok"}
+    assert child.test_run is True
+    assert child.params["mock_actions"] == {"fetch": {"content": "deep"}, "greet": "ok"}
     assert child.output == {"body": "deep", "said": "ok"}
 
 
@@ -195,9 +196,7 @@ def test_a_lost_mocked_result_is_given_again_by_recovery_never_sent_to_an_execut
         ({"fetch": {"error": None}}, "a mocked error must not be null"),
     ],
 )
-def test_mocks_that_mock_nothing_are_refused_and_nothing_starts(
-    pump: Pump, mocks: Any, message: str
-) -> None:
+def test_mocks_that_mock_nothing_are_refused_and_nothing_starts(pump: Pump, mocks: Any, message: str) -> None:
     with pytest.raises(InputError, match=message):
         pump.engine.start_workflow("parent", params={"mock_actions": mocks})
     with context.using(context.Context(is_internal=True)):
@@ -207,6 +206,7 @@ def test_mocks_that_mock_nothing_are_refused_and_nothing_starts(
 def test_keys_may_name_actions_of_sub_workflows_and_of_any_name_where_an_expression_names_the_action(
     pump: Pump,
 ) -> None:
-    assert _read(pump.start("parent", {"std.http": {"content": ""}, "std.echo": 1}))[0].state == states.SUCCESS
+    parent_id = pump.start("parent", {"std.http": {"content": ""}, "std.echo": 1})
+    assert _read(parent_id)[0].state == states.SUCCESS
     wf_ex_id = pump.start("dynamic", {"anything": 1, "std.noop": "mocked"})
     assert _read(wf_ex_id)[1]["run"].result == "mocked"
