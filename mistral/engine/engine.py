@@ -28,7 +28,6 @@ from mistral.engine import (
 from mistral.engine.run import WfRun, lock_run, lock_task
 from mistral.engine.unit_of_work import unit_of_work
 from mistral.exceptions import InputError, MistralError, NotFoundError
-from mistral.lang import stored
 from mistral.scheduler import jobs
 from mistral.services import environments, workflow_versions
 from mistral.utils import log_ids, uuids
@@ -122,9 +121,7 @@ class Engine:
         version = None
         if workflow_versions.PARAM in params:
             version = workflow_versions.version_of(wf_def, params[workflow_versions.PARAM])
-        spec = stored.workflow_spec(wf_def.name, (version.spec if version else wf_def.spec) or {},
-                                    wf_def.workbook_name)  # fmt: skip
-        mocked_actions.check_start(spec, params["namespace"], params)
+        mocked_actions.check_start(wf_def, version, params)
         # NOTE: a first step with with-items may launch any number of actions: it runs after the
         # answer, in run_first_steps. Any other runs here, as Mistral's does: clients (Tempest among
         # them) expect the first tasks to be listed as soon as the start has answered.

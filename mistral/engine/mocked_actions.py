@@ -10,19 +10,29 @@ from __future__ import annotations
 from typing import Any
 
 from mistral import config, context
+from mistral.db import models
 from mistral.engine import subworkflows
 from mistral.exceptions import InputError, NotFoundError
 from mistral.lang import stored
 from mistral.lang.specs import WorkflowSpec
+from mistral.services import workflow_versions
 from mistral.workflow import mocks
 
 
-def check_start(spec: WorkflowSpec, namespace: str, params: dict[str, Any]) -> None:
-    """A 400 naming each ``mock_actions`` key that mocks nothing; nothing to check without the param."""
+def check_start(
+    wf_def: models.WorkflowDefinition, version: workflow_versions.Version | None, params: dict[str, Any]
+) -> None:
+    """A 400 naming each ``mock_actions`` key that mocks nothing; nothing to check without the param.
+
+    ``version`` is the definition the execution is to run (the current one when None); ``params``
+    its params, ``namespace`` (where its sub-workflows are looked up) included.
+    """
     if mocks.KEY not in params:
         return
     given = mocks.parse(params[mocks.KEY])
-    found = mocks.problems(given, _names_of_tree(spec, namespace))
+    spec_data = version.spec if version is not None else wf_def.spec
+    spec = stored.workflow_spec(wf_def.name, spec_data or {}, wf_def.workbook_name)
+    found = mocks.problems(given, _names_of_tree(spec, params.get("namespace") or ""))
     if found:
         raise InputError(f"Invalid 'params.{mocks.KEY}': {'; '.join(found)}")
 
