@@ -83,7 +83,8 @@ def test_mocks_that_mock_nothing_are_a_400_naming_them(wfs: Any) -> None:
 def test_the_cli_starts_a_test_run_and_lists_test_runs(wfs: Any, cli: Any) -> None:
     plain = wfs.executions.create("deploy")  # no mocks: a real run (it fails: no nova here)
     wait_execution(wfs, plain.id)
-    created = cli_json(cli("execution-create", "deploy", "{}", json.dumps({"mock_actions": MOCKS}), "-f", "json"))
+    params = json.dumps({"mock_actions": MOCKS})
+    created = cli_json(cli("execution-create", "deploy", "{}", params, "-f", "json"))
     assert wait_execution(wfs, created["ID"]).state == "SUCCESS"
     listed = cli_json(cli("execution-list", "--filter", "test_run=true", "-f", "json"))
     assert [row["ID"] for row in listed] == [created["ID"]]
