@@ -68,6 +68,14 @@ api_opts = [
         "?skip_validation is given; disabled: never validate.",
     ),
     cfg.IntOpt("max_limit", default=1000, min=1, help="Largest page size a list returns."),
+    cfg.IntOpt(
+        "max_workflow_versions",
+        default=100,
+        min=0,
+        help="Previous definitions kept per workflow (GET /v2/workflows/{id}/versions); an update "
+        "beyond this many forgets the oldest. An execution keeps the definition it runs whatever "
+        "happens to the history. 0: keep every one.",
+    ),
     cfg.BoolOpt(
         "enable_info_endpoint",
         default=False,

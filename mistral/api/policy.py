@@ -59,6 +59,13 @@ RESOURCES: dict[str, tuple[str, str, tuple[str, ...], str]] = {
     "environments": ("an environment", "environments", (*CRUD, "publicize"), "/v2/environments"),
     # NOTE: members has no list:all_projects: a member list belongs to one workflow.
     "members": ("a workflow member", "workflow members", CRUD, "/v2/workflows/{workflow_id}/members"),
+    # NOTE: not in Mistral. Who may see a workflow may see its history: these rules say who may ask.
+    "workflow_versions": (
+        "a workflow version",
+        "workflow versions",
+        ("get", "list"),
+        "/v2/workflows/{workflow_id}/versions",
+    ),
     # NOTE: registered as Mistral registers them, so a policy file written for Mistral keeps
     # meaning the same here and the endpoints find their rules when they come.
     "services": ("a service", "services", ("list",), "/v2/services"),
@@ -67,7 +74,7 @@ RESOURCES: dict[str, tuple[str, str, tuple[str, ...], str]] = {
 }
 
 #: Resources without a ``list:all_projects`` rule: their lists have no other projects to show.
-NO_ALL_PROJECTS = frozenset({"members", "services"})
+NO_ALL_PROJECTS = frozenset({"members", "services", "workflow_versions"})
 
 #: Whole resources whose every rule defaults to ``admin_only``, as in Mistral 23: code sources
 #: and dynamic actions run Python code uploaded through the API inside the executors.

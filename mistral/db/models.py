@@ -71,6 +71,31 @@ class WorkflowDefinition(_DefinitionMixin, Base):
     #: The workbook this workflow came from; it outlives the workbook (as in Mistral), and the
     #: workbook created again under this name takes it back.
     workbook_name: Mapped[str | None] = mapped_column(sa.String(255))
+    #: The number of its current definition: 1 when created, one more on every update that changes
+    #: it; the previous ones are ``WorkflowVersion`` rows.
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1, server_default="1")
+
+
+class WorkflowVersion(Base):
+    """A previous definition of a workflow, kept when an update replaced it.
+
+    Not a secure model: it is only ever read through its workflow, whose lookup is scoped
+    (whoever sees the workflow sees its history); ``project_id`` records the owner.
+    Deleting the workflow deletes its versions (the foreign key cascades).
+    """
+
+    __tablename__ = "workflow_definition_versions"
+    __kind__ = "Workflow version"
+    __table_args__ = (sa.UniqueConstraint("workflow_id", "version"),)
+
+    workflow_id: Mapped[str] = mapped_column(
+        sa.String(36), sa.ForeignKey("workflow_definitions_v2.id", ondelete="CASCADE"), nullable=False
+    )
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    project_id: Mapped[str] = mapped_column(sa.String(80), nullable=False)
+    definition: Mapped[str | None] = mapped_column(LongText)
+    spec: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    checksum: Mapped[str | None] = mapped_column(sa.String(32))
 
 
 class ActionDefinition(_DefinitionMixin, Base):
@@ -157,6 +182,11 @@ class WorkflowExecution(_SecureMixin, Base):
     task_execution_id: Mapped[str | None] = mapped_column(sa.String(36))
     root_execution_id: Mapped[str | None] = mapped_column(sa.String(36))
     source_execution_id: Mapped[str | None] = mapped_column(sa.String(36))
+    #: The version of its workflow's definition it runs (None: started before versions were kept).
+    workflow_version: Mapped[int | None] = mapped_column(sa.Integer)
+    #: Started with ``params.mock_actions`` (or a sub-workflow of such a run): its mocked actions
+    #: never reach an executor.
+    test_run: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
 
 
 class TaskExecution(_SecureMixin, Base):

@@ -18,6 +18,8 @@ from mistral.db import models
 from mistral.engine import dynamic_code, outbox, owners
 from mistral.rpc.payloads import ActionRequest
 
+#: The ``runtime_context`` key of a mocked action's result (a test run's, ``mistral.workflow.mocks``).
+MOCK_KEY = "mock"
 #: The row columns a request is built from.
 COLUMNS = (
     "id", "input", "runtime_context", "task_execution_id", "workflow_name", "workflow_namespace", "project_id"
@@ -43,9 +45,12 @@ def runtime_context(
     index: int = 0,
     wf_ex: models.WorkflowExecution | None = None,
     dynamic: dict[str, Any] | None = None,
+    mocked: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The ``runtime_context`` of a new action execution."""
+    """The ``runtime_context`` of a new action execution; ``mocked``: the result a test run gives it."""
     runtime: dict[str, Any] = {"index": index, "system_name": system_name, "transforms": transforms}
+    if mocked is not None:
+        runtime[MOCK_KEY] = mocked
     if dynamic is not None:
         # NOTE: which class of which code source, not the code: every send reads the code source's
         # current text (dynamic_code), as Mistral runs the latest version, and rows stay small.
@@ -126,3 +131,30 @@ def of(action_ex: models.ActionExecution, *, redelivered: bool = False) -> Actio
 def queue(request: ActionRequest) -> None:
     """Send ``request`` once the current transaction has committed."""
     outbox.current().actions.append(request)
+
+
+def mocked_result(runtime: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The result a test run's mocked action gives (``{"data"|"error": ...}``), or None for a real one."""
+    return (runtime or {}).get(MOCK_KEY)
+
+
+def queue_row(row: Mapping[str, Any]) -> None:
+    """Send the new action ``row`` to the executors, or, mocked, its result to an engine (after commit).
+
+    NOTE: a mocked action never reaches an executor: its result takes the path an executor's
+    takes, so the task goes on exactly as after a real result.
+    """
+    mocked = mocked_result(row.get("runtime_context"))
+    if mocked is not None:
+        outbox.current().results.append({"action_ex_id": row["id"], **mocked})
+    else:
+        queue(build(row))
+
+
+def queue_again(action_ex: models.ActionExecution) -> None:
+    """Send a stored action nobody took once more (recovery); a mocked one gives its result again."""
+    mocked = mocked_result(action_ex.runtime_context)
+    if mocked is not None:
+        outbox.current().results.append({"action_ex_id": action_ex.id, **mocked})
+    else:
+        queue(of(action_ex))

@@ -23,6 +23,7 @@ from mistral.lang import stored
 from mistral.lang.specs import ActionSpec
 from mistral.utils import inputs, uuids
 from mistral.workflow import states
+from mistral.workflow.mocks import Mock
 
 MAX_AD_HOC_DEPTH = 10
 
@@ -37,6 +38,21 @@ class ResolvedAction:
     output_transforms: list[Any] = field(default_factory=list)
     #: For a dynamic action: which class of which code source (``dynamic_code.find``).
     dynamic: dict[str, Any] | None = None
+    #: A test run's mock of it: it never reaches an executor (``mistral.workflow.mocks``).
+    mock: Mock | None = None
+
+
+#: The description of a mocked action execution, so that it is told apart in every list.
+MOCKED_DESCRIPTION = "Mocked result (test run): the action did not run"
+
+
+def mocked(name: str, action_input: dict[str, Any], mock: Mock) -> ResolvedAction:
+    """What a task runs when a test run mocks its action: nothing is looked up, nothing runs.
+
+    NOTE: the action is not resolved: a test run may mock an action this deployment lacks
+    (an OpenStack one, say). Its input is still evaluated, so the task's expressions are tried.
+    """
+    return ResolvedAction(name, name, action_input, True, mock=mock)
 
 
 #: (project, name, namespace, workbook) -> (when loaded, spec): the project is part of the key
@@ -177,8 +193,11 @@ def new_action_row(
             index=index,
             wf_ex=wf_ex,
             dynamic=resolved.dynamic,
+            mocked=resolved.mock.result() if resolved.mock is not None else None,
         ),
     }
+    if resolved.mock is not None:
+        row["description"] = MOCKED_DESCRIPTION
     if task_ex is not None and wf_ex is not None:
         row["task_execution_id"] = task_ex.id
         row["workflow_name"] = wf_ex.workflow_name
@@ -195,4 +214,4 @@ def insert_and_send(rows: list[dict[str, Any]]) -> None:
     db_api.insert_action_executions(rows)
     action_owners.remember(rows)
     for row in rows:
-        action_requests.queue(action_requests.build(row))
+        action_requests.queue_row(row)

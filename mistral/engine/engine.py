@@ -17,6 +17,7 @@ from mistral.engine import (
     cascades,
     controls,
     hop_latency,
+    mocked_actions,
     tallies,
     task_records,
     tasks,
@@ -28,7 +29,7 @@ from mistral.engine.run import WfRun, lock_run, lock_task
 from mistral.engine.unit_of_work import unit_of_work
 from mistral.exceptions import InputError, MistralError, NotFoundError
 from mistral.scheduler import jobs
-from mistral.services import environments
+from mistral.services import environments, workflow_versions
 from mistral.utils import log_ids, uuids
 from mistral.workflow import states
 
@@ -117,13 +118,17 @@ class Engine:
         # NOTE: the definition is looked up as the caller, who may only use what they can see.
         wf_def = db_api.find_workflow_definition(wf_identifier, list(dict.fromkeys([wf_namespace or "", ""])))
         params["env"] = environments.variables_of(params.get("env"))
+        version = None
+        if workflow_versions.PARAM in params:
+            version = workflow_versions.version_of(wf_def, params[workflow_versions.PARAM])
+        mocked_actions.check_start(wf_def, version, params)
         # NOTE: a first step with with-items may launch any number of actions: it runs after the
         # answer, in run_first_steps. Any other runs here, as Mistral's does: clients (Tempest among
         # them) expect the first tasks to be listed as soon as the start has answered.
         with unit_of_work() as box:
             wf_ex = workflow_records.create_execution(
                 wf_def, wf_input or {}, params, wf_ex_id=wf_ex_id, description=description or "",
-                first_step_done=False,
+                first_step_done=False, version=version,
             )  # fmt: skip
             run = WfRun(wf_ex)
             if not workflows.first_step_fans_out(run):
@@ -273,6 +278,10 @@ class Engine:
                         index = (action_ex.runtime_context or {}).get("index", 0)
                         tasks.on_action_done(run, task_ex, index, applied.state, applied.value)
                 workflows.proceed(run)
+
+    def apply_results(self, results: list[dict[str, Any]]) -> None:
+        """Results no executor sent (a test run's mocked actions), applied as executors' are."""
+        self.on_action_results(results)
 
     @staticmethod
     def _apply_results(

@@ -13,7 +13,7 @@ import contextvars
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from mistral.rpc.payloads import ActionRequest
 
@@ -44,18 +44,23 @@ class Outbox:
     finished_subworkflows: list[str] = field(default_factory=list)
     #: ids of executions created in this transaction whose first step an engine runs next
     first_steps: list[str] = field(default_factory=list)
+    #: results the engine gives itself (a test run's mocked actions), as executors report theirs
+    results: list[dict[str, Any]] = field(default_factory=list)
     #: notification events written in this transaction (the rows are the outbox; this wakes the notifier)
     events: int = 0
     #: what the metrics count once the transaction has committed (``mistral.engine.tallies``)
     tally: Tally = field(default_factory=Tally)
 
     def __bool__(self) -> bool:
-        return bool(self.actions or self.finished_subworkflows or self.first_steps or self.events)
+        return bool(
+            self.actions or self.finished_subworkflows or self.first_steps or self.results or self.events
+        )
 
     def clear(self) -> None:
         self.actions.clear()
         self.finished_subworkflows.clear()
         self.first_steps.clear()
+        self.results.clear()
         self.events = 0
         self.tally.clear()
 

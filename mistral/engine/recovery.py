@@ -95,7 +95,7 @@ def resend_untaken_actions(
                 LOG.warning(
                     "Action execution %s was not taken by any executor; sending it again", action_ex.id
                 )
-                action_requests.queue(action_requests.of(action_ex))
+                action_requests.queue_again(action_ex)
     if expired:
         _fail(
             expired,

@@ -42,6 +42,8 @@ def send(box: Outbox) -> None:
             clients.engine().run_first_steps(list(box.first_steps))
         if box.finished_subworkflows:
             clients.engine().on_subworkflows_finished(list(box.finished_subworkflows))
+        if box.results:
+            clients.engine().apply_results(list(box.results))
     except Exception:  # noqa: BLE001 - the transaction has committed; recovery repairs a lost send
         LOG.exception("Sending work after commit failed; the recovery loop will resend it")
     finally:

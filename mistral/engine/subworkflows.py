@@ -15,6 +15,7 @@ from mistral.engine import owners, workflow_records
 from mistral.engine.run import WfRun
 from mistral.exceptions import InputError, NotFoundError
 from mistral.lang.specs import TaskSpec
+from mistral.workflow import mocks
 
 
 def find_definition(
@@ -64,6 +65,9 @@ def start(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, wf_input: d
     if (parent.params or {}).get("notify"):
         # NOTE: as in Mistral, a sub-workflow notifies the publishers of the execution that started it.
         params["notify"] = parent.params["notify"]
+    if mocks.KEY in (parent.params or {}):
+        # NOTE: a test run mocks the actions of its whole tree: a sub-workflow is part of the test.
+        params[mocks.KEY] = parent.params[mocks.KEY]
     child = workflow_records.create_execution(
         wf_def,
         wf_input,

@@ -14,6 +14,7 @@ from mistral.db import models
 from mistral.engine import action_requests, actions, policies, task_records
 from mistral.engine.run import WfRun
 from mistral.lang.specs import TaskSpec
+from mistral.workflow import mocks
 
 #: Errors that end a task in ERROR with their message instead of failing the engine call.
 TASK_ERRORS = (exceptions.MistralError,)
@@ -63,7 +64,13 @@ def action_name(
     return name
 
 
-def resolve_action(run: WfRun, name: str, action_input: dict[str, Any]) -> actions.ResolvedAction:
+def resolve_action(
+    run: WfRun, task_ex: models.TaskExecution, name: str, action_input: dict[str, Any]
+) -> actions.ResolvedAction:
+    """What the task runs as action ``name``: the resolved action, or a test run's mock of it."""
+    mock = mocks.find((run.wf_ex.params or {}).get(mocks.KEY), task_ex.name, name)
+    if mock is not None:
+        return actions.mocked(name, action_input, mock)
     env_defaults = (((run.wf_ex.params or {}).get("env") or {}).get("__actions") or {}).get(name) or {}
     merged = {**env_defaults, **action_input}
     return actions.resolve(run.owner, name, merged, run.namespace, run.workbook)

@@ -171,7 +171,7 @@ def execute(run: WfRun, task_ex: models.TaskExecution) -> None:
 def run_action(
     run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, action_input: dict[str, Any]
 ) -> None:
-    resolved = task_work.resolve_action(run, task_work.action_name(run, task_ex, spec), action_input)
+    resolved = task_work.resolve_action(run, task_ex, task_work.action_name(run, task_ex, spec), action_input)
     actions.insert_and_send(
         [actions.new_action_row(task_ex, run.wf_ex, resolved, task_work.delivery(run, task_ex, spec))]
     )

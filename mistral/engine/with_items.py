@@ -136,7 +136,7 @@ def _launch(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, items: Se
             subworkflows.start(run, task_ex, spec, action_input, index=index, extra=extra)
             continue
         name = task_work.action_name(run, task_ex, spec, extra)
-        resolved = task_work.resolve_action(run, name, action_input)
+        resolved = task_work.resolve_action(run, task_ex, name, action_input)
         rows.append(actions.new_action_row(task_ex, run.wf_ex, resolved, delivery, index=index))
     actions.insert_and_send(rows)
 

@@ -13,8 +13,9 @@ from mistral.db import api as db_api
 from mistral.db import models
 from mistral.engine import data_flow, notifications, owners, tallies
 from mistral.lang import stored
+from mistral.services import workflow_versions
 from mistral.utils import inputs, uuids
-from mistral.workflow import reverse, states
+from mistral.workflow import mocks, reverse, states
 
 
 def create_execution(
@@ -29,6 +30,7 @@ def create_execution(
     credentials: dict[str, Any] | None = None,
     depth: int = 0,
     first_step_done: bool = True,
+    version: workflow_versions.Version | None = None,
 ) -> models.WorkflowExecution:
     """Check the input and create the RUNNING execution; its first step is ``workflows.run_first_step``.
 
@@ -36,8 +38,10 @@ def create_execution(
     actions call OpenStack with (the parent's); the caller's when not given. ``first_step_done``
     False marks an execution whose first step is still to run (``Engine.run_first_steps``, or
     the parent's workflow driver for a sub-workflow; recovery runs it if a crash lost it).
+    ``version`` is the definition to run (``params.workflow_version``); the current one when not given.
     """
-    spec = stored.workflow_spec(wf_def.name, wf_def.spec or {}, wf_def.workbook_name)
+    spec_data = version.spec if version is not None else wf_def.spec
+    spec = stored.workflow_spec(wf_def.name, spec_data or {}, wf_def.workbook_name)
     full_input = inputs.checked_workflow_input(spec.name, spec.input, wf_input or {})
     data_flow.check_size("input", full_input)
     if spec.type == "reverse":
@@ -59,7 +63,9 @@ def create_execution(
             "workflow_id": wf_def.id,
             "description": description,
             "tags": list(wf_def.tags or []),
-            "spec": wf_def.spec,
+            "spec": spec_data,
+            "workflow_version": version.number if version is not None else wf_def.version,
+            "test_run": mocks.KEY in params,
             "state": states.RUNNING,
             "input": full_input,
             "params": params,

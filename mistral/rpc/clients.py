@@ -159,6 +159,10 @@ class EngineClient(_Client):
         """Heartbeats of the actions ``executor`` took and has not reported finished yet."""
         self._send("report_running_actions", action_ex_ids=list(action_ex_ids), executor=executor)
 
+    def apply_results(self, results: Sequence[dict[str, Any]]) -> None:
+        """Results of actions that ran nowhere (a test run's mocked ones), in ``on_action_results``' shape."""
+        self._send("apply_results", results=list(results))
+
     def on_subworkflows_finished(self, wf_ex_ids: Sequence[str]) -> None:
         self._send("on_subworkflows_finished", wf_ex_ids=list(wf_ex_ids))
 

@@ -13,6 +13,7 @@ from mistral import config, context, lang
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.exceptions import InputError, NotAllowedError
+from mistral.services import workflow_versions
 
 SCOPES = ("private", "public")
 
@@ -101,7 +102,7 @@ def update_workflows(
             if identifier is not None:
                 values["namespace"] = existing.namespace
             values.pop("workbook_name")
-            updated.append(db_api.update_workflow_definition(existing.id, values, None))
+            updated.append(workflow_versions.replace(existing, values))
         return updated
 
 
@@ -244,9 +245,13 @@ def _sync_workflows(spec: Any, scope: str, namespace: str, *, drop_gone: bool = 
         drop_gone=drop_gone,
         list_=db_api.list_workflow_definitions,
         create=db_api.create_workflow_definition,
-        update=db_api.update_workflow_definition,
+        update=_replace_workflow,
         delete=db_api.delete_workflow_definition,
     )
+
+
+def _replace_workflow(identifier: str, values: dict[str, Any], namespace: None) -> models.WorkflowDefinition:
+    return workflow_versions.replace(db_api.get_workflow_definition(identifier, namespace), values)
 
 
 def _sync_actions(spec: Any, scope: str, namespace: str, *, drop_gone: bool = True) -> None:

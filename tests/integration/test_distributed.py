@@ -299,3 +299,29 @@ it_many:
     assert isinstance(body["result"], str)
     assert json.loads(body["result"]) == [None] * 1000
     assert sum(hosts_of(database, ex.id).values()) == 1000
+
+
+def test_a_test_run_gives_its_mocked_results_across_processes(
+    cluster: Cluster, client: Any, database: sa.Engine
+) -> None:
+    """Mocked results go from the engine to an engine over RabbitMQ (apply_results), never to an executor."""
+    client.workflows.create(
+        """\
+version: '2.0'
+it_mocked:
+  tasks:
+    fetch:
+      action: std.http url=http://127.0.0.1:9/never
+      publish:
+        got: <% task().result %>
+      on-success: each
+    each:
+      with-items: n in <% range(20) %>
+      action: std.echo output=<% $.n %>
+"""
+    )
+    ex = client.executions.create("it_mocked", {}, mock_actions={"fetch": "mocked", "each": 7})
+    done = cluster.wait_execution(ex.id, timeout=30.0, stuck=watchdog(database, ex.id))
+    assert done.state == "SUCCESS", done.state_info
+    assert json.loads(done.output)["got"] == "mocked" and done.test_run is True
+    assert hosts_of(database, ex.id) == {None: 21}  # no executor took any of them

@@ -95,6 +95,21 @@ def update_workflow_definition(
     return common.update(get_workflow_definition(identifier, namespace), values)
 
 
+def lock_workflow_definition(id: str) -> models.WorkflowDefinition:
+    """The workflow row, locked for this transaction (``SELECT ... FOR UPDATE`` where there is one).
+
+    NOTE: an update that keeps the replaced definition as a version reads the version number
+    and writes the next: two at once must not both take the same number.
+    """
+    model = models.WorkflowDefinition
+    with transaction() as session:
+        stmt = sa.select(model).where(model.id == id).with_for_update()
+        obj = session.scalars(stmt.execution_options(populate_existing=True)).first()
+    if obj is None:
+        raise NotFoundError(model.__kind__, id)
+    return obj
+
+
 def delete_workflow_definition(identifier: str, namespace: str | None = "") -> None:
     common.delete(get_workflow_definition(identifier, namespace))
 

@@ -37,6 +37,8 @@ SHOWN_COLUMNS = (
     "project_id",
     "created_at",
     "updated_at",
+    "workflow_version",
+    "test_run",
 )
 
 

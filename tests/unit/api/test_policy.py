@@ -103,7 +103,7 @@ def test_defaults_are_mistral_23s(rule: str, default: str) -> None:
 
 def test_rules_beyond_mistral_23_are_admin_only_all_projects_lists_and_owner_extensions() -> None:
     # NOTE: this API also takes all_projects on these lists; seeing every project stays an admin's view.
-    # Its own read endpoints (/waits) are the owner's, as the execution they read is.
+    # Its own read endpoints (/waits, a workflow's history) are the owner's, as what they read is.
     ours = {r.name: r.check_str for r in policy.list_rules()[2:]}
     theirs = {f"{res}:{op}" for res, ops in MISTRAL_23.items() for op in ops}
     extra = {name: check for name, check in ours.items() if name not in theirs}
@@ -114,6 +114,8 @@ def test_rules_beyond_mistral_23_are_admin_only_all_projects_lists_and_owner_ext
                         "code_sources", "dynamic_actions")
         },
         "executions:waits": "rule:admin_or_owner",
+        "workflow_versions:get": "rule:admin_or_owner",
+        "workflow_versions:list": "rule:admin_or_owner",
     }  # fmt: skip
 
 

@@ -48,6 +48,10 @@ class Execution(Resource):
     project_id = wtypes.text
     created_at = wtypes.text
     updated_at = wtypes.text
+    #: not in Mistral: the version of the workflow's definition it runs (doc/test_runs.rst)
+    workflow_version = int
+    #: not in Mistral: started with ``params.mock_actions``, its mocked actions ran nowhere
+    test_run = bool
 
     @classmethod
     def sample(cls) -> Self:
@@ -70,6 +74,8 @@ class Execution(Resource):
             project_id=SAMPLE_PROJECT,
             created_at=SAMPLE_TIME,
             updated_at=SAMPLE_TIME,
+            workflow_version=3,
+            test_run=False,
         )
 
 
@@ -209,6 +215,8 @@ def render_execution(
 def _kind(datatype: Any) -> type | None:
     if datatype is wtypes.text:
         return str
+    if datatype in (int, bool):
+        return datatype
     if isinstance(datatype, wtypes.ArrayType) and datatype.item_type is wtypes.text:
         return list
     if isinstance(datatype, JsonType) and type(datatype) is JsonType:
@@ -239,7 +247,7 @@ def render_execution_plain(wf_ex: Any, *, published_global: bool) -> dict[str, A
             value = format_time(getattr(wf_ex, name, None))
         if value is None:
             out[name] = None
-        elif kind is str and type(value) is str:
+        elif kind in (str, int, bool) and type(value) is kind:
             out[name] = value
         elif kind is list and type(value) is list and all(type(item) is str for item in value):
             out[name] = list(value)
@@ -318,7 +326,7 @@ def max_depth(params: Mapping[str, Any]) -> int:
 EXECUTION_FILTERS = (
     "id", "workflow_name", "workflow_id", "workflow_namespace", "description", "tags", "params",
     "task_execution_id", "root_execution_id", "source_execution_id", "state", "state_info", "input",
-    "output", "created_at", "updated_at",
+    "output", "created_at", "updated_at", "workflow_version", "test_run",
 )  # fmt: skip
 TASK_FILTERS = (
     "id", "name", "type", "workflow_name", "workflow_namespace", "workflow_id", "workflow_execution_id",

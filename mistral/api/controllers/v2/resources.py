@@ -52,6 +52,8 @@ class Workflow(Resource):
     project_id = wtypes.text
     created_at = wtypes.text
     updated_at = wtypes.text
+    #: not in Mistral: the number of its current definition (``/v2/workflows/{id}/versions``)
+    version = int
 
     @classmethod
     def sample(cls) -> Self:
@@ -68,6 +70,37 @@ class Workflow(Resource):
             project_id="a7eb669e9819420ea4bd1453e672c0a7",
             created_at=SAMPLE_TIME,
             updated_at=SAMPLE_TIME,
+            version=2,
+        )
+
+
+class WorkflowVersion(Resource):
+    """One definition of a workflow, its current one or a previous one (not in Mistral)."""
+
+    workflow_id = wtypes.text
+    workflow_name = wtypes.text
+    namespace = wtypes.text
+    version = int
+    #: whether this is the workflow's definition now
+    current = bool
+    definition = wtypes.text
+    checksum = wtypes.text
+    project_id = wtypes.text
+    #: when this definition became the workflow's
+    created_at = wtypes.text
+
+    @classmethod
+    def sample(cls) -> Self:
+        return cls(
+            workflow_id=SAMPLE_ID,
+            workflow_name="flow",
+            namespace="",
+            version=1,
+            current=False,
+            definition="version: '2.0'\n\nflow:\n  tasks:\n    hello:\n      action: std.noop\n",
+            checksum="a3f8b8e6a2b4c5d6e7f8091a2b3c4d5e",
+            project_id="a7eb669e9819420ea4bd1453e672c0a7",
+            created_at=SAMPLE_TIME,
         )
 
 

@@ -7,12 +7,13 @@ from typing import Any
 from pecan import rest
 
 from mistral.api import contract, listing, policy
-from mistral.api.controllers.v2 import base, members, resources
+from mistral.api.controllers.v2 import base, members, resources, workflow_versions
 from mistral.db import api as db_api
 from mistral.services import definitions
 
 FILTERS = (
     "name", "namespace", "input", "definition", "tags", "scope", "created_at", "updated_at", "checksum",
+    "version",
 )  # fmt: skip
 
 PLAIN = contract.One(resources.Workflow, plain=True)
@@ -26,6 +27,7 @@ def _plain(obj: Any) -> dict[str, Any]:
 class WorkflowsController(rest.RestController):
     validate = base.ValidateController("workflow")
     members = members.MembersController("workflow")
+    versions = workflow_versions.WorkflowVersionsController()
 
     @contract.expose(
         "List workflows",
