@@ -138,7 +138,7 @@ class EntryProfiler:
     def _thread_profiler(self) -> cProfile.Profile:
         profiler = getattr(self._local, "profiler", None)
         if profiler is None:
-            profiler = self._local.profiler = cProfile.Profile()
+            profiler = self._local.profiler = cProfile.Profile(time.thread_time)
             with self._lock:
                 self._profilers.append(profiler)
         return profiler

@@ -53,7 +53,7 @@ def _read_actions_with_tasks(
     """
     if task_count == len(action_ex_ids):
         return db_api.find_actions_with_tasks(action_ex_ids)
-    actions = db_api.find_action_executions_by_ids(action_ex_ids, fresh=True)
+    actions = db_api.find_actions_to_apply(action_ex_ids)
     # NOTE: only actions of tasks come here: each has its task's id.
     task_ids = [cast(str, a.task_execution_id) for a in actions]
     task_by_id = {t.id: t for t in db_api.find_task_executions_by_ids(list(set(task_ids)), fresh=True)}

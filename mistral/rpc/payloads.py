@@ -7,6 +7,7 @@ without breaking an older executor (and the other way round).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -14,8 +15,17 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    """A payload class's fields; read once, since ``dataclasses.fields`` builds its answer at every call.
+
+    NOTE: a with-items task sends and reads one request per item.
+    """
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
 def _known(cls: type[T], data: Mapping[str, Any]) -> T:
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    names = _field_names(cls)
     return cls(**{k: v for k, v in data.items() if k in names})
 
 
@@ -50,7 +60,7 @@ class ActionRequest:
     reply_to: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return {name: getattr(self, name) for name in _field_names(type(self))}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ActionRequest:

@@ -385,6 +385,28 @@ def find_action_executions_by_ids(ids: Sequence[str], *, fresh: bool = False) ->
         return list(session.scalars(_by_ids(ActionEx, fresh), {"ids": list(ids)}))
 
 
+def find_actions_to_apply(ids: Sequence[str]) -> list[models.ActionExecution]:
+    """Actions whose results are to be applied, read again (after a lock), without ``_TO_APPLY_UNREAD``."""
+    if not ids:
+        return []
+    with transaction(read_only=True) as session:
+        return list(session.scalars(_ACTIONS_TO_APPLY(), {"ids": list(ids)}))
+
+
+#: What applying a result never reads of its action: each is read when asked for (a re-send reads the input).
+#: NOTE: a with-items task reads its items' actions again for their results: decoding each input was waste.
+_TO_APPLY_UNREAD = ("input", "params", "tags")
+
+
+def _unread_to_apply() -> list[Any]:
+    return [orm.defer(getattr(ActionEx, name)) for name in _TO_APPLY_UNREAD]
+
+
+@functools.cache
+def _ACTIONS_TO_APPLY() -> sa.Select:  # noqa: N802 - a constant, built on first use
+    return _by_ids(ActionEx, True).options(*_unread_to_apply())
+
+
 def find_actions_with_tasks(ids: Sequence[str]) -> list[tuple[models.ActionExecution, models.TaskExecution]]:
     """The task-owned actions of ``ids`` with their tasks, read again (after a lock), in one statement."""
     if not ids:
@@ -399,6 +421,7 @@ def _ACTIONS_WITH_TASKS() -> sa.Select:  # noqa: N802 - a constant, built on fir
         sa.select(ActionEx, TaskEx)
         .join(TaskEx, TaskEx.id == ActionEx.task_execution_id)
         .where(ActionEx.id.in_(sa.bindparam("ids", expanding=True)))
+        .options(*_unread_to_apply())
     )
     return stmt.execution_options(populate_existing=True)
 
@@ -439,6 +462,7 @@ def _ACTIONS_WITH_TASKS_AND_WORKFLOWS(one: bool) -> sa.Select:  # noqa: N802 - a
         .join(WfEx, WfEx.id == TaskEx.workflow_execution_id)
         .where(by_id)
         .order_by(WfEx.id)
+        .options(*_unread_to_apply())
     )
     return stmt.execution_options(populate_existing=True)
 
@@ -498,8 +522,9 @@ def write_action_results(outcomes: Sequence[tuple[models.ActionExecution, Mappin
     ]
     with transaction() as session:
         session.connection().execute(_WRITE_RESULT(), rows)
-    for (action_ex, _), row in zip(outcomes, rows, strict=True):
-        for name in (*_RESULT_COLUMNS, "updated_at"):
+    for (action_ex, values), row in zip(outcomes, rows, strict=True):
+        # NOTE: the columns not in ``values`` were written as the object holds them already.
+        for name in (*(n for n in _RESULT_COLUMNS if n in values), "updated_at"):
             orm.attributes.set_committed_value(action_ex, name, row[name])
 
 

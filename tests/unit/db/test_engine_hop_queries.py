@@ -81,6 +81,33 @@ def test_actions_come_with_their_tasks_as_they_are_now() -> None:
         assert {id(t) for a, t in pairs if t.id == "t1"} == {id(stale)}
 
 
+def test_actions_to_apply_are_read_as_they_are_now_and_their_input_only_when_asked(
+    statements: Callable[[], list[str]],
+) -> None:
+    _execution("wf-a")
+    _task("t1", "wf-a")
+    db_api.insert_action_executions(
+        [{"id": "a1", "name": "std.echo", "task_execution_id": "t1", "state": "RUNNING", "input": {"x": 1}}]
+    )
+    with transaction() as session:
+        stale = db_api.find_action_executions_by_ids(["a1"])[0]
+        session.connection().execute(
+            sa.update(models.ActionExecution.__table__)
+            .where(models.ActionExecution.id == "a1")
+            .values(state="ERROR")
+        )
+        sent = statements()
+        (action_ex,) = db_api.find_actions_to_apply(["a1"])
+        assert action_ex is stale and action_ex.state == "ERROR"  # the same object, read again
+        assert (action_ex.task_execution_id, len(sent)) == ("t1", 1)
+        assert action_ex.input == {"x": 1}  # as it was loaded: an action's input never changes
+    with transaction():
+        sent = statements()
+        (action_ex,) = db_api.find_actions_to_apply(["a1"])
+        assert len(sent) == 1 and "input" not in action_ex.__dict__
+        assert action_ex.input == {"x": 1} and len(sent) == 2  # read when asked for
+
+
 @pytest.mark.usefixtures("hop")
 def test_executions_are_locked_in_id_order() -> None:
     with transaction():
