@@ -297,7 +297,8 @@ def _encoded_size_bound(value: Any) -> float:
     if kind is bool or kind is float:
         return 32  # true, false, NaN, Infinity, or at most 17 significant digits with sign and exponent
     if kind is int:
-        return value.bit_length() // 3 + 2  # a digit is more than 3 bits; and a sign
+        digits: int = value.bit_length() // 3 + 1  # a digit is more than 3 bits
+        return digits + 1  # and a sign
     if kind is str:
         return 12 * len(value) + 2  # a character beyond the BMP is escaped as two 6-character escapes
     return math.inf

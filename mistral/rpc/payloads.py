@@ -7,7 +7,6 @@ without breaking an older executor (and the other way round).
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -15,13 +14,16 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-@functools.cache
-def _field_names(cls: type) -> tuple[str, ...]:
-    """A payload class's fields; read once, since ``dataclasses.fields`` builds its answer at every call.
+#: Each payload class's field names, read once: ``dataclasses.fields`` builds its answer at every call.
+#: NOTE: a with-items task sends and reads one request per item.
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
-    NOTE: a with-items task sends and reads one request per item.
-    """
-    return tuple(f.name for f in dataclasses.fields(cls))
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
 
 
 def _known(cls: type[T], data: Mapping[str, Any]) -> T:

@@ -81,31 +81,44 @@ def test_actions_come_with_their_tasks_as_they_are_now() -> None:
         assert {id(t) for a, t in pairs if t.id == "t1"} == {id(stale)}
 
 
-def test_actions_to_apply_are_read_as_they_are_now_and_their_input_only_when_asked(
-    statements: Callable[[], list[str]],
-) -> None:
-    _execution("wf-a")
-    _task("t1", "wf-a")
-    db_api.insert_action_executions(
-        [{"id": "a1", "name": "std.echo", "task_execution_id": "t1", "state": "RUNNING", "input": {"x": 1}}]
-    )
+@pytest.mark.usefixtures("hop")
+def test_actions_to_apply_are_rows_as_they_are_now_and_take_their_results() -> None:
     with transaction() as session:
-        stale = db_api.find_action_executions_by_ids(["a1"])[0]
         session.connection().execute(
             sa.update(models.ActionExecution.__table__)
             .where(models.ActionExecution.id == "a1")
-            .values(state="ERROR")
+            .values(executor_host="ex-1", runtime_context={"index": 3})
         )
-        sent = statements()
-        (action_ex,) = db_api.find_actions_to_apply(["a1"])
-        assert action_ex is stale and action_ex.state == "ERROR"  # the same object, read again
-        assert (action_ex.task_execution_id, len(sent)) == ("t1", 1)
-        assert action_ex.input == {"x": 1}  # as it was loaded: an action's input never changes
+        a1, a2 = sorted(db_api.find_actions_to_apply(["a1", "a2", "nope"]))
+        assert (a1.id, a1.state, a1.runtime_context, a1.task_execution_id, a1.executor_host) == (
+            "a1",
+            "RUNNING",
+            {"index": 3},
+            "t1",
+            "ex-1",
+        )
+        db_api.write_action_results(
+            [(a1, {"state": "SUCCESS", "output": {"result": 7}, "result_applied": True})]
+        )
+    with transaction(read_only=True):
+        stored = {a.id: a for a in db_api.find_action_executions_by_ids(["a1", "a2"])}
+        assert (stored["a1"].state, stored["a1"].output, stored["a1"].executor_host) == (
+            "SUCCESS",
+            {"result": 7},
+            "ex-1",  # kept: the outcome did not name an executor
+        )
+        assert stored["a2"].state == "RUNNING"
+
+
+@pytest.mark.usefixtures("hop")
+def test_actions_read_with_their_tasks_leave_their_input_unread_until_asked(
+    statements: Callable[[], list[str]],
+) -> None:
     with transaction():
         sent = statements()
-        (action_ex,) = db_api.find_actions_to_apply(["a1"])
-        assert len(sent) == 1 and "input" not in action_ex.__dict__
-        assert action_ex.input == {"x": 1} and len(sent) == 2  # read when asked for
+        pairs = db_api.find_actions_with_tasks(["a1"])
+        assert len(sent) == 1 and "input" not in pairs[0][0].__dict__
+        assert pairs[0][0].input is None and len(sent) == 2  # read when asked for
 
 
 @pytest.mark.usefixtures("hop")
