@@ -256,6 +256,12 @@ def evaluate(value: Any, wf_ex: models.WorkflowExecution, ctx: Mapping[str, Any]
              current: models.TaskExecution | None = None, result: Any = None) -> Any:  # fmt: skip
     if not expressions.contains_expression(value):
         return value
+    return evaluate_expressions(value, wf_ex, ctx, current, result)
+
+
+def evaluate_expressions(value: Any, wf_ex: models.WorkflowExecution, ctx: Mapping[str, Any],
+                         current: models.TaskExecution | None = None, result: Any = None) -> Any:  # fmt: skip
+    """``evaluate`` of a value known to hold expressions (a with-items input, checked once for all items)."""
 
     def detach() -> tuple[expressions.ExpressionFunctions, Any]:
         seen_tasks = (
