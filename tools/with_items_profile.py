@@ -98,6 +98,8 @@ class EntryProfiler:
     """Thread CPU per entry point, and (``profile``) a cProfile of each thread's calls of them.
 
     NOTE: cProfile sees the thread that enables it only, and yappi slows a with-items run a hundredfold.
+    Its clock is the thread's CPU time: with wall time, a thread waiting for the GIL or a lock is
+    charged for the others' work.
     """
 
     def __init__(self, profile: bool) -> None:
