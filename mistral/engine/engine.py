@@ -36,6 +36,10 @@ from mistral.workflow import states
 LOG = logging.getLogger(__name__)
 
 
+#: Actions whose results are to be applied (ORM objects, or rows where many share a task) with their tasks.
+Pairs = list[tuple[models.ActionExecution | db_api.ActionToApply, models.TaskExecution]]
+
+
 class Take(NamedTuple):
     """One executor's request to take one action; ``request_id`` tells two copies apart."""
 
@@ -44,24 +48,19 @@ class Take(NamedTuple):
     request_id: str
 
 
-def _read_actions_with_tasks(
-    action_ex_ids: list[str], task_count: int
-) -> list[tuple[models.ActionExecution, models.TaskExecution]]:
+def _read_actions_with_tasks(action_ex_ids: list[str], task_count: int) -> Pairs:
     """The actions and their tasks, read again under the workflows' locks.
 
     NOTE: one statement when each action has a task of its own (a chain, a fan-out); when
     several share a task (with-items), a join would decode that task's row once per action.
     """
     if task_count == len(action_ex_ids):
-        return db_api.find_actions_with_tasks(action_ex_ids)
-    actions = db_api.find_action_executions_by_ids(action_ex_ids, fresh=True)
+        return list(db_api.find_actions_with_tasks(action_ex_ids))
+    actions = db_api.find_actions_to_apply(action_ex_ids)
     # NOTE: only actions of tasks come here: each has its task's id.
     task_ids = [cast(str, a.task_execution_id) for a in actions]
     task_by_id = {t.id: t for t in db_api.find_task_executions_by_ids(list(set(task_ids)), fresh=True)}
     return [(a, task_by_id[task_id]) for a, task_id in zip(actions, task_ids, strict=True)]
-
-
-Pairs = list[tuple[models.ActionExecution, models.TaskExecution]]
 
 
 def _lock_and_read(task_owned: dict[str, str], task_count: int) -> tuple[list[WfRun], dict[str, Pairs]]:
@@ -79,8 +78,8 @@ def _lock_and_read(task_owned: dict[str, str], task_count: int) -> tuple[list[Wf
             by_wf[task_owned[action_ex.id]].append((action_ex, task_ex))
         return [WfRun(wf_ex) for _, _, wf_ex in together], by_wf
     locked = db_api.lock_workflow_executions(wf_ex_ids)
-    for action_ex, task_ex in _read_actions_with_tasks(list(task_owned), task_count):
-        by_wf[task_owned[action_ex.id]].append((action_ex, task_ex))
+    for action, task_ex in _read_actions_with_tasks(list(task_owned), task_count):
+        by_wf[task_owned[action.id]].append((action, task_ex))
     return [WfRun(wf_ex) for wf_ex in locked], by_wf
 
 
@@ -285,7 +284,7 @@ class Engine:
 
     @staticmethod
     def _apply_results(
-        pairs: list[tuple[models.ActionExecution, dict[str, Any]]],
+        pairs: list[tuple[models.ActionExecution | db_api.ActionToApply, dict[str, Any]]],
     ) -> list[action_results.Outcome | None]:
         """Write the outcome of each running action; answer its outcome, None for a repeat (rule 3)."""
         outcomes: list[action_results.Outcome | None] = []

@@ -155,7 +155,7 @@ def _item_input(
     if not expressions.contains_expression(raw):
         return lambda extra: dict(raw)
     shared = data_flow.task_context(run.wf_ex, task_ex.in_context)
-    return lambda extra: dict(data_flow.evaluate(raw, run.wf_ex, {**shared, **extra}, task_ex))
+    return lambda extra: dict(data_flow.evaluate_expressions(raw, run.wf_ex, {**shared, **extra}, task_ex))
 
 
 def on_item_done(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, index: int, state: str,

@@ -14,8 +14,20 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
+#: Each payload class's field names, read once: ``dataclasses.fields`` builds its answer at every call.
+#: NOTE: a with-items task sends and reads one request per item.
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
 def _known(cls: type[T], data: Mapping[str, Any]) -> T:
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    names = _field_names(cls)
     return cls(**{k: v for k, v in data.items() if k in names})
 
 
@@ -50,7 +62,7 @@ class ActionRequest:
     reply_to: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return {name: getattr(self, name) for name in _field_names(type(self))}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ActionRequest:

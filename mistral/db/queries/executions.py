@@ -6,7 +6,7 @@ import datetime
 import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event, orm
@@ -385,6 +385,50 @@ def find_action_executions_by_ids(ids: Sequence[str], *, fresh: bool = False) ->
         return list(session.scalars(_by_ids(ActionEx, fresh), {"ids": list(ids)}))
 
 
+class ActionToApply(NamedTuple):
+    """What applying a result reads of its action, as a plain row (``find_actions_to_apply``)."""
+
+    id: str
+    state: str
+    runtime_context: Any
+    task_execution_id: str | None
+    output: Any
+    result_applied: bool
+    executor_host: str | None
+    state_info: str | None
+
+
+def find_actions_to_apply(ids: Sequence[str]) -> list[ActionToApply]:
+    """Actions whose results are to be applied, as they are now (read after a lock), as plain rows.
+
+    NOTE: a with-items task's results arrive by the hundred; building, tracking and then
+    updating an ORM object per action cost more than reading and writing its row.
+    ``write_action_results`` takes these rows as they are.
+    """
+    if not ids:
+        return []
+    with transaction(read_only=True) as session:
+        rows = session.connection().execute(_ACTIONS_TO_APPLY(), {"ids": list(ids)})
+        return [ActionToApply(*row) for row in rows]
+
+
+@functools.cache
+def _ACTIONS_TO_APPLY() -> sa.Select:  # noqa: N802 - a constant, built on first use
+    table = _table(ActionEx)
+    return sa.select(*(table.c[name] for name in ActionToApply._fields)).where(
+        table.c.id.in_(sa.bindparam("ids", expanding=True))
+    )
+
+
+#: What applying a result never reads of its action: each is read when asked for (a re-send reads the input).
+#: NOTE: a with-items task reads its items' actions again for their results: decoding each input was waste.
+_TO_APPLY_UNREAD = ("input", "params", "tags")
+
+
+def _unread_to_apply() -> list[Any]:
+    return [orm.defer(getattr(ActionEx, name)) for name in _TO_APPLY_UNREAD]
+
+
 def find_actions_with_tasks(ids: Sequence[str]) -> list[tuple[models.ActionExecution, models.TaskExecution]]:
     """The task-owned actions of ``ids`` with their tasks, read again (after a lock), in one statement."""
     if not ids:
@@ -399,6 +443,7 @@ def _ACTIONS_WITH_TASKS() -> sa.Select:  # noqa: N802 - a constant, built on fir
         sa.select(ActionEx, TaskEx)
         .join(TaskEx, TaskEx.id == ActionEx.task_execution_id)
         .where(ActionEx.id.in_(sa.bindparam("ids", expanding=True)))
+        .options(*_unread_to_apply())
     )
     return stmt.execution_options(populate_existing=True)
 
@@ -439,6 +484,7 @@ def _ACTIONS_WITH_TASKS_AND_WORKFLOWS(one: bool) -> sa.Select:  # noqa: N802 - a
         .join(WfEx, WfEx.id == TaskEx.workflow_execution_id)
         .where(by_id)
         .order_by(WfEx.id)
+        .options(*_unread_to_apply())
     )
     return stmt.execution_options(populate_existing=True)
 
@@ -478,8 +524,12 @@ def update_action_execution_state(
         return common.affected_rows(session, stmt) == 1
 
 
-def write_action_results(outcomes: Sequence[tuple[models.ActionExecution, Mapping[str, Any]]]) -> None:
-    """Write actions' outcomes now, in one statement built once; each action shows its outcome as stored.
+def write_action_results(
+    outcomes: Sequence[tuple[models.ActionExecution | ActionToApply, Mapping[str, Any]]],
+) -> None:
+    """Write actions' outcomes now, in one statement built once; an ORM object shows its outcome as stored.
+
+    The actions are ORM objects or rows of ``find_actions_to_apply`` (which nothing else holds).
 
     NOTE: every hop writes one, a with-items task hundreds at a time; the ORM's flush
     (change tracking, then an UPDATE compiled for each set of columns) costs more than
@@ -498,8 +548,11 @@ def write_action_results(outcomes: Sequence[tuple[models.ActionExecution, Mappin
     ]
     with transaction() as session:
         session.connection().execute(_WRITE_RESULT(), rows)
-    for (action_ex, _), row in zip(outcomes, rows, strict=True):
-        for name in (*_RESULT_COLUMNS, "updated_at"):
+    for (action_ex, values), row in zip(outcomes, rows, strict=True):
+        if isinstance(action_ex, ActionToApply):
+            continue
+        # NOTE: the columns not in ``values`` were written as the object holds them already.
+        for name in (*(n for n in _RESULT_COLUMNS if n in values), "updated_at"):
             orm.attributes.set_committed_value(action_ex, name, row[name])
 
 

@@ -82,6 +82,46 @@ def test_actions_come_with_their_tasks_as_they_are_now() -> None:
 
 
 @pytest.mark.usefixtures("hop")
+def test_actions_to_apply_are_rows_as_they_are_now_and_take_their_results() -> None:
+    with transaction() as session:
+        session.connection().execute(
+            sa.update(models.ActionExecution.__table__)
+            .where(models.ActionExecution.id == "a1")
+            .values(executor_host="ex-1", runtime_context={"index": 3})
+        )
+        a1, a2 = sorted(db_api.find_actions_to_apply(["a1", "a2", "nope"]))
+        assert (a1.id, a1.state, a1.runtime_context, a1.task_execution_id, a1.executor_host) == (
+            "a1",
+            "RUNNING",
+            {"index": 3},
+            "t1",
+            "ex-1",
+        )
+        db_api.write_action_results(
+            [(a1, {"state": "SUCCESS", "output": {"result": 7}, "result_applied": True})]
+        )
+    with transaction(read_only=True):
+        stored = {a.id: a for a in db_api.find_action_executions_by_ids(["a1", "a2"])}
+        assert (stored["a1"].state, stored["a1"].output, stored["a1"].executor_host) == (
+            "SUCCESS",
+            {"result": 7},
+            "ex-1",  # kept: the outcome did not name an executor
+        )
+        assert stored["a2"].state == "RUNNING"
+
+
+@pytest.mark.usefixtures("hop")
+def test_actions_read_with_their_tasks_leave_their_input_unread_until_asked(
+    statements: Callable[[], list[str]],
+) -> None:
+    with transaction():
+        sent = statements()
+        pairs = db_api.find_actions_with_tasks(["a1"])
+        assert len(sent) == 1 and "input" not in pairs[0][0].__dict__
+        assert pairs[0][0].input is None and len(sent) == 2  # read when asked for
+
+
+@pytest.mark.usefixtures("hop")
 def test_executions_are_locked_in_id_order() -> None:
     with transaction():
         assert [e.id for e in db_api.lock_workflow_executions(["wf-b", "wf-a"])] == ["wf-a", "wf-b"]

@@ -61,3 +61,23 @@ def test_an_oversized_value_is_dropped_for_a_message(result: dict[str, Any], ove
     assert out.state == "ERROR"
     assert out.value.startswith("Field size limit exceeded [field=action result")
     assert out.columns["output"] == {"result": out.value}
+
+
+@pytest.mark.parametrize(
+    ("value", "oversized"),
+    [
+        (7, False),
+        (True, False),
+        (1.5e300, False),
+        ("é" * 80, False),  # 480 bytes once escaped: the bound, 962, is over the limit, the size is not
+        ("x" * 1023, True),  # 1025 bytes with its quotes
+        ("\U0001f600" * 100, True),  # 1202 bytes: two escapes per character
+        (10**1100, True),
+        (-(10**1022), False),  # 1024 bytes with its sign: the bound is over the limit, the size is not
+        (-(10**1023), True),
+        ([1] * 400, True),
+    ],
+)
+def test_a_scalar_is_measured_as_its_json(value: Any, oversized: bool, override_conf: Any) -> None:
+    override_conf("engine", "execution_field_size_limit_kb", 1)
+    assert (action_results.outcome({"data": value}, []).state == "ERROR") is oversized

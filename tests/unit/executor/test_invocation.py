@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import threading
 from typing import Any
@@ -166,3 +167,12 @@ def test_a_client_resource_becomes_its_attributes() -> None:
     data = invocation.json_safe([_Resource()])
     assert data[0]["id"] == "p1" and data[0]["name"] == "project one"
     assert json.loads(json.dumps(data)) == data
+
+
+def test_plain_values_are_answered_as_they_are() -> None:
+    for value in ("x", 3, 2.5, float("inf"), True, None):
+        assert invocation.json_safe(value) is value
+    answer = invocation.json_safe(
+        enum.IntEnum("Level", "LOW HIGH").HIGH
+    )  # a subclass still goes through JSON
+    assert answer == 2 and type(answer) is int
