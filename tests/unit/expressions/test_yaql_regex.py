@@ -58,7 +58,8 @@ def test_a_catastrophic_regex_is_cut_at_the_time_limit(short_time: float, call: 
     with pytest.raises(LimitExceeded) as caught:
         evaluate(expression, {"p": SLOW_PATTERN, "s": SLOW_TEXT})
     took = time.monotonic() - started
-    assert took < short_time + 0.5, f"took {took:.2f} s"  # NOTE: slack for a busy machine
+    # NOTE: uncut, the backtrack runs ~40 s; the slack is for a machine busy with other processes.
+    assert took < short_time + 1.5, f"took {took:.2f} s"
     assert str(caught.value) == (
         f"Expression {expression!r} exceeded the time limit of {LIMIT:g} s ([yaql] expression_time_limit)"
     )
