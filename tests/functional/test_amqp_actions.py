@@ -11,6 +11,8 @@ from typing import Any
 import kombu
 import pytest
 
+from tests import polling
+
 ASK = """
 version: '2.0'
 ask:
@@ -39,16 +41,6 @@ ask:
       publish:
         answer: <% task().result %>
 """
-
-
-def _finished(client: Any, ex_id: str, timeout: float = 15) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ex = client.executions.get(ex_id)
-        if ex.state in ("SUCCESS", "ERROR"):
-            return ex
-        time.sleep(0.05)
-    raise AssertionError(f"execution {ex_id} still {ex.state}")
 
 
 @pytest.fixture
@@ -93,7 +85,7 @@ def test_a_workflow_publishes_and_waits_for_the_reply(
         ex = client.executions.create(
             "ask", workflow_input={"url": amqp_url, "requests": requests, "replies": replies}
         )
-        ex = _finished(client, ex.id)
+        ex = polling.wait_execution(client, ex.id)
     finally:
         stop.set()
         service.join(5)
@@ -110,7 +102,7 @@ def test_a_workflow_publishes_and_waits_for_the_reply(
 def test_an_unreachable_broker_fails_the_task_with_a_reason(client: Any, queues: tuple[str, str]) -> None:
     client.workflows.create(ASK)
     inputs = {"url": "amqp://guest:secret@127.0.0.1:1//", "requests": queues[0], "replies": queues[1]}
-    ex = _finished(client, client.executions.create("ask", workflow_input=inputs).id)
+    ex = polling.wait_execution(client, client.executions.create("ask", workflow_input=inputs).id)
     assert ex.state == "ERROR"
     (send,) = client.tasks.list(ex.id)
     assert send.state == "ERROR"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
+
+from tests import polling
 
 REVERSE = """
 version: '2.0'
@@ -38,16 +39,6 @@ fan:
 """
 
 
-def _finished(client: Any, ex_id: str, timeout: float = 15) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ex = client.executions.get(ex_id)
-        if ex.state in ("SUCCESS", "ERROR"):
-            return ex
-        time.sleep(0.05)
-    raise AssertionError(f"execution {ex_id} still {ex.state}")
-
-
 def test_validate_names_the_unknown_tag(client: Any) -> None:
     assert client.workflows.validate(REVERSE) == {"valid": True}
     bad = client.workflows.validate(DIRECT.replace("join: {tags: [Deployment]}", "join: {tags: [Deploy]}"))
@@ -58,7 +49,7 @@ def test_validate_names_the_unknown_tag(client: Any) -> None:
 def test_reverse_requires_by_tags_runs_the_carriers_first(client: Any) -> None:
     client.workflows.create(REVERSE)
     ex = client.executions.create("deploy", task_name="report")
-    assert _finished(client, ex.id).state == "SUCCESS"
+    assert polling.wait_execution(client, ex.id).state == "SUCCESS"
     tasks = {t.name: t for t in client.tasks.list(ex.id)}
     assert sorted(tasks) == ["db", "report", "smoke", "web"], "'unrelated' is not needed"
     assert all(t.state == "SUCCESS" for t in tasks.values())
@@ -69,7 +60,7 @@ def test_reverse_requires_by_tags_runs_the_carriers_first(client: Any) -> None:
 def test_direct_join_by_tags_waits_for_every_carrier(client: Any) -> None:
     client.workflows.create(DIRECT)
     ex = client.executions.create("fan")
-    assert _finished(client, ex.id).state == "SUCCESS"
+    assert polling.wait_execution(client, ex.id).state == "SUCCESS"
     tasks = {t.name: t for t in client.tasks.list(ex.id)}
     assert sorted(tasks) == ["a", "b", "done", "go", "plain"]
     assert client.tasks.get(tasks["done"].id).result == '["a", "b"]'
@@ -77,7 +68,7 @@ def test_direct_join_by_tags_waits_for_every_carrier(client: Any) -> None:
 
 def test_a_failed_carrier_fails_the_join(client: Any) -> None:
     client.workflows.create(DIRECT.replace("std.echo output=b,", "std.fail,"))
-    ex = _finished(client, client.executions.create("fan").id)
+    ex = polling.wait_execution(client, client.executions.create("fan").id)
     assert ex.state == "ERROR"
     done = next(t for t in client.tasks.list(ex.id) if t.name == "done")
     assert done.state == "ERROR" and "Join can't be satisfied" in done.state_info
