@@ -15,7 +15,7 @@ from typing import Any
 from mistral import context
 from mistral.actions import registry
 from mistral.db import models
-from mistral.engine import dynamic_code, outbox, owners
+from mistral.engine import dynamic_code, outbox, owners, work_queue
 from mistral.rpc.payloads import ActionRequest
 
 #: The row columns a request is built from.
@@ -33,6 +33,8 @@ class Delivery:
     timeout: float | None = None
     #: the task's retry number, told to the action (mistral-lib's ``task_rerun_no``)
     task_rerun_no: int = 0
+    #: the queue of external workers the actions go to, if any (``work_queue``)
+    routing: work_queue.Routing = work_queue.Routing()
 
 
 def runtime_context(
@@ -43,9 +45,11 @@ def runtime_context(
     index: int = 0,
     wf_ex: models.WorkflowExecution | None = None,
     dynamic: dict[str, Any] | None = None,
+    task_name: str | None = None,
 ) -> dict[str, Any]:
     """The ``runtime_context`` of a new action execution."""
     runtime: dict[str, Any] = {"index": index, "system_name": system_name, "transforms": transforms}
+    runtime.update(work_queue.runtime(system_name, delivery.routing, task_name))
     if dynamic is not None:
         # NOTE: which class of which code source, not the code: every send reads the code source's
         # current text (dynamic_code), as Mistral runs the latest version, and rows stay small.

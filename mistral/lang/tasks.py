@@ -162,6 +162,7 @@ def _common(data: dict[str, Any], path: Path, problems: Problems, scope: Scope) 
         "concurrency",
         "fail-on",
         "safe-rerun",
+        "queue",
     ):
         fields[key.replace("-", "_")] = data.get(key)
     fields["retry"] = build_retry(data.get("retry"), path + ("retry",), problems)
