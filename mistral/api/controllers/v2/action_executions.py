@@ -102,10 +102,11 @@ def _update(action_ex_id: str, body: dict[str, Any]) -> dict[str, Any]:
     engine = clients.engine()
     # NOTE: an external worker's claim (work_items): a result from a lease no longer held is a 409.
     token = work_items.lease_token()
+    lease = {"lease_token": token} if token else {}
     if state == states.SUCCESS:
-        engine.complete_action(action_ex_id, {"data": output}, lease_token=token)
+        engine.complete_action(action_ex_id, {"data": output}, **lease)
     elif state == states.ERROR:
-        engine.complete_action(action_ex_id, {"error": output or "Unknown error"}, lease_token=token)
+        engine.complete_action(action_ex_id, {"error": output or "Unknown error"}, **lease)
     elif state in UPDATE_STATES:
         engine.update_action(action_ex_id, state)
     else:
