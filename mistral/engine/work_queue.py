@@ -62,7 +62,8 @@ def is_queued(action_ex: models.ActionExecution) -> bool:
 
 def split(rows: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(rows for executors, rows for queues)."""
-    sent, queued = [], []
+    sent: list[dict[str, Any]] = []
+    queued: list[dict[str, Any]] = []
     for row in rows:
         (queued if (row.get("runtime_context") or {}).get(QUEUE_KEY) else sent).append(row)
     return sent, queued

@@ -122,7 +122,7 @@ class EngineClient(_Client):
 
         ``lease_token``: the claim of the external worker reporting it (sent only when given).
         """
-        extra = {"lease_token": lease_token} if lease_token is not None else {}
+        extra: dict[str, Any] = {"lease_token": lease_token} if lease_token is not None else {}
         return self._send("complete_action", action_ex_id=action_ex_id, result=result, **extra)
 
     def update_action(self, action_ex_id: str, state: str) -> dict[str, Any]:

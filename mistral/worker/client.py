@@ -37,8 +37,8 @@ class WorkItem:
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> WorkItem:
-        names = [f.name for f in dataclasses.fields(cls)]
-        return cls(**{name: body.get(name) for name in names})
+        values: dict[str, Any] = {f.name: body.get(f.name) for f in dataclasses.fields(cls)}
+        return cls(**values)
 
 
 class Client:
