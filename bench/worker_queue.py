@@ -1,7 +1,7 @@
 """``worker_queue_10000``: 20 external workers drain one queue of 10 000 work items (not in Mistral 23).
 
-One execution of a with-items task of ``ITEMS`` ``std.external`` actions, all in the queue
-``bench_<run id>``; ``WORKERS`` worker processes each loop: claim one item (``POST
+One execution of a with-items task of ``ITEMS`` ``std.external`` actions (``worker_queue_wf``), all
+in the queue ``bench_<run id>``; ``WORKERS`` worker processes each loop: claim one item (``POST
 /v2/work_items/claim``), report its result (``PUT /v2/action_executions/{id}`` with the claim's
 lease token), until the queue stays empty. Figures: the claim latency as the workers saw it
 (p50/p95/max), claims per second, the wall time from the execution's start to its SUCCESS, and
@@ -22,8 +22,7 @@ from typing import Any
 import requests
 
 from bench.report import spread_ms
-from bench.runner import UPLOAD_HEADERS, Bench, log
-from bench.workflows import to_yaml, wf_doc
+from bench.runner import Bench, log
 
 ITEMS = 10_000
 WORKERS = 20
@@ -31,23 +30,6 @@ WORKERS = 20
 WAIT_S, EMPTY_CLAIMS = 1.0, 3
 LEASE_S = 60.0
 LEASE_HEADER = "X-Mistral-Lease-Token"
-
-
-def workflow(queue: str) -> dict[str, Any]:
-    return {
-        "description": "bench: one external task over n items, for workers of one queue",
-        "input": ["n"],
-        "output": {"sum": "<% $.doubled.sum() %>", "count": "<% $.doubled.len() %>"},
-        "tasks": {
-            "items": {
-                "with-items": "i in <% range($.n) %>",
-                "action": "std.external",
-                "input": {"i": "<% $.i %>"},
-                "queue": queue,
-                "publish": {"doubled": "<% task().result.select($.double) %>"},
-            }
-        },
-    }
 
 
 def _work(base: str, headers: dict[str, str], queue: str, name: str) -> dict[str, Any]:
@@ -94,11 +76,9 @@ def _work_star(args: tuple[str, dict[str, str], str, str]) -> dict[str, Any]:
 
 def measure(bench: Bench) -> dict[str, Any]:
     queue = f"bench_{bench.run_id}"
-    name = bench.wf_name("worker_queue")
-    bench.c.call("POST", "/v2/workflows", data=to_yaml(wf_doc(name, workflow(queue))).encode(),
-                 headers=UPLOAD_HEADERS)  # fmt: skip
+    name = bench.ensure_workflow("worker_queue")
     t0 = time.perf_counter()
-    ex = bench.start(name, {"n": ITEMS}, f"bench worker_queue_10000 {bench.run_id}")
+    ex = bench.start(name, {"n": ITEMS, "queue": queue}, f"bench worker_queue_10000 {bench.run_id}")
     jobs = [(bench.c.base, dict(bench.c.headers), queue, f"bench-worker-{i}") for i in range(WORKERS)]
     with multiprocessing.get_context("spawn").Pool(WORKERS) as pool:
         outcomes = pool.map(_work_star, jobs)

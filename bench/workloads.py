@@ -100,6 +100,7 @@ WORKLOAD_WFS: dict[str, list[str]] = {
     "api_latency": ["one_task"],
     "polling_load": ["fanout_1000", "chain_50"],
     "fanout_1000_after_history": ["fanout_1000", "one_task"],
+    "worker_queue_10000": ["worker_queue"],
 }
 
 # Expected number of SUCCESS task executions, checked after timing.

@@ -87,9 +87,12 @@ def claim(request: Claim, *, may_wait: bool = True) -> list[models.WorkItem]:
     """
     project_id = context.current().project_id
     deadline = time.monotonic() + (request.wait if may_wait else 0.0)
+    first = True
     while True:
         now = utcnow()
-        if db_api.has_claimable_work(project_id, request.queue, list(request.tags), now):
+        # NOTE: the first look claims at once (a busy queue: one transaction); later looks of a
+        # waiting claim read first, and write only when there is something to take.
+        if first or db_api.has_claimable_work(project_id, request.queue, list(request.tags), now):
             taken = db_api.run_with_retry(
                 db_api.claim_work_items,
                 project_id,
@@ -102,6 +105,7 @@ def claim(request: Claim, *, may_wait: bool = True) -> list[models.WorkItem]:
             )
             if taken:
                 return taken
+        first = False
         left = deadline - time.monotonic()
         if left <= 0:
             return []
