@@ -23,6 +23,7 @@ from typing import Any
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.exceptions import ConflictError
+from mistral.workflow import states
 
 LOG = logging.getLogger(__name__)
 
@@ -126,8 +127,8 @@ def settle(item: models.WorkItem | None, lease_token: str | None) -> None:
 
 def close(pairs: Sequence[tuple[models.ActionExecution, str]]) -> None:
     """Actions that ended (``(action, its new state)``): their items end too, cancelled or done."""
-    done = [a.id for a, state in pairs if is_queued(a) and state != "CANCELLED"]
-    cancelled = [a.id for a, state in pairs if is_queued(a) and state == "CANCELLED"]
+    done = [a.id for a, state in pairs if is_queued(a) and state != states.CANCELLED]
+    cancelled = [a.id for a, state in pairs if is_queued(a) and state == states.CANCELLED]
     db_api.close_work_items(done, db_api.WORK_DONE)
     db_api.close_work_items(cancelled, db_api.WORK_CANCELLED)
 

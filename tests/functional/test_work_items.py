@@ -249,3 +249,14 @@ def test_a_waiting_claim_gets_an_item_queued_meanwhile(api: Server) -> None:
     ex_id = runs.start(api, RETRIED.replace("flaky", "later"))
     waiter.join(timeout=10)
     assert len(got) == 1 and got[0]["workflow_execution_id"] == ex_id
+
+
+def test_std_external_run_through_the_api_waits_in_the_default_queue(api: Server) -> None:
+    run = api.request("POST", "/action_executions", json={"name": "std.external", "input": {"a": 1}})
+    assert run.status_code == 201 and run.json()["state"] == "RUNNING"
+    item = claim_one(api, "default")
+    assert item["action_execution_id"] == run.json()["id"] and item["input"] == {"a": 1}
+    assert item["workflow_execution_id"] is None and item["task_name"] is None
+    assert report(api, item, {"b": 2}).status_code == 200
+    done = api.request("GET", f"/action_executions/{item['action_execution_id']}").json()
+    assert done["state"] == "SUCCESS" and '"b": 2' in done["output"]

@@ -22,7 +22,8 @@ def test_upgrade_creates_the_work_items_table_with_its_indexes_and_downgrade_dro
 
     with fresh.begin() as conn:
         _insert(conn, "work_items", id="i", project_id="p", scope="private", action_execution_id="a",
-                queue="q", tag_key=",gpu,", state="queued", attempt=0, max_attempts=2, created_at=T0)  # fmt: skip
+                queue="q", tag_key=",gpu,", state="queued", attempt=0, max_attempts=2,
+                created_at=T0)  # fmt: skip
         indexes = {i["name"] for i in sa.inspect(conn).get_indexes("work_items")}
         rows = conn.execute(sa.text("SELECT id, queue, tag_key, attempt FROM work_items")).all()
     assert indexes >= {"work_items_claim", "work_items_state_lease", "work_items_workflow"}

@@ -31,16 +31,31 @@ def _queue(
     ids = [uuids.generate() for _ in range(n)]
     with db_api.transaction():
         for i, action_ex_id in enumerate(ids):
-            db_api.insert_work_items([{
-                "project_id": project, "action_execution_id": action_ex_id, "queue": queue, "tags": list(tags),
-                "tag_key": db_api.tag_key(tags), "input": {"i": i}, "max_attempts": 1, "workflow_execution_id": "w",
-                "created_at": T0 + datetime.timedelta(seconds=i), **extra,
-            }])  # fmt: skip
+            row = {
+                "project_id": project,
+                "action_execution_id": action_ex_id,
+                "queue": queue,
+                "tags": list(tags),
+                "tag_key": db_api.tag_key(tags),
+                "input": {"i": i},
+                "max_attempts": 1,
+                "workflow_execution_id": "w",
+                "created_at": T0 + datetime.timedelta(seconds=i),
+            }
+            db_api.insert_work_items([{**row, **extra}])
     return ids
 
 
-def _claim(queue: str = "q", tags: tuple[str, ...] = (), *, project: str = context.DEFAULT_PROJECT_ID, limit: int = 10,
-           lease: float = 30, now: datetime.datetime = T0, worker: str = "w1") -> list[Any]:  # fmt: skip
+def _claim(
+    queue: str = "q",
+    tags: tuple[str, ...] = (),
+    *,
+    project: str = context.DEFAULT_PROJECT_ID,
+    limit: int = 10,
+    lease: float = 30,
+    now: datetime.datetime = T0,
+    worker: str = "w1",
+) -> list[Any]:
     return db_api.claim_work_items(
         project, queue, list(tags), limit=limit, lease=lease, worker=worker, now=now
     )
