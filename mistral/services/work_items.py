@@ -80,7 +80,7 @@ def _number(body: Mapping[str, Any], name: str, default: float, low: float, high
     return float(value)
 
 
-def claim(request: Claim, *, may_wait: bool = True) -> list[models.WorkItem]:
+def claim(request: Claim, *, may_wait: bool = True) -> list[Any]:
     """Take up to ``request.max`` items of the caller's project; wait up to ``request.wait`` for some.
 
     ``may_wait`` False: one look only (the server has no thread to spare for another waiter).

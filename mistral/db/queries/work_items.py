@@ -13,8 +13,9 @@ States: ``queued`` (claimable), ``claimed`` (a worker holds its lease), ``paused
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -116,46 +117,79 @@ def claim_work_items(
     lease: float,
     worker: str | None,
     now: datetime.datetime,
-) -> list[models.WorkItem]:
+) -> list[Any]:
     """Take up to ``limit`` claimable items of the queue having every tag in ``tags``, for ``lease`` seconds.
 
     Each item taken gets ``attempt`` + 1 and this claim's ``lease_token``. Items queued
-    come first (oldest first), then items whose lease expired.
+    come first (oldest first), then items whose lease expired. The answer's rows carry the
+    item's columns as attributes.
     """
-    base = [Item.project_id == project_id, Item.queue == queue, *_with_tags(tags)]
-    token = uuids.generate()
-    with transaction() as session:
-        ids: list[str] = []
-        # NOTE: two picks, not one with OR: each follows the claim index in its order.
-        for condition in (Item.state == WORK_QUEUED, _expired(now)):
-            if len(ids) >= limit:
-                break
-            pick = (
-                sa.select(Item.id)
-                .where(*base, condition)
-                .order_by(Item.created_at)
-                .limit(limit - len(ids))
-                .with_for_update(skip_locked=True)
+    params: dict[str, Any] = {
+        "b_project": project_id,
+        "b_queue": queue,
+        "b_now": now,
+        "b_token": uuids.generate(),
+        "b_expires": now + datetime.timedelta(seconds=lease),
+        "b_worker": worker,
+        **{f"b_tag{i}": f"%,{_escaped(tag)},%" for i, tag in enumerate(tags)},
+    }
+    taken: list[Any] = []
+    # NOTE: two picks, not one with OR: each follows the claim index in its order. Each is one
+    # statement (UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING), atomic on
+    # its own: a busy queue's claim is one round trip.
+    for expired in (False, True):
+        if len(taken) >= limit:
+            break
+        with transaction(one_statement=True) as session:
+            rows = session.connection().execute(
+                _CLAIM(len(tags), expired), {**params, "b_limit": limit - len(taken)}
             )
-            ids += list(session.scalars(pick))
-        if not ids:
-            return []
-        take = (
-            sa.update(Item)
-            .where(Item.id.in_(ids), sa.or_(Item.state == WORK_QUEUED, _expired(now)))
-            .values(
-                state=WORK_CLAIMED,
-                attempt=Item.attempt + 1,
-                lease_token=token,
-                lease_expires_at=now + datetime.timedelta(seconds=lease),
-                worker=worker,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
+            taken += list(rows)
+    return sorted(taken, key=lambda row: row.created_at)
+
+
+def _escaped(tag: str) -> str:
+    return tag.replace("/", "//").replace("%", "/%").replace("_", "/_")
+
+
+@functools.cache
+def _CLAIM(tag_count: int, expired: bool) -> sa.Update:  # noqa: N802 - a constant per shape, built on first use
+    table = cast(sa.Table, Item.__table__)
+    c = table.c
+    now: sa.BindParameter[datetime.datetime] = sa.bindparam("b_now")
+    claimable = (
+        sa.and_(c.state == WORK_CLAIMED, c.lease_expires_at < now, c.attempt < c.max_attempts)
+        if expired
+        else c.state == WORK_QUEUED
+    )
+    pick = (
+        sa.select(c.id)
+        .where(
+            c.project_id == sa.bindparam("b_project"),
+            c.queue == sa.bindparam("b_queue"),
+            claimable,
+            *(c.tag_key.like(sa.bindparam(f"b_tag{i}"), escape="/") for i in range(tag_count)),
         )
-        session.execute(take)
-        taken = sa.select(Item).where(Item.id.in_(ids), Item.lease_token == token).order_by(Item.created_at)
-        return list(session.scalars(taken.execution_options(populate_existing=True)))
+        .order_by(c.created_at)
+        .limit(sa.bindparam("b_limit"))
+        .with_for_update(skip_locked=True)
+    )
+    # NOTE: a CTE, materialized: PostgreSQL may run an IN (subquery) again for each row it updates,
+    # and so take more rows than the limit.
+    picked = pick.cte("picked").prefix_with("MATERIALIZED", dialect="postgresql")
+    return (
+        sa.update(table)
+        .where(c.id == picked.c.id, claimable)
+        .values(
+            state=WORK_CLAIMED,
+            attempt=c.attempt + 1,
+            lease_token=sa.bindparam("b_token"),
+            lease_expires_at=sa.bindparam("b_expires"),
+            worker=sa.bindparam("b_worker"),
+            updated_at=now,
+        )
+        .returning(*c)
+    )
 
 
 def get_work_item(id: str) -> models.WorkItem:

@@ -13,7 +13,6 @@ from wsme import types as wtypes
 from mistral.api import contract
 from mistral.api.controllers.resource import Resource, format_time
 from mistral.api.controllers.v2.resources import SAMPLE_ID, SAMPLE_TIME
-from mistral.db import models
 
 
 class WorkItem(Resource):
@@ -80,10 +79,9 @@ FILTERS = ("queue", "state", "task_name", "workflow_execution_id", "action_execu
 QUERY = contract.list_query(FILTERS)
 
 
-def render(
-    item: models.WorkItem, *, fields: list[str] | None = None, with_token: bool = False
-) -> dict[str, Any]:
-    """The item as JSON; ``with_token`` (only for its claimer) adds the claim's ``lease_token``."""
+def render(item: Any, *, fields: list[str] | None = None, with_token: bool = False) -> dict[str, Any]:
+    """The item (a model, or a claim's row of its columns) as JSON; ``with_token`` (only for its
+    claimer) adds the claim's ``lease_token``."""
     names = fields or WorkItem.field_names()
     body = {name: format_time(getattr(item, name, None)) for name in names}
     if with_token:
