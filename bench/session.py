@@ -19,7 +19,18 @@ from typing import Any
 
 import requests
 
-from bench import api_latency, concurrency, deploy, history, polling_load, procstats, scrape, single, targets
+from bench import (
+    api_latency,
+    concurrency,
+    deploy,
+    history,
+    polling_load,
+    procstats,
+    scrape,
+    single,
+    targets,
+    worker_queue,
+)
 from bench.client import ApiError, Client
 from bench.report import process_matrix, summary_table, workload_line
 from bench.runner import STOP, Bench, Interrupted, log
@@ -256,4 +267,6 @@ def run_workload(bench: Bench, name: str) -> dict[str, Any]:
         return history.measure(bench)
     if name == "polling_load":
         return polling_load.measure(bench)
+    if name == "worker_queue_10000":
+        return worker_queue.measure(bench)
     raise ValueError(name)

@@ -190,6 +190,24 @@ def input_records(n: int) -> dict:
     return {"records": [{"id": i, "name": f"item-{i}", "size": (i * 37) % 1000} for i in range(n)]}
 
 
+def worker_queue_wf() -> dict:
+    """n ``std.external`` items in the queue the input names (not in Mistral 23), each answered doubled."""
+    return {
+        "description": "bench: one external task over n items, for the workers of one queue",
+        "input": ["n", "queue"],
+        "output": {"sum": "<% $.doubled.sum() %>", "count": "<% $.doubled.len() %>"},
+        "tasks": {
+            "items": {
+                "with-items": "i in <% range($.n) %>",
+                "action": "std.external",
+                "input": {"i": "<% $.i %>"},
+                "queue": "<% $.queue %>",
+                "publish": {"doubled": "<% task().result.select($.double) %>"},
+            }
+        },
+    }
+
+
 WF_BUILDERS: dict[str, Callable[[], dict]] = {
     "fanout_100": lambda: fanout_wf(100),
     "fanout_1000": lambda: fanout_wf(1000),
@@ -205,4 +223,5 @@ WF_BUILDERS: dict[str, Callable[[], dict]] = {
     "with_items_input": with_items_input_wf,
     "with_items_published": with_items_published_wf,
     "with_items_dicts": with_items_dicts_wf,
+    "worker_queue": worker_queue_wf,
 }

@@ -26,6 +26,7 @@ WORKLOADS = [
     "api_latency",
     "polling_load",
     "fanout_1000_after_history",
+    "worker_queue_10000",
 ]
 
 # Workloads a deployment does not run, with the reason printed in its place.
@@ -33,6 +34,7 @@ DEPLOY_SKIPS: dict[str, dict[str, str]] = {
     "reference-distributed": {
         "with_items_input_100000": "skipped on the reference: 100 000 items take it far beyond any timeout",
         "fanout_1000_after_history": "skipped on the reference: 10 000 history executions take hours there",
+        "worker_queue_10000": "skipped on the reference: Mistral 23 has no work item queues",
     },
 }
 
@@ -98,6 +100,7 @@ WORKLOAD_WFS: dict[str, list[str]] = {
     "api_latency": ["one_task"],
     "polling_load": ["fanout_1000", "chain_50"],
     "fanout_1000_after_history": ["fanout_1000", "one_task"],
+    "worker_queue_10000": ["worker_queue"],
 }
 
 # Expected number of SUCCESS task executions, checked after timing.

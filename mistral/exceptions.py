@@ -58,6 +58,10 @@ class DuplicateError(MistralError):
         self.kind, self.key = kind, key
 
 
+class ConflictError(MistralError):
+    """The request no longer fits what it acts on (a result for a work item another worker now holds)."""
+
+
 @dataclass(frozen=True)
 class SpecProblem:
     """One validation problem: where in the document, and what is wrong."""

@@ -28,6 +28,25 @@ class AsyncNoOpAction(NoOpAction):
         return False
 
 
+class ExternalAction(actions.Action):
+    """Work for an external worker: the engine queues it (``queue:`` of the task, else ``default``).
+
+    Its input, whatever it is, goes to the worker that claims it; its result is what that
+    worker reports. No executor ever runs it (``mistral.engine.work_queue``).
+    """
+
+    DEFAULT_QUEUE = "default"
+
+    def __init__(self, **input: Any) -> None:
+        self.input = input
+
+    def run(self, context: Any) -> Any:
+        raise RuntimeError("std.external is run by an external worker of a queue, never by an executor")
+
+    def is_sync(self) -> bool:
+        return False
+
+
 class EchoAction(actions.Action):
     """Return the given output after an optional delay in seconds."""
 

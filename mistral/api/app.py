@@ -9,7 +9,16 @@ from typing import Any
 import pecan
 
 from mistral import config
-from mistral.api import hooks, middleware, operators, pecan_argspec, polled_reads, request, route_faults
+from mistral.api import (
+    hooks,
+    middleware,
+    operators,
+    pecan_argspec,
+    polled_reads,
+    queue_depth,
+    request,
+    route_faults,
+)
 from mistral.api.apidoc import serve as apidoc
 from mistral.api.console import serve as console
 from mistral.services import actions as action_service
@@ -37,6 +46,7 @@ def setup_app(*, sync_actions: bool = True) -> Callable[..., Any]:
         action_service.sync_system_actions()
         system_workflows.sync_system_workflows()
     pecan_argspec.install()
+    queue_depth.register()
     app_conf = pecan_config()["app"]
     # NOTE: one root instance serves the requests and is described by the API document.
     root = _root_controller(app_conf.pop("root"))

@@ -20,6 +20,7 @@ LOG = logging.getLogger(__name__)
 STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (exc.NotFoundError, 404),
     (exc.DuplicateError, 409),
+    (exc.ConflictError, 409),
     (exc.InvalidSpecError, 400),
     (exc.InputError, 400),
     (exc.ExpressionError, 400),

@@ -71,6 +71,8 @@ RESOURCES: dict[str, tuple[str, str, tuple[str, ...], str]] = {
     "services": ("a service", "services", ("list",), "/v2/services"),
     "code_sources": ("a code source", "code sources", (*CRUD, "publicize"), "/v2/code_sources"),
     "dynamic_actions": ("a dynamic action", "dynamic actions", (*CRUD, "publicize"), "/v2/dynamic_actions"),
+    # NOTE: not in Mistral 23: external workers' queues (update: renew or give back a lease).
+    "work_items": ("a work item", "work items", ("get", "list", "update", "claim"), "/v2/work_items"),
 }
 
 #: Resources without a ``list:all_projects`` rule: their lists have no other projects to show.
@@ -94,6 +96,7 @@ _OPERATIONS = {
     "delete": ("Delete {one}.", "DELETE", True),
     "publicize": ("Create or update {one} with scope=public (visible to every project).", "POST", False),
     "list:all_projects": ("List {many} of every project (all_projects=true).", "GET", False),
+    "claim": ("Claim {many} of a queue of the caller's project for a lease.", "POST", False),
 }
 
 
@@ -102,7 +105,8 @@ def _rule(resource: str, op: str) -> oslo_policy.DocumentedRuleDefault:
     name = f"{resource}:{op}"
     admin = op in ADMIN_ONLY_OPERATIONS or resource in ADMIN_ONLY_RESOURCES
     description, method, single = _OPERATIONS[op]
-    first: oslo_policy.Operation = {"path": f"{path}/{{id}}" if single else path, "method": method}
+    where = f"{path}/claim" if op == "claim" else f"{path}/{{id}}" if single else path
+    first: oslo_policy.Operation = {"path": where, "method": method}
     operations = [first]
     if op == "publicize":
         operations.append({"path": path, "method": "PUT"})

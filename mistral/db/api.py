@@ -16,6 +16,7 @@ from mistral.db.queries.executions import *  # noqa: F403
 from mistral.db.queries.notifications import *  # noqa: F403
 from mistral.db.queries.scheduled_jobs import *  # noqa: F403
 from mistral.db.queries.triggers import *  # noqa: F403
+from mistral.db.queries.work_items import *  # noqa: F403
 from mistral.db.queries.workflow_versions import *  # noqa: F403
 from mistral.db.query import Filter as Filter
 from mistral.db.query import ListQuery as ListQuery

@@ -374,3 +374,39 @@ class NotificationEvent(Base):
     claimed_at: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime)
     claimed_by: Mapped[str | None] = mapped_column(sa.String(255))
     last_error: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class WorkItem(_SecureMixin, Base):
+    """An action waiting for (or held by) an external worker of a named queue.
+
+    Created with its action execution, in the same transaction, when the task says ``queue:``
+    or runs ``std.external``. A worker claims it for a lease (``lease_token`` names that claim);
+    a lease that runs out makes it claimable again, ``attempt`` counting the claims, up to
+    ``max_attempts``. The result comes back as the action execution's.
+    """
+
+    __tablename__ = "work_items"
+    __kind__ = "Work item"
+    __table_args__ = (
+        # NOTE: the claim's query: the oldest claimable items of one project's queue.
+        sa.Index("work_items_claim", "project_id", "queue", "state", "created_at"),
+        sa.Index("work_items_state_lease", "state", "lease_expires_at"),
+        sa.Index("work_items_workflow", "workflow_execution_id", "state"),
+    )
+
+    action_execution_id: Mapped[str] = mapped_column(sa.String(36), nullable=False, unique=True)
+    workflow_execution_id: Mapped[str | None] = mapped_column(sa.String(36))
+    task_name: Mapped[str | None] = mapped_column(sa.String(255))
+    queue: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    tags: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    #: The tags as ",a,b," (sorted), so "has every asked tag" is one LIKE per tag on any database.
+    tag_key: Mapped[str] = mapped_column(sa.String(1024), nullable=False, default=",")
+    input: Mapped[Any] = mapped_column(JsonEncoded, nullable=True)
+    #: queued, claimed, paused, done, cancelled, failed (see mistral.db.queries.work_items).
+    state: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    attempt: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    max_attempts: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
+    lease_token: Mapped[str | None] = mapped_column(sa.String(36))
+    lease_expires_at: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime)
+    #: Who holds (or last held) it, as the worker named itself.
+    worker: Mapped[str | None] = mapped_column(sa.String(255))

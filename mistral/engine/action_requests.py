@@ -15,7 +15,7 @@ from typing import Any
 from mistral import context
 from mistral.actions import registry
 from mistral.db import models
-from mistral.engine import dynamic_code, outbox, owners
+from mistral.engine import dynamic_code, outbox, owners, work_queue
 from mistral.rpc.payloads import ActionRequest
 
 #: The ``runtime_context`` key of a mocked action's result (a test run's, ``mistral.workflow.mocks``).
@@ -35,6 +35,8 @@ class Delivery:
     timeout: float | None = None
     #: the task's retry number, told to the action (mistral-lib's ``task_rerun_no``)
     task_rerun_no: int = 0
+    #: the queue of external workers the actions go to, if any (``work_queue``)
+    routing: work_queue.Routing = work_queue.Routing()
 
 
 def runtime_context(
@@ -46,11 +48,14 @@ def runtime_context(
     wf_ex: models.WorkflowExecution | None = None,
     dynamic: dict[str, Any] | None = None,
     mocked: dict[str, Any] | None = None,
+    task_name: str | None = None,
 ) -> dict[str, Any]:
     """The ``runtime_context`` of a new action execution; ``mocked``: the result a test run gives it."""
     runtime: dict[str, Any] = {"index": index, "system_name": system_name, "transforms": transforms}
     if mocked is not None:
         runtime[MOCK_KEY] = mocked
+    else:
+        runtime.update(work_queue.runtime(system_name, delivery.routing, task_name))
     if dynamic is not None:
         # NOTE: which class of which code source, not the code: every send reads the code source's
         # current text (dynamic_code), as Mistral runs the latest version, and rows stay small.

@@ -6,7 +6,16 @@ from typing import Any
 
 from mistral.db import api as db_api
 from mistral.db import models
-from mistral.engine import cascades, rerun_from, task_records, task_work, tasks, with_items, workflows
+from mistral.engine import (
+    cascades,
+    rerun_from,
+    task_records,
+    task_work,
+    tasks,
+    with_items,
+    work_queue,
+    workflows,
+)
 from mistral.engine.run import WfRun
 from mistral.exceptions import InputError
 from mistral.services import executions
@@ -20,6 +29,7 @@ def resume(run: WfRun, env: dict[str, Any] | None = None) -> None:
             f"Can't resume execution {wf_ex.id} in state {wf_ex.state}; only a PAUSED one can be"
         )
     workflows.set_state(wf_ex, states.RUNNING)
+    db_api.resume_work_items(wf_ex.id)
     if env:
         update_env(wf_ex, env)
     if not wf_ex.first_step_done:
@@ -67,10 +77,14 @@ def stop(run: WfRun, state: str, message: str | None = None) -> None:
 
 def cancel_work(wf_ex: models.WorkflowExecution) -> None:
     for task_ex in db_api.find_task_executions(wf_ex.id, states=sorted(states.TASK_NOT_COMPLETED)):
+        cancelled = []
         for action_ex in db_api.find_action_executions(task_ex.id, states=[states.RUNNING]):
-            db_api.update_action_execution_state(
+            if db_api.update_action_execution_state(
                 action_ex.id, expected=[states.RUNNING], new=states.CANCELLED, values={"result_applied": True}
-            )
+            ):
+                cancelled.append((action_ex, states.CANCELLED))
+        # NOTE: a worker holding one of these items is refused its result from now on.
+        work_queue.close(cancelled)
         if task_ex.state == states.WAITING:
             task_ex.unique_key = f"{task_ex.unique_key}:{task_ex.id}"
         task_records.set_state(task_ex, states.CANCELLED, "Cancelled with its workflow")

@@ -22,12 +22,13 @@ from mistral.engine import (
     task_records,
     tasks,
     with_items,
+    work_queue,
     workflow_records,
     workflows,
 )
 from mistral.engine.run import WfRun, lock_run, lock_task
 from mistral.engine.unit_of_work import unit_of_work
-from mistral.exceptions import InputError, MistralError, NotFoundError
+from mistral.exceptions import ConflictError, InputError, MistralError, NotFoundError
 from mistral.scheduler import jobs
 from mistral.services import environments, workflow_versions
 from mistral.utils import log_ids, uuids
@@ -298,14 +299,33 @@ class Engine:
         written = zip((action_ex for action_ex, _ in pairs), outcomes, strict=True)
         columns = [(a, out.columns) for a, out in written if out is not None]
         db_api.write_action_results(columns)
+        work_queue.close([(a, values["state"]) for a, values in columns])
         tallies.results_applied(len(columns))
         return outcomes
 
-    def complete_action(self, action_ex_id: str, result: dict[str, Any]) -> dict[str, Any]:
+    def complete_action(
+        self, action_ex_id: str, result: dict[str, Any], lease_token: str | None = None
+    ) -> dict[str, Any]:
+        """An asynchronous action's result (through the API); an external worker's may carry its lease."""
         action_ex = db_api.get_action_execution(action_ex_id)
+        if work_queue.is_queued(action_ex):
+            return self._complete_work(action_ex_id, result, lease_token)
         if action_ex.state != states.RUNNING:
             raise InputError(f"Action execution {action_ex_id} is {action_ex.state}, not RUNNING")
         self.on_action_results([{"action_ex_id": action_ex_id, **result}])
+        return {"id": action_ex_id}
+
+    @db_api.retry_on_transient
+    def _complete_work(
+        self, action_ex_id: str, result: dict[str, Any], lease_token: str | None
+    ) -> dict[str, Any]:
+        """A worker's result: accepted once, under its work item's lock, in the transaction applying it."""
+        with unit_of_work():
+            work_queue.settle(db_api.lock_work_item_of_action(action_ex_id), lease_token)
+            action_ex = db_api.get_action_execution(action_ex_id)
+            if action_ex.state != states.RUNNING:
+                raise ConflictError(f"Action execution {action_ex_id} is {action_ex.state}, not RUNNING")
+            self.on_action_results([{"action_ex_id": action_ex_id, **result}])
         return {"id": action_ex_id}
 
     @db_api.retry_on_transient

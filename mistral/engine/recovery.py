@@ -25,7 +25,7 @@ from mistral import config
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.types import utcnow
-from mistral.engine import action_requests
+from mistral.engine import action_requests, work_queue
 from mistral.engine.engine import get as get_engine
 from mistral.engine.unit_of_work import unit_of_work
 from mistral.scheduler import jobs
@@ -53,6 +53,7 @@ def recover() -> None:
         start_unstarted_executions()
         handle_silent_actions()
         redeliver_subworkflow_results()
+        expire_work_leases()
     finally:
         jobs.schedule(JOB, delay=config.CONF.engine.recovery_interval, key=JOB)
 
@@ -165,6 +166,19 @@ def handle_silent_actions(now: datetime.datetime | None = None) -> None:
 def _fail(actions: list[models.ActionExecution], message: str) -> None:
     LOG.warning("Failing %d action executions: %s", len(actions), message)
     get_engine().on_action_results([{"action_ex_id": a.id, "error": message} for a in actions])
+
+
+@db_api.retry_on_transient
+def expire_work_leases(now: datetime.datetime | None = None) -> None:
+    """External workers' leases that ran out: the item is queued again, or its action fails (rule 4).
+
+    NOTE: an item is marked failed in the transaction that fails its action, so neither happens alone.
+    """
+    with unit_of_work():
+        failures = work_queue.expire_leases(now or utcnow())
+        if failures:
+            LOG.warning("Failing %d actions whose work item's lease expired too often", len(failures))
+            get_engine().on_action_results(failures)
 
 
 def redeliver_subworkflow_results() -> None:

@@ -11,7 +11,8 @@ from typing import Any
 
 from mistral import exceptions
 from mistral.db import models
-from mistral.engine import action_requests, actions, policies, task_records
+from mistral.engine import action_requests, actions, policies, task_records, work_queue
+from mistral.engine import policy_decisions as decide
 from mistral.engine.run import WfRun
 from mistral.lang.specs import TaskSpec
 from mistral.workflow import mocks
@@ -81,4 +82,26 @@ def delivery(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec) -> actio
     target = run.evaluate(spec.target, task_ex) if spec.target else None
     safe_rerun = bool(run.evaluate(spec.safe_rerun, task_ex)) if spec.safe_rerun is not None else False
     timeout = policies.timeout_seconds(run, task_ex, spec)
-    return action_requests.Delivery(target, safe_rerun, timeout, task_records.runtime(task_ex).retry_no)
+    return action_requests.Delivery(
+        target, safe_rerun, timeout, task_records.runtime(task_ex).retry_no, routing(run, task_ex, spec)
+    )
+
+
+def routing(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec) -> work_queue.Routing:
+    """The task's ``queue`` (or task-defaults'), its tags, and one claim plus one per retry of its policy."""
+    queue = decide.policy_value(spec, run.spec.task_defaults, "queue")
+    if queue is not None:
+        queue = run.evaluate(queue, task_ex)
+        if not isinstance(queue, str) or not queue:
+            raise exceptions.InputError(
+                f"Task '{spec.name}': queue must be a non-empty string, got {queue!r}"
+            )
+    retry = decide.policy_value(spec, run.spec.task_defaults, "retry")
+    retries = run.evaluate(retry.count, task_ex) if retry is not None and retry.count is not None else 0
+    try:
+        attempts = 1 + max(int(retries or 0), 0)
+    except (TypeError, ValueError) as error:
+        raise exceptions.InputError(
+            f"Task '{spec.name}': retry count must be a number, got {retries!r}"
+        ) from error
+    return work_queue.Routing(queue, tuple(spec.tags), attempts)

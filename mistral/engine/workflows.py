@@ -275,6 +275,8 @@ def finish(run: WfRun, state: str, state_info: str | None = None) -> None:
 
 def pause(run: WfRun, message: str | None = None) -> None:
     if set_state(run.wf_ex, states.PAUSED, message):
+        # NOTE: its queued work items wait too; an item a worker holds already runs on, like an action.
+        db_api.pause_work_items(run.wf_ex.id)
         for child in _active_children(run.wf_ex):
             cascades.schedule("pause", child.id)
 

@@ -121,6 +121,7 @@ _TASK_COMMON = {
     "with-items": STRING_OR_LIST,
     "keep-result": BOOL_OR_EXPR,
     "target": STRING,
+    "queue": NONEMPTY_STRING,
     **_POLICIES,
 }
 
@@ -131,7 +132,7 @@ def _object(properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 DIRECT_TASK = _object({**_TASK_COMMON, **_ON_CLAUSES, "join": JOIN})
 REVERSE_TASK = _object({**_TASK_COMMON, "requires": REQUIRES})
-TASK_DEFAULTS = _object({**_POLICIES, **_ON_CLAUSES, "requires": REQUIRES})
+TASK_DEFAULTS = _object({**_POLICIES, **_ON_CLAUSES, "requires": REQUIRES, "queue": NONEMPTY_STRING})
 _INPUT = {
     "type": "array",
     "items": _union(

@@ -83,6 +83,8 @@ class _Common:
     concurrency: Any = None
     fail_on: Any = None
     safe_rerun: Any = None
+    #: The named queue whose external workers run the task's actions (None: an executor runs them).
+    queue: Any = None
     on_success: OnClause | None = None
     on_error: OnClause | None = None
     on_complete: OnClause | None = None

@@ -190,6 +190,7 @@ def _common(
         "concurrency",
         "fail-on",
         "safe-rerun",
+        "queue",
     ):
         fields[key.replace("-", "_")] = data.get(key)
     fields["retry"] = build_retry(data.get("retry"), path + ("retry",), problems)

@@ -115,9 +115,15 @@ class EngineClient(_Client):
             params=params or {},
         )
 
-    def complete_action(self, action_ex_id: str, result: dict[str, Any]) -> dict[str, Any]:
-        """Deliver an async action's result (``{"data"|"error"|"cancel": ...}``) and answer its new state."""
-        return self._send("complete_action", action_ex_id=action_ex_id, result=result)
+    def complete_action(
+        self, action_ex_id: str, result: dict[str, Any], lease_token: str | None = None
+    ) -> dict[str, Any]:
+        """Deliver an async action's result (``{"data"|"error"|"cancel": ...}``) and answer its new state.
+
+        ``lease_token``: the claim of the external worker reporting it (sent only when given).
+        """
+        extra: dict[str, Any] = {"lease_token": lease_token} if lease_token is not None else {}
+        return self._send("complete_action", action_ex_id=action_ex_id, result=result, **extra)
 
     def update_action(self, action_ex_id: str, state: str) -> dict[str, Any]:
         return self._send("update_action", action_ex_id=action_ex_id, state=state)

@@ -27,3 +27,11 @@ def wait(api: Server, ex_id: str, state: str, timeout: float = 10) -> dict[str, 
             return ex
         time.sleep(0.05)
     raise AssertionError(f"execution {ex_id} is {ex['state']}, not {state}: {ex.get('state_info')}")
+
+
+def start_with(api: Server, definition: str, workflow_input: dict[str, Any], name: str = "wf") -> str:
+    """``start`` with an input for the execution."""
+    assert api.request("POST", "/workflows", data=definition, headers=TEXT).status_code == 201
+    created = api.request("POST", "/executions", json={"workflow_name": name, "input": workflow_input})
+    assert created.status_code == 201, created.text
+    return created.json()["id"]

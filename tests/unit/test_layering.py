@@ -23,6 +23,15 @@ FORBIDDEN = {
     "scheduler": ("mistral.api", "mistral.engine"),
     # the notifier reads the events the engine wrote; it never drives executions
     "notifier": ("mistral.engine", "mistral.api", "mistral.executor", "mistral.rpc"),
+    # a client of the REST API, run beside the service (or on another host)
+    "worker": (
+        "mistral.engine",
+        "mistral.api",
+        "mistral.executor",
+        "mistral.rpc",
+        "mistral.db",
+        "mistral.services",
+    ),
     # every layer records its series here, so it records nothing of theirs
     "metrics": (
         "mistral.engine",

@@ -17,6 +17,7 @@ STD_INPUTS = {
     "std.noop": "",
     "std.async_noop": "",
     "std.echo": "output, delay=0",
+    "std.external": "**input",
     "std.fail": "error_data=null",
     "std.sleep": "seconds=1",
     "std.test_dict": 'size=0, key_prefix="", val=""',
@@ -174,7 +175,7 @@ def test_builtin_only(plugins: list, caplog: pytest.LogCaptureFixture, option: s
 
 def test_allowlist_and_denylist(plugins: list) -> None:
     CONF.set_override("allowlist", ["std.e*", "acme.*"], group=GROUP)
-    CONF.set_override("denylist", ["std.email", "acme.[!g]*"], group=GROUP)
+    CONF.set_override("denylist", ["std.email", "std.external", "acme.[!g]*"], group=GROUP)
     assert set(registry.load_system_actions()) == {"std.echo", "acme.greet"}
 
 

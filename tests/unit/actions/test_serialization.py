@@ -13,6 +13,7 @@ SAMPLE_INPUTS: dict[str, dict[str, Any]] = {
     "std.noop": {},
     "std.async_noop": {},
     "std.echo": {"output": {"a": [1]}, "delay": 1},
+    "std.external": {"size": 3, "url": "https://example.com/a.png"},
     "std.fail": {"error_data": "x"},
     "std.sleep": {"seconds": 2},
     "std.test_dict": {"size": 2, "key_prefix": "k", "val": 1},

@@ -111,11 +111,13 @@ def test_rules_beyond_mistral_23_are_admin_only_all_projects_lists_and_owner_ext
         **{
             f"{res}:list:all_projects": "rule:admin_only"
             for res in ("workbooks", "actions", "tasks", "action_executions", "environments",
-                        "code_sources", "dynamic_actions")
+                        "code_sources", "dynamic_actions", "work_items")
         },
         "executions:waits": "rule:admin_or_owner",
         "workflow_versions:get": "rule:admin_or_owner",
         "workflow_versions:list": "rule:admin_or_owner",
+        # NOTE: external workers' queues (not in Mistral 23): a project's own, as its executions are.
+        **{f"work_items:{op}": "rule:admin_or_owner" for op in ("get", "list", "update", "claim")},
     }  # fmt: skip
 
 

@@ -218,3 +218,39 @@ def test_retry_without_backoff_keys_leaves_them_off():
     (spec,) = parse_workflows(text).workflows
     policy = spec.tasks["t"].retry
     assert (policy.backoff, policy.max_delay, policy.jitter) == (None, None, None)
+
+
+def test_queue_is_a_task_keyword_of_both_workflow_types_and_of_task_defaults():
+    text = """
+version: '2.0'
+direct:
+  task-defaults:
+    queue: shared
+  tasks:
+    own:
+      action: std.external
+      queue: gpu-<% $.pool %>
+      tags: [gpu]
+    inherits:
+      action: std.echo output=1
+reverse:
+  type: reverse
+  tasks:
+    target:
+      action: std.external
+      queue: reports
+"""
+    direct, reverse = parse_workflows(text).workflows
+    assert (direct.task_defaults.queue, direct.tasks["own"].queue, direct.tasks["inherits"].queue) == (
+        "shared",
+        "gpu-<% $.pool %>",
+        None,
+    )
+    assert reverse.tasks["target"].queue == "reports"
+
+
+@pytest.mark.parametrize("value", ["''", "[a]", "3"])
+def test_a_queue_must_be_a_non_empty_string(value):
+    text = f"version: '2.0'\nwf:\n  tasks:\n    t:\n      action: std.external\n      queue: {value}\n"
+    with pytest.raises(InvalidSpecError, match="queue"):
+        parse_workflows(text)

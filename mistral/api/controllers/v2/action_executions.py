@@ -9,7 +9,7 @@ from pecan import rest
 
 from mistral.api import contract, listing, policy
 from mistral.api.controllers.types import parse_json_object
-from mistral.api.controllers.v2 import base
+from mistral.api.controllers.v2 import base, work_items
 from mistral.api.controllers.v2 import execution_resources as res
 from mistral.api.errors import RequestError
 from mistral.db import api as db_api
@@ -100,10 +100,13 @@ def _update(action_ex_id: str, body: dict[str, Any]) -> dict[str, Any]:
     output = _output(body.get("output"))
     db_api.get_action_execution(action_ex_id)
     engine = clients.engine()
+    # NOTE: an external worker's claim (work_items): a result from a lease no longer held is a 409.
+    token = work_items.lease_token()
+    lease = {"lease_token": token} if token else {}
     if state == states.SUCCESS:
-        engine.complete_action(action_ex_id, {"data": output})
+        engine.complete_action(action_ex_id, {"data": output}, **lease)
     elif state == states.ERROR:
-        engine.complete_action(action_ex_id, {"error": output or "Unknown error"})
+        engine.complete_action(action_ex_id, {"error": output or "Unknown error"}, **lease)
     elif state in UPDATE_STATES:
         engine.update_action(action_ex_id, state)
     else:

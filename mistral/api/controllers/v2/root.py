@@ -19,6 +19,7 @@ from mistral.api.controllers.v2 import (
     executions,
     info,
     tasks,
+    work_items,
     workbooks,
     workflows,
 )
@@ -38,6 +39,7 @@ class V2Controller:
     dynamic_actions = dynamic_actions.DynamicActionsController()
     engine_stats = engine_stats.EngineStatsController()
     info = info.InfoController()
+    work_items = work_items.WorkItemsController()
 
     @contract.expose("The v2 API's own link", returns=contract.FreeForm("The v2 link"))
     def index(self) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """definition history and test runs: workflow versions, the version an execution runs, test_run
 
 Revision ID: 009
-Revises: 007
+Revises: 008
 Create Date: 2026-11-30 06:00:00.000000
 """
 
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import mysql
 import mistral.db.types
 
 revision = "009"
-down_revision = "007"
+down_revision = "008"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,123 @@
+"""``worker_queue_10000``: 20 external workers drain one queue of 10 000 work items (not in Mistral 23).
+
+One execution of a with-items task of ``ITEMS`` ``std.external`` actions (``worker_queue_wf``), all
+in the queue ``bench_<run id>``; ``WORKERS`` worker processes each loop: claim one item (``POST
+/v2/work_items/claim``), report its result (``PUT /v2/action_executions/{id}`` with the claim's
+lease token), until the queue stays empty. Figures: the claim latency as the workers saw it
+(p50/p95/max), claims per second, the wall time from the execution's start to its SUCCESS, and
+the checks: every item claimed exactly once (one claim per action execution, every claim its
+first attempt), no result refused, the execution's output summing every item.
+
+The workers are processes, not threads, so that the benchmark's own interpreter lock does not
+add to the latency it measures.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections import Counter
+from typing import Any
+
+import requests
+
+from bench.report import spread_ms
+from bench.runner import Bench, log
+
+ITEMS = 10_000
+WORKERS = 20
+#: Seconds a claim waits for an item; a worker stops after EMPTY_CLAIMS empty answers in a row.
+WAIT_S, EMPTY_CLAIMS = 1.0, 3
+LEASE_S = 60.0
+LEASE_HEADER = "X-Mistral-Lease-Token"
+
+
+def _work(base: str, headers: dict[str, str], queue: str, name: str) -> dict[str, Any]:
+    """One worker process: claim, report, until the queue stays empty; its claims and their latencies."""
+    session = requests.Session()
+    session.headers.update(headers)
+    latencies: list[float] = []
+    claimed: list[tuple[str, int]] = []
+    refused = failed = empty = 0
+    while empty < EMPTY_CLAIMS:
+        body = {"queue": queue, "max": 1, "lease": LEASE_S, "wait": WAIT_S, "worker": name}
+        t0 = time.perf_counter()
+        answer = session.post(f"{base}/v2/work_items/claim", json=body, timeout=30)
+        elapsed = time.perf_counter() - t0
+        if answer.status_code != 200:
+            failed += 1
+            time.sleep(0.1)
+            continue
+        items = answer.json()["work_items"]
+        if not items:
+            empty += 1
+            continue
+        empty = 0
+        latencies.append(elapsed)
+        for item in items:
+            claimed.append((item["action_execution_id"], item["attempt"]))
+            result = {"state": "SUCCESS", "output": {"double": item["input"]["i"] * 2}}
+            put = session.put(
+                f"{base}/v2/action_executions/{item['action_execution_id']}",
+                json=result,
+                headers={LEASE_HEADER: item["lease_token"]},
+                timeout=30,
+            )
+            if put.status_code == 409:
+                refused += 1
+            elif put.status_code != 200:
+                failed += 1
+    return {"latencies": latencies, "claimed": claimed, "refused": refused, "failed": failed}
+
+
+def _work_star(args: tuple[str, dict[str, str], str, str]) -> dict[str, Any]:
+    return _work(*args)
+
+
+def measure(bench: Bench) -> dict[str, Any]:
+    queue = f"bench_{bench.run_id}"
+    name = bench.ensure_workflow("worker_queue")
+    t0 = time.perf_counter()
+    ex = bench.start(name, {"n": ITEMS, "queue": queue}, f"bench worker_queue_10000 {bench.run_id}")
+    jobs = [(bench.c.base, dict(bench.c.headers), queue, f"bench-worker-{i}") for i in range(WORKERS)]
+    with multiprocessing.get_context("spawn").Pool(WORKERS) as pool:
+        outcomes = pool.map(_work_star, jobs)
+    drained = time.perf_counter()
+    final, seen = bench.wait(ex, drained + bench.args.timeout)
+    latencies = [x for o in outcomes for x in o["latencies"]]
+    claims = Counter(a for o in outcomes for a, _ in o["claimed"])
+    attempts = Counter(n for o in outcomes for _, n in o["claimed"])
+    output = final.get("output")
+    res: dict[str, Any] = {
+        "execution_id": ex["id"],
+        "state": final.get("state") if seen is not None else "TIMEOUT",
+        "state_info": final.get("state_info"),
+        "wall_s": round((seen or drained) - t0, 3),
+        "drain_s": round(drained - t0, 3),
+        "claims": len(latencies),
+        "claims_per_s": round(len(latencies) / max(drained - t0, 1e-9), 1),
+        "claim_ms": spread_ms(latencies),
+        "distinct_items": len(claims),
+        "claimed_twice": sum(1 for n in claims.values() if n > 1),
+        "attempts": dict(attempts),
+        "refused": sum(o["refused"] for o in outcomes),
+        "failed_requests": sum(o["failed"] for o in outcomes),
+        "per_worker": sorted(len(o["claimed"]) for o in outcomes),
+    }
+    ok = (
+        res["state"] == "SUCCESS"
+        and res["distinct_items"] == ITEMS
+        and res["claimed_twice"] == 0
+        and set(attempts) == {1}
+        and res["refused"] == 0
+        and f'"count": {ITEMS}' in str(output)
+        and f'"sum": {ITEMS * (ITEMS - 1)}' in str(output)
+    )
+    res["check"] = (
+        f"{res['distinct_items']}/{ITEMS} items claimed, {res['claimed_twice']} twice, "
+        f"claim p50 {res['claim_ms'].get('p50')} ms ({'OK' if ok else 'WRONG'})"
+    )
+    if res["state"] == "SUCCESS" and not ok:
+        res["state"] = "WRONG"
+    log(f"worker_queue_10000: {res['check']}")
+    return res
