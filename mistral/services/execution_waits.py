@@ -262,13 +262,45 @@ def _paused(wf_ex: models.WorkflowExecution, paused: models.WorkflowExecution) -
 
 
 def worker_queue_waits(actions: Sequence[models.ActionExecution]) -> dict[str, Reason]:
-    """What the actions handed to a worker queue (not to executors) wait for, by action id.
+    """What the running actions handed to a worker queue (not to executors) wait for, by action id."""
+    # NOTE: the engine marks an action its queue took as taken by "queue:NAME" (engine.work_queue).
+    queued = [
+        a for a in actions if a.state == states.RUNNING and (a.executor_host or "").startswith("queue:")
+    ]
+    if not queued:
+        return {}
+    items = db_api.list_work_items(_in("action_execution_id", [a.id for a in queued]))
+    by_action = {item.action_execution_id: item for item in items}
+    return {a.id: worker_queue_reason(a, by_action[a.id]) for a in queued if a.id in by_action}
 
-    NOTE: the hook for worker queues: once their work item rows exist, this reads the items of
-    ``actions`` and answers a ``Reason(WORKER_QUEUE, ...)`` (queue, since when, the lease holder and
-    its last heartbeat) for each; the actions it leaves out are read as executor actions.
-    """
-    return {}
+
+def worker_queue_reason(action_ex: models.ActionExecution, item: models.WorkItem) -> Reason:
+    """An action on a worker queue: waiting for a worker to claim it, or held by one under a lease."""
+    data: dict[str, Any] = {
+        "action_execution_id": action_ex.id,
+        "action_name": action_ex.name,
+        "work_item_id": item.id,
+        "queue": item.queue,
+        "tags": list(item.tags or []),
+        "state": item.state,
+        "attempt": item.attempt,
+        "queued_since": time_text(item.created_at),
+        "worker": item.worker,
+        "lease_expires_at": time_text(item.lease_expires_at),
+        "last_heartbeat": time_text(item.updated_at),
+    }
+    where = f"queue '{item.queue}'" + (f" (tags {', '.join(data['tags'])})" if data["tags"] else "")
+    name = f"Action '{action_ex.name}' {action_ex.id}"
+    if item.state == db_api.WORK_CLAIMED:
+        message = (
+            f"{name} is held by worker '{item.worker}' from {where} (attempt {item.attempt}); "
+            f"its lease runs to {data['lease_expires_at']}, last renewed {data['last_heartbeat']}"
+        )
+    elif item.state == db_api.WORK_PAUSED:
+        message = f"{name} is withheld from {where} while its workflow is paused"
+    else:
+        message = f"{name} waits in {where} since {data['queued_since']}; no worker has claimed it"
+    return Reason(WORKER_QUEUE, message, data)
 
 
 def _in(column: str, ids: Sequence[str], **more: Filter) -> ListQuery:

@@ -260,3 +260,23 @@ def test_std_external_run_through_the_api_waits_in_the_default_queue(api: Server
     assert report(api, item, {"b": 2}).status_code == 200
     done = api.request("GET", f"/action_executions/{item['action_execution_id']}").json()
     assert done["state"] == "SUCCESS" and '"b": 2' in done["output"]
+
+
+def test_waits_tell_a_queued_item_from_one_a_worker_holds(api: Server) -> None:
+    ex_id = runs.start(api, RETRIED.replace("queue: flaky", "queue: watched\n      tags: [gpu]"))
+
+    def reason() -> dict[str, Any] | None:
+        waits = api.request("GET", f"/executions/{ex_id}/waits").json()["waits"]
+        found = [r for w in waits if w["task_name"] == "flaky" for r in w["reasons"]]
+        return found[0] if found and found[0]["kind"] == "worker-queue" else None
+
+    queued = polling.wait_for("the queue's wait", reason)
+    assert queued["data"]["queue"] == "watched" and queued["data"]["tags"] == ["gpu"]
+    assert "no worker has claimed it" in queued["message"], queued
+
+    item = claim_one(api, "watched", worker="gpu-box", lease=30)
+    held = reason()
+    assert held is not None and held["data"]["worker"] == "gpu-box" and held["data"]["attempt"] == 1
+    assert "held by worker 'gpu-box'" in held["message"], held
+    assert report(api, item, {"ok": True}).status_code == 200
+    runs.wait(api, ex_id, "SUCCESS")
