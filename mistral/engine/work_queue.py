@@ -57,7 +57,7 @@ def runtime(system_name: str, routing: Routing, task_name: str | None) -> dict[s
     }
 
 
-def is_queued(action_ex: models.ActionExecution) -> bool:
+def is_queued(action_ex: models.ActionExecution | db_api.ActionToApply) -> bool:
     return bool((action_ex.runtime_context or {}).get(QUEUE_KEY))
 
 
@@ -125,7 +125,7 @@ def settle(item: models.WorkItem | None, lease_token: str | None) -> None:
     item.state = db_api.WORK_DONE
 
 
-def close(pairs: Sequence[tuple[models.ActionExecution, str]]) -> None:
+def close(pairs: Sequence[tuple[models.ActionExecution | db_api.ActionToApply, str]]) -> None:
     """Actions that ended (``(action, its new state)``): their items end too, cancelled or done."""
     done = [a.id for a, state in pairs if is_queued(a) and state != states.CANCELLED]
     cancelled = [a.id for a, state in pairs if is_queued(a) and state == states.CANCELLED]
