@@ -24,7 +24,7 @@ from typing import Any
 
 from mistral_lib import actions
 
-from mistral import config
+from mistral import config, exceptions
 from mistral.actions import generators
 from mistral.utils.inputs import NO_DEFAULT, Param
 
@@ -122,7 +122,11 @@ def stand_in(described: DescribedAction) -> type:
     """A class that makes the real action (building the real class on first use) when called."""
 
     def __new__(cls: type, *args: Any, **kwargs: Any) -> Any:
-        real = generators.action_class(described.entry_point, described.generator, described.name)
+        try:
+            real = generators.action_class(described.entry_point, described.generator, described.name)
+        except Exception as exc:  # whatever the plugin's import raises, or its action is gone
+            reason = f"{type(exc).__name__}: {exc}"
+            raise exceptions.ActionLoadError(f"{described.name} = {described.entry_point}", reason) from exc
         return real(*args, **kwargs)
 
     def run(self: Any, context: Any) -> Any:  # never called: __new__ returns the real action

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from importlib import metadata
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 from mistral_lib import actions
 
+from mistral import exceptions
 from mistral.actions import generated_child, generators, registry
 from mistral.config import CONF
 from mistral.utils.inputs import NO_DEFAULT, Param
@@ -215,6 +217,10 @@ def test_described_in_a_child_they_load_their_class_on_first_use(monkeypatch: py
     registry.instantiate(listed, {})
     # One generator's actions are built once, whichever of them is made.
     assert CALLS == ["factory", "create_actions"]
+    # A generator that no longer makes an action it listed: a load error, not a crash.
+    gone = dataclasses.replace(generated_child.from_json(text)[0], name="fake.gone")
+    with pytest.raises(exceptions.ActionLoadError, match=r"fake\.gone.*no longer generates"):
+        generated_child.stand_in(gone)()
 
 
 # -- mistral-extra, a test dependency: its real generators -----------------------------------
