@@ -7,9 +7,12 @@ OpenStack service, and each generator's ``create_actions()`` returns dicts of
 meta=null, action_region=""``).
 
 NOTE: building them imports every OpenStack client library and inspects about
-1200 client methods, ~5 s on one core. It is done once per process, the first
-time anyone asks, and kept here apart from the registry's own cache, which
-tests reset freely.
+1200 client methods, ~5 s on one core and ~50 MB of RSS (1400 modules). It is
+done once per process, the first time anyone asks, and kept here apart from the
+registry's own cache, which tests reset freely. A server describes them in a
+child process instead (mistral.actions.generated_child) and builds the classes
+of one generator here, with ``action_class``, only when one of its actions is
+first made.
 """
 
 from __future__ import annotations
@@ -43,10 +46,15 @@ class GeneratedAction:
     description: str
     #: Where it came from, for load errors.
     source: str
+    #: The entry point's value and the generator's ``__name__``: what ``action_class`` finds it by.
+    entry_point: str = ""
+    generator: str = ""
 
 
 _lock = threading.Lock()
 _cache: dict[str, GeneratedAction] | None = None
+#: The classes of the generators asked for by ``action_class``: (entry point, generator) -> name -> class.
+_classes: dict[tuple[str, str], dict[str, Any]] = {}
 
 
 def _entry_points() -> Iterable[metadata.EntryPoint]:
@@ -68,6 +76,34 @@ def reset() -> None:
     global _cache
     with _lock:
         _cache = None
+        _classes.clear()
+
+
+def action_class(entry_point: str, generator: str, name: str) -> Any:
+    """The class of the generated action ``name``, building only its own generator's actions.
+
+    Raises LookupError when the entry point, the generator or the action is gone.
+    """
+    with _lock:
+        key = (entry_point, generator)
+        if key not in _classes:
+            _classes[key] = _generator_classes(entry_point, generator)
+        try:
+            return _classes[key][name]
+        except KeyError:
+            raise LookupError(f"{generator} of {entry_point} no longer generates {name}") from None
+
+
+def _generator_classes(entry_point: str, generator: str) -> dict[str, Any]:
+    # The actions read [keystone_authtoken] and [keystone] when they run, in this process.
+    config.register_keystone_opts()
+    for ep in _entry_points():
+        if ep.value != entry_point:
+            continue
+        for found in ep.load()():
+            if getattr(found, "__name__", None) == generator:
+                return {str(a.get("name")): a.get("class") for a in _created(found)}
+    raise LookupError(f"no generator {generator} in the {ENTRY_POINT_GROUP} entry point {entry_point}")
 
 
 def _generate() -> dict[str, GeneratedAction]:
@@ -85,15 +121,17 @@ def _generate() -> dict[str, GeneratedAction]:
             LOG.error("%s", exceptions.ActionLoadError(where, f"{type(exc).__name__}: {exc}"))
             continue
         for generator in generators:
+            generator_name = str(getattr(generator, "__name__", "?"))
             for action in _created(generator):
-                generated = _generated(action, source=f"{ep.value} ({getattr(generator, '__name__', '?')})")
+                generated = _generated(action, ep.value, generator_name)
                 if generated is not None:
                     found.setdefault(generated.name, generated)
     LOG.info("Generated %d actions from %d %s entry points", len(found), len(eps), ENTRY_POINT_GROUP)
     return found
 
 
-def _generated(action: dict[str, Any], *, source: str) -> GeneratedAction | None:
+def _generated(action: dict[str, Any], entry_point: str, generator: str) -> GeneratedAction | None:
+    source = f"{entry_point} ({generator})"
     name, arg_list = action.get("name"), action.get("arg_list") or ""
     try:
         params = parse_spec(arg_list)
@@ -107,6 +145,8 @@ def _generated(action: dict[str, Any], *, source: str) -> GeneratedAction | None
         arg_list=arg_list,
         description=action.get("description") or "",
         source=f"{name} from {source}",
+        entry_point=entry_point,
+        generator=generator,
     )
 
 

@@ -19,8 +19,8 @@ from typing import Any
 
 from mistral_lib import actions
 
-from mistral import exceptions
-from mistral.actions import generators
+from mistral import config, exceptions
+from mistral.actions import generated_child, generators
 from mistral.config import CONF
 from mistral.utils.inputs import Param, check_input, format_spec, spec_from_callable
 
@@ -127,24 +127,75 @@ def _discover() -> dict[str, ActionDescriptor]:
     return found
 
 
+#: Generated actions are described by a child process, and their classes built on first use
+#: (mistral.actions.generated_child); tests of fake generators describe them in this process.
+DESCRIBE_GENERATED_IN_CHILD = True
+
+
 def _add_generated(found: dict[str, ActionDescriptor]) -> None:
     """Add the allowed generated actions (``mistral.generators``) that no entry point took first."""
+    in_child = DESCRIBE_GENERATED_IN_CHILD and any(True for _ in generators._entry_points())
+    described = generated_child.describe_in_child() if in_child else None
+    if described is None:
+        for name, generated in generators.generated_actions().items():
+            if name not in found and is_allowed(name):
+                descriptor = describe_generated(name, generated)
+                if descriptor is not None:
+                    found[name] = descriptor
+        return
+    # The child process described them all: the provider options are applied here.
+    config.register_keystone_opts()
+    for d in described:
+        if d.name not in found and is_allowed(d.name):
+            found[d.name] = ActionDescriptor(
+                name=d.name,
+                action_class=generated_child.stand_in(d),
+                params=d.params,
+                input_string=d.input_string,
+                description=d.description,
+                is_sync=d.is_sync,
+            )
+
+
+def describe_generated(name: str, generated: generators.GeneratedAction) -> ActionDescriptor | None:
+    """The descriptor of one generated action, or None (logged) when its class cannot be used."""
+    try:
+        descriptor = describe(name, generated.action_class, entry_point=generated.source)
+    except exceptions.ActionLoadError as exc:
+        LOG.error("%s", exc)
+        return None
+    # NOTE: as Mistral does, what the generator leaves empty comes from the class itself: its
+    # constructor's params (``**kwargs``) and its whole docstring, inherited included.
+    return dataclasses.replace(
+        descriptor,
+        params=generated.params if generated.arg_list else descriptor.params,
+        input_string=generated.arg_list or descriptor.input_string,
+        description=generated.description or inspect.getdoc(generated.action_class) or "",
+    )
+
+
+def describe_all_generated() -> list[generated_child.DescribedAction]:
+    """Every generated action described (unfiltered), for ``generated_child``: run in the child."""
+    out = []
     for name, generated in generators.generated_actions().items():
-        if name in found or not is_allowed(name):
-            continue
-        try:
-            descriptor = describe(name, generated.action_class, entry_point=generated.source)
-        except exceptions.ActionLoadError as exc:
-            LOG.error("%s", exc)
-            continue
-        # NOTE: as Mistral does, what the generator leaves empty comes from the class itself: its
-        # constructor's params (``**kwargs``) and its whole docstring, inherited included.
-        found[name] = dataclasses.replace(
-            descriptor,
-            params=generated.params if generated.arg_list else descriptor.params,
-            input_string=generated.arg_list or descriptor.input_string,
-            description=generated.description or inspect.getdoc(generated.action_class) or "",
-        )
+        d = describe_generated(name, generated)
+        if d is not None:
+            cls = d.action_class
+            out.append(
+                generated_child.DescribedAction(
+                    name=name,
+                    params=d.params,
+                    input_string=d.input_string,
+                    description=d.description,
+                    is_sync=d.is_sync,
+                    module=cls.__module__,
+                    qualname=cls.__qualname__,
+                    class_name=cls.__name__,
+                    entry_point=generated.entry_point,
+                    generator=generated.generator,
+                )
+            )
+    return out
 
 
 def _load(ep: metadata.EntryPoint) -> ActionDescriptor | None:

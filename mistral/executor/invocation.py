@@ -76,7 +76,8 @@ def invoke(request: Mapping[str, Any], security: Mapping[str, Any]) -> dict[str,
         return error_result(action_ex_id, str(exceptions.NotFoundError("Action", str(name))))
     try:
         action = registry.instantiate(descriptor, request.get("input") or {})
-    except exceptions.InvalidActionError as exc:
+    except (exceptions.InvalidActionError, exceptions.ActionLoadError) as exc:
+        # ActionLoadError: a generated action's class is built on first use (actions.generated_child).
         return error_result(action_ex_id, str(exc))
     LOG.debug("Running action %s [id=%s, input=%s]", name, action_ex_id, masked(request.get("input")))
     ctx = action_context(request, security)

@@ -17,16 +17,18 @@ from __future__ import annotations
 import datetime
 import logging
 import threading
-from typing import Any, cast
-
-from keystoneauth1 import access as ks_access
-from keystoneauth1 import exceptions as ks_exceptions
-from keystoneauth1 import identity as ks_identity
-from keystoneauth1 import loading
-from keystoneauth1 import session as ks_session
+from typing import TYPE_CHECKING, Any, cast
 
 from mistral import config, context
 from mistral.exceptions import MistralError, NotAllowedError, ServiceUnavailable
+
+if TYPE_CHECKING:
+    from keystoneauth1 import access as ks_access
+    from keystoneauth1 import session as ks_session
+
+# NOTE: keystoneauth1 is imported where Keystone is called, which only happens with authentication
+# on: with it come requests, urllib3, osprofiler and webob, ~10 MB of RSS and 150 modules that an
+# engine without authentication (the embedded server's default) would keep for nothing.
 
 LOG = logging.getLogger(__name__)
 
@@ -60,6 +62,8 @@ class _Keystone:
     def __init__(self) -> None:
         # NOTE: an engine or event-engine process without the API reads the same section.
         config.register_keystone_opts()
+        from keystoneauth1 import session as ks_session
+
         self.session = ks_session.Session(auth=_plugin(), verify=_verify())
         self._user_id: str | None = None
         self._url: str | None = None
@@ -87,6 +91,8 @@ class _Keystone:
         return self._url
 
     def trust_session(self, trust_id: str) -> ks_session.Session:
+        from keystoneauth1 import session as ks_session
+
         return ks_session.Session(auth=_plugin(trust_id=trust_id), verify=self.session.verify)
 
 
@@ -114,6 +120,9 @@ def reset() -> None:
 
 def _plugin(trust_id: str | None = None) -> Any:
     """The service user's login from ``[keystone_authtoken]``; scoped to ``trust_id`` when given."""
+    from keystoneauth1 import exceptions as ks_exceptions
+    from keystoneauth1 import loading
+
     overrides: dict[str, Any] = {}
     if trust_id:
         name = config.CONF[GROUP].auth_type
@@ -143,6 +152,8 @@ def _verify() -> Any:
 
 def _keystone_call(what: str, call: Any) -> Any:
     """``call()``, with Keystone's failures turned into errors that say what failed and who to blame."""
+    from keystoneauth1 import exceptions as ks_exceptions
+
     try:
         return call()
     except (ks_exceptions.ConnectionError, ks_exceptions.ServiceUnavailable) as error:
@@ -214,6 +225,8 @@ def _delete(trust_id: str, cached: ks_access.AccessInfo | None) -> Any:
     """One DELETE in the usual cases: as the trustor (a trust-scoped token impersonates them, and
     Keystone lets a trustor delete their trust) when one is at hand, else as the service user
     (an admin, as devstack makes it), else as the trustor through a new trust-scoped login."""
+    from keystoneauth1 import exceptions as ks_exceptions
+
     keystone = _service()
     url = f"{keystone.url}/OS-TRUST/trusts/{trust_id}"
     if cached is not None and not _expiring(cached.expires):
@@ -268,6 +281,9 @@ def _message(resp: Any) -> str:
 
 def _access(trust_id: str) -> ks_access.AccessInfo:
     """The trust's current login: cached until it nears expiry, then a new one."""
+    from keystoneauth1 import exceptions as ks_exceptions
+    from keystoneauth1 import identity as ks_identity
+
     with _lock:
         found = _tokens.get(trust_id)
     if found is not None and not _expiring(found.expires):

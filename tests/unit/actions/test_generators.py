@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from importlib import metadata
 from typing import Any
@@ -9,7 +10,8 @@ from typing import Any
 import pytest
 from mistral_lib import actions
 
-from mistral.actions import generators, registry
+from mistral import exceptions
+from mistral.actions import generated_child, generators, registry
 from mistral.config import CONF
 from mistral.utils.inputs import NO_DEFAULT, Param
 
@@ -80,6 +82,8 @@ def _ep(name: str, value: str) -> metadata.EntryPoint:
 def fake_generators(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     eps = [_ep("fake", f"{HERE}:all_generators"), _ep("broken", f"{HERE}:broken_factory")]
     monkeypatch.setattr(generators, "_entry_points", lambda: eps)
+    # The child process would not see the fake entry points; test_described_in_a_child_... covers its path.
+    monkeypatch.setattr(registry, "DESCRIBE_GENERATED_IN_CHILD", False)
     CONF.set_override("load_action_generators", True, group=GROUP)
     CALLS.clear()
     generators.reset()
@@ -188,6 +192,37 @@ def test_an_entry_point_action_wins_over_a_generated_one_of_the_same_name(
     assert registry.load_system_actions()["fake.servers_get"].input_string == "output, delay=0"
 
 
+@pytest.mark.usefixtures("fake_generators")
+def test_described_in_a_child_they_load_their_class_on_first_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What the child process writes, read back here: no class is built until an action is made.
+    text = generated_child.to_json(registry.describe_all_generated())
+    generators.reset()
+    CALLS.clear()
+    monkeypatch.setattr(registry, "DESCRIBE_GENERATED_IN_CHILD", True)
+    monkeypatch.setattr(generated_child, "describe_in_child", lambda: generated_child.from_json(text))
+    loaded = registry.load_system_actions()
+    listed, got = loaded["fake.servers_list"], loaded["fake.servers_get"]
+    assert listed.input_string == 'detailed=true, action_region="", **kwargs'
+    assert listed.params[0] == Param("detailed", True)
+    assert listed.description == "List servers.\n\n:param detailed: with details"
+    assert loaded["fake.limits"].input_string == "**kwargs"
+    assert "fake.not_an_action" not in loaded
+    assert (got.action_class.__name__, got.action_class.__module__) == ("servers.get", HERE)
+    assert CALLS == []
+    with pytest.raises(Exception, match=r"missing=\['server'\]"):
+        registry.instantiate(got, {})
+    action = registry.instantiate(got, {"server": "s1"})
+    assert isinstance(action, ServerAction)
+    assert action.run(None) == {"called": "servers.get", "with": {"server": "s1"}}
+    registry.instantiate(listed, {})
+    # One generator's actions are built once, whichever of them is made.
+    assert CALLS == ["factory", "create_actions"]
+    # A generator that no longer makes an action it listed: a load error, not a crash.
+    gone = dataclasses.replace(generated_child.from_json(text)[0], name="fake.gone")
+    with pytest.raises(exceptions.ActionLoadError, match=r"fake\.gone.*no longer generates"):
+        generated_child.stand_in(gone)()
+
+
 # -- mistral-extra, a test dependency: its real generators -----------------------------------
 
 
@@ -224,6 +259,10 @@ def test_mistral_extra_covers_the_openstack_services(
     services = {name.split(".")[0] for name in extra_actions if not name.startswith("std.")}
     assert {"nova", "glance", "keystone", "neutron", "cinder", "heat", "swift", "mistral"} <= services
     assert len(extra_actions) > 1000
+    # Described by a child process; made here, an action is of the class its generator builds.
+    action = registry.instantiate(extra_actions["nova.servers_delete"], {"server": "s1"})
+    assert type(action).__name__ == "servers.delete"
+    assert action.client_method_name == "servers.delete"
     # Its keystone utils read [keystone_authtoken] and [keystone] in this process.
     assert CONF.keystone_authtoken.www_authenticate_uri is None
     assert CONF.keystone.insecure is False
