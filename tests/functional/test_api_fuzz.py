@@ -18,6 +18,7 @@ from schemathesis import checks
 
 from mistral.api.apidoc import document
 from mistral.api.controllers.root import RootController
+from tests import polling
 from tests.functional.tenancy import PROJECT_A, Tenant
 
 EXAMPLES = 100
@@ -100,6 +101,15 @@ fuzzed:
       publish:
         said: <% task().result %>
 """
+#: A task for an external worker: a work item to read.
+QUEUED = """
+version: '2.0'
+queued:
+  tasks:
+    outside:
+      action: std.external
+      queue: fuzzed
+"""
 ACTION = """
 version: '2.0'
 greeting:
@@ -167,6 +177,9 @@ def _seed(a: Tenant, b: Tenant) -> dict[str, dict[str, str]]:
     _create(a, "/v2/action_executions", body={"name": "std.echo", "input": {"output": 1}})
     task = a.request("GET", f"/executions/{ex['id']}/tasks").json()["tasks"][0]
     action_ex = a.request("GET", f"/tasks/{task['id']}/action_executions").json()["action_executions"][0]
+    _create(a, "/v2/workflows", body=QUEUED, **text)
+    _create(a, "/v2/executions", body={"workflow_name": "queued"})
+    item = polling.wait_for("a work item", lambda: a.request("GET", "/work_items").json()["work_items"])[0]
     # Code is an admin's business (admin-only policy defaults).
     admin = _code_admin(a)
     _call(admin, "POST", "/v2/code_sources", 201, body=CODE, query={"name": "mod"}, **text)
@@ -185,6 +198,10 @@ def _seed(a: Tenant, b: Tenant) -> dict[str, dict[str, str]]:
         "/v2/executions/{wf_ex_id}/report": {"wf_ex_id": ex["id"]},
         "/v2/executions/{wf_ex_id}/spec": {"wf_ex_id": ex["id"]},
         "/v2/executions/{wf_ex_id}/tasks": {"wf_ex_id": ex["id"]},
+        "/v2/executions/{wf_ex_id}/waits": {"wf_ex_id": ex["id"]},
+        "/v2/work_items/{item_id}": {"item_id": item["id"]},
+        "/v2/workflows/{identifier}/versions": {"identifier": wf["id"]},
+        "/v2/workflows/{identifier}/versions/{number}": {"identifier": wf["id"], "number": "1"},
         "/v2/tasks/{task_ex_id}": {"task_ex_id": task["id"]},
         "/v2/tasks/{task_ex_id}/action_executions": {"task_ex_id": task["id"]},
         "/v2/tasks/{task_ex_id}/action_executions/{action_ex_id}": {
@@ -226,7 +243,7 @@ def test_existing_resources_answer_as_documented(
         called.append(path)
     lists = {
         "workflows", "actions", "workbooks", "environments", "cron_triggers", "event_triggers", "executions",
-        "tasks", "action_executions",
+        "tasks", "action_executions", "work_items",
     }  # fmt: skip
     for plural in lists:
         assert a.request("GET", f"/{plural}").json()[plural], f"nothing seeded in /{plural}"
