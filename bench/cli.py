@@ -41,6 +41,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--engines", type=int, default=1, help="engine processes of a distributed deployment")
     p.add_argument("--executors", type=int, default=2, help="executor processes of a distributed deployment")
+    p.add_argument(
+        "--apis",
+        type=int,
+        default=1,
+        help="api processes of our distributed deployment, on ports --port-base, +10, +20 ... "
+        "(worker_queue_10000 spreads its workers over them)",
+    )
     p.add_argument("--ours-venv", help="venv holding our mistral-server (default: next to this Python)")
     p.add_argument(
         "--ref-venv",

@@ -1,8 +1,8 @@
 """Deployments the benchmark starts itself, as command lines: it never imports the servers it measures.
 
 - ``embedded``: our ``mistral-server --server all`` on a fresh SQLite data dir.
-- ``distributed``: our api, N engines and 2 executors as separate processes on a fresh
-  PostgreSQL database and a RabbitMQ virtual host of their own.
+- ``distributed``: our api (or several, ``--apis``), N engines and 2 executors as separate
+  processes on a fresh PostgreSQL database and a RabbitMQ virtual host of their own.
 - ``reference-distributed``: OpenStack Mistral 23.0.0 (installed into its own venv on
   first use) in the same shape, on its own database and virtual host, auth off.
 - ``url``: nothing is started; the server at ``--url`` is measured as it is.
@@ -42,6 +42,8 @@ class Role:
     name: str
     server: str
     executor_host: str | None = None
+    #: an API process after the first listens on the deployment's port + this
+    port_offset: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Settings:
     workdir: pathlib.Path
     engines: int = 1
     executors: int = 2
+    apis: int = 1
     ours_bin: pathlib.Path | None = None
     ref_venv: pathlib.Path = DEFAULT_REF_VENV
     pg_admin_url: str = "postgresql://postgres@127.0.0.1:5432/test"
@@ -75,15 +78,22 @@ class Settings:
         return self.ours_bin
 
 
-def roles(kind: str, engines: int = 1, executors: int = 2) -> list[Role]:
+#: Ports between two API processes of one deployment (the reference listens on the first port + 1).
+API_PORT_STEP = 10
+
+
+def roles(kind: str, engines: int = 1, executors: int = 2, apis: int = 1) -> list[Role]:
     """The processes of a deployment, in start order."""
     if kind == "url":
         return []
     if kind == "embedded":
         return [Role("all", "all")]
-    if engines < 1 or executors < 1:
-        raise DeployError("a distributed deployment needs at least one engine and one executor")
+    if engines < 1 or executors < 1 or apis < 1:
+        raise DeployError("a distributed deployment needs at least one api, one engine and one executor")
+    if apis > 1 and kind != "distributed":
+        raise DeployError("only our distributed deployment runs several api processes")
     out = [Role("api", "api")]
+    out += [Role(f"api-{i}", "api", port_offset=(i - 1) * API_PORT_STEP) for i in range(2, apis + 1)]
     out += [Role(f"engine-{i}", "engine") for i in range(1, engines + 1)]
     out += [Role(f"executor-{i}", "executor", f"bench-exec-{i}") for i in range(1, executors + 1)]
     return out
@@ -176,6 +186,17 @@ def config_sections(settings: Settings, db_url: str | None, transport: str | Non
     return sections
 
 
+def role_sections(settings: Settings, role: Role) -> dict[str, dict]:
+    """What one process's configuration adds to the shared file: an executor's host, an API's port."""
+    if settings.reference:
+        return {}
+    if role.executor_host:
+        return {"executor": {"host": role.executor_host}}
+    if role.port_offset:
+        return {"api": {"port": settings.port + role.port_offset}}
+    return {}
+
+
 def render_config(sections: dict[str, dict]) -> str:
     lines: list[str] = []
     for section, options in sections.items():
@@ -220,7 +241,11 @@ class Deployment:
         self.settings = settings
         self.log = log
         self.url = f"http://127.0.0.1:{settings.port}"
-        self.roles = roles(settings.kind, settings.engines, settings.executors)
+        self.roles = roles(settings.kind, settings.engines, settings.executors, settings.apis)
+        #: every API process's root, the first one (``url``) first
+        self.urls = [
+            f"http://127.0.0.1:{settings.port + r.port_offset}" for r in self.roles if r.server == "api"
+        ] or [self.url]
         self.procs: dict[str, subprocess.Popen] = {}
         self.logs: dict[str, pathlib.Path] = {}
         self._db_made = False
@@ -246,9 +271,10 @@ class Deployment:
             _run(db_manage_argv(s.bin_dir, config, "populate"), "mistral-db-manage populate")
         for role in self.roles:
             configs = [config]
-            if role.executor_host and not s.reference:
+            own = role_sections(s, role)
+            if own:
                 extra = s.workdir / f"{role.name}.conf"
-                extra.write_text(render_config({"executor": {"host": role.executor_host}}))
+                extra.write_text(render_config(own))
                 configs.append(extra)
             self._spawn(role.name, server_argv(s.bin_dir, configs, role.server))
         self.wait_ready()
@@ -277,17 +303,8 @@ class Deployment:
     def wait_ready(self) -> None:
         """The API answers a database-backed request, and our processes say they listen."""
         deadline = time.monotonic() + self.settings.start_timeout
-        probe = f"{self.url}/v2/workflows"
-        while True:
-            self.check_alive()
-            try:
-                if requests.get(probe, params={"limit": 1}, timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise DeployError(f"the API at {probe} did not answer in {self.settings.start_timeout:g} s")
-            time.sleep(0.3)
+        for url in self.urls:
+            self._wait_answering(f"{url}/v2/workflows", deadline)
         for role in self.roles:
             marker = self.ready_marker(role)
             while marker and marker not in self.tail(role.name, 400):
@@ -295,6 +312,18 @@ class Deployment:
                 if time.monotonic() > deadline:
                     raise DeployError(f"{role.name} did not log {marker!r}:\n{self.tail(role.name)}")
                 time.sleep(0.2)
+
+    def _wait_answering(self, probe: str, deadline: float) -> None:
+        while True:
+            self.check_alive()
+            try:
+                if requests.get(probe, params={"limit": 1}, timeout=5).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise DeployError(f"the API at {probe} did not answer in {self.settings.start_timeout:g} s")
+            time.sleep(0.3)
 
     def ready_marker(self, role: Role) -> str | None:
         """A line our processes log once they take work; the reference is probed by a warm-up instead."""

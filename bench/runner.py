@@ -68,6 +68,8 @@ class Bench:
         self.current_id: str | None = None
         # Samples the server processes (CPU, memory) when the benchmark started them.
         self.sampler: Callable[[], list[dict]] | None = None
+        # Every API process of a deployment the benchmark started (workloads that spread their load).
+        self.api_urls: list[str] = [client.base]
 
     def wf_name(self, key: str) -> str:
         return f"bench_{key}_{self.run_id}"

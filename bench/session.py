@@ -53,6 +53,7 @@ def deployment_settings(kind: str, args: argparse.Namespace) -> deploy.Settings 
         workdir=pathlib.Path(args.workdir) / kind,
         engines=args.engines,
         executors=args.executors,
+        apis=1 if reference else getattr(args, "apis", 1),
         ours_bin=ours_bin,
         ref_venv=pathlib.Path(args.ref_venv).expanduser(),
         pg_admin_url=args.pg_url,
@@ -121,6 +122,8 @@ def run_deployment(kind: str, args: argparse.Namespace, workloads: list[str]) ->
         run_args.http_timeout = max(args.http_timeout, REF_HTTP_TIMEOUT_S)
     client = Client(dep.url if dep else args.url, run_args.http_timeout, args.token)
     bench = Bench(client, run_args)
+    if dep is not None:
+        bench.api_urls = dep.urls
 
     def sampler() -> list[dict]:
         return [s.as_dict() for s in procstats.sample_all(dep.pids())] if dep else []

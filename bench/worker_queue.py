@@ -79,7 +79,11 @@ def measure(bench: Bench) -> dict[str, Any]:
     name = bench.ensure_workflow("worker_queue")
     t0 = time.perf_counter()
     ex = bench.start(name, {"n": ITEMS, "queue": queue}, f"bench worker_queue_10000 {bench.run_id}")
-    jobs = [(bench.c.base, dict(bench.c.headers), queue, f"bench-worker-{i}") for i in range(WORKERS)]
+    # NOTE: with several API processes (--apis), the workers are dealt out over them.
+    bases = [url.rstrip("/") for url in bench.api_urls]
+    jobs = [
+        (bases[i % len(bases)], dict(bench.c.headers), queue, f"bench-worker-{i}") for i in range(WORKERS)
+    ]
     with multiprocessing.get_context("spawn").Pool(WORKERS) as pool:
         outcomes = pool.map(_work_star, jobs)
     drained = time.perf_counter()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from typing import Any, NamedTuple, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
+from mistral import config
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.types import utcnow
@@ -28,11 +30,14 @@ from mistral.engine import (
 )
 from mistral.engine.run import WfRun, lock_run, lock_task
 from mistral.engine.unit_of_work import unit_of_work
-from mistral.exceptions import ConflictError, InputError, MistralError, NotFoundError
+from mistral.exceptions import InputError, MistralError, NotFoundError, ServiceUnavailable
 from mistral.scheduler import jobs
 from mistral.services import environments, workflow_versions
 from mistral.utils import log_ids, uuids
 from mistral.workflow import states
+
+if TYPE_CHECKING:
+    from mistral.engine.applier import Ticket
 
 LOG = logging.getLogger(__name__)
 
@@ -64,6 +69,17 @@ def _read_actions_with_tasks(action_ex_ids: list[str], task_count: int) -> Pairs
     return [(a, task_by_id[task_id]) for a, task_id in zip(actions, task_ids, strict=True)]
 
 
+def _ignored_worker_results(
+    pairs: list[tuple[Any, dict[str, Any]]], outcomes: list[action_results.Outcome | None]
+) -> set[int]:
+    """Workers' results not applied (their action is no longer RUNNING): refused, as ``settle`` refuses."""
+    return {
+        id(result)
+        for (_, result), outcome in zip(pairs, outcomes, strict=True)
+        if outcome is None and work_queue.is_worker_result(result)
+    }
+
+
 def _lock_and_read(task_owned: dict[str, str], task_count: int) -> tuple[list[WfRun], dict[str, Pairs]]:
     """Lock the workflows of the actions ``task_owned`` (action id -> workflow id), then read the actions.
 
@@ -86,6 +102,10 @@ def _lock_and_read(task_owned: dict[str, str], task_count: int) -> tuple[list[Wf
 
 class Engine:
     """Everything an engine does, as the RPC endpoint and the scheduler call it."""
+
+    def __init__(self) -> None:
+        #: the engine server's results applier, once it runs here: workers' results join its batches
+        self._batched: Callable[[list[Any], float], Ticket] | None = None
 
     # -- workflows -----------------------------------------------------------
 
@@ -247,22 +267,27 @@ class Engine:
     # -- actions -------------------------------------------------------------
 
     @db_api.retry_on_transient
-    def on_action_results(self, results: list[dict[str, Any]]) -> None:
+    def on_action_results(self, results: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
         """Apply a batch of action results; repeats and late arrivals are ignored (architecture rule 3).
 
         A ``started`` entry says an asynchronous action has begun: it awaits its
-        callback from now on, and no more heartbeats.
+        callback from now on, and no more heartbeats. Answers the results accepted when
+        an external worker's was refused (``work_queue.settle_all``), else None (all of them).
         """
         with unit_of_work():
             started = [r["action_ex_id"] for r in results if r.get("started")]
             if started:
                 db_api.mark_async_actions_started(started)
-            by_id = {r["action_ex_id"]: r for r in results if not r.get("started")}
+            refused = work_queue.settle_all(results)
+            by_id = {r["action_ex_id"]: r for r in results if not r.get("started") and id(r) not in refused}
             owners = action_owners.find(list(by_id))  # action id -> (task id, workflow execution id)
             for missing in set(by_id) - set(owners):
                 LOG.warning("Result for unknown action execution %s ignored", missing)
             ad_hoc = [a for a, (task_id, _) in owners.items() if task_id is None]
-            self._apply_results([(a, by_id[a.id]) for a in db_api.find_action_executions_by_ids(ad_hoc)])
+            ad_hoc_pairs: list[tuple[models.ActionExecution | db_api.ActionToApply, dict[str, Any]]] = [
+                (a, by_id[a.id]) for a in db_api.find_action_executions_by_ids(ad_hoc)
+            ]
+            refused |= _ignored_worker_results(ad_hoc_pairs, self._apply_results(ad_hoc_pairs))
             task_owned = {a: wf for a, (task, wf) in owners.items() if task is not None and wf is not None}
             task_count = len({owners[a][0] for a in task_owned})
             runs, by_wf = _lock_and_read(task_owned, task_count)
@@ -272,12 +297,15 @@ class Engine:
                 # NOTE: every result of the run is written first, in one statement (the items
                 # of a with-items task arrive by the hundred), then the tasks move on: a task
                 # that completes reads its actions' outputs from the database.
-                outcomes = self._apply_results([(action_ex, by_id[action_ex.id]) for action_ex, _ in pairs])
+                with_results = [(action_ex, by_id[action_ex.id]) for action_ex, _ in pairs]
+                outcomes = self._apply_results(with_results)
+                refused |= _ignored_worker_results(with_results, outcomes)
                 for (action_ex, task_ex), applied in zip(pairs, outcomes, strict=True):
                     if applied is not None:
                         index = (action_ex.runtime_context or {}).get("index", 0)
                         tasks.on_action_done(run, task_ex, index, applied.state, applied.value)
                 workflows.proceed(run)
+        return [r for r in results if id(r) not in refused] if refused else None
 
     def apply_results(self, results: list[dict[str, Any]]) -> None:
         """Results no executor sent (a test run's mocked actions), applied as executors' are."""
@@ -309,24 +337,41 @@ class Engine:
         """An asynchronous action's result (through the API); an external worker's may carry its lease."""
         action_ex = db_api.get_action_execution(action_ex_id)
         if work_queue.is_queued(action_ex):
-            return self._complete_work(action_ex_id, result, lease_token)
+            return self._complete_work(action_ex, result, lease_token)
         if action_ex.state != states.RUNNING:
             raise InputError(f"Action execution {action_ex_id} is {action_ex.state}, not RUNNING")
         self.on_action_results([{"action_ex_id": action_ex_id, **result}])
         return {"id": action_ex_id}
 
-    @db_api.retry_on_transient
+    def apply_results_through(self, apply: Callable[[list[Any], float], Ticket] | None) -> None:
+        """Where workers' results go to be applied in batches (the engine server's results applier)."""
+        self._batched = apply
+
     def _complete_work(
-        self, action_ex_id: str, result: dict[str, Any], lease_token: str | None
+        self, action_ex: models.ActionExecution, result: dict[str, Any], lease_token: str | None
     ) -> dict[str, Any]:
-        """A worker's result: accepted once, under its work item's lock, in the transaction applying it."""
-        with unit_of_work():
-            work_queue.settle(db_api.lock_work_item_of_action(action_ex_id), lease_token)
-            action_ex = db_api.get_action_execution(action_ex_id)
-            if action_ex.state != states.RUNNING:
-                raise ConflictError(f"Action execution {action_ex_id} is {action_ex.state}, not RUNNING")
-            self.on_action_results([{"action_ex_id": action_ex_id, **result}])
-        return {"id": action_ex_id}
+        """A worker's result: accepted once, under its work item's lock, in the transaction applying it.
+
+        NOTE: it joins the results applier's batches, so the results of many workers share one
+        transaction as executors' do; the caller is answered only once that transaction committed.
+        """
+        entry = work_queue.result_entry(action_ex, result, lease_token)
+        batched = self._batched
+        if batched is None:
+            accepted = self.on_action_results([entry])
+            taken = accepted is None or any(a is entry for a in accepted)
+        else:
+            timeout = config.CONF.engine.results_apply_timeout
+            ticket = batched([entry], timeout)
+            if not ticket.wait(0):
+                raise ServiceUnavailable(
+                    f"The result of action execution {action_ex.id} was not applied within {timeout:g} s; "
+                    "send it again (once applied, a repeat is refused with 409)"
+                )
+            taken = any(a is entry for a in ticket.accepted)
+        if not taken:
+            raise work_queue.refusal(action_ex.id, lease_token)
+        return {"id": action_ex.id}
 
     @db_api.retry_on_transient
     def update_action(self, action_ex_id: str, state: str) -> dict[str, Any]:

@@ -109,6 +109,7 @@ class EngineServer:
             BatchApplier("heartbeats", engine.on_heartbeats),
             BatchApplier("takes", engine.take_actions, threads=threads),
         ]
+        self._engine = engine
         self._name = host or f"{socket.gethostname()}-{os.getpid()}"
         target = oslo_messaging.Target(topic=transport.ENGINE_TOPIC, server=self._name)
         self._endpoint = EngineEndpoint(engine, *self._appliers)
@@ -123,6 +124,8 @@ class EngineServer:
     def start(self) -> None:
         for applier in self._appliers:
             applier.start()
+        # NOTE: external workers' results (through the API) share the executors' result batches.
+        self._engine.apply_results_through(self._appliers[0].apply)
         self._server.start()
         if transport.is_local():
             quick = methods.quick_casts(methods.ENGINE)
@@ -135,5 +138,6 @@ class EngineServer:
         direct.withdraw(transport.ENGINE_TOPIC, self._name)
         self._server.stop()
         self._server.wait()
+        self._engine.apply_results_through(None)
         for applier in self._appliers:
             applier.stop()

@@ -7,9 +7,11 @@ taken by ``queue:NAME`` at once, so recovery never sends it to an executor, and 
 heartbeat (the work item's lease is its liveness).
 
 A worker's result comes back through ``PUT /v2/action_executions/{id}`` as an asynchronous
-action's does; ``accept_result`` decides, under the item's row lock, whether it is the one
-that counts (``settle``). Lease expiry (``expire_leases``, run by the recovery job) queues an
-item again with attempts left and fails its action when none are left.
+action's does. It travels as an action result marked with the worker's lease (``result_entry``),
+through the engine's batched result path: ``settle_all`` decides, under the items' row locks and
+in the transaction that applies the accepted results, which ones count (``settle``).
+Lease expiry (``expire_leases``, run by the recovery job) queues an item again with attempts
+left and fails its action when none are left.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ DEFAULT_QUEUE = "default"
 QUEUE_KEY, TAGS_KEY, ATTEMPTS_KEY, TASK_KEY = "queue", "queue_tags", "queue_max_attempts", "queue_task"
 #: Items failed per check of expired leases.
 BATCH = 200
+#: The key that marks an action result as a worker's; its value is the worker's lease token (or None).
+LEASE_KEY = "worker_lease_token"
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,46 @@ def settle(item: models.WorkItem | None, lease_token: str | None) -> None:
             f"attempt {item.attempt}); its result is refused"
         )
     item.state = db_api.WORK_DONE
+
+
+def result_entry(
+    action_ex: models.ActionExecution, result: Mapping[str, Any], lease_token: str | None
+) -> dict[str, Any]:
+    """A worker's result as an action result the batched path applies, marked with its lease."""
+    wf_ex_id = (action_ex.runtime_context or {}).get("workflow_execution_id")
+    return {"action_ex_id": action_ex.id, "workflow_execution_id": wf_ex_id, **result, LEASE_KEY: lease_token}
+
+
+def is_worker_result(result: Mapping[str, Any]) -> bool:
+    return LEASE_KEY in result
+
+
+def settle_all(results: Sequence[Mapping[str, Any]]) -> set[int]:
+    """Settle the worker results of one batch under their items' locks; answer the ``id()`` of those refused.
+
+    NOTE: two results for one item in a batch settle in order on the same row: the second is refused.
+    """
+    entries = [r for r in results if is_worker_result(r)]
+    if not entries:
+        return set()
+    items = db_api.lock_work_items_of_actions([r["action_ex_id"] for r in entries])
+    refused: set[int] = set()
+    for entry in entries:
+        try:
+            settle(items.get(entry["action_ex_id"]), entry[LEASE_KEY])
+        except ConflictError as error:
+            LOG.info("%s", error)
+            refused.add(id(entry))
+    return refused
+
+
+def refusal(action_ex_id: str, lease_token: str | None) -> ConflictError:
+    """Why a worker's result was refused, as the item is now (it was decided under its lock)."""
+    try:
+        settle(db_api.load_work_item_of_action(action_ex_id), lease_token)
+    except ConflictError as error:
+        return error
+    return ConflictError(f"Action execution {action_ex_id} is no longer RUNNING; the result is refused")
 
 
 def close(pairs: Sequence[tuple[models.ActionExecution | db_api.ActionToApply, str]]) -> None:

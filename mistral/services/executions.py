@@ -13,7 +13,6 @@ from typing import Any
 from mistral import config, context
 from mistral.db import api as db_api
 from mistral.db import models
-from mistral.db.api import Filter, ListQuery
 from mistral.exceptions import InputError, NotAllowedError
 from mistral.expressions import ENV_KEY, PUBLISHED_GLOBAL_KEY
 from mistral.notifier import events
@@ -73,11 +72,7 @@ def task_published_global(task_ex: models.TaskExecution) -> dict[str, Any]:
 
 def task_names(action_exs: Iterable[Any]) -> dict[str, str]:
     """Task id -> name for the tasks of these action executions, in one query."""
-    ids = sorted({a.task_execution_id for a in action_exs if a.task_execution_id})
-    if not ids:
-        return {}
-    tasks = db_api.list_task_executions(ListQuery(filters={"id": Filter("in", ids)}))
-    return {t.id: t.name for t in tasks}
+    return db_api.find_task_names(a.task_execution_id for a in action_exs if a.task_execution_id)
 
 
 def is_with_items(task_ex: models.TaskExecution) -> bool:

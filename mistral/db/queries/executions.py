@@ -253,6 +253,20 @@ def list_task_executions(q: ListQuery | None = None, *conditions: Any) -> list[m
     return common.find_all(TaskEx, q or ListQuery(), *conditions)
 
 
+def find_task_names(ids: Iterable[str]) -> dict[str, str]:
+    """Task id -> name of the tasks with these ids the caller may see: the task_name of their actions.
+
+    NOTE: two columns, not whole rows: every action execution rendered (a worker's result among
+    them) names its task, and a task row carries its published data and runtime context.
+    """
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    stmt = query.scoped(sa.select(TaskEx.id, TaskEx.name).where(TaskEx.id.in_(wanted)), TaskEx)
+    with transaction(read_only=True) as session:
+        return {task_id: name for task_id, name in session.execute(stmt)}
+
+
 def find_task_executions(
     wf_ex_id: str, *, names: Iterable[str] | None = None, states: Iterable[str] | None = None
 ) -> list[models.TaskExecution]:

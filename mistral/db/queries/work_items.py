@@ -45,7 +45,8 @@ __all__ = [
     "has_claimable_work",
     "insert_work_items",
     "list_work_items",
-    "lock_work_item_of_action",
+    "load_work_item_of_action",
+    "lock_work_items_of_actions",
     "pause_work_items",
     "release_work_item",
     "requeue_expired_work_items",
@@ -251,11 +252,28 @@ def release_work_item(id: str, token: str | None, now: datetime.datetime) -> boo
         return common.affected_rows(session, stmt) == 1
 
 
-def lock_work_item_of_action(action_ex_id: str) -> models.WorkItem | None:
-    """The item of an action execution, locked for the caller's transaction (a result being applied)."""
-    stmt = sa.select(Item).where(Item.action_execution_id == action_ex_id).with_for_update()
+def lock_work_items_of_actions(action_ex_ids: Sequence[str]) -> dict[str, models.WorkItem]:
+    """The items of these action executions by action id, locked for the caller's transaction.
+
+    NOTE: locked in id order, so two batches of results never wait for each other in a circle.
+    """
+    if not action_ex_ids:
+        return {}
+    stmt = (
+        sa.select(Item)
+        .where(Item.action_execution_id.in_(sorted(set(action_ex_ids))))
+        .order_by(Item.id)
+        .with_for_update()
+    )
     with transaction() as session:
-        return session.scalars(stmt.execution_options(populate_existing=True)).first()
+        items = session.scalars(stmt.execution_options(populate_existing=True))
+        return {item.action_execution_id: item for item in items}
+
+
+def load_work_item_of_action(action_ex_id: str) -> models.WorkItem | None:
+    """The item of an action execution, as it is now (no lock): to tell a refused worker why."""
+    with transaction(read_only=True) as session:
+        return session.scalars(sa.select(Item).where(Item.action_execution_id == action_ex_id)).first()
 
 
 def _set_state(conditions: list[Any], state: str) -> int:

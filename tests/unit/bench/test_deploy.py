@@ -31,6 +31,20 @@ def test_roles_of_each_kind() -> None:
         deploy.roles("distributed", engines=0)
 
 
+def test_several_apis_listen_on_ports_of_their_own() -> None:
+    apis = [r for r in deploy.roles("distributed", apis=3) if r.server == "api"]
+    assert [(r.name, r.port_offset) for r in apis] == [("api", 0), ("api-2", 10), ("api-3", 20)]
+    settings = deploy.Settings(kind="distributed", port=9000, workdir=pathlib.Path("/w"), apis=3)
+    ports = [{}, {"api": {"port": 9010}}, {"api": {"port": 9020}}]
+    assert [deploy.role_sections(settings, r) for r in apis] == ports
+    executor = deploy.Role("executor-1", "executor", "bench-exec-1")
+    assert deploy.role_sections(settings, executor) == {"executor": {"host": "bench-exec-1"}}
+    dep = deploy.Deployment(settings, log=lambda _: None)
+    assert dep.urls == ["http://127.0.0.1:9000", "http://127.0.0.1:9010", "http://127.0.0.1:9020"]
+    with pytest.raises(deploy.DeployError):
+        deploy.roles("reference-distributed", apis=2)
+
+
 def test_command_lines() -> None:
     configs = [pathlib.Path("/c/server.conf"), pathlib.Path("/c/executor-1.conf")]
     assert deploy.server_argv(BIN, configs, "executor") == [

@@ -16,7 +16,8 @@ from mistral.db import api as db_api
 from mistral.db.types import utcnow
 from mistral.engine import engine as engine_module
 from mistral.engine import outbox, recovery, work_queue
-from mistral.exceptions import ConflictError
+from mistral.engine.applier import BatchApplier
+from mistral.exceptions import ConflictError, ServiceUnavailable
 from mistral.services import definitions
 
 WORKFLOWS = """
@@ -37,6 +38,11 @@ queued:
   tasks:
     echo:
       action: std.echo output=1
+many:
+  tasks:
+    each:
+      with-items: i in <% range(3) %>
+      action: std.external i=<% $.i %>
 mixed:
   tasks:
     each:
@@ -137,3 +143,70 @@ def test_settle_accepts_the_holders_result_once() -> None:
     with pytest.raises(ConflictError):
         work_queue.settle(item, None)
     work_queue.settle(None, "anything")  # an action of no queue: nothing to settle
+
+
+def test_workers_results_in_one_batch_count_once_each_and_the_stale_ones_are_refused() -> None:
+    wf_ex_id = _start("many")
+    first, second, third = _claim("default")
+    engine = engine_module.get()
+    entries = [
+        work_queue.result_entry(db_api.get_action_execution(item.action_execution_id), {"data": n}, token)
+        for n, (item, token) in enumerate(
+            [(first, first.lease_token), (second, second.lease_token), (second, second.lease_token),
+             (third, "someone-elses")]
+        )
+    ]  # fmt: skip
+    accepted = engine.on_action_results(entries)
+    # NOTE: the second copy of the second result comes after the first in the batch: refused.
+    assert accepted is not None and [entries.index(e) for e in accepted] == [0, 1]
+    assert [db_api.get_work_item(i.id).state for i in (first, second, third)] == ["done", "done", "claimed"]
+    outputs = [db_api.get_action_execution(i.action_execution_id).output for i in (first, second, third)]
+    assert [db_api.get_action_execution(i.action_execution_id).state for i in (first, second, third)] == [
+        "SUCCESS",
+        "SUCCESS",
+        "RUNNING",
+    ]
+    assert outputs[:2] == [{"result": 0}, {"result": 1}]
+    engine.complete_action(third.action_execution_id, {"data": 2}, third.lease_token)
+    assert db_api.get_workflow_execution(wf_ex_id).state == "SUCCESS"
+
+
+@pytest.fixture
+def batched() -> Any:
+    """The engine applies workers' results through a running results applier, as its server does."""
+    engine = engine_module.get()
+    applier = BatchApplier("action results", engine.on_action_results)
+    applier.start()
+    engine.apply_results_through(applier.apply)
+    yield applier
+    engine.apply_results_through(None)
+    applier.stop()
+
+
+def test_through_the_results_applier_a_result_counts_once_and_a_stale_lease_is_told_why(batched: Any) -> None:
+    wf_ex_id = engine_module.get().start_workflow("external")["id"]
+    (item,) = _claim("default")
+    with pytest.raises(ConflictError, match="no longer held"):
+        engine_module.get().complete_action(item.action_execution_id, {"data": {}}, "someone-elses")
+    engine_module.get().complete_action(item.action_execution_id, {"data": {"answer": 42}}, item.lease_token)
+    assert db_api.get_workflow_execution(wf_ex_id).state == "SUCCESS"
+    with pytest.raises(ConflictError, match="is done"):
+        engine_module.get().complete_action(item.action_execution_id, {"data": {}}, item.lease_token)
+
+
+def test_a_result_the_applier_could_not_commit_is_not_taken_and_may_be_sent_again(
+    batched: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wf_ex_id = engine_module.get().start_workflow("external")["id"]
+    (item,) = _claim("default")
+
+    def broken(results: list[dict[str, Any]]) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(batched, "_apply", broken)
+    with pytest.raises(ServiceUnavailable, match="send it again"):
+        engine_module.get().complete_action(item.action_execution_id, {"data": {}}, item.lease_token)
+    assert db_api.get_work_item(item.id).state == "claimed"
+    monkeypatch.undo()
+    engine_module.get().complete_action(item.action_execution_id, {"data": {"answer": 42}}, item.lease_token)
+    assert db_api.get_workflow_execution(wf_ex_id).state == "SUCCESS"

@@ -22,6 +22,7 @@ TRANSPORT_OPTIONS = frozenset({"timeout", "server", "target"})
 NOT_REMOTE = {
     "on_heartbeats": "applies the batches the server queues from report_running_actions",
     "cascade": "a scheduler job (mistral.engine.cascades)",
+    "apply_results_through": "the engine server hands its results applier to its own process's engine",
 }
 
 
