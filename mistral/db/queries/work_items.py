@@ -205,6 +205,14 @@ def list_work_items(q: ListQuery | None = None, *conditions: Any) -> list[models
     return common.find_all(Item, q or ListQuery(), *conditions)
 
 
+def _held(id: str, token: str | None) -> list[Any]:
+    """The item claimed under ``token`` (under any claim without one)."""
+    held = [Item.id == id, Item.state == WORK_CLAIMED]
+    if token is not None:
+        held.append(Item.lease_token == token)
+    return held
+
+
 def extend_work_item_lease(
     id: str, token: str | None, lease: float, now: datetime.datetime
 ) -> models.WorkItem | None:
@@ -213,9 +221,7 @@ def extend_work_item_lease(
     NOTE: a lease already run out is renewed while nobody else has claimed the item: its holder
     is still the only one working on it. Without a token, whoever holds it is renewed.
     """
-    held = [Item.id == id, Item.state == WORK_CLAIMED]
-    if token is not None:
-        held.append(Item.lease_token == token)
+    held = _held(id, token)
     stmt = (
         sa.update(Item)
         .where(*held)
@@ -232,9 +238,7 @@ def extend_work_item_lease(
 
 def release_work_item(id: str, token: str | None, now: datetime.datetime) -> bool:
     """Give back a claimed item unrun (a worker stopping): queued again, this claim not counted."""
-    held = [Item.id == id, Item.state == WORK_CLAIMED]
-    if token is not None:
-        held.append(Item.lease_token == token)
+    held = _held(id, token)
     stmt = (
         sa.update(Item)
         .where(*held)
