@@ -8,7 +8,7 @@ from typing import Any
 
 from mistral.db import api as db_api
 from mistral.db import models
-from mistral.engine import cascades, policies, task_records, tasks, workflows
+from mistral.engine import cascades, policies, task_records, tasks, work_queue, workflows
 from mistral.engine.run import WfRun, lock_task
 from mistral.engine.unit_of_work import unit_of_work
 from mistral.scheduler import jobs
@@ -95,10 +95,14 @@ def finish_delayed_task(task_ex_id: str) -> None:
 def task_timeout(task_ex_id: str) -> None:
     def step(run: WfRun, task_ex: models.TaskExecution) -> None:
         task_records.update_runtime(task_ex, timed_out=True)
+        cancelled = []
         for action_ex in db_api.find_action_executions(task_ex.id, states=[states.RUNNING]):
-            db_api.update_action_execution_state(
+            if db_api.update_action_execution_state(
                 action_ex.id, expected=[states.RUNNING], new=states.CANCELLED
-            )
+            ):
+                cancelled.append((action_ex, states.CANCELLED))
+        # NOTE: an item on a worker queue is withdrawn: no worker runs it for a task that gave up.
+        work_queue.close(cancelled)
         for child in db_api.list_sub_executions_of_task(task_ex.id):
             if not states.is_completed(child.state):
                 cascades.schedule("cancel", child.id, "Parent task timed out")

@@ -15,7 +15,7 @@ from mistral import context
 from mistral.db import api as db_api
 from mistral.db.types import utcnow
 from mistral.engine import engine as engine_module
-from mistral.engine import outbox, recovery, work_queue
+from mistral.engine import outbox, recovery, timers, work_queue
 from mistral.engine.applier import BatchApplier
 from mistral.exceptions import ConflictError, ServiceUnavailable
 from mistral.services import definitions
@@ -43,6 +43,12 @@ many:
     each:
       with-items: i in <% range(3) %>
       action: std.external i=<% $.i %>
+slow:
+  tasks:
+    wait:
+      action: std.external
+      queue: slow
+      timeout: 60
 mixed:
   tasks:
     each:
@@ -210,3 +216,13 @@ def test_a_result_the_applier_could_not_commit_is_not_taken_and_may_be_sent_agai
     monkeypatch.undo()
     engine_module.get().complete_action(item.action_execution_id, {"data": {"answer": 42}}, item.lease_token)
     assert db_api.get_workflow_execution(wf_ex_id).state == "SUCCESS"
+
+
+def test_a_task_that_times_out_withdraws_its_item_so_no_worker_runs_it() -> None:
+    wf_ex_id = _start("slow")
+    (task,) = db_api.find_task_executions(wf_ex_id)
+    timers.task_timeout(task.id)
+    assert db_api.get_workflow_execution(wf_ex_id).state == "ERROR"
+    assert _claim("slow") == []
+    (item,) = db_api.list_work_items()
+    assert item.state == db_api.WORK_CANCELLED
