@@ -149,17 +149,20 @@ def queue_row(row: Mapping[str, Any]) -> None:
     NOTE: a mocked action never reaches an executor: its result takes the path an executor's
     takes, so the task goes on exactly as after a real result.
     """
-    mocked = mocked_result(row.get("runtime_context"))
-    if mocked is not None:
-        outbox.current().results.append({"action_ex_id": row["id"], **mocked})
-    else:
+    if not _sent_mocked(row["id"], row.get("runtime_context")):
         queue(build(row))
 
 
 def queue_again(action_ex: models.ActionExecution) -> None:
     """Send a stored action nobody took once more (recovery); a mocked one gives its result again."""
-    mocked = mocked_result(action_ex.runtime_context)
-    if mocked is not None:
-        outbox.current().results.append({"action_ex_id": action_ex.id, **mocked})
-    else:
+    if not _sent_mocked(action_ex.id, action_ex.runtime_context):
         queue(of(action_ex))
+
+
+def _sent_mocked(action_ex_id: str, runtime: Mapping[str, Any] | None) -> bool:
+    """A mocked action's result goes to an engine (after commit) instead of the action to an executor."""
+    mocked = mocked_result(runtime)
+    if mocked is None:
+        return False
+    outbox.current().results.append({"action_ex_id": action_ex_id, **mocked})
+    return True

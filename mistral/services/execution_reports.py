@@ -6,7 +6,6 @@ Each level of a tree costs the same few queries however wide it is.
 from __future__ import annotations
 
 import collections
-import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -106,18 +105,14 @@ STAT_BY_STATE = {
 }
 
 
-def _time(value: Any) -> Any:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, datetime.datetime) else value
-
-
 def _wf_entry(wf_ex: models.WorkflowExecution) -> dict[str, Any]:
     return {
         "id": wf_ex.id,
         "name": wf_ex.workflow_name,
         "state": wf_ex.state,
         "state_info": wf_ex.state_info,
-        "created_at": _time(wf_ex.created_at),
-        "updated_at": _time(wf_ex.updated_at),
+        "created_at": execution_waits.time_text(wf_ex.created_at),
+        "updated_at": execution_waits.time_text(wf_ex.updated_at),
     }
 
 
@@ -140,10 +135,10 @@ def _task_entry(task_ex: models.TaskExecution) -> dict[str, Any]:
         "workflow_execution_id": task_ex.workflow_execution_id,
         "state": task_ex.state,
         "state_info": task_ex.state_info,
-        "created_at": _time(task_ex.created_at),
-        "updated_at": _time(task_ex.updated_at),
-        "started_at": _time(task_ex.started_at),
-        "finished_at": _time(task_ex.finished_at),
+        "created_at": execution_waits.time_text(task_ex.created_at),
+        "updated_at": execution_waits.time_text(task_ex.updated_at),
+        "started_at": execution_waits.time_text(task_ex.started_at),
+        "finished_at": execution_waits.time_text(task_ex.finished_at),
         "retry_count": _retry_count(task_ex),
         "next_retry_at": execution_waits.next_retry_at(task_ex),
         "superseded_by": _superseded_by(task_ex),
@@ -156,10 +151,10 @@ def _action_entry(action_ex: models.ActionExecution) -> dict[str, Any]:
         "name": action_ex.name,
         "state": action_ex.state,
         "state_info": action_ex.state_info,
-        "created_at": _time(action_ex.created_at),
-        "updated_at": _time(action_ex.updated_at),
+        "created_at": execution_waits.time_text(action_ex.created_at),
+        "updated_at": execution_waits.time_text(action_ex.updated_at),
         "accepted": action_ex.result_applied,
-        "last_heartbeat": _time(action_ex.last_heartbeat),
+        "last_heartbeat": execution_waits.time_text(action_ex.last_heartbeat),
     }
 
 
