@@ -272,6 +272,10 @@ class _Waiter:
     def _wait(self) -> None:
         last_error = ""
         while time.monotonic() < self.deadline:
+            if async_results.abandoned(self.action_ex_id):
+                LOG.info("Action %s was cancelled: no more waiting for its AMQP reply", self.action_ex_id)
+                async_results.release(self.action_ex_id)
+                return
             try:
                 if self._poll_once():
                     return

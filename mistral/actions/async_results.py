@@ -13,7 +13,7 @@ engine's heartbeat check finds the action lost (and re-runs it where the task sa
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 #: ``completer(action_ex_id, outcome, workflow_execution_id)``; ``outcome`` is ``{"data": ...}`` or
@@ -23,6 +23,8 @@ Completer = Callable[[str, dict[str, Any], str | None], None]
 _lock = threading.Lock()
 _completers: list[Completer] = []
 _held: set[str] = set()
+#: held ids whose action an engine cancelled: their waits end without a result
+_abandoned: set[str] = set()
 
 
 class NoCompleterError(RuntimeError):
@@ -50,6 +52,20 @@ def release(action_ex_id: str) -> None:
     """Stop heartbeating ``action_ex_id`` (its result went, or it was given up)."""
     with _lock:
         _held.discard(action_ex_id)
+        _abandoned.discard(action_ex_id)
+
+
+def abandon(action_ex_ids: Iterable[str]) -> None:
+    """An engine cancelled these actions: the ones held here stop waiting (see ``abandoned``)."""
+    with _lock:
+        # NOTE: only held ids are kept: a message about actions of another executor, or one that
+        # came after the wait ended, leaves nothing behind.
+        _abandoned.update(i for i in action_ex_ids if i in _held)
+
+
+def abandoned(action_ex_id: str) -> bool:
+    with _lock:
+        return action_ex_id in _abandoned
 
 
 def held_ids() -> set[str]:

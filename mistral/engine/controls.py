@@ -13,7 +13,7 @@ from mistral.engine import (
     task_work,
     tasks,
     with_items,
-    work_queue,
+    withdrawn,
     workflows,
 )
 from mistral.engine.run import WfRun
@@ -84,7 +84,7 @@ def cancel_work(wf_ex: models.WorkflowExecution) -> None:
             ):
                 cancelled.append((action_ex, states.CANCELLED))
         # NOTE: a worker holding one of these items is refused its result from now on.
-        work_queue.close(cancelled)
+        withdrawn.withdraw(cancelled)
         if task_ex.state == states.WAITING:
             task_ex.unique_key = f"{task_ex.unique_key}:{task_ex.id}"
         task_records.set_state(task_ex, states.CANCELLED, "Cancelled with its workflow")

@@ -46,6 +46,8 @@ class Outbox:
     first_steps: list[str] = field(default_factory=list)
     #: results the engine gives itself (a test run's mocked actions), as executors report theirs
     results: list[dict[str, Any]] = field(default_factory=list)
+    #: executor host -> ids of its asynchronous actions cancelled here, whose waits it may end
+    abandoned: dict[str, list[str]] = field(default_factory=dict)
     #: notification events written in this transaction (the rows are the outbox; this wakes the notifier)
     events: int = 0
     #: what the metrics count once the transaction has committed (``mistral.engine.tallies``)
@@ -53,7 +55,12 @@ class Outbox:
 
     def __bool__(self) -> bool:
         return bool(
-            self.actions or self.finished_subworkflows or self.first_steps or self.results or self.events
+            self.actions
+            or self.finished_subworkflows
+            or self.first_steps
+            or self.results
+            or self.abandoned
+            or self.events
         )
 
     def clear(self) -> None:
@@ -61,6 +68,7 @@ class Outbox:
         self.finished_subworkflows.clear()
         self.first_steps.clear()
         self.results.clear()
+        self.abandoned.clear()
         self.events = 0
         self.tally.clear()
 

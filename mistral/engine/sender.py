@@ -44,6 +44,8 @@ def send(box: Outbox) -> None:
             clients.engine().on_subworkflows_finished(list(box.finished_subworkflows))
         if box.results:
             clients.engine().apply_results(list(box.results))
+        for host, ids in box.abandoned.items():
+            clients.executor().abandon_actions(ids, target=host)
     except Exception:  # noqa: BLE001 - the transaction has committed; recovery repairs a lost send
         LOG.exception("Sending work after commit failed; the recovery loop will resend it")
     finally:

@@ -8,7 +8,7 @@ from typing import Any
 
 from mistral.db import api as db_api
 from mistral.db import models
-from mistral.engine import cascades, policies, task_records, tasks, work_queue, workflows
+from mistral.engine import cascades, policies, task_records, tasks, withdrawn, workflows
 from mistral.engine.run import WfRun, lock_task
 from mistral.engine.unit_of_work import unit_of_work
 from mistral.scheduler import jobs
@@ -102,7 +102,7 @@ def task_timeout(task_ex_id: str) -> None:
             ):
                 cancelled.append((action_ex, states.CANCELLED))
         # NOTE: an item on a worker queue is withdrawn: no worker runs it for a task that gave up.
-        work_queue.close(cancelled)
+        withdrawn.withdraw(cancelled)
         for child in db_api.list_sub_executions_of_task(task_ex.id):
             if not states.is_completed(child.state):
                 cascades.schedule("cancel", child.id, "Parent task timed out")

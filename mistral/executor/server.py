@@ -10,6 +10,7 @@ from typing import Any
 import oslo_messaging
 
 from mistral import context
+from mistral.actions import async_results
 from mistral.config import CONF
 from mistral.executor.executor import Executor
 from mistral.executor.taker import TakeCall, Taker
@@ -47,6 +48,10 @@ class ExecutorEndpoint:
             result = CallOutcome.of_call(self._executor.run_action_sync, request).to_wire()
         LOG.debug("RPC run_action_sync answers %s", masked(result))
         return result
+
+    def abandon_actions(self, ctxt: dict[str, Any], action_ex_ids: Sequence[str]) -> None:
+        LOG.debug("RPC abandon_actions %s", action_ex_ids)
+        async_results.abandon(action_ex_ids)
 
 
 class ExecutorServer:

@@ -213,6 +213,10 @@ class ExecutorClient(_Client):
     ) -> Any:
         return self._send("run_action_sync", timeout=timeout, server=target, request=request)
 
+    def abandon_actions(self, action_ex_ids: Sequence[str], target: str | None = None) -> None:
+        """Asynchronous actions of executor ``target`` that were cancelled: it stops waiting for them."""
+        self._send("abandon_actions", server=target, action_ex_ids=list(action_ex_ids))
+
 
 _clients: dict[type, _Client] = {}
 _clients_lock = threading.Lock()

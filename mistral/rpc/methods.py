@@ -70,6 +70,7 @@ ENGINE: Mapping[str, RpcMethod] = _table(
 EXECUTOR: Mapping[str, RpcMethod] = _table(
     RpcMethod("run_actions", CAST, quick=True),
     RpcMethod("run_action_sync", CALL),
+    RpcMethod("abandon_actions", CAST, quick=True),
 )
 
 

@@ -107,3 +107,40 @@ def test_an_unreachable_broker_fails_the_task_with_a_reason(client: Any, queues:
     (send,) = client.tasks.list(ex.id)
     assert send.state == "ERROR"
     assert "AMQP broker amqp://guest:**@127.0.0.1:1// unreachable" in send.state_info
+
+
+WAIT_ONLY = """
+version: '2.0'
+wait_only:
+  input: [url, replies]
+  tasks:
+    receive:
+      action: std.amqp_wait
+      input:
+        url: <% $.url %>
+        queue: <% $.replies %>
+        correlation_id: <% execution().id %>
+        timeout: 60
+        poll_interval: 0.05
+"""
+
+
+def test_cancelling_the_execution_ends_the_wait_on_its_executor(
+    client: Any, amqp_url: str, queues: tuple[str, str]
+) -> None:
+    client.workflows.create(WAIT_ONLY)
+    ex = client.executions.create("wait_only", workflow_input={"url": amqp_url, "replies": queues[1]})
+    (task,) = polling.wait_for("the receive task", lambda: client.tasks.list(ex.id))
+    action = polling.wait_for(
+        "the wait to be taken",
+        lambda: next(iter(a for a in client.action_executions.list(task.id) if a.state == "RUNNING"), None),
+    )
+    waiter = polling.wait_for(
+        "the wait's thread",
+        lambda: next((t for t in threading.enumerate() if t.name == f"amqp-wait-{action.id}"), None),
+    )
+    client.executions.update(ex.id, "CANCELLED")
+    waiter.join(10)
+    assert not waiter.is_alive(), "the executor still waits for a cancelled action's reply"
+    assert client.executions.get(ex.id).state == "CANCELLED"
+    assert client.action_executions.get(action.id).state == "CANCELLED"

@@ -225,6 +225,29 @@ def test_wait_fails_at_its_timeout(amqp_url: str, queue_name: str, completions: 
     )
 
 
+def _waiter_of(action_ex_id: str) -> threading.Thread | None:
+    return next((t for t in threading.enumerate() if t.name == f"amqp-wait-{action_ex_id}"), None)
+
+
+def test_a_cancelled_wait_ends_without_a_result_and_leaves_its_reply_queued(
+    amqp_url: str, queue_name: str, completions: _Completions
+) -> None:
+    AMQPWaitAction(url=amqp_url, queue=queue_name, correlation_id="c-5", timeout=30, poll_interval=0.05).run(
+        _context("act-5")
+    )
+    waiter = _waiter_of("act-5")
+    assert waiter is not None and waiter.is_alive()
+    async_results.abandon(["act-5", "someone-elses"])
+    assert not async_results.abandoned("someone-elses"), "only the waits held here are kept"
+    waiter.join(5)
+    assert not waiter.is_alive()
+    assert "act-5" not in async_results.held_ids() and not async_results.abandoned("act-5")
+    _reply(amqp_url, queue_name, {"late": True}, "c-5")
+    time.sleep(0.2)
+    assert completions.outcomes == []
+    assert [m.properties["correlation_id"] for m in _take_all(amqp_url, queue_name)] == ["c-5"]
+
+
 def test_wait_on_an_unreachable_broker_fails_at_once() -> None:
     with pytest.raises(ActionException, match="unreachable"):
         AMQPWaitAction(

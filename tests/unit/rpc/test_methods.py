@@ -97,7 +97,7 @@ def test_only_casts_are_quick_and_the_servers_deliver_them_directly() -> None:
     for table in (methods.ENGINE, methods.EXECUTOR):
         assert all(rpc.kind is methods.CAST for rpc in table.values() if rpc.quick)
     assert "report_running_actions" in methods.quick_casts(methods.ENGINE)
-    assert methods.quick_casts(methods.EXECUTOR) == ("run_actions",)
+    assert methods.quick_casts(methods.EXECUTOR) == ("run_actions", "abandon_actions")
 
 
 class _FakeEngine:
