@@ -139,6 +139,45 @@ test("a reverse workflow: requires edges, task-defaults' requires added", () => 
   ]);
 });
 
+test("a join by tags: an implicit success edge from each carrier, a written one counted once", () => {
+  const graph = workflowGraph({
+    tasks: {
+      go: { "on-success": ["a", "b", "docs"] },
+      a: { tags: ["Deployment"], "on-success": "done" },
+      b: { tags: ["Deployment", "Web"] },
+      docs: { tags: ["Docs"] },
+      done: { tags: ["Deployment"], join: { tags: ["Deployment"] } },
+    },
+  });
+  assert.deepEqual(graph.edges, [
+    { from: "go", to: "a", kind: "success" },
+    { from: "go", to: "b", kind: "success" },
+    { from: "go", to: "docs", kind: "success" },
+    { from: "a", to: "done", kind: "success" },
+    { from: "b", to: "done", kind: "success", tags: ["Deployment"] },
+  ]);
+  assert.equal(graph.nodes.find((n) => n.id === "done").join, true);
+});
+
+test("a reverse workflow: requires by tags, mixed with names, each task once and never itself", () => {
+  const graph = workflowGraph({
+    type: "reverse",
+    tasks: {
+      db: { tags: ["Deployment"] },
+      web: { tags: ["Deployment", "Web"] },
+      smoke: { tags: ["PostDeployment", "Deployment"], requires: { tags: ["Deployment"] } },
+      report: { requires: [{ tags: ["PostDeployment"] }, "db", { tags: ["Deployment", "Web"] }] },
+    },
+  });
+  assert.deepEqual(graph.edges, [
+    { from: "db", to: "smoke", kind: "requires", tags: ["Deployment"] },
+    { from: "web", to: "smoke", kind: "requires", tags: ["Deployment"] },
+    { from: "smoke", to: "report", kind: "requires", tags: ["PostDeployment"] },
+    { from: "db", to: "report", kind: "requires" },
+    { from: "web", to: "report", kind: "requires", tags: ["Deployment", "Web"] },
+  ]);
+});
+
 test("a spec without tasks is an empty graph", () => {
   assert.deepEqual(workflowGraph(null), { type: "direct", nodes: [], edges: [] });
 });

@@ -136,18 +136,23 @@ function edgeElement(edge, placed, back) {
     }
   }
   const conditional = edge.condition !== undefined;
+  const byTags = edge.tags ? `, by the tags ${edge.tags.join(", ")}` : "";
   return svg(
     "path",
     {
       d,
-      class: conditional ? "edge conditional" : "edge",
+      class: ["edge", conditional && "conditional", edge.tags && "by-tags"].filter(Boolean).join(" "),
       "data-test": "graph-edge",
       "data-from": edge.from,
       "data-to": edge.to,
       "data-kind": edge.kind,
       "marker-end": `url(#arrow-${edge.kind})`,
     },
-    svg("title", {}, `${edge.from} → ${edge.to} (on ${edge.kind})${conditional ? `: ${JSON.stringify(edge.condition)}` : ""}`),
+    svg(
+      "title",
+      {},
+      `${edge.from} → ${edge.to} (on ${edge.kind}${byTags})${conditional ? `: ${JSON.stringify(edge.condition)}` : ""}`,
+    ),
   );
 }
 

@@ -1,8 +1,9 @@
 /**
  * The task graph of a workflow definition (the parsed spec the API returns as JSON): pure, no DOM.
  * Direct workflows: on-success / on-error / on-complete transitions in every form the language
- * allows; reverse workflows: `requires`. Engine commands (fail, succeed, pause, noop) are not tasks
- * and draw no edge.
+ * allows, and the implicit on-success edges of a `join: {tags: [...]}` (doc/dependencies_by_tag.rst);
+ * reverse workflows: `requires`, names and tag selectors. Engine commands (fail, succeed, pause,
+ * noop) are not tasks and draw no edge.
  */
 
 /** on-* keyword → edge kind. */
@@ -23,6 +24,7 @@ const CLAUSES = [
  * @property {string} to
  * @property {"success"|"error"|"complete"|"requires"} kind
  * @property {*} [condition] the transition's condition, when it has one
+ * @property {string[]} [tags] the selector's tags, for an edge that a tag selector implies
  */
 
 /**
@@ -40,6 +42,7 @@ export function workflowGraph(spec) {
     if (type === "reverse") edges.push(...requiresEdges(name, task || {}, defaults, tasks));
     else edges.push(...transitionEdges(name, task || {}, defaults, tasks));
   }
+  if (type !== "reverse") edges.push(...tagJoinEdges(tasks, edges));
   return { type, nodes, edges };
 }
 
@@ -95,10 +98,52 @@ export function transitions(value) {
   return found;
 }
 
+/**
+ * The edges a `join: {tags: [...]}` implies: from each carrier of the tags to the join, unless the
+ * carrier already leads there on success (it counts once, as in the engine).
+ */
+function tagJoinEdges(tasks, written) {
+  const edges = [];
+  for (const [name, task] of Object.entries(tasks)) {
+    const tags = selectorTags(task && task.join);
+    if (!tags) continue;
+    for (const carrier of carriers(tags, tasks, name)) {
+      if (written.some((e) => e.from === carrier && e.to === name && e.kind === "success")) continue;
+      edges.push({ from: carrier, to: name, kind: "success", tags });
+    }
+  }
+  return edges;
+}
+
 function requiresEdges(name, task, defaults, tasks) {
-  const required = new Set([...asList(defaults.requires), ...asList(task.requires)]);
-  required.delete(name);
-  return [...required].filter((r) => Object.hasOwn(tasks, r)).map((r) => ({ from: r, to: name, kind: "requires" }));
+  const edges = new Map();
+  for (const value of [...asArray(defaults.requires), ...asArray(task.requires)]) {
+    const tags = selectorTags(value);
+    const names = tags ? carriers(tags, tasks, name) : asList(value);
+    for (const from of names) {
+      if (from === name || edges.has(from) || !Object.hasOwn(tasks, from)) continue;
+      edges.set(from, tags ? { from, to: name, kind: "requires", tags } : { from, to: name, kind: "requires" });
+    }
+  }
+  return [...edges.values()];
+}
+
+/** The tags of a `{tags: [...]}` selector, or null when `value` is none. */
+function selectorTags(value) {
+  if (!value || typeof value !== "object" || Array.isArray(value) || !Array.isArray(value.tags)) return null;
+  return asList(value.tags);
+}
+
+/** The tasks carrying every one of `tags`, `but` excepted (a task never waits for itself). */
+function carriers(tags, tasks, but) {
+  return Object.entries(tasks)
+    .filter(([name, task]) => name !== but && tags.every((tag) => asList(task && task.tags).includes(tag)))
+    .map(([name]) => name);
+}
+
+function asArray(value) {
+  if (value === undefined || value === null) return [];
+  return Array.isArray(value) ? value : [value];
 }
 
 function asList(value) {
