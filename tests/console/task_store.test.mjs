@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { TaskStore, updatedSince } from "../../mistral/api/console/static/js/task_store.js";
+import { TaskStore, runtimeOf, supersededBy, updatedSince } from "../../mistral/api/console/static/js/task_store.js";
 
 const task = (id, name, state, created, updated, runtime) => ({
   id,
@@ -43,4 +43,14 @@ test("the latest run of a name is what its node shows", () => {
 test("the next poll asks for changes since the latest, less the slack", () => {
   assert.equal(updatedSince("", 5), "");
   assert.equal(updatedSince("2024-01-01 00:00:03", 5), "gte:2023-12-31 23:59:58");
+});
+
+test("a superseded run names the re-run task; anything else is not superseded", () => {
+  assert.equal(supersededBy({ runtime_context: '{"superseded_by": "t-9"}' }), "t-9");
+  assert.equal(supersededBy({ runtime_context: { superseded_by: "t-9" } }), "t-9");
+  assert.equal(supersededBy({ runtime_context: "{}" }), null);
+  assert.equal(supersededBy({ runtime_context: "not json" }), null);
+  assert.equal(supersededBy({ runtime_context: '["x"]' }), null);
+  assert.equal(supersededBy({}), null);
+  assert.deepEqual(runtimeOf({ runtime_context: '{"with_items": {"count": 3}}' }), { with_items: { count: 3 } });
 });

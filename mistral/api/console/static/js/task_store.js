@@ -67,6 +67,34 @@ export class TaskStore {
 }
 
 /**
+ * A task's `runtime_context` as an object (the API sends it as JSON text), or null.
+ * @param {Object} task
+ * @returns {Object|null}
+ */
+export function runtimeOf(task) {
+  let runtime = task && task.runtime_context;
+  if (typeof runtime === "string") {
+    try {
+      runtime = JSON.parse(runtime);
+    } catch {
+      runtime = null;
+    }
+  }
+  return runtime && typeof runtime === "object" && !Array.isArray(runtime) ? runtime : null;
+}
+
+/**
+ * The id of the re-run task whose run replaced this finished one, which then stays as history only
+ * (a re-run of a task that succeeded supersedes what followed it), or null.
+ * @param {Object} task
+ * @returns {string|null}
+ */
+export function supersededBy(task) {
+  const runtime = runtimeOf(task);
+  return (runtime && typeof runtime.superseded_by === "string" && runtime.superseded_by) || null;
+}
+
+/**
  * The `updated_at` filter of the next poll: changes since `maxUpdated`, less `slackSeconds`, because a
  * row may commit a little after the time written in it (and times have whole seconds).
  * @param {string} maxUpdated "YYYY-MM-DD HH:MM:SS" (UTC) or ""

@@ -8,7 +8,7 @@ import { FINAL_STATES, formatDuration, formatTime, parseTime } from "../format.j
 import { drawGraph } from "../graph_view.js";
 import { startPolling } from "../poller.js";
 import { showTask } from "../task_panel.js";
-import { TaskStore, updatedSince } from "../task_store.js";
+import { TaskStore, runtimeOf, supersededBy, updatedSince } from "../task_store.js";
 import { valueBlock } from "../values.js";
 import { workflowGraph } from "../workflow_graph.js";
 
@@ -82,7 +82,8 @@ export async function render(root, params, ctx) {
   function paint(names, ids) {
     for (const name of names) {
       const task = tasks.latest(name);
-      if (view && task) view.setState(name, task.state, withItems(task));
+      // NOTE: a superseded run is history; its task waits for the re-run to reach it again.
+      if (view && task) view.setState(name, supersededBy(task) ? "SUPERSEDED" : task.state, withItems(task));
     }
     for (const id of ids) list.update(tasks.byId.get(id));
   }
@@ -198,14 +199,7 @@ async function fetchTasks(api, path, since) {
 }
 
 function withItems(task) {
-  let runtime = task.runtime_context;
-  if (typeof runtime === "string") {
-    try {
-      runtime = JSON.parse(runtime);
-    } catch {
-      runtime = null;
-    }
-  }
+  const runtime = runtimeOf(task);
   return runtime && runtime.with_items ? runtime.with_items : null;
 }
 
@@ -355,13 +349,18 @@ function taskTable(onOpen) {
         state: h("span", { class: "badge" }),
         started: h("td", { class: "wide" }),
         duration: h("td"),
+        note: h("span", { class: "note", "data-test": "task-superseded" }),
       };
       const open = h("button", { type: "button", class: "link", onclick: () => onOpen(task.id) }, task.name);
-      row.tr.append(h("td", {}, row.state), h("td", {}, open), row.started, row.duration);
+      row.tr.append(h("td", {}, row.state), h("td", {}, open, row.note), row.started, row.duration);
       rows.set(task.id, row);
       tbody.append(row.tr);
       count.textContent = `(${rows.size})`;
     }
+    const by = supersededBy(task);
+    row.tr.classList.toggle("superseded", Boolean(by));
+    row.note.textContent = by ? " superseded" : "";
+    row.note.title = by ? `History: the re-run of task ${by} replaced this run` : "";
     row.tr.dataset.state = task.state;
     row.state.dataset.state = task.state;
     row.state.textContent = task.state;
