@@ -141,6 +141,8 @@ def test_the_graph_draws_every_task_and_edge_and_turns_green_live(
     assert set(nodes(page)) == GRAPH_TASKS
     edges = {(e["from"], e["to"], e["kind"]) for e in page.datasets("graph-edge")}
     assert edges == GRAPH_EDGES
+    by_tags = {(e["from"], e["to"], e.get("tags")) for e in page.datasets("graph-edge") if e.get("tags")}
+    assert by_tags == {("right", "joined", "late")}, "the join by tags draws its implicit edge"
     page.screenshot("graph-running")
 
     gates.open(gate)

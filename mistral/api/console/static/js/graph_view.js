@@ -146,6 +146,7 @@ function edgeElement(edge, placed, back) {
       "data-from": edge.from,
       "data-to": edge.to,
       "data-kind": edge.kind,
+      "data-tags": edge.tags ? edge.tags.join(",") : null,
       "marker-end": `url(#arrow-${edge.kind})`,
     },
     svg(
