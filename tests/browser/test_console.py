@@ -194,6 +194,18 @@ def test_a_failed_task_shows_why_and_its_rerun_succeeds(page: Page, rest: Rest) 
     page.screenshot("task-rerun-success")
     assert rest.wait(ex["id"])["state"] == "SUCCESS"
 
+    # NOTE: a re-run of the succeeded check supersedes the finish that followed it: history, marked.
+    tasks = {t["name"]: t for t in rest.request("GET", f"/executions/{ex['id']}/tasks").json()["tasks"]}
+    rerun = rest.request("PUT", f"/tasks/{tasks['check']['id']}", json={"state": "RUNNING"})
+    assert rerun.status_code == 200, rerun.text
+    assert rest.wait(ex["id"], "SUCCESS")["state"] == "SUCCESS"
+    page.wait(
+        "the first finish marked superseded, and no other row",
+        lambda: _superseded_rows(page) == {tasks["finish"]["id"]} and len(page.all("task-row")) == 4,
+    )
+    page.one("graph-node", task="finish", state="SUCCESS")
+    page.screenshot("task-superseded")
+
 
 def test_a_rerun_of_a_failed_branch_completes_its_join(page: Page, rest: Rest) -> None:
     ex, dependency = fail_then_open(page, rest, "console_flaky_join")
@@ -371,3 +383,14 @@ def test_with_auth_the_console_asks_a_token_and_shows_only_its_project(
     shown = set(row_states(page))
     assert started[PROJECT_B] not in shown
     assert shown <= mine, f"executions of another project are listed: {shown - mine}"
+
+
+_SUPERSEDED_ROWS = """
+return [...document.querySelectorAll('[data-test=task-row]')]
+  .filter((row) => row.querySelector('[data-test=task-superseded]').textContent.trim() === 'superseded')
+  .map((row) => row.dataset.id);
+"""
+
+
+def _superseded_rows(page: Page) -> set[str]:
+    return set(page.script(_SUPERSEDED_ROWS))
