@@ -204,6 +204,10 @@ def test_a_failed_task_shows_why_and_its_rerun_succeeds(page: Page, rest: Rest) 
         lambda: _superseded_rows(page) == {tasks["finish"]["id"]} and len(page.all("task-row")) == 4,
     )
     page.one("graph-node", task="finish", state="SUCCESS")
+    page.wait(
+        "the open panel of check to list its third action",
+        lambda: page.script("return document.querySelectorAll('[data-test=task-actions] details').length") == 3,
+    )
     page.screenshot("task-superseded")
 
 

@@ -89,9 +89,10 @@ export async function render(root, params, ctx) {
   }
   paint(tasks.byName.keys(), tasks.byId.keys());
 
-  // The task panel: which task execution it shows, in which state (it is read again when that changes).
+  // The task panel: which task execution it shows, as of which state and update (it is read again when
+  // either changes: a re-run of a SUCCESS task may end SUCCESS again before a poll sees it RUNNING).
   let openId = null;
-  let openState = null;
+  let openVersion = null;
   let panelRequest = 0;
   // NOTE: the node or row the panel was opened from gets the focus back when it closes (keyboard users).
   let openedFrom = null;
@@ -100,7 +101,7 @@ export async function render(root, params, ctx) {
     if (!task) return;
     if (focus && !panel.contains(document.activeElement)) openedFrom = document.activeElement;
     openId = id;
-    openState = task.state;
+    openVersion = versionOf(task);
     const mine = ++panelRequest;
     panel.hidden = false;
     body.classList.remove("no-panel");
@@ -156,7 +157,7 @@ export async function render(root, params, ctx) {
     const changed = tasks.merge(found);
     paint(changed.names, changed.ids);
     // NOTE: awaited, so that a poll is one request at a time, panel and timeline included.
-    if (openId && changed.ids.has(openId) && tasks.byId.get(openId).state !== openState) {
+    if (openId && changed.ids.has(openId) && versionOf(tasks.byId.get(openId)) !== openVersion) {
       await openTaskId(openId, { focus: false });
     }
     if (changed.ids.size) await timeline.refresh(false);
@@ -196,6 +197,10 @@ async function fetchTasks(api, path, since) {
     if (!page.next || !items.length) return found;
     marker = items[items.length - 1].id;
   }
+}
+
+function versionOf(task) {
+  return `${task.state} ${task.updated_at}`;
 }
 
 function withItems(task) {
