@@ -393,7 +393,7 @@ def test_with_auth_the_console_asks_a_token_and_shows_only_its_project(
     assert shown <= mine, f"executions of another project are listed: {shown - mine}"
 
 
-_ACTIONS_IN_PANEL = "return document.querySelectorAll('[data-test=task-actions] details').length;"
+_ACTIONS_IN_PANEL = "return document.querySelectorAll('[data-test=task-actions] > details').length;"
 _SUPERSEDED_ROWS = """
 return [...document.querySelectorAll('[data-test=task-row]')]
   .filter((row) => row.querySelector('[data-test=task-superseded]').textContent.trim() === 'superseded')
