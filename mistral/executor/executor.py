@@ -231,11 +231,12 @@ class Executor:
         with self._lock:
             if self._pool is None:
                 raise RuntimeError("Executor is not running")
+            # NOTE: counted for the whole batch at once, before any of its results can come back.
+            self._queued_gauge.inc(len(requests))
+            self._batcher.expect(len(requests))
             for request in requests:
                 job = _Job(request)
                 self._accept(job)
-                self._queued_gauge.inc()
-                self._batcher.expect()
                 # Each job gets a copy of the caller's context: the worker thread
                 # must see the requester's security context, not its own.
                 future = self._pool.submit(contextvars.copy_context().run, self._run_pooled, job)
