@@ -77,7 +77,7 @@ def _send_actions(box: Outbox) -> None:
 
 
 def _payload(request: ActionRequest) -> dict[str, Any]:
-    payload = request.to_dict()
+    payload = request.to_wire()
     if _reply_to is not None:
         payload["reply_to"] = _reply_to
     return payload
