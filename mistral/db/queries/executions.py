@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 
 from mistral import context
 from mistral.db import models, query
-from mistral.db.queries import common
+from mistral.db.queries import bulk, common
 from mistral.db.query import ListQuery
 from mistral.db.session import get_engine, transaction
 from mistral.db.types import utcnow
@@ -571,7 +571,7 @@ def write_action_results(
         for action_ex, values in outcomes
     ]
     with transaction() as session:
-        session.connection().execute(_WRITE_RESULT(), rows)
+        bulk.execute_many(session.connection(), _WRITE_RESULT(), rows)
     for (action_ex, values), row in zip(outcomes, rows, strict=True):
         if isinstance(action_ex, ActionToApply):
             continue
