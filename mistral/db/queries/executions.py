@@ -54,7 +54,7 @@ def _insert_many(model: type[models.Base], rows: Sequence[Mapping[str, Any]]) ->
                 {"created_at": now, "project_id": project_id, "scope": "private", **row}
                 for row in rows[start : start + INSERT_CHUNK]
             ]
-            connection.execute(_TABLE_INSERT(model), full)
+            bulk.execute_many(connection, _TABLE_INSERT(model, tuple(full[0])), full)
 
 
 def _table(model: type[models.Base]) -> sa.Table:
@@ -62,9 +62,10 @@ def _table(model: type[models.Base]) -> sa.Table:
     return cast(sa.Table, model.__table__)
 
 
-@functools.cache
-def _TABLE_INSERT(model: type[models.Base]) -> sa.Insert:  # noqa: N802 - a constant, built on first use
-    return _table(model).insert()
+@functools.lru_cache(maxsize=64)
+def _TABLE_INSERT(model: type[models.Base], columns: tuple[str, ...]) -> sa.Insert:  # noqa: N802 - a constant
+    """The insert of ``columns``, built on first use; every row of one statement has the same columns."""
+    return _table(model).insert().values({name: sa.bindparam(name) for name in columns})
 
 
 # -- workflow executions --------------------------------------------------
@@ -184,7 +185,7 @@ def insert_task_execution(values: Mapping[str, Any]) -> models.TaskExecution:
     """
     row = _full_row(TaskEx, values)
     with transaction() as session:
-        session.connection().execute(_TABLE_INSERT(TaskEx), row)
+        session.connection().execute(_TABLE_INSERT(TaskEx, tuple(row)), row)
         obj = TaskEx()
         # NOTE: straight into the instance's state, as a load does: set one by one, each
         # column would be recorded as a change only for make_transient_to_detached to forget it.
