@@ -114,6 +114,7 @@ class ResultBatcher:
             if batch is None:
                 return
             self._deliver(batch)
+            del batch  # NOTE: not held, with its results' data, while the thread waits for the next
 
     def _next_batch(self) -> list[dict[str, Any]] | None:
         """The next batch to send, once it is due; None once stopped and empty."""
