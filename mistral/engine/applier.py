@@ -182,6 +182,9 @@ class BatchApplier:
                     self._apply_batch(batch)
             else:
                 self._apply_batch(batch)
+            # NOTE: not kept while the thread waits for the next message: an idle engine held the last
+            # batch (up to tens of thousands of results of a with-items, with their data) until then.
+            del batch
 
     def _apply_batch(self, batch: list[tuple[Any, Ticket]]) -> None:
         if not batch:

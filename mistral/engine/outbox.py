@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -110,9 +110,14 @@ def note_events(count: int) -> None:
         box.events += count
 
 
-def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
+def draining_chunks(items: list[T], size: int) -> Iterator[list[T]]:
+    """``items`` in order, ``size`` at a time, each chunk leaving the list as it is handed out."""
+    items.reverse()
+    while items:
+        chunk = items[-size:]
+        del items[-size:]
+        chunk.reverse()
+        yield chunk
 
 
 def group_by_target(requests: list[ActionRequest]) -> dict[str | None, list[ActionRequest]]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from mistral import config, context, notifier
 from mistral.engine import hop_latency, tallies
-from mistral.engine.outbox import Outbox, chunks, group_by_target
+from mistral.engine.outbox import Outbox, draining_chunks, group_by_target
 from mistral.rpc import clients
 from mistral.rpc.payloads import ActionRequest
 from mistral.services import trusts
@@ -57,21 +57,29 @@ def _send_actions(box: Outbox) -> None:
     if not box.actions:
         return
     size = config.CONF.engine.action_batch_size
-    for owner, owned in _group_by_owner(box.actions):
+    groups = _group_by_owner(box.actions)[::-1]  # popped from the end: in order
+    # NOTE: each request is dropped once its batch has left: in this process the executor's copies
+    # pile up as they arrive, and this box holding every original too doubled the peak of a large
+    # with-items.
+    box.actions.clear()
+    while groups:
+        owner, owned = groups.pop()
         # NOTE: the RPC context is the security context the executor runs the actions with:
         # their owner's, never the context of whatever made the engine send them.
         ctx = _as_owner(owner)
         if ctx.auth_token != owner.get("auth_token") and ctx.trust_id:
             owned = [_with_token(r, ctx) for r in owned]
+        by_target = group_by_target(owned)
+        del owned
         with context.using(ctx):
-            for target, requests in group_by_target(owned).items():
-                for batch in chunks(requests, size):
+            for target, requests in by_target.items():
+                for batch in draining_chunks(requests, size):
                     clients.executor().run_actions([_payload(r) for r in batch], target=target)
     hop_latency.actions_sent()
 
 
 def _payload(request: ActionRequest) -> dict[str, Any]:
-    payload = request.to_dict()
+    payload = request.to_wire()
     if _reply_to is not None:
         payload["reply_to"] = _reply_to
     return payload

@@ -124,9 +124,13 @@ def start(
     return None
 
 
+#: Items whose action rows are built, inserted and queued together.
+LAUNCH_CHUNK = 1000
+
+
 def _launch(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, items: Sequence[dict[str, Any]],
             indexes: list[int]) -> None:  # fmt: skip
-    rows = []
+    resolved: list[tuple[int, actions.ResolvedAction]] = []
     delivery = task_work.delivery(run, task_ex, spec)
     item_input = _item_input(run, task_ex, spec)
     for index in indexes:
@@ -136,9 +140,17 @@ def _launch(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, items: Se
             subworkflows.start(run, task_ex, spec, action_input, index=index, extra=extra)
             continue
         name = task_work.action_name(run, task_ex, spec, extra)
-        resolved = task_work.resolve_action(run, task_ex, name, action_input)
-        rows.append(actions.new_action_row(task_ex, run.wf_ex, resolved, delivery, index=index))
-    actions.insert_and_send(rows)
+        resolved.append((index, task_work.resolve_action(run, task_ex, name, action_input)))
+    # NOTE: every item is evaluated and checked first, so that a bad one fails the task before any
+    # of its actions exists; the rows, larger than what they are built from, then exist a chunk at a
+    # time (100 000 of them at once were a large share of the process's peak memory).
+    for start in range(0, len(resolved), LAUNCH_CHUNK):
+        actions.insert_and_send(
+            [
+                actions.new_action_row(task_ex, run.wf_ex, action, delivery, index=index)
+                for index, action in resolved[start : start + LAUNCH_CHUNK]
+            ]
+        )
 
 
 def _item_input(

@@ -75,10 +75,10 @@ class ResultBatcher:
             held = [r for batch in self._unconfirmed + self._in_flight for r in batch] + self._buffer
             return [r["action_ex_id"] for r in held if r.get("action_ex_id")]
 
-    def expect(self) -> None:
-        """One more result is on its way."""
+    def expect(self, count: int = 1) -> None:
+        """``count`` more results are on their way."""
         with self._cond:
-            self._outstanding += 1
+            self._outstanding += count
 
     def forget(self) -> None:
         """An expected result will not come (an async action)."""
@@ -97,7 +97,11 @@ class ResultBatcher:
             alone = running and not self._outstanding and not self._buffer and not self._unconfirmed
             if not alone:
                 self._buffer.append(result)
-                self._cond.notify_all()
+                # NOTE: the flusher waits for a first result, then for a full batch or for nothing
+                # more to be expected: waking it for every other result of a with-items task only
+                # cost a thread switch per item.
+                if len(self._buffer) == 1 or len(self._buffer) >= self._max_batch or not self._outstanding:
+                    self._cond.notify_all()
         if alone:
             self._deliver([result])
         elif not running:
@@ -110,6 +114,7 @@ class ResultBatcher:
             if batch is None:
                 return
             self._deliver(batch)
+            del batch  # NOTE: not held, with its results' data, while the thread waits for the next
 
     def _next_batch(self) -> list[dict[str, Any]] | None:
         """The next batch to send, once it is due; None once stopped and empty."""

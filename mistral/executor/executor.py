@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from mistral import context
@@ -83,12 +83,14 @@ def _observe_duration(result: Mapping[str, Any] | None, seconds: float) -> None:
 class _Job:
     """One accepted request; exactly one of its worker and its timer gets to finish it."""
 
-    __slots__ = ("request", "done", "timer")
+    __slots__ = ("request", "done", "timer", "context")
 
     def __init__(self, request: Mapping[str, Any]) -> None:
         self.request = request
         self.done = False
         self.timer: threading.Timer | None = None
+        #: the accepting caller's context: the worker must see the requester's security context
+        self.context = contextvars.copy_context()
 
     @property
     def action_ex_id(self) -> str | None:
@@ -134,6 +136,11 @@ class Executor:
         # Accepted and not finished, queued ones included: they are ours, not lost.
         self._running: collections.Counter[str] = collections.Counter()
         self._pool: ThreadPoolExecutor | None = None
+        # NOTE: accepted jobs wait here, not as pool tasks: a pool task (its future, condition and
+        # work item) per action of a 10000-item with-items cost more memory than the request itself
+        # and time per action. At most ``max_workers`` pool tasks each run jobs until none is left.
+        self._backlog: collections.deque[_Job] = collections.deque()
+        self._drainers = 0
         # NOTE: one child per executor host, looked up once: an increment per action, no lookup.
         self._queued_gauge = series.ACTIONS_QUEUED.labels(host or "local")
         self._running_gauge = series.ACTIONS_RUNNING.labels(host or "local")
@@ -177,9 +184,12 @@ class Executor:
         if pool is None:
             return
         if grace is None:
-            pool.shutdown(wait=wait, cancel_futures=not wait)
+            if not wait:
+                self._drop_backlog()
+            pool.shutdown(wait=wait)
         else:
-            pool.shutdown(wait=False, cancel_futures=True)
+            self._drop_backlog()
+            pool.shutdown(wait=False)
             self._wait_for_workers(pool, time.monotonic() + max(grace, 0.0))
         self._stopped.set()
         async_results.uninstall(self._complete_async)
@@ -231,15 +241,17 @@ class Executor:
         with self._lock:
             if self._pool is None:
                 raise RuntimeError("Executor is not running")
+            # NOTE: counted for the whole batch at once, before any of its results can come back.
+            self._queued_gauge.inc(len(requests))
+            self._batcher.expect(len(requests))
             for request in requests:
                 job = _Job(request)
                 self._accept(job)
-                self._queued_gauge.inc()
-                self._batcher.expect()
-                # Each job gets a copy of the caller's context: the worker thread
-                # must see the requester's security context, not its own.
-                future = self._pool.submit(contextvars.copy_context().run, self._run_pooled, job)
-                future.add_done_callback(functools.partial(self._on_done, job))
+                self._backlog.append(job)
+            # NOTE: a new pool task gets its first job now: handed to a worker, it counts as started.
+            for _ in range(min(self._max_workers - self._drainers, len(self._backlog))):
+                self._drainers += 1
+                self._pool.submit(self._drain, self._backlog.popleft())
 
     def run_action_sync(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """Run one action in the calling thread and return its result dict (no batching).
@@ -286,17 +298,30 @@ class Executor:
             log_ids.reset_task(task_token)
             log_ids.reset_execution(exec_token)
 
-    def _on_done(self, job: _Job, future: Future) -> None:
-        # A job cancelled by stop(wait=False) never ran: stop counting it as ours,
-        # so heartbeats stop and the engine's check can rerun or fail it.
-        if future.cancelled():
-            self._queued_gauge.dec()
+    def _drain(self, job: _Job) -> None:
+        """A pool task: run ``job``, then the backlog's jobs, each in its requester's context."""
+        while True:
+            try:
+                job.context.run(self._run_pooled, job)
+            except Exception:  # noqa: BLE001 - the next jobs must still run
+                LOG.exception("Running action execution %s failed", job.action_ex_id)
             with self._lock:
-                if job.done:
+                if not self._backlog:
+                    self._drainers -= 1
                     return
+                job = self._backlog.popleft()
+
+    def _drop_backlog(self) -> None:
+        """Jobs dropped by a stop before they started: no longer ours, so heartbeats stop and the
+        engine's check can rerun or fail them (they are given back on stop)."""
+        with self._lock:
+            dropped, self._backlog = self._backlog, collections.deque()
+            for job in dropped:
                 self._release(job)
                 if job.action_ex_id:
                     self._never_started.append(job.action_ex_id)
+        for _ in dropped:
+            self._queued_gauge.dec()
             self._batcher.forget()
 
     def _time_out(self, job: _Job) -> None:

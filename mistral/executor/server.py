@@ -16,7 +16,6 @@ from mistral.executor.executor import Executor
 from mistral.executor.taker import TakeCall, Taker
 from mistral.rpc import clients, direct, methods, transport
 from mistral.rpc.outcomes import CallOutcome
-from mistral.rpc.payloads import ActionRequest
 from mistral.utils.redact import masked
 
 LOG = logging.getLogger(__name__)
@@ -26,6 +25,13 @@ def _take_from_engine(action_ex_ids: list[str], executor: str, engine: str | Non
     return clients.engine().take_actions(
         action_ex_ids, executor, timeout=CONF.executor.engine_confirm_timeout, server=engine
     )
+
+
+def _has_id(request: Any) -> bool:
+    if isinstance(request, dict) and isinstance(request.get("action_ex_id"), str):
+        return True
+    LOG.warning("Request without an action execution id dropped: %s", masked(request))
+    return False
 
 
 class ExecutorEndpoint:
@@ -40,7 +46,8 @@ class ExecutorEndpoint:
 
     def run_actions(self, ctxt: dict[str, Any], requests: Sequence[dict[str, Any]]) -> None:
         LOG.debug("RPC run_actions %s", masked(requests))
-        self._taker.offer(ctxt or {}, [ActionRequest.from_dict(r) for r in requests])
+        # NOTE: a request without its id cannot be taken; the others still are.
+        self._taker.offer(ctxt or {}, [r for r in requests if _has_id(r)])
 
     def run_action_sync(self, ctxt: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
         LOG.debug("RPC run_action_sync %s", masked(request))

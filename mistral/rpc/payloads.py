@@ -7,6 +7,7 @@ without breaking an older executor (and the other way round).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -64,6 +65,32 @@ class ActionRequest:
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in _field_names(type(self))}
 
+    def to_wire(self) -> dict[str, Any]:
+        """``to_dict`` without the fields at their defaults, which ``from_dict`` gives back.
+
+        NOTE: most of a request's fields are at their defaults; a with-items task sends thousands
+        of requests, each encoded, decoded and held by the executor until its action has run.
+        """
+        defaults = _request_defaults()
+        wire: dict[str, Any] = {}
+        for name in _field_names(ActionRequest):
+            value = getattr(self, name)
+            if name not in defaults or value != defaults[name]:
+                wire[name] = value
+        return wire
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ActionRequest:
         return _known(cls, data)
+
+
+@functools.cache
+def _request_defaults() -> dict[str, Any]:
+    """Each optional field of ``ActionRequest`` with its default value."""
+    defaults: dict[str, Any] = {}
+    for f in dataclasses.fields(ActionRequest):
+        if f.default is not dataclasses.MISSING:
+            defaults[f.name] = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            defaults[f.name] = f.default_factory()
+    return defaults

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import threading
+import time
+import weakref
 from typing import Any
 
 import pytest
@@ -165,3 +168,24 @@ def test_a_message_spread_over_lanes_is_done_once_every_lane_applied_its_part() 
     assert sorted(ticket.accepted) == list(range(12))
     applier.stop()
     assert sorted(recorder.applied) == list(range(12))
+
+
+def test_an_applied_batch_is_not_kept_while_the_thread_waits() -> None:
+    # NOTE: an idle engine's applier thread held its last batch (tens of thousands of results of a
+    # with-items, with their data) until the next message came.
+    class Item:
+        pass
+
+    applier = BatchApplier("test items", lambda batch: None)
+    applier.start()
+    items = [Item(), Item()]
+    refs = [weakref.ref(i) for i in items]
+    assert applier.submit(items).wait(5)
+    del items
+    deadline = time.monotonic() + 5
+    while any(ref() is not None for ref in refs) and time.monotonic() < deadline:
+        gc.collect()
+        time.sleep(0.01)
+    alive = [ref for ref in refs if ref() is not None]
+    applier.stop()
+    assert alive == []

@@ -25,8 +25,12 @@ class FakeExecutor:
             self.ran_all.set()
 
 
+class _Request(dict):
+    """A request off the wire that a weak reference can follow (a plain dict cannot)."""
+
+
 def _offer(taker: Taker, *ids: str, engine: str | None = None) -> None:
-    taker.offer({}, [ActionRequest(i, "std.noop", reply_to=engine) for i in ids])
+    taker.offer({}, [ActionRequest(i, "std.noop", reply_to=engine).to_dict() for i in ids])
 
 
 def test_offers_made_during_a_take_share_the_next_one() -> None:
@@ -86,7 +90,7 @@ def test_a_batch_that_ran_is_not_kept_while_the_taker_waits() -> None:
     executor.expected = 2
     taker = Taker(executor, "exec-a", lambda ids, host, engine: ids)  # type: ignore[arg-type]
     taker.start()
-    requests = [ActionRequest("a", "std.noop"), ActionRequest("b", "std.noop")]
+    requests = [_Request(ActionRequest(i, "std.noop").to_dict()) for i in ("a", "b")]
     refs = [weakref.ref(r) for r in requests]
     taker.offer({}, requests)
     del requests

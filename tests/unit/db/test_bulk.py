@@ -1,0 +1,56 @@
+"""``bulk.execute_many`` writes what ``Connection.execute(stmt, rows)`` writes, or leaves it to it."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from mistral.db.queries import bulk
+
+_META = sa.MetaData()
+_T = sa.Table(
+    "t",
+    _META,
+    sa.Column("id", sa.String, primary_key=True),
+    sa.Column("flag", sa.Boolean),
+    sa.Column("at", sa.DateTime),
+    sa.Column("touched", sa.DateTime, onupdate=lambda: datetime.datetime(2000, 1, 1)),
+)
+_SET = (
+    sa.update(_T)
+    .where(_T.c.id == sa.bindparam("id_"))
+    .values(flag=sa.bindparam("flag"), at=sa.bindparam("at"))
+)
+_SET_ALL = _SET.values(touched=sa.bindparam("touched"))
+
+
+def _table_after(stmt: sa.Executable, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    engine = sa.create_engine("sqlite://")
+    _META.create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(sa.insert(_T), [{"id": f"r{i}", "flag": False} for i in range(3)])
+        bulk.execute_many(connection, stmt, rows)
+        return list(connection.execute(sa.select(_T).order_by(_T.c.id)))
+
+
+def test_rows_are_written_as_sqlalchemy_writes_them() -> None:
+    at = datetime.datetime(2024, 5, 6, 7, 8, 9, 123456)
+    rows = [
+        {"id_": "r0", "flag": True, "at": at, "touched": at},
+        {"id_": "r2", "flag": None, "at": None, "touched": None},
+    ]
+    assert bulk._compile(_SET_ALL, sa.create_engine("sqlite://").dialect) is not None
+    assert _table_after(_SET_ALL, rows) == [
+        ("r0", True, at, at),
+        ("r1", False, None, None),
+        ("r2", None, None, None),
+    ]
+
+
+def test_a_statement_with_python_side_defaults_goes_through_sqlalchemy() -> None:
+    at = datetime.datetime(2024, 5, 6)
+    assert bulk._compile(_SET, sa.create_engine("sqlite://").dialect) is None
+    after = _table_after(_SET, [{"id_": "r1", "flag": True, "at": at}])
+    assert after[1] == ("r1", True, at, datetime.datetime(2000, 1, 1))  # the onupdate default was applied
