@@ -164,3 +164,71 @@ def test_an_engine_silent_to_a_take_is_passed_over_for_results_too() -> None:
     router = ResultRouter(lambda batch, engine: results.append(engine), choice)
     router([{"action_ex_id": "a1", "reply_to": "e1"}])
     assert results == [None]
+
+
+class ThreadRecordingTake:
+    """Grants every take and records the thread that asked for each."""
+
+    def __init__(self) -> None:
+        self.threads: list[threading.Thread] = []
+
+    def __call__(self, ids: list[str], executor: str, engine: str | None) -> list[str]:
+        self.threads.append(threading.current_thread())
+        return ids
+
+
+def test_offers_made_while_taking_here_are_taken_by_the_offering_thread_on_leaving() -> None:
+    take = ThreadRecordingTake()
+    executor = FakeExecutor()
+    taker = Taker(executor, "exec-a", take)  # type: ignore[arg-type]
+    taker.start()
+    with taker.taking_here():
+        _offer(taker, "a", "b")
+        time.sleep(0.05)  # NOTE: the taker's thread was not woken: nothing is taken yet
+        assert executor.ran == []
+    assert sorted(executor.ran) == ["a", "b"]
+    assert take.threads == [threading.current_thread()]
+    taker.stop()
+
+
+def test_taking_here_leaves_other_threads_offers_to_the_taker_s_thread() -> None:
+    take = ThreadRecordingTake()
+    executor = FakeExecutor()
+    executor.expected = 1
+    taker = Taker(executor, "exec-a", take)  # type: ignore[arg-type]
+    taker.start()
+    with taker.taking_here():
+        offering = threading.Thread(target=_offer, args=(taker, "x"))
+        offering.start()
+        offering.join()
+        assert executor.ran_all.wait(5)
+    taker.stop()
+    assert executor.ran == ["x"]
+    assert take.threads != [threading.current_thread()]
+
+
+def test_nested_taking_here_takes_once_on_leaving_the_outermost() -> None:
+    take = ThreadRecordingTake()
+    executor = FakeExecutor()
+    taker = Taker(executor, "exec-a", take)  # type: ignore[arg-type]
+    taker.start()
+    with taker.taking_here():
+        with taker.taking_here():
+            _offer(taker, "a")
+        assert executor.ran == []
+        _offer(taker, "b")
+    taker.stop()
+    assert sorted(executor.ran) == ["a", "b"]
+    assert len(take.threads) == 1
+
+
+def test_a_stopped_taker_takes_nothing_offered_here() -> None:
+    take = ThreadRecordingTake()
+    executor = FakeExecutor()
+    taker = Taker(executor, "exec-a", take)  # type: ignore[arg-type]
+    taker.start()
+    with taker.taking_here():
+        _offer(taker, "a")
+        taker.stop()  # NOTE: offers not taken are dropped: the engine sends them again
+    assert executor.ran == []
+    assert take.threads == []
