@@ -14,7 +14,6 @@ it was queued.
 from __future__ import annotations
 
 import collections
-import contextlib
 import contextvars
 import functools
 import logging
@@ -22,7 +21,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager
 from typing import Any
 
 from mistral import context
@@ -141,11 +139,6 @@ class Executor:
         self._running_gauge = series.ACTIONS_RUNNING.labels(host or "local")
         self._stopped = threading.Event()
         self._heartbeat_thread: threading.Thread | None = None
-        self._delivery_scope: Callable[[], AbstractContextManager[Any]] = contextlib.nullcontext
-
-    def deliver_within(self, scope: Callable[[], AbstractContextManager[Any]]) -> None:
-        """Hand each finished action's result over inside ``scope()`` (the taker's ``taking_here``)."""
-        self._delivery_scope = scope
 
     @property
     def running_ids(self) -> list[str]:
@@ -330,8 +323,7 @@ class Executor:
             # The engine hears of the start as surely as of a result: until then the
             # action may have died with this executor before it ever began.
             result = invocation.started_result(job.action_ex_id)
-        with self._delivery_scope():
-            self._batcher.add(_routed(result, job.request))
+        self._batcher.add(_routed(result, job.request))
 
     def _invoke(self, job: _Job) -> dict[str, Any] | None:
         return invocation.invoke(job.request, context.current().to_dict())

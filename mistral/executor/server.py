@@ -77,8 +77,6 @@ class ExecutorServer:
         if transport.is_local():
             quick = methods.quick_casts(methods.EXECUTOR)
             direct.serve(transport.EXECUTOR_TOPIC, self.host, self._endpoint, quick)
-            # NOTE: a result delivered in-process comes back with the offer of the action it caused.
-            self.executor.deliver_within(self._taker.taking_here)
         self._consuming = True
         LOG.info("Executor %s listening on topic %s", self.host, transport.EXECUTOR_TOPIC)
 

@@ -5,23 +5,14 @@ granted it to this executor. A thread gathers whatever arrived meanwhile into
 one take, so a burst of batches (a with-items of thousands) costs a few round
 trips, and the RPC threads that deliver batches never wait on the database.
 Each take goes to the engine that sent its actions (see ``routing``).
-
-NOTE: in the embedded mode the thread that delivers an action's result (an
-executor worker) applies it in the engine and, through the in-process
-transport, makes the offer of the next action itself. Waking the taker's thread
-for it would put a thread hand-off on every hop of a chain, in the middle of the
-engine's send (the woken thread competes for the GIL with the thread that still
-holds it): offers made inside ``taking_here`` are taken by the offering thread
-when it leaves, instead.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from mistral import context
@@ -38,9 +29,6 @@ TakeCall = Callable[[list[str], str, str | None], list[str]]
 MAX_TAKE = 1000
 
 Offer = tuple[dict[str, Any], ActionRequest]
-
-#: ``takers``: the takers whose offers this thread takes itself (``Taker.taking_here``).
-_here = threading.local()
 
 
 class Taker:
@@ -64,41 +52,9 @@ class Taker:
 
     def offer(self, ctxt: dict[str, Any], requests: list[ActionRequest]) -> None:
         """Requests to run once taken; ``ctxt`` is the security context they run with."""
-        deferred = getattr(_here, "takers", None)
         with self._cond:
             self._offers += [(ctxt, r) for r in requests]
-            if deferred is not None and self in deferred:
-                deferred[self] = True
-            else:
-                self._cond.notify()
-
-    @contextlib.contextmanager
-    def taking_here(self) -> Iterator[None]:
-        """Offers made by this thread meanwhile are taken by it on leaving, not by the taker's thread."""
-        takers = getattr(_here, "takers", None)
-        if takers is None:
-            takers = _here.takers = {}
-        if self in takers:  # NOTE: nested: the outermost scope takes
-            yield
-            return
-        takers[self] = False
-        try:
-            yield
-        finally:
-            if takers.pop(self):
-                self._take_offered_here()
-
-    def _take_offered_here(self) -> None:
-        with self._cond:
-            if self._stopping or not self._offers:
-                return  # NOTE: stopping drops them, as the taker's thread would; or it took them meanwhile
-            offers, self._offers = self._offers[:MAX_TAKE], self._offers[MAX_TAKE:]
-            if self._offers:
-                self._cond.notify()
-        try:
-            self._take_and_run(offers)
-        except Exception:  # noqa: BLE001 - as on the taker's thread: untaken offers are sent again
-            LOG.exception("Taking %d offered actions failed", len(offers))
+            self._cond.notify()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Finish the take on its way; offers not taken yet are dropped (engines send them again)."""

@@ -242,22 +242,3 @@ def test_a_result_names_the_engine_and_workflow_execution_of_its_request(
     routes = {"reply_to": "engine-1", "workflow_execution_id": "wf-1"}
     assert got["r"] == {"action_ex_id": "r", "data": 1, **routes}
     assert got["plain"] == {"action_ex_id": "plain", "data": 2}
-
-
-def test_a_result_is_handed_over_inside_the_delivery_scope(make_executor: Any, results: Collector) -> None:
-    # NOTE: the executor server's taker uses it to take, in the worker's thread, what the result caused.
-    scopes: list[str] = []
-
-    class Scope:
-        def __enter__(self) -> None:
-            scopes.append("enter")
-
-        def __exit__(self, *exc: object) -> None:
-            scopes.append(f"exit after {len(results.calls)} deliveries")
-
-    executor = make_executor(flush_interval=0)
-    executor.deliver_within(Scope)
-    executor.run_actions([request("one", "std.echo", {"output": 1})])
-    results.wait_for(1)
-    wait_until(lambda: len(scopes) == 2)
-    assert scopes == ["enter", "exit after 1 deliveries"]
