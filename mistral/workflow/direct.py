@@ -78,6 +78,23 @@ def tag_join_targets(wf: WorkflowSpec) -> dict[str, list[str]]:
     return targets
 
 
+def joins_fed_by(wf: WorkflowSpec) -> dict[str, list[str]]:
+    """For each task, the joins it is an inbound branch of, in ``inbound_tasks`` order (kept on the spec).
+
+    NOTE: every finished task asks which joins it reaches or misses; looking through every task's
+    inbound list instead cost each decision of a fan-out of N tasks into one join N comparisons.
+    """
+    fed: dict[str, list[str]] | None = wf.derived.get("joins_fed_by")
+    if fed is None:
+        computed: dict[str, list[str]] = {}
+        for target, sources in inbound_tasks(wf).items():
+            if wf.tasks[target].join is not None:
+                for source in sources:
+                    computed.setdefault(source, []).append(target)
+        fed = wf.derived.setdefault("joins_fed_by", computed)
+    return fed
+
+
 def downstream(wf: WorkflowSpec, name: str) -> set[str]:
     """Every task reachable from ``name`` by transitions of any kind (``name`` too, if a loop leads back)."""
     outbound: dict[str, list[str]] = {}
@@ -136,7 +153,7 @@ def decide(wf: WorkflowSpec, task_name: str, state: str, task_ex_id: str, condit
             if target not in led_to:
                 decision.commands.append(RunTask(target, task_ex_id))
                 led_to.add(target)
-    for target, sources in inbound_tasks(wf).items():
-        if task_name in sources and target not in led_to and wf.tasks[target].join is not None:
+    for target in joins_fed_by(wf).get(task_name, ()):
+        if target not in led_to:
             decision.missed_joins.append(MissedJoin(target, task_name))
     return decision

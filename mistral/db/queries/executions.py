@@ -279,14 +279,20 @@ def find_task_names(ids: Iterable[str]) -> dict[str, str]:
 
 
 def find_task_executions(
-    wf_ex_id: str, *, names: Iterable[str] | None = None, states: Iterable[str] | None = None
+    wf_ex_id: str,
+    *,
+    names: Iterable[str] | None = None,
+    states: Iterable[str] | None = None,
+    has_next_tasks: bool | None = None,
 ) -> list[models.TaskExecution]:
-    """Tasks of one execution, in creation order, optionally by name and state."""
+    """Tasks of one execution, in creation order, optionally by name, state and whether they led on."""
     stmt = sa.select(TaskEx).where(TaskEx.workflow_execution_id == wf_ex_id)
     if names is not None:
         stmt = stmt.where(TaskEx.name.in_(list(names)))
     if states is not None:
         stmt = stmt.where(TaskEx.state.in_(list(states)))
+    if has_next_tasks is not None:
+        stmt = stmt.where(TaskEx.has_next_tasks == has_next_tasks)
     with transaction(read_only=True) as session:
         return list(session.scalars(stmt.order_by(TaskEx.created_at, TaskEx.id)))
 

@@ -274,3 +274,21 @@ def test_tasks_changed_alike_are_written_in_one_statement(statements: Callable[[
         assert sent == ["UPDATE"]
     with transaction(read_only=True):
         assert {t.state for t in db_api.find_task_executions_by_ids(["t1", "t2"])} == {"SUCCESS"}
+
+
+def test_tasks_are_found_by_whether_they_led_on() -> None:
+    # NOTE: a workflow's last step reads only its end tasks.
+    _execution("wf-a")
+    with transaction():
+        for task_id, led_on in (("t1", True), ("t2", False), ("t3", False), ("t4", True)):
+            db_api.create_task_execution(
+                {"id": task_id, "name": task_id, "workflow_execution_id": "wf-a", "state": "SUCCESS"}
+            )
+            db_api.update_task_execution(task_id, {"has_next_tasks": led_on})
+    with transaction(read_only=True):
+        ends = db_api.find_task_executions("wf-a", states=["SUCCESS"], has_next_tasks=False)
+        led_on = db_api.find_task_executions("wf-a", has_next_tasks=True)
+        every = db_api.find_task_executions("wf-a")
+    assert sorted(t.id for t in ends) == ["t2", "t3"]
+    assert sorted(t.id for t in led_on) == ["t1", "t4"]
+    assert len(every) == 4

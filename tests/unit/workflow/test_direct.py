@@ -79,6 +79,40 @@ def test_a_branch_that_does_not_lead_to_a_join_is_reported_missed(wf: Any) -> No
     assert not direct.decide(wf, "b", states.SUCCESS, "id-b", lambda e: True).missed_joins
 
 
+def test_a_branch_that_misses_several_joins_reports_each_in_inbound_order() -> None:
+    wf = lang.parse_workflows(MANY_JOINS).workflows[0]
+    assert direct.joins_fed_by(wf) == {"a": ["j1", "j2"], "b": ["j2"], "c": ["j1"]}
+    assert direct.joins_fed_by(wf) is direct.joins_fed_by(wf), "computed once per spec"
+    missed = direct.decide(wf, "a", states.ERROR, "id-a", lambda expr: True).missed_joins
+    assert [(m.name, m.from_task) for m in missed] == [("j1", "a"), ("j2", "a")]
+    assert not direct.decide(wf, "a", states.SUCCESS, "id-a", lambda expr: True).missed_joins
+    assert not direct.decide(wf, "d", states.ERROR, "id-d", lambda expr: True).missed_joins
+
+
+MANY_JOINS = """
+version: '2.0'
+wf:
+  tasks:
+    a:
+      action: std.noop
+      on-success: [j1, j2, c]
+    b:
+      action: std.noop
+      on-success: [j2]
+    c:
+      action: std.noop
+      on-success: [j1]
+    d:
+      action: std.noop
+    j1:
+      join: one
+      action: std.noop
+    j2:
+      join: all
+      action: std.noop
+"""
+
+
 def test_join_requirement(wf: Any) -> None:
     assert direct.join_requirement(wf, wf.tasks["j"]) == 2
     assert direct.join_requirement(wf, wf.tasks["b"]) == 0
