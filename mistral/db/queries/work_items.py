@@ -140,11 +140,12 @@ def claim_work_items(
     taken: list[Any] = []
     # NOTE: two picks, not one with OR: each follows the claim index in its order. Each is one
     # statement (UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING), atomic on
-    # its own: a busy queue's claim is one round trip.
+    # its own: a busy queue's claim is one round trip. It is urgent, as an executor's take is: a
+    # worker waits on it with nothing to do, while a result batch it goes before only grows.
     for expired in (False, True):
         if len(taken) >= limit:
             break
-        with transaction(one_statement=True) as session:
+        with transaction(one_statement=True, urgent=True) as session:
             rows = session.connection().execute(
                 _CLAIM(len(tags), expired), {**params, "b_limit": limit - len(taken)}
             )
