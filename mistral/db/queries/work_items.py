@@ -307,9 +307,10 @@ def finish_work_items(item_ids: Sequence[str]) -> int:
 
 @functools.cache
 def _FINISH() -> sa.Update:  # noqa: N802 - a constant, built on first use
-    c = cast(sa.Table, Item.__table__).c
+    table = cast(sa.Table, Item.__table__)
+    c = table.c
     return (
-        sa.update(Item.__table__)
+        sa.update(table)
         .where(c.id.in_(sa.bindparam("ids", expanding=True)))
         .values(state=WORK_DONE, updated_at=sa.bindparam("b_now"))
     )
