@@ -58,7 +58,8 @@ api_opts = [
         "(a production WSGI server hosting mistral.api.wsgi:application sizes its own). "
         "Requests share one Python interpreter with the engine when it runs in the same process: "
         "more threads serve more slow requests (synchronous action runs) at once, fewer leave the "
-        "engine more CPU under a flood of requests.",
+        "engine more CPU under a flood of requests. An API whose process runs no engine has at "
+        "least 16: its writes wait for an engine over RPC without using the CPU.",
     ),
     cfg.StrOpt(
         "validation_mode",

@@ -107,7 +107,7 @@ class Services:
             self._steps += _start_notifier()
         # Last: requests come in only once the services that answer them run.
         if "api" in self.names:
-            self._steps += _start_api(self.argv if reader_process.wanted(self.names) else None)
+            self._steps += _start_api(self.names, self.argv if reader_process.wanted(self.names) else None)
 
     def stop(self, grace: float | None = None) -> None:
         """Stop every service; running actions get ``grace`` seconds ([executor] shutdown_grace)."""
@@ -209,15 +209,19 @@ def _start_notifier() -> list[Step]:
     return [Step(Phase.INTAKE, "notifier", stop)]
 
 
-def _start_api(reader_argv: Sequence[str] | None = None) -> list[Step]:
-    """The API; with ``reader_argv``, on a local port behind a reader process started with those arguments."""
+def _start_api(names: Sequence[str], reader_argv: Sequence[str] | None = None) -> list[Step]:
+    """The API of a process running ``names``; with ``reader_argv``, on a local port behind a reader
+    process started with those arguments."""
     from mistral.api import app as api_app
     from mistral.api import server as api_server
 
+    threads = api_server.threads_for(names)
     if reader_argv is None:
-        httpd = api_server.make_server(api_app.setup_app())
+        httpd = api_server.make_server(api_app.setup_app(), threads=threads)
     else:
-        httpd = api_server.make_server(api_app.setup_app(), host=api_server.LOCAL_ONLY, port=0)
+        httpd = api_server.make_server(
+            api_app.setup_app(), host=api_server.LOCAL_ONLY, port=0, threads=threads
+        )
     httpd.shutdown_timeout = API_DRAIN
     httpd.prepare()
     thread = threading.Thread(target=httpd.serve, name="api", daemon=True)

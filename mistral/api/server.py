@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from cheroot import wsgi
@@ -18,6 +18,22 @@ LOCAL_ONLY = "127.0.0.1"
 EVERYWHERE = "0.0.0.0"
 #: Idle kept-alive connections the server holds open between a client's requests.
 KEEP_ALIVE_CONNECTIONS = 256
+#: Fewest threads of an API whose process runs no engine (see ``threads_for``).
+WAITING_THREADS = 16
+
+
+def threads_for(names: Sequence[str]) -> int:
+    """Threads of the API of a process running the services ``names``.
+
+    NOTE: without an engine in its process, a write waits for an engine's answer over RPC
+    without using the CPU: with [api] api_workers (4) threads, 20 external workers' results
+    waiting on their commit held every thread, and the workers' claims queued behind them
+    (worker_queue_10000, issue 13). So such an API has at least WAITING_THREADS, as the
+    reader process has for the requests it forwards. With the engine in its process, threads
+    share its interpreter, and [api] api_workers is kept.
+    """
+    workers = config.CONF.api.api_workers
+    return workers if "engine" in names else max(workers, WAITING_THREADS)
 
 
 def listen_host() -> str:

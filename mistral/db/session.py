@@ -191,10 +191,25 @@ def dispose_engines() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
-        _autocommit_binds.clear()
+        _option_binds.clear()
 
 
-_autocommit_binds: dict[int, sa.Engine] = {}
+#: (id of an engine, its options) -> (that engine, the engine with those options): see ``_with_options``.
+_option_binds: dict[tuple[int, tuple[tuple[str, Any], ...]], tuple[sa.Engine, sa.Engine]] = {}
+
+
+def _with_options(engine: sa.Engine, **options: Any) -> sa.Engine:
+    """``engine.execution_options(**options)``, made once per engine (its pool shared).
+
+    NOTE: making one costs about 0.4 ms (it copies the engine's event dispatch), once per
+    transaction before: every read and every claim of a worker. The engine is kept with it,
+    so an id reused by a later engine never finds this one's.
+    """
+    key = (id(engine), tuple(sorted(options.items())))
+    found = _option_binds.get(key)
+    if found is None or found[0] is not engine:
+        found = _option_binds[key] = (engine, engine.execution_options(**options))
+    return found[1]
 
 
 def _reads_see_no_snapshot(engine: sa.Engine) -> bool:
@@ -212,16 +227,13 @@ def _reads_see_no_snapshot(engine: sa.Engine) -> bool:
 
 def _autocommit(engine: sa.Engine) -> sa.Engine:
     """``engine`` in autocommit (its pool shared; SQLAlchemy restores the mode when a connection returns)."""
-    bind = _autocommit_binds.get(id(engine))
-    if bind is None or bind.engine is not engine:
-        bind = _autocommit_binds[id(engine)] = engine.execution_options(isolation_level="AUTOCOMMIT")
-    return bind
+    return _with_options(engine, isolation_level="AUTOCOMMIT")
 
 
 def _bind(engine: sa.Engine, *, read_only: bool, one_statement: bool = False) -> sa.Engine:
     """What a unit of work runs on: SQLite's reader, autocommit where it saves round trips, or ``engine``."""
     if engine.dialect.name == "sqlite":
-        return engine.execution_options(mistral_read_only=True) if read_only else engine
+        return _with_options(engine, mistral_read_only=True) if read_only else engine
     if one_statement or (read_only and _reads_see_no_snapshot(engine)):
         return _autocommit(engine)
     return engine

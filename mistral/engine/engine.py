@@ -324,10 +324,12 @@ class Engine:
                 continue
             transforms = (action_ex.runtime_context or {}).get("transforms") or []
             outcomes.append(action_results.outcome(result, transforms))
-        written = zip((action_ex for action_ex, _ in pairs), outcomes, strict=True)
-        columns = [(a, out.columns) for a, out in written if out is not None]
+        written = [(a, r, out) for (a, r), out in zip(pairs, outcomes, strict=True) if out is not None]
+        columns = [(a, out.columns) for a, _, out in written]
         db_api.write_action_results(columns)
-        work_queue.close([(a, values["state"]) for a, values in columns])
+        # NOTE: a worker's result closed its item already, under the item's lock (work_queue.settle_all).
+        ended = [(a, out.columns["state"]) for a, r, out in written if not work_queue.is_worker_result(r)]
+        work_queue.close(ended)
         tallies.results_applied(len(columns))
         return outcomes
 

@@ -111,11 +111,12 @@ def insert_items(rows: Sequence[Mapping[str, Any]], project_id: str) -> None:
     db_api.insert_work_items(items)
 
 
-def settle(item: models.WorkItem | None, lease_token: str | None) -> None:
+def settle(item: models.WorkItem | db_api.HeldItem | None, lease_token: str | None) -> None:
     """Accept a worker's result for the locked ``item`` or raise ``ConflictError`` (exactly-once).
 
     With a token the result counts only from the claim the token names (a worker whose lease ran
     out and whose item another worker claimed is refused). Without one the first result wins.
+    The item is marked done here; the caller writes that (``settle_all``).
     """
     if item is None:
         return
@@ -151,12 +152,18 @@ def settle_all(results: Sequence[Mapping[str, Any]]) -> set[int]:
         return set()
     items = db_api.lock_work_items_of_actions([r["action_ex_id"] for r in entries])
     refused: set[int] = set()
+    done: list[str] = []
     for entry in entries:
+        item = items.get(entry["action_ex_id"])
         try:
-            settle(items.get(entry["action_ex_id"]), entry[LEASE_KEY])
+            settle(item, entry[LEASE_KEY])
         except ConflictError as error:
             LOG.info("%s", error)
             refused.add(id(entry))
+        else:
+            if item is not None:
+                done.append(item.id)
+    db_api.finish_work_items(done)
     return refused
 
 

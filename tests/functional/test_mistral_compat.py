@@ -272,6 +272,7 @@ def test_async_output_as_an_object_or_its_json_completes_the_task(api: Server, o
 
     assert response.status_code == 200, response.text
     assert json.loads(response.json()["output"]) == {"result": {"a": 1}}
+    assert response.json()["task_name"] == "t"  # the answer names the task, as a GET does
     wait(api, ex_id, "SUCCESS")
     assert json.loads(_tasks(api, ex_id)["t"]["result"]) == {"a": 1}
 

@@ -12,6 +12,7 @@ States: ``queued`` (claimable), ``claimed`` (a worker holds its lease), ``paused
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import functools
 from collections.abc import Iterable, Mapping, Sequence
@@ -28,6 +29,7 @@ from mistral.exceptions import NotFoundError
 from mistral.utils import uuids
 
 __all__ = [
+    "HeldItem",
     "WORK_CANCELLED",
     "WORK_CLAIMED",
     "WORK_DONE",
@@ -41,6 +43,7 @@ __all__ = [
     "count_work_items_by_queue",
     "extend_work_item_lease",
     "fail_exhausted_work_items",
+    "finish_work_items",
     "get_work_item",
     "has_claimable_work",
     "insert_work_items",
@@ -137,11 +140,12 @@ def claim_work_items(
     taken: list[Any] = []
     # NOTE: two picks, not one with OR: each follows the claim index in its order. Each is one
     # statement (UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING), atomic on
-    # its own: a busy queue's claim is one round trip.
+    # its own: a busy queue's claim is one round trip. It is urgent, as an executor's take is: a
+    # worker waits on it with nothing to do, while a result batch it goes before only grows.
     for expired in (False, True):
         if len(taken) >= limit:
             break
-        with transaction(one_statement=True) as session:
+        with transaction(one_statement=True, urgent=True) as session:
             rows = session.connection().execute(
                 _CLAIM(len(tags), expired), {**params, "b_limit": limit - len(taken)}
             )
@@ -256,22 +260,60 @@ def release_work_item(id: str, token: str | None, now: datetime.datetime) -> boo
         return common.affected_rows(session, stmt) == 1
 
 
-def lock_work_items_of_actions(action_ex_ids: Sequence[str]) -> dict[str, models.WorkItem]:
-    """The items of these action executions by action id, locked for the caller's transaction.
+@dataclasses.dataclass
+class HeldItem:
+    """The claim of an item, read under its row lock: what a worker's result is settled against."""
+
+    id: str
+    action_execution_id: str
+    state: str
+    lease_token: str | None
+    attempt: int
+
+
+def lock_work_items_of_actions(action_ex_ids: Sequence[str]) -> dict[str, HeldItem]:
+    """The claims of the items of these action executions by action id, locked for the caller's transaction.
 
     NOTE: locked in id order, so two batches of results never wait for each other in a circle.
+    Only the claim's columns are read, as plain rows: a result batch's items need no ORM
+    objects (their input, decoded for nothing, cost more than the rest of the settling).
     """
     if not action_ex_ids:
         return {}
-    stmt = (
-        sa.select(Item)
-        .where(Item.action_execution_id.in_(sorted(set(action_ex_ids))))
-        .order_by(Item.id)
+    with transaction() as session:
+        rows = session.connection().execute(_LOCK_HELD(), {"ids": sorted(set(action_ex_ids))})
+        return {row.action_execution_id: HeldItem(*row) for row in rows}
+
+
+@functools.cache
+def _LOCK_HELD() -> sa.Select:  # noqa: N802 - a constant, built on first use
+    c = cast(sa.Table, Item.__table__).c
+    return (
+        sa.select(c.id, c.action_execution_id, c.state, c.lease_token, c.attempt)
+        .where(c.action_execution_id.in_(sa.bindparam("ids", expanding=True)))
+        .order_by(c.id)
         .with_for_update()
     )
+
+
+def finish_work_items(item_ids: Sequence[str]) -> int:
+    """Items whose worker's result was accepted (settled under their locks) are done."""
+    if not item_ids:
+        return 0
     with transaction() as session:
-        items = session.scalars(stmt.execution_options(populate_existing=True))
-        return {item.action_execution_id: item for item in items}
+        result = session.connection().execute(_FINISH(), {"ids": list(item_ids), "b_now": utcnow()})
+        return cast(sa.CursorResult[Any], result).rowcount
+
+
+@functools.cache
+def _FINISH() -> sa.Update:  # noqa: N802 - a constant, built on first use
+    table = cast(sa.Table, Item.__table__)
+    c = table.c
+    return (
+        sa.update(table)
+        .where(c.id.in_(sa.bindparam("ids", expanding=True)))
+        .values(state=WORK_DONE, updated_at=sa.bindparam("b_now"))
+    )
 
 
 def load_work_item_of_action(action_ex_id: str) -> models.WorkItem | None:

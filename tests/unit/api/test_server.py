@@ -19,6 +19,7 @@ def _clean() -> Iterator[None]:
     yield
     CONF.clear_override("host", group="api")
     CONF.clear_override("auth_enable", group="pecan")
+    CONF.clear_override("api_workers", group="api")
 
 
 def _bound(auth: bool, host: str | None = None) -> str:
@@ -82,3 +83,19 @@ def test_many_polling_clients_keep_their_connections() -> None:
             conn.close()
     finally:
         httpd.stop()
+
+
+@pytest.mark.parametrize(
+    ("names", "api_workers", "threads"),
+    [
+        (["api", "engine", "executor"], 4, 4),  # shares the engine's interpreter: as configured
+        (["api"], 4, server.WAITING_THREADS),  # its writes wait on an engine over RPC
+        (["api", "executor"], 4, server.WAITING_THREADS),
+        (["api"], 40, 40),  # more than the floor is kept
+    ],
+)
+def test_an_api_without_an_engine_in_its_process_has_threads_to_wait_with(
+    names: list[str], api_workers: int, threads: int
+) -> None:
+    CONF.set_override("api_workers", api_workers, group="api")
+    assert server.threads_for(names) == threads

@@ -170,3 +170,9 @@ def test_an_execution_by_id_is_seen_by_its_project_admins_and_the_engine_only(
                 assert load(row.id) is None
                 with pytest.raises(NotFoundError):
                     get(row.id)
+        if sees:
+            named, task_name = db_api.get_action_execution_named(action_ex.id)
+            assert (named.id, task_name) == (action_ex.id, "t")
+        else:
+            with pytest.raises(NotFoundError):
+                db_api.get_action_execution_named(action_ex.id)

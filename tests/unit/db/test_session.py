@@ -185,3 +185,13 @@ def test_a_bare_read_needs_no_begin_and_rollback_under_read_committed(pg_engine)
             conn.execute(sa.text("SELECT 1"))
 
     assert _autocommit_of_statements(pg_engine, read) == [True]
+
+
+def test_an_engine_with_options_is_made_once_per_engine() -> None:
+    first, second = sa.create_engine("sqlite://"), sa.create_engine("sqlite://")
+    reader = session._bind(first, read_only=True)
+    assert session._bind(first, read_only=True) is reader
+    assert reader.get_execution_options()["mistral_read_only"] is True
+    assert session._bind(second, read_only=True) is not reader
+    assert session._autocommit(first) is session._autocommit(first) is not reader
+    assert session._autocommit(first).get_execution_options()["isolation_level"] == "AUTOCOMMIT"
