@@ -24,11 +24,6 @@ from mistral.utils import memory
 
 LOG = logging.getLogger(__name__)
 
-#: Fewest threads of the reader. NOTE: a thread that forwards a request waits for the engine's
-#: process without using the CPU; with only [api] api_workers (4) threads, 50 clients starting
-#: executions at once held every one of them, and the reads (their own polls) queued behind.
-FORWARDING_THREADS = 16
-
 
 def serve(backend: str, ready_fd: int | None) -> NoReturn:
     """Serve until SIGTERM or the parent's end; tell the parent "<host> <port>" on ``ready_fd``."""
@@ -36,7 +31,10 @@ def serve(backend: str, ready_fd: int | None) -> NoReturn:
     memory.limit_malloc_arenas()
     app: Callable[..., Any] = forwarding.ForwardWrites(api_app.setup_app(sync_actions=False), backend)
     app = middleware.BodySizeLimit(app, config.CONF.api.max_request_body_kb * 1024)
-    httpd = api_server.make_server(app, threads=max(config.CONF.api.api_workers, FORWARDING_THREADS))
+    # NOTE: a thread that forwards a request waits for the engine's process without using the CPU;
+    # with only [api] api_workers (4) threads, 50 clients starting executions at once held every one
+    # of them, and the reads (their own polls) queued behind: no engine here, so the waiting floor.
+    httpd = api_server.make_server(app, threads=api_server.threads_for(()))
     httpd.shutdown_timeout = launcher.API_DRAIN
     httpd.prepare()
     host, port = httpd.bind_addr[:2]

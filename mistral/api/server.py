@@ -18,7 +18,8 @@ LOCAL_ONLY = "127.0.0.1"
 EVERYWHERE = "0.0.0.0"
 #: Idle kept-alive connections the server holds open between a client's requests.
 KEEP_ALIVE_CONNECTIONS = 256
-#: Fewest threads of an API whose process runs no engine (see ``threads_for``).
+#: Fewest threads of an API whose process runs no engine: its writes wait on another process
+#: (an engine over RPC, or the engine's process the reader forwards to) without using the CPU.
 WAITING_THREADS = 16
 
 
@@ -28,9 +29,9 @@ def threads_for(names: Sequence[str]) -> int:
     NOTE: without an engine in its process, a write waits for an engine's answer over RPC
     without using the CPU: with [api] api_workers (4) threads, 20 external workers' results
     waiting on their commit held every thread, and the workers' claims queued behind them
-    (worker_queue_10000, issue 13). So such an API has at least WAITING_THREADS, as the
-    reader process has for the requests it forwards. With the engine in its process, threads
-    share its interpreter, and [api] api_workers is kept.
+    (worker_queue_10000, issue 13). So such an API (the reader process included) has at least
+    WAITING_THREADS. With the engine in its process, threads share its interpreter, and
+    [api] api_workers is kept.
     """
     workers = config.CONF.api.api_workers
     return workers if "engine" in names else max(workers, WAITING_THREADS)
