@@ -20,9 +20,10 @@ def withdraw(cancelled: Sequence[tuple[models.ActionExecution, str]]) -> None:
     work_queue.close(cancelled)
     box = outbox.current()
     for action_ex, state in cancelled:
-        if state == states.CANCELLED and _waits_on_its_executor(action_ex):
-            box.abandoned.setdefault(action_ex.executor_host, []).append(action_ex.id)
-
-
-def _waits_on_its_executor(action_ex: models.ActionExecution) -> bool:
-    return bool(not action_ex.is_sync and action_ex.executor_host and not work_queue.is_queued(action_ex))
+        host = action_ex.executor_host
+        # NOTE: an action waiting on its executor is asynchronous and taken by a host; a worker
+        # queue's is taken by its queue, and its item was closed above.
+        if state != states.CANCELLED or not host:
+            continue
+        if not action_ex.is_sync and not work_queue.is_queued(action_ex):
+            box.abandoned.setdefault(host, []).append(action_ex.id)
