@@ -12,7 +12,6 @@ gives the instructions of one run, whatever the machine's load.
 from __future__ import annotations
 
 import argparse
-import collections
 import cProfile
 import os
 import sys
@@ -25,7 +24,6 @@ import inprocess  # noqa: E402
 from mistral import context  # noqa: E402
 from mistral.db import api as db_api  # noqa: E402
 from mistral.engine import engine as engine_module  # noqa: E402
-from mistral.engine import sender, unit_of_work  # noqa: E402
 from mistral.executor.batcher import MAX_BATCH  # noqa: E402
 
 
@@ -56,13 +54,7 @@ def main() -> int:
     args = parser.parse_args()
     inprocess.fresh_database(args.db, fanout_yaml(args.width))
 
-    sent: collections.deque = collections.deque()
-
-    def keep(box):  # noqa: ANN001, ANN202 - stands in for sender.send: this thread is the executor
-        sent.extend(box.actions)
-        box.clear()
-
-    sender.send = unit_of_work.sender.send = keep
+    sent = inprocess.capture_sends()
     engine = engine_module.get()
     context.set_current(context.Context())
 

@@ -29,7 +29,6 @@ from mistral import context  # noqa: E402
 from mistral.db import api as db_api  # noqa: E402
 from mistral.db import session  # noqa: E402
 from mistral.engine import engine as engine_module  # noqa: E402
-from mistral.engine import sender, unit_of_work  # noqa: E402
 
 
 def main() -> int:
@@ -41,13 +40,7 @@ def main() -> int:
     args = parser.parse_args()
     inprocess.fresh_database(args.db, hop_profile.chain_yaml(args.tasks))
 
-    sent: collections.deque = collections.deque()
-
-    def keep(box):  # noqa: ANN001, ANN202 - stands in for sender.send: this thread is the executor
-        sent.extend(box.actions)
-        box.clear()
-
-    sender.send = unit_of_work.sender.send = keep
+    sent = inprocess.capture_sends()
     statements: collections.Counter[str] = collections.Counter()
 
     @event.listens_for(session.get_engine(), "before_cursor_execute")

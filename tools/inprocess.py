@@ -6,10 +6,13 @@ The tools run the engine and executor inside their own process, as ``mistral-ser
 
 from __future__ import annotations
 
+import collections
 import os
+from typing import Any
 
 from mistral import config
 from mistral.db.migration import cli
+from mistral.engine import sender, unit_of_work
 from mistral.services import actions as action_service
 from mistral.services import definitions
 
@@ -27,3 +30,15 @@ def fresh_database(path: str, workflows: str) -> None:
     cli.upgrade("head")
     action_service.sync_system_actions()
     definitions.create_workflows(workflows)
+
+
+def capture_sends() -> collections.deque[Any]:
+    """The action requests the engine sends from now on, kept here: the calling thread plays the executor."""
+    sent: collections.deque[Any] = collections.deque()
+
+    def keep(box: Any) -> None:
+        sent.extend(box.actions)
+        box.clear()
+
+    sender.send = unit_of_work.sender.send = keep  # type: ignore[assignment]
+    return sent
