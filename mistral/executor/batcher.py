@@ -80,10 +80,10 @@ class ResultBatcher:
         with self._cond:
             self._outstanding += count
 
-    def forget(self) -> None:
-        """An expected result will not come (an async action)."""
+    def forget(self, count: int = 1) -> None:
+        """``count`` expected results will not come (an async action, jobs dropped before they ran)."""
         with self._cond:
-            self._outstanding = max(self._outstanding - 1, 0)
+            self._outstanding = max(self._outstanding - count, 0)
             self._cond.notify_all()
 
     def add(self, result: dict[str, Any]) -> None:

@@ -320,9 +320,9 @@ class Executor:
                 self._release(job)
                 if job.action_ex_id:
                     self._never_started.append(job.action_ex_id)
-        for _ in dropped:
-            self._queued_gauge.dec()
-            self._batcher.forget()
+        if dropped:
+            self._queued_gauge.dec(len(dropped))
+            self._batcher.forget(len(dropped))
 
     def _time_out(self, job: _Job) -> None:
         timeout = float(job.request["timeout"])
