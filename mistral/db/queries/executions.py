@@ -349,23 +349,6 @@ def get_action_execution(id: str) -> models.ActionExecution:
     return _by_id(ActionEx, id)
 
 
-def get_action_execution_named(id: str) -> tuple[models.ActionExecution, str | None]:
-    """The action execution and its task's name (None without a task the caller may see), in one statement.
-
-    NOTE: what an action execution is rendered from: the answer to every worker's result
-    (``PUT /v2/action_executions/{id}``) read them in two statements before.
-    """
-    task_name = query.scoped(
-        sa.select(TaskEx.name).where(TaskEx.id == ActionEx.task_execution_id), TaskEx
-    ).scalar_subquery()
-    stmt = query.scoped(sa.select(ActionEx, task_name).where(ActionEx.id == id), ActionEx)
-    with transaction(read_only=True) as session:
-        row = session.execute(stmt).first()
-    if row is None:
-        raise NotFoundError(ActionEx.__kind__, id)
-    return row[0], row[1]
-
-
 def load_action_execution(id: str) -> models.ActionExecution | None:
     return common.by_id(ActionEx, id)
 
