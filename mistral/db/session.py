@@ -106,6 +106,7 @@ def _create_engine(url: str) -> sa.Engine:
         _configure_sqlite(engine)
     else:
         _ping_when_in_doubt(engine)
+        _leave_autocommit_without_round_trip(engine)
         if _reads_only:
             _configure_read_only(engine)
     return engine
@@ -164,6 +165,30 @@ def _pings(engine: sa.Engine, dbapi_conn: Any) -> bool:
         return bool(engine.dialect.do_ping(dbapi_conn))
     except Exception:  # noqa: BLE001 - any failure of the ping means the connection is unusable
         return False
+
+
+def _leave_autocommit_without_round_trip(engine: sa.Engine) -> None:
+    """A psycopg2 connection back from autocommit is put back to the server's default level locally.
+
+    NOTE: SQLAlchemy puts a connection used in autocommit (``_autocommit``: a claim, a read) back to
+    the dialect's default level by naming it (READ COMMITTED); psycopg2 then sends ``SET
+    default_transaction_isolation TO DEFAULT`` to the server, a round trip on every such checkin,
+    and ``BEGIN ISOLATION LEVEL ...`` after. The default level is the server's own (SQLAlchemy read
+    it from a fresh connection), so turning autocommit off on a connection that names no level
+    gives the same transactions, with nothing sent.
+    """
+    dialect = engine.dialect
+    if dialect.driver != "psycopg2":
+        return
+    set_level = dialect.set_isolation_level
+
+    def set_isolation_level(dbapi_conn: Any, level: str) -> None:
+        if level == dialect.default_isolation_level and dbapi_conn.isolation_level is None:
+            dbapi_conn.autocommit = False
+        else:
+            set_level(dbapi_conn, level)
+
+    dialect.set_isolation_level = set_isolation_level  # type: ignore[method-assign]
 
 
 #: How a database server is told that a session only reads.
