@@ -16,7 +16,7 @@ from mistral import context
 from mistral.db import models, query
 from mistral.db.queries import bulk, common
 from mistral.db.query import ListQuery
-from mistral.db.session import get_engine, transaction
+from mistral.db.session import get_engine, reading, transaction
 from mistral.db.types import utcnow
 from mistral.exceptions import NotFoundError
 
@@ -449,6 +449,32 @@ def _ACTIONS_TO_APPLY() -> sa.Select:  # noqa: N802 - a constant, built on first
     return sa.select(*(table.c[name] for name in ActionToApply._fields)).where(
         table.c.id.in_(sa.bindparam("ids", expanding=True))
     )
+
+
+def get_action_to_apply(id: str) -> ActionToApply:
+    """One action as ``find_actions_to_apply`` reads it, if the caller may see it (else ``NotFoundError``).
+
+    NOTE (issue 13): what the engine first reads of an asynchronous action's result (every external
+    worker's): the whole model, its input decoded and tracked by a session, cost more than the row.
+    """
+    if query.sees_everything(ActionEx):
+        stmt, params = _ACTION_TO_APPLY(), {"id": id}
+    else:
+        stmt, params = query.scoped(_to_apply().where(ActionEx.id == id), ActionEx), {}
+    with reading() as conn:
+        row = conn.execute(stmt, params).first()
+    if row is None:
+        raise NotFoundError(ActionEx.__kind__, id)
+    return ActionToApply(*row)
+
+
+def _to_apply() -> sa.Select:
+    return sa.select(*(getattr(ActionEx, name) for name in ActionToApply._fields))
+
+
+@functools.cache
+def _ACTION_TO_APPLY() -> sa.Select:  # noqa: N802 - a constant, built on first use
+    return _to_apply().where(ActionEx.id == sa.bindparam("id"))
 
 
 #: What applying a result never reads of its action: each is read when asked for (a re-send reads the input).
