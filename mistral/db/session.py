@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event, orm
+from sqlalchemy.engine.interfaces import IsolationLevel
 
 from mistral import config
 from mistral.db.writer_lock import WriterLock
@@ -182,13 +183,13 @@ def _leave_autocommit_without_round_trip(engine: sa.Engine) -> None:
         return
     set_level = dialect.set_isolation_level
 
-    def set_isolation_level(dbapi_conn: Any, level: str) -> None:
+    def set_isolation_level(dbapi_conn: Any, level: IsolationLevel) -> None:
         if level == dialect.default_isolation_level and dbapi_conn.isolation_level is None:
             dbapi_conn.autocommit = False
         else:
             set_level(dbapi_conn, level)
 
-    dialect.set_isolation_level = set_isolation_level  # type: ignore[method-assign]
+    dialect.set_isolation_level = set_isolation_level  # type: ignore[method-assign,assignment]
 
 
 #: How a database server is told that a session only reads.
