@@ -225,7 +225,7 @@ def enforce(
 def body_scope() -> Any:
     """``scope`` of a JSON request body, for the publicize check before the body is validated."""
     try:
-        body = middleware.request_json(pecan.request.environ, pecan.request.body)
+        body = middleware.request_json(pecan.request)
     except ValueError:
         return None
     return body.get("scope") if isinstance(body, dict) else None

@@ -14,6 +14,6 @@ class Request(pecan.Request):
 
     @property
     def json(self) -> Any:
-        return middleware.request_json(self.environ, self.body)
+        return middleware.request_json(self)
 
     json_body = json

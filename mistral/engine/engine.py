@@ -337,7 +337,7 @@ class Engine:
         self, action_ex_id: str, result: dict[str, Any], lease_token: str | None = None
     ) -> dict[str, Any]:
         """An asynchronous action's result (through the API); an external worker's may carry its lease."""
-        action_ex = db_api.get_action_execution(action_ex_id)
+        action_ex = db_api.get_action_to_apply(action_ex_id)
         if work_queue.is_queued(action_ex):
             return self._complete_work(action_ex, result, lease_token)
         if action_ex.state != states.RUNNING:
@@ -350,7 +350,7 @@ class Engine:
         self._batched = apply
 
     def _complete_work(
-        self, action_ex: models.ActionExecution, result: dict[str, Any], lease_token: str | None
+        self, action_ex: db_api.ActionToApply, result: dict[str, Any], lease_token: str | None
     ) -> dict[str, Any]:
         """A worker's result: accepted once, under its work item's lock, in the transaction applying it.
 

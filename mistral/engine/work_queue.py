@@ -131,7 +131,9 @@ def settle(item: models.WorkItem | db_api.HeldItem | None, lease_token: str | No
 
 
 def result_entry(
-    action_ex: models.ActionExecution, result: Mapping[str, Any], lease_token: str | None
+    action_ex: models.ActionExecution | db_api.ActionToApply,
+    result: Mapping[str, Any],
+    lease_token: str | None,
 ) -> dict[str, Any]:
     """A worker's result as an action result the batched path applies, marked with its lease."""
     wf_ex_id = (action_ex.runtime_context or {}).get("workflow_execution_id")

@@ -16,7 +16,7 @@ from mistral import context
 from mistral.db import models, query
 from mistral.db.queries import bulk, common
 from mistral.db.query import ListQuery
-from mistral.db.session import get_engine, transaction
+from mistral.db.session import get_engine, reading, transaction
 from mistral.db.types import utcnow
 from mistral.exceptions import NotFoundError
 
@@ -349,23 +349,6 @@ def get_action_execution(id: str) -> models.ActionExecution:
     return _by_id(ActionEx, id)
 
 
-def get_action_execution_named(id: str) -> tuple[models.ActionExecution, str | None]:
-    """The action execution and its task's name (None without a task the caller may see), in one statement.
-
-    NOTE: what an action execution is rendered from: the answer to every worker's result
-    (``PUT /v2/action_executions/{id}``) read them in two statements before.
-    """
-    task_name = query.scoped(
-        sa.select(TaskEx.name).where(TaskEx.id == ActionEx.task_execution_id), TaskEx
-    ).scalar_subquery()
-    stmt = query.scoped(sa.select(ActionEx, task_name).where(ActionEx.id == id), ActionEx)
-    with transaction(read_only=True) as session:
-        row = session.execute(stmt).first()
-    if row is None:
-        raise NotFoundError(ActionEx.__kind__, id)
-    return row[0], row[1]
-
-
 def load_action_execution(id: str) -> models.ActionExecution | None:
     return common.by_id(ActionEx, id)
 
@@ -466,6 +449,32 @@ def _ACTIONS_TO_APPLY() -> sa.Select:  # noqa: N802 - a constant, built on first
     return sa.select(*(table.c[name] for name in ActionToApply._fields)).where(
         table.c.id.in_(sa.bindparam("ids", expanding=True))
     )
+
+
+def get_action_to_apply(id: str) -> ActionToApply:
+    """One action as ``find_actions_to_apply`` reads it, if the caller may see it (else ``NotFoundError``).
+
+    NOTE (issue 13): what the engine first reads of an asynchronous action's result (every external
+    worker's): the whole model, its input decoded and tracked by a session, cost more than the row.
+    """
+    if query.sees_everything(ActionEx):
+        stmt, params = _ACTION_TO_APPLY(), {"id": id}
+    else:
+        stmt, params = query.scoped(_to_apply().where(ActionEx.id == id), ActionEx), {}
+    with reading() as conn:
+        row = conn.execute(stmt, params).first()
+    if row is None:
+        raise NotFoundError(ActionEx.__kind__, id)
+    return ActionToApply(*row)
+
+
+def _to_apply() -> sa.Select:
+    return sa.select(*(getattr(ActionEx, name) for name in ActionToApply._fields))
+
+
+@functools.cache
+def _ACTION_TO_APPLY() -> sa.Select:  # noqa: N802 - a constant, built on first use
+    return _to_apply().where(ActionEx.id == sa.bindparam("id"))
 
 
 #: What applying a result never reads of its action: each is read when asked for (a re-send reads the input).

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from mistral.db import models
 from mistral.db.queries import common
 from mistral.db.query import ListQuery
-from mistral.db.session import transaction
+from mistral.db.session import statement, transaction
 from mistral.db.types import utcnow
 from mistral.exceptions import NotFoundError
 from mistral.utils import uuids
@@ -145,10 +145,8 @@ def claim_work_items(
     for expired in (False, True):
         if len(taken) >= limit:
             break
-        with transaction(one_statement=True, urgent=True) as session:
-            rows = session.connection().execute(
-                _CLAIM(len(tags), expired), {**params, "b_limit": limit - len(taken)}
-            )
+        with statement(urgent=True) as conn:
+            rows = conn.execute(_CLAIM(len(tags), expired), {**params, "b_limit": limit - len(taken)})
             taken += list(rows)
     return sorted(taken, key=lambda row: row.created_at)
 

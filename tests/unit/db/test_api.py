@@ -171,8 +171,10 @@ def test_an_execution_by_id_is_seen_by_its_project_admins_and_the_engine_only(
                 with pytest.raises(NotFoundError):
                     get(row.id)
         if sees:
-            named, task_name = db_api.get_action_execution_named(action_ex.id)
-            assert (named.id, task_name) == (action_ex.id, "t")
+            shown = db_api.get_action_execution_shown(action_ex.id)
+            assert (shown.id, shown.task_name) == (action_ex.id, "t")
+            assert db_api.get_action_to_apply(action_ex.id).id == action_ex.id
         else:
-            with pytest.raises(NotFoundError):
-                db_api.get_action_execution_named(action_ex.id)
+            for get_row in (db_api.get_action_execution_shown, db_api.get_action_to_apply):
+                with pytest.raises(NotFoundError):
+                    get_row(action_ex.id)

@@ -187,6 +187,19 @@ def test_a_bare_read_needs_no_begin_and_rollback_under_read_committed(pg_engine)
     assert _autocommit_of_statements(pg_engine, read) == [True]
 
 
+@pytest.mark.postgres
+def test_a_connection_back_from_autocommit_names_no_isolation_level(pg_engine) -> None:
+    """Else psycopg2 sends SET default_transaction_isolation on every checkin after a claim or a read."""
+    with session.transaction(one_statement=True) as s:
+        s.execute(sa.text("SELECT 1"))
+        raw = s.connection().connection.dbapi_connection
+        assert raw.autocommit
+    assert (raw.autocommit, raw.isolation_level) == (False, None)
+    with session.transaction() as s:
+        assert s.connection().connection.dbapi_connection is raw
+        assert s.execute(sa.text("SHOW transaction_isolation")).scalar() == "read committed"
+
+
 def test_an_engine_with_options_is_made_once_per_engine() -> None:
     first, second = sa.create_engine("sqlite://"), sa.create_engine("sqlite://")
     reader = session._bind(first, read_only=True)

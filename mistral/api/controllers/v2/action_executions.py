@@ -115,8 +115,9 @@ def _update(action_ex_id: str, body: dict[str, Any]) -> dict[str, Any]:
     else:
         allowed = ", ".join((states.SUCCESS, states.ERROR, *UPDATE_STATES))
         raise RequestError(f"Error. Expected one of {allowed}, actual: {state}")
-    action_ex, task_name = db_api.get_action_execution_named(action_ex_id)
-    names = {action_ex.task_execution_id: task_name} if action_ex.task_execution_id and task_name else {}
+    action_ex = db_api.get_action_execution_shown(action_ex_id)
+    task_id, task_name = action_ex.task_execution_id, action_ex.task_name
+    names = {task_id: task_name} if task_id and task_name else {}
     return res.render_action_execution(action_ex, task_names=names)
 
 

@@ -62,7 +62,7 @@ class ValidateController(rest.RestController):
 def json_body(allowed: Iterable[str]) -> dict[str, Any]:
     """The JSON object in the request body; an unknown attribute is a 400 naming it."""
     try:
-        body = middleware.request_json(pecan.request.environ, pecan.request.body)
+        body = middleware.request_json(pecan.request)
     except ValueError as error:
         raise RequestError(f"The request body is not valid JSON: {error}") from error
     if not isinstance(body, dict):
