@@ -20,10 +20,13 @@ import sqlalchemy as sa
 from sqlalchemy import event, orm
 
 from mistral import config
+from mistral.db import wal_checkpoint
 from mistral.db.writer_lock import WriterLock
 
 _engines: dict[str, sa.Engine] = {}
 _engines_lock = threading.Lock()
+#: url -> the thread that checkpoints the write-ahead log of that SQLite file (see wal_checkpoint)
+_checkpointers: dict[str, wal_checkpoint.Checkpointer] = {}
 _current: contextvars.ContextVar[orm.Session | None] = contextvars.ContextVar(
     "mistral_db_session", default=None
 )
@@ -57,6 +60,7 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         if not _is_memory(str(engine.url)) and not _reads_only:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute(f"PRAGMA wal_autocheckpoint={wal_checkpoint.AUTOCHECKPOINT_PAGES}")
         if _reads_only:
             cur.execute("PRAGMA query_only=ON")
         cur.close()
@@ -104,6 +108,9 @@ def _create_engine(url: str) -> sa.Engine:
     engine = sa.create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         _configure_sqlite(engine)
+        if not _is_memory(url) and not _reads_only and engine.url.database:
+            _checkpointers[url] = wal_checkpoint.Checkpointer(engine.url.database)
+            _checkpointers[url].start()
     else:
         _ping_when_in_doubt(engine)
         if _reads_only:
@@ -191,6 +198,9 @@ def dispose_engines() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
+        for checkpointer in _checkpointers.values():
+            checkpointer.stop()
+        _checkpointers.clear()
         _option_binds.clear()
 
 
