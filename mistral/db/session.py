@@ -57,7 +57,7 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
-        if not _is_memory(str(engine.url)) and not _reads_only:
+        if not is_memory_url(str(engine.url)) and not _reads_only:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute(f"PRAGMA wal_autocheckpoint={wal_checkpoint.AUTOCHECKPOINT_PAGES}")
@@ -77,7 +77,8 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         driver.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def _is_memory(url: str) -> bool:
+def is_memory_url(url: str) -> bool:
+    """Whether ``url`` is an SQLite database in this process's memory, which no other process sees."""
     return url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
 
 
@@ -96,7 +97,7 @@ def _create_engine(url: str) -> sa.Engine:
     kwargs: dict[str, Any] = {"echo": conf.connection_debug, "future": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-        if _is_memory(url):
+        if is_memory_url(url):
             kwargs["poolclass"] = sa.pool.StaticPool
     else:
         kwargs.update(
@@ -108,7 +109,7 @@ def _create_engine(url: str) -> sa.Engine:
     engine = sa.create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         _configure_sqlite(engine)
-        if not _is_memory(url) and not _reads_only and engine.url.database:
+        if not is_memory_url(url) and not _reads_only and engine.url.database:
             _checkpointers[url] = wal_checkpoint.Checkpointer(engine.url.database)
             _checkpointers[url].start()
     else:
