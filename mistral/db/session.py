@@ -205,6 +205,24 @@ def dispose_engines() -> None:
         _option_binds.clear()
 
 
+def close_idle_connections() -> None:
+    """Close the pooled connections of embedded (SQLite file) databases while none is in use.
+
+    NOTE (issue 14): each SQLite connection keeps its page cache and up to 128 prepared
+    statements, IN lists of up to 1000 parameters among them: 22-26 MB over three
+    connections after a 100000-item with-items, kept to the end of the process. Called
+    when the process is quiet (``memory.start_trimming``); the next transaction connects
+    again, a fraction of a millisecond. A server database keeps its connections: their
+    memory is mostly the server's, and a new one costs round trips.
+    """
+    with _engines_lock:
+        pools = [e.pool for url, e in _engines.items() if url.startswith("sqlite") and not is_memory_url(url)]
+    for pool in pools:
+        # NOTE: a connection checked out after this look stays open and goes back to the pool as usual.
+        if isinstance(pool, sa.pool.QueuePool) and pool.checkedout() == 0:
+            pool.dispose()
+
+
 #: (id of an engine, its options) -> (that engine, the engine with those options): see ``_with_options``.
 _option_binds: dict[tuple[int, tuple[tuple[str, Any], ...]], tuple[sa.Engine, sa.Engine]] = {}
 
