@@ -39,7 +39,7 @@ def serve(backend: str, ready_fd: int | None) -> NoReturn:
     httpd.prepare()
     host, port = httpd.bind_addr[:2]
     memory.freeze_startup_objects()
-    memory.start_trimming()
+    memory.start_trimming(release=session.close_idle_connections)
     stop_signal = launcher.StopSignal()
     stop_signal.install()
     # NOTE: Ctrl-C reaches the whole process group; the parent stops this process in its turn.

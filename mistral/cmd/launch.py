@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from mistral import config, launcher
 from mistral.cmd.server_opts import cli_opts
-from mistral.db import schema
+from mistral.db import schema, session
 from mistral.utils import memory
 
 LOG = logging.getLogger("mistral.server")
@@ -31,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         services.start()
         memory.freeze_startup_objects()
-        memory.start_trimming()
+        memory.start_trimming(release=session.close_idle_connections)
         LOG.info("Running %s (database %s)", ", ".join(names), schema.describe_url())
         stop_signal.wait()
     finally:
