@@ -301,7 +301,7 @@ class Engine:
                 with_results = [(action_ex, by_id[action_ex.id]) for action_ex, _ in pairs]
                 outcomes = self._apply_results(with_results)
                 refused |= _ignored_worker_results(with_results, outcomes)
-                with handover.offering(handover.offer_in([r for _, r in with_results])):
+                with handover.offering(handover.offer_in([r for _, r in with_results]), run.wf_ex.id):
                     self._move_on(run, pairs, outcomes)
         return [r for r in results if id(r) not in refused] if refused else None
 
@@ -309,7 +309,7 @@ class Engine:
     def _move_on(run: WfRun, pairs: Pairs, outcomes: list[action_results.Outcome | None]) -> None:
         """The tasks of the results applied move on; results applied before may be handed again."""
         repeated = [action_ex.id for (action_ex, _), out in zip(pairs, outcomes, strict=True) if out is None]
-        handover.hand_again(run.wf_ex.id, repeated)
+        handover.hand_again(repeated)
         for (action_ex, task_ex), applied in zip(pairs, outcomes, strict=True):
             if applied is not None:
                 index = (action_ex.runtime_context or {}).get("index", 0)

@@ -56,8 +56,11 @@ class Offer:
         return {"handed": self.handed} if self.handed else None
 
 
-#: The offer applied under, set around one workflow's share of a batch of results.
-_offer: contextvars.ContextVar[Offer | None] = contextvars.ContextVar("mistral_handover", default=None)
+#: The offer applied under and the workflow execution it may hand actions of (its results' own: that is
+#: where a result sent again looks for them), set around that workflow's share of a batch of results.
+_offer: contextvars.ContextVar[tuple[Offer, str] | None] = contextvars.ContextVar(
+    "mistral_handover", default=None
+)
 
 
 def offer_of(results: Sequence[Mapping[str, Any]]) -> Offer | None:
@@ -84,19 +87,23 @@ def offer_in(results: Sequence[Mapping[str, Any]]) -> Offer | None:
 
 
 @contextlib.contextmanager
-def offering(offer: Offer | None) -> Iterator[None]:
-    """Actions created inside may be taken for ``offer``'s executor and handed in its answer."""
-    token = _offer.set(offer)
+def offering(offer: Offer | None, wf_ex_id: str) -> Iterator[None]:
+    """Actions of ``wf_ex_id`` created inside may be taken for ``offer``'s executor, handed in its answer."""
+    token = _offer.set((offer, wf_ex_id) if offer is not None else None)
     try:
         yield
     finally:
         _offer.reset(token)
 
 
-def _may_run(offer: Offer, row: Mapping[str, Any]) -> bool:
+def _may_run(offer: Offer, wf_ex_id: str, row: Mapping[str, Any]) -> bool:
     runtime = row.get("runtime_context") or {}
     target = runtime.get("target")
-    return (target is None or target == offer.executor) and action_requests.mocked_result(runtime) is None
+    return (
+        (target is None or target == offer.executor)
+        and runtime.get("workflow_execution_id") == wf_ex_id
+        and action_requests.mocked_result(runtime) is None
+    )
 
 
 def mark_taken(
@@ -106,11 +113,12 @@ def mark_taken(
 
     NOTE: the rows are inserted in one executemany, whose rows must all have the same columns.
     """
-    offer = _offer.get()
-    if offer is None:
+    current = _offer.get()
+    if current is None:
         return []
+    offer, wf_ex_id = current
     room = offer.limit - sum(1 for o, _ in outbox.current().handed if o is offer)
-    handed = [row for row in sent if _may_run(offer, row)][: max(room, 0)]
+    handed = [row for row in sent if _may_run(offer, wf_ex_id, row)][: max(room, 0)]
     if not handed:
         return []
     for row in rows:
@@ -125,22 +133,23 @@ def mark_taken(
 
 def hand(request: ActionRequest) -> None:
     """``request``, taken for the offering executor, leaves in its answer once the transaction commits."""
-    offer = _offer.get()
-    if offer is None:
+    current = _offer.get()
+    if current is None:
         raise RuntimeError("An action is handed outside an offer: it would never run")
-    outbox.current().handed.append((offer, request))
+    outbox.current().handed.append((current[0], request))
 
 
-def hand_again(wf_ex_id: str, repeated_ids: Sequence[str]) -> None:
+def hand_again(repeated_ids: Sequence[str]) -> None:
     """Results the offering executor sent again: hand again what was taken for its message, unreported.
 
     NOTE: a heartbeat or a result of the executor's proves it got an action; one it never
     mentioned since the take (``last_heartbeat`` is still the take's time) it did not get.
     An executor sends a batch again as it was, so the ids of its message are those of the first.
     """
-    offer = _offer.get()
-    if offer is None or offer.result_ids.isdisjoint(repeated_ids):
+    current = _offer.get()
+    if current is None or current[0].result_ids.isdisjoint(repeated_ids):
         return
+    offer, wf_ex_id = current
     for action_ex in db_api.find_unreported_actions(wf_ex_id, offer.executor):
         if (action_ex.runtime_context or {}).get(HANDED_FOR_KEY) in offer.result_ids:
             hand(action_requests.of(action_ex))

@@ -42,6 +42,17 @@ fan:
       action: std.noop
     c:
       action: std.noop
+parent:
+  tasks:
+    one:
+      action: std.noop
+      on-success: call
+    call:
+      workflow: child
+child:
+  tasks:
+    inner:
+      action: std.noop
 elsewhere:
   tasks:
     one:
@@ -124,6 +135,13 @@ def test_an_action_for_another_target_is_sent_as_before(sent: list[outbox.Outbox
     first = _start("elsewhere", sent)
     handed, (cast,) = _report(first, sent)
     assert handed == [] and db_api.get_action_execution(cast).taken_at is None
+
+
+def test_an_action_of_another_workflow_execution_is_not_handed(sent: list[outbox.Outbox]) -> None:
+    """A sub-workflow's action: a result sent again looks for what it handed in its own execution only."""
+    first = _start("parent", sent)
+    handed, _ = _report(first, sent)
+    assert handed == []
 
 
 def test_a_handed_action_is_never_sent_again_by_recovery(sent: list[outbox.Outbox]) -> None:
