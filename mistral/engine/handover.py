@@ -2,11 +2,12 @@
 
 A chain of tasks used to cost, per task, a cast of the action to the executors,
 the executor's take (a call and a transaction) and its result (a call and a
-transaction). When an executor's results are applied by the thread that answers
-it, the actions they cause (as many as there were results, and only those the
-executor may run) are instead inserted already taken by that executor, in the
-transaction that applies the results, and travel back in the answer: one call
-and one transaction per task.
+transaction). When an executor's results are applied (its message carries an
+``Offer`` through the applier, whose batches mix messages), the actions they
+cause in the same workflow execution (as many as there were results, and only
+those the executor may run) are instead inserted already taken by that executor,
+in the transaction that applies the results, and travel back in the answer: one
+call and one transaction per task. The other actions are cast as before.
 
 Exactly once (architecture rule 7) holds because the take is recorded before
 the answer leaves, as an executor's own take is. An answer can still be lost
