@@ -17,7 +17,15 @@ from mistral.actions import registry
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.types import utcnow
-from mistral.engine import action_owners, action_requests, data_flow, dynamic_code, evaluation, work_queue
+from mistral.engine import (
+    action_owners,
+    action_requests,
+    data_flow,
+    dynamic_code,
+    evaluation,
+    handover,
+    work_queue,
+)
 from mistral.exceptions import InvalidActionError, NotFoundError
 from mistral.lang import stored
 from mistral.lang.specs import ActionSpec
@@ -210,15 +218,20 @@ def new_action_row(
 def insert_and_send(rows: list[dict[str, Any]]) -> None:
     """Insert the action executions and send them to executors once the transaction commits.
 
-    Those for external workers get their work items instead, in this transaction (``work_queue``).
+    Those for external workers get their work items instead, in this transaction (``work_queue``);
+    those taken for the executor whose results caused them leave in its answer (``handover``).
     """
     now = utcnow()
     for row in rows:
         row["sent_at"] = row["offered_at"] = now
     sent, queued = work_queue.split(rows)
     work_queue.mark_taken(rows, queued, now)
+    handed = {id(row) for row in handover.mark_taken(rows, sent, now)}
     db_api.insert_action_executions(rows)
     work_queue.insert_items(queued, context.current().project_id)
     action_owners.remember(rows)
     for row in sent:
-        action_requests.queue_row(row)
+        if id(row) in handed:
+            handover.hand(action_requests.build(row))
+        else:
+            action_requests.queue_row(row)

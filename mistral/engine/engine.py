@@ -18,6 +18,7 @@ from mistral.engine import (
     adhoc_runs,
     cascades,
     controls,
+    handover,
     hop_latency,
     mocked_actions,
     tallies,
@@ -300,12 +301,20 @@ class Engine:
                 with_results = [(action_ex, by_id[action_ex.id]) for action_ex, _ in pairs]
                 outcomes = self._apply_results(with_results)
                 refused |= _ignored_worker_results(with_results, outcomes)
-                for (action_ex, task_ex), applied in zip(pairs, outcomes, strict=True):
-                    if applied is not None:
-                        index = (action_ex.runtime_context or {}).get("index", 0)
-                        tasks.on_action_done(run, task_ex, index, applied.state, applied.value)
-                workflows.proceed(run)
+                with handover.offering(handover.offer_in([r for _, r in with_results]), run.wf_ex.id):
+                    self._move_on(run, pairs, outcomes)
         return [r for r in results if id(r) not in refused] if refused else None
+
+    @staticmethod
+    def _move_on(run: WfRun, pairs: Pairs, outcomes: list[action_results.Outcome | None]) -> None:
+        """The tasks of the results applied move on; results applied before may be handed again."""
+        repeated = [action_ex.id for (action_ex, _), out in zip(pairs, outcomes, strict=True) if out is None]
+        handover.hand_again(repeated)
+        for (action_ex, task_ex), applied in zip(pairs, outcomes, strict=True):
+            if applied is not None:
+                index = (action_ex.runtime_context or {}).get("index", 0)
+                tasks.on_action_done(run, task_ex, index, applied.state, applied.value)
+        workflows.proceed(run)
 
     def apply_results(self, results: list[dict[str, Any]]) -> None:
         """Results no executor sent (a test run's mocked actions), applied as executors' are."""

@@ -13,9 +13,12 @@ import contextvars
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mistral.rpc.payloads import ActionRequest
+
+if TYPE_CHECKING:
+    from mistral.engine.handover import Offer
 
 T = TypeVar("T")
 
@@ -40,6 +43,8 @@ class Tally:
 @dataclass
 class Outbox:
     actions: list[ActionRequest] = field(default_factory=list)
+    #: actions taken for the executor whose results caused them, answered to it (``handover``)
+    handed: list[tuple[Offer, ActionRequest]] = field(default_factory=list)
     #: ids of finished sub-workflow executions whose parent task must hear of it
     finished_subworkflows: list[str] = field(default_factory=list)
     #: ids of executions created in this transaction whose first step an engine runs next
@@ -56,6 +61,7 @@ class Outbox:
     def __bool__(self) -> bool:
         return bool(
             self.actions
+            or self.handed
             or self.finished_subworkflows
             or self.first_steps
             or self.results
@@ -65,6 +71,7 @@ class Outbox:
 
     def clear(self) -> None:
         self.actions.clear()
+        self.handed.clear()
         self.finished_subworkflows.clear()
         self.first_steps.clear()
         self.results.clear()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mistral import config, context, notifier
 from mistral.engine import hop_latency, tallies
@@ -12,6 +12,9 @@ from mistral.engine.outbox import Outbox, draining_chunks, group_by_target
 from mistral.rpc import clients
 from mistral.rpc.payloads import ActionRequest
 from mistral.services import trusts
+
+if TYPE_CHECKING:
+    from mistral.engine.handover import Offer
 
 LOG = logging.getLogger(__name__)
 
@@ -37,7 +40,10 @@ def send(box: Outbox) -> None:
     try:
         if box.events:
             notifier.wake()
-        _send_actions(box)
+        if box.actions or box.handed:
+            _hand_actions(box)
+            _send_actions(box)
+            hop_latency.actions_sent()
         if box.first_steps:
             clients.engine().run_first_steps(list(box.first_steps))
         if box.finished_subworkflows:
@@ -53,6 +59,18 @@ def send(box: Outbox) -> None:
         box.clear()
 
 
+def _hand_actions(box: Outbox) -> None:
+    """Actions taken for the executor whose results caused them join its answer (``handover``)."""
+    by_offer: dict[int, tuple[Offer, list[ActionRequest]]] = {}
+    for offer, request in box.handed:
+        by_offer.setdefault(id(offer), (offer, []))[1].append(request)
+    box.handed.clear()
+    for offer, requests in by_offer.values():
+        for owner, owned in _group_by_owner(requests):
+            ctx, owned = _as_owner_with_token(owner, owned)
+            offer.handed.append({"context": ctx.to_dict(), "requests": [_payload(r) for r in owned]})
+
+
 def _send_actions(box: Outbox) -> None:
     if not box.actions:
         return
@@ -64,18 +82,27 @@ def _send_actions(box: Outbox) -> None:
     box.actions.clear()
     while groups:
         owner, owned = groups.pop()
-        # NOTE: the RPC context is the security context the executor runs the actions with:
-        # their owner's, never the context of whatever made the engine send them.
-        ctx = _as_owner(owner)
-        if ctx.auth_token != owner.get("auth_token") and ctx.trust_id:
-            owned = [_with_token(r, ctx) for r in owned]
+        ctx, owned = _as_owner_with_token(owner, owned)
         by_target = group_by_target(owned)
         del owned
         with context.using(ctx):
             for target, requests in by_target.items():
                 for batch in draining_chunks(requests, size):
                     clients.executor().run_actions([_payload(r) for r in batch], target=target)
-    hop_latency.actions_sent()
+
+
+def _as_owner_with_token(
+    owner: dict[str, Any], owned: list[ActionRequest]
+) -> tuple[context.Context, list[ActionRequest]]:
+    """The context the executor runs ``owned`` with, and the requests carrying its renewed token.
+
+    NOTE: the RPC context is the security context the executor runs the actions with:
+    their owner's, never the context of whatever made the engine send them.
+    """
+    ctx = _as_owner(owner)
+    if ctx.auth_token != owner.get("auth_token") and ctx.trust_id:
+        owned = [_with_token(r, ctx) for r in owned]
+    return ctx, owned
 
 
 def _payload(request: ActionRequest) -> dict[str, Any]:

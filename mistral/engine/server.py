@@ -13,7 +13,7 @@ import oslo_messaging
 from mistral import context
 from mistral.config import CONF
 from mistral.db import session as db_session
-from mistral.engine import sender
+from mistral.engine import handover, sender
 from mistral.engine.applier import BatchApplier
 from mistral.engine.engine import Engine, Take
 from mistral.exceptions import EngineError
@@ -54,12 +54,15 @@ class QueuedHandlers:
     ) -> None:
         self._results, self._heartbeats, self._takes = results_applier, heartbeats_applier, takes_applier
 
-    def on_action_results(self, results: list[dict[str, Any]]) -> None:
+    def on_action_results(self, results: list[dict[str, Any]]) -> dict[str, Any] | None:
         # NOTE: answered only once the results' transaction has committed: until
         # then the executor keeps them, so an engine that dies here loses none.
+        # The answer hands the executor the next actions taken for it (``handover``).
         timeout = CONF.engine.results_apply_timeout
-        if not self._results.apply(results, timeout).wait(0):
+        offer = handover.offer_of(results)
+        if not self._results.apply(handover.attach(offer, results), timeout).wait(0):
             raise EngineError(f"{len(results)} results not applied yet; send them again")
+        return offer.answer() if offer is not None else None
 
     def take_actions(self, action_ex_ids: list[str], executor: str) -> list[str]:
         # NOTE: takes arriving together share one transaction, as results do.

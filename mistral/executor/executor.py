@@ -31,19 +31,13 @@ from mistral.executor.batcher import ResultBatcher, Sink
 from mistral.executor.routing import ResultRouter
 from mistral.metrics import series
 from mistral.rpc import clients
+from mistral.rpc.payloads import ACCEPTS_HANDED
 from mistral.utils import log_ids
 
 LOG = logging.getLogger(__name__)
 
 #: Receives action execution ids: heartbeats, actions given back.
 IdsSink = Callable[[list[str]], None]
-
-
-def _report_to_engine(host: str | None, results: list[dict[str, Any]], engine: str | None) -> None:
-    # Looked up per call so a reset RPC client (tests, reconnects) is picked up.
-    if host:
-        results = [{**r, "executor": host} for r in results]
-    clients.engine().on_action_results(results, timeout=CONF.executor.engine_confirm_timeout, server=engine)
 
 
 def _release_to_engine(host: str | None, action_ex_ids: list[str]) -> None:
@@ -118,7 +112,8 @@ class Executor:
     ) -> None:
         self._max_workers = max_workers or CONF.executor.max_workers
         interval = CONF.executor.results_flush_interval if flush_interval is None else flush_interval
-        self._report = report or ResultRouter(functools.partial(_report_to_engine, host))
+        self._host = host
+        self._report = report or ResultRouter(self._report_to_engine)
         self._batcher = ResultBatcher(
             self._report,
             interval,
@@ -209,6 +204,32 @@ class Executor:
         if wf_ex_id:
             result["workflow_execution_id"] = wf_ex_id
         self._report([result])
+
+    def _report_to_engine(self, results: list[dict[str, Any]], engine: str | None) -> None:
+        if self._host:
+            # NOTE: a stopping executor takes no more actions: its results ask for none.
+            mark = {"executor": self._host, **({ACCEPTS_HANDED: True} if self._pool is not None else {})}
+            results = [{**r, **mark} for r in results]
+        # Looked up per call so a reset RPC client (tests, reconnects) is picked up.
+        answer = clients.engine().on_action_results(
+            results, timeout=CONF.executor.engine_confirm_timeout, server=engine
+        )
+        self._run_handed((answer or {}).get("handed") or [])
+
+    def _run_handed(self, groups: list[dict[str, Any]]) -> None:
+        """Actions the engine took for this executor in its answer to our results: run them, no take.
+
+        NOTE: they are ours already; any the executor cannot run now (it stopped meanwhile) it gives
+        back on stop, as those it took and never started.
+        """
+        for group in groups:
+            requests = group.get("requests") or []
+            with context.using(context.Context.from_dict(group.get("context") or {})):
+                try:
+                    self.run_actions(requests)
+                except RuntimeError:
+                    with self._lock:
+                        self._never_started += [r["action_ex_id"] for r in requests]
 
     def _give_back(self) -> None:
         """Actions taken here that never started go back to the engine, to run elsewhere at once."""

@@ -130,13 +130,17 @@ class EngineClient(_Client):
 
     def on_action_results(
         self, results: Sequence[dict[str, Any]], timeout: float | None = None, server: str | None = None
-    ) -> None:
+    ) -> dict[str, Any] | None:
         """Executors report finished actions in batches: ``[{"action_ex_id", "data"|"error"|"cancel"}]``.
 
         Returns once an engine (``server``, or any) has committed them; raises if it could not (send
-        them again).
+        them again). The answer may hand the executor actions taken for it: ``{"handed": [{"context",
+        "requests"}]}`` (``mistral.engine.handover``), when its results said it accepts them.
         """
-        self._send("on_action_results", timeout=timeout, server=server, results=list(results))
+        answer: dict[str, Any] | None = self._send(
+            "on_action_results", timeout=timeout, server=server, results=list(results)
+        )
+        return answer
 
     def take_actions(
         self,

@@ -14,6 +14,11 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
+#: The key by which an executor's result says: the engine may answer it with the executor's next actions,
+#: taken for it already (``mistral.engine.handover``). An older executor, which would drop them, never
+#: says it.
+ACCEPTS_HANDED = "accepts_handed"
+
 
 #: Each payload class's field names, read once: ``dataclasses.fields`` builds its answer at every call.
 #: NOTE: a with-items task sends and reads one request per item.

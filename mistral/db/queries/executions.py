@@ -719,6 +719,25 @@ def release_taken_actions(
     return find_action_executions_by_ids(given_back, fresh=True)
 
 
+def find_unreported_actions(wf_ex_id: str, executor: str) -> list[models.ActionExecution]:
+    """Running actions of a workflow execution taken by ``executor`` that it never reported on since.
+
+    NOTE: a take sets ``last_heartbeat`` to ``taken_at``; the executor's first heartbeat moves it on.
+    """
+    stmt = (
+        sa.select(ActionEx)
+        .join(TaskEx, TaskEx.id == ActionEx.task_execution_id)
+        .where(
+            TaskEx.workflow_execution_id == wf_ex_id,
+            ActionEx.state == "RUNNING",
+            ActionEx.executor_host == executor,
+            ActionEx.last_heartbeat == ActionEx.taken_at,
+        )
+    )
+    with transaction(read_only=True) as session:
+        return list(session.scalars(stmt))
+
+
 def mark_async_actions_started(ids: Sequence[str]) -> int:
     """Asynchronous actions that have started wait for their callback: no heartbeat is due any more."""
     stmt = (

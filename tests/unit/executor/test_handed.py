@@ -1,0 +1,89 @@
+"""Actions an engine hands back in its answer to results: run at once, without a take, in their context."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import oslo_messaging
+import pytest
+
+from mistral.executor.executor import Executor
+from mistral.executor.server import ExecutorServer, start_executor_server
+from mistral.rpc import clients, transport
+from mistral.rpc.payloads import ACCEPTS_HANDED
+from tests.unit.executor.support import Collector, request
+
+HOST = "exec-handed"
+
+
+class HandingEngine:
+    """Answers each result of ``chain`` with the next action of it, taken for the executor already."""
+
+    def __init__(self) -> None:
+        self.results = Collector()
+        self.takes: list[str] = []
+        self.chain: dict[str, dict[str, Any]] = {}
+
+    def take_actions(self, ctxt: dict[str, Any], action_ex_ids: list[str], executor: str) -> dict[str, Any]:
+        self.takes += action_ex_ids
+        return {"result": action_ex_ids}
+
+    def on_action_results(self, ctxt: dict[str, Any], results: list[dict[str, Any]]) -> dict[str, Any]:
+        self.results(results)
+        handed = [self.chain.pop(r["action_ex_id"]) for r in results if r["action_ex_id"] in self.chain]
+        if not handed or not all(r.get(ACCEPTS_HANDED) for r in results):
+            return {"result": None}
+        return {"result": {"handed": [{"context": {"project_id": "owner"}, "requests": handed}]}}
+
+    def report_running_actions(self, ctxt: dict[str, Any], action_ex_ids: list[str], executor: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def servers() -> Iterator[tuple[HandingEngine, ExecutorServer]]:
+    transport.reset()
+    clients.reset()
+    fake = HandingEngine()
+    engine_server = oslo_messaging.get_rpc_server(
+        transport.get_transport(),
+        oslo_messaging.Target(topic=transport.ENGINE_TOPIC, server="fake-engine"),
+        [fake],
+        executor="threading",
+        serializer=transport.serializer(),
+    )
+    engine_server.start()
+    executor_server = start_executor_server(Executor(heartbeat_interval=0, host=HOST))
+    yield fake, executor_server
+    executor_server.stop(graceful=False)
+    engine_server.stop()
+    engine_server.wait()
+    clients.reset()
+    transport.reset()
+
+
+def test_a_handed_action_runs_without_a_take_and_reports_like_any_other(
+    servers: tuple[HandingEngine, ExecutorServer],
+) -> None:
+    engine, _ = servers
+    engine.chain = {
+        "one": request("two", "std.echo", {"output": 2}),
+        "two": request("three", "std.echo", {"output": 3}),
+    }
+    clients.executor().run_actions([request("one", "std.echo", {"output": 1})])
+    engine.results.wait_for(3)
+    assert [(r["action_ex_id"], r["data"]) for r in engine.results.items] == [
+        ("one", 1),
+        ("two", 2),
+        ("three", 3),
+    ]
+    assert engine.takes == ["one"], "only the action cast to the executors is taken by the executor"
+    assert all(r["executor"] == HOST and r[ACCEPTS_HANDED] for r in engine.results.items)
+
+
+def test_a_stopping_executor_asks_for_no_actions(servers: tuple[HandingEngine, ExecutorServer]) -> None:
+    engine, executor_server = servers
+    executor_server.stop()
+    executor_server.executor._report_to_engine([{"action_ex_id": "late", "data": None}], None)
+    (result,) = engine.results.items
+    assert result["executor"] == HOST and ACCEPTS_HANDED not in result
