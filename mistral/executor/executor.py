@@ -219,17 +219,22 @@ class Executor:
     def _run_handed(self, groups: list[dict[str, Any]]) -> None:
         """Actions the engine took for this executor in its answer to our results: run them, no take.
 
-        NOTE: they are ours already; any the executor cannot run now (it stopped meanwhile) it gives
-        back on stop, as those it took and never started.
+        NOTE: they are ours already, and the results that brought them are confirmed, so nothing
+        here may fail the report: sent again, those results would be handed the same actions again.
+        Those the executor cannot run because it stopped meanwhile go back at once, as those it
+        took and never started (stop may have given back its own already).
         """
         for group in groups:
             requests = group.get("requests") or []
-            with context.using(context.Context.from_dict(group.get("context") or {})):
-                try:
+            try:
+                with context.using(context.Context.from_dict(group.get("context") or {})):
                     self.run_actions(requests)
-                except RuntimeError:
-                    with self._lock:
-                        self._never_started += [r["action_ex_id"] for r in requests]
+            except RuntimeError:
+                with self._lock:
+                    self._never_started += [r["action_ex_id"] for r in requests]
+                self._give_back()
+            except Exception:  # noqa: BLE001 - they stay taken: the heartbeat check re-runs or fails them
+                LOG.exception("Could not run %d handed actions", len(requests))
 
     def _give_back(self) -> None:
         """Actions taken here that never started go back to the engine, to run elsewhere at once."""

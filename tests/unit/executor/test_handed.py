@@ -87,3 +87,23 @@ def test_a_stopping_executor_asks_for_no_actions(servers: tuple[HandingEngine, E
     executor_server.executor._report_to_engine([{"action_ex_id": "late", "data": None}], None)
     (result,) = engine.results.items
     assert result["executor"] == HOST and ACCEPTS_HANDED not in result
+
+
+def test_actions_handed_after_the_executor_stopped_go_back_at_once() -> None:
+    released: list[list[str]] = []
+    executor = Executor(report=lambda results: None, release=released.append, heartbeat_interval=0, host=HOST)
+    late = {"context": {"project_id": "owner"}, "requests": [request("late", "std.noop", {})]}
+    executor._run_handed([late])
+    assert released == [["late"]], "stop gives back what it holds; one handed after that goes back too"
+
+
+def test_a_handed_group_that_cannot_start_does_not_fail_the_report() -> None:
+    """The results are confirmed: sent again, they would be handed the same actions a second time."""
+    released: list[list[str]] = []
+    executor = Executor(report=lambda results: None, release=released.append, heartbeat_interval=0, host=HOST)
+    executor.start()
+    try:
+        executor._run_handed([{"context": ["not a mapping"], "requests": [request("x", "std.noop", {})]}])
+    finally:
+        executor.stop()
+    assert released == []
