@@ -1,1 +1,26 @@
+"""Fixtures shared by the database tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mistral import config
+from mistral.db import session
 from tests.unit.db.migrations import fresh as fresh  # noqa: F401 - the migration tests' fixture
+
+
+@pytest.fixture
+def file_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A SQLite file of its own as the database, with engines (and their checkpoint threads) of its own."""
+    path = tmp_path / "mistral.sqlite"
+    monkeypatch.setattr(session, "_engines", {})
+    monkeypatch.setattr(session, "_checkpointers", {})
+    config.CONF.set_override("connection", f"sqlite:///{path}", group="database")
+    try:
+        yield path
+    finally:
+        session.dispose_engines()
+        config.CONF.clear_override("connection", group="database")

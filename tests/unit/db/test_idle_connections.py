@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,18 +9,6 @@ import sqlalchemy as sa
 
 from mistral import config
 from mistral.db import session
-
-
-@pytest.fixture
-def file_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setattr(session, "_engines", {})
-    monkeypatch.setattr(session, "_checkpointers", {})
-    config.CONF.set_override("connection", f"sqlite:///{tmp_path / 'mistral.sqlite'}", group="database")
-    try:
-        yield tmp_path
-    finally:
-        session.dispose_engines()
-        config.CONF.clear_override("connection", group="database")
 
 
 def _select_one() -> int:

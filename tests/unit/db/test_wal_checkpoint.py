@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from mistral import config
 from mistral.db import session, wal_checkpoint
 
 
@@ -19,19 +17,6 @@ def _checkpointed_frames(path: Path) -> tuple[int, int]:
     with sqlite3.connect(path) as conn:
         _, log, done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     return log, done
-
-
-@pytest.fixture
-def file_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    path = tmp_path / "embedded.sqlite"
-    monkeypatch.setattr(session, "_engines", {})
-    monkeypatch.setattr(session, "_checkpointers", {})
-    config.CONF.set_override("connection", f"sqlite:///{path}", group="database")
-    try:
-        yield path
-    finally:
-        session.dispose_engines()
-        config.CONF.clear_override("connection", group="database")
 
 
 def _write_rows(count: int) -> None:

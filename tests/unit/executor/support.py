@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
+import oslo_messaging
 import pytest
 from mistral_lib import actions, utils
+
+from mistral.executor.executor import Executor
+from mistral.executor.server import ExecutorServer, start_executor_server
+from mistral.rpc import clients, transport
 
 WAIT = 2.0  # upper bound for anything the tests wait for; never reached when green
 
@@ -114,3 +121,27 @@ def request(
         "redelivered": False,
         **extra,
     }
+
+
+@contextlib.contextmanager
+def serving(fake_engine: object, executor: Executor) -> Iterator[ExecutorServer]:
+    """``fake_engine`` serves the engine topic, ``executor`` its own, over the in-process transport."""
+    transport.reset()
+    clients.reset()
+    engine_server = oslo_messaging.get_rpc_server(
+        transport.get_transport(),
+        oslo_messaging.Target(topic=transport.ENGINE_TOPIC, server="fake-engine"),
+        [fake_engine],
+        executor="threading",
+        serializer=transport.serializer(),
+    )
+    engine_server.start()
+    executor_server = start_executor_server(executor)
+    try:
+        yield executor_server
+    finally:
+        executor_server.stop(graceful=False)
+        engine_server.stop()
+        engine_server.wait()
+        clients.reset()
+        transport.reset()

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import oslo_messaging
 import pytest
 
 from mistral.executor.executor import Executor
-from mistral.executor.server import ExecutorServer, start_executor_server
-from mistral.rpc import clients, transport
+from mistral.executor.server import ExecutorServer
+from mistral.rpc import clients
 from mistral.rpc.payloads import ACCEPTS_HANDED
-from tests.unit.executor.support import Collector, request
+from tests.unit.executor.support import Collector, request, serving
 
 HOST = "exec-handed"
 
@@ -42,24 +41,9 @@ class HandingEngine:
 
 @pytest.fixture
 def servers() -> Iterator[tuple[HandingEngine, ExecutorServer]]:
-    transport.reset()
-    clients.reset()
     fake = HandingEngine()
-    engine_server = oslo_messaging.get_rpc_server(
-        transport.get_transport(),
-        oslo_messaging.Target(topic=transport.ENGINE_TOPIC, server="fake-engine"),
-        [fake],
-        executor="threading",
-        serializer=transport.serializer(),
-    )
-    engine_server.start()
-    executor_server = start_executor_server(Executor(heartbeat_interval=0, host=HOST))
-    yield fake, executor_server
-    executor_server.stop(graceful=False)
-    engine_server.stop()
-    engine_server.wait()
-    clients.reset()
-    transport.reset()
+    with serving(fake, Executor(heartbeat_interval=0, host=HOST)) as executor_server:
+        yield fake, executor_server
 
 
 def test_a_handed_action_runs_without_a_take_and_reports_like_any_other(

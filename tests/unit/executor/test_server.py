@@ -6,14 +6,13 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import oslo_messaging
 import pytest
 
 from mistral import context
 from mistral.executor.executor import Executor
-from mistral.executor.server import ExecutorServer, start_executor_server
-from mistral.rpc import clients, transport
-from tests.unit.executor.support import WAIT, Collector, request
+from mistral.executor.server import ExecutorServer
+from mistral.rpc import clients
+from tests.unit.executor.support import WAIT, Collector, request, serving
 
 
 class FakeEngine:
@@ -53,25 +52,10 @@ class FakeEngine:
 # threads notice shutdown only once a second).
 @pytest.fixture(scope="module")
 def servers() -> Iterator[tuple[FakeEngine, ExecutorServer]]:
-    transport.reset()
-    clients.reset()
     fake = FakeEngine()
-    engine_server = oslo_messaging.get_rpc_server(
-        transport.get_transport(),
-        oslo_messaging.Target(topic=transport.ENGINE_TOPIC, server="fake-engine"),
-        [fake],
-        executor="threading",
-        serializer=transport.serializer(),
-    )
-    engine_server.start()
     # Default sinks: results and heartbeats travel over RPC to the fake engine.
-    executor_server = start_executor_server(Executor(heartbeat_interval=0.02))
-    yield fake, executor_server
-    executor_server.stop(graceful=False)
-    engine_server.stop()
-    engine_server.wait()
-    clients.reset()
-    transport.reset()
+    with serving(fake, Executor(heartbeat_interval=0.02)) as executor_server:
+        yield fake, executor_server
 
 
 @pytest.fixture
