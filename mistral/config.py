@@ -318,6 +318,14 @@ action_heartbeat_opts = [
 
 scheduler_opts = [
     cfg.FloatOpt("fixed_delay", default=0.1, min=0.01, help="Seconds between two looks for due jobs."),
+    cfg.FloatOpt(
+        "idle_delay",
+        default=1.0,
+        min=0.01,
+        help="Longest pause between two looks once looks find nothing due: the pause doubles from "
+        "fixed_delay up to this. A job this process schedules wakes it at the job's due time; one "
+        "another process left (its engine died) is seen within this many seconds.",
+    ),
     cfg.FloatOpt("random_delay", default=0.0, min=0, help="Up to this many extra seconds between looks."),
     cfg.IntOpt("batch_size", default=100, min=1, help="Most jobs claimed in one look."),
     cfg.IntOpt(

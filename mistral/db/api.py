@@ -25,4 +25,5 @@ from mistral.db.retry import outside_work_allowed as outside_work_allowed
 from mistral.db.retry import retry_on_transient as retry_on_transient
 from mistral.db.retry import run_with_outside_work as run_with_outside_work
 from mistral.db.retry import run_with_retry as run_with_retry
+from mistral.db.session import on_commit as on_commit
 from mistral.db.session import transaction as transaction

@@ -39,6 +39,8 @@ GiveUpHandler = Callable[[GiveUp], None]
 
 _registry: dict[str, JobFunc] = {}
 _give_up_handlers: dict[str, GiveUpHandler] = {}
+#: Told the due time of every job this process schedules, once its transaction has committed.
+_listeners: list[Callable[[datetime.datetime], None]] = []
 _registry_lock = threading.Lock()
 
 
@@ -108,6 +110,7 @@ def schedule(
         "context": _kept_context(context.current()).to_dict(),
     }
     with db_api.transaction():
+        db_api.on_commit(lambda: _tell(run_after))
         if key is None:
             return db_api.create_scheduled_job(values).id
         try:
@@ -116,6 +119,21 @@ def schedule(
             # NOTE: a concurrent transaction inserted the same key after our
             # delete; once it has committed our second delete sees its row.
             return _replace(values, key)
+
+
+def listen(listener: Callable[[datetime.datetime], None]) -> None:
+    """Tell ``listener`` the due time of each job this process schedules, once it has committed."""
+    _listeners.append(listener)
+
+
+def unlisten(listener: Callable[[datetime.datetime], None]) -> None:
+    if listener in _listeners:
+        _listeners.remove(listener)
+
+
+def _tell(run_after: datetime.datetime) -> None:
+    for listener in list(_listeners):
+        listener(run_after)
 
 
 def _kept_context(ctx: context.Context) -> context.Context:
