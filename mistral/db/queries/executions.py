@@ -445,10 +445,7 @@ def find_actions_to_apply(ids: Sequence[str]) -> list[ActionToApply]:
 
 @functools.cache
 def _ACTIONS_TO_APPLY() -> sa.Select:  # noqa: N802 - a constant, built on first use
-    table = _table(ActionEx)
-    return sa.select(*(table.c[name] for name in ActionToApply._fields)).where(
-        table.c.id.in_(sa.bindparam("ids", expanding=True))
-    )
+    return _to_apply().where(ActionEx.id.in_(sa.bindparam("ids", expanding=True)))
 
 
 def get_action_to_apply(id: str) -> ActionToApply:
