@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import gc
+import inspect
 import linecache
 import os
 import re
@@ -244,10 +245,43 @@ def census(top: int) -> None:
     sized.sort(key=len, reverse=True)
     cache = session.get_engine()._compiled_cache
     print(f"SQLAlchemy compiled-statement cache: {len(cache) if cache is not None else 0} entries")
-    print("largest containers:")
+    print("largest containers, with who holds them:")
     for obj in sized[:top]:
-        referrers = [type(r).__qualname__ for r in gc.get_referrers(obj) if r is not objects][:3]
-        print(f"  {len(obj):9d} {type(obj).__qualname__} {repr(obj)[:80]} <- {referrers}")
+        print(f"  {len(obj):9d} {type(obj).__qualname__} {repr(obj)[:80]}")
+        for chain in holders(obj, ignore=[objects, sized]):
+            print("      <- " + " <- ".join(chain))
+
+
+def holders(obj: object, ignore: list[object], depth: int = 5, width: int = 3) -> list[list[str]]:
+    """Chains of referrers of ``obj``, up to ``depth`` long: a module, a class or a frame ends one."""
+    chains: list[list[str]] = []
+    frame = sys._getframe()
+    ignored = {id(i) for i in ignore} | {id(frame)}
+
+    def name(holder: object, held: object) -> str:
+        if isinstance(holder, dict):
+            keys = [repr(k)[:40] for k, v in holder.items() if v is held][:1]
+            return f"dict[{keys[0] if keys else '?'}]"
+        if inspect.isframe(holder):
+            return f"frame {holder.f_code.co_name} ({holder.f_code.co_filename.rsplit('/', 1)[-1]})"
+        return type(holder).__qualname__
+
+    def walk(held: object, chain: list[str], seen: set[int]) -> None:
+        if len(chains) >= width:
+            return
+        referrers = [r for r in gc.get_referrers(held) if id(r) not in ignored and id(r) not in seen]
+        if not referrers or len(chain) >= depth:
+            chains.append(chain or ["(nothing tracked)"])
+            return
+        for holder in referrers[:width]:
+            label = name(holder, held)
+            if inspect.ismodule(holder) or isinstance(holder, type) or inspect.isframe(holder):
+                chains.append([*chain, label])
+                continue
+            walk(holder, [*chain, label], seen | {id(held)})
+
+    walk(obj, [], set())
+    return chains
 
 
 def main() -> int:

@@ -48,11 +48,15 @@ Pairs = list[tuple[models.ActionExecution | db_api.ActionToApply, models.TaskExe
 
 
 class Take(NamedTuple):
-    """One executor's request to take one action; ``request_id`` tells two copies apart."""
+    """One executor's request to take one action; ``request_id`` tells two copies apart.
+
+    ``again``: the executor's earlier take of it got no answer (see ``take_action_executions``).
+    """
 
     executor: str
     action_ex_id: str
     request_id: str
+    again: bool = False
 
 
 def _read_actions_with_tasks(action_ex_ids: list[str], task_count: int) -> Pairs:
@@ -415,20 +419,21 @@ class Engine:
         first: dict[str, Take] = {}
         for take in takes:
             first.setdefault(take.action_ex_id, take)
-        by_executor: dict[str, list[str]] = defaultdict(list)
+        by_taker: dict[tuple[str, bool], list[str]] = defaultdict(list)
         for take in first.values():
-            by_executor[take.executor].append(take.action_ex_id)
+            by_taker[take.executor, take.again].append(take.action_ex_id)
         now = utcnow()
         # NOTE: urgent: executors wait for this to run anything, so it goes before result batches.
-        if len(by_executor) == 1:
+        if len(by_taker) == 1:
             # The usual batch, one executor's: its take is a transaction of its own (one statement).
-            ((executor, ids),) = by_executor.items()
-            return {first[i] for i in db_api.take_action_executions(ids, executor, now, urgent=True)}
+            (((executor, again), ids),) = by_taker.items()
+            granted = db_api.take_action_executions(ids, executor, now, urgent=True, again=again)
+            return {first[i] for i in granted}
         with unit_of_work(urgent=True):
             return {
                 first[action_ex_id]
-                for executor, ids in sorted(by_executor.items())
-                for action_ex_id in db_api.take_action_executions(ids, executor, now)
+                for (executor, again), ids in sorted(by_taker.items())
+                for action_ex_id in db_api.take_action_executions(ids, executor, now, again=again)
             }
 
     @db_api.retry_on_transient

@@ -64,10 +64,13 @@ class QueuedHandlers:
             raise EngineError(f"{len(results)} results not applied yet; send them again")
         return offer.answer() if offer is not None else None
 
-    def take_actions(self, action_ex_ids: list[str], executor: str) -> list[str]:
+    def take_actions(
+        self, action_ex_ids: list[str], executor: str, again_ids: list[str] | None = None
+    ) -> list[str]:
         # NOTE: takes arriving together share one transaction, as results do.
         request_id = uuids.generate()
-        takes = [Take(executor, i, request_id) for i in action_ex_ids]
+        again = set(again_ids or ())
+        takes = [Take(executor, i, request_id, i in again) for i in action_ex_ids]
         ticket = self._takes.apply(takes, CONF.engine.results_apply_timeout)
         if not ticket.wait(0):
             raise EngineError(f"Could not take {len(action_ex_ids)} actions now; they will be sent again")

@@ -236,6 +236,11 @@ class Executor:
             except Exception:  # noqa: BLE001 - they stay taken: the heartbeat check re-runs or fails them
                 LOG.exception("Could not run %d handed actions", len(requests))
 
+    def never_started(self, action_ex_ids: list[str]) -> None:
+        """Actions that may have been taken for this executor and will not run here: given back at stop."""
+        with self._lock:
+            self._never_started += action_ex_ids
+
     def _give_back(self) -> None:
         """Actions taken here that never started go back to the engine, to run elsewhere at once."""
         with self._lock:

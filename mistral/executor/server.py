@@ -21,9 +21,11 @@ from mistral.utils.redact import masked
 LOG = logging.getLogger(__name__)
 
 
-def _take_from_engine(action_ex_ids: list[str], executor: str, engine: str | None) -> list[str]:
+def _take_from_engine(
+    action_ex_ids: list[str], executor: str, engine: str | None, again: list[str]
+) -> list[str]:
     return clients.engine().take_actions(
-        action_ex_ids, executor, timeout=CONF.executor.engine_confirm_timeout, server=engine
+        action_ex_ids, executor, timeout=CONF.executor.engine_confirm_timeout, server=engine, again_ids=again
     )
 
 

@@ -5,13 +5,19 @@ granted it to this executor. A thread gathers whatever arrived meanwhile into
 one take, so a burst of batches (a with-items of thousands) costs a few round
 trips, and the RPC threads that deliver batches never wait on the database.
 Each take goes to the engine that sent its actions (see ``routing``).
+
+A take that gets no answer (a timeout, an engine that died) may still have been
+recorded: its actions would then stay taken by this executor, which never runs
+them, until the engine's silence check fails them. So they are asked for again,
+after a pause, as a take "again", which the engine also grants when this executor
+took them and never reported on them; until one such take is answered.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -21,11 +27,13 @@ from mistral.executor.executor import Executor
 
 LOG = logging.getLogger(__name__)
 
-#: ``take(action_ex_ids, executor, engine)``: the ids this executor may run, as ``engine`` (None: any
-#: engine) granted them.
-TakeCall = Callable[[list[str], str, str | None], list[str]]
+#: ``take(action_ex_ids, executor, engine, again)``: the ids this executor may run, as ``engine``
+#: (None: any engine) granted them; ``again``: those of the ids whose earlier take got no answer.
+TakeCall = Callable[[list[str], str, str | None, list[str]], list[str]]
 #: Most actions asked for in one take.
 MAX_TAKE = 1000
+#: Seconds before a take that got no answer is asked again, doubling up to the second figure.
+RETRY_DELAY_S, RETRY_MAX_DELAY_S = 1.0, 10.0
 
 #: (security context, request): the request as it came off the wire, an ``ActionRequest``'s dict.
 #: NOTE: not made an ``ActionRequest`` and back: the executor reads the dict, and each copy of a
@@ -45,6 +53,10 @@ class Taker:
         self._offers: list[Offer] = []
         self._stopping = False
         self._thread: threading.Thread | None = None
+        #: offers whose take got no answer, by action id (the loop's thread only)
+        self._unsure: dict[str, Offer] = {}
+        self._retry_at: float | None = None
+        self._retry_delay = RETRY_DELAY_S
 
     def start(self) -> None:
         with self._cond:
@@ -59,7 +71,11 @@ class Taker:
             self._cond.notify()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Finish the take on its way; offers not taken yet are dropped (engines send them again)."""
+        """Finish the take on its way; offers not taken yet are dropped (engines send them again).
+
+        Those whose take got no answer may be taken by this executor: they are given back with the
+        executor's actions that never started.
+        """
         with self._cond:
             self._stopping = True
             dropped, self._offers = len(self._offers), []
@@ -71,19 +87,31 @@ class Taker:
             LOG.info(
                 "Stopping: %d actions offered and not taken are left for the engine to send again", dropped
             )
+        unsure, self._unsure = list(self._unsure), {}
+        if unsure:
+            self._executor.never_started(unsure)
 
     def _loop(self) -> None:
         while True:
             with self._cond:
-                while not self._offers and not self._stopping:
-                    self._cond.wait()
+                while not self._offers and not self._stopping and not self._retry_due():
+                    self._cond.wait(self._until_retry())
                 if self._stopping:
                     return
                 offers, self._offers = self._offers[:MAX_TAKE], self._offers[MAX_TAKE:]
+            if self._retry_due():
+                self._retry_at = None
+                offers += self._unsure.values()
             self._take_and_run(offers)
             # NOTE: not kept while waiting for the next offer: the batch (up to MAX_TAKE requests with
             # their input) would stay in memory after its actions ran, as long as the executor is idle.
             del offers
+
+    def _retry_due(self) -> bool:
+        return self._retry_at is not None and time.monotonic() >= self._retry_at
+
+    def _until_retry(self) -> float | None:
+        return None if self._retry_at is None else max(self._retry_at - time.monotonic(), 0.0)
 
     def _take_and_run(self, offers: list[Offer]) -> None:
         first: dict[str, Offer] = {}
@@ -102,6 +130,20 @@ class Taker:
             with context.using(context.Context.from_dict(ctxt or {})):
                 self._executor.run_actions(requests)
 
+    def _sender(self, ids: list[str]) -> Callable[[str | None], list[str]]:
+        """``send(engine)`` taking ``ids``; once a send got no answer, the next asks for them again."""
+        again = [i for i in ids if i in self._unsure]
+
+        def send(engine: str | None) -> list[str]:
+            nonlocal again
+            try:
+                return self._take(ids, self._host, engine, again)
+            except Exception:
+                again = ids
+                raise
+
+        return send
+
     def _granted(self, offers: dict[str, Offer]) -> set[str]:
         """The ids of ``offers`` taken for this executor, each asked of the engine that sent it."""
         by_engine: dict[str | None, list[str]] = {}
@@ -110,15 +152,19 @@ class Taker:
         granted: set[str] = set()
         for engine, ids in by_engine.items():
             try:
-                granted.update(
-                    self._choice.call(
-                        engine,
-                        f"a take of {len(ids)} actions",
-                        functools.partial(self._take, ids, self._host),
-                    )
-                )
-            except Exception as error:  # noqa: BLE001 - untaken actions are sent again; none may run untaken
+                granted.update(self._choice.call(engine, f"a take of {len(ids)} actions", self._sender(ids)))
+            except Exception as error:  # noqa: BLE001 - none may run untaken; see the module's notes
                 LOG.warning(
-                    "Could not take %d actions (%s); the engine will send them again", len(ids), error
+                    "Could not take %d actions (%s); asking again in %.0f s",
+                    len(ids),
+                    error,
+                    self._retry_delay,
                 )
+                self._unsure.update((i, offers[i]) for i in ids)
+                self._retry_at = self._retry_at or time.monotonic() + self._retry_delay
+                self._retry_delay = min(self._retry_delay * 2, RETRY_MAX_DELAY_S)
+            else:
+                for action_ex_id in ids:
+                    self._unsure.pop(action_ex_id, None)
+                self._retry_delay = RETRY_DELAY_S
         return granted

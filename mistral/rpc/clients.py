@@ -146,16 +146,21 @@ class EngineClient(_Client):
         self,
         action_ex_ids: Sequence[str],
         executor: str,
+        again_ids: Sequence[str] = (),
         timeout: float | None = None,
         server: str | None = None,
     ) -> list[str]:
         """Take actions before running them: answers the ids this executor may run.
 
         ``server`` (an engine's RPC server name, or None for any engine) records the take.
+        ``again_ids``: those of the ids whose earlier take got no answer (it may have been recorded).
         """
         ids = list(action_ex_ids)
+        # NOTE: sent only when there are some, so that an engine of an earlier release still
+        # answers the usual take.
+        extra = {"again_ids": list(again_ids)} if again_ids else {}
         return self._send(
-            "take_actions", timeout=timeout, server=server, action_ex_ids=ids, executor=executor
+            "take_actions", timeout=timeout, server=server, action_ex_ids=ids, executor=executor, **extra
         )
 
     def release_actions(

@@ -2,7 +2,8 @@
 
 - a results batch that fails (a passing database error) is applied in the end,
 - an engine that takes results and dies before committing them loses none,
-- a pause/resume/cancel cascade survives a crash between commit and send.
+- a pause/resume/cancel cascade survives a crash between commit and send,
+- a take recorded whose answer never reached its executor does not strand the action.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from mistral.db import api as db_api
 from mistral.engine import engine as engine_module
 from mistral.engine import sender
 from tests.functional import runs
@@ -74,6 +76,27 @@ def test_results_an_engine_took_and_never_committed_are_sent_again(
     runs.wait(api, ex_id, "SUCCESS", timeout=15)
     assert calls[0] > 4
     assert hooks.count("/r") == 1
+
+
+def test_a_take_recorded_whose_answer_was_lost_is_asked_again_and_runs_once(
+    api: Server, hooks: Hooks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, the action stayed taken by an executor that never ran it, until the silence check
+    (300 s) failed it."""
+    real, answered = db_api.take_action_executions, [0]
+
+    def recorded_then_lost(*args: Any, **kwargs: Any) -> list[str]:
+        taken = real(*args, **kwargs)
+        answered[0] += 1
+        if answered[0] == 1:
+            raise RuntimeError("the engine died after its commit, before its answer")
+        return taken
+
+    monkeypatch.setattr(db_api, "take_action_executions", recorded_then_lost)
+    ex_id = runs.start(api, _http_workflow(hooks, "t"))
+    runs.wait(api, ex_id, "SUCCESS", timeout=15)
+    assert answered[0] >= 2
+    assert hooks.count("/t") == 1
 
 
 WORKFLOWS = """

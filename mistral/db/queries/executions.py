@@ -661,10 +661,18 @@ def _lock_and_update_actions(conditions: list[Any], values: Mapping[str, Any]) -
 
 
 def take_action_executions(
-    ids: Sequence[str], executor: str, now: datetime.datetime, *, urgent: bool = False
+    ids: Sequence[str],
+    executor: str,
+    now: datetime.datetime,
+    *,
+    urgent: bool = False,
+    again: bool = False,
 ) -> list[str]:
     """Mark as taken by ``executor`` those of ``ids`` still RUNNING and not taken; answer their ids.
 
+    ``again``: ``executor`` asks again for actions whose earlier take got no answer (a timeout):
+    that take may have been recorded after all, so an action taken by ``executor`` and never
+    reported on since (no heartbeat: ``last_heartbeat`` is still ``taken_at``) is granted too.
     Called on its own, it is its own transaction (``urgent``: see ``transaction``).
     """
     if not ids:
@@ -676,22 +684,33 @@ def take_action_executions(
     with transaction(urgent=urgent, one_statement=one_statement) as session:
         if one_statement:
             params = {"ids": list(ids), "now": now, "executor": executor, "updated": utcnow()}
-            return list(session.connection().execute(_TAKE(), params).scalars())
+            return list(session.connection().execute(_TAKE(again), params).scalars())
         return _lock_and_update_actions(
-            [ActionEx.id.in_(list(ids)), ActionEx.taken_at.is_(None)],
+            [ActionEx.id.in_(list(ids)), _takeable(_table(ActionEx).c, executor, again)],
             {"taken_at": now, "last_heartbeat": now, "executor_host": executor},
         )
 
 
+def _takeable(columns: Any, executor: Any, again: bool) -> Any:
+    """The condition on an action's row under which a take (asked ``again`` or not) is granted."""
+    untaken = columns.taken_at.is_(None)
+    if not again:
+        return untaken
+    unreported_take_of_this_executor = sa.and_(
+        columns.executor_host == executor, columns.last_heartbeat == columns.taken_at
+    )
+    return sa.or_(untaken, unreported_take_of_this_executor)
+
+
 @functools.cache
-def _TAKE() -> sa.Update:  # noqa: N802 - a constant, built on first use
+def _TAKE(again: bool) -> sa.Update:  # noqa: N802 - a constant, built on first use
     table = _table(ActionEx)
     return (
         sa.update(table)
         .where(
             table.c.state == "RUNNING",
             table.c.id.in_(sa.bindparam("ids", expanding=True)),
-            table.c.taken_at.is_(None),
+            _takeable(table.c, sa.bindparam("executor"), again),
         )
         .values(
             taken_at=sa.bindparam("now"),

@@ -69,3 +69,27 @@ def test_takes_of_several_executors_share_one_transaction(db: str) -> None:
     seen = _autocommit_of_statements(lambda: get().take_actions(takes))
     assert get().take_actions([Take("exec-c", one, "r3")]) == set()
     assert seen and not any(seen)
+
+
+def test_a_take_asked_again_is_granted_to_its_executor_until_it_reports(db: str) -> None:
+    """A take whose answer was lost may have been recorded: asked again, it is granted to the same
+    executor, but only as long as that executor never reported on the action (no heartbeat)."""
+    action_id = _running_action()
+    assert get().take_actions([Take("exec-a", action_id, "r1")])  # recorded; its answer was lost
+    assert get().take_actions([Take("exec-a", action_id, "r2")]) == set()  # a plain take: refused
+    assert get().take_actions([Take("exec-b", action_id, "r3", again=True)]) == set()
+    again, other = Take("exec-a", action_id, "r4", again=True), Take("exec-b", _running_action(), "r5")
+    assert get().take_actions([again, other]) == {again, other}  # two executors: one transaction
+    assert get().take_actions([Take("exec-a", action_id, "r6", again=True)]) == {
+        Take("exec-a", action_id, "r6", again=True)
+    }
+    get().on_heartbeats([("exec-a", action_id)])  # it runs there now
+    assert get().take_actions([Take("exec-a", action_id, "r7", again=True)]) == set()
+    assert db_api.get_action_execution(action_id).executor_host == "exec-a"
+
+
+def test_a_take_asked_again_of_an_untaken_action_is_a_plain_take(db: str) -> None:
+    action_id = _running_action()
+    again = Take("exec-a", action_id, "r1", again=True)
+    assert get().take_actions([again]) == {again}
+    assert get().take_actions([Take("exec-b", action_id, "r2", again=True)]) == set()

@@ -8,6 +8,9 @@ import time
 import weakref
 from typing import Any
 
+import pytest
+
+from mistral.executor import taker as taker_module
 from mistral.executor.routing import EngineChoice, ResultRouter
 from mistral.executor.taker import Taker
 from mistral.rpc.payloads import ActionRequest
@@ -18,11 +21,15 @@ class FakeExecutor:
         self.ran: list[str] = []
         self.ran_all = threading.Event()
         self.expected = 0
+        self.given_back: list[str] = []
 
     def run_actions(self, requests: list[dict[str, Any]]) -> None:
         self.ran += [r["action_ex_id"] for r in requests]
         if len(self.ran) >= self.expected:
             self.ran_all.set()
+
+    def never_started(self, action_ex_ids: list[str]) -> None:
+        self.given_back += action_ex_ids
 
 
 class _Request(dict):
@@ -38,7 +45,7 @@ def test_offers_made_during_a_take_share_the_next_one() -> None:
     first_call = threading.Event()
     release = threading.Event()
 
-    def take(ids: list[str], executor: str, engine: str | None) -> list[str]:
+    def take(ids: list[str], executor: str, engine: str | None, again: list[str]) -> list[str]:
         calls.append(list(ids))
         first_call.set()
         release.wait(5)
@@ -63,7 +70,7 @@ def test_nothing_runs_when_the_take_fails_or_is_refused() -> None:
     answers: list[Any] = [RuntimeError("no engine"), ["y"]]
     done = threading.Event()
 
-    def take(ids: list[str], executor: str, engine: str | None) -> list[str]:
+    def take(ids: list[str], executor: str, engine: str | None, again: list[str]) -> list[str]:
         answer = answers.pop(0)
         if not answers:
             done.set()
@@ -88,7 +95,7 @@ def test_a_batch_that_ran_is_not_kept_while_the_taker_waits() -> None:
     # the last one must not stay referenced by the idle taker until the next offer comes.
     executor = FakeExecutor()
     executor.expected = 2
-    taker = Taker(executor, "exec-a", lambda ids, host, engine: ids)  # type: ignore[arg-type]
+    taker = Taker(executor, "exec-a", lambda ids, host, engine, again: ids)  # type: ignore[arg-type]
     taker.start()
     requests = [_Request(ActionRequest(i, "std.noop").to_dict()) for i in ("a", "b")]
     refs = [weakref.ref(r) for r in requests]
@@ -110,9 +117,11 @@ class Engines:
     def __init__(self, *silent: str) -> None:
         self.silent = set(silent)
         self.calls: list[tuple[str | None, list[str]]] = []
+        self.asked_again: list[list[str]] = []
 
-    def __call__(self, ids: list[str], executor: str, engine: str | None) -> list[str]:
+    def __call__(self, ids: list[str], executor: str, engine: str | None, again: list[str]) -> list[str]:
         self.calls.append((engine, list(ids)))
+        self.asked_again.append(list(again))
         if engine in self.silent:
             raise TimeoutError(f"{engine} did not answer")
         return ids
@@ -152,6 +161,7 @@ def test_a_silent_engine_s_actions_are_taken_from_any_engine_and_it_is_passed_ov
     assert executor.ran_all.wait(5)
     taker.stop()
     assert engines.calls == [("e1", ["a1"]), (None, ["a1"]), (None, ["a2"])]
+    assert engines.asked_again == [[], ["a1"], []]  # e1 may have recorded the take it never answered
     assert executor.ran == ["a1", "a2"]
 
 
@@ -168,3 +178,86 @@ def test_an_engine_silent_to_a_take_is_passed_over_for_results_too() -> None:
     router = ResultRouter(lambda batch, engine: results.append(engine), choice)
     router([{"action_ex_id": "a1", "reply_to": "e1"}])
     assert results == [None]
+
+
+class LateEngine:
+    """Records takes as the database would; ``lost`` answers are dropped after the take was recorded."""
+
+    def __init__(self, lost: int = 0, recorded: bool = True) -> None:
+        self.taken: dict[str, str] = {}  # action id -> executor
+        self.reported: set[str] = set()
+        self.lost, self.recorded = lost, recorded
+        self.calls: list[tuple[list[str], list[str]]] = []
+
+    def __call__(self, ids: list[str], executor: str, engine: str | None, again: list[str]) -> list[str]:
+        self.calls.append((list(ids), list(again)))
+        granted = [
+            i
+            for i in ids
+            if i not in self.taken or (i in again and self.taken[i] == executor and i not in self.reported)
+        ]
+        if self.recorded or not self.lost:
+            self.taken.update((i, executor) for i in granted)
+        if self.lost:
+            self.lost -= 1
+            raise TimeoutError("no answer in time")
+        return granted
+
+
+@pytest.fixture
+def quick_retry(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(taker_module, "RETRY_DELAY_S", 0.05)
+
+
+def _wait_for(check: Any, seconds: float = 5) -> bool:
+    deadline = time.monotonic() + seconds
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return bool(check())
+
+
+@pytest.mark.usefixtures("quick_retry")
+def test_a_take_recorded_but_never_answered_is_asked_again_and_runs_once() -> None:
+    engine = LateEngine(lost=2)  # the first take and its first retry are recorded, their answers lost
+    executor = FakeExecutor()
+    executor.expected = 1
+    taker = Taker(executor, "exec-a", engine)  # type: ignore[arg-type]
+    taker.start()
+    _offer(taker, "a")
+    assert executor.ran_all.wait(5)
+    time.sleep(0.2)  # time for a wrong extra retry
+    _offer(taker, "a")  # a late copy of the same request
+    assert _wait_for(lambda: len(engine.calls) == 4)
+    taker.stop()
+    assert executor.ran == ["a"]
+    assert engine.calls == [(["a"], []), (["a"], ["a"]), (["a"], ["a"]), (["a"], [])]
+    assert executor.given_back == []
+
+
+@pytest.mark.usefixtures("quick_retry")
+def test_a_take_asked_again_that_another_executor_made_is_refused_and_dropped() -> None:
+    engine = LateEngine(lost=1, recorded=False)
+    executor = FakeExecutor()
+    taker = Taker(executor, "exec-a", engine)  # type: ignore[arg-type]
+    taker.start()
+    _offer(taker, "a")
+    assert _wait_for(lambda: len(engine.calls) == 1)
+    engine.taken["a"] = "exec-b"  # sent again by the engine's recovery and taken elsewhere meanwhile
+    assert _wait_for(lambda: len(engine.calls) == 2)
+    time.sleep(0.3)
+    taker.stop()
+    assert executor.ran == []
+    assert engine.calls == [(["a"], []), (["a"], ["a"])]
+    assert executor.given_back == []
+
+
+def test_takes_without_an_answer_at_stop_are_given_back() -> None:
+    engine = LateEngine(lost=99)
+    executor = FakeExecutor()
+    taker = Taker(executor, "exec-a", engine)  # type: ignore[arg-type]
+    taker.start()
+    _offer(taker, "a", "b")
+    assert _wait_for(lambda: len(engine.calls) == 1)
+    taker.stop()
+    assert executor.ran == []
+    assert sorted(executor.given_back) == ["a", "b"]
