@@ -201,6 +201,15 @@ engine_opts: list[cfg.Opt] = [
         help="Most items one with-items task may run; a task over more fails before starting any.",
     ),
     cfg.IntOpt(
+        "with_items_window",
+        default=10000,
+        min=0,
+        help="Most items of a with-items task without concurrency that are launched at once; as they "
+        "end, the next ones are launched, half this many at a time, failed items or not. It bounds the "
+        "memory engines and executors need for a very long list (with max_with_items raised); 0: every "
+        "item at once.",
+    ),
+    cfg.IntOpt(
         "max_subworkflow_depth",
         default=100,
         min=1,

@@ -20,15 +20,17 @@ class ItemsStep(NamedTuple):
 
     #: the task's progress to record
     progress: WithItemsProgress
-    #: the index of the item to launch now, if one is
-    launch: int | None
+    #: the indexes of the items to launch now (often none)
+    launch: range
     #: every launched item has ended and none is left to launch: the task's work is done
     finished: bool
 
 
-def first_launch(count: int, concurrency: int) -> tuple[WithItemsProgress, list[int]]:
-    """A task's first items: all of them, or the first ``concurrency`` (0: no limit)."""
-    launched = count if not concurrency else min(concurrency, count)
+def first_launch(count: int, concurrency: int, window: int = 0) -> tuple[WithItemsProgress, list[int]]:
+    """A task's first items: the first ``concurrency``, or without one every item, at most ``window``
+    (0: no bound)."""
+    bound = concurrency or window
+    launched = min(bound, count) if bound else count
     return WithItemsProgress(count, 0, 0, launched, concurrency), list(range(launched))
 
 
@@ -38,15 +40,25 @@ def relaunch(previous: WithItemsProgress | None, count: int, indexes: list[int])
     return WithItemsProgress(was.count, was.count - len(indexes), 0, was.count, was.concurrency)
 
 
-def next_step(was: WithItemsProgress, succeeded: bool) -> ItemsStep:
-    """One item ended: with concurrency and no failure yet, the next item takes its place."""
+def next_step(was: WithItemsProgress, succeeded: bool, window: int = 0) -> ItemsStep:
+    """One item ended: with concurrency and no failure yet, the next item takes its place.
+
+    Without concurrency, the items beyond the first ``window`` are launched half a window at a
+    time, once no more than half a window runs, failed items or not, since every item runs.
+    """
     failed = was.failed + (not succeeded)
-    more = bool(was.concurrency) and was.next < was.count and not failed
+    if was.concurrency:
+        more = was.next < was.count and not failed
+        launch = range(was.next, was.next + more)
+    else:
+        # NOTE: the window may have changed since the first launch (a restart with other options);
+        # 0 now launches every item left.
+        half = max(window // 2, 1) if window else was.count
+        refill = was.next < was.count and was.next - was.done - 1 <= half
+        launch = range(was.next, min(was.next + half, was.count) if refill else was.next)
     # NOTE: built directly: dataclasses.replace reads the fields anew on each call, twice per item.
-    progress = WithItemsProgress(was.count, was.done + 1, failed, was.next + more, was.concurrency)
-    if more:
-        return ItemsStep(progress, was.next, False)
-    return ItemsStep(progress, None, progress.done >= progress.next)
+    progress = WithItemsProgress(was.count, was.done + 1, failed, launch.stop, was.concurrency)
+    return ItemsStep(progress, launch, not launch and progress.done >= progress.next)
 
 
 def take_back(was: WithItemsProgress) -> WithItemsProgress:

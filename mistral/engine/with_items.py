@@ -104,7 +104,7 @@ def _concurrency(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec) -> i
 def start(
     run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, indexes: list[int] | None = None
 ) -> Outcome:
-    """Launch the first items (all of them without concurrency), or re-launch ``indexes``.
+    """Launch the first items (without concurrency all of them, up to a window), or re-launch ``indexes``.
 
     Raises what ``tasks`` turns into the task's failure (``task_work.TASK_ERRORS``).
     """
@@ -112,7 +112,9 @@ def start(
     if not items:
         return Completed(states.SUCCESS, [])
     if indexes is None:
-        progress, indexes = items_progress.first_launch(len(items), _concurrency(run, task_ex, spec))
+        progress, indexes = items_progress.first_launch(
+            len(items), _concurrency(run, task_ex, spec), config.CONF.engine.with_items_window
+        )
     else:
         previous = task_records.runtime(task_ex).with_items
         progress = items_progress.relaunch(previous, len(items), indexes)
@@ -173,11 +175,15 @@ def _item_input(
 def on_item_done(run: WfRun, task_ex: models.TaskExecution, spec: TaskSpec, index: int, state: str,
                  value: Any) -> Outcome:  # fmt: skip
     """Item ``index`` ended in ``state``: launch the next one, or answer how the task's work ended."""
-    step = items_progress.next_step(task_records.with_items_progress(task_ex), state == states.SUCCESS)
+    step = items_progress.next_step(
+        task_records.with_items_progress(task_ex),
+        state == states.SUCCESS,
+        config.CONF.engine.with_items_window,
+    )
     task_records.set_with_items_progress(task_ex, step.progress)
-    if step.launch is not None:
+    if step.launch:
         try:
-            _launch(run, task_ex, spec, _items(run, task_ex, spec), [step.launch])
+            _launch(run, task_ex, spec, _items(run, task_ex, spec), list(step.launch))
         except task_work.TASK_ERRORS as error:
             # NOTE: the next item's input may be bad (or too large): that fails the task, not the engine.
             return Failed(str(error))

@@ -221,6 +221,8 @@ def _items(progress: Mapping[str, Any]) -> Reason:
     message = f"{done} of {count} items done, {running} running"
     if concurrency and waiting:
         message += f"; {waiting} wait for a free slot (concurrency {concurrency})"
+    elif waiting:
+        message += f"; {waiting} wait to be launched as others end ([engine] with_items_window)"
     return Reason(WITH_ITEMS, message, data)
 
 

@@ -33,14 +33,14 @@ def test_the_first_launch_is_every_item_or_as_many_as_the_concurrency(
 
 def test_with_concurrency_an_item_that_succeeds_makes_room_for_the_next() -> None:
     step = items_progress.next_step(WithItemsProgress(5, 0, 0, 2, 2), succeeded=True)
-    assert step == ItemsStep(WithItemsProgress(5, 1, 0, 3, 2), launch=2, finished=False)
+    assert step == ItemsStep(WithItemsProgress(5, 1, 0, 3, 2), launch=range(2, 3), finished=False)
 
 
 def test_a_failed_item_taken_back_runs_again_and_its_end_decides_anew() -> None:
     ended = WithItemsProgress(count=3, done=3, failed=1, next=3)
     again = items_progress.take_back(ended)
     assert again == WithItemsProgress(count=3, done=2, failed=0, next=3)
-    finished = ItemsStep(WithItemsProgress(3, 3, 0, 3, 0), None, True)
+    finished = ItemsStep(WithItemsProgress(3, 3, 0, 3, 0), range(0), True)
     assert items_progress.next_step(again, succeeded=True) == finished
 
 
@@ -49,26 +49,26 @@ def test_without_concurrency_nothing_is_launched_and_the_last_item_finishes_the_
     steps = []
     for _ in range(3):
         step = items_progress.next_step(was, succeeded=True)
-        steps.append((step.launch, step.finished))
+        steps.append((list(step.launch), step.finished))
         was = step.progress
-    assert steps == [(None, False), (None, False), (None, True)]
+    assert steps == [([], False), ([], False), ([], True)]
     assert was == WithItemsProgress(3, 3, 0, 3, 0)
 
 
 def test_a_failed_item_launches_nothing_more_and_the_task_ends_when_the_running_ones_do() -> None:
     first = items_progress.next_step(WithItemsProgress(10, 0, 0, 2, 2), succeeded=False)
-    assert first == ItemsStep(WithItemsProgress(10, 1, 1, 2, 2), launch=None, finished=False)
+    assert first == ItemsStep(WithItemsProgress(10, 1, 1, 2, 2), launch=range(0), finished=False)
     second = items_progress.next_step(first.progress, succeeded=True)
-    assert second == ItemsStep(WithItemsProgress(10, 2, 1, 2, 2), launch=None, finished=True)
+    assert second == ItemsStep(WithItemsProgress(10, 2, 1, 2, 2), launch=range(0), finished=True)
 
 
 def test_the_last_launch_is_not_the_end_until_every_item_is_back() -> None:
     step = items_progress.next_step(WithItemsProgress(3, 0, 0, 2, 2), succeeded=True)
-    assert step == ItemsStep(WithItemsProgress(3, 1, 0, 3, 2), launch=2, finished=False)
+    assert step == ItemsStep(WithItemsProgress(3, 1, 0, 3, 2), launch=range(2, 3), finished=False)
     step = items_progress.next_step(step.progress, succeeded=True)
-    assert (step.launch, step.finished) == (None, False)
+    assert (list(step.launch), step.finished) == ([], False)
     step = items_progress.next_step(step.progress, succeeded=True)
-    assert (step.launch, step.finished) == (None, True)
+    assert (list(step.launch), step.finished) == ([], True)
 
 
 @pytest.mark.parametrize("concurrency", [1, 2, 3, 7])
@@ -79,11 +79,44 @@ def test_a_whole_run_launches_each_item_once_in_order_and_finishes_once(concurre
         running.pop(0)
         step = items_progress.next_step(progress, succeeded=True)
         progress = step.progress
-        if step.launch is not None:
-            running.append(step.launch)
-            launched.append(step.launch)
+        running += step.launch
+        launched += step.launch
         finishes += step.finished
     assert launched == list(range(7)) and finishes == 1 and progress.done == 7
+
+
+@pytest.mark.parametrize(("window", "most_running"), [(4, 4), (5, 5), (1, 1), (0, 11), (20, 11)])
+@pytest.mark.parametrize("fails", [False, True])
+def test_without_concurrency_a_window_launches_every_item_once_never_more_than_it_at_once(
+    window: int, most_running: int, fails: bool
+) -> None:
+    progress, running = items_progress.first_launch(11, 0, window)
+    launched, finishes, most = list(running), 0, len(running)
+    while running:
+        running.pop(0)
+        step = items_progress.next_step(progress, succeeded=not fails, window=window)
+        progress = step.progress
+        running += step.launch
+        launched += step.launch
+        most = max(most, len(running))
+        finishes += step.finished
+    assert launched == list(range(11)) and finishes == 1 and most == most_running
+    assert progress == WithItemsProgress(11, 11, 11 if fails else 0, 11, 0)
+
+
+def test_a_window_refills_by_half_once_half_of_it_has_ended() -> None:
+    progress, first = items_progress.first_launch(10, 0, window=4)
+    assert first == [0, 1, 2, 3]
+    step = items_progress.next_step(progress, succeeded=True, window=4)
+    assert list(step.launch) == []  # 3 run: more than half the window
+    step = items_progress.next_step(step.progress, succeeded=True, window=4)
+    assert list(step.launch) == [4, 5]  # 2 run: half the window
+    assert step.progress == WithItemsProgress(10, 2, 0, 6, 0)
+
+
+def test_items_left_by_a_window_that_is_now_0_are_all_launched_at_the_next_end() -> None:
+    step = items_progress.next_step(WithItemsProgress(10, 0, 0, 4, 0), succeeded=True, window=0)
+    assert list(step.launch) == [4, 5, 6, 7, 8, 9] and not step.finished
 
 
 def test_a_rerun_of_some_items_counts_the_others_done_and_launches_no_more() -> None:
@@ -91,7 +124,7 @@ def test_a_rerun_of_some_items_counts_the_others_done_and_launches_no_more() -> 
     assert progress == WithItemsProgress(5, 3, 0, 5, 2)
     assert items_progress.relaunch(None, 4, [0]) == WithItemsProgress(4, 3, 0, 4, 0)
     step = items_progress.next_step(progress, succeeded=True)
-    assert (step.launch, step.finished) == (None, False)
+    assert (list(step.launch), step.finished) == ([], False)
     assert items_progress.next_step(step.progress, succeeded=True).finished
 
 
@@ -194,6 +227,24 @@ def test_concurrency_launches_as_items_end_and_the_results_come_in_index_order(
     outcome = _answer_actions(wf_ex_id, sent, {2: "C"})
     assert outcome == Completed(states.SUCCESS, ["A", "B", "C"])
     assert len(actions_sent(sent)) == 3
+
+
+@uses_items
+def test_a_window_launches_more_items_as_others_end_and_every_item_runs(
+    sent: list[outbox.Outbox], override_conf: Override
+) -> None:
+    override_conf("engine", "with_items_window", 2)
+    wf_ex_id, outcome = _start({"xs": ["a", "b", "c", "d"], "ys": [1, 2, 3, 4]})
+    assert outcome is None
+    assert [r.input for r in actions_sent(sent)] == [{"output": "a"}, {"output": "b"}]
+    _answer_actions(wf_ex_id, sent, {0: "A"})
+    assert [r.input for r in actions_sent(sent)][2:] == [{"output": "c"}]
+    outcome = _answer_actions(wf_ex_id, sent, {1: "B", 2: "C"})
+    assert outcome is None
+    assert [r.input for r in actions_sent(sent)][3:] == [{"output": "d"}]
+    outcome = _answer_actions(wf_ex_id, sent, {3: "D"})
+    assert outcome == Completed(states.SUCCESS, ["A", "B", "C", "D"])
+    assert len(actions_sent(sent)) == 4
 
 
 def _write_result(task_ex: Any, index: int, value: Any) -> None:

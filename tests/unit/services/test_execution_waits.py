@@ -120,6 +120,15 @@ def test_with_items_under_a_concurrency_limit() -> None:
     assert reason.data == {"count": 10, "done": 3, "failed": 0, "running": 2, "waiting": 5, "concurrency": 2}
 
 
+def test_with_items_beyond_the_window() -> None:
+    progress = {"count": 30000, "done": 3, "failed": 1, "next": 10000, "concurrency": 0}
+    (reason,) = reasons(Facts(wf(), [task("w", "RUNNING", {"with_items": progress})]))["w"]
+    assert reason.message == (
+        "3 of 30000 items done, 9997 running; 20000 wait to be launched as others end"
+        " ([engine] with_items_window)"
+    )
+
+
 def test_a_sub_workflow_and_a_paused_parent() -> None:
     parent = models.WorkflowExecution(id="p-1", workflow_name="parent", state="PAUSED", state_info="by me")
     child = models.WorkflowExecution(id="c-1", workflow_name="child", state="RUNNING")
