@@ -245,8 +245,17 @@ def census(top: int) -> None:
     sized.sort(key=len, reverse=True)
     cache = session.get_engine()._compiled_cache
     print(f"SQLAlchemy compiled-statement cache: {len(cache) if cache is not None else 0} entries")
+    for compiled in list(cache.values()) if cache is not None else []:
+        # NOTE: a cached statement keeps the values bound when it was first compiled.
+        pinned = [
+            b for b in compiled.binds.values() if isinstance(b.value, list | tuple) and len(b.value) > 100
+        ]
+        for bind in pinned:
+            statement = " ".join(str(compiled).split())[:160]
+            print(f"  keeps a bound list of {len(bind.value)} values: {statement}")
     print("largest containers, with who holds them:")
-    for obj in sized[:top]:
+    del sized[top:]
+    for obj in sized:
         print(f"  {len(obj):9d} {type(obj).__qualname__} {repr(obj)[:80]}")
         for chain in holders(obj, ignore=[objects, sized]):
             print("      <- " + " <- ".join(chain))
@@ -269,11 +278,22 @@ def holders(obj: object, ignore: list[object], depth: int = 5, width: int = 3) -
     def walk(held: object, chain: list[str], seen: set[int]) -> None:
         if len(chains) >= width:
             return
-        referrers = [r for r in gc.get_referrers(held) if id(r) not in ignored and id(r) not in seen]
+        found = gc.get_referrers(held)
+        ignored.add(id(found))  # NOTE: this walk's own lists hold what they list: they are not holders
+        referrers = [
+            r
+            for r in found
+            if id(r) not in ignored
+            and id(r) not in seen
+            and not (inspect.isframe(r) and r.f_code in (walk.__code__, holders.__code__, census.__code__))
+        ]
+        ignored.add(id(referrers))
+        del found
         if not referrers or len(chain) >= depth:
             chains.append(chain or ["(nothing tracked)"])
             return
-        for holder in referrers[:width]:
+        for i in range(min(width, len(referrers))):
+            holder = referrers[i]
             label = name(holder, held)
             if inspect.ismodule(holder) or isinstance(holder, type) or inspect.isframe(holder):
                 chains.append([*chain, label])

@@ -27,13 +27,13 @@ class _Owned(Protocol):
     project_id: str
 
 
-def affected_rows(session: orm.Session, stmt: sa.Executable) -> int:
+def affected_rows(session: orm.Session, stmt: sa.Executable, params: Mapping[str, Any] | None = None) -> int:
     """Run an UPDATE or DELETE (without RETURNING) and count the rows it changed.
 
     NOTE: ``Session.execute`` returns a ``CursorResult`` for such a statement but is annotated with
     ``Result`` since SQLAlchemy 2.0.44, whose changelog recommends this cast.
     """
-    return cast(sa.CursorResult[Any], session.execute(stmt)).rowcount
+    return cast(sa.CursorResult[Any], session.execute(stmt, params)).rowcount
 
 
 def create(model: type[M], values: Mapping[str, Any], key: str) -> M:

@@ -771,8 +771,10 @@ def touch_action_heartbeats(ids: Sequence[str], executor: str | None = None) -> 
     if not ids:
         return 0
     # NOTE: a NULL heartbeat is an async action that has started: a late beat must not revive it.
+    # The ids are bound at execution: the statement cached for the next beats would keep the first
+    # list bound into it (thousands of ids, for the process's life).
     conditions = [
-        ActionEx.id.in_(list(ids)),
+        ActionEx.id.in_(sa.bindparam("ids", expanding=True)),
         ActionEx.state == "RUNNING",
         ActionEx.last_heartbeat.is_not(None),
     ]
@@ -785,7 +787,7 @@ def touch_action_heartbeats(ids: Sequence[str], executor: str | None = None) -> 
         .execution_options(synchronize_session=False)
     )
     with transaction() as session:
-        return common.affected_rows(session, stmt)
+        return common.affected_rows(session, stmt, {"ids": list(ids)})
 
 
 def find_untaken_actions(sent_before: datetime.datetime, limit: int) -> list[models.ActionExecution]:

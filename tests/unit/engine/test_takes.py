@@ -93,3 +93,14 @@ def test_a_take_asked_again_of_an_untaken_action_is_a_plain_take(db: str) -> Non
     again = Take("exec-a", action_id, "r1", again=True)
     assert get().take_actions([again]) == {again}
     assert get().take_actions([Take("exec-b", action_id, "r2", again=True)]) == set()
+
+
+def test_a_heartbeat_leaves_no_list_of_ids_in_the_statement_kept_for_the_next(db: str) -> None:
+    """A cached statement keeps what was bound into it when first compiled: thousands of ids, for good."""
+    ids = [_running_action() for _ in range(3)]
+    for action_id in ids:
+        assert get().take_actions([Take("exec-a", action_id, "r")])
+    assert db_api.touch_action_heartbeats(ids, "exec-a") == 3
+    cache = session.get_engine()._compiled_cache
+    kept = [b.value for c in cache.values() for b in c.binds.values() if isinstance(b.value, list | tuple)]
+    assert not [value for value in kept if set(ids) & set(value)]
