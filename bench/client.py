@@ -59,7 +59,8 @@ class Client:
                 self._sessions.append(s)
         return s
 
-    def _record(self, ok: bool, what: str) -> None:
+    def record(self, ok: bool, what: str) -> None:
+        """Count one request (``what`` describes a failed one)."""
         with self._lock:
             self.requests += 1
             if not ok:
@@ -80,13 +81,13 @@ class Client:
         try:
             r = self._session().request(method, self.base + path, **kw)
         except requests.RequestException as e:
-            self._record(False, f"{method} {path}: {e.__class__.__name__}")
+            self.record(False, f"{method} {path}: {e.__class__.__name__}")
             raise ApiError(method, path, None, e.__class__.__name__ + ": " + str(e)[:200]) from e
         if not 200 <= r.status_code < 300:
             detail = error_text(r)
-            self._record(False, f"{method} {path}: {r.status_code} {detail[:120]}")
+            self.record(False, f"{method} {path}: {r.status_code} {detail[:120]}")
             raise ApiError(method, path, r.status_code, detail)
-        self._record(True, "")
+        self.record(True, "")
         return r
 
     def get_json(self, path: str, **kw: Any) -> Any:
@@ -100,16 +101,20 @@ class Client:
 
 
 def error_text(r: requests.Response) -> str:
-    msg = r.headers.get("Server-Error-Message")
-    if msg:
-        return msg
+    return answer_error_text(r.headers.get("Server-Error-Message"), r.content)
+
+
+def answer_error_text(message_header: str | None, body: bytes) -> str:
+    """What a refused request's answer says: Mistral's error header, its ``faultstring``, or its text."""
+    if message_header:
+        return message_header
     try:
-        body = r.json()
-        if isinstance(body, dict) and body.get("faultstring"):
-            return str(body["faultstring"])
+        data = json.loads(body)
+        if isinstance(data, dict) and data.get("faultstring"):
+            return str(data["faultstring"])
     except ValueError:
         pass
-    return r.text[:300]
+    return body[:300].decode("utf-8", "replace")
 
 
 def json_field(value: Any) -> Any:

@@ -47,6 +47,11 @@ def server_seconds(ex: dict | None) -> float | None:
     return (b - a).total_seconds()
 
 
+def start_body(wf_name: str, wf_input: dict, description: str) -> dict[str, Any]:
+    """The body of ``POST /v2/executions`` that starts ``wf_name``."""
+    return {"workflow_name": wf_name, "input": wf_input, "description": description}
+
+
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
@@ -111,8 +116,11 @@ class Bench:
     def start(self, wf_name: str, wf_input: dict, description: str) -> dict:
         if STOP.is_set():
             raise Interrupted
-        body = {"workflow_name": wf_name, "input": wf_input, "description": description}
-        ex = self.c.call("POST", "/v2/executions", json=body).json()
+        body = start_body(wf_name, wf_input, description)
+        return self.started(self.c.call("POST", "/v2/executions", json=body).json())
+
+    def started(self, ex: Any) -> dict:
+        """Keep the answer of a ``POST /v2/executions`` among this run's executions, and return it."""
         if not isinstance(ex, dict) or not ex.get("id"):
             raise RuntimeError(f"POST /v2/executions returned no id: {str(ex)[:200]}")
         with self.lock:
@@ -122,23 +130,29 @@ class Bench:
         return ex
 
     def wait(
-        self, ex: dict, deadline: float, poll: tuple[float, float] = (POLL_START_S, POLL_CAP_S)
+        self,
+        ex: dict,
+        deadline: float,
+        poll: tuple[float, float] = (POLL_START_S, POLL_CAP_S),
+        fetch: Callable[[str], Any] | None = None,
     ) -> tuple[dict, float | None]:
         """Poll GET /v2/executions/{id} until a final state; returns (execution, perf time seen).
 
         ``poll`` is (first interval, largest interval): the interval grows 1.5x per poll.
+        ``fetch(path)`` sends one poll (default: through the shared client).
         """
         if ex.get("state") in DONE_STATES:
             self._done(ex["id"])
             return ex, time.perf_counter()
         path = f"/v2/executions/{ex['id']}"
+        get = fetch or self.c.get_json
         interval, cap = poll
         last = ex
         while True:
             if STOP.is_set():
                 raise Interrupted
             try:
-                cur = self.c.get_json(path)
+                cur = get(path)
                 if isinstance(cur, dict):
                     last = cur
                     if cur.get("state") in DONE_STATES:
