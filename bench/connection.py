@@ -80,6 +80,17 @@ class KeptConnection:
             self._sock.close()
         self._sock = self._rfile = None
 
+    def warm(self) -> None:
+        """Open the connection with one ``GET /``, not counted: the requests that follow find it ready.
+
+        NOTE: whatever the answer, nothing is counted or raised; a connection that failed is opened
+        again by the next request, which is counted.
+        """
+        try:
+            self._exchange(self.prepare("GET", "/"))
+        except (OSError, ValueError):
+            self.close()
+
     def send(self, request: Prepared) -> bytes:
         """Send ``request`` and return the body of its 2xx answer; ApiError otherwise (counted)."""
         what = f"{request.method} {request.path}"

@@ -129,6 +129,20 @@ def test_a_refused_connection_is_a_failed_request() -> None:
     assert c.counters() == (1, 1)
 
 
+def test_warming_is_not_counted_whatever_the_answer(client: bench_client.Client) -> None:
+    _Handler.status = 404
+    conn = KeptConnection(client)
+    conn.warm()
+    _Handler.status = 200
+    assert conn.send_json(conn.prepare("GET", "/x"))["n"] == 2
+    assert len({c for *_, c in _Handler.seen}) == 1  # the warmed connection served the request
+    assert client.counters() == (1, 0)
+    conn.close()
+    refused = bench_client.Client("http://127.0.0.1:1", 1.0)
+    KeptConnection(refused).warm()
+    assert refused.counters() == (0, 0)
+
+
 def test_the_token_and_the_host_are_in_every_request(client: bench_client.Client) -> None:
     data = KeptConnection(client).prepare("POST", "/v2/executions", {"a": 1}).data
     head, _, body = data.partition(b"\r\n\r\n")
