@@ -63,6 +63,13 @@ APPLY_LATENCY = Histogram(
     "Seconds from a batch of action results reaching the engine to its transaction's commit",
     buckets=APPLY_BUCKETS,
 )
+WORK_CLAIMS = Histogram(
+    "mistral_work_item_claim_seconds",
+    "Seconds an external worker's claim took in this process, from its first look to its answer "
+    "(a long-poll's wait for items included), by whether it took items",
+    ["outcome"],
+    buckets=APPLY_BUCKETS,
+)
 SCHEDULER_LAG = Histogram(
     "mistral_scheduler_lag_seconds",
     "Seconds from a scheduled job's due time to the moment a scheduler claimed it",
@@ -97,3 +104,8 @@ def task_duration(state: str) -> Histogram:
 @functools.cache
 def action_duration(state: str) -> Histogram:
     return ACTION_DURATION.labels(state)
+
+
+@functools.cache
+def work_claims(outcome: str) -> Histogram:
+    return WORK_CLAIMS.labels(outcome)

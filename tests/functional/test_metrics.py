@@ -50,6 +50,7 @@ FAMILIES = {
     "mistral_executor_actions_running": "gauge",
     "mistral_engine_results_applied": "counter",
     "mistral_engine_apply_seconds": "histogram",
+    "mistral_work_item_claim_seconds": "histogram",
     "mistral_scheduler_lag_seconds": "histogram",
     "mistral_db_transaction_retries": "counter",
     "mistral_rpc_timeouts": "counter",

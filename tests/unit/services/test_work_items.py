@@ -7,6 +7,7 @@ import pytest
 from mistral import context
 from mistral.db import api as db_api
 from mistral.exceptions import ConflictError, InputError, NotFoundError
+from mistral.metrics import series
 from mistral.services import work_items
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -55,3 +56,19 @@ def test_a_malformed_claim_names_its_problem(body: dict, problem: str) -> None:
 
 def test_a_claim_takes_its_defaults() -> None:
     assert work_items.Claim.from_body({"queue": "q"}) == work_items.Claim("q", (), 1, 30.0, 0.0, None)
+
+
+def test_each_claim_is_timed_by_whether_it_took_items() -> None:
+    _queue("a", "x1")
+    before = {outcome: _count(outcome) for outcome in ("taken", "empty")}
+    with context.using(context.Context(project_id="a")):
+        assert len(work_items.claim(work_items.Claim("q"))) == 1
+        assert work_items.claim(work_items.Claim("q")) == []
+    assert {outcome: _count(outcome) - before[outcome] for outcome in before} == {"taken": 1, "empty": 1}
+
+
+def _count(outcome: str) -> float:
+    """How many claims the histogram has seen with ``outcome``, from its exposition."""
+    (metric,) = series.WORK_CLAIMS.collect()
+    counts = (s for s in metric.samples if s.name.endswith("_count") and s.labels["outcome"] == outcome)
+    return next(s.value for s in counts)
