@@ -80,16 +80,18 @@ class Taker:
             self._stopping = True
             dropped, self._offers = len(self._offers), []
             self._cond.notify()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout)
         if dropped:
             LOG.info(
                 "Stopping: %d actions offered and not taken are left for the engine to send again", dropped
             )
-        unsure, self._unsure = list(self._unsure), {}
-        if unsure:
-            self._executor.never_started(unsure)
+        # NOTE: read only once the loop has ended: a take still on its way may change them.
+        if thread is None or not thread.is_alive():
+            unsure, self._unsure = list(self._unsure), {}
+            if unsure:
+                self._executor.never_started(unsure)
 
     def _loop(self) -> None:
         while True:
