@@ -215,7 +215,9 @@ def test_a_catastrophic_regex_fails_its_task_while_writes_go_on(api: Server) -> 
         f"Expression {CATASTROPHIC_REGEX!r} exceeded the time limit of {TIME_LIMIT:g} s "
         "([yaql] expression_time_limit)"
     ) in task["state_info"]
-    assert outcome["took"] < TIME_LIMIT + 2, f"took {outcome['took']:.2f} s to fail"
+    # NOTE: uncut, the backtrack runs for about 40 s; the slack is for a slow or busy host, where
+    # starting, failing and polling the execution around the 3 s cut took 5.3 to 7.1 s.
+    assert outcome["took"] < TIME_LIMIT + 7, f"took {outcome['took']:.2f} s to fail"
     assert client.failures == []
     assert len(latencies) >= 10
     assert latencies[-1] < 2.0
