@@ -215,6 +215,10 @@ def new_action_row(
     return row
 
 
+#: What a take writes on an action's row; rows taken as they are inserted carry them.
+TAKE_COLUMNS = ("taken_at", "last_heartbeat", "executor_host")
+
+
 def insert_and_send(rows: list[dict[str, Any]]) -> None:
     """Insert the action executions and send them to executors once the transaction commits.
 
@@ -225,8 +229,13 @@ def insert_and_send(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         row["sent_at"] = row["offered_at"] = now
     sent, queued = work_queue.split(rows)
-    work_queue.mark_taken(rows, queued, now)
-    handed = {id(row) for row in handover.mark_taken(rows, sent, now)}
+    work_queue.mark_taken(queued, now)
+    handed = {id(row) for row in handover.mark_taken(sent, now)}
+    if queued or handed:
+        # NOTE: the rows are inserted in one executemany, whose rows must all have the same columns.
+        for row in rows:
+            for column in TAKE_COLUMNS:
+                row.setdefault(column, None)
     db_api.insert_action_executions(rows)
     work_queue.insert_items(queued, context.current().project_id)
     action_owners.remember(rows)

@@ -107,13 +107,8 @@ def _may_run(offer: Offer, wf_ex_id: str, row: Mapping[str, Any]) -> bool:
     )
 
 
-def mark_taken(
-    rows: Sequence[dict[str, Any]], sent: Sequence[dict[str, Any]], now: datetime.datetime
-) -> list[dict[str, Any]]:
-    """Take for the offering executor (if any) the first rows of ``sent`` it may run; answer those.
-
-    NOTE: the rows are inserted in one executemany, whose rows must all have the same columns.
-    """
+def mark_taken(sent: Sequence[dict[str, Any]], now: datetime.datetime) -> list[dict[str, Any]]:
+    """Take for the offering executor (if any) the first rows of ``sent`` it may run; answer those."""
     current = _offer.get()
     if current is None:
         return []
@@ -122,9 +117,6 @@ def mark_taken(
     handed = [row for row in sent if _may_run(offer, wf_ex_id, row)][: max(room, 0)]
     if not handed:
         return []
-    for row in rows:
-        for column in ("taken_at", "last_heartbeat", "executor_host"):
-            row.setdefault(column, None)
     any_result = min(offer.result_ids)
     for row in handed:
         row.update(taken_at=now, last_heartbeat=now, executor_host=offer.executor)

@@ -74,17 +74,8 @@ def split(rows: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[di
     return sent, queued
 
 
-def mark_taken(
-    rows: Sequence[dict[str, Any]], queued: Sequence[dict[str, Any]], now: datetime.datetime
-) -> None:
-    """Queued actions are taken by their queue: recovery never sends them, and they need no heartbeat.
-
-    NOTE: the rows are inserted in one executemany, whose rows must all have the same columns.
-    """
-    if not queued:
-        return
-    for row in rows:
-        row.update(taken_at=None, last_heartbeat=None, executor_host=None)
+def mark_taken(queued: Sequence[dict[str, Any]], now: datetime.datetime) -> None:
+    """Queued actions are taken by their queue: recovery never sends them, and they need no heartbeat."""
     for row in queued:
         row.update(taken_at=now, is_sync=False, executor_host=f"queue:{row['runtime_context'][QUEUE_KEY]}")
 

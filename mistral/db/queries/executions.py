@@ -694,12 +694,15 @@ def take_action_executions(
 def _takeable(columns: Any, executor: Any, again: bool) -> Any:
     """The condition on an action's row under which a take (asked ``again`` or not) is granted."""
     untaken = columns.taken_at.is_(None)
-    if not again:
-        return untaken
-    unreported_take_of_this_executor = sa.and_(
-        columns.executor_host == executor, columns.last_heartbeat == columns.taken_at
-    )
-    return sa.or_(untaken, unreported_take_of_this_executor)
+    return sa.or_(untaken, _unreported_take(columns, executor)) if again else untaken
+
+
+def _unreported_take(columns: Any, executor: Any) -> Any:
+    """Taken by ``executor``, which never reported on it since.
+
+    NOTE: a take sets ``last_heartbeat`` to ``taken_at``; the executor's first heartbeat moves it on.
+    """
+    return sa.and_(columns.executor_host == executor, columns.last_heartbeat == columns.taken_at)
 
 
 @functools.cache
@@ -736,18 +739,14 @@ def release_taken_actions(
 
 
 def find_unreported_actions(wf_ex_id: str, executor: str) -> list[models.ActionExecution]:
-    """Running actions of a workflow execution taken by ``executor`` that it never reported on since.
-
-    NOTE: a take sets ``last_heartbeat`` to ``taken_at``; the executor's first heartbeat moves it on.
-    """
+    """Running actions of a workflow execution taken by ``executor`` that it never reported on since."""
     stmt = (
         sa.select(ActionEx)
         .join(TaskEx, TaskEx.id == ActionEx.task_execution_id)
         .where(
             TaskEx.workflow_execution_id == wf_ex_id,
             ActionEx.state == "RUNNING",
-            ActionEx.executor_host == executor,
-            ActionEx.last_heartbeat == ActionEx.taken_at,
+            _unreported_take(_table(ActionEx).c, executor),
         )
     )
     with transaction(read_only=True) as session:
