@@ -55,11 +55,14 @@ class KeptConnection:
             f"{k}: {v}\r\n" for k, v in {"Host": url.netloc, **client.headers}.items()
         ).encode()
 
-    def prepare(self, method: str, path: str, body: Any = None) -> Prepared:
-        """``body`` (a JSON value) is encoded now; None sends no body."""
+    def prepare(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> Prepared:
+        """``body`` (a JSON value) is encoded now; None sends no body. ``headers``: this request's own."""
         if not path.startswith("/"):
             raise ValueError(path)
-        head = f"{method} {self.prefix}{path} HTTP/1.1\r\n".encode() + self._fixed
+        own = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items()).encode()
+        head = f"{method} {self.prefix}{path} HTTP/1.1\r\n".encode() + self._fixed + own
         if body is None:
             return Prepared(method, path, head + b"\r\n")
         data = json.dumps(body).encode()

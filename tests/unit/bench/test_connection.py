@@ -149,3 +149,13 @@ def test_the_token_and_the_host_are_in_every_request(client: bench_client.Client
     assert head.startswith(b"POST /v2/executions HTTP/1.1\r\nHost: 127.0.0.1:")
     assert b"\r\nX-Auth-Token: tok" in head and b"\r\nContent-Length: 8" in head
     assert body == b'{"a": 1}'
+
+
+def test_a_request_may_carry_headers_of_its_own(client: bench_client.Client) -> None:
+    conn = KeptConnection(client)
+    put = conn.prepare(
+        "PUT", "/v2/action_executions/a1", {"state": "SUCCESS"}, {"X-Mistral-Lease-Token": "L1"}
+    )
+    head = put.data.partition(b"\r\n\r\n")[0]
+    assert b"\r\nX-Mistral-Lease-Token: L1\r\n" in head and b"\r\nX-Auth-Token: tok\r\n" in head
+    assert conn.prepare("PUT", "/v2/action_executions/a2", {}).data.count(b"Lease") == 0
