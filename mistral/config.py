@@ -202,12 +202,13 @@ engine_opts: list[cfg.Opt] = [
     ),
     cfg.IntOpt(
         "with_items_window",
-        default=10000,
+        default=1000,
         min=0,
         help="Most items of a with-items task without concurrency that are launched at once; as they "
         "end, the next ones are launched, half this many at a time, failed items or not. It bounds the "
-        "memory engines and executors need for a very long list (with max_with_items raised); 0: every "
-        "item at once.",
+        "memory engines and executors need for a long list, and the executors start on the first "
+        "items while the engine builds the next ones (1000: 500 to 1000 items in flight, enough for 31 "
+        "executors of 16 workers); 0: every item at once.",
     ),
     cfg.IntOpt(
         "max_subworkflow_depth",
