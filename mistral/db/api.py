@@ -13,6 +13,7 @@ from mistral.db.queries.definitions import *  # noqa: F403
 from mistral.db.queries.event_triggers import *  # noqa: F403
 from mistral.db.queries.execution_views import *  # noqa: F403
 from mistral.db.queries.executions import *  # noqa: F403
+from mistral.db.queries.named_locks import *  # noqa: F403
 from mistral.db.queries.notifications import *  # noqa: F403
 from mistral.db.queries.scheduled_jobs import *  # noqa: F403
 from mistral.db.queries.triggers import *  # noqa: F403

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from importlib import metadata
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from mistral import context
 from mistral.db import api as db_api
+from mistral.services import actions as action_service
 from mistral.services import definitions, system_workflows
 
 HERE = __name__
@@ -88,3 +91,39 @@ def test_a_users_workflow_of_the_same_name_is_left_alone(files: Path, db: str) -
     assert system_workflows.sync_system_workflows() == 0
     greet = _rows()["greet"]
     assert (greet.id, greet.is_system) == (mine.id, False)
+
+
+def test_api_processes_starting_together_sync_without_tripping_over_each_other(files: Path, db: str) -> None:
+    """Several API processes (or WSGI workers) start at once on a new database: each syncs, none fails.
+
+    NOTE: each thread has its own connection, so the race is the database's, as between processes:
+    every sync read "no greet yet" and inserted it, and all but one failed on the unique name.
+    """
+    syncs = 6
+    barrier = threading.Barrier(syncs)
+    errors: list[BaseException] = []
+
+    def sync() -> None:
+        with context.using(context.Context()):
+            barrier.wait()
+            try:
+                system_workflows.sync_system_workflows()
+                action_service.sync_system_actions()
+            except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+                errors.append(error)
+
+    for _ in range(3):
+        _clean_definitions()
+        threads = [threading.Thread(target=sync) for _ in range(syncs)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert list(_rows()) == ["greet"]
+
+
+def _clean_definitions() -> None:
+    with db_api.transaction() as session:
+        session.execute(sa.delete(db_api.models.WorkflowDefinition))
+        session.execute(sa.delete(db_api.models.ActionDefinition))
