@@ -3,7 +3,7 @@
 One execution of a with-items task of ``ITEMS`` ``std.external`` actions (``worker_queue_wf``), all
 in the queue ``bench_<run id>``; ``WORKERS`` worker processes each loop: claim one item (``POST
 /v2/work_items/claim``), report its result (``PUT /v2/action_executions/{id}`` with the claim's
-lease token), until the queue stays empty. Figures: the claim latency as the workers saw it
+lease token), until the execution has ended. Figures: the claim latency as the workers saw it
 (p50/p95/max), claims per second, the wall time from the execution's start to its SUCCESS, and
 the checks: every item claimed exactly once (one claim per action execution, every claim its
 first attempt), no result refused, the execution's output summing every item.
@@ -36,14 +36,28 @@ from bench.runner import Bench, log
 
 ITEMS = 10_000
 WORKERS = 20
-#: Seconds a claim waits for an item; a worker stops after EMPTY_CLAIMS empty answers in a row.
-WAIT_S, EMPTY_CLAIMS = 1.0, 3
+#: Seconds a claim waits for an item.
+WAIT_S = 1.0
 LEASE_S = 60.0
 LEASE_HEADER = "X-Mistral-Lease-Token"
 
 
+#: Set (in each worker process) by the benchmark once the execution has ended: the queue will stay empty.
+_finished: Any = None
+
+
+def _init_worker(finished: Any) -> None:
+    global _finished
+    _finished = finished
+
+
 def _work(base: str, token: str | None, queue: str, name: str) -> dict[str, Any]:
-    """One worker process: claim, report, until the queue stays empty; its claims and their latencies."""
+    """One worker process: claim, report, until the execution has ended; its claims and their latencies.
+
+    NOTE: not "until a few claims in a row came back empty": the engine may take longer than
+    that to create the first items (all 10 000 at once with a large [engine] with_items_window),
+    and then the workers that started first gave up and two of them ran every item.
+    """
     client = Client(base, http_timeout=30.0, token=token)
     conn = KeptConnection(client)
     conn.warm()
@@ -54,8 +68,8 @@ def _work(base: str, token: str | None, queue: str, name: str) -> dict[str, Any]
     )
     latencies: list[float] = []
     claimed: list[tuple[str, int]] = []
-    refused = failed = empty = 0
-    while empty < EMPTY_CLAIMS:
+    refused = failed = 0
+    while not _finished.is_set():
         t0 = time.perf_counter()
         try:
             items = conn.send_json(claim)["work_items"]
@@ -65,9 +79,12 @@ def _work(base: str, token: str | None, queue: str, name: str) -> dict[str, Any]
             continue
         elapsed = time.perf_counter() - t0
         if not items:
-            empty += 1
+            # NOTE: as mistral.worker does: an empty answer well before WAIT_S means the server had
+            # no thread to spare for one more waiting claim; asked again at once, the claims of the
+            # idle workers kept the machine busy while the engine finished the execution.
+            if elapsed < WAIT_S / 2:
+                _finished.wait(WAIT_S)
             continue
-        empty = 0
         latencies.append(elapsed)
         for item in items:
             claimed.append((item["action_execution_id"], item["attempt"]))
@@ -106,10 +123,14 @@ def measure(bench: Bench) -> dict[str, Any]:
         (bases[i % len(bases)], bench.c.headers.get("X-Auth-Token"), queue, f"bench-worker-{i}")
         for i in range(WORKERS)
     ]
-    with multiprocessing.get_context("spawn").Pool(WORKERS) as pool:
-        outcomes = pool.map(_work_star, jobs)
+    spawn = multiprocessing.get_context("spawn")
+    finished = spawn.Event()
+    with spawn.Pool(WORKERS, initializer=_init_worker, initargs=(finished,)) as pool:
+        work = pool.map_async(_work_star, jobs)
+        final, seen = bench.wait(ex, t0 + bench.args.timeout)
+        finished.set()
+        outcomes = work.get()
     drained = time.perf_counter()
-    final, seen = bench.wait(ex, drained + bench.args.timeout)
     latencies = [x for o in outcomes for x in o["latencies"]]
     claims = Counter(a for o in outcomes for a, _ in o["claimed"])
     attempts = Counter(n for o in outcomes for _, n in o["claimed"])
