@@ -42,7 +42,11 @@ def _table() -> sa.Table:
 def _insert_if_missing(dialect: str) -> Any:
     """An insert of the lock's row that does nothing when another transaction has it, committed or not."""
     table = _table()
-    values = {"id": sa.bindparam("id"), "name": sa.bindparam("name"), "created_at": sa.bindparam("now")}
+    values: dict[str, Any] = {
+        "id": sa.bindparam("id"),
+        "name": sa.bindparam("name"),
+        "created_at": sa.bindparam("now"),
+    }
     if dialect == "postgresql":
         return postgresql.insert(table).values(values).on_conflict_do_nothing(index_elements=["name"])
     if dialect == "sqlite":
