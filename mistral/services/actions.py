@@ -10,9 +10,6 @@ from mistral.db import api as db_api
 
 LOG = logging.getLogger(__name__)
 
-#: Held by each sync of the system definitions (actions and workflows): one process at a time.
-SYNC_LOCK = "system-definitions-sync"
-
 
 def system_action_count() -> int:
     """How many system actions this process loaded (plugins, and generators such as mistral-extra's)."""
@@ -36,9 +33,6 @@ def sync_system_actions() -> int:
         for name, d in descriptors.items()
     }
     with db_api.transaction():
-        # NOTE: API processes (or WSGI workers) starting together on a new database all found no
-        # row and inserted it; all but one then failed on the unique name and did not start.
-        db_api.hold_named_lock(SYNC_LOCK)
         db_api.sync_system_actions(values)
     LOG.info("Registered %d system actions", len(values))
     return len(values)

@@ -17,7 +17,7 @@ from typing import Any
 from mistral import lang
 from mistral.db import api as db_api
 from mistral.exceptions import MistralError
-from mistral.services import actions, definitions
+from mistral.services import definitions
 
 LOG = logging.getLogger(__name__)
 
@@ -60,7 +60,6 @@ def sync_system_workflows() -> int:
         except (MistralError, OSError) as exc:
             LOG.error("Skipping preinstalled workflow file %s: %s", path, exc)
     with db_api.transaction():
-        db_api.hold_named_lock(actions.SYNC_LOCK)  # NOTE: see sync_system_actions
         skipped = db_api.sync_system_workflows(values)
     for name in skipped:
         LOG.warning("Preinstalled workflow %s not registered: a user's workflow has that name", name)

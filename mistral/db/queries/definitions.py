@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from mistral import context
 from mistral.db import models, query
 from mistral.db.queries import common
+from mistral.db.queries.named_locks import hold_named_lock
 from mistral.db.query import ListQuery
 from mistral.db.session import transaction
 from mistral.exceptions import NotFoundError
@@ -146,6 +147,12 @@ def delete_action_definition(identifier: str, namespace: str | None = "") -> Non
     common.delete(get_action_definition(identifier, namespace))
 
 
+#: Held by each sync of the system definitions, actions or workflows, until its transaction ends.
+#: NOTE: API processes (or WSGI workers) starting together on a new database all found no row
+#: and inserted it; all but one then failed on the unique name and did not start.
+_SYNC_LOCK = "system-definitions-sync"
+
+
 def sync_system_actions(values_by_name: Mapping[str, Mapping[str, Any]]) -> None:
     """Make the system action rows exactly the given ones (plugins come and go).
 
@@ -154,6 +161,7 @@ def sync_system_actions(values_by_name: Mapping[str, Mapping[str, Any]]) -> None
     """
     model = models.ActionDefinition
     with transaction() as session:
+        hold_named_lock(_SYNC_LOCK)
         columns = sorted({k for values in values_by_name.values() for k in values})
         selected = [model.id, model.name, *(getattr(model, c) for c in columns)]
         existing = {row.name: row for row in session.execute(sa.select(*selected).where(model.is_system))}
@@ -182,6 +190,7 @@ def sync_system_workflows(values_by_name: Mapping[str, Mapping[str, Any]]) -> li
     model = models.WorkflowDefinition
     skipped: list[str] = []
     with transaction() as session:
+        hold_named_lock(_SYNC_LOCK)
         rows = session.scalars(
             sa.select(model).where(model.namespace == "", model.project_id == context.DEFAULT_PROJECT_ID)
         )
