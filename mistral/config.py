@@ -538,7 +538,9 @@ yaql_opts = [
         default=5.0,
         min=0,
         help="Seconds of running time allowed to one evaluation of a task's expressions, YAQL and "
-        "Jinja alike; past it the task fails naming the expression. 0 for no limit.",
+        "Jinja alike; past it the task fails naming the expression. It counts the CPU time of "
+        "the evaluating thread, so a busy machine does not fail tasks; an evaluation is also "
+        "cut after 10 times this on the wall clock. 0 for no limit.",
     ),
     cfg.FloatOpt(
         "expression_time_limit_in_lock",
