@@ -7,13 +7,14 @@ This is the driver of a step: every engine operation that starts tasks ends in `
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from mistral import exceptions, expressions
 from mistral.db import api as db_api
 from mistral.db import models
 from mistral.db.types import utcnow
-from mistral.engine import cascades, data_flow, notifications, outbox, tallies, task_records, tasks
+from mistral.engine import actions, cascades, data_flow, notifications, outbox, tallies, task_records, tasks
 from mistral.engine.run import WfRun
 from mistral.utils import log_ids
 from mistral.workflow import commands, direct, reverse, states
@@ -161,11 +162,20 @@ def _publish_advanced(run: WfRun, task_ex: models.TaskExecution, publish: dict[s
 
 
 def apply_commands(run: WfRun, cmds: list[Any], ctx: dict[str, Any]) -> None:
+    with actions.inserted_together() as insert_kept:
+        _apply_commands(run, cmds, ctx, insert_kept)
+
+
+def _apply_commands(
+    run: WfRun, cmds: list[Any], ctx: dict[str, Any], insert_kept: Callable[[], None]
+) -> None:
     for i, cmd in enumerate(cmds):
         if isinstance(cmd, commands.RunTask):
             tasks.start(run, cmd.name, ctx, cmd.triggered_by)
             start_children(run)
             continue
+        # NOTE: what follows ends the workflow or pauses it, which looks at its tasks' actions.
+        insert_kept()
         msg = cmd.msg
         if cmd.name == commands.FAIL:
             finish(run, states.ERROR, msg or "Workflow failed by the 'fail' command")

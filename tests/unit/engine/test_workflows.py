@@ -5,12 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
+from mistral import context
+from mistral.db import api as db_api
+from mistral.db import models
+from mistral.db import session as session_module
 from mistral.engine import controls, outbox, tasks, workflows
 from mistral.engine.run import lock_run
 from mistral.workflow import commands, states
 from tests.conftest import Override
-from tests.unit.engine.conftest import actions_sent, children_of, new_run, step, task_of, tasks_of, wf_ex_of
+from tests.unit.engine.conftest import (
+    action_ids,
+    actions_sent,
+    children_of,
+    new_run,
+    step,
+    task_of,
+    tasks_of,
+    wf_ex_of,
+)
 
 pytestmark = pytest.mark.usefixtures("define")
 
@@ -97,6 +111,34 @@ pausing:
         - b
     b:
       action: std.noop
+fan:
+  tasks:
+    a:
+      action: std.noop
+      on-success: [b1, b2, b3, b4, b5]
+    b1:
+      action: std.echo output=1
+    b2:
+      action: std.echo output=2
+    b3:
+      action: std.echo output=3
+    b4:
+      action: std.echo output=4
+    b5:
+      action: std.echo output=5
+pausing_with_queued_work:
+  tasks:
+    a:
+      action: std.noop
+      on-complete:
+        - b
+        - c
+        - pause
+    b:
+      action: std.external
+    c:
+      action: std.echo output=1
+      queue: shared
 joined:
   tasks:
     a:
@@ -286,7 +328,43 @@ def test_a_join_still_waiting_when_nothing_else_runs_fails_and_so_does_the_workf
         assert run.wf_ex.state == states.ERROR
 
 
+# -- fan-out ---------------------------------------------------------------------------------------
+
+
+def test_a_fan_out_inserts_its_actions_in_one_statement(sent: list[outbox.Outbox]) -> None:
+    wf_ex_id = _first_step("fan")
+    inserts: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO ACTION_EXECUTIONS"):
+            inserts.append(statement)
+
+    engine = session_module.get_engine()
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        _finish_task(wf_ex_id, "a")
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    assert len(inserts) == 1
+    by_name = tasks_of(wf_ex_id)
+    requests = actions_sent(sent)[-5:]
+    assert sorted(r.action_ex_id for r in requests) == sorted(
+        a for n in ("b1", "b2", "b3", "b4", "b5") for a in action_ids(by_name[n].id)
+    )
+    assert sorted(r.input["output"] for r in requests) == [1, 2, 3, 4, 5]
+
+
 # -- pause ------------------------------------------------------------------------------------------
+
+
+def test_the_pause_command_holds_the_work_items_of_the_tasks_started_before_it() -> None:
+    """The tasks before ``pause`` start in the same step; their items must be held with the rest."""
+    wf_ex_id = _first_step("pausing_with_queued_work")
+    _finish_task(wf_ex_id, "a")
+    assert wf_ex_of(wf_ex_id).state == states.PAUSED
+    with context.using(context.Context(is_internal=True)):
+        items = db_api.list_work_items(None, models.WorkItem.workflow_execution_id == wf_ex_id)
+    assert sorted(i.state for i in items) == [db_api.WORK_PAUSED, db_api.WORK_PAUSED]
 
 
 def test_the_pause_command_keeps_the_commands_after_it_until_resume(sent: list[outbox.Outbox]) -> None:
