@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -13,6 +14,7 @@ from sqlalchemy import event
 
 from mistral import config
 from mistral.db import session
+from mistral.db.queries import bulk
 
 SERVER_URL = "postgresql+psycopg2://mistral@db.example/mistral"
 
@@ -208,3 +210,29 @@ def test_an_engine_with_options_is_made_once_per_engine() -> None:
     assert session._bind(second, read_only=True) is not reader
     assert session._autocommit(first) is session._autocommit(first) is not reader
     assert session._autocommit(first).get_execution_options()["isolation_level"] == "AUTOCOMMIT"
+
+
+@pytest.mark.postgres
+def test_an_executemany_reaches_postgresql_a_page_of_rows_at_a_time(pg_engine, monkeypatch) -> None:
+    """Not one round trip per row (psycopg2's own executemany): with-items writes rows by the thousand."""
+    import psycopg2.extras
+
+    pages: list[tuple[int, int]] = []
+    real = psycopg2.extras.execute_batch
+
+    def execute_batch(cursor: Any, sql: str, rows: list[Any], page_size: int = 100) -> None:
+        pages.append((len(rows), page_size))
+        real(cursor, sql, rows, page_size=page_size)
+
+    monkeypatch.setattr(psycopg2.extras, "execute_batch", execute_batch)
+    table = INSERT_PAGES.table
+    with session.transaction() as s:
+        s.execute(sa.text("CREATE TEMPORARY TABLE executemany_pages (n integer) ON COMMIT DROP"))
+        bulk.execute_many(s.connection(), INSERT_PAGES, [{"n": i} for i in range(1200)])
+        s.execute(table.update().values(n=table.c.n + 1).where(table.c.n == sa.bindparam("m")),
+                  [{"m": i} for i in (2, 1, 0)])  # fmt: skip
+        assert s.execute(sa.text("SELECT count(*), sum(n) FROM executemany_pages")).one() == (1200, 719403)
+    assert pages == [(1200, session.EXECUTEMANY_PAGE), (3, session.EXECUTEMANY_PAGE)]
+
+
+INSERT_PAGES = sa.table("executemany_pages", sa.column("n")).insert().values(n=sa.bindparam("n"))
