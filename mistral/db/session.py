@@ -93,8 +93,10 @@ def get_engine(url: str | None = None) -> sa.Engine:
         return engine
 
 
-#: Statements of one executemany sent to PostgreSQL in one round trip.
-EXECUTEMANY_PAGE = 500
+#: Statements of one executemany sent to PostgreSQL in one round trip. NOTE: the page is built
+#: as one text, its values escaped: a page of large results (a with-items task's outputs) is
+#: held twice while it is sent, so it is kept to a fifth of a full batch of results.
+EXECUTEMANY_PAGE = 100
 
 
 def _create_engine(url: str) -> sa.Engine:
