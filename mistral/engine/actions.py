@@ -218,10 +218,9 @@ def new_action_row(
     return row
 
 
-#: What a take writes on an action's row; rows taken as they are inserted carry them.
-TAKE_COLUMNS = ("taken_at", "last_heartbeat", "executor_host")
-#: Columns only some rows give; one executemany needs the same columns in every row.
-_SOMETIMES_GIVEN = (*TAKE_COLUMNS, "description")
+#: Columns only some rows give (a take's, on rows taken as they are inserted; a mock's description):
+#: one executemany needs the same columns in every row.
+_SOMETIMES_GIVEN = ("taken_at", "last_heartbeat", "executor_host", "description")
 
 #: The rows ``insert_and_send`` keeps for the open ``inserted_together`` (None: none is open).
 _kept: ContextVar[list[dict[str, Any]] | None] = ContextVar("kept_action_rows", default=None)
