@@ -104,6 +104,16 @@ api_opts = [
         "The child ends with its parent and is started again if it dies. Off: one process serves "
         "every request. Ignored for an in-memory SQLite database, which a second process cannot see.",
     ),
+    cfg.BoolOpt(
+        "engine_on_one_cpu",
+        default=True,
+        help="With the reader process (reader_process), run every thread of the engine's process on "
+        "one CPU and the reader process on the others, where the server may use two CPUs or more. "
+        "The engine's threads take turns on one interpreter lock anyway; spread over several CPUs, "
+        "each hand-over between them wakes a thread on another CPU, which costs several times more "
+        "(most on virtual machines). Child processes that run actions may use every CPU. Off: the "
+        "operating system places every thread.",
+    ),
     cfg.IntOpt(
         "max_request_body_kb",
         default=1024,

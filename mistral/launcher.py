@@ -31,6 +31,7 @@ from mistral.api import reader_process
 from mistral.expressions import limits
 from mistral.metrics import exposition
 from mistral.rpc import transport
+from mistral.utils import cpus
 
 LOG = logging.getLogger(__name__)
 
@@ -95,6 +96,8 @@ class Services:
 
     def start(self) -> None:
         process_info.set_services(self.names)
+        with_reader = reader_process.wanted(self.names)
+        reader_cpus = cpus.keep_to_one() if with_reader and config.CONF.api.engine_on_one_cpu else frozenset()
         if config.CONF.metrics.port:
             self._steps += _start_metrics_port()
         if "executor" in self.names or ("engine" in self.names and config.CONF.executor.type == "local"):
@@ -107,7 +110,7 @@ class Services:
             self._steps += _start_notifier()
         # Last: requests come in only once the services that answer them run.
         if "api" in self.names:
-            self._steps += _start_api(self.names, self.argv if reader_process.wanted(self.names) else None)
+            self._steps += _start_api(self.names, self.argv if with_reader else None, reader_cpus)
 
     def stop(self, grace: float | None = None) -> None:
         """Stop every service; running actions get ``grace`` seconds ([executor] shutdown_grace)."""
@@ -209,9 +212,11 @@ def _start_notifier() -> list[Step]:
     return [Step(Phase.INTAKE, "notifier", stop)]
 
 
-def _start_api(names: Sequence[str], reader_argv: Sequence[str] | None = None) -> list[Step]:
+def _start_api(
+    names: Sequence[str], reader_argv: Sequence[str] | None = None, reader_cpus: frozenset[int] = frozenset()
+) -> list[Step]:
     """The API of a process running ``names``; with ``reader_argv``, on a local port behind a reader
-    process started with those arguments."""
+    process started with those arguments (on ``reader_cpus``, if any)."""
     from mistral.api import app as api_app
     from mistral.api import server as api_server
 
@@ -231,7 +236,7 @@ def _start_api(names: Sequence[str], reader_argv: Sequence[str] | None = None) -
     if reader_argv is None:
         LOG.info("API listening on http://%s:%s/v2", host, port)
     else:
-        reader = reader_process.ReaderProcess(reader_argv, backend=f"{host}:{port}")
+        reader = reader_process.ReaderProcess(reader_argv, backend=f"{host}:{port}", cpus=reader_cpus)
         LOG.info("API listening on http://%s:%s/v2 (reads answered by a reader process)", *reader.start())
         LOG.info("API of the engine's process on http://%s:%s/v2 (requests other than reads)", host, port)
         # NOTE: the reader stops first, so the requests it forwards while draining are still answered.

@@ -14,6 +14,8 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from mistral.utils import children
+
 #: Seconds a child gets beyond its time limit to start and answer before it is killed.
 STARTUP_GRACE = 5.0
 
@@ -25,14 +27,12 @@ def run(
 
     Raises ``subprocess.TimeoutExpired`` when the child was killed for running too long.
     """
-    done = subprocess.run(
+    done = children.run(
         [sys.executable, "-m", module],
         input=request,
         capture_output=True,
-        text=True,
         timeout=time_limit + STARTUP_GRACE,
-        check=False,
-        env=dict(env) if env is not None else None,
+        env=env,
     )
     try:
         answer = json.loads(done.stdout)

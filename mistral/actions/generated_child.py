@@ -26,6 +26,7 @@ from mistral_lib import actions
 
 from mistral import config, exceptions
 from mistral.actions import generators
+from mistral.utils import children
 from mistral.utils.inputs import NO_DEFAULT, Param
 
 LOG = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ def describe_in_child() -> list[DescribedAction] | None:
     with tempfile.NamedTemporaryFile(prefix="mistral-generated-", suffix=".json") as out:
         env = dict(os.environ, **{OUTPUT_ENV: out.name})
         try:
-            done = subprocess.run(argv, env=env, timeout=TIMEOUT_S, check=False)
+            done = children.run(argv, env=env, timeout=TIMEOUT_S)
         except (OSError, subprocess.TimeoutExpired) as exc:
             LOG.error("Describing the generated actions in a child process failed: %s", exc)
             return None

@@ -19,6 +19,7 @@ import time
 from collections.abc import Sequence
 
 from mistral import config
+from mistral.utils import cpus
 
 LOG = logging.getLogger(__name__)
 
@@ -51,9 +52,11 @@ class StartError(RuntimeError):
 class ReaderProcess:
     """A child ``python -m mistral.cmd.api_reader <argv>`` that forwards non-reads to ``backend``."""
 
-    def __init__(self, argv: Sequence[str], backend: str) -> None:
+    def __init__(self, argv: Sequence[str], backend: str, cpus: frozenset[int] = frozenset()) -> None:
+        """``cpus``: the CPUs the child runs on (empty: those of this process)."""
         self.argv = list(argv)
         self.backend = backend
+        self.cpus = cpus
         self.address: tuple[str, int] | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._stopping = threading.Event()
@@ -87,7 +90,7 @@ class ReaderProcess:
         env = dict(os.environ, **{BACKEND_ENV: self.backend, READY_FD_ENV: str(ready_w)})
         try:
             # NOTE: stdin is a pipe nobody writes to: its end-of-file tells the child this process is gone.
-            self._proc = subprocess.Popen(
+            self._proc = proc = subprocess.Popen(
                 [sys.executable, "-m", "mistral.cmd.api_reader", *self.argv],
                 stdin=subprocess.PIPE,
                 env=env,
@@ -95,6 +98,9 @@ class ReaderProcess:
             )
         finally:
             os.close(ready_w)
+        if self.cpus:
+            # NOTE: before the child starts a thread: Python's start-up alone takes far longer.
+            cpus.set_for_process(proc.pid, self.cpus)
         try:
             return self._wait_ready(ready_r)
         finally:

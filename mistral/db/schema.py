@@ -13,7 +13,6 @@ from __future__ import annotations
 import ast
 import logging
 import os
-import subprocess
 import sys
 
 import sqlalchemy as sa
@@ -21,6 +20,7 @@ import sqlalchemy as sa
 from mistral import config
 from mistral.db import session
 from mistral.db.retry import retry_on_transient
+from mistral.utils import children
 
 LOG = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def _upgrade_embedded(url: str) -> None:
 
         cli.upgrade("head")
         return
-    child = subprocess.run([sys.executable, "-m", "mistral.db.migration.embedded", url], check=False)
+    child = children.run([sys.executable, "-m", "mistral.db.migration.embedded", url])
     if child.returncode != 0:
         raise SystemExit(
             f"Upgrading the embedded database {describe_url()} failed (exit code {child.returncode})"

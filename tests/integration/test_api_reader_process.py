@@ -184,6 +184,29 @@ def test_a_reader_process_that_dies_is_started_again(server: Embedded) -> None:
     assert _run(server)["state"] == "SUCCESS"
 
 
+def _cpus_of_threads(pid: int) -> set[frozenset[int]]:
+    return {frozenset(os.sched_getaffinity(int(tid))) for tid in os.listdir(f"/proc/{pid}/task")}
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+    reason="CPU affinity with two CPUs or more (Linux)",
+)
+def test_the_engines_process_keeps_to_one_cpu_and_its_reader_to_the_others(server: Embedded) -> None:
+    everything = frozenset(os.sched_getaffinity(0))
+    assert _run(server)["state"] == "SUCCESS"  # every service's threads have started
+    engines = _cpus_of_threads(server.process.popen.pid)
+    assert len(engines) == 1
+    (engine,) = engines
+    assert len(engine) == 1
+    assert _cpus_of_threads(server.reader_pid) == {everything - engine}
+    first = server.reader_pid
+    os.kill(first, signal.SIGKILL)
+    wait_for("another reader process", lambda: server.reader_pid != first, START_TIMEOUT)
+    server.wait_listening()
+    assert _cpus_of_threads(server.reader_pid) == {everything - engine}
+
+
 def test_the_reader_process_ends_with_the_engines_process(server: Embedded) -> None:
     reader = server.reader_pid
     server.process.kill()
