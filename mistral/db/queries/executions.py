@@ -10,6 +10,7 @@ from typing import Any, NamedTuple, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event, orm
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql
 
 from mistral import context
@@ -18,7 +19,7 @@ from mistral.db.queries import bulk, common
 from mistral.db.query import ListQuery
 from mistral.db.session import get_engine, reading, transaction
 from mistral.db.types import utcnow
-from mistral.exceptions import NotFoundError
+from mistral.exceptions import DuplicateError, NotFoundError
 
 WfEx = models.WorkflowExecution
 TaskEx = models.TaskExecution
@@ -72,7 +73,15 @@ def _TABLE_INSERT(model: type[models.Base], columns: tuple[str, ...]) -> sa.Inse
 
 
 def create_workflow_execution(values: Mapping[str, Any]) -> models.WorkflowExecution:
-    return common.create(WfEx, values, values.get("id", ""))
+    """Insert an execution now, as ``insert_task_execution`` does a task; an id in use: ``DuplicateError``.
+
+    NOTE: every start creates one. Through the ORM (a savepoint, then a flush) it cost a third
+    of the start's CPU; an id in use fails the statement, and with it the caller's transaction.
+    """
+    try:
+        return _insert_attached(WfEx, values)
+    except sa_exc.IntegrityError as exc:
+        raise DuplicateError(WfEx.__kind__, values.get("id", "")) from exc
 
 
 def get_workflow_execution(id: str) -> models.WorkflowExecution:
@@ -178,15 +187,20 @@ def insert_task_executions(rows: Sequence[Mapping[str, Any]]) -> None:
 
 
 def insert_task_execution(values: Mapping[str, Any]) -> models.TaskExecution:
-    """Insert a task now, with one Core statement built once; answer its object, tracked by the session.
+    """Insert a task now (every hop creates one), tracked by the session."""
+    return _insert_attached(TaskEx, values)
 
-    NOTE: every hop creates a task. The object is attached as if just read, every column
-    set, so nothing is read again; a later change to it is written as an UPDATE.
+
+def _insert_attached(model: type[common.M], values: Mapping[str, Any]) -> common.M:
+    """Insert a row now, with one Core statement built once; answer its object, tracked by the session.
+
+    NOTE: the object is attached as if just read, every column set, so nothing is read
+    again; a later change to it is written as an UPDATE.
     """
-    row = _full_row(TaskEx, values)
+    row = _full_row(model, values)
     with transaction() as session:
-        session.connection().execute(_TABLE_INSERT(TaskEx, tuple(row)), row)
-        obj = TaskEx()
+        session.connection().execute(_TABLE_INSERT(model, tuple(row)), row)
+        obj = model()
         # NOTE: straight into the instance's state, as a load does: set one by one, each
         # column would be recorded as a change only for make_transient_to_detached to forget it.
         orm.attributes.instance_dict(obj).update(row)
@@ -211,43 +225,51 @@ def _full_row(model: type[models.Base], values: Mapping[str, Any]) -> dict[str, 
 
 
 @event.listens_for(orm.Session, "before_flush")
-def _write_changed_tasks(session: orm.Session, _context: Any, _instances: Any) -> None:
-    """Write the changed columns of changed tasks with Core UPDATEs built once per set of columns.
+def _write_changed_rows(session: orm.Session, _context: Any, _instances: Any) -> None:
+    """Write the changed columns of changed tasks and executions: Core UPDATEs built once per column set.
 
-    NOTE: every hop finishes a task; the ORM's flush (its unit of work, then an UPDATE
-    compiled for the columns) costs more than the statement. What is left to flush
-    after this (new rows, other models) the ORM writes as usual. Inside a savepoint the
-    ORM flushes them itself: its rollback restores what the ORM wrote in it, not this.
-    Rows are written in id order, as the ORM's flush does (two writers of the same rows
-    wait for each other instead of deadlocking).
+    NOTE: every hop finishes a task, and every start sets its execution's first step done;
+    the ORM's flush (its unit of work, then an UPDATE compiled for the columns) costs more
+    than the statement. What is left to flush after this (new rows, other models) the ORM
+    writes as usual. Inside a savepoint the ORM flushes them itself: its rollback restores
+    what the ORM wrote in it, not this. Executions are written before tasks and rows in
+    id order, as the ORM's flush does (two writers of the same rows wait for each other
+    instead of deadlocking).
     """
-    changed = sorted((obj for obj in session.dirty if type(obj) is TaskEx), key=lambda obj: obj.id)
-    if not changed or session.in_nested_transaction():
+    dirty = [obj for obj in session.dirty if type(obj) in _UPDATED_COLUMNS]
+    if not dirty or session.in_nested_transaction():
         return
     now = utcnow()
-    states = [orm.attributes.instance_state(obj) for obj in changed]
-    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-    for state in states:
-        names = tuple(sorted(k for k in state.committed_state if k in _TASK_COLUMNS))
-        if names:
-            row = {name: state.dict.get(name) for name in names}
-            by_columns[names].append({**row, "id_": state.dict["id"], "updated_at": now})
-            state.dict["updated_at"] = now
     conn = session.connection()
-    for names, rows in by_columns.items():
-        conn.execute(_TASK_UPDATE(names), rows)  # NOTE: one executemany per set of columns (a join's tasks)
-    for state in states:
-        # NOTE: what the ORM's flush does to a state it wrote (private, as no public call
-        # marks a whole object clean): else it would find the object dirty and flush it again.
-        state._commit_all(state.dict, session.identity_map)
+    for model, columns in _UPDATED_COLUMNS.items():
+        changed = sorted((obj for obj in dirty if type(obj) is model), key=lambda obj: obj.id)
+        states = [orm.attributes.instance_state(obj) for obj in changed]
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        for state in states:
+            names = tuple(sorted(k for k in state.committed_state if k in columns))
+            if names:
+                row = {name: state.dict.get(name) for name in names}
+                by_columns[names].append({**row, "id_": state.dict["id"], "updated_at": now})
+                state.dict["updated_at"] = now
+        for names, rows in by_columns.items():
+            # NOTE: one executemany per set of columns (a join's tasks)
+            conn.execute(_ROW_UPDATE(model, names), rows)
+        for state in states:
+            # NOTE: what the ORM's flush does to a state it wrote (private, as no public call
+            # marks a whole object clean): else it would find the object dirty and flush it again.
+            state._commit_all(state.dict, session.identity_map)
 
 
-_TASK_COLUMNS = frozenset(c.key for c in TaskEx.__table__.columns) - {"id", "updated_at"}
+#: The models whose changed rows ``_write_changed_rows`` writes, parents first, with their columns.
+_UPDATED_COLUMNS: dict[type[models.Base], frozenset[str]] = {
+    model: frozenset(c.key for c in model.__table__.columns) - {"id", "updated_at"}
+    for model in (WfEx, TaskEx)
+}
 
 
 @functools.cache
-def _TASK_UPDATE(names: tuple[str, ...]) -> sa.Update:  # noqa: N802 - a constant per set of columns
-    table = _table(TaskEx)
+def _ROW_UPDATE(model: type[models.Base], names: tuple[str, ...]) -> sa.Update:  # noqa: N802 - a constant
+    table = _table(model)
     columns: dict[str, Any] = {name: sa.bindparam(name) for name in (*names, "updated_at")}
     return sa.update(table).where(table.c.id == sa.bindparam("id_")).values(columns)
 

@@ -48,6 +48,19 @@ def test_failed_transaction_stores_nothing() -> None:
     assert db_api.list_workflow_definitions() == []
 
 
+def test_an_execution_id_in_use_is_refused_and_the_first_execution_stays() -> None:
+    wf_def = db_api.create_workflow_definition(_wf("wf1"))
+    values = {"id": "ex-1", "workflow_name": "wf1", "workflow_id": wf_def.id, "spec": {}, "state": "RUNNING"}
+    with db_api.transaction():
+        created = db_api.create_workflow_execution({**values, "description": "first"})
+        assert created.id == "ex-1" and created.description == "first"
+    with pytest.raises(DuplicateError, match="ex-1"), db_api.transaction():
+        db_api.create_workflow_execution({**values, "description": "second"})
+    with db_api.transaction(read_only=True):
+        assert db_api.get_workflow_execution("ex-1").description == "first"
+    assert [ex.id for ex in db_api.list_workflow_executions()] == ["ex-1"]
+
+
 @pytest.mark.parametrize(
     ("filters", "expected"),
     [
