@@ -96,7 +96,9 @@ class Services:
 
     def start(self) -> None:
         process_info.set_services(self.names)
-        with_reader = reader_process.wanted(self.names)
+        # NOTE: only a server's own process (given its arguments) has a reader process, and keeps
+        # to one CPU: a test harness running the services in its process must keep every CPU.
+        with_reader = self.argv is not None and reader_process.wanted(self.names)
         reader_cpus = cpus.keep_to_one() if with_reader and config.CONF.api.engine_on_one_cpu else frozenset()
         if config.CONF.metrics.port:
             self._steps += _start_metrics_port()

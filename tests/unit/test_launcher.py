@@ -230,3 +230,35 @@ def test_a_metrics_port_starts_with_the_services_and_stops_last(
 def test_without_a_metrics_port_none_is_served(events: Events, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(exposition, "Port", lambda host, port: pytest.fail("no port is configured"))
     launcher.Services(["executor"]).start()
+
+
+def test_only_a_servers_own_process_keeps_to_one_cpu(events: Events, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mistral.api import reader_process
+    from mistral.utils import cpus
+
+    kept: list[str] = []
+    readers: list[frozenset[int]] = []
+
+    class Reader:
+        def __init__(self, argv: list[str], backend: str, cpus: frozenset[int] = frozenset()) -> None:
+            readers.append(cpus)
+
+        def start(self) -> tuple[str, int]:
+            return ("127.0.0.1", 1)
+
+        def stop(self, timeout: float) -> None:
+            pass
+
+    monkeypatch.setattr(reader_process, "wanted", lambda names: True)
+    monkeypatch.setattr(reader_process, "ReaderProcess", Reader)
+    monkeypatch.setattr(cpus, "keep_to_one", lambda: kept.append("kept") or frozenset({1}))
+    names = ["api", "engine", "executor"]
+    # A harness (the functional tests' server) runs the services in its own process: all its CPUs stay.
+    in_harness = launcher.Services(names)
+    in_harness.start()
+    in_harness.stop(grace=0)
+    assert kept == [] and readers == []
+    server = launcher.Services(names, ["--server", "all"])
+    server.start()
+    server.stop(grace=0)
+    assert kept == ["kept"] and readers == [frozenset({1})]
