@@ -18,10 +18,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event, orm
-from sqlalchemy.engine.interfaces import IsolationLevel
 
 from mistral import config
-from mistral.db import wal_checkpoint
+from mistral.db import pg_round_trips, wal_checkpoint
 from mistral.db.writer_lock import WriterLock
 
 _engines: dict[str, sa.Engine] = {}
@@ -113,12 +112,16 @@ def _create_engine(url: str) -> sa.Engine:
             pool_timeout=conf.pool_timeout,
             pool_recycle=conf.connection_recycle_time,
         )
-    if sa.engine.make_url(url).get_dialect().driver == "psycopg2":
+    psycopg2 = sa.engine.make_url(url).get_dialect().driver == "psycopg2"
+    if psycopg2:
         # NOTE: by default psycopg2 runs an executemany as one round trip per row: a with-items
         # task's 10 000 results and 10 000 actions were 20 000 round trips, and the engine waited
         # on them (issue 14). execute_batch sends them a page of statements at a time.
         kwargs.update(executemany_mode="values_plus_batch", executemany_batch_page_size=EXECUTEMANY_PAGE)
+        kwargs["connect_args"] = {"connection_factory": pg_round_trips.Connection}
     engine = sa.create_engine(url, **kwargs)
+    if psycopg2:
+        pg_round_trips.install(engine)
     if url.startswith("sqlite"):
         _configure_sqlite(engine)
         if not is_memory_url(url) and not _reads_only and engine.url.database:
@@ -126,7 +129,6 @@ def _create_engine(url: str) -> sa.Engine:
             _checkpointers[url].start()
     else:
         _ping_when_in_doubt(engine)
-        _leave_autocommit_without_round_trip(engine)
         if _reads_only:
             _configure_read_only(engine)
     return engine
@@ -185,30 +187,6 @@ def _pings(engine: sa.Engine, dbapi_conn: Any) -> bool:
         return bool(engine.dialect.do_ping(dbapi_conn))
     except Exception:  # noqa: BLE001 - any failure of the ping means the connection is unusable
         return False
-
-
-def _leave_autocommit_without_round_trip(engine: sa.Engine) -> None:
-    """A psycopg2 connection back from autocommit is put back to the server's default level locally.
-
-    NOTE: SQLAlchemy puts a connection used in autocommit (``_autocommit``: a claim, a read) back to
-    the dialect's default level by naming it (READ COMMITTED); psycopg2 then sends ``SET
-    default_transaction_isolation TO DEFAULT`` to the server, a round trip on every such checkin,
-    and ``BEGIN ISOLATION LEVEL ...`` after. The default level is the server's own (SQLAlchemy read
-    it from a fresh connection), so turning autocommit off on a connection that names no level
-    gives the same transactions, with nothing sent.
-    """
-    dialect = engine.dialect
-    if dialect.driver != "psycopg2":
-        return
-    set_level = dialect.set_isolation_level
-
-    def set_isolation_level(dbapi_conn: Any, level: IsolationLevel) -> None:
-        if level == dialect.default_isolation_level and dbapi_conn.isolation_level is None:
-            dbapi_conn.autocommit = False
-        else:
-            set_level(dbapi_conn, level)
-
-    dialect.set_isolation_level = set_isolation_level  # type: ignore[method-assign,assignment]
 
 
 #: How a database server is told that a session only reads.
@@ -282,7 +260,7 @@ def _reads_see_no_snapshot(engine: sa.Engine) -> bool:
     """True when a transaction that only reads is no different from its statements run one by one.
 
     NOTE: PostgreSQL's READ COMMITTED (its default) takes a new snapshot for every statement,
-    so a transaction gives reads nothing but two round trips (BEGIN, COMMIT): every GET of the
+    so a transaction gives reads nothing but a round trip (its COMMIT): every GET of the
     API, every look of the scheduler and of recovery. Under REPEATABLE READ (a server set up
     so) the transaction would hold one snapshot for all of them, and it is kept.
     """
@@ -323,9 +301,9 @@ def transaction(
     changes nothing a reader sees (see ``_reads_see_no_snapshot``). Inside another
     transaction they change nothing.
 
-    NOTE: the driver sends BEGIN and COMMIT as round trips of their own; a single
-    statement in autocommit is its own transaction, as atomic and as durable, for
-    one round trip instead of three.
+    NOTE: a transaction's COMMIT is a round trip of its own (its BEGIN goes with the first
+    statement, ``pg_round_trips``); a single statement in autocommit is its own transaction,
+    as atomic and as durable, for one round trip instead of two.
     """
     outer = _current.get()
     if outer is not None:

@@ -16,6 +16,11 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
+from mistral.db import pg_round_trips
+
+#: The execution options of a write that may wait for the transaction's next round trip.
+DEFERRED = {pg_round_trips.DEFERRED: True}
+
 
 class _Compiled(NamedTuple):
     sql: str
@@ -39,16 +44,25 @@ def _compile(stmt: sa.Executable, dialect: sa.Dialect) -> _Compiled | None:
     return _Compiled(str(compiled), positions, tuple(compiled.binds), dict(processors))
 
 
-def execute_many(connection: sa.Connection, stmt: sa.Executable, rows: Sequence[Mapping[str, Any]]) -> None:
+def execute_many(
+    connection: sa.Connection,
+    stmt: sa.Executable,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    deferred: bool = False,
+) -> None:
     """``connection.execute(stmt, rows)``, for a statement of named bind parameters that every row gives.
 
-    ``stmt`` is a constant (built once): it is the key of its compiled form.
+    ``stmt`` is a constant (built once): it is the key of its compiled form. ``deferred``: a write
+    whose errors may surface later in the transaction, which may travel with its next statement
+    (``pg_round_trips``).
     """
     if not rows:
         return
+    options = DEFERRED if deferred else None
     compiled = _compile(stmt, connection.dialect)
     if compiled is None:
-        connection.execute(stmt, list(rows))
+        connection.execute(stmt, list(rows), execution_options=options)
         return
     processors = compiled.processors
     order = compiled.positions if compiled.positions is not None else compiled.names
@@ -62,4 +76,4 @@ def execute_many(connection: sa.Connection, stmt: sa.Executable, rows: Sequence[
         params = [
             {name: row[name] if proc is None else proc(row[name]) for name, proc in steps} for row in rows
         ]
-    connection.exec_driver_sql(compiled.sql, params)
+    connection.exec_driver_sql(compiled.sql, params, execution_options=options)

@@ -55,7 +55,7 @@ def _insert_many(model: type[models.Base], rows: Sequence[Mapping[str, Any]]) ->
                 {"created_at": now, "project_id": project_id, "scope": "private", **row}
                 for row in rows[start : start + INSERT_CHUNK]
             ]
-            bulk.execute_many(connection, _TABLE_INSERT(model, tuple(full[0])), full)
+            bulk.execute_many(connection, _TABLE_INSERT(model, tuple(full[0])), full, deferred=True)
 
 
 def _table(model: type[models.Base]) -> sa.Table:
@@ -187,19 +187,24 @@ def insert_task_executions(rows: Sequence[Mapping[str, Any]]) -> None:
 
 
 def insert_task_execution(values: Mapping[str, Any]) -> models.TaskExecution:
-    """Insert a task now (every hop creates one), tracked by the session."""
-    return _insert_attached(TaskEx, values)
+    """Insert a task (every hop creates one), tracked by the session; the row may wait for the next statement.
+
+    NOTE: see ``bulk.execute_many``: ``deferred``.
+    """
+    return _insert_attached(TaskEx, values, deferred=True)
 
 
-def _insert_attached(model: type[common.M], values: Mapping[str, Any]) -> common.M:
-    """Insert a row now, with one Core statement built once; answer its object, tracked by the session.
+def _insert_attached(model: type[common.M], values: Mapping[str, Any], *, deferred: bool = False) -> common.M:
+    """Insert a row, with one Core statement built once; answer its object, tracked by the session.
 
     NOTE: the object is attached as if just read, every column set, so nothing is read
-    again; a later change to it is written as an UPDATE.
+    again; a later change to it is written as an UPDATE. ``deferred``: see ``bulk.execute_many``.
     """
     row = _full_row(model, values)
     with transaction() as session:
-        session.connection().execute(_TABLE_INSERT(model, tuple(row)), row)
+        session.connection().execute(
+            _TABLE_INSERT(model, tuple(row)), row, execution_options=bulk.DEFERRED if deferred else None
+        )
         obj = model()
         # NOTE: straight into the instance's state, as a load does: set one by one, each
         # column would be recorded as a change only for make_transient_to_detached to forget it.
@@ -253,7 +258,7 @@ def _write_changed_rows(session: orm.Session, _context: Any, _instances: Any) ->
                 state.dict["updated_at"] = now
         for names, rows in by_columns.items():
             # NOTE: one executemany per set of columns (a join's tasks)
-            conn.execute(_ROW_UPDATE(model, names), rows)
+            conn.execute(_ROW_UPDATE(model, names), rows, execution_options=bulk.DEFERRED)
         for state in states:
             # NOTE: what the ORM's flush does to a state it wrote (private, as no public call
             # marks a whole object clean): else it would find the object dirty and flush it again.
@@ -623,7 +628,7 @@ def write_action_results(
         for action_ex, values in outcomes
     ]
     with transaction() as session:
-        bulk.execute_many(session.connection(), _WRITE_RESULT(), rows)
+        bulk.execute_many(session.connection(), _WRITE_RESULT(), rows, deferred=True)
     for (action_ex, values), row in zip(outcomes, rows, strict=True):
         if isinstance(action_ex, ActionToApply):
             continue

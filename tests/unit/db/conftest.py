@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from mistral import config
 from mistral.db import session
@@ -24,3 +25,19 @@ def file_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     finally:
         session.dispose_engines()
         config.CONF.clear_override("connection", group="database")
+
+
+@pytest.fixture
+def pg_engine(postgres_url: str) -> Iterator[sa.Engine]:
+    """This process's engine on PostgreSQL, with one pooled connection used a moment ago."""
+    before = config.CONF.database.connection
+    config.CONF.set_override("connection", postgres_url, group="database")
+    session.dispose_engines()
+    try:
+        engine = session.get_engine()
+        with session.transaction() as s:
+            s.execute(sa.text("SELECT 1"))
+        yield engine
+    finally:
+        session.dispose_engines()
+        config.CONF.set_override("connection", before, group="database")

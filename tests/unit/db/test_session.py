@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,22 +62,6 @@ def test_a_reads_only_process_reads_and_cannot_write(tmp_path: Path, monkeypatch
     finally:
         session.dispose_engines()
         config.CONF.clear_override("connection", group="database")
-
-
-@pytest.fixture
-def pg_engine(postgres_url: str) -> Iterator[sa.Engine]:
-    """This process's engine on PostgreSQL, with one pooled connection used a moment ago."""
-    before = config.CONF.database.connection
-    config.CONF.set_override("connection", postgres_url, group="database")
-    session.dispose_engines()
-    try:
-        engine = session.get_engine()
-        with session.transaction() as s:
-            s.execute(sa.text("SELECT 1"))
-        yield engine
-    finally:
-        session.dispose_engines()
-        config.CONF.set_override("connection", before, group="database")
 
 
 def _backend_pid() -> int:

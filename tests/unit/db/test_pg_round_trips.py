@@ -1,0 +1,156 @@
+"""What reaches PostgreSQL, message by message, from a transaction of this process's engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg2
+import pytest
+import sqlalchemy as sa
+
+from mistral.db import pg_round_trips, session
+from mistral.db.queries import bulk
+
+pytestmark = pytest.mark.postgres
+
+TABLE = sa.table("round_trips", sa.column("n"))
+INSERT = TABLE.insert().values(n=sa.bindparam("n"))
+
+
+@pytest.fixture
+def messages(pg_engine: sa.Engine, postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The texts sent to the server from now on, one per round trip, over a fresh ``round_trips`` table."""
+    with session.transaction() as s:
+        s.execute(sa.text("DROP TABLE IF EXISTS round_trips"))
+        s.execute(sa.text("CREATE TABLE round_trips (n integer PRIMARY KEY CHECK (n >= 0))"))
+    sent: list[str] = []
+    real = pg_round_trips._send
+
+    def send(cursor: Any, query: str | bytes, vars: Any = None) -> None:  # noqa: A002
+        sent.append(cursor.mogrify(query, vars).decode())
+        real(cursor, query, vars)
+
+    monkeypatch.setattr(pg_round_trips, "_send", send)
+    yield sent
+    with session.transaction() as s:
+        s.execute(sa.text("DROP TABLE round_trips"))
+
+
+def _numbers(postgres_url: str) -> list[int]:
+    """What another connection sees committed."""
+    conn = psycopg2.connect(sa.engine.make_url(postgres_url).render_as_string(hide_password=False).replace(
+        "postgresql+psycopg2", "postgresql"))  # fmt: skip
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT n FROM round_trips ORDER BY n")
+            return [n for (n,) in cur.fetchall()]
+    finally:
+        conn.close()
+
+
+def _write(s: Any, *numbers: int) -> None:
+    bulk.execute_many(s.connection(), INSERT, [{"n": n} for n in numbers], deferred=True)
+
+
+def test_a_hop_shaped_transaction_is_three_round_trips(messages: list[str], postgres_url: str) -> None:
+    """BEGIN goes with the first statement, the writes with the COMMIT."""
+    with session.transaction() as s:
+        assert s.execute(sa.text("SELECT count(*) FROM round_trips")).scalar() == 0
+        _write(s, 1)
+        assert s.execute(sa.text("SELECT count(*) FROM round_trips")).scalar() == 1  # it sees its write
+        _write(s, 2, 3)
+        _write(s, 4)
+    assert [[part.split(" ")[0] for part in m.split(";")] for m in messages] == [
+        ["BEGIN", "SELECT"],
+        ["INSERT", "SELECT"],
+        ["INSERT", "INSERT", "INSERT", "COMMIT"],
+    ]
+    assert messages[2].split(";") == [
+        "INSERT INTO round_trips (n) VALUES (2)",
+        "INSERT INTO round_trips (n) VALUES (3)",
+        "INSERT INTO round_trips (n) VALUES (4)",
+        "COMMIT",
+    ]
+    assert _numbers(postgres_url) == [1, 2, 3, 4]
+
+
+def test_a_held_write_that_fails_fails_the_commit_and_nothing_stays(
+    messages: list[str], postgres_url: str
+) -> None:
+    with pytest.raises(sa.exc.IntegrityError, match="round_trips_n_check"):
+        with session.transaction() as s:
+            s.execute(sa.text("INSERT INTO round_trips VALUES (7)"))
+            _write(s, 8, -1)
+    assert messages[-1] == "ROLLBACK"
+    assert _numbers(postgres_url) == []
+    with session.transaction() as s:  # the pooled connection is fine
+        _write(s, 9)
+    assert _numbers(postgres_url) == [9]
+
+
+def test_a_rollback_of_held_writes_only_sends_nothing(messages: list[str], postgres_url: str) -> None:
+    with pytest.raises(RuntimeError):
+        with session.transaction() as s:
+            _write(s, 5)
+            raise RuntimeError("changed my mind")
+    assert messages == []
+    assert _numbers(postgres_url) == []
+
+
+def test_a_savepoint_rolled_back_takes_its_held_writes_with_it(
+    messages: list[str], postgres_url: str
+) -> None:
+    with session.transaction() as s:
+        _write(s, 1)
+        nested = s.begin_nested()
+        _write(s, 2)
+        nested.rollback()
+        _write(s, 3)
+    assert _numbers(postgres_url) == [1, 3]
+
+
+def test_outside_a_transaction_a_deferred_write_runs_at_once(messages: list[str], postgres_url: str) -> None:
+    with session.transaction(one_statement=True) as s:
+        _write(s, 6)
+        assert messages == ["INSERT INTO round_trips (n) VALUES (6)"]
+        assert _numbers(postgres_url) == [6]  # autocommit: already committed
+    assert messages == ["INSERT INTO round_trips (n) VALUES (6)"]
+
+
+def test_a_large_batch_is_not_held(messages: list[str], postgres_url: str) -> None:
+    """Its text would be held whole until the next statement: it goes at once, a page at a time."""
+    rows = range(pg_round_trips.MOST_DEFERRED_ROWS + 1)
+    with session.transaction() as s:
+        _write(s, *rows)
+        assert len(messages) == 2  # BEGIN with the first page, then the second page
+        assert messages[0].startswith("BEGIN;INSERT")
+    assert messages[-1] == "COMMIT"
+    assert _numbers(postgres_url) == list(rows)
+
+
+def test_an_isolation_level_goes_with_its_begin(pg_engine: sa.Engine, messages: list[str]) -> None:
+    with pg_engine.connect().execution_options(isolation_level="SERIALIZABLE") as conn:
+        assert conn.execute(sa.text("SHOW transaction_isolation")).scalar() == "serializable"
+        conn.commit()
+    assert messages[0] == "BEGIN ISOLATION LEVEL SERIALIZABLE;SHOW transaction_isolation"
+    with session.transaction() as s:  # back in the pool at the server's default
+        assert s.execute(sa.text("SHOW transaction_isolation")).scalar() == "read committed"
+    assert messages[-2].startswith("BEGIN;SHOW")
+
+
+def test_held_writes_go_on_their_own_before_another_write(messages: list[str], postgres_url: str) -> None:
+    """A caller that catches its own write's failure (a duplicate key) never gets a held write's."""
+    with session.transaction() as s:
+        s.execute(sa.text("INSERT INTO round_trips VALUES (1)"))
+        _write(s, 2)
+        with pytest.raises(sa.exc.IntegrityError, match="round_trips_pkey") as failed:
+            with s.begin_nested():
+                s.execute(sa.text("INSERT INTO round_trips VALUES (1)"))
+        assert failed.value.statement == "INSERT INTO round_trips VALUES (1)"
+    assert messages[:3] == [
+        "BEGIN;INSERT INTO round_trips VALUES (1)",
+        "INSERT INTO round_trips (n) VALUES (2)",
+        "SAVEPOINT sa_savepoint_1",
+    ]
+    assert _numbers(postgres_url) == [1, 2]
