@@ -36,6 +36,10 @@ from mistral.utils import log_ids
 
 LOG = logging.getLogger(__name__)
 
+#: ``executor``: the Executor whose pool task this thread runs now (``_drain``); it takes the next job
+#: of that executor's backlog itself once its own is done.
+_draining = threading.local()
+
 #: Receives action execution ids: heartbeats, actions given back.
 IdsSink = Callable[[list[str]], None]
 
@@ -279,8 +283,12 @@ class Executor:
                 job = _Job(request)
                 self._accept(job)
                 self._backlog.append(job)
+            # NOTE: a pool task of ours asking (a result's answer handed it the chain's next action)
+            # takes the first job itself when its own returns, a moment later: waking another
+            # thread for it added a hand-over between threads to every hop of a chain.
+            own = 1 if getattr(_draining, "executor", None) is self else 0
             # NOTE: a new pool task gets its first job now: handed to a worker, it counts as started.
-            for _ in range(min(self._max_workers - self._drainers, len(self._backlog))):
+            for _ in range(min(self._max_workers - self._drainers, len(self._backlog) - own)):
                 self._drainers += 1
                 self._pool.submit(self._drain, self._backlog.popleft())
 
@@ -331,16 +339,20 @@ class Executor:
 
     def _drain(self, job: _Job) -> None:
         """A pool task: run ``job``, then the backlog's jobs, each in its requester's context."""
-        while True:
-            try:
-                job.context.run(self._run_pooled, job)
-            except Exception:  # noqa: BLE001 - the next jobs must still run
-                LOG.exception("Running action execution %s failed", job.action_ex_id)
-            with self._lock:
-                if not self._backlog:
-                    self._drainers -= 1
-                    return
-                job = self._backlog.popleft()
+        _draining.executor = self
+        try:
+            while True:
+                try:
+                    job.context.run(self._run_pooled, job)
+                except Exception:  # noqa: BLE001 - the next jobs must still run
+                    LOG.exception("Running action execution %s failed", job.action_ex_id)
+                with self._lock:
+                    if not self._backlog:
+                        self._drainers -= 1
+                        return
+                    job = self._backlog.popleft()
+        finally:
+            _draining.executor = None
 
     def _drop_backlog(self) -> None:
         """Jobs dropped by a stop before they started: no longer ours, so heartbeats stop and the

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -63,6 +64,25 @@ def test_a_handed_action_runs_without_a_take_and_reports_like_any_other(
     ]
     assert engine.takes == ["one"], "only the action cast to the executors is taken by the executor"
     assert all(r["executor"] == HOST and r[ACCEPTS_HANDED] for r in engine.results.items)
+
+
+def test_a_handed_chain_stays_on_the_thread_that_reported_it(
+    servers: tuple[HandingEngine, ExecutorServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each next action runs where the result before it was reported: no hand-over between threads."""
+    engine, executor_server = servers
+    threads: dict[str, int] = {}
+    invoke = Executor._invoke
+
+    def recording(self: Executor, job: Any) -> Any:
+        threads[job.action_ex_id] = threading.get_ident()
+        return invoke(self, job)
+
+    monkeypatch.setattr(Executor, "_invoke", recording)
+    engine.chain = {f"a{i}": request(f"a{i + 1}", "std.echo", {"output": i + 1}) for i in range(5)}
+    clients.executor().run_actions([request("a0", "std.echo", {"output": 0})])
+    engine.results.wait_for(6)
+    assert len(set(threads.values())) == 1, threads
 
 
 def test_a_stopping_executor_asks_for_no_actions(servers: tuple[HandingEngine, ExecutorServer]) -> None:
