@@ -36,9 +36,9 @@ from mistral.utils import log_ids
 
 LOG = logging.getLogger(__name__)
 
-#: ``executor``: the Executor whose pool task this thread runs now (``_drain``); it takes the next job
-#: of that executor's backlog itself once its own is done.
-_draining = threading.local()
+#: ``executor``: the Executor whose finished job this pool thread reports now (``_run_pooled``); it
+#: takes the next job of that executor's backlog itself a moment later (``_drain``).
+_reporting = threading.local()
 
 #: Receives action execution ids: heartbeats, actions given back.
 IdsSink = Callable[[list[str]], None]
@@ -286,7 +286,7 @@ class Executor:
             # NOTE: a pool task of ours asking (a result's answer handed it the chain's next action)
             # takes the first job itself when its own returns, a moment later: waking another
             # thread for it added a hand-over between threads to every hop of a chain.
-            own = 1 if getattr(_draining, "executor", None) is self else 0
+            own = 1 if getattr(_reporting, "executor", None) is self else 0
             # NOTE: a new pool task gets its first job now: handed to a worker, it counts as started.
             for _ in range(min(self._max_workers - self._drainers, len(self._backlog) - own)):
                 self._drainers += 1
@@ -332,27 +332,27 @@ class Executor:
                 result = invocation.error_result(job.action_ex_id, invocation.describe_exception(exc))
             self._running_gauge.dec()
             _observe_duration(result, time.monotonic() - started)
-            self._finish(job, result)
+            _reporting.executor = self
+            try:
+                self._finish(job, result)
+            finally:
+                _reporting.executor = None
         finally:
             log_ids.reset_task(task_token)
             log_ids.reset_execution(exec_token)
 
     def _drain(self, job: _Job) -> None:
         """A pool task: run ``job``, then the backlog's jobs, each in its requester's context."""
-        _draining.executor = self
-        try:
-            while True:
-                try:
-                    job.context.run(self._run_pooled, job)
-                except Exception:  # noqa: BLE001 - the next jobs must still run
-                    LOG.exception("Running action execution %s failed", job.action_ex_id)
-                with self._lock:
-                    if not self._backlog:
-                        self._drainers -= 1
-                        return
-                    job = self._backlog.popleft()
-        finally:
-            _draining.executor = None
+        while True:
+            try:
+                job.context.run(self._run_pooled, job)
+            except Exception:  # noqa: BLE001 - the next jobs must still run
+                LOG.exception("Running action execution %s failed", job.action_ex_id)
+            with self._lock:
+                if not self._backlog:
+                    self._drainers -= 1
+                    return
+                job = self._backlog.popleft()
 
     def _drop_backlog(self) -> None:
         """Jobs dropped by a stop before they started: no longer ours, so heartbeats stop and the
