@@ -22,6 +22,9 @@ MYSQL_ADMIN_URL = os.environ.get(
     "MISTRAL_TEST_MYSQL_URL", "mysql+pymysql://mistral_test:mistral_test@127.0.0.1:3306/"
 )
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+#: Test processes of ``pytest -n auto`` on a machine with many CPUs. NOTE: each runs servers with
+#: database pools of their own on the one PostgreSQL server (100 connections by default).
+MOST_TEST_PROCESSES = 4
 
 config.parse_args([])
 # NOTE: mistral-extra (a test dependency) generates ~1200 OpenStack actions: importing their client
@@ -29,6 +32,11 @@ config.parse_args([])
 # them, and they turn this on (tests/unit/actions/test_generators.py and
 # tests/functional/test_openstack_actions.py).
 config.CONF.set_default("load_action_generators", False, group="legacy_action_provider")
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """How many test processes ``-n auto`` starts: one a CPU this process may use, up to a few."""
+    return max(1, min(len(os.sched_getaffinity(0)), MOST_TEST_PROCESSES))
 
 
 def service_missing(what: str, error: Exception) -> None:

@@ -128,11 +128,22 @@ class Identities:
             self.admin.put(f"{KEYSTONE_URL}/projects/{project_id}/users/{user_id}/roles/{role_id}")
 
     def _find_or_create(self, kind: str, name: str, **fields: str) -> str:
-        found = self.admin.get(f"{KEYSTONE_URL}/{kind}", params={"name": name}).json()[kind]
+        found = self._find(kind, name)
         if found:
-            return found[0]["id"]
+            return found
         body = {kind[:-1]: {"name": name, **fields}}
-        return self.admin.post(f"{KEYSTONE_URL}/{kind}", json=body).json()[kind[:-1]]["id"]
+        # NOTE: the test processes (pytest -n) share this Keystone: another may create it first.
+        created = self.admin.post(f"{KEYSTONE_URL}/{kind}", json=body, raise_exc=False)
+        if created.status_code == 409:
+            again = self._find(kind, name)
+            if again:
+                return again
+        created.raise_for_status()
+        return created.json()[kind[:-1]]["id"]
+
+    def _find(self, kind: str, name: str) -> str | None:
+        found = self.admin.get(f"{KEYSTONE_URL}/{kind}", params={"name": name}).json()[kind]
+        return found[0]["id"] if found else None
 
 
 IDENTITIES = Identities()
