@@ -708,6 +708,8 @@ def _register_messaging_opts() -> None:
     for group, opts in messaging_opts.list_opts():
         if group is None:
             CONF.register_opts(opts)
+        elif group == "oslo_messaging_notifications":
+            CONF.register_opts(opts, group=group)  # NOTE: read before oslo.messaging registers them
     # NOTE: unset means "everything in this process"; distributed deployments set rabbit://...
     CONF.set_default("transport_url", "local://")
     CONF.set_default("control_exchange", "mistral")

@@ -25,6 +25,7 @@ from mistral.event_engine import events
 from mistral.event_engine.events import Event, TriggerRef
 from mistral.exceptions import MistralError
 from mistral.rpc import clients
+from mistral.rpc import transport as rpc_transport
 from mistral.services import trusts
 from mistral.utils.redact import masked
 
@@ -127,8 +128,7 @@ class EventEngine:
         if self._pool_name is None:
             self._pool_name = conf.listener_pool_name
         if self._transport is None:
-            # NOTE: [oslo_messaging_notifications] transport_url, else [DEFAULT] transport_url.
-            self._transport = oslo_messaging.get_notification_transport(config.CONF)
+            self._transport = rpc_transport.get_notification_transport()
         self._stopped.clear()
         try:
             self.reload()

@@ -47,6 +47,21 @@ def transport_url() -> str:
     return config.CONF.transport_url or LOCAL_URL
 
 
+def notification_transport_url() -> str:
+    """``[oslo_messaging_notifications] transport_url``, else the RPC transport's.
+
+    NOTE: oslo.messaging falls back to ``[DEFAULT] transport_url`` as written, and a
+    ``transport_url =`` left empty in a configuration file stopped the event engine with
+    "No scheme specified" while RPC ran in-process: both now read empty as unset.
+    """
+    return config.CONF.oslo_messaging_notifications.transport_url or transport_url()
+
+
+def get_notification_transport() -> Any:
+    """A new transport for notifications (the event engine's listeners), as configured."""
+    return oslo_messaging.get_notification_transport(config.CONF, url=notification_transport_url())
+
+
 def is_local() -> bool:
     return transport_url().startswith("local:")
 

@@ -39,3 +39,30 @@ def test_a_rabbit_transport_calms_its_listeners_and_the_local_one_leaves_them() 
     finally:
         config.CONF.clear_override("transport_url")
         transport.reset()
+
+
+@pytest.mark.parametrize("rpc_url", [None, ""])
+def test_notifications_are_in_process_when_no_transport_is_set(rpc_url: str | None) -> None:
+    """``transport_url =`` left empty in a configuration file means in-process, for RPC and events alike."""
+    try:
+        if rpc_url is not None:
+            config.CONF.set_override("transport_url", rpc_url)
+        assert transport.notification_transport_url() == transport.LOCAL_URL
+        notifications = transport.get_notification_transport()
+        assert notifications.conf is config.CONF
+        notifications.cleanup()
+    finally:
+        config.CONF.clear_override("transport_url")
+
+
+def test_notifications_take_their_own_url_else_the_rpc_one() -> None:
+    try:
+        config.CONF.set_override("transport_url", "rabbit://guest:guest@127.0.0.1:1/rpc")
+        assert transport.notification_transport_url() == "rabbit://guest:guest@127.0.0.1:1/rpc"
+        config.CONF.set_override(
+            "transport_url", "rabbit://guest:guest@127.0.0.1:1/events", group="oslo_messaging_notifications"
+        )
+        assert transport.notification_transport_url() == "rabbit://guest:guest@127.0.0.1:1/events"
+    finally:
+        config.CONF.clear_override("transport_url")
+        config.CONF.clear_override("transport_url", group="oslo_messaging_notifications")
