@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Callable
@@ -20,16 +21,24 @@ from mistral.api import app as api_app
 from mistral.api import forwarding, middleware
 from mistral.api import server as api_server
 from mistral.db import session
+from mistral.rpc import bridge
 from mistral.utils import memory
 
 LOG = logging.getLogger(__name__)
 
 
-def serve(backend: str, ready_fd: int | None) -> NoReturn:
-    """Serve until SIGTERM or the parent's end; tell the parent "<host> <port>" on ``ready_fd``."""
+def serve(backend: str, ready_fd: int | None, bridge_fd: int | None = None) -> NoReturn:
+    """Serve until SIGTERM or the parent's end; tell the parent "<host> <port>" on ``ready_fd``.
+
+    ``bridge_fd``: this process's end of the bridge to the engine's process (``mistral.rpc.bridge``).
+    """
     session.reads_only()
     memory.limit_malloc_arenas()
-    app: Callable[..., Any] = forwarding.ForwardWrites(api_app.setup_app(sync_actions=False), backend)
+    if bridge_fd is not None:
+        bridge.install_client(socket.socket(fileno=bridge_fd), on_close=_bridge_closed)
+    app: Callable[..., Any] = forwarding.ForwardWrites(
+        api_app.setup_app(sync_actions=False), backend, bridged=bridge_fd is not None
+    )
     app = middleware.BodySizeLimit(app, config.CONF.api.max_request_body_kb * 1024)
     # NOTE: a thread that forwards a request waits for the engine's process without using the CPU;
     # with only [api] api_workers (4) threads, 50 clients starting executions at once held every one
@@ -61,6 +70,12 @@ def serve(backend: str, ready_fd: int | None) -> NoReturn:
     stopper.start()
     stopper.join(launcher.API_DRAIN + launcher.MIN_WAIT)
     launcher.end_process(0)
+
+
+def _bridge_closed() -> None:
+    # NOTE: starts would fail from now on; the engine's process starts another reader, with a new bridge.
+    LOG.error("API reader process %d: the bridge to the engine's process is closed, exiting", os.getpid())
+    launcher.end_process(1)
 
 
 def _end_with_parent() -> None:

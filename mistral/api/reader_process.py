@@ -3,8 +3,9 @@
 NOTE on the design (issue 14): API threads and the engine in one interpreter share one
 GIL, so 50 clients polling GET /v2/executions/{id} took most of the engine's CPU (a
 1000-task fan-out ran 3.5x slower, a 50-task chain 5x). Reads need nothing but the
-database, so a second process answers them; everything else still reaches the engine
-through the API of the engine's process, whose in-process transport is unchanged.
+database, so a second process answers them. Starts of executions it handles too, and
+sends their RPC over a socket pair to this process (mistral.rpc.bridge); everything else
+still reaches the engine through the API of the engine's process.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import select
+import socket
 import subprocess
 import sys
 import threading
@@ -19,6 +21,7 @@ import time
 from collections.abc import Sequence
 
 from mistral import config
+from mistral.rpc import bridge, clients
 from mistral.utils import cpus
 
 LOG = logging.getLogger(__name__)
@@ -27,6 +30,8 @@ LOG = logging.getLogger(__name__)
 BACKEND_ENV = "MISTRAL_API_BACKEND"
 READY_FD_ENV = "MISTRAL_API_READY_FD"
 
+#: Seconds the bridge's reader thread is given to end once its socket is shut.
+MIN_WAIT = 1.0
 #: Seconds a starting reader process is given to listen (it imports the whole API first).
 START_TIMEOUT = 60.0
 #: Seconds before the first restart of a reader process that died, doubled up to MAX_BACKOFF.
@@ -62,6 +67,7 @@ class ReaderProcess:
         self._stopping = threading.Event()
         self._watcher: threading.Thread | None = None
         self._spawned_at = 0.0
+        self._bridge: bridge.BridgeServer | None = None
 
     def start(self) -> tuple[str, int]:
         """Start the child and return the address it listens on; the watcher restarts it if it dies."""
@@ -74,30 +80,46 @@ class ReaderProcess:
         """SIGTERM: the child stops listening and drains; after ``timeout`` seconds it is killed."""
         self._stopping.set()
         proc = self._proc
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            LOG.warning("API reader process %d did not stop in %.1f s, killing it", proc.pid, timeout)
-            proc.kill()
-            proc.wait()
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                LOG.warning("API reader process %d did not stop in %.1f s, killing it", proc.pid, timeout)
+                proc.kill()
+                proc.wait()
+        self._close_bridge()
+
+    def _close_bridge(self) -> None:
+        if self._bridge is not None:
+            self._bridge.stop(MIN_WAIT)
+            self._bridge = None
 
     def _spawn(self) -> tuple[str, int]:
+        self._close_bridge()  # a dead child's: its calls are over
         ready_r, ready_w = os.pipe()
+        ours, theirs = socket.socketpair()
         self._spawned_at = time.monotonic()
         env = dict(os.environ, **{BACKEND_ENV: self.backend, READY_FD_ENV: str(ready_w)})
+        env[bridge.FD_ENV] = str(theirs.fileno())
         try:
             # NOTE: stdin is a pipe nobody writes to: its end-of-file tells the child this process is gone.
             self._proc = proc = subprocess.Popen(
                 [sys.executable, "-m", "mistral.cmd.api_reader", *self.argv],
                 stdin=subprocess.PIPE,
                 env=env,
-                pass_fds=(ready_w,),
+                pass_fds=(ready_w, theirs.fileno()),
             )
+        except BaseException:
+            ours.close()
+            raise
         finally:
             os.close(ready_w)
+            theirs.close()
+        self._bridge = bridge.BridgeServer(
+            ours, clients.call_wire, clients.cast_wire, workers=config.CONF.api.api_workers
+        )
+        self._bridge.start()
         if self.cpus:
             # NOTE: before the child starts a thread: Python's start-up alone takes far longer.
             cpus.set_for_process(proc.pid, self.cpus)

@@ -15,7 +15,7 @@ import oslo_messaging
 
 from mistral import context
 from mistral.metrics import series
-from mistral.rpc import direct, methods, transport
+from mistral.rpc import bridge, direct, methods, transport
 from mistral.rpc.methods import RpcMethod
 from mistral.rpc.outcomes import CallOutcome
 from mistral.utils.redact import masked
@@ -45,22 +45,45 @@ class _Client:
 
     def _call(self, method: str, *, timeout: float | None, server: str | None, **kwargs: Any) -> Any:
         LOG.debug("RPC call %s.%s %s", self.topic, method, masked(kwargs))
-        ctxt = context.current().to_dict()
+        answer = self._call_wire(context.current().to_dict(), method, kwargs, timeout=timeout, server=server)
+        return CallOutcome.from_wire(answer).value()
+
+    def _call_wire(
+        self,
+        ctxt: dict[str, Any],
+        method: str,
+        kwargs: dict[str, Any],
+        *,
+        timeout: float | None,
+        server: str | None,
+    ) -> Any:
+        """The answer of ``method`` called as ``ctxt``, in its wire form (``CallOutcome.to_wire``)."""
+        bridged = bridge.client()
+        if bridged is not None:
+            return bridged.call(self.topic, server, method, ctxt, kwargs, timeout)
         answer = direct.call(self.topic, server, method, ctxt, kwargs)
         if answer is not direct.ABSENT:
-            return CallOutcome.from_wire(answer).value()
+            return answer
         # NOTE: only what is given: prepare(timeout=None) would mean "wait forever".
         options = {k: v for k, v in (("timeout", timeout), ("server", server)) if v}
         client = self._client.prepare(**options) if options else self._client
         try:
-            answer = client.call(ctxt, method, **kwargs)
+            return client.call(ctxt, method, **kwargs)
         except oslo_messaging.MessagingTimeout:
             series.RPC_TIMEOUTS.labels(self.topic, method).inc()
             raise
-        return CallOutcome.from_wire(answer).value()
 
     def _cast(self, method: str, *, server: str | None, **kwargs: Any) -> None:
-        ctxt = context.current().to_dict()
+        self._cast_wire(context.current().to_dict(), method, kwargs, server=server)
+
+    def _cast_wire(
+        self, ctxt: dict[str, Any], method: str, kwargs: dict[str, Any], *, server: str | None
+    ) -> None:
+        """Send ``method`` as a cast as ``ctxt``."""
+        bridged = bridge.client()
+        if bridged is not None:
+            bridged.cast(self.topic, server, method, ctxt, kwargs)
+            return
         if direct.cast(self.topic, server, method, ctxt, kwargs):
             return
         client = self._client.prepare(server=server) if server else self._client
@@ -244,6 +267,35 @@ def engine() -> EngineClient:
 
 def executor() -> ExecutorClient:
     return _get(ExecutorClient)
+
+
+def _of_topic(topic: str, method: str, kind: methods.Kind) -> _Client:
+    """The client of ``topic``, which must declare ``method`` as ``kind``."""
+    client: _Client = {transport.ENGINE_TOPIC: engine, transport.EXECUTOR_TOPIC: executor}[topic]()
+    if client.table[method].kind is not kind:
+        raise ValueError(f"{topic}.{method} is not a {kind.value}")
+    return client
+
+
+def call_wire(
+    topic: str,
+    server: str | None,
+    method: str,
+    ctxt: dict[str, Any],
+    kwargs: dict[str, Any],
+    timeout: float | None,
+) -> Any:
+    """Send a call another process asked for (``bridge``): as its caller's ``ctxt``, answered in wire form."""
+    return _of_topic(topic, method, methods.CALL)._call_wire(
+        ctxt, method, kwargs, timeout=timeout, server=server
+    )
+
+
+def cast_wire(
+    topic: str, server: str | None, method: str, ctxt: dict[str, Any], kwargs: dict[str, Any]
+) -> None:
+    """Send a cast another process asked for (``bridge``), as its caller's ``ctxt``."""
+    _of_topic(topic, method, methods.CAST)._cast_wire(ctxt, method, kwargs, server=server)
 
 
 def reset() -> None:

@@ -165,6 +165,18 @@ def test_other_requests_reach_the_engines_process_unchanged(server: Embedded) ->
     assert requests.get(f"{server.v2}/executions/{ex['id']}", timeout=5).status_code == 404
 
 
+def test_starts_are_answered_by_the_reader_through_its_bridge(server: Embedded) -> None:
+    # NOTE: which process answered is not visible from outside (tests/unit/api/test_forwarding.py
+    # checks the routing); here the start, its errors and its idempotence work over the bridge.
+    ex = _run(server)
+    missing = requests.post(f"{server.v2}/executions", json={"workflow_name": "no_such_flow"}, timeout=10)
+    direct = requests.post(f"{server.backend}/executions", json={"workflow_name": "no_such_flow"}, timeout=10)
+    assert (missing.status_code, missing.json()) == (direct.status_code, direct.json())
+    assert missing.status_code == 404 and "no_such_flow" in missing.json()["faultstring"]
+    again = requests.post(f"{server.v2}/executions", json={"id": ex["id"], "workflow_name": "x"}, timeout=10)
+    assert (again.status_code, again.json()["id"]) == (201, ex["id"])
+
+
 def test_metrics_through_the_reader_are_the_engines_process(server: Embedded) -> None:
     # NOTE: the engine and executor record in the engine's process; the reader passes /metrics on.
     root = server.v2.removesuffix("/v2")

@@ -143,3 +143,28 @@ def test_hop_by_hop_headers_stay_behind() -> None:
 def test_a_target_without_request_uri_is_quoted_again() -> None:
     environ = {"PATH_INFO": "/v2/workflows/my flow", "QUERY_STRING": "namespace=a"}
     assert forwarding.request_target(environ) == "/v2/workflows/my%20flow?namespace=a"
+
+
+def test_with_a_bridge_starts_of_executions_are_answered_here(backend: tuple[Backend, str]) -> None:
+    seen, address = backend
+    path = {"PATH_INFO": "/v2/executions/", "REQUEST_URI": "/v2/executions/"}
+    status, _, body = _call(forwarding.ForwardWrites(_local, address, bridged=True), "POST", b"{}", **path)
+    assert (status, body, seen.seen) == ("200 OK", b'{"local": true}', [])
+
+
+@pytest.mark.parametrize(
+    ("bridged", "method", "path"),
+    [
+        (False, "POST", "/v2/executions"),  # no bridge: only the engine's process reaches the engine
+        (True, "PUT", "/v2/executions/1"),
+        (True, "POST", "/v2/workflows"),  # writes the database itself
+        (True, "POST", "/v2/executions/1/tasks"),
+    ],
+)
+def test_other_writes_still_go_to_the_engines_process(
+    backend: tuple[Backend, str], bridged: bool, method: str, path: str
+) -> None:
+    seen, address = backend
+    where = {"PATH_INFO": path, "REQUEST_URI": path}
+    _call(forwarding.ForwardWrites(_local, address, bridged=bridged), method, b"{}", **where)
+    assert [(s["method"], s["target"]) for s in seen.seen] == [(method, path)]
