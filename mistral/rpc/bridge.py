@@ -163,11 +163,7 @@ def _error_of(error: list[str]) -> Exception:
 
 
 class BridgeServer:
-    """The engine process's end: runs each message as this process's API threads would, ``workers`` at once.
-
-    NOTE: ``workers`` bounds the calls under way as [api] api_workers bounded this process's
-    API threads: more at once would only wait for the interpreter's lock and the writer's slot.
-    """
+    """The engine process's end: runs each message as this process's API threads would, ``workers`` at once."""
 
     def __init__(self, sock: socket.socket, call: CallSender, cast: CastSender, workers: int) -> None:
         self._sock = sock
