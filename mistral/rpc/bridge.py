@@ -5,10 +5,10 @@ process, so the reader process forwarded every request that needs the engine to 
 of the engine's process, whose interpreter then parsed, routed, checked and rendered it:
 42% of the engine process's CPU per ``POST /v2/executions`` (1.1 of 2.7 ms, py-spy with
 ``--gil`` under bursts of 50 starts on a slow machine), and each of those milliseconds is
-a millisecond every queued start waits for. With a
-bridge the reader process handles such a request through the same API code as any API
-process and sends only the RPC message; the engine's process runs the call as its own
-API threads did (``mistral.rpc.direct``) and answers the outcome's wire form.
+a millisecond every queued start waits for. With a bridge the reader process handles
+such a request through the same API code as any API process and sends only the RPC
+message; the engine's process runs the call as its own API threads did
+(``mistral.rpc.direct``) and answers the outcome's wire form.
 
 One socket pair made by the engine's process before it starts the reader carries every
 message, each a frame: a 4-byte big-endian length and a JSON object. A call's frame has an
@@ -41,7 +41,7 @@ LOG = logging.getLogger(__name__)
 FD_ENV = "MISTRAL_API_BRIDGE_FD"
 
 _LENGTH = struct.Struct(">I")
-#: Largest frame either side accepts: an answer carries a rendered execution, never more than this.
+#: Largest frame either side accepts: far above any start's input ([api] max_request_body_kb).
 MAX_FRAME = 256 * 1024 * 1024
 
 #: sends ``(topic, server, method, ctxt, kwargs, timeout)`` as a call and answers its wire form
@@ -105,10 +105,18 @@ class BridgeClient:
                 raise BridgeClosed("the engine's process is not reachable")
             call_id = next(self._ids)
             self._waiting[call_id] = answer
-        frame = {"id": call_id, "topic": topic, "server": server, "method": method, "ctxt": ctxt}
-        frame.update(kwargs=kwargs, timeout=timeout)
         try:
-            self._send(frame)
+            self._send(
+                {
+                    "id": call_id,
+                    "topic": topic,
+                    "server": server,
+                    "method": method,
+                    "ctxt": ctxt,
+                    "kwargs": kwargs,
+                    "timeout": timeout,
+                }
+            )
             wait = timeout or config.CONF.rpc_response_timeout
             try:
                 return answer.result(wait)
@@ -163,7 +171,7 @@ def _error_of(error: list[str]) -> Exception:
 
 
 class BridgeServer:
-    """The engine process's end: runs each message as this process's API threads would, ``workers`` at once."""
+    """The engine process's end: runs each message as its API threads would, ``workers`` at once."""
 
     def __init__(self, sock: socket.socket, call: CallSender, cast: CastSender, workers: int) -> None:
         self._sock = sock
