@@ -99,8 +99,10 @@ api_opts = [
         default=True,
         help="When mistral-server runs the API in the same process as the engine (--server all), "
         "listen on [api] port in a child process that answers GET and HEAD requests from the "
-        "database itself and passes every other request to the API of the engine's process (on "
-        "127.0.0.1, a free port). Polling clients then take the child's CPU, not the engine's. "
+        "database itself, answers starts of executions with the engine's answer (over a socket "
+        "pair the two processes share), and passes every other request to the API of the engine's "
+        "process (on 127.0.0.1, a free port). Polling and starting clients then take the child's "
+        "CPU, not the engine's. "
         "The child ends with its parent and is started again if it dies. Off: one process serves "
         "every request. Ignored for an in-memory SQLite database, which a second process cannot see.",
     ),
