@@ -31,8 +31,6 @@ LOG = logging.getLogger(__name__)
 BACKEND_ENV = "MISTRAL_API_BACKEND"
 READY_FD_ENV = "MISTRAL_API_READY_FD"
 
-#: Seconds the bridge's reader thread is given to end once its socket is shut.
-MIN_WAIT = 1.0
 #: Seconds a starting reader process is given to listen (it imports the whole API first).
 START_TIMEOUT = 60.0
 #: Seconds before the first restart of a reader process that died, doubled up to MAX_BACKOFF.
@@ -93,7 +91,7 @@ class ReaderProcess:
 
     def _close_bridge(self) -> None:
         if self._bridge is not None:
-            self._bridge.stop(MIN_WAIT)
+            self._bridge.stop()
             self._bridge = None
 
     def _spawn(self) -> tuple[str, int]:

@@ -40,6 +40,9 @@ LOG = logging.getLogger(__name__)
 #: The environment variable that gives the reader process its end of the pair (a descriptor number).
 FD_ENV = "MISTRAL_API_BRIDGE_FD"
 
+#: Seconds ``BridgeServer.stop`` gives its reader thread to end once the socket is shut (at once, normally).
+STOP_WAIT = 1.0
+
 _LENGTH = struct.Struct(">I")
 #: Largest frame either side accepts: far above any start's input ([api] max_request_body_kb).
 MAX_FRAME = 256 * 1024 * 1024
@@ -183,7 +186,7 @@ class BridgeServer:
     def start(self) -> None:
         self._reader.start()
 
-    def stop(self, timeout: float) -> None:
+    def stop(self, timeout: float = STOP_WAIT) -> None:
         """Take no more messages; wait up to ``timeout`` seconds for the reader thread to see the end."""
         _shut(self._sock)
         self._reader.join(timeout)
