@@ -16,7 +16,15 @@ from collections.abc import Sequence
 from oslo_config import cfg
 from oslo_log import log as oslo_log
 
-from mistral.utils import log_ids
+from mistral.utils import lean_imports, log_ids
+
+# NOTE: every process of ours imports oslo.messaging; see lean_imports for what it leaves out.
+with lean_imports.without("OpenSSL"):
+    from oslo_messaging import server as messaging_server
+    from oslo_messaging import transport as messaging_transport
+    from oslo_messaging.notify import notifier as messaging_notifier
+    from oslo_messaging.rpc import client as messaging_client
+    from oslo_messaging.rpc import dispatcher as messaging_dispatcher
 
 CONF = cfg.CONF
 
@@ -704,14 +712,22 @@ RPC_THREADS = 16
 
 
 def _register_messaging_opts() -> None:
-    """oslo.messaging's [DEFAULT] options, with the embedded mode's in-process transport as default."""
-    from oslo_messaging import opts as messaging_opts
+    """oslo.messaging's [DEFAULT] options, with the embedded mode's in-process transport as default.
 
-    for group, opts in messaging_opts.list_opts():
-        if group is None:
-            CONF.register_opts(opts)
-        elif group == "oslo_messaging_notifications":
-            CONF.register_opts(opts, group=group)  # NOTE: read before oslo.messaging registers them
+    NOTE: the same lists as ``oslo_messaging.opts``, which also imports every driver's options
+    (kombu, amqp, multiprocessing: 4 MB in a process on the in-process transport); a driver
+    registers its own options when a transport loads it.
+    """
+    CONF.register_opts(
+        [
+            *messaging_server._pool_opts,
+            *messaging_client._client_opts,
+            *messaging_transport._transport_opts,
+            *messaging_dispatcher._dispatcher_opts,
+        ]
+    )
+    # NOTE: read before oslo.messaging registers them
+    CONF.register_opts(messaging_notifier._notifier_opts, group="oslo_messaging_notifications")
     # NOTE: unset means "everything in this process"; distributed deployments set rabbit://...
     CONF.set_default("transport_url", "local://")
     CONF.set_default("control_exchange", "mistral")

@@ -6,7 +6,10 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-import pecan
+from mistral.utils import lean_imports
+
+with lean_imports.without("pygments"):
+    import pecan
 
 from mistral import config
 from mistral.api import (
