@@ -25,7 +25,8 @@ def without(*names: str) -> Iterator[None]:
     """
     blocked = [name for name in names if name not in sys.modules]
     for name in blocked:
-        sys.modules[name] = None  # type: ignore[assignment] - None is how sys.modules says "no such module"
+        # NOTE: None in sys.modules is how the import system says "no such module".
+        sys.modules[name] = None  # type: ignore[assignment]
     try:
         yield
     finally:
