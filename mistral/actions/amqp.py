@@ -11,16 +11,20 @@ import json
 import logging
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import kombu
-from kombu.utils.url import maybe_sanitize_url
 from mistral_lib import actions
 from mistral_lib.actions.context import ActionContext
 from mistral_lib.exceptions import ActionException
 
 from mistral.actions import amqp_guard, async_results
 from mistral.config import CONF
+
+if TYPE_CHECKING:
+    import kombu
+
+# NOTE: kombu is imported where a broker is reached, not here: every process that lists the
+# actions imports this module, and kombu with py-amqp is 4 MB that only a running std.amqp needs.
 
 LOG = logging.getLogger(__name__)
 
@@ -37,9 +41,18 @@ def _number(value: Any, name: str, *, minimum: float = 0.0) -> float:
     return number
 
 
+def sanitized(url: str) -> str:
+    """``url`` with its password masked, for messages."""
+    from kombu.utils.url import maybe_sanitize_url
+
+    return maybe_sanitize_url(url)
+
+
 def connect(url: str, timeout: float) -> kombu.Connection:
     """An open connection to the broker of ``url``; ActionException says why there is none."""
-    where = maybe_sanitize_url(url)
+    import kombu
+
+    where = sanitized(url)
     try:
         broker = amqp_guard.parse(url)
         amqp_guard.check(broker)
@@ -131,7 +144,7 @@ class AMQPAction(actions.Action):
     def run(self, context: ActionContext) -> dict[str, Any]:
         timeout = CONF.action_amqp.default_timeout if self.timeout is None else self.timeout
         conn = connect(self.url, timeout)
-        where = maybe_sanitize_url(self.url)
+        where = sanitized(self.url)
         try:
             with conn:
                 self._publish(conn)
@@ -147,6 +160,8 @@ class AMQPAction(actions.Action):
         }
 
     def _publish(self, conn: kombu.Connection) -> None:
+        import kombu
+
         exchange = kombu.Exchange(self.exchange, type=self.exchange_type, durable=self.durable)
         declare: list[Any] = []
         if self.declare and self.queue:
@@ -241,6 +256,8 @@ class AMQPWaitAction(actions.Action):
         return CONF.action_amqp.default_timeout if self.connect_timeout is None else self.connect_timeout
 
     def _bind(self, conn: kombu.Connection) -> kombu.Queue:
+        import kombu
+
         queue = kombu.Queue(self.queue, durable=self.durable, auto_delete=False, channel=conn.default_channel)
         if self.declare:
             queue.declare()
