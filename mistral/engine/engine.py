@@ -34,7 +34,7 @@ from mistral.engine.unit_of_work import unit_of_work
 from mistral.exceptions import InputError, MistralError, NotFoundError, ServiceUnavailable
 from mistral.scheduler import jobs
 from mistral.services import environments, workflow_versions
-from mistral.utils import log_ids, uuids
+from mistral.utils import json_objects, log_ids, uuids
 from mistral.workflow import states
 
 if TYPE_CHECKING:
@@ -117,17 +117,21 @@ class Engine:
     def start_workflow(self, wf_identifier: str, wf_namespace: str = "", wf_ex_id: str | None = None,
                        wf_input: dict[str, Any] | None = None, description: str = "",
                        params: dict[str, Any] | None = None,
-                       send_first_step: bool = True) -> dict[str, Any]:  # fmt: skip
+                       send_first_step: bool = True,
+                       wf_input_json: str | None = None) -> dict[str, Any]:  # fmt: skip
         """Create and start an execution; answers its ``id``.
 
         A first step that fans out runs after the answer (``run_first_steps``); with
         ``send_first_step`` False the caller sends it, and the answer says so
         (``first_step_pending``). A lost message is the recovery loop's (architecture rule 2).
+        ``wf_input_json`` is the input as the JSON text a client sent, read here instead of ``wf_input``.
         """
         if wf_ex_id:
             existing = db_api.load_workflow_execution(wf_ex_id)
             if existing is not None:
                 return {"id": existing.id, "existing": True}
+        if wf_input_json is not None:
+            wf_input = json_objects.parse_json_object(wf_input_json, "input")
         # NOTE: the id is chosen once for every run of the unit of work: its expressions
         # see it (``execution().id``), and a run again takes their outcomes by what they saw.
         return db_api.run_with_retry(

@@ -105,11 +105,14 @@ class EngineClient(_Client):
         description: str = "",
         params: dict[str, Any] | None = None,
         send_first_step: bool = True,
+        wf_input_json: str | None = None,
     ) -> dict[str, Any]:
         """Start an execution; ``send_first_step`` False leaves a first step that fans out to the caller.
 
         The answer then says ``first_step_pending``, and the caller sends ``run_first_steps``.
+        ``wf_input_json``: the input as JSON text, which the engine reads (then ``wf_input`` is not used).
         """
+        text = {} if wf_input_json is None else {"wf_input_json": wf_input_json}
         return self._send(
             "start_workflow",
             wf_identifier=wf_identifier,
@@ -119,6 +122,7 @@ class EngineClient(_Client):
             description=description,
             params=params or {},
             send_first_step=send_first_step,
+            **text,
         )
 
     def start_action(

@@ -47,5 +47,18 @@ def loads_json(text: str | bytes) -> Any:
         value = json.loads(text)
     except RecursionError:
         raise TooDeepError() from None
-    check_depth(value)
+    if _may_nest_too_deep(text):
+        check_depth(value)
     return value
+
+
+def _may_nest_too_deep(text: str | bytes) -> bool:
+    """False when ``text`` has too few brackets to nest deeper than the limit.
+
+    NOTE: every level opens a bracket, so fewer brackets than levels (ones inside strings
+    counted too) cannot be too deep. Counting is C speed; walking the decoded value of a
+    100 000-number input took 8 ms on its way to the engine.
+    """
+    if isinstance(text, str):
+        return text.count("[") + text.count("{") > MAX_DEPTH
+    return text.count(b"[") + text.count(b"{") > MAX_DEPTH

@@ -115,15 +115,18 @@ DEEP_JSON = "[" * 100_000 + "]" * 100_000
             "Invalid JSON in 'input': nested deeper than 100 levels",
         ),
         ('{"workflow_name": "wf", "input": {"x": ' + "[" * 150 + "]" * 150 + "}}", "nested deeper than 100"),
+        (json.dumps({"workflow_name": "wf", "input": '{"x": '}), "Invalid JSON in 'input': Expecting value"),
+        (json.dumps({"workflow_name": "wf", "input": "[1]"}), "'input' must be a JSON object, got list"),
     ],
-    ids=["body", "input-text", "just-past-the-limit"],
+    ids=["body", "input-text", "just-past-the-limit", "input-text-cut-short", "input-text-a-list"],
 )
-def test_deep_json_is_400(api: Server, body: str, message: str) -> None:
+def test_input_that_is_no_json_object_is_400(api: Server, body: str, message: str) -> None:
     wf = WF.replace("  tasks:", "  input: [x]\n  tasks:")
     assert api.request("POST", "/workflows", data=wf, headers=TEXT).status_code == 201
     response = api.request("POST", "/executions", data=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 400, response.text
     assert message in response.json()["faultstring"]
+    assert api.request("GET", "/executions").json()["executions"] == []
 
 
 def test_deep_yaml_is_400(api: Server) -> None:

@@ -8,7 +8,8 @@ from typing import Any
 from wsme import types as wtypes
 
 from mistral.api.errors import RequestError
-from mistral.utils import nesting
+from mistral.exceptions import InputError
+from mistral.utils import json_objects
 
 
 class JsonType(wtypes.UserType):
@@ -48,13 +49,7 @@ anyjsontype = AnyJsonType()
 
 def parse_json_object(value: Any, what: str) -> dict[str, Any]:
     """A dict given as a dict or as a JSON string; anything else is a 400 naming ``what``."""
-    if value is None or value == "":
-        return {}
-    if isinstance(value, str):
-        try:
-            value = nesting.loads_json(value)
-        except ValueError as error:
-            raise RequestError(f"Invalid JSON in '{what}': {error}") from error
-    if not isinstance(value, dict):
-        raise RequestError(f"'{what}' must be a JSON object, got {type(value).__name__}")
-    return value
+    try:
+        return json_objects.parse_json_object(value, what)
+    except InputError as error:
+        raise RequestError(str(error)) from error

@@ -49,12 +49,35 @@ def test_start_passes_name_namespace_input_description_and_resolved_env(
     assert engine.calls == [
         (
             "start_workflow",
-            ("wf", "ns", None, {"a": 1}, "first", {"env": {"region": "north"}, "task_name": "t"}),
-            {"send_first_step": False},
+            ("wf", "ns", None, {}, "first", {"env": {"region": "north"}, "task_name": "t"}),
+            {"send_first_step": False, "wf_input_json": '{"a": 1}'},
         )
     ]
     assert body["id"] == started.id and body["state"] == "RUNNING"
     assert json.loads(body["output"]) == {"sum": 3}
+
+
+def test_input_text_reaches_the_engine_undecoded(
+    app: webtest.TestApp, engine: RecordingEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine.answers["start_workflow"] = {"id": wf_ex(workflow_name="wf").id}
+    decoded: list[Any] = []
+    real_loads = nesting.loads_json
+    monkeypatch.setattr(nesting, "loads_json", lambda text: decoded.append(text) or real_loads(text))
+    text = json.dumps({"nums": list(range(1000))})
+    _post(app, "/executions", {"workflow_name": "wf", "input": text})
+    assert text not in decoded
+    assert engine.calls[0][2]["wf_input_json"] == text
+
+
+def test_input_merged_with_a_source_execution_is_read_by_the_api(
+    app: webtest.TestApp, engine: RecordingEngine
+) -> None:
+    source = wf_ex(workflow_name="wf", input={"a": 1, "b": 2})
+    engine.answers["start_workflow"] = {"id": wf_ex(workflow_name="wf").id}
+    _post(app, "/executions", {"source_execution_id": source.id, "input": json.dumps({"b": 3})})
+    assert engine.calls[0][1][3] == {"a": 1, "b": 3}
+    assert engine.calls[0][2]["wf_input_json"] is None
 
 
 def test_a_start_decodes_its_body_once_and_answers_as_the_wsme_rendering(

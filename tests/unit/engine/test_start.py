@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
 from mistral.db import api as db_api
 from mistral.engine import engine as engine_module
+from mistral.exceptions import InputError
 from mistral.rpc import clients
 from mistral.services import definitions
 
@@ -21,6 +23,11 @@ items:
       with-items: x in <% range(3) %>
       action: std.echo output=<% $.x %>
 plain:
+  tasks:
+    one:
+      action: std.noop
+takes_nums:
+  input: [nums]
   tasks:
     one:
       action: std.noop
@@ -63,3 +70,21 @@ def test_a_first_step_that_does_not_fan_out_runs_in_the_start(sent: Sent, send_f
     answer = engine_module.get().start_workflow("plain", send_first_step=send_first_step)
     assert answer == {"id": answer["id"]} and sent.first_steps == []
     assert [t.name for t in db_api.find_task_executions(answer["id"])] == ["one"] and len(sent.actions) == 1
+
+
+def test_input_given_as_json_text_is_read_by_the_engine(sent: Sent) -> None:
+    answer = engine_module.get().start_workflow("takes_nums", wf_input_json='{"nums": [1, 2]}')
+    assert db_api.get_workflow_execution(answer["id"]).input == {"nums": [1, 2]}
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [("{nope", "Invalid JSON in 'input'"), ("[1, 2]", "'input' must be a JSON object, got list"),
+     ("[" * 101 + "]" * 101, "nested deeper than 100 levels")],
+)  # fmt: skip
+def test_input_text_that_is_no_json_object_is_refused_before_anything_is_stored(
+    sent: Sent, text: str, problem: str
+) -> None:
+    with pytest.raises(InputError, match=re.escape(problem)):
+        engine_module.get().start_workflow("takes_nums", wf_input_json=text)
+    assert db_api.list_workflow_executions() == []
