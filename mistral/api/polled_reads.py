@@ -60,9 +60,8 @@ class PolledReads:
             if wf_ex is None:
                 return None
             rendered = res.render_execution_plain(wf_ex, published_global=True)
-            if rendered is None:
-                rendered = res.render_execution(wf_ex, None, published_global=True)
-            return json.dumps(rendered).encode()
+            # NOTE: a value the plain renderer leaves to WSME: the controller renders the model.
+            return None if rendered is None else json.dumps(rendered).encode()
         except Exception:  # noqa: BLE001 - a refusal, a database error: Pecan answers it with its fault
             return None
         finally:

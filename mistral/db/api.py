@@ -28,3 +28,4 @@ from mistral.db.retry import run_with_outside_work as run_with_outside_work
 from mistral.db.retry import run_with_retry as run_with_retry
 from mistral.db.session import on_commit as on_commit
 from mistral.db.session import transaction as transaction
+from mistral.db.types import StoredJson as StoredJson

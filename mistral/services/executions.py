@@ -6,6 +6,7 @@ Nothing here speaks HTTP or calls the engine; bad input is an ``InputError``
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +31,15 @@ ENV_UPDATE_STATES = frozenset({states.IDLE, states.PAUSED, states.ERROR})
 
 
 def execution_published_global(wf_ex: models.WorkflowExecution) -> dict[str, Any]:
-    return dict((wf_ex.context or {}).get(PUBLISHED_GLOBAL_KEY) or {})
+    """The globals published so far; ``wf_ex.context`` may be its stored JSON text (a shown row)."""
+    ctx = wf_ex.context
+    if isinstance(ctx, str):
+        # NOTE: most executions publish no globals: their context, which holds the whole
+        # input, need not be decoded to find none.
+        if f'"{PUBLISHED_GLOBAL_KEY}"' not in ctx:
+            return {}
+        ctx = json.loads(ctx)
+    return dict((ctx or {}).get(PUBLISHED_GLOBAL_KEY) or {})
 
 
 def _global_names(node: Any, in_publish: bool = False) -> set[str]:

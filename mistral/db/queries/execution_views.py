@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from mistral.db import models, query
 from mistral.db.session import reading
+from mistral.db.types import JsonText
 from mistral.exceptions import NotFoundError
 
 WfEx = models.WorkflowExecution
@@ -48,8 +49,17 @@ SHOWN_COLUMNS = (
 )
 
 
+#: The shown columns read as their stored JSON text (``StoredJson``).
+JSON_TEXT_COLUMNS = frozenset({"input", "output", "params", "context"})
+
+
 def _shown() -> sa.Select:
-    return sa.select(*(getattr(WfEx, name) for name in SHOWN_COLUMNS))
+    return sa.select(*(_shown_column(name) for name in SHOWN_COLUMNS))
+
+
+def _shown_column(name: str) -> Any:
+    column = getattr(WfEx, name)
+    return sa.type_coerce(column, JsonText()).label(name) if name in JSON_TEXT_COLUMNS else column
 
 
 @functools.cache
@@ -58,7 +68,10 @@ def _shown_by_id() -> sa.Select:
 
 
 def load_workflow_execution_shown(id: str) -> sa.Row | None:
-    """The shown columns of the execution with this id (attributes by name), if the caller may see it."""
+    """The shown columns of the execution with this id (attributes by name), if the caller may see it.
+
+    Its dicts (``JSON_TEXT_COLUMNS``) are their stored JSON text, as ``StoredJson``.
+    """
     if query.sees_everything(WfEx):
         stmt, params = _shown_by_id(), {"id": id}
     else:

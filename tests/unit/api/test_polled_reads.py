@@ -154,21 +154,35 @@ def test_a_policy_refusal_is_pecans(db: str, auth_on: None, monkeypatch: pytest.
         {"input": {"nested": {"list": [1, 2.5, None, True], "text": "é"}}, "params": {}},
         {"context": {}, "task_execution_id": "t" * 36, "root_execution_id": "r" * 36},
         {"context": {"__published_global": {"x": [1, {"y": None}]}, "other": 1}},
+        {"context": {"note": "__published_global", "quoted": '"__published_global"'}},
+        {"input": {"nums": list(range(1000)), "text": '\u2028 \\u0000 "{"'}},
     ],
 )
 @pytest.mark.parametrize("published_global", [True, False])
 def test_the_plain_renderer_renders_as_wsme_does(db: str, values: dict, published_global: bool) -> None:
     wf_ex = rows.wf_ex(**values)
-    for read in (db_api.load_workflow_execution_shown, db_api.load_workflow_execution):
-        row = read(wf_ex.id)
+    model = db_api.load_workflow_execution(wf_ex.id)
+    wsme = res.render_execution(model, None, published_global=published_global)
+    for row in (db_api.load_workflow_execution_shown(wf_ex.id), model):
         rendered = res.render_execution_plain(row, published_global=published_global)
         assert rendered is not None
-        wsme = res.render_execution(row, None, published_global=published_global)
         assert json.dumps(rendered) == json.dumps(wsme)
 
 
 def test_a_value_of_another_kind_is_left_to_wsme(db: str) -> None:
     wf_ex = rows.wf_ex()
-    for name, odd in (("output", [1, 2]), ("tags", [1]), ("description", 5), ("input", '{"a": 1}')):
+    odds = (("output", [1, 2]), ("tags", [1]), ("description", 5), ("input", '{"a": 1}'),
+            ("output", db_api.StoredJson("[1, 2]")))  # fmt: skip
+    for name, odd in odds:
         row = types.SimpleNamespace(**{**{n: getattr(wf_ex, n) for n in SHOWN_COLUMNS}, name: odd})
         assert res.render_execution_plain(row, published_global=True) is None, name
+
+
+def test_a_value_the_plain_renderer_leaves_to_wsme_is_answered_by_pecan(
+    app: webtest.TestApp, answered_beside_pecan: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wf_ex = rows.wf_ex(state="SUCCESS", output=[1, 2])
+    answer = app.get(f"/v2/executions/{wf_ex.id}", status="*")
+    assert answered_beside_pecan == [False]
+    pecan = through_pecan(monkeypatch, app, f"/v2/executions/{wf_ex.id}", status="*")
+    assert (answer.status, answer.body) == (pecan.status, pecan.body)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from mistral import context
 from mistral.db import api as db_api
-from mistral.db.queries.execution_views import SHOWN_COLUMNS
+from mistral.db.queries.execution_views import JSON_TEXT_COLUMNS, SHOWN_COLUMNS
+from mistral.db.types import StoredJson
 from tests.unit.api import rows
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -16,11 +19,24 @@ def test_the_row_holds_the_models_values_of_the_shown_columns() -> None:
     wf_ex = rows.wf_ex(state="RUNNING", tags=["a"], state_info="why", task_execution_id=None)
     row = db_api.load_workflow_execution_shown(wf_ex.id)
     model = db_api.get_workflow_execution(wf_ex.id)
-    assert {name: getattr(row, name) for name in SHOWN_COLUMNS} == {
+    assert {name: _decoded(getattr(row, name)) for name in SHOWN_COLUMNS} == {
         name: getattr(model, name) for name in SHOWN_COLUMNS
     }
-    assert row.context == {"__published_global": {"g": 7}}
+    assert row.context == '{"__published_global": {"g": 7}}' and type(row.context) is StoredJson
     assert not hasattr(row, "runtime_context")  # never shown, possibly large: not read
+
+
+def _decoded(value: object) -> object:
+    return json.loads(value) if isinstance(value, StoredJson) else value
+
+
+def test_its_dicts_are_their_stored_json_text() -> None:
+    wf_ex = rows.wf_ex(input={"b": [1, 2.5, None], "a": "é"}, output=None, params={})
+    row = db_api.load_workflow_execution_shown(wf_ex.id)
+    assert {name for name in SHOWN_COLUMNS if type(getattr(row, name)) is StoredJson} == JSON_TEXT_COLUMNS - {
+        "output"
+    }
+    assert row.input == json.dumps({"b": [1, 2.5, None], "a": "é"}) and row.output is None
 
 
 def test_unknown_id_is_none() -> None:

@@ -235,7 +235,8 @@ def render_execution_plain(wf_ex: Any, *, published_global: bool) -> dict[str, A
     about 40% of a polled GET's CPU once routing and the ORM were gone (and a POST's answer is
     the same rendering). The values of a stored execution are plain: text, a list of texts,
     dicts that render as JSON text. Any other value (one WSME would convert or refuse) makes
-    this return None, and WSME renders it as before.
+    this return None, and WSME renders it as before. A dict read as its stored JSON text
+    (``StoredJson``, from ``load_workflow_execution_shown``) is shown as that text.
     """
     out: dict[str, Any] = {}
     for name, kind in EXECUTION_FIELDS:
@@ -253,6 +254,8 @@ def render_execution_plain(wf_ex: Any, *, published_global: bool) -> dict[str, A
             out[name] = list(value)
         elif kind is dict and type(value) is dict:
             out[name] = json.dumps(value)
+        elif kind is dict and type(value) is db_api.StoredJson and value.startswith("{"):
+            out[name] = str(value)
         else:
             return None
     return out
