@@ -10,8 +10,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
 
+class StoredJson(str):
+    """A ``JsonEncoded`` column's value as the text stored: ``json.dumps`` of the value."""
+
+
 class JsonEncoded(sa.types.TypeDecorator):
-    """JSON stored as text.
+    """JSON stored as text; a ``StoredJson`` value is that text already.
 
     NOTE: text rather than a native JSON type so that the API's ``has``
     filter (SQL LIKE over the serialized value) works on every database, as
@@ -22,17 +26,15 @@ class JsonEncoded(sa.types.TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Any) -> str | None:
-        return None if value is None else json.dumps(value, sort_keys=False, default=str)
+        if value is None or type(value) is StoredJson:
+            return value
+        return json.dumps(value, sort_keys=False, default=str)
 
     def process_result_value(self, value: str | None, dialect: Any) -> Any:
         return None if value is None else json.loads(value)
 
 
 LongText = sa.Text().with_variant(mysql.LONGTEXT(), "mysql")
-
-
-class StoredJson(str):
-    """A ``JsonEncoded`` column's value as the text stored: ``json.dumps`` of the value."""
 
 
 class JsonText(sa.types.TypeDecorator):

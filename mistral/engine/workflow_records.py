@@ -43,7 +43,7 @@ def create_execution(
     spec_data = version.spec if version is not None else wf_def.spec
     spec = stored.workflow_spec(wf_def.name, spec_data or {}, wf_def.workbook_name)
     full_input = inputs.checked_workflow_input(spec.name, spec.input, wf_input or {})
-    data_flow.check_size("input", full_input)
+    input_json = data_flow.checked_json("input", full_input)
     if spec.type == "reverse":
         reverse.needed_tasks(spec, params.get("task_name"))
     wf_ex_id = wf_ex_id or uuids.generate()
@@ -78,7 +78,8 @@ def create_execution(
             if parent_task_ex is not None
             else context.current().project_id,
             "first_step_done": first_step_done,
-        }
+        },
+        encoded={"input": input_json},
     )
     tallies.execution_started()
     notifications.workflow_changed(wf_ex, None)

@@ -6,6 +6,7 @@ depth of sub-workflows; nothing oversized is stored and nothing past a limit is 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -73,6 +74,29 @@ def test_an_oversized_action_input_through_the_api_is_400(api: Server, small_fie
     assert response.status_code == 400, response.text
     assert SIZE_OPTION in response.json()["faultstring"]
     assert api.request("GET", "/action_executions").json()["action_executions"] == []
+
+
+@pytest.mark.parametrize("as_text", [True, False])
+def test_an_oversized_workflow_input_is_400_and_one_within_the_limit_is_stored_as_given(
+    api: Server, small_fields: None, as_text: bool
+) -> None:
+    definition = (
+        "version: '2.0'\nbig_in:\n  input: [text, {n: 1}]\n  tasks:\n    t:\n      action: std.noop\n"
+    )
+    assert api.request("POST", "/workflows", data=definition, headers={"Content-Type": "text/plain"}).ok
+
+    def start(wf_input: dict[str, Any]) -> Any:
+        body = {"workflow_name": "big_in", "input": json.dumps(wf_input) if as_text else wf_input}
+        return api.request("POST", "/executions", json=body)
+
+    response = start({"text": "x" * 3000})
+    assert response.status_code == 400, response.text
+    assert f"Field size limit exceeded [field=input, size=2KB, limit=1KB] ({SIZE_OPTION})" in response.text
+    assert api.request("GET", "/executions").json()["executions"] == []
+    started = start({"text": "é ✓ \u2028"})
+    assert started.status_code == 201, started.text
+    shown = api.request("GET", f"/executions/{started.json()['id']}").json()
+    assert json.loads(shown["input"]) == json.loads(started.json()["input"]) == {"text": "é ✓ \u2028", "n": 1}
 
 
 def test_an_oversized_with_items_result_fails_the_task(api: Server, small_fields: None) -> None:

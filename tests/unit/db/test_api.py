@@ -61,6 +61,19 @@ def test_an_execution_id_in_use_is_refused_and_the_first_execution_stays() -> No
     assert [ex.id for ex in db_api.list_workflow_executions()] == ["ex-1"]
 
 
+def test_a_column_given_encoded_is_stored_as_that_text_and_the_object_holds_the_value() -> None:
+    wf_def = db_api.create_workflow_definition(_wf("wf1"))
+    values = {"id": "ex-1", "workflow_name": "wf1", "workflow_id": wf_def.id, "spec": {}, "state": "RUNNING"}
+    text = db_api.StoredJson('{"b": [1, 2.5], "a": "\\u00e9"}')
+    with db_api.transaction():
+        created = db_api.create_workflow_execution(
+            {**values, "input": {"b": [1, 2.5], "a": "é"}}, {"input": text}
+        )
+        assert created.input == {"b": [1, 2.5], "a": "é"}
+    assert db_api.load_workflow_execution_shown("ex-1").input == text
+    assert db_api.get_workflow_execution("ex-1").input == {"b": [1, 2.5], "a": "é"}
+
+
 @pytest.mark.parametrize(
     ("filters", "expected"),
     [
