@@ -112,7 +112,8 @@ class EngineClient(_Client):
         The answer then says ``first_step_pending``, and the caller sends ``run_first_steps``.
         ``wf_input_json``: the input as JSON text, which the engine reads (then ``wf_input`` is not used).
         """
-        text = {} if wf_input_json is None else {"wf_input_json": wf_input_json}
+        # NOTE: sent only when given, so an engine of the release before still takes the call.
+        text: dict[str, Any] = {} if wf_input_json is None else {"wf_input_json": wf_input_json}
         return self._send(
             "start_workflow",
             wf_identifier=wf_identifier,
