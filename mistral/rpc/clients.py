@@ -112,7 +112,7 @@ class EngineClient(_Client):
         The answer then says ``first_step_pending``, and the caller sends ``run_first_steps``.
         ``wf_input_json``: the input as JSON text, which the engine reads (then ``wf_input`` is not used).
         """
-        # NOTE: sent only when given, so an engine of the release before still takes the call.
+        # NOTE: sent only when given: a start without it is the same message as before.
         text: dict[str, Any] = {} if wf_input_json is None else {"wf_input_json": wf_input_json}
         return self._send(
             "start_workflow",
