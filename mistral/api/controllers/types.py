@@ -7,8 +7,6 @@ from typing import Any
 
 from wsme import types as wtypes
 
-from mistral.api.errors import RequestError
-from mistral.exceptions import InputError
 from mistral.utils import json_objects
 
 
@@ -47,9 +45,5 @@ jsontype = JsonType()
 anyjsontype = AnyJsonType()
 
 
-def parse_json_object(value: Any, what: str) -> dict[str, Any]:
-    """A dict given as a dict or as a JSON string; anything else is a 400 naming ``what``."""
-    try:
-        return json_objects.parse_json_object(value, what)
-    except InputError as error:
-        raise RequestError(str(error)) from error
+#: A dict given as a dict or as JSON text; anything else is an ``InputError`` (a 400) naming the field.
+parse_json_object = json_objects.parse_json_object
