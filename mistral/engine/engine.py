@@ -105,6 +105,11 @@ def _lock_and_read(task_owned: dict[str, str], task_count: int) -> tuple[list[Wf
     return [WfRun(wf_ex) for wf_ex in locked], by_wf
 
 
+def _started(wf_ex: models.WorkflowExecution) -> dict[str, Any]:
+    """A start's answer: the id, and the state the start commits (the API answers with that state)."""
+    return {"id": wf_ex.id, "state": wf_ex.state, "state_info": wf_ex.state_info}
+
+
 class Engine:
     """Everything an engine does, as the RPC endpoint and the scheduler call it."""
 
@@ -164,11 +169,11 @@ class Engine:
             run = WfRun(wf_ex)
             if not workflows.first_step_fans_out(run):
                 workflows.run_first_step(run)
-                return {"id": wf_ex.id}
+                return _started(wf_ex)
             if send_first_step:
                 box.first_steps.append(wf_ex.id)
-                return {"id": wf_ex.id}
-            return {"id": wf_ex.id, "first_step_pending": True}
+                return _started(wf_ex)
+            return {**_started(wf_ex), "first_step_pending": True}
 
     def run_first_steps(self, wf_ex_ids: list[str]) -> None:
         """Run the first step of executions started a moment ago (or left unstarted by a crash), once."""

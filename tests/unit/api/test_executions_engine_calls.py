@@ -95,6 +95,31 @@ def test_a_start_decodes_its_body_once_and_answers_as_the_wsme_rendering(
     assert json.dumps(body) == json.dumps(wsme)
 
 
+@pytest.mark.parametrize("plain", [True, False])
+def test_the_answer_is_the_execution_as_its_start_left_it(
+    app: webtest.TestApp, engine: RecordingEngine, monkeypatch: pytest.MonkeyPatch, plain: bool
+) -> None:
+    # NOTE: the row is read after the start's commit: by then a small workflow may be done.
+    done = wf_ex(workflow_name="wf", state="SUCCESS", output={"sum": 3})
+    engine.answers["start_workflow"] = {"id": done.id, "state": "RUNNING", "state_info": None}
+    if not plain:
+        monkeypatch.setattr(res, "render_execution_plain", lambda *_, **__: None)
+    body = _post(app, "/executions", {"workflow_name": "wf"})
+    shown = (body["id"], body["state"], body["state_info"], body.get("output"))
+    assert shown == (done.id, "RUNNING", None, None)
+    assert body["input"] == json.dumps({"a": 1})
+    assert app.get(f"/v2/executions/{done.id}").json["state"] == "SUCCESS"
+
+
+def test_an_answer_read_in_the_state_the_start_left_is_the_row_as_read(
+    app: webtest.TestApp, engine: RecordingEngine
+) -> None:
+    failed = wf_ex(workflow_name="wf", state="ERROR", state_info="bad input", output={"e": 1})
+    engine.answers["start_workflow"] = {"id": failed.id, "state": "ERROR", "state_info": "bad input"}
+    body = _post(app, "/executions", {"workflow_name": "wf"})
+    assert (body["state"], body["state_info"], json.loads(body["output"])) == ("ERROR", "bad input", {"e": 1})
+
+
 @pytest.mark.parametrize("pending", [True, False])
 def test_a_pending_first_step_is_sent_once_the_answer_is_ready(
     app: webtest.TestApp, engine: RecordingEngine, monkeypatch: pytest.MonkeyPatch, pending: bool

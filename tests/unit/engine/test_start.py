@@ -53,7 +53,7 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> Sent:
 def test_a_first_step_that_fans_out_is_the_callers_to_send_when_it_asks(sent: Sent) -> None:
     engine = engine_module.get()
     answer = engine.start_workflow("items", send_first_step=False)
-    assert answer == {"id": answer["id"], "first_step_pending": True}
+    assert answer == {"id": answer["id"], "state": "RUNNING", "state_info": None, "first_step_pending": True}
     assert sent.first_steps == [] and db_api.find_task_executions(answer["id"]) == []
     engine.run_first_steps([answer["id"]])
     engine.run_first_steps([answer["id"]])  # a second copy of the message runs nothing
@@ -62,14 +62,25 @@ def test_a_first_step_that_fans_out_is_the_callers_to_send_when_it_asks(sent: Se
 
 def test_the_engine_sends_a_first_step_that_fans_out_by_default(sent: Sent) -> None:
     answer = engine_module.get().start_workflow("items")
-    assert answer == {"id": answer["id"]} and sent.first_steps == [[answer["id"]]]
+    assert answer == {"id": answer["id"], "state": "RUNNING", "state_info": None}
+    assert sent.first_steps == [[answer["id"]]]
 
 
 @pytest.mark.parametrize("send_first_step", [True, False])
 def test_a_first_step_that_does_not_fan_out_runs_in_the_start(sent: Sent, send_first_step: bool) -> None:
     answer = engine_module.get().start_workflow("plain", send_first_step=send_first_step)
-    assert answer == {"id": answer["id"]} and sent.first_steps == []
+    assert answer == {"id": answer["id"], "state": "RUNNING", "state_info": None} and sent.first_steps == []
     assert [t.name for t in db_api.find_task_executions(answer["id"])] == ["one"] and len(sent.actions) == 1
+
+
+def test_a_start_answers_the_state_it_commits(sent: Sent) -> None:
+    definitions.create_workflows(
+        "version: '2.0'\nbroken_at_once:\n  tasks:\n    one:\n      action: std.echo output=<% 1 / 0 %>\n"
+    )
+    answer = engine_module.get().start_workflow("broken_at_once")
+    stored = db_api.get_workflow_execution(answer["id"])
+    assert stored.state == "ERROR" and sent.actions == []
+    assert (answer["state"], answer["state_info"]) == (stored.state, stored.state_info)
 
 
 def test_input_given_as_json_text_is_read_by_the_engine(sent: Sent) -> None:

@@ -85,7 +85,7 @@ def _start(body: dict[str, Any]) -> dict[str, Any]:
         wf_input_json=input_text,
     )
     try:
-        return _answer(started["id"])
+        return _as_started(_answer(started["id"]), started)
     finally:
         if started.get("first_step_pending"):
             _send_first_step(started["id"])
@@ -100,6 +100,19 @@ def _answer(wf_ex_id: str) -> dict[str, Any]:
     row = db_api.load_workflow_execution_shown(wf_ex_id)
     rendered = None if row is None else res.render_execution_plain(row, published_global=False)
     return rendered if rendered is not None else _get(wf_ex_id)
+
+
+def _as_started(rendered: dict[str, Any], started: dict[str, Any]) -> dict[str, Any]:
+    """The answer as the start's commit left the execution (``started`` names its state then).
+
+    NOTE: the row is read after that commit, and by then a small workflow's actions may have
+    run and finished it. Mistral answers a start with the execution as it started, RUNNING, and
+    its clients (Tempest among them) rely on that; a later state shows on the next GET.
+    """
+    if "state" not in started or rendered.get("state") == started["state"]:
+        return rendered
+    # NOTE: the state moved on after the commit, so no output was there when it was made.
+    return {**rendered, "state": started["state"], "state_info": started.get("state_info"), "output": None}
 
 
 def _send_first_step(wf_ex_id: str) -> None:
