@@ -326,15 +326,26 @@ def find_task_executions(
     has_next_tasks: bool | None = None,
 ) -> list[models.TaskExecution]:
     """Tasks of one execution, in creation order, optionally by name, state and whether they led on."""
-    stmt = sa.select(TaskEx).where(TaskEx.workflow_execution_id == wf_ex_id)
-    if names is not None:
-        stmt = stmt.where(TaskEx.name.in_(list(names)))
+    wanted = None if states is None else tuple(sorted(states))
+    stmt = _tasks_of_execution(names is not None, wanted, has_next_tasks)
+    params = {"wf_ex_id": wf_ex_id} if names is None else {"wf_ex_id": wf_ex_id, "names": list(names)}
+    with transaction(read_only=True) as session:
+        return list(session.scalars(stmt, params))
+
+
+@functools.lru_cache(maxsize=32)
+def _tasks_of_execution(
+    by_names: bool, states: tuple[str, ...] | None, has_next_tasks: bool | None
+) -> sa.Select[models.TaskExecution]:
+    # NOTE: built once per shape, as _task_state_counts is: the steps that end a workflow ask this.
+    stmt = sa.select(TaskEx).where(TaskEx.workflow_execution_id == sa.bindparam("wf_ex_id"))
+    if by_names:
+        stmt = stmt.where(TaskEx.name.in_(sa.bindparam("names", expanding=True)))
     if states is not None:
-        stmt = stmt.where(TaskEx.state.in_(list(states)))
+        stmt = stmt.where(TaskEx.state.in_(states))
     if has_next_tasks is not None:
         stmt = stmt.where(TaskEx.has_next_tasks == has_next_tasks)
-    with transaction(read_only=True) as session:
-        return list(session.scalars(stmt.order_by(TaskEx.created_at, TaskEx.id)))
+    return stmt.order_by(TaskEx.created_at, TaskEx.id)
 
 
 def load_last_task_execution(wf_ex_id: str, name: str) -> models.TaskExecution | None:
@@ -354,12 +365,21 @@ def load_task_by_unique_key(wf_ex_id: str, unique_key: str) -> models.TaskExecut
         return session.scalars(stmt.limit(1)).first()
 
 
-def count_task_executions(wf_ex_id: str, states: Iterable[str]) -> int:
-    stmt = sa.select(sa.func.count(TaskEx.id)).where(
-        TaskEx.workflow_execution_id == wf_ex_id, TaskEx.state.in_(list(states))
-    )
+def count_task_executions_by_state(wf_ex_id: str, states: tuple[str, ...]) -> dict[str, int]:
+    """How many of one execution's tasks are in each of ``states``; a state none is in is left out."""
     with transaction(read_only=True) as session:
-        return session.scalar(stmt) or 0
+        return dict(session.execute(_task_state_counts(states), {"wf_ex_id": wf_ex_id}).tuples().all())
+
+
+@functools.lru_cache(maxsize=8)
+def _task_state_counts(states: tuple[str, ...]) -> sa.Select[str, int]:
+    # NOTE: built once: SQLAlchemy computes a statement's cache key once per statement object,
+    # and building this one for every workflow step cost about as much as running it.
+    return (
+        sa.select(TaskEx.state, sa.func.count())
+        .where(TaskEx.workflow_execution_id == sa.bindparam("wf_ex_id"), TaskEx.state.in_(states))
+        .group_by(TaskEx.state)
+    )
 
 
 def find_task_executions_by_ids(ids: Sequence[str], *, fresh: bool = False) -> list[models.TaskExecution]:

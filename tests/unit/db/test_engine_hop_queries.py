@@ -292,3 +292,40 @@ def test_tasks_are_found_by_whether_they_led_on() -> None:
     assert sorted(t.id for t in ends) == ["t2", "t3"]
     assert sorted(t.id for t in led_on) == ["t1", "t4"]
     assert len(every) == 4
+
+
+def test_task_states_are_counted_per_state_for_one_execution_as_this_transaction_sees_them() -> None:
+    _execution("wf-a")
+    _execution("wf-b")
+    for task_id, wf_ex_id in (("t1", "wf-a"), ("t2", "wf-a"), ("t3", "wf-a"), ("t4", "wf-b")):
+        _task(task_id, wf_ex_id)
+    asked = ("RUNNING", "WAITING", "ERROR")
+    with transaction():
+        t1, t2, t3 = sorted(db_api.find_task_executions_by_ids(["t1", "t2", "t3"]), key=lambda t: t.id)
+        t1.state, t2.state, t3.state = "ERROR", "SUCCESS", "WAITING"  # not flushed yet
+        assert db_api.count_task_executions_by_state("wf-a", asked) == {"ERROR": 1, "WAITING": 1}
+    with transaction(read_only=True):
+        assert db_api.count_task_executions_by_state("wf-b", asked) == {"RUNNING": 1}
+        assert db_api.count_task_executions_by_state("wf-b", ("SUCCESS",)) == {}
+
+
+def test_tasks_of_an_execution_are_found_by_name_state_and_whether_they_led_on_in_creation_order() -> None:
+    _execution("wf-a")
+    _execution("wf-b")
+    for task_id, wf_ex_id in (("t1", "wf-a"), ("t2", "wf-a"), ("t3", "wf-a"), ("t4", "wf-b")):
+        _task(task_id, wf_ex_id)
+    with transaction():
+        # NOTE: a lookup by ids answers in no particular order.
+        t1, t2 = sorted(db_api.find_task_executions_by_ids(["t1", "t2"]), key=lambda t: t.id)
+        t1.state, t1.has_next_tasks = "SUCCESS", True
+        t2.state, t2.has_next_tasks = "SUCCESS", False
+
+    def found(**by: object) -> list[str]:
+        with transaction(read_only=True):
+            return [t.id for t in db_api.find_task_executions("wf-a", **by)]
+
+    assert found() == ["t1", "t2", "t3"]
+    assert (found(names=["t3", "t1", "t4"]), found(names=[])) == (["t1", "t3"], [])
+    assert (found(states={"SUCCESS", "ERROR"}), found(states=["RUNNING"])) == (["t1", "t2"], ["t3"])
+    assert found(names=["t2", "t3"], states=["SUCCESS"], has_next_tasks=False) == ["t2"]
+    assert found(states=["SUCCESS"], has_next_tasks=True) == ["t1"]
