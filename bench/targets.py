@@ -45,10 +45,25 @@ def _post(r: dict | None, limit_ms: float) -> bool:
     return _ok(r) and r.get("start_request_s") is not None and r["start_request_s"] * 1000 <= limit_ms
 
 
+def _chain_hop(chain: dict[str, Any]) -> tuple[float | None, str]:
+    """The chain's hop p50 in ms and how it is shown: from the tasks' timestamps, else the engine's own.
+
+    NOTE: our server's timestamps have whole seconds (as Mistral's API shows them), so the tasks
+    give no hop; the engine's result-to-next-send figure (GET /v2/engine_stats) is the same hop.
+    """
+    hop = (chain.get("hop_ms") or {}).get("p50")
+    if hop is not None:
+        return hop, f"hop {hop}"
+    engine_hop = (chain.get("engine_hop_ms") or {}).get("p50_ms")
+    if engine_hop is not None:
+        return engine_hop, f"engine hop {engine_hop}"
+    return None, "hop n/a"
+
+
 def embedded_targets(results: Results) -> dict[str, tuple[str, bool]]:
     """workload -> (target text, passed) for the workloads present in ``results``."""
     chain = results.get("chain_50") or {}
-    hop = (chain.get("hop_ms") or {}).get("p50")
+    hop, hop_shown = _chain_hop(chain)
     conc = results.get("concurrent_50") or {}
     post = (conc.get("post_ms") or {}).get("p50")
     load = results.get("polling_load") or {}
@@ -57,7 +72,7 @@ def embedded_targets(results: Results) -> dict[str, tuple[str, bool]]:
     get = (load.get("open_loop") or {}).get("p50")
     out = {
         "chain_50": (
-            f"<= 0.1 s, v == 50, hop p50 <= 1 ms (hop {hop if hop is not None else 'n/a'})",
+            f"<= 0.1 s, v == 50, hop p50 <= 1 ms ({hop_shown})",
             _wall(chain, 0.1) and bool(chain.get("output_ok")) and (hop is None or hop <= 1.0),
         ),
         "concurrent_50": (

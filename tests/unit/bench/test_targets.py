@@ -90,3 +90,23 @@ def test_rss_failures_and_reference_factors() -> None:
     ours = {"fanout_1000": ok(1.0), "chain_50": ok(0.2)}
     ref = {"fanout_1000": ok(40.0), "chain_50": {"state": "TIMEOUT"}}
     assert targets.reference_factors(ours, ref) == {"fanout_1000": 40.0, "chain_50": None}
+
+
+def test_a_chain_without_task_hops_is_judged_by_the_engines_own_result_to_next_send_figure() -> None:
+    for engine_p50, passed in ((0.9, True), (1.3, False)):
+        results = embedded_results()
+        results["chain_50"] = ok(0.09, output_ok=True, hop_ms=None, engine_hop_ms={"p50_ms": engine_p50})
+        targets.evaluate(results, "embedded")
+        judged = results["chain_50"]["target"]
+        assert (judged["pass"], f"engine hop {engine_p50}" in judged["text"]) == (passed, True)
+
+
+def test_task_hops_are_judged_first_and_a_chain_with_no_hop_figure_at_all_on_its_time() -> None:
+    results = embedded_results()
+    results["chain_50"] = ok(0.09, output_ok=True, hop_ms={"p50": 0.8}, engine_hop_ms={"p50_ms": 1.3})
+    targets.evaluate(results, "embedded")
+    assert results["chain_50"]["target"]["pass"]
+    results = embedded_results()
+    results["chain_50"] = ok(0.09, output_ok=True, hop_ms=None, engine_hop_ms={"error": "404"})
+    targets.evaluate(results, "embedded")
+    assert results["chain_50"]["target"]["pass"] and "hop n/a" in results["chain_50"]["target"]["text"]
