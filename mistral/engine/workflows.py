@@ -224,8 +224,9 @@ def check_completion(run: WfRun) -> None:
     # NOTE: a task this step started and that still runs answers without a query.
     if any(t.state in _ACTIVE for t in run.touched):
         return
-    # NOTE: one query says whether a task still runs, a join waits or a task failed: a workflow
-    # that ends well reads no task rows here (the rows of the last three questions cost 0.3 ms).
+    # NOTE: one grouped count says whether a task still runs, a join waits or a task failed, so a
+    # workflow that ends well reads no task rows here (a count and two row reads were about 40%
+    # of a one-task workflow's last step).
     counts = db_api.count_task_executions_by_state(wf_ex.id, _ACTIVE + (states.WAITING, states.ERROR))
     if any(counts.get(state) for state in _ACTIVE):
         return
