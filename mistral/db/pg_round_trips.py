@@ -11,7 +11,10 @@ thread, and together most of the hop's time in the engine. Here:
 - a write whose caller needs nothing back from it (no rows, no row count) may be
   marked ``DEFERRED``: it is held and sent in front of the next read, or of the
   COMMIT. The hop is then three round trips: BEGIN with the lock, the read, and
-  the writes with the COMMIT.
+  the writes with the COMMIT;
+- the rows of an executemany that ``bulk`` marks ``AS_ONE`` are one statement
+  (one row of VALUES each), not one statement a row, which the server would
+  parse and plan one by one.
 
 The statements reach the server in the order they were made, in the same
 transaction; only when the held ones leave changes. A held write that fails
@@ -25,8 +28,8 @@ statement it sends.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any, cast
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple, cast
 
 import psycopg2.extensions
 import psycopg2.sql
@@ -35,8 +38,22 @@ from sqlalchemy.engine.interfaces import IsolationLevel
 
 #: The execution option that marks a write as one that may wait for the next round trip.
 DEFERRED = "mistral_deferred_write"
-#: Rows of one executemany that may be held: a larger batch goes as psycopg2's pages, at once.
+#: Rows of one executemany that may be held: a larger batch goes at once.
 MOST_DEFERRED_ROWS = 100
+#: The execution option of an executemany whose rows may go as one statement (an ``AsOne``).
+AS_ONE = "mistral_rows_as_one"
+#: Rows in one such statement, at most: a larger executemany is several, each a message.
+ROWS_PER_STATEMENT = 1000
+
+
+class AsOne(NamedTuple):
+    """Rows as one statement: ``head``, then ``row`` filled with each row's values (comma separated),
+    then ``tail``. ``bulk`` builds it for the statements it knows the shape of."""
+
+    head: str
+    row: str
+    tail: str
+
 
 _BEGIN = b"BEGIN"
 
@@ -189,6 +206,17 @@ def install(engine: sa.Engine) -> None:
         execute(cursor, statement, parameters, context)
 
     def do_executemany(cursor: Any, statement: str, parameters: Any, context: Any = None) -> None:
+        as_one = _as_one(context)
+        if as_one is not None:
+            statements = _joined(cursor, as_one, parameters)
+            if not (
+                _deferred(context)
+                and len(parameters) <= MOST_DEFERRED_ROWS
+                and cursor.connection.hold(statements)
+            ):
+                for one in statements:
+                    cursor.execute(one)
+            return
         if (
             _deferred(context)
             and len(parameters) <= MOST_DEFERRED_ROWS
@@ -202,10 +230,31 @@ def install(engine: sa.Engine) -> None:
         # level needs no naming (psycopg2 would have sent SET default_transaction_isolation).
         dbapi_conn.use_level(None if level == dialect.default_isolation_level else level)
 
+    do_executemany.joins_rows = True  # type: ignore[attr-defined]
     dialect.do_execute = do_execute  # type: ignore[method-assign]
     dialect.do_executemany = do_executemany  # type: ignore[method-assign]
     dialect.set_isolation_level = set_isolation_level  # type: ignore[method-assign,assignment]
 
 
+def joins_rows(dialect: sa.Dialect) -> bool:
+    """Whether an executemany through ``dialect`` honours ``AS_ONE`` (``install`` made it so)."""
+    return getattr(dialect.do_executemany, "joins_rows", False)
+
+
+def _joined(cursor: Any, as_one: AsOne, rows: Sequence[Any]) -> list[bytes]:
+    """The statements of ``rows``, ``ROWS_PER_STATEMENT`` at most each; values are put in by psycopg2."""
+    head, tail = as_one.head.encode(), as_one.tail.encode()
+    return [
+        head
+        + b",".join([cursor.mogrify(as_one.row, row) for row in rows[start : start + ROWS_PER_STATEMENT]])
+        + tail
+        for start in range(0, len(rows), ROWS_PER_STATEMENT)
+    ]
+
+
 def _deferred(context: Any) -> bool:
     return context is not None and bool(context.execution_options.get(DEFERRED))
+
+
+def _as_one(context: Any) -> AsOne | None:
+    return None if context is None else context.execution_options.get(AS_ONE)

@@ -674,13 +674,8 @@ _RESULT_COLUMNS = ("state", "output", "result_applied", "executor_host", "state_
 
 
 @functools.cache
-def _WRITE_RESULT() -> sa.Update:  # noqa: N802 - a constant, built on first use
-    table = _table(ActionEx)
-    return (
-        sa.update(table)
-        .where(table.c.id == sa.bindparam("id_"))
-        .values({name: sa.bindparam(name) for name in (*_RESULT_COLUMNS, "updated_at")})
-    )
+def _WRITE_RESULT() -> bulk.KeyedUpdate:  # noqa: N802 - a constant, built on first use
+    return bulk.KeyedUpdate(_table(ActionEx), "id", (*_RESULT_COLUMNS, "updated_at"))
 
 
 def _lock_and_update_actions(conditions: list[Any], values: Mapping[str, Any]) -> list[str]:

@@ -54,3 +54,18 @@ def test_a_statement_with_python_side_defaults_goes_through_sqlalchemy() -> None
     assert bulk._compile(_SET, sa.create_engine("sqlite://").dialect) is None
     after = _table_after(_SET, [{"id_": "r1", "flag": True, "at": at}])
     assert after[1] == ("r1", True, at, datetime.datetime(2000, 1, 1))  # the onupdate default was applied
+
+
+def test_a_keyed_update_changes_the_rows_it_names() -> None:
+    at = datetime.datetime(2024, 5, 6)
+    keyed = bulk.KeyedUpdate(_T, "id", ("flag", "at", "touched"))
+    after = _table_after(keyed, [{"id_": "r2", "flag": True, "at": at, "touched": None}, {"id_": "r0",
+                         "flag": None, "at": None, "touched": at}])  # fmt: skip
+    assert after == [("r0", None, None, at), ("r1", False, None, None), ("r2", True, at, None)]
+
+
+def test_only_postgresql_joins_the_rows_into_one_statement() -> None:
+    keyed = bulk.KeyedUpdate(_T, "id", ("flag", "at", "touched"))
+    sqlite = sa.create_engine("sqlite://").dialect
+    assert bulk._compile(keyed, sqlite).as_one is None  # type: ignore[union-attr]
+    assert bulk._compile(sa.insert(_T).values(id=sa.bindparam("id")), sqlite).as_one is None  # type: ignore[union-attr]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 from typing import Any
 
@@ -64,11 +65,10 @@ def test_a_hop_shaped_transaction_is_three_round_trips(messages: list[str], post
     assert [[part.split(" ")[0] for part in m.split(";")] for m in messages] == [
         ["BEGIN", "SELECT"],
         ["INSERT", "SELECT"],
-        ["INSERT", "INSERT", "INSERT", "COMMIT"],
+        ["INSERT", "INSERT", "COMMIT"],
     ]
     assert messages[2].split(";") == [
-        "INSERT INTO round_trips (n) VALUES (2)",
-        "INSERT INTO round_trips (n) VALUES (3)",
+        "INSERT INTO round_trips (n) VALUES (2),(3)",  # the rows of one executemany: one statement
         "INSERT INTO round_trips (n) VALUES (4)",
         "COMMIT",
     ]
@@ -119,14 +119,93 @@ def test_outside_a_transaction_a_deferred_write_runs_at_once(messages: list[str]
 
 
 def test_a_large_batch_is_not_held(messages: list[str], postgres_url: str) -> None:
-    """Its text would be held whole until the next statement: it goes at once, a page at a time."""
+    """Its text would be held whole until the next statement: it goes at once."""
     rows = range(pg_round_trips.MOST_DEFERRED_ROWS + 1)
     with session.transaction() as s:
         _write(s, *rows)
-        assert len(messages) == 2  # BEGIN with the first page, then the second page
-        assert messages[0].startswith("BEGIN;INSERT")
+        assert len(messages) == 1  # with its BEGIN, every row in one statement
+        assert messages[0].startswith("BEGIN;INSERT INTO round_trips (n) VALUES (0),(1),(2),")
+        assert messages[0].count("INSERT") == 1
     assert messages[-1] == "COMMIT"
     assert _numbers(postgres_url) == list(rows)
+
+
+def test_rows_beyond_one_statement_go_as_several(
+    messages: list[str], postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pg_round_trips, "ROWS_PER_STATEMENT", 2)
+    with session.transaction() as s:
+        _write(s, 1, 2, 3, 4, 5)
+    assert messages == [
+        "BEGIN;INSERT INTO round_trips (n) VALUES (1),(2);INSERT INTO round_trips (n) VALUES (3),(4);"
+        "INSERT INTO round_trips (n) VALUES (5);COMMIT"
+    ]
+    assert _numbers(postgres_url) == [1, 2, 3, 4, 5]
+
+
+_KEYED = sa.Table(
+    "keyed_rows",
+    sa.MetaData(),
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("flag", sa.Boolean),
+    sa.Column("note", sa.Text),
+    sa.Column("at", sa.DateTime),
+)
+_SET_KEYED = bulk.KeyedUpdate(_KEYED, "id", ("flag", "note", "at"))
+
+
+@pytest.fixture
+def keyed(messages: list[str]) -> Iterator[None]:
+    with session.transaction() as s:
+        _KEYED.drop(s.connection(), checkfirst=True)
+        _KEYED.create(s.connection())
+        s.execute(_KEYED.insert(), [{"id": f"r{i}", "flag": True, "note": "old"} for i in range(4)])
+    messages.clear()
+    yield
+    with session.transaction() as s:
+        _KEYED.drop(s.connection())
+
+
+def _keyed_rows() -> list[tuple[Any, ...]]:
+    with session.transaction() as s:
+        return [tuple(row) for row in s.execute(sa.select(_KEYED).order_by(_KEYED.c.id))]
+
+
+@pytest.mark.usefixtures("keyed")
+def test_a_keyed_update_of_many_rows_is_one_statement(messages: list[str]) -> None:
+    at = datetime.datetime(2024, 5, 6, 7, 8, 9, 123456)
+    with session.transaction() as s:
+        bulk.execute_many(
+            s.connection(),
+            _SET_KEYED,
+            [
+                # NOTE: a column NULL in every row (flag) is still assigned to its boolean column
+                {"id_": "r1", "flag": None, "note": "100% 'done'", "at": at},
+                {"id_": "r3", "flag": None, "note": None, "at": None},
+            ],
+            deferred=True,
+        )
+    assert len(messages) == 1 and messages[0].count("UPDATE") == 1
+    assert messages[0].startswith("BEGIN;UPDATE keyed_rows SET flag = v.flag::BOOLEAN")
+    assert messages[0].endswith("WHERE keyed_rows.id = v.id_;COMMIT")
+    assert _keyed_rows() == [
+        ("r0", True, "old", None),
+        ("r1", None, "100% 'done'", at),
+        ("r2", True, "old", None),
+        ("r3", None, None, None),
+    ]
+
+
+@pytest.mark.usefixtures("keyed")
+def test_a_keyed_update_that_fails_fails_the_commit(messages: list[str]) -> None:
+    with pytest.raises(sa.exc.DataError):
+        with session.transaction() as s:
+            s.execute(_KEYED.update().where(_KEYED.c.id == "r0").values(note="changed"))
+            rows = [{"id_": "r1", "flag": False, "note": "x", "at": None}, {"id_": "r2", "flag": False,
+                    "note": "y", "at": "not a time"}]  # fmt: skip
+            bulk.execute_many(s.connection(), _SET_KEYED, rows, deferred=True)
+    assert messages[-1] == "ROLLBACK"
+    assert [row[2] for row in _keyed_rows()] == ["old", "old", "old", "old"]
 
 
 def test_an_isolation_level_goes_with_its_begin(pg_engine: sa.Engine, messages: list[str]) -> None:
