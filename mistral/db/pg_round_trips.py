@@ -13,8 +13,8 @@ thread, and together most of the hop's time in the engine. Here:
   COMMIT. The hop is then three round trips: BEGIN with the lock, the read, and
   the writes with the COMMIT;
 - the rows of an executemany that ``bulk`` marks ``AS_ONE`` are one statement
-  (one row of VALUES each), not one statement a row, which the server would
-  parse and plan one by one.
+  (``mistral.db.queries.pg_rows``), not one statement a row, which the server
+  would parse and plan one by one.
 
 The statements reach the server in the order they were made, in the same
 transaction; only when the held ones leave changes. A held write that fails
@@ -28,8 +28,8 @@ statement it sends.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple, cast
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Protocol, cast
 
 import psycopg2.extensions
 import psycopg2.sql
@@ -46,13 +46,14 @@ AS_ONE = "mistral_rows_as_one"
 ROWS_PER_STATEMENT = 1000
 
 
-class AsOne(NamedTuple):
-    """Rows as one statement: ``head``, then ``row`` filled with each row's values (comma separated),
-    then ``tail``. ``bulk`` builds it for the statements it knows the shape of."""
+class AsOne(Protocol):
+    """Rows as one statement (``bulk`` makes one for the statements it knows the shape of)."""
 
-    head: str
-    row: str
-    tail: str
+    def render(
+        self, mogrify: Callable[[str, Mapping[str, Any]], bytes], rows: Sequence[Mapping[str, Any]]
+    ) -> bytes:
+        """The statement's text, values quoted by ``mogrify``."""
+        ...
 
 
 _BEGIN = b"BEGIN"
@@ -243,11 +244,8 @@ def joins_rows(dialect: sa.Dialect) -> bool:
 
 def _joined(cursor: Any, as_one: AsOne, rows: Sequence[Any]) -> list[bytes]:
     """The statements of ``rows``, ``ROWS_PER_STATEMENT`` at most each; values are put in by psycopg2."""
-    head, tail = as_one.head.encode(), as_one.tail.encode()
     return [
-        head
-        + b",".join([cursor.mogrify(as_one.row, row) for row in rows[start : start + ROWS_PER_STATEMENT]])
-        + tail
+        as_one.render(cursor.mogrify, rows[start : start + ROWS_PER_STATEMENT])
         for start in range(0, len(rows), ROWS_PER_STATEMENT)
     ]
 

@@ -5,11 +5,8 @@ construction (name escaping, extracted parameters, defaults), about 9 us of the 
 with-items result's UPDATE costs a row on SQLite. A statement whose parameters are all plain
 named ``bindparam``s given in every row needs none of that: it is compiled once per dialect,
 and each value only goes through its type's bind processor. The dialect still runs the batch
-(``do_executemany``), except on PostgreSQL, where the rows go as one statement: an INSERT
-with a row of VALUES each, an UPDATE (``KeyedUpdate``) joined to a VALUES list. psycopg2's
-``execute_batch`` sends one statement per row, which the server parses and plans one by one.
-A with-items batch of 500 on this machine: its results were written in 36 to 50 ms, now 20 to 26;
-its next 500 actions inserted in 47 to 58 ms, now 30 to 44 (of an engine batch of about 170 ms).
+(``do_executemany``), except on PostgreSQL, where the rows of a ``TableInsert`` or a
+``KeyedUpdate`` go as one statement (``pg_rows``).
 """
 
 from __future__ import annotations
@@ -17,14 +14,30 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import sqlalchemy as sa
 
 from mistral.db import pg_round_trips
+from mistral.db.queries import pg_rows
 
 #: The execution options of a write that may wait for the transaction's next round trip.
 DEFERRED = {pg_round_trips.DEFERRED: True}
+
+
+@dataclasses.dataclass(frozen=True)
+class TableInsert:
+    """``INSERT INTO table (column, ...) VALUES (:column, ...)``, each bind named as its column."""
+
+    table: sa.Table
+    columns: tuple[str, ...]
+
+    @functools.cached_property
+    def statement(self) -> sa.Insert:
+        return self.table.insert().values({name: sa.bindparam(name) for name in self.columns})
+
+    def as_one(self, dialect: sa.Dialect) -> pg_rows.RowsAsOne:
+        return pg_rows.insert(dialect, self.table, self.columns)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,24 +61,12 @@ class KeyedUpdate:
             .values({name: sa.bindparam(name) for name in self.columns})
         )
 
-    def as_one(self, dialect: sa.Dialect, names: Sequence[str]) -> pg_round_trips.AsOne:
-        """The rows as one PostgreSQL statement: ``UPDATE ... FROM (VALUES (...), ...) AS v(...)``.
+    def as_one(self, dialect: sa.Dialect) -> pg_rows.RowsAsOne:
+        return pg_rows.keyed_update(dialect, self.table, self.key, self.key_param, self.columns)
 
-        NOTE: a column's values are cast to its type: a VALUES column that is NULL in every row
-        would otherwise be text, which PostgreSQL does not assign to, e.g., a boolean column.
-        """
-        quote = dialect.identifier_preparer.quote
-        table = dialect.identifier_preparer.format_table(self.table)
-        sets = ", ".join(
-            f"{quote(c)} = v.{quote(c)}::{self.table.c[c].type.compile(dialect=dialect)}"
-            for c in self.columns
-        )
-        match = f"{table}.{quote(self.key)} = v.{quote(self.key_param)}"
-        return pg_round_trips.AsOne(
-            f"UPDATE {table} SET {sets} FROM (VALUES ",
-            _row_template(names),
-            f") AS v({', '.join(quote(n) for n in names)}) WHERE {match}",
-        )
+
+#: A statement ``execute_many`` knows the shape of: on PostgreSQL its rows go as one statement.
+Shaped = TableInsert | KeyedUpdate
 
 
 class _Compiled(NamedTuple):
@@ -74,14 +75,15 @@ class _Compiled(NamedTuple):
     positions: tuple[str, ...] | None
     names: tuple[str, ...]
     processors: Mapping[str, Callable[[Any], Any]]
-    #: every row in one statement (PostgreSQL), when the statement has a form for it
-    as_one: pg_round_trips.AsOne | None
+    #: every row in one statement (PostgreSQL), for a statement of a known shape
+    as_one: pg_rows.RowsAsOne | None
 
 
 @functools.lru_cache(maxsize=32)
-def _compile(stmt: sa.Executable | KeyedUpdate, dialect: sa.Dialect) -> _Compiled | None:
+def _compile(stmt: sa.Executable | Shaped, dialect: sa.Dialect) -> _Compiled | None:
     """None when the statement needs what only SQLAlchemy's own path does (escaped or default values)."""
-    executable = stmt.statement if isinstance(stmt, KeyedUpdate) else stmt
+    shaped = stmt if isinstance(stmt, TableInsert | KeyedUpdate) else None
+    executable: sa.Executable = shaped.statement if shaped is not None else cast(sa.Executable, stmt)
     compiled = executable.compile(dialect=dialect)  # type: ignore[attr-defined]
     # NOTE: a private attribute; a SQLAlchemy without it takes its own path, as before.
     processors = getattr(compiled, "_bind_processors", None)
@@ -90,34 +92,13 @@ def _compile(stmt: sa.Executable | KeyedUpdate, dialect: sa.Dialect) -> _Compile
     if compiled.insert_prefetch or compiled.update_prefetch:
         return None  # Python-side defaults, which SQLAlchemy computes per row
     positions = tuple(compiled.positiontup) if compiled.positional else None
-    names = tuple(compiled.binds)
-    sql = str(compiled)
-    return _Compiled(sql, positions, names, dict(processors), _as_one(stmt, dialect, sql, names))
-
-
-def _as_one(
-    stmt: sa.Executable | KeyedUpdate, dialect: sa.Dialect, sql: str, names: Sequence[str]
-) -> pg_round_trips.AsOne | None:
-    if not pg_round_trips.joins_rows(dialect):
-        return None
-    if isinstance(stmt, KeyedUpdate):
-        return stmt.as_one(dialect, names)
-    if isinstance(stmt, sa.Insert):
-        # NOTE: the compiled INSERT of one row, "INSERT INTO t (a, b) VALUES (%(a)s, %(b)s)": each row
-        # gives its own parenthesised VALUES; a statement of another shape keeps the plain path.
-        head, values, row = sql.partition(" VALUES ")
-        if values and row == _row_template(names) and " VALUES " not in row:
-            return pg_round_trips.AsOne(head + values, row, "")
-    return None
-
-
-def _row_template(names: Sequence[str]) -> str:
-    return "(" + ", ".join(f"%({name})s" for name in names) + ")"
+    as_one = shaped.as_one(dialect) if shaped is not None and pg_round_trips.joins_rows(dialect) else None
+    return _Compiled(str(compiled), positions, tuple(compiled.binds), dict(processors), as_one)
 
 
 def execute_many(
     connection: sa.Connection,
-    stmt: sa.Executable | KeyedUpdate,
+    stmt: sa.Executable | Shaped,
     rows: Sequence[Mapping[str, Any]],
     *,
     deferred: bool = False,
@@ -133,7 +114,7 @@ def execute_many(
     options: dict[str, Any] | None = DEFERRED if deferred else None
     compiled = _compile(stmt, connection.dialect)
     if compiled is None:
-        executable = stmt.statement if isinstance(stmt, KeyedUpdate) else stmt
+        executable = stmt.statement if isinstance(stmt, TableInsert | KeyedUpdate) else stmt
         connection.execute(executable, list(rows), execution_options=options)
         return
     if compiled.as_one is not None:

@@ -64,9 +64,9 @@ def _table(model: type[models.Base]) -> sa.Table:
 
 
 @functools.lru_cache(maxsize=64)
-def _TABLE_INSERT(model: type[models.Base], columns: tuple[str, ...]) -> sa.Insert:  # noqa: N802 - a constant
+def _TABLE_INSERT(model: type[models.Base], columns: tuple[str, ...]) -> bulk.TableInsert:  # noqa: N802 - a constant
     """The insert of ``columns``, built on first use; every row of one statement has the same columns."""
-    return _table(model).insert().values({name: sa.bindparam(name) for name in columns})
+    return bulk.TableInsert(_table(model), columns)
 
 
 # -- workflow executions --------------------------------------------------
@@ -214,7 +214,7 @@ def _insert_attached(
     row = _full_row(model, values)
     with transaction() as session:
         session.connection().execute(
-            _TABLE_INSERT(model, tuple(row)),
+            _TABLE_INSERT(model, tuple(row)).statement,
             {**row, **encoded} if encoded else row,
             execution_options=bulk.DEFERRED if deferred else None,
         )

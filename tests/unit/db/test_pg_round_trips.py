@@ -15,8 +15,8 @@ from mistral.db.queries import bulk
 
 pytestmark = pytest.mark.postgres
 
-TABLE = sa.table("round_trips", sa.column("n"))
-INSERT = TABLE.insert().values(n=sa.bindparam("n"))
+TABLE = sa.Table("round_trips", sa.MetaData(), sa.Column("n", sa.Integer))
+INSERT = bulk.TableInsert(TABLE, ("n",))
 
 
 @pytest.fixture
@@ -68,7 +68,8 @@ def test_a_hop_shaped_transaction_is_three_round_trips(messages: list[str], post
         ["INSERT", "INSERT", "COMMIT"],
     ]
     assert messages[2].split(";") == [
-        "INSERT INTO round_trips (n) VALUES (2),(3)",  # the rows of one executemany: one statement
+        # the rows of one executemany: one statement
+        "INSERT INTO round_trips (n) SELECT v.n::INTEGER FROM (VALUES (2),(3)) AS v(n)",
         "INSERT INTO round_trips (n) VALUES (4)",
         "COMMIT",
     ]
@@ -124,7 +125,9 @@ def test_a_large_batch_is_not_held(messages: list[str], postgres_url: str) -> No
     with session.transaction() as s:
         _write(s, *rows)
         assert len(messages) == 1  # with its BEGIN, every row in one statement
-        assert messages[0].startswith("BEGIN;INSERT INTO round_trips (n) VALUES (0),(1),(2),")
+        assert messages[0].startswith(
+            "BEGIN;INSERT INTO round_trips (n) SELECT v.n::INTEGER FROM (VALUES (0),(1),"
+        )
         assert messages[0].count("INSERT") == 1
     assert messages[-1] == "COMMIT"
     assert _numbers(postgres_url) == list(rows)
@@ -136,9 +139,11 @@ def test_rows_beyond_one_statement_go_as_several(
     monkeypatch.setattr(pg_round_trips, "ROWS_PER_STATEMENT", 2)
     with session.transaction() as s:
         _write(s, 1, 2, 3, 4, 5)
+    pages = ["(VALUES (1),(2))", "(VALUES (3),(4))", "(VALUES (5))"]
     assert messages == [
-        "BEGIN;INSERT INTO round_trips (n) VALUES (1),(2);INSERT INTO round_trips (n) VALUES (3),(4);"
-        "INSERT INTO round_trips (n) VALUES (5);COMMIT"
+        "BEGIN;"
+        + ";".join(f"INSERT INTO round_trips (n) SELECT v.n::INTEGER FROM {p} AS v(n)" for p in pages)
+        + ";COMMIT"
     ]
     assert _numbers(postgres_url) == [1, 2, 3, 4, 5]
 
@@ -186,7 +191,9 @@ def test_a_keyed_update_of_many_rows_is_one_statement(messages: list[str]) -> No
             deferred=True,
         )
     assert len(messages) == 1 and messages[0].count("UPDATE") == 1
-    assert messages[0].startswith("BEGIN;UPDATE keyed_rows SET flag = v.flag::BOOLEAN")
+    # NOTE: a value the same in every row (flag) is put in once
+    assert messages[0].startswith("BEGIN;UPDATE keyed_rows SET flag = NULL::BOOLEAN, note = v.note::TEXT")
+    assert "AS v(note, at, id_)" in messages[0]
     assert messages[0].endswith("WHERE keyed_rows.id = v.id_;COMMIT")
     assert _keyed_rows() == [
         ("r0", True, "old", None),
@@ -233,3 +240,59 @@ def test_held_writes_go_on_their_own_before_another_write(messages: list[str], p
         "SAVEPOINT sa_savepoint_1",
     ]
     assert _numbers(postgres_url) == [1, 2]
+
+
+_LABELS = sa.Table(
+    "labels",
+    sa.MetaData(),
+    sa.Column("id", sa.String(5), primary_key=True),
+    sa.Column("label", sa.String(8)),
+    sa.Column("flag", sa.Boolean),
+    sa.Column("n", sa.Integer),
+)
+_INSERT_LABELS = bulk.TableInsert(_LABELS, ("id", "label", "flag", "n"))
+
+
+@pytest.fixture
+def labels(messages: list[str]) -> Iterator[None]:
+    with session.transaction() as s:
+        _LABELS.drop(s.connection(), checkfirst=True)
+        _LABELS.create(s.connection())
+    messages.clear()
+    yield
+    with session.transaction() as s:
+        _LABELS.drop(s.connection())
+
+
+def _labels() -> list[tuple[Any, ...]]:
+    with session.transaction() as s:
+        return [tuple(row) for row in s.execute(sa.select(_LABELS).order_by(_LABELS.c.id))]
+
+
+@pytest.mark.usefixtures("labels")
+def test_a_value_the_same_in_every_row_is_put_in_once(messages: list[str]) -> None:
+    rows = [
+        {"id": "a", "label": "50% off", "flag": False, "n": 1},
+        {"id": "b", "label": "50% off", "flag": False, "n": 1.0},
+    ]
+    with session.transaction() as s:
+        bulk.execute_many(s.connection(), _INSERT_LABELS, rows, deferred=True)
+    # NOTE: 1 and 1.0 are equal, not alike: each row keeps its own
+    assert messages == [
+        "BEGIN;INSERT INTO labels (id, label, flag, n) SELECT v.id::TEXT, '50% off'::TEXT, false::BOOLEAN, "
+        "v.n::INTEGER FROM (VALUES ('a', 1),('b', 1.0)) AS v(id, n);COMMIT"
+    ]
+    assert _labels() == [("a", "50% off", False, 1), ("b", "50% off", False, 1)]
+
+
+@pytest.mark.usefixtures("labels")
+def test_a_value_too_long_for_its_column_is_refused_not_cut() -> None:
+    """Cast to VARCHAR(8) it would be cut short; assigned from TEXT it is refused, as a row of its own is."""
+    rows = [
+        {"id": "a", "label": "short", "flag": None, "n": 1},
+        {"id": "b", "label": "far too long", "flag": None, "n": 2},
+    ]
+    with pytest.raises(sa.exc.DataError, match="too long"):
+        with session.transaction() as s:
+            bulk.execute_many(s.connection(), _INSERT_LABELS, rows, deferred=True)
+    assert _labels() == []

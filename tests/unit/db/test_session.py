@@ -221,4 +221,6 @@ def test_an_executemany_reaches_postgresql_a_page_of_rows_at_a_time(pg_engine, m
     assert pages == [(3, session.EXECUTEMANY_PAGE)]
 
 
-INSERT_PAGES = sa.table("executemany_pages", sa.column("n")).insert().values(n=sa.bindparam("n"))
+INSERT_PAGES = bulk.TableInsert(
+    sa.Table("executemany_pages", sa.MetaData(), sa.Column("n", sa.Integer)), ("n",)
+)
