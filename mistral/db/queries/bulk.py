@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -69,6 +69,10 @@ class KeyedUpdate:
 Shaped = TableInsert | KeyedUpdate
 
 
+def _executable(stmt: sa.Executable | Shaped) -> sa.Executable:
+    return stmt.statement if isinstance(stmt, Shaped) else stmt
+
+
 class _Compiled(NamedTuple):
     sql: str
     #: the bind names in the order of a positional paramstyle's placeholders; None for a named one
@@ -82,9 +86,7 @@ class _Compiled(NamedTuple):
 @functools.lru_cache(maxsize=32)
 def _compile(stmt: sa.Executable | Shaped, dialect: sa.Dialect) -> _Compiled | None:
     """None when the statement needs what only SQLAlchemy's own path does (escaped or default values)."""
-    shaped = stmt if isinstance(stmt, TableInsert | KeyedUpdate) else None
-    executable: sa.Executable = shaped.statement if shaped is not None else cast(sa.Executable, stmt)
-    compiled = executable.compile(dialect=dialect)  # type: ignore[attr-defined]
+    compiled = _executable(stmt).compile(dialect=dialect)  # type: ignore[attr-defined]
     # NOTE: a private attribute; a SQLAlchemy without it takes its own path, as before.
     processors = getattr(compiled, "_bind_processors", None)
     if processors is None or compiled.escaped_bind_names:
@@ -92,7 +94,7 @@ def _compile(stmt: sa.Executable | Shaped, dialect: sa.Dialect) -> _Compiled | N
     if compiled.insert_prefetch or compiled.update_prefetch:
         return None  # Python-side defaults, which SQLAlchemy computes per row
     positions = tuple(compiled.positiontup) if compiled.positional else None
-    as_one = shaped.as_one(dialect) if shaped is not None and pg_round_trips.joins_rows(dialect) else None
+    as_one = stmt.as_one(dialect) if isinstance(stmt, Shaped) and pg_round_trips.joins_rows(dialect) else None
     return _Compiled(str(compiled), positions, tuple(compiled.binds), dict(processors), as_one)
 
 
@@ -114,8 +116,7 @@ def execute_many(
     options: dict[str, Any] | None = DEFERRED if deferred else None
     compiled = _compile(stmt, connection.dialect)
     if compiled is None:
-        executable = stmt.statement if isinstance(stmt, TableInsert | KeyedUpdate) else stmt
-        connection.execute(executable, list(rows), execution_options=options)
+        connection.execute(_executable(stmt), list(rows), execution_options=options)
         return
     if compiled.as_one is not None:
         options = {**(options or {}), pg_round_trips.AS_ONE: compiled.as_one}
