@@ -159,21 +159,29 @@ _KEYED = sa.Table(
 _SET_KEYED = bulk.KeyedUpdate(_KEYED, "id", ("flag", "note", "at"))
 
 
-@pytest.fixture
-def keyed(messages: list[str]) -> Iterator[None]:
+def _fresh_table(table: sa.Table, messages: list[str], rows: list[dict[str, Any]]) -> Iterator[None]:
+    """``table`` created anew holding ``rows``; the messages counted from then on; dropped after."""
     with session.transaction() as s:
-        _KEYED.drop(s.connection(), checkfirst=True)
-        _KEYED.create(s.connection())
-        s.execute(_KEYED.insert(), [{"id": f"r{i}", "flag": True, "note": "old"} for i in range(4)])
+        table.drop(s.connection(), checkfirst=True)
+        table.create(s.connection())
+        if rows:
+            s.execute(table.insert(), rows)
     messages.clear()
     yield
     with session.transaction() as s:
-        _KEYED.drop(s.connection())
+        table.drop(s.connection())
 
 
-def _keyed_rows() -> list[tuple[Any, ...]]:
+def _rows_of(table: sa.Table) -> list[tuple[Any, ...]]:
     with session.transaction() as s:
-        return [tuple(row) for row in s.execute(sa.select(_KEYED).order_by(_KEYED.c.id))]
+        return [tuple(row) for row in s.execute(sa.select(table).order_by(table.c.id))]
+
+
+@pytest.fixture
+def keyed(messages: list[str]) -> Iterator[None]:
+    yield from _fresh_table(
+        _KEYED, messages, [{"id": f"r{i}", "flag": True, "note": "old"} for i in range(4)]
+    )
 
 
 @pytest.mark.usefixtures("keyed")
@@ -195,7 +203,7 @@ def test_a_keyed_update_of_many_rows_is_one_statement(messages: list[str]) -> No
     assert messages[0].startswith("BEGIN;UPDATE keyed_rows SET flag = NULL::BOOLEAN, note = v.note::TEXT")
     assert "AS v(note, at, id_)" in messages[0]
     assert messages[0].endswith("WHERE keyed_rows.id = v.id_;COMMIT")
-    assert _keyed_rows() == [
+    assert _rows_of(_KEYED) == [
         ("r0", True, "old", None),
         ("r1", None, "100% 'done'", at),
         ("r2", True, "old", None),
@@ -212,7 +220,7 @@ def test_a_keyed_update_that_fails_fails_the_commit(messages: list[str]) -> None
                     "note": "y", "at": "not a time"}]  # fmt: skip
             bulk.execute_many(s.connection(), _SET_KEYED, rows, deferred=True)
     assert messages[-1] == "ROLLBACK"
-    assert [row[2] for row in _keyed_rows()] == ["old", "old", "old", "old"]
+    assert [row[2] for row in _rows_of(_KEYED)] == ["old", "old", "old", "old"]
 
 
 def test_an_isolation_level_goes_with_its_begin(pg_engine: sa.Engine, messages: list[str]) -> None:
@@ -255,18 +263,7 @@ _INSERT_LABELS = bulk.TableInsert(_LABELS, ("id", "label", "flag", "n"))
 
 @pytest.fixture
 def labels(messages: list[str]) -> Iterator[None]:
-    with session.transaction() as s:
-        _LABELS.drop(s.connection(), checkfirst=True)
-        _LABELS.create(s.connection())
-    messages.clear()
-    yield
-    with session.transaction() as s:
-        _LABELS.drop(s.connection())
-
-
-def _labels() -> list[tuple[Any, ...]]:
-    with session.transaction() as s:
-        return [tuple(row) for row in s.execute(sa.select(_LABELS).order_by(_LABELS.c.id))]
+    yield from _fresh_table(_LABELS, messages, [])
 
 
 @pytest.mark.usefixtures("labels")
@@ -282,7 +279,7 @@ def test_a_value_the_same_in_every_row_is_put_in_once(messages: list[str]) -> No
         "BEGIN;INSERT INTO labels (id, label, flag, n) SELECT v.id::TEXT, '50% off'::TEXT, false::BOOLEAN, "
         "v.n::INTEGER FROM (VALUES ('a', 1),('b', 1.0)) AS v(id, n);COMMIT"
     ]
-    assert _labels() == [("a", "50% off", False, 1), ("b", "50% off", False, 1)]
+    assert _rows_of(_LABELS) == [("a", "50% off", False, 1), ("b", "50% off", False, 1)]
 
 
 @pytest.mark.usefixtures("labels")
@@ -295,4 +292,4 @@ def test_a_value_too_long_for_its_column_is_refused_not_cut() -> None:
     with pytest.raises(sa.exc.DataError, match="too long"):
         with session.transaction() as s:
             bulk.execute_many(s.connection(), _INSERT_LABELS, rows, deferred=True)
-    assert _labels() == []
+    assert _rows_of(_LABELS) == []
