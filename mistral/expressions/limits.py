@@ -188,11 +188,12 @@ class _Watchdog:
                 threading.Thread(target=self._loop, name="expression-watchdog", daemon=True).start()
 
     def unregister(self, evaluation: _Evaluation) -> None:
+        """Called by the evaluating thread itself; may raise an ``_Interrupt`` still on its way."""
         with self._lock:
             self._running.pop(evaluation.thread_id, None)
             if evaluation.fired:
-                # NOTE: fired but not yet delivered (the evaluation ended first): withdraw it.
-                _set_async_exc(evaluation.thread_id, None)
+                # NOTE: fired but perhaps not yet delivered (the evaluation ended first): withdraw it.
+                _withdraw_interrupt()
 
     def shield(self, evaluation: _Evaluation) -> None:
         with self._lock:
@@ -221,11 +222,31 @@ class _Watchdog:
                 self._cond.wait(self.TICK)
 
 
-def _set_async_exc(thread_id: int, exc: type[BaseException] | None) -> None:
-    # NOTE: ctypes passes None as NULL, which withdraws a pending exception.
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(
-        ctypes.c_ulong(thread_id), ctypes.py_object(exc) if exc is not None else None
-    )
+class _Withdrawn(BaseException):
+    """Takes the place of an interrupt withdrawn before delivery, and is delivered at once."""
+
+
+def _set_async_exc(thread_id: int, exc: type[BaseException]) -> None:
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(exc))
+
+
+def _withdraw_interrupt() -> None:
+    """This thread's pending ``_Interrupt``, if any, is replaced by ``_Withdrawn``, delivered and dropped.
+
+    NOTE: not ``PyThreadState_SetAsyncExc(id, NULL)``: on CPython 3.11 that leaves the
+    interpreter's signal of a pending exception set (only a delivered one clears it), and a
+    thread being traced (a debugger, coverage, cProfile) looped at its next call, at full CPU,
+    for good: seen as an engine hung in a with-items run under cProfile.
+    """
+    try:
+        _set_async_exc(threading.get_ident(), _Withdrawn)
+        _delivery_point()
+    except _Withdrawn:
+        pass
+
+
+def _delivery_point() -> None:
+    """Does nothing: entering a Python function is where the interpreter delivers a pending exception."""
 
 
 _WATCHDOG = _Watchdog()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from typing import Any
@@ -168,6 +169,30 @@ def test_an_interrupt_never_outlives_its_evaluation(override_conf: Any) -> None:
         for _ in range(2000):
             pass
     assert outcomes <= {"done", "cut"}
+
+
+def test_an_evaluation_cut_short_in_a_traced_thread_ends(short_time: float) -> None:
+    """Under a debugger, coverage or cProfile (a trace function) the thread goes on after the cut.
+
+    NOTE: withdrawing a pending interrupt with PyThreadState_SetAsyncExc(id, NULL) left CPython
+    3.11's eval breaker set, and the traced thread looped at its next call, at full CPU, for good.
+    """
+    outcome: list[BaseException] = []
+
+    def traced() -> None:
+        sys.settrace(lambda *_: None)
+        try:
+            evaluate("<% sequence().len() %>", {}, budget=0.1)
+        except BaseException as error:  # noqa: BLE001 - handed to the test's thread
+            outcome.append(error)
+        finally:
+            sys.settrace(None)
+
+    thread = threading.Thread(target=traced, daemon=True)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive(), "the traced thread never came back from the cut"
+    assert [type(error) for error in outcome] == [BudgetExceeded]
 
 
 def test_an_interrupt_swallowed_on_the_way_is_sent_again(short_time: float) -> None:
