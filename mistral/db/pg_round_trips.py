@@ -207,22 +207,15 @@ def install(engine: sa.Engine) -> None:
         execute(cursor, statement, parameters, context)
 
     def do_executemany(cursor: Any, statement: str, parameters: Any, context: Any = None) -> None:
+        may_hold = _deferred(context) and len(parameters) <= MOST_DEFERRED_ROWS
         as_one = _as_one(context)
         if as_one is not None:
             statements = _joined(cursor, as_one, parameters)
-            if not (
-                _deferred(context)
-                and len(parameters) <= MOST_DEFERRED_ROWS
-                and cursor.connection.hold(statements)
-            ):
+            if not (may_hold and cursor.connection.hold(statements)):
                 for one in statements:
                     cursor.execute(one)
             return
-        if (
-            _deferred(context)
-            and len(parameters) <= MOST_DEFERRED_ROWS
-            and cursor.connection.hold([cursor.mogrify(statement, row) for row in parameters])
-        ):
+        if may_hold and cursor.connection.hold([cursor.mogrify(statement, row) for row in parameters]):
             return
         executemany(cursor, statement, parameters, context)
 
