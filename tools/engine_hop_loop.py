@@ -1,6 +1,7 @@
 """The engine's own CPU per chain hop, in one thread: no executor, no transport, no other thread.
 
     python tools/engine_hop_loop.py --tasks 200 --runs 3 [--profile out.pstats] [--db /tmp/x.sqlite]
+    python tools/engine_hop_loop.py --db postgresql+psycopg2://postgres@127.0.0.1/hoploop  # an empty database
 
 Starts bench's chain (tools/hop_profile.py) and plays the executor itself: each action sent is
 taken (``Engine.take_actions``) and its result applied (``Engine.on_action_results``) in this
