@@ -2,8 +2,9 @@
 
 Each series the issue names exists, and those a workflow run moves, move: executions started and
 finished, task and action durations, actions running, results applied and their apply latency,
-the scheduler's lag. Database retries and RPC timeouts are there (at rest at zero, or without a
-sample yet): their tests make them happen (tests/unit/db/test_retry.py, tests/unit/rpc/test_clients.py).
+the engine's share of a hop, the scheduler's lag. Database retries and RPC timeouts are there (at
+rest at zero, or without a sample yet): their tests make them happen (tests/unit/db/test_retry.py,
+tests/unit/rpc/test_clients.py).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ FAMILIES = {
     "mistral_executor_actions_running": "gauge",
     "mistral_engine_results_applied": "counter",
     "mistral_engine_apply_seconds": "histogram",
+    "mistral_engine_hop_seconds": "histogram",
     "mistral_work_item_claim_seconds": "histogram",
     "mistral_scheduler_lag_seconds": "histogram",
     "mistral_db_transaction_retries": "counter",
@@ -112,6 +114,7 @@ def test_each_series_exists_and_a_run_moves_them(api: Server) -> None:
     assert moved("mistral_action_duration_seconds_count", state="ERROR") == 1
     assert moved("mistral_engine_results_applied_total") == 7
     assert moved("mistral_engine_apply_seconds_count") >= 1
+    assert moved("mistral_engine_hop_seconds_count") >= 1  # fan's result sent items and later
     assert moved("mistral_scheduler_lag_seconds_count") >= 1  # the wait-before's timer
     assert _total(after, "mistral_executor_actions_running") == 0
     assert _total(after, "mistral_executor_actions_queued") == 0

@@ -7,9 +7,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from mistral.engine import hop_latency
 from mistral.engine.applier import BatchApplier
+
+
+def _observed(le: str | None = None) -> float:
+    """How many hops the Prometheus histogram holds (of at most ``le`` seconds, when given)."""
+    if le is None:
+        return REGISTRY.get_sample_value("mistral_engine_hop_seconds_count") or 0.0
+    return REGISTRY.get_sample_value("mistral_engine_hop_seconds_bucket", {"le": le}) or 0.0
 
 
 @pytest.fixture(autouse=True)
@@ -43,8 +51,10 @@ def test_since_keeps_only_the_later_hops() -> None:
 
 
 def test_a_send_outside_an_applied_message_is_not_counted() -> None:
+    before = _observed()
     hop_latency.actions_sent()
     assert hop_latency.RESULT_TO_SEND.summary()["count"] == 0
+    assert _observed() == before
 
 
 def test_the_applier_times_from_the_oldest_message_of_a_batch_to_the_send() -> None:
@@ -56,10 +66,14 @@ def test_the_applier_times_from_the_oldest_message_of_a_batch_to_the_send() -> N
         sent_after.append(items)
 
     applier = BatchApplier("test results", apply)
+    before, fast_before = _observed(), _observed(le="0.015")
     assert applier.apply(["result"], timeout=5).wait(0)
     summary = hop_latency.RESULT_TO_SEND.summary()
     assert summary["count"] == 1
     assert 20 <= summary["p50_ms"] < 1000
+    # NOTE: the same hop in the histogram every engine serves on its [metrics] port, above 15 ms.
+    assert _observed() == before + 1
+    assert _observed(le="0.015") == fast_before
 
 
 def test_applying_what_sends_nothing_counts_nothing() -> None:

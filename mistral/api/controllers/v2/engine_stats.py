@@ -5,7 +5,9 @@ the send of the actions it caused (p50/p95/max in ms over the latest hops, and h
 many hops were counted since the engine started). ``?since=N`` (a ``count`` read
 earlier) limits the percentiles to the hops after it, so a benchmark gets one
 workload's figures. With several engines, whichever engine takes the RPC call
-answers with its own figures.
+answers with its own figures; every engine also adds its hops to the Prometheus
+histogram ``mistral_engine_hop_seconds`` (its ``[metrics]`` port), whose buckets
+add up over engines.
 """
 
 from __future__ import annotations
