@@ -44,6 +44,8 @@ class Role:
     executor_host: str | None = None
     #: an API process after the first listens on the deployment's port + this
     port_offset: int = 0
+    #: an engine of ours serves its Prometheus series on the deployment's port + this ([metrics] port)
+    metrics_port_offset: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,6 +82,9 @@ class Settings:
 
 #: Ports between two API processes of one deployment (the reference listens on the first port + 1).
 API_PORT_STEP = 10
+#: The first engine's [metrics] port, above the deployment's port: each engine's hops are read there
+#: (GET /v2/engine_stats answers for the one engine its RPC call reaches).
+ENGINE_METRICS_PORT_OFFSET = 100
 
 
 def roles(kind: str, engines: int = 1, executors: int = 2, apis: int = 1) -> list[Role]:
@@ -94,7 +99,10 @@ def roles(kind: str, engines: int = 1, executors: int = 2, apis: int = 1) -> lis
         raise DeployError("only our distributed deployment runs several api processes")
     out = [Role("api", "api")]
     out += [Role(f"api-{i}", "api", port_offset=(i - 1) * API_PORT_STEP) for i in range(2, apis + 1)]
-    out += [Role(f"engine-{i}", "engine") for i in range(1, engines + 1)]
+    out += [
+        Role(f"engine-{i}", "engine", metrics_port_offset=ENGINE_METRICS_PORT_OFFSET + i - 1)
+        for i in range(1, engines + 1)
+    ]
     out += [Role(f"executor-{i}", "executor", f"bench-exec-{i}") for i in range(1, executors + 1)]
     return out
 
@@ -187,13 +195,16 @@ def config_sections(settings: Settings, db_url: str | None, transport: str | Non
 
 
 def role_sections(settings: Settings, role: Role) -> dict[str, dict]:
-    """What one process's configuration adds to the shared file: an executor's host, an API's port."""
+    """What one process's configuration adds to the shared file: an executor's host, an API's port, an
+    engine's [metrics] port."""
     if settings.reference:
         return {}
     if role.executor_host:
         return {"executor": {"host": role.executor_host}}
     if role.port_offset:
         return {"api": {"port": settings.port + role.port_offset}}
+    if role.metrics_port_offset:
+        return {"metrics": {"host": "127.0.0.1", "port": settings.port + role.metrics_port_offset}}
     return {}
 
 
@@ -246,6 +257,12 @@ class Deployment:
         self.urls = [
             f"http://127.0.0.1:{settings.port + r.port_offset}" for r in self.roles if r.server == "api"
         ] or [self.url]
+        #: the Prometheus pages of our engines (their [metrics] ports); none for the reference
+        self.engine_metrics_urls = [
+            f"http://127.0.0.1:{settings.port + r.metrics_port_offset}/metrics"
+            for r in self.roles
+            if r.metrics_port_offset and not settings.reference
+        ]
         self.procs: dict[str, subprocess.Popen] = {}
         self.logs: dict[str, pathlib.Path] = {}
         self._db_made = False

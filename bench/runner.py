@@ -75,6 +75,8 @@ class Bench:
         self.sampler: Callable[[], list[dict]] | None = None
         # Every API process of a deployment the benchmark started (workloads that spread their load).
         self.api_urls: list[str] = [client.base]
+        # The Prometheus pages of the engines of a deployment the benchmark started (bench.engine_hops).
+        self.engine_metrics: list[str] = []
 
     def wf_name(self, key: str) -> str:
         return f"bench_{key}_{self.run_id}"

@@ -124,6 +124,7 @@ def run_deployment(kind: str, args: argparse.Namespace, workloads: list[str]) ->
     bench = Bench(client, run_args)
     if dep is not None:
         bench.api_urls = dep.urls
+        bench.engine_metrics = dep.engine_metrics_urls
 
     def sampler() -> list[dict]:
         return [s.as_dict() for s in procstats.sample_all(dep.pids())] if dep else []

@@ -2,13 +2,14 @@
 
 Its one execution is polled at most every SINGLE_POLL_CAP_S, ``chain_50`` every FAST_POLL_S.
 ``chain_50`` also reports its per-hop latency (from the task timestamps, and from the
-engine's own figure when the server serves ``GET /v2/engine_stats``).
+engine's own figure, ``bench.engine_hops``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from bench import engine_hops
 from bench.client import ApiError
 from bench.report import fmt, hop_latencies, rate, spread_ms
 from bench.runner import POLL_START_S, Bench
@@ -26,7 +27,7 @@ SINGLE_POLL_CAP_S = 0.025
 def measure(bench: Bench, name: str) -> dict[str, Any]:
     spec = workload_specs()[name]
     poll = (FAST_POLL_S, FAST_POLL_S) if name == "chain_50" else (POLL_START_S, SINGLE_POLL_CAP_S)
-    hops_before = engine_hops_count(bench) if name == "chain_50" else None
+    hops_before = engine_hops.before(bench) if name == "chain_50" else None
     res = bench.run_one(spec["wf"], workload_input(name), name, poll)
     res["count"] = spec["count"]
     res["unit"] = spec["unit"]
@@ -39,7 +40,7 @@ def measure(bench: Bench, name: str) -> dict[str, Any]:
         res["check"] = f"output v={value!r} ({'OK' if res['output_ok'] else 'WRONG'}, want {CHAIN_LEN})"
         if res["state"] == "SUCCESS":
             add_hops(bench, res)
-            add_engine_hops(bench, res, hops_before)
+            engine_hops.add(bench, res, hops_before)
     if name.startswith(COUNTED_OUTPUT):
         out = res["output"]
         value = out.get("n") if isinstance(out, dict) else None
@@ -74,27 +75,3 @@ def add_hops(bench: Bench, res: dict[str, Any]) -> None:
         res["check"] += "; hop n/a (whole-second timestamps)"
     else:
         res["check"] += f"; hop p50 {fmt(res['hop_ms']['p50'])} ms p95 {fmt(res['hop_ms']['p95'])} ms"
-
-
-def engine_hops_count(bench: Bench) -> int | None:
-    """How many hops the engine has timed so far, when it serves ``GET /v2/engine_stats`` (ours only)."""
-    try:
-        stats = bench.c.get_json("/v2/engine_stats")
-    except ApiError:
-        return None
-    return (stats.get("result_to_next_send") or {}).get("count") if isinstance(stats, dict) else None
-
-
-def add_engine_hops(bench: Bench, res: dict[str, Any], before: int | None) -> None:
-    """The engine's own result-to-next-send figure over this workload's hops."""
-    if before is None:
-        return
-    try:
-        stats = bench.c.get_json("/v2/engine_stats", params={"since": before})
-    except ApiError as e:
-        res["engine_hop_ms"] = {"error": str(e)}
-        return
-    figure = stats.get("result_to_next_send") or {}
-    res["engine_hop_ms"] = figure
-    p50, p95 = fmt(figure.get("p50_ms")), fmt(figure.get("p95_ms"))
-    res["check"] += f"; engine result->next send p50 {p50} ms p95 {p95} ms"

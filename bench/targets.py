@@ -92,10 +92,12 @@ def embedded_targets(results: Results) -> dict[str, tuple[str, bool]]:
 
 def distributed_targets(results: Results) -> dict[str, tuple[str, bool]]:
     conc = results.get("concurrent_50") or {}
+    # NOTE: shown, not judged: the issue sets no hop target for the distributed deployment.
+    _, hop_shown = _chain_hop(results.get("chain_50") or {})
     out = {
         "fanout_1000": ("<= 2 s", _wall(results.get("fanout_1000"), 2)),
         "chain_50": (
-            "<= 0.3 s, v == 50",
+            f"<= 0.3 s, v == 50 ({hop_shown})",
             _wall(results.get("chain_50"), 0.3) and bool((results.get("chain_50") or {}).get("output_ok")),
         ),  # fmt: skip
         "with_items_input_10000": _with_items(results, 4),

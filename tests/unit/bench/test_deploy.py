@@ -45,6 +45,27 @@ def test_several_apis_listen_on_ports_of_their_own() -> None:
         deploy.roles("reference-distributed", apis=2)
 
 
+def test_each_engine_of_ours_serves_its_series_on_a_port_of_its_own() -> None:
+    ours = deploy.Settings(kind="distributed", port=9000, workdir=pathlib.Path("/w"), engines=2)
+    engines = [r for r in deploy.roles("distributed", engines=2) if r.server == "engine"]
+    assert [deploy.role_sections(ours, r) for r in engines] == [
+        {"metrics": {"host": "127.0.0.1", "port": 9100}},
+        {"metrics": {"host": "127.0.0.1", "port": 9101}},
+    ]
+    assert deploy.Deployment(ours, log=lambda _: None).engine_metrics_urls == [
+        "http://127.0.0.1:9100/metrics",
+        "http://127.0.0.1:9101/metrics",
+    ]
+    # NOTE: the reference is a black box: its configuration is its own, and nothing is read from it.
+    reference = deploy.Settings(
+        kind="reference-distributed", port=9001, workdir=pathlib.Path("/w"), engines=2
+    )
+    assert [deploy.role_sections(reference, r) for r in engines] == [{}, {}]
+    assert deploy.Deployment(reference, log=lambda _: None).engine_metrics_urls == []
+    embedded = deploy.Settings(kind="embedded", port=9000, workdir=pathlib.Path("/w"))
+    assert deploy.Deployment(embedded, log=lambda _: None).engine_metrics_urls == []
+
+
 def test_command_lines() -> None:
     configs = [pathlib.Path("/c/server.conf"), pathlib.Path("/c/executor-1.conf")]
     assert deploy.server_argv(BIN, configs, "executor") == [

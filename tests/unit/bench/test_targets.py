@@ -74,6 +74,13 @@ def test_distributed_targets() -> None:
     assert verdicts(results) == {"fanout_1000": True, "chain_50": False, "concurrent_50": True}
 
 
+def test_the_distributed_chain_shows_the_engines_hop_without_judging_it() -> None:
+    results = {"chain_50": ok(0.29, output_ok=True, engine_hop_ms={"p50_ms": 4.2, "engines": 2})}
+    targets.evaluate(results, "distributed")
+    assert verdicts(results) == {"chain_50": True}
+    assert "(engine hop 4.2)" in results["chain_50"]["target"]["text"]
+
+
 def test_the_reference_is_never_judged() -> None:
     results = embedded_results()
     targets.evaluate(results, "reference-distributed")
