@@ -107,10 +107,10 @@ def add(bench: Bench, res: dict[str, Any], start: dict[str, Any] | None) -> None
     res["engine_hop_ms"] = figure
     if "error" in figure:
         return
-    approx = "~" if figure.get("engines") else ""
+    engines = figure.get("engines")
+    approx = "~" if engines else ""
     p50, p95 = fmt(figure.get("p50_ms")), fmt(figure.get("p95_ms"))
     res["check"] += f"; engine result->next send p50 {approx}{p50} ms p95 {approx}{p95} ms"
-    engines = figure.get("engines")
     if engines:
         res["check"] += f" ({figure['count']} hops, the histograms of {engines} engine{'s' * (engines > 1)})"
 

@@ -22,13 +22,14 @@ from mistral.services import definitions
 def fresh_database(path: str, workflows: str) -> None:
     """Use a new database holding the schema, the system actions and ``workflows``: a new SQLite
     file ``path``, or, when ``path`` is a URL, the empty database it names."""
-    if "://" not in path:
+    is_url = "://" in path
+    if not is_url:
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
             if os.path.exists(path + suffix):
                 os.remove(path + suffix)
     config.parse_args([])
-    config.CONF.set_override("connection", path if "://" in path else f"sqlite:///{path}", group="database")
+    config.CONF.set_override("connection", path if is_url else f"sqlite:///{path}", group="database")
     # NOTE: mistral-extra's generated OpenStack actions are not what these tools measure; they slow the start.
     config.CONF.set_default("load_action_generators", False, group="legacy_action_provider")
     cli.upgrade("head")
