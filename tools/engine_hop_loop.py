@@ -18,6 +18,7 @@ import cProfile
 import os
 import sys
 import time
+from typing import Any
 
 from sqlalchemy import event
 
@@ -28,8 +29,21 @@ import inprocess  # noqa: E402
 
 from mistral import context  # noqa: E402
 from mistral.db import api as db_api  # noqa: E402
-from mistral.db import session  # noqa: E402
+from mistral.db import pg_round_trips, session  # noqa: E402
 from mistral.engine import engine as engine_module  # noqa: E402
+
+
+def _count_round_trips() -> list[None]:
+    """A list that grows by one at each message sent to PostgreSQL (``pg_round_trips``); never on SQLite."""
+    sent: list[None] = []
+    real = pg_round_trips._send
+
+    def send(*args: Any) -> None:
+        sent.append(None)
+        real(*args)
+
+    pg_round_trips._send = send
+    return sent
 
 
 def main() -> int:
@@ -47,6 +61,8 @@ def main() -> int:
     @event.listens_for(session.get_engine(), "before_cursor_execute")
     def _count(conn, cursor, statement, parameters, ctx, executemany):  # noqa: ANN001, ANN202
         statements[statement.split(None, 1)[0].upper()] += 1
+
+    messages = _count_round_trips()
 
     engine = engine_module.get()
     context.set_current(context.Context())
@@ -71,6 +87,7 @@ def main() -> int:
 
     one_run()  # warm-up: caches, connections
     statements.clear()
+    messages.clear()
     profile = cProfile.Profile() if args.profile else None
     cpu, wall = time.thread_time(), time.perf_counter()
     if profile:
@@ -84,6 +101,7 @@ def main() -> int:
         f"{hops} hops: engine CPU per hop {1000 * cpu / hops:.3f} ms, wall {1000 * wall / hops:.3f} ms; "
         f"SQL statements per hop {sum(statements.values()) / hops:.2f} "
         + ", ".join(f"{k} {v / hops:.2f}" for k, v in statements.most_common())
+        + (f"; PostgreSQL round trips per hop {len(messages) / hops:.2f}" if messages else "")
     )
     return 0
 
