@@ -24,6 +24,7 @@ from bench import (
     concurrency,
     deploy,
     history,
+    machine_speed,
     polling_load,
     procstats,
     scrape,
@@ -141,6 +142,8 @@ def run_deployment(kind: str, args: argparse.Namespace, workloads: list[str]) ->
         "workloads": workloads,
         "args": {k: v for k, v in vars(run_args).items() if k != "token"},
     }
+    if not args.dry_run:
+        meta["machine"]["python_loop_s"] = {"before": machine_speed.python_loop_s()}
     skips = skipped_workloads(kind, args)
     rows: list[tuple[str, list[dict]]] = []
     outcome = "completed"
@@ -187,10 +190,15 @@ def run_deployment(kind: str, args: argparse.Namespace, workloads: list[str]) ->
             dep.stop()
         req, failed = client.counters()
         client.close()
+        loop = meta["machine"].get("python_loop_s")
+        if loop is not None and not STOP.is_set():
+            loop["after"] = machine_speed.python_loop_s()
     results = bench.results
     targets.evaluate(results, kind)
     print(f"\n=== {meta['label']}: {client.base} ({outcome})")
     print(summary_table(results))
+    if loop is not None:
+        print(machine_speed.summary(loop["before"], loop.get("after")))
     if rows:
         print()
         print(process_matrix(rows))
