@@ -256,9 +256,10 @@ def _with_options(engine: sa.Engine, **options: Any) -> sa.Engine:
     return found[1]
 
 
-def _reads_see_no_snapshot(engine: sa.Engine) -> bool:
-    """True when a transaction that only reads is no different from its statements run one by one.
+def statements_see_their_own_snapshot(engine: sa.Engine) -> bool:
+    """True when every statement of a transaction takes a snapshot of its own, as it starts.
 
+    So a transaction that only reads is no different from its statements run one by one.
     NOTE: PostgreSQL's READ COMMITTED (its default) takes a new snapshot for every statement,
     so a transaction gives reads nothing but a round trip (its COMMIT): every GET of the
     API, every look of the scheduler and of recovery. Under REPEATABLE READ (a server set up
@@ -278,7 +279,7 @@ def _bind(engine: sa.Engine, *, read_only: bool, one_statement: bool = False) ->
     """What a unit of work runs on: SQLite's reader, autocommit where it saves round trips, or ``engine``."""
     if engine.dialect.name == "sqlite":
         return _with_options(engine, mistral_read_only=True) if read_only else engine
-    if one_statement or (read_only and _reads_see_no_snapshot(engine)):
+    if one_statement or (read_only and statements_see_their_own_snapshot(engine)):
         return _autocommit(engine)
     return engine
 
@@ -298,7 +299,7 @@ def transaction(
     takes that slot before the transactions already queued for it;
     ``one_statement`` (the caller runs a single statement, atomic on its own) runs
     it in autocommit on a server database, and so does ``read_only`` where that
-    changes nothing a reader sees (see ``_reads_see_no_snapshot``). Inside another
+    changes nothing a reader sees (see ``statements_see_their_own_snapshot``). Inside another
     transaction they change nothing.
 
     NOTE: a transaction's COMMIT is a round trip of its own (its BEGIN goes with the first

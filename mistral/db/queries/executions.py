@@ -17,7 +17,7 @@ from mistral import context
 from mistral.db import models, query
 from mistral.db.queries import bulk, common
 from mistral.db.query import ListQuery
-from mistral.db.session import get_engine, reading, transaction
+from mistral.db.session import get_engine, reading, statements_see_their_own_snapshot, transaction
 from mistral.db.types import StoredJson, utcnow
 from mistral.exceptions import DuplicateError, NotFoundError
 
@@ -565,27 +565,48 @@ def _ACTIONS_WITH_TASKS() -> sa.Select:  # noqa: N802 - a constant, built on fir
 def lock_workflows_reading_actions(
     wf_ex_ids: Sequence[str], action_ex_ids: Sequence[str]
 ) -> list[tuple[models.ActionExecution, models.TaskExecution, models.WorkflowExecution]] | None:
-    """``lock_workflow_executions`` then ``find_actions_with_tasks``, in one statement where that is the same.
+    """``lock_workflow_executions`` then ``find_actions_with_tasks``, in one round trip where it is the same.
 
     Answers the task-owned actions of ``action_ex_ids`` with their tasks and locked workflows
-    (``wf_ex_ids``, one per action), in workflow id order; None where one statement would not
+    (``wf_ex_ids``, one per action), in workflow id order; None where one round trip would not
     do: the caller then locks, and reads after.
 
     NOTE: each hop of a workflow locks its execution and reads the action and its task. On
     SQLite the transaction holds the database's write lock from its BEGIN IMMEDIATE, so a row
     read at any point of it is as it is under the lock, and one statement spares the second.
     On a server database the rows a FOR UPDATE joins beside the row it waits for come from the
-    snapshot taken before the wait: another engine's change of them would be missed. With two
-    actions of one workflow, the workflow's row (its input may be large) would be decoded twice.
+    snapshot taken before the wait: another engine's change of them would be missed. At
+    PostgreSQL's READ COMMITTED, though, every statement takes its snapshot when it starts, so
+    the lock is held back (``pg_round_trips``) and sent in one message with the read behind it,
+    which starts only once the lock is granted. With two actions of one workflow, the
+    workflow's row (its input may be large) would be decoded twice.
     """
     if not action_ex_ids or len(set(wf_ex_ids)) != len(action_ex_ids):
         return None
-    if get_engine().dialect.name != "sqlite" or not query.sees_everything(WfEx):
+    if not query.sees_everything(WfEx):
+        return None
+    engine = get_engine()
+    lock_held_back = engine.dialect.name != "sqlite"
+    if lock_held_back and not statements_see_their_own_snapshot(engine):
         return None
     one = len(action_ex_ids) == 1
     params = {"id": action_ex_ids[0]} if one else {"ids": list(action_ex_ids)}
     with transaction() as session:
+        if lock_held_back:
+            session.connection().execute(
+                _LOCK_ONLY_BY_IDS(), {"ids": list(wf_ex_ids)}, execution_options=bulk.DEFERRED
+            )
         return [(a, t, w) for a, t, w in session.execute(_ACTIONS_WITH_TASKS_AND_WORKFLOWS(one), params)]
+
+
+@functools.cache
+def _LOCK_ONLY_BY_IDS() -> sa.Select:  # noqa: N802 - a constant, built on first use
+    return (
+        sa.select(WfEx.id)
+        .where(WfEx.id.in_(sa.bindparam("ids", expanding=True)))
+        .order_by(WfEx.id)
+        .with_for_update()
+    )
 
 
 @functools.cache

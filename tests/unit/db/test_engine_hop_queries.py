@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime
+import threading
+import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
+import psycopg2
 import pytest
 import sqlalchemy as sa
 
 from mistral import context
 from mistral.db import api as db_api
-from mistral.db import models
+from mistral.db import models, pg_round_trips
 from mistral.db import session as session_module
 from mistral.db.session import transaction
 
@@ -153,7 +157,7 @@ def test_action_results_are_written_at_once_and_later_changes_still_flush() -> N
 
 
 @pytest.mark.usefixtures("hop")
-def test_one_statement_locks_and_reads_only_where_the_transaction_holds_the_lock(db: str) -> None:
+def test_a_hop_locks_its_workflows_and_reads_their_rows_as_they_are_now() -> None:
     with context.using(context.current().with_(is_internal=True)), transaction() as session:
         stale = db_api.find_task_executions_by_ids(["t1"])[0]
         session.connection().execute(
@@ -162,15 +166,63 @@ def test_one_statement_locks_and_reads_only_where_the_transaction_holds_the_lock
             .values(state="ERROR")
         )
         found = db_api.lock_workflows_reading_actions(["wf-a", "wf-b"], ["a3", "a1"])
-        if db != "sqlite":
-            assert found is None  # a FOR UPDATE would read the joined rows from before its wait
-            return
         assert [(a.id, t.id, w.id) for a, t, w in found] == [("a1", "t1", "wf-a"), ("a3", "t2", "wf-b")]
         assert stale.state == "ERROR"  # read again, as it is now
         # NOTE: two actions of one workflow would decode its row twice: the caller locks, then reads
         assert db_api.lock_workflows_reading_actions(["wf-a"], ["a1", "a2"]) is None
         ((action_ex, task_ex, wf_ex),) = db_api.lock_workflows_reading_actions(["wf-b"], ["a3"])
         assert (action_ex.id, task_ex.id, wf_ex.id) == ("a3", "t2", "wf-b")
+
+
+ON_POSTGRES = pytest.mark.parametrize(
+    "db", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+
+
+def _raw_connection(postgres_url: str) -> Any:
+    url = sa.engine.make_url(postgres_url).set(drivername="postgresql")
+    return psycopg2.connect(url.render_as_string(hide_password=False))
+
+
+@ON_POSTGRES
+@pytest.mark.usefixtures("hop")
+def test_on_postgres_rows_changed_while_the_lock_is_awaited_are_read_as_changed(postgres_url: str) -> None:
+    """The read travels with the lock, yet starts only once the lock is granted."""
+    other = _raw_connection(postgres_url)
+    with other.cursor() as cur:
+        cur.execute("SELECT id FROM workflow_executions_v2 WHERE id = 'wf-a' FOR UPDATE")
+        cur.execute("UPDATE task_executions_v2 SET state = 'ERROR' WHERE id = 't1'")
+    committer = threading.Timer(0.5, other.commit)
+    committer.start()
+    try:
+        started = time.monotonic()
+        with context.using(context.current().with_(is_internal=True)), transaction():
+            ((action_ex, task_ex, wf_ex),) = db_api.lock_workflows_reading_actions(["wf-a"], ["a1"])
+            waited = time.monotonic() - started
+            assert (action_ex.id, task_ex.id, wf_ex.id, task_ex.state) == ("a1", "t1", "wf-a", "ERROR")
+        assert waited >= 0.4
+    finally:
+        committer.join()
+        other.close()
+
+
+@ON_POSTGRES
+@pytest.mark.usefixtures("hop")
+def test_on_postgres_the_lock_and_the_read_are_one_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[str] = []
+    real = pg_round_trips._send
+
+    def send(cursor: Any, query: str | bytes, vars: Any = None) -> None:  # noqa: A002
+        sent.append(cursor.mogrify(query, vars).decode())
+        real(cursor, query, vars)
+
+    monkeypatch.setattr(pg_round_trips, "_send", send)
+    with context.using(context.current().with_(is_internal=True)), transaction():
+        assert len(db_api.lock_workflows_reading_actions(["wf-a", "wf-b"], ["a1", "a3"])) == 2
+    first = [part.strip() for part in sent[0].split(";")]
+    assert [part.split()[0] for part in first] == ["BEGIN", "SELECT", "SELECT"]
+    assert first[1].endswith("ORDER BY workflow_executions_v2.id FOR UPDATE")
+    assert "JOIN task_executions_v2" in first[2] and "FOR UPDATE" not in first[2]
 
 
 @pytest.mark.usefixtures("hop")
