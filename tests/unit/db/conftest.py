@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from mistral import config
-from mistral.db import session
+from mistral.db import pg_round_trips, session
 from tests.unit.db.migrations import fresh as fresh  # noqa: F401 - the migration tests' fixture
 
 
@@ -41,3 +42,17 @@ def pg_engine(postgres_url: str) -> Iterator[sa.Engine]:
     finally:
         session.dispose_engines()
         config.CONF.set_override("connection", before, group="database")
+
+
+@pytest.fixture
+def pg_messages(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts sent to PostgreSQL from now on, one per message (a round trip), parameters filled in."""
+    sent: list[str] = []
+    real = pg_round_trips._send
+
+    def send(cursor: Any, query: str | bytes, vars: Any = None) -> None:  # noqa: A002 - psycopg2's name
+        sent.append(cursor.mogrify(query, vars).decode())
+        real(cursor, query, vars)
+
+    monkeypatch.setattr(pg_round_trips, "_send", send)
+    return sent

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from mistral import context
 from mistral.db import api as db_api
-from mistral.db import models, pg_round_trips
+from mistral.db import models
 from mistral.db import session as session_module
 from mistral.db.session import transaction
 
@@ -208,15 +208,8 @@ def test_on_postgres_rows_changed_while_the_lock_is_awaited_are_read_as_changed(
 
 @ON_POSTGRES
 @pytest.mark.usefixtures("hop")
-def test_on_postgres_the_lock_and_the_read_are_one_message(monkeypatch: pytest.MonkeyPatch) -> None:
-    sent: list[str] = []
-    real = pg_round_trips._send
-
-    def send(cursor: Any, query: str | bytes, vars: Any = None) -> None:  # noqa: A002
-        sent.append(cursor.mogrify(query, vars).decode())
-        real(cursor, query, vars)
-
-    monkeypatch.setattr(pg_round_trips, "_send", send)
+def test_on_postgres_the_lock_and_the_read_are_one_message(pg_messages: list[str]) -> None:
+    sent = pg_messages
     with context.using(context.current().with_(is_internal=True)), transaction():
         assert len(db_api.lock_workflows_reading_actions(["wf-a", "wf-b"], ["a1", "a3"])) == 2
     first = [part.strip() for part in sent[0].split(";")]

@@ -20,20 +20,13 @@ INSERT = bulk.TableInsert(TABLE, ("n",))
 
 
 @pytest.fixture
-def messages(pg_engine: sa.Engine, postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def messages(pg_engine: sa.Engine, pg_messages: list[str]) -> Iterator[list[str]]:
     """The texts sent to the server from now on, one per round trip, over a fresh ``round_trips`` table."""
     with session.transaction() as s:
         s.execute(sa.text("DROP TABLE IF EXISTS round_trips"))
         s.execute(sa.text("CREATE TABLE round_trips (n integer PRIMARY KEY CHECK (n >= 0))"))
-    sent: list[str] = []
-    real = pg_round_trips._send
-
-    def send(cursor: Any, query: str | bytes, vars: Any = None) -> None:  # noqa: A002
-        sent.append(cursor.mogrify(query, vars).decode())
-        real(cursor, query, vars)
-
-    monkeypatch.setattr(pg_round_trips, "_send", send)
-    yield sent
+    pg_messages.clear()  # the table's creation is not the test's
+    yield pg_messages
     with session.transaction() as s:
         s.execute(sa.text("DROP TABLE round_trips"))
 
