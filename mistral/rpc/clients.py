@@ -56,12 +56,16 @@ class _Client:
         *,
         timeout: float | None,
         server: str | None,
+        fresh: bool = False,
     ) -> Any:
-        """The answer of ``method`` called as ``ctxt``, in its wire form (``CallOutcome.to_wire``)."""
+        """The answer of ``method`` called as ``ctxt``, in its wire form (``CallOutcome.to_wire``).
+
+        ``fresh``: see ``direct.call``.
+        """
         bridged = bridge.client()
         if bridged is not None:
             return bridged.call(self.topic, server, method, ctxt, kwargs, timeout)
-        answer = direct.call(self.topic, server, method, ctxt, kwargs)
+        answer = direct.call(self.topic, server, method, ctxt, kwargs, fresh=fresh)
         if answer is not direct.ABSENT:
             return answer
         # NOTE: only what is given: prepare(timeout=None) would mean "wait forever".
@@ -290,9 +294,12 @@ def call_wire(
     kwargs: dict[str, Any],
     timeout: float | None,
 ) -> Any:
-    """Send a call another process asked for (``bridge``): as its caller's ``ctxt``, answered in wire form."""
+    """Send a call another process asked for (``bridge``): as its caller's ``ctxt``, answered in wire form.
+
+    The payload was decoded from the bridge's message, and the answer is encoded into one.
+    """
     return _of_topic(topic, method, methods.CALL)._call_wire(
-        ctxt, method, kwargs, timeout=timeout, server=server
+        ctxt, method, kwargs, timeout=timeout, server=server, fresh=True
     )
 
 

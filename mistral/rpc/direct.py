@@ -58,10 +58,11 @@ class Endpoint:
         self._in_flight = 0
         self._withdrawn = False
 
-    def run(self, method: str, ctxt: dict[str, Any], kwargs: dict[str, Any]) -> Any:
-        """The handler's answer, or ABSENT once withdrawn."""
+    def run(self, method: str, ctxt: dict[str, Any], kwargs: dict[str, Any], *, fresh: bool = False) -> Any:
+        """The handler's answer, or ABSENT once withdrawn; ``fresh``: see ``call``."""
         handler = getattr(self._endpoint, method)
-        ctxt, kwargs = copied(ctxt), copied(kwargs)
+        if not fresh:
+            ctxt, kwargs = copied(ctxt), copied(kwargs)
         with self._cond:
             if self._withdrawn:
                 return ABSENT
@@ -111,22 +112,33 @@ def find(topic: str, server: str | None = None) -> Endpoint | None:
         return next(iter(named.values()))
 
 
-def call(topic: str, server: str | None, method: str, ctxt: dict[str, Any], kwargs: dict[str, Any]) -> Any:
+def call(
+    topic: str,
+    server: str | None,
+    method: str,
+    ctxt: dict[str, Any],
+    kwargs: dict[str, Any],
+    *,
+    fresh: bool = False,
+) -> Any:
     """The answer of this process's server, or ABSENT when none takes it.
 
     A handler's exception reaches the caller as oslo.messaging's RemoteError would.
+    ``fresh``: the payload was decoded from another process's message a moment ago, and the
+    answer goes back encoded: neither is shared, so neither is copied. NOTE: a 550 KB input
+    bridged from the reader process took 3.9 ms to copy in the engine's process.
     NOTE: no timeout: the caller's thread runs the handler, whose own waits are bounded.
     """
     entry = find(topic, server)
     if entry is None:
         return ABSENT
     try:
-        answer = entry.run(method, ctxt, kwargs)
+        answer = entry.run(method, ctxt, kwargs, fresh=fresh)
     except Exception as error:  # noqa: BLE001 - the caller sees what a remote server's failure shows
         raise oslo_messaging.RemoteError(
             type(error).__name__, str(error), "".join(traceback.format_exception(error))
         ) from error
-    return answer if answer is ABSENT else copied(answer)
+    return answer if answer is ABSENT or fresh else copied(answer)
 
 
 def cast(topic: str, server: str | None, method: str, ctxt: dict[str, Any], kwargs: dict[str, Any]) -> bool:

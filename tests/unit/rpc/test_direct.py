@@ -56,6 +56,39 @@ def test_a_call_runs_in_the_callers_thread_on_copies(endpoint: Endpoint) -> None
     assert endpoint.calls == [("echo", {"project_id": "p"}, threading.current_thread())]
 
 
+def test_a_fresh_payload_is_handed_over_as_it_is_still_in_a_context_of_its_own(endpoint: Endpoint) -> None:
+    value = {"n": 1}
+    token = _seen.set("caller's")
+    try:
+        answer = direct.call("t_direct", None, "echo", {}, {"value": value}, fresh=True)
+    finally:
+        _seen.reset(token)
+    assert value == {"n": 1, "touched": True}
+    assert answer["result"]["value"] is value and answer["result"]["seen"] == "fresh"
+
+
+def test_a_call_another_process_sent_is_not_copied_again() -> None:
+    """``call_wire`` runs what the bridge decoded a moment ago: the handler gets those objects."""
+    transport.reset()
+    clients.reset()
+    received: list[Any] = []
+
+    class Engine:
+        def take_actions(self, ctxt: dict[str, Any], action_ex_ids: list[str], executor: str) -> Any:
+            received.append(action_ex_ids)
+            return {"result": action_ex_ids}
+
+    ids = ["a1"]
+    direct.serve(transport.ENGINE_TOPIC, "e1", Engine())
+    try:
+        kwargs = {"action_ex_ids": ids, "executor": "x"}
+        answer = clients.call_wire(transport.ENGINE_TOPIC, None, "take_actions", {}, kwargs, None)
+    finally:
+        clients.reset()
+        transport.reset()
+    assert answer == {"result": ["a1"]} and received[0] is ids
+
+
 def test_the_handler_does_not_see_the_callers_context_variables(endpoint: Endpoint) -> None:
     token = _seen.set("caller's")
     try:
