@@ -11,13 +11,15 @@ finds it calls the endpoint in its own thread: it would only have waited for
 the answer anyway.
 
 The payload and the answer still go through a JSON round trip, as over a
-broker, so neither side ever shares an object with the other, and the call runs
-in a fresh ``contextvars`` context, so the caller's security context, database
-session and outbox cannot leak into the handler. A cast runs here only when the
-server lists it as quick (it only hands the message to a thread of its own);
-any other cast keeps going through the transport, so that a caller is never
-held up by work it did not wait for. Only the in-process transport uses this:
-with a broker every message goes through it.
+broker, so neither side ever shares an object with the other (unless the
+payload was just decoded from another process's message, and the answer goes
+back into one: ``fresh``), and the call runs in a fresh ``contextvars``
+context, so the caller's security context, database session and outbox cannot
+leak into the handler. A cast runs here only when the server lists it as quick
+(it only hands the message to a thread of its own); any other cast keeps going
+through the transport, so that a caller is never held up by work it did not
+wait for. Only the in-process transport uses this: with a broker every message
+goes through it.
 """
 
 from __future__ import annotations
