@@ -137,7 +137,8 @@ def pg_database_url(admin_url: str, database: str) -> str:
     return urllib.parse.urlunsplit(("postgresql+psycopg2", parts.netloc, f"/{database}", "", ""))
 
 
-def psql_argv(admin_url: str, sql: str) -> list[str]:
+def psql_session_argv(admin_url: str) -> list[str]:
+    """``psql`` connected as ``admin_url`` says, quiet and stopping at the first error; SQL to add."""
     parts = urllib.parse.urlsplit(admin_url)
     return [
         "psql",
@@ -152,9 +153,11 @@ def psql_argv(admin_url: str, sql: str) -> list[str]:
         "-v",
         "ON_ERROR_STOP=1",
         "-q",
-        "-c",
-        sql,
     ]
+
+
+def psql_argv(admin_url: str, sql: str) -> list[str]:
+    return psql_session_argv(admin_url) + ["-c", sql]
 
 
 def transport_url(rabbit_url: str, vhost: str) -> str:

@@ -24,6 +24,7 @@ from bench import (
     concurrency,
     deploy,
     history,
+    lock_waits,
     machine_speed,
     polling_load,
     procstats,
@@ -167,7 +168,7 @@ def run_deployment(kind: str, args: argparse.Namespace, workloads: list[str]) ->
             bench.results["dry_run"] = {"state": "SUCCESS" if ok else "ERROR"}
             outcome = "dry run"
         else:
-            run_workloads(bench, workloads, skips, sampler, rows)
+            run_workloads(bench, workloads, skips, sampler, rows, lock_sampler(settings))
     except KeyboardInterrupt:
         STOP.set()
         outcome = "interrupted"
@@ -217,14 +218,25 @@ def run_deployment(kind: str, args: argparse.Namespace, workloads: list[str]) ->
     return {"meta": meta, "results": results, "processes": dict(rows)}
 
 
+def lock_sampler(settings: deploy.Settings | None) -> Callable[[], lock_waits.Sampler] | None:
+    """What samples the lock waits of a deployment on PostgreSQL (None on SQLite or at a URL)."""
+    if settings is None or settings.kind == "embedded":
+        return None
+    return lambda: lock_waits.Sampler(settings.pg_admin_url, settings.label)
+
+
 def run_workloads(
     bench: Bench,
     workloads: list[str],
     skips: dict[str, str],
     sampler: Callable[[], list[dict]],
     rows: list[tuple[str, list[dict]]],
+    locks: Callable[[], lock_waits.Sampler] | None = None,
 ) -> None:
-    """Each workload in turn; a failed one is reported and the next one runs."""
+    """Each workload in turn; a failed one is reported and the next one runs.
+
+    ``locks``: a new sampler of the database's lock waits, run over each workload.
+    """
     log(f"bench run {bench.run_id} against {bench.c.base}: {', '.join(workloads)}")
     for name in workloads:
         if STOP.is_set():
@@ -234,6 +246,9 @@ def run_workloads(
         else:
             log(f"running {name} ...")
             metrics_before = _scrape(bench)
+            lock_probe = locks() if locks is not None else None
+            if lock_probe is not None:
+                lock_probe.start()
             try:
                 res = run_workload(bench, name)
             except Interrupted:
@@ -247,6 +262,10 @@ def run_workloads(
                 threading.BrokenBarrierError,
             ) as e:
                 res = {"state": "FAILED", "error": f"{e.__class__.__name__}: {e}"}
+            finally:
+                waits = lock_probe.stop() if lock_probe is not None else None
+            if waits is not None:
+                res["pg_lock_waits"] = waits.as_dict()
             moved = scrape.deltas(metrics_before, _scrape(bench))
             if moved is not None:
                 res["metrics"] = moved
@@ -257,6 +276,8 @@ def run_workloads(
                 rows.append((name, samples))
         bench.results[name] = res
         print(workload_line(name, res), flush=True)
+        if res.get("pg_lock_waits"):
+            print(lock_waits.line(lock_waits.LockWaits(**res["pg_lock_waits"])), flush=True)
         if res.get("metrics"):
             print(scrape.line(res["metrics"]), flush=True)
 

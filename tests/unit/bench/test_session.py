@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pathlib
+import types
 
-from bench import cli, session
+import pytest
+
+from bench import cli, lock_waits, session
 
 
 def test_a_url_has_nothing_to_start() -> None:
@@ -28,3 +31,56 @@ def test_skips_combine_the_deployment_list_and_the_option() -> None:
     ref = session.skipped_workloads("reference-distributed", args)
     assert "with_items_input_100000" in ref and ref["polling_load"] == "skipped by --skip"
     assert session.skipped_workloads("distributed", cli.parse_args([])) == {}
+
+
+class FakeLockSampler:
+    def __init__(self) -> None:
+        self.started = self.stopped = False
+
+    def start(self) -> bool:
+        self.started = True
+        return True
+
+    def stop(self) -> lock_waits.LockWaits:
+        self.stopped = True
+        return lock_waits.LockWaits(wait_s=0.25, most_waiting=2, most_sessions=12, samples=100, span_s=2.0)
+
+
+def test_each_workload_records_the_lock_waits_sampled_over_it_even_when_it_fails(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    samplers: list[FakeLockSampler] = []
+
+    def make() -> FakeLockSampler:
+        samplers.append(FakeLockSampler())
+        return samplers[-1]
+
+    def run_workload(_bench: object, name: str) -> dict[str, object]:
+        assert samplers[-1].started and not samplers[-1].stopped
+        if name == "chain_50":
+            raise RuntimeError("the server went away")
+        return {"state": "SUCCESS", "wall_s": 1.0}
+
+    monkeypatch.setattr(session, "run_workload", run_workload)
+    bench = types.SimpleNamespace(
+        run_id="r", c=types.SimpleNamespace(base="http://x"), args=cli.parse_args([]), results={}
+    )
+    session.run_workloads(bench, ["fanout_1000", "chain_50"], {}, list, [], make)  # type: ignore[arg-type]
+    assert [s.stopped for s in samplers] == [True, True]
+    assert bench.results["fanout_1000"]["pg_lock_waits"]["wait_s"] == 0.25
+    assert bench.results["chain_50"]["state"] == "FAILED"
+    assert bench.results["chain_50"]["pg_lock_waits"]["most_waiting"] == 2
+    assert (
+        capsys.readouterr().out.count("PostgreSQL lock waits: 0.250 s over 2.0 s (at most 2 of 12 sessions")
+        == 2
+    )
+
+
+def test_only_a_deployment_on_postgresql_samples_lock_waits(tmp_path: pathlib.Path) -> None:
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "mistral-server").write_text("")
+    args = cli.parse_args(["--ours-venv", str(tmp_path)])
+    assert session.lock_sampler(None) is None
+    assert session.lock_sampler(session.deployment_settings("embedded", args)) is None
+    make = session.lock_sampler(session.deployment_settings("distributed", args))
+    assert make is not None and isinstance(make(), lock_waits.Sampler)
