@@ -85,7 +85,8 @@ class Sampler:
     """``psql`` sampling ``database``'s lock waits from ``start`` to ``stop``."""
 
     def __init__(self, admin_url: str, database: str) -> None:
-        self._argv = deploy.psql_session_argv(admin_url) + ["-A", "-t"]
+        # NOTE: -X: a ~/.psqlrc (\timing, a prompt) would change the lines parsed here.
+        self._argv = deploy.psql_session_argv(admin_url) + ["-X", "-A", "-t"]
         self._database = database
         self._proc: subprocess.Popen[str] | None = None
         self._lines: list[str] = []
