@@ -43,11 +43,25 @@ class RouteFaultHook(hooks.PecanHook):
     """A routing 404 or 405 answers ``{"faultstring": ...}`` like every other error."""
 
     def __init__(self, root: Any) -> None:
-        self.routes = [(_pattern(r.path), r.method.upper(), r.func) for r in routes.walk(root)]
+        walked = list(routes.walk(root))
+        self.routes = [(_pattern(r.path), r.method.upper(), r.func) for r in walked]
+        #: The methods of each route without parameters (``/v2/workflows/validate``).
+        self.fixed: dict[str, set[str]] = {}
+        for r in walked:
+            if "{" not in r.path:
+                self.fixed.setdefault(r.path.rstrip("/") or "/", set()).add(r.method.upper())
         #: Each handler's own routes: the one lookup a served request needs.
         self.by_handler: dict[tuple[str, Any], list[re.Pattern[str]]] = {}
         for pattern, method, func in self.routes:
             self.by_handler.setdefault((method, func), []).append(pattern)
+
+    def _an_id_named_as_a_sub_resource(self, request: Any) -> bool:
+        """Whether only a route with a parameter has the request's path and method: the id is the path's."""
+        path = request.path.rstrip("/") or "/"
+        method = "GET" if request.method == "HEAD" else request.method
+        if path in self.fixed:
+            return False  # a resource of that name (POST-only /v2/workflows/validate): 405 is right
+        return any(m == method and pattern.match(path) for pattern, m, _ in self.routes)
 
     def before(self, state: Any) -> None:
         path = state.request.path.rstrip("/") or "/"
@@ -77,6 +91,11 @@ class RouteFaultHook(hooks.PecanHook):
         if isinstance(error, webob_exc.HTTPNotFound):
             return fault_response(404, no_route_message(state.request.path))
         if isinstance(error, webob_exc.HTTPMethodNotAllowed):
+            if self._an_id_named_as_a_sub_resource(state.request):
+                # NOTE: DELETE /v2/executions/spec: Pecan routed the id to the sub-resource ``spec``
+                # (of /v2/executions/{id}/spec), which has no DELETE. No execution with that id
+                # is reachable here; the GET of the same path answers 404 too.
+                return fault_response(404, no_route_message(state.request.path))
             allow = error.headers.get("Allow", "")
             message = f"Method {state.request.method} is not allowed for {state.request.path}"
             if allow:

@@ -166,6 +166,11 @@ def test_pecan_routing_errors_have_the_fault_shape(app: webtest.TestApp) -> None
             400,
             "The request body is not valid multipart/form-data: Invalid boundary",
         ),
+        # An id named as a sub-resource reached that sub-resource, which has no DELETE or PUT: a 405
+        # that listed DELETE and PUT as allowed (found by test_api_fuzz).
+        ("DELETE", "/v2/executions/spec?force=true", {}, 404, "The resource could not be found"),
+        ("PUT", "/v2/executions/report", {}, 404, "The resource could not be found"),
+        ("DELETE", "/v2/executions/tasks", {}, 404, "The resource could not be found"),
         # Reached the members controller with 'x' as the workflow id.
         ("GET", "/v2/workflows/members/x/y", {}, 404, "The resource could not be found"),
     ],
