@@ -39,17 +39,20 @@ def _pattern(template: str) -> re.Pattern[str]:
     return re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$")
 
 
+def _path_and_method(request: Any) -> tuple[str, str]:
+    """The request's path and method as the routes name them (no trailing slash; HEAD is GET)."""
+    path = request.path.rstrip("/") or "/"
+    return path, "GET" if request.method == "HEAD" else request.method
+
+
 class RouteFaultHook(hooks.PecanHook):
     """A routing 404 or 405 answers ``{"faultstring": ...}`` like every other error."""
 
     def __init__(self, root: Any) -> None:
         walked = list(routes.walk(root))
         self.routes = [(_pattern(r.path), r.method.upper(), r.func) for r in walked]
-        #: The methods of each route without parameters (``/v2/workflows/validate``).
-        self.fixed: dict[str, set[str]] = {}
-        for r in walked:
-            if "{" not in r.path:
-                self.fixed.setdefault(r.path.rstrip("/") or "/", set()).add(r.method.upper())
+        #: The paths of the routes without parameters (``/v2/workflows/validate``).
+        self.fixed = {r.path.rstrip("/") or "/" for r in walked if "{" not in r.path}
         #: Each handler's own routes: the one lookup a served request needs.
         self.by_handler: dict[tuple[str, Any], list[re.Pattern[str]]] = {}
         for pattern, method, func in self.routes:
@@ -57,15 +60,13 @@ class RouteFaultHook(hooks.PecanHook):
 
     def _an_id_named_as_a_sub_resource(self, request: Any) -> bool:
         """Whether only a route with a parameter has the request's path and method: the id is the path's."""
-        path = request.path.rstrip("/") or "/"
-        method = "GET" if request.method == "HEAD" else request.method
+        path, method = _path_and_method(request)
         if path in self.fixed:
             return False  # a resource of that name (POST-only /v2/workflows/validate): 405 is right
         return any(m == method and pattern.match(path) for pattern, m, _ in self.routes)
 
     def before(self, state: Any) -> None:
-        path = state.request.path.rstrip("/") or "/"
-        method = "GET" if state.request.method == "HEAD" else state.request.method
+        path, method = _path_and_method(state.request)
         handler = getattr(state.controller, "__func__", state.controller)
         if any(p.match(path) for p in self.by_handler.get((method, handler), ())):
             return
