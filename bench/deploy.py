@@ -18,6 +18,7 @@ import os
 import pathlib
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -248,6 +249,13 @@ def ensure_reference_venv(venv: pathlib.Path, log: Callable[[str], None] = print
     _run([str(venv / "bin" / "pip"), "install", "-q", *REFERENCE_PACKAGES], "pip install", timeout=1800)
 
 
+def _answers(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1:``port`` (a socket in TIME_WAIT does not)."""
+    with socket.socket() as probe:
+        probe.settimeout(1.0)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 class Deployment:
     """Starts the processes of one deployment and stops all of them."""
 
@@ -273,8 +281,20 @@ class Deployment:
 
     # -- life cycle
 
+    def ports(self) -> list[int]:
+        """The ports this deployment's processes will listen on: every API's, then every engine's metrics."""
+        apis = [urllib.parse.urlsplit(url).port for url in self.urls]
+        metrics = [urllib.parse.urlsplit(url).port for url in self.engine_metrics_urls]
+        return [port for port in apis + metrics if port is not None]
+
     def start(self) -> None:
         s = self.settings
+        for port in self.ports():
+            if _answers(port):
+                # NOTE: the readiness probe would find that server, and the benchmark would measure it.
+                raise DeployError(
+                    f"port {port} already answers on 127.0.0.1: stop that server or pass --port-base"
+                )
         if s.reference:
             ensure_reference_venv(s.ref_venv, self.log)
         s.workdir.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import pathlib
+import socket
 
 import pytest
 
@@ -152,3 +153,25 @@ def test_find_ours_bin(tmp_path: pathlib.Path) -> None:
     (tmp_path / "bin").mkdir()
     (tmp_path / "bin" / "mistral-server").write_text("")
     assert deploy.find_ours_bin(str(tmp_path)) == tmp_path / "bin"
+
+
+@pytest.mark.parametrize("kind", ["embedded", "distributed"])
+def test_a_port_another_server_answers_on_stops_the_start(kind: str, tmp_path: pathlib.Path) -> None:
+    """Else the readiness probe finds the other server, and the benchmark measures it instead."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        dep = deploy.Deployment(
+            deploy.Settings(kind=kind, port=port, workdir=tmp_path / "w", ours_bin=BIN), log=lambda _: None
+        )
+        with pytest.raises(deploy.DeployError, match=f"port {port} .*--port-base"):
+            dep.start()
+    assert dep.procs == {} and not (tmp_path / "w").exists()
+
+
+def test_the_ports_of_a_deployment_are_those_its_processes_listen_on() -> None:
+    dep = deploy.Deployment(deploy.Settings(kind="distributed", port=9000, workdir=pathlib.Path("/w"),
+                                            engines=2, apis=2))  # fmt: skip
+    assert dep.ports() == [9000, 9010, 9100, 9101]
+    assert deploy.Deployment(settings("embedded")).ports() == [9101]
