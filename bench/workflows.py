@@ -13,6 +13,8 @@ from typing import Any
 
 CHAIN_LEN = 50
 CONCURRENT_CHAIN_LEN = 5
+#: Tasks of the warm-up chain: the expression, publish and hop paths of the workloads, in little time.
+WARM_UP_CHAIN_LEN = 5
 
 
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
@@ -216,10 +218,7 @@ WF_BUILDERS: dict[str, Callable[[], dict]] = {
     "with_items_c50": lambda: with_items_wf(50),
     "noop_chain_5": lambda: noop_chain_wf(CONCURRENT_CHAIN_LEN),
     "one_task": one_task_wf,
-    "warmup": lambda: {
-        "description": "bench: warm-up",
-        "tasks": {"echo": {"action": "std.echo", "input": {"output": "up"}}},
-    },
+    "warmup": lambda: {**chain_wf(WARM_UP_CHAIN_LEN), "description": "bench: warm-up, tasks as chain_50's"},
     "with_items_input": with_items_input_wf,
     "with_items_published": with_items_published_wf,
     "with_items_dicts": with_items_dicts_wf,

@@ -42,3 +42,11 @@ def test_with_items_input_document_is_the_issue_shape() -> None:
     assert task["with-items"] == "x in <% $.nums %>"
     assert task["input"] == {"output": "<% $.x * 3 %>"}
     assert task["publish"] == {"r": "<% task().result %>"}
+
+
+def test_the_warm_up_runs_the_tasks_of_chain_50() -> None:
+    """Expressions, publish and hops from one task to the next: the paths the timed workloads take."""
+    warm_up = workflows.WF_BUILDERS["warmup"]()
+    assert list(warm_up["tasks"].values()) == list(
+        workflows.chain_wf(workflows.WARM_UP_CHAIN_LEN)["tasks"].values()
+    )
