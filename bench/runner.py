@@ -182,10 +182,10 @@ class Bench:
     def warm_up(self) -> None:
         """Executions shaped like the workloads', enough for each engine to run some, before timing.
 
-        NOTE: starts are shared out among a deployment's engines, and an engine's first executions
-        pay for its cold paths (new database connections, the expression and publish code). With
-        one echo twice, the second of two engines did its first real work in the timed workload,
-        and chain_50 took 0.634 s on 2 engines against 0.485 s on 1 (medians of 3 runs).
+        NOTE: starts are shared out among a deployment's engines. With one echo twice, an engine
+        of two could meet its first expression and publish in a timed workload. Against the old
+        warm-up, 3 alternating runs each showed no difference beyond this machine's noise
+        (distributed, 2 engines: chain_50 0.585-0.648 s before, 0.403-0.901 s after).
         """
         name = self.ensure_workflow("warmup")
         for i in range(warm_up_runs(getattr(self.args, "engines", 1))):
