@@ -80,6 +80,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--skip", action="append", choices=WORKLOADS, help="workload not to run (repeatable)")
     p.add_argument("--json", metavar="PATH", help="write every figure to this JSON file")
     p.add_argument(
+        "--runs",
+        type=int,
+        default=1,
+        help="run the workloads this many times over on the same deployment; the summary shows each "
+        "workload's median run by wall time (a failed run instead) and every run's wall time (default 1)",
+    )
+    p.add_argument(
         "--timeout", type=float, default=300.0, help="seconds to wait for one execution (default 300)"
     )
     p.add_argument(
@@ -122,6 +129,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.timeout <= 0 or args.http_timeout <= 0 or args.history < 0 or args.history_threads < 1:
         p.error("timeouts must be > 0, --history >= 0, --history-threads >= 1")
+    if not 1 <= args.runs <= 20:
+        p.error("--runs must be in 1..20")
     if args.latency_requests < 1:
         p.error("--latency-requests must be >= 1")
     if args.engines < 1 or args.executors < 1:

@@ -6,6 +6,8 @@ import datetime as dt
 import math
 from typing import Any
 
+from bench import repeats
+
 NAME_W = 28
 #: Rows of the process table whose CPU is the total since the process started, not one workload's share.
 ABSOLUTE_ROWS = ("start", "end")
@@ -132,6 +134,8 @@ def summary_table(results: dict[str, dict[str, Any]]) -> str:
         tgt_txt = f"{'PASS' if tgt['pass'] else 'FAIL'} ({tgt['text']})" if tgt else "-"
         if r.get("state") == "SKIPPED":
             tgt_txt = r.get("reason", "")
+        if repeats.runs_text(r):
+            tgt_txt += f"; {repeats.runs_text(r)}"
         unit = (r["unit"] + "/s") if r.get("unit") else "-"
         post = ms(r.get("start_request_s"))
         rows.append(

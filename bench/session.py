@@ -28,6 +28,7 @@ from bench import (
     machine_speed,
     polling_load,
     procstats,
+    repeats,
     scrape,
     single,
     targets,
@@ -147,6 +148,7 @@ def run_deployment(kind: str, args: argparse.Namespace, workloads: list[str]) ->
         meta["machine"]["python_loop_s"] = {"before": machine_speed.python_loop_s()}
     skips = skipped_workloads(kind, args)
     rows: list[tuple[str, list[dict]]] = []
+    passes: list[repeats.Results] = []
     outcome = "completed"
     try:
         if dep:
@@ -168,7 +170,14 @@ def run_deployment(kind: str, args: argparse.Namespace, workloads: list[str]) ->
             bench.results["dry_run"] = {"state": "SUCCESS" if ok else "ERROR"}
             outcome = "dry run"
         else:
-            run_workloads(bench, workloads, skips, sampler, rows, lock_sampler(settings))
+            for i in range(args.runs):
+                if STOP.is_set():
+                    break
+                if args.runs > 1:
+                    log(f"pass {i + 1} of {args.runs}")
+                    bench.results = {}
+                run_workloads(bench, workloads, skips, sampler, rows, lock_sampler(settings), pass_label(i))
+                passes.append(bench.results)
     except KeyboardInterrupt:
         STOP.set()
         outcome = "interrupted"
@@ -194,7 +203,7 @@ def run_deployment(kind: str, args: argparse.Namespace, workloads: list[str]) ->
         loop = meta["machine"].get("python_loop_s")
         if loop is not None and not STOP.is_set():
             loop["after"] = machine_speed.python_loop_s()
-    results = bench.results
+    results = repeats.combine(passes) if passes else bench.results
     targets.evaluate(results, kind)
     print(f"\n=== {meta['label']}: {client.base} ({outcome})")
     print(summary_table(results))
@@ -215,7 +224,15 @@ def run_deployment(kind: str, args: argparse.Namespace, workloads: list[str]) ->
         outcome=outcome,
         interrupted=outcome == "interrupted",
     )
-    return {"meta": meta, "results": results, "processes": dict(rows)}
+    doc = {"meta": meta, "results": results, "processes": dict(rows)}
+    if len(passes) > 1:
+        doc["passes"] = passes
+    return doc
+
+
+def pass_label(index: int) -> str:
+    """What tells the passes of ``--runs`` apart in the process table: nothing for the first."""
+    return f" #{index + 1}" if index else ""
 
 
 def lock_sampler(settings: deploy.Settings | None) -> Callable[[], lock_waits.Sampler] | None:
@@ -232,10 +249,12 @@ def run_workloads(
     sampler: Callable[[], list[dict]],
     rows: list[tuple[str, list[dict]]],
     locks: Callable[[], lock_waits.Sampler] | None = None,
+    label: str = "",
 ) -> None:
     """Each workload in turn; a failed one is reported and the next one runs.
 
     ``locks``: a new sampler of the database's lock waits, run over each workload.
+    ``label``: added to each workload's name in the process table (which pass of ``--runs``).
     """
     log(f"bench run {bench.run_id} against {bench.c.base}: {', '.join(workloads)}")
     for name in workloads:
@@ -273,7 +292,7 @@ def run_workloads(
             if samples:
                 res["processes"] = samples
                 res["peak_rss_mb"] = procstats.peak_rss_mb(samples)
-                rows.append((name, samples))
+                rows.append((name + label, samples))
         bench.results[name] = res
         print(workload_line(name, res), flush=True)
         if res.get("pg_lock_waits"):

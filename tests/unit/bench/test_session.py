@@ -84,3 +84,31 @@ def test_only_a_deployment_on_postgresql_samples_lock_waits(tmp_path: pathlib.Pa
     assert session.lock_sampler(session.deployment_settings("embedded", args)) is None
     make = session.lock_sampler(session.deployment_settings("distributed", args))
     assert make is not None and isinstance(make(), lock_waits.Sampler)
+
+
+def test_runs_repeat_the_workloads_and_report_each_ones_median_run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    walls = {"fanout_1000": iter([0.7, 0.5, 0.9]), "chain_50": iter([0.2, 0.3, 0.1])}
+    monkeypatch.setattr(
+        session, "run_workload", lambda _b, name: {"state": "SUCCESS", "wall_s": next(walls[name])}
+    )
+    monkeypatch.setattr(session.machine_speed, "python_loop_s", lambda: 0.5)
+    monkeypatch.setattr(session.Bench, "cleanup", lambda self: None)
+    args = cli.parse_args(["--url", "http://127.0.0.1:9", "--runs", "3", "--http-timeout", "0.5"])
+    doc = session.run_deployment("url", args, ["fanout_1000", "chain_50"])
+    assert [p["chain_50"]["wall_s"] for p in doc["passes"]] == [0.2, 0.3, 0.1]
+    assert (doc["results"]["fanout_1000"]["wall_s"], doc["results"]["chain_50"]["wall_s"]) == (0.7, 0.2)
+    out = capsys.readouterr().out
+    assert "FAIL (<= 0.1 s" in out and "runs 0.200 / 0.300 / 0.100 s" in out  # judged on the median, 0.2 s
+
+
+def test_the_passes_of_runs_are_told_apart_in_the_process_table() -> None:
+    assert [session.pass_label(i) for i in range(3)] == ["", " #2", " #3"]
+
+
+def test_runs_must_be_between_1_and_20() -> None:
+    assert cli.parse_args([]).runs == 1
+    for bad in ("0", "21"):
+        with pytest.raises(SystemExit):
+            cli.parse_args(["--runs", bad])
