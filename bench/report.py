@@ -161,7 +161,8 @@ def process_matrix(rows: list[tuple[str, list[dict]]]) -> str:
     if not names:
         return ""
     width = max(16, *(len(n) for n in names))
-    head = f"{'after':<{NAME_W}} " + " ".join(f"{n:>{width}}" for n in names)
+    label_w = max(NAME_W, *(len(label) for label, _ in rows))  # ``with_items_published_10000 #2``
+    head = f"{'after':<{label_w}} " + " ".join(f"{n:>{width}}" for n in names)
     out = ["server processes: cpu_s (during the workload; start, end: total) / rss_mb / peak_mb", head]
     out.append("-" * len(head))
     prev: dict[str, float] = {}
@@ -177,7 +178,7 @@ def process_matrix(rows: list[tuple[str, list[dict]]]) -> str:
             prev[n] = s["cpu_s"]
             cell = f"{cpu:.1f}/{_mb(s.get('rss_mb'))}/{_mb(s.get('peak_rss_mb'))}"
             cells.append(f"{cell:>{width}}")
-        out.append(f"{label:<{NAME_W}} " + " ".join(cells))
+        out.append(f"{label:<{label_w}} " + " ".join(cells))
     return "\n".join(out)
 
 

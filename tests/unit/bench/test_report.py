@@ -84,3 +84,9 @@ def test_compare_table_gives_the_ratio_reference_over_ours() -> None:
     chain = next(line for line in text.splitlines() if line.startswith("chain_50"))
     assert fanout.split()[-1] == "x40.0"
     assert "TIMEOUT" in chain and chain.split()[-1] == "-"
+
+
+def test_process_matrix_keeps_its_columns_under_a_long_workload_label() -> None:
+    sample = [{"name": "all", "pid": 1, "cpu_s": 1.0, "rss_mb": 100, "peak_rss_mb": 110}]
+    lines = report.process_matrix([("start", sample), ("with_items_published_10000 #2", sample)]).splitlines()
+    assert len({len(line) for line in (lines[1], lines[3], lines[4])}) == 1
