@@ -175,9 +175,10 @@ def run_deployment(kind: str, args: argparse.Namespace, workloads: list[str]) ->
                     break
                 if args.runs > 1:
                     log(f"pass {i + 1} of {args.runs}")
-                    bench.results = {}
-                run_workloads(bench, workloads, skips, sampler, rows, lock_sampler(settings), pass_label(i))
+                # NOTE: kept before it runs, so that what a pass cut short (Ctrl-C, a failure) did counts.
+                bench.results = {}
                 passes.append(bench.results)
+                run_workloads(bench, workloads, skips, sampler, rows, lock_sampler(settings), pass_label(i))
     except KeyboardInterrupt:
         STOP.set()
         outcome = "interrupted"

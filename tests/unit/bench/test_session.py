@@ -112,3 +112,25 @@ def test_runs_must_be_between_1_and_20() -> None:
     for bad in ("0", "21"):
         with pytest.raises(SystemExit):
             cli.parse_args(["--runs", bad])
+
+
+def test_a_pass_cut_short_by_ctrl_c_still_counts_what_it_ran(monkeypatch: pytest.MonkeyPatch) -> None:
+    ran: list[str] = []
+
+    def run_workload(_bench: object, name: str) -> dict[str, object]:
+        if ran == ["fanout_1000", "chain_50", "fanout_1000"]:
+            raise KeyboardInterrupt  # in the second pass's chain_50
+        ran.append(name)
+        return {"state": "SUCCESS", "wall_s": {"fanout_1000": 0.5, "chain_50": 0.1}[name]}
+
+    monkeypatch.setattr(session, "run_workload", run_workload)
+    monkeypatch.setattr(session.machine_speed, "python_loop_s", lambda: 0.5)
+    monkeypatch.setattr(session.Bench, "cleanup", lambda self: None)
+    args = cli.parse_args(["--url", "http://127.0.0.1:9", "--runs", "3", "--http-timeout", "0.5"])
+    try:
+        doc = session.run_deployment("url", args, ["fanout_1000", "chain_50"])
+    finally:
+        session.STOP.clear()
+    assert doc["meta"]["outcome"] == "interrupted"
+    assert doc["results"]["fanout_1000"]["runs_wall_s"] == [0.5, 0.5]
+    assert doc["results"]["chain_50"]["runs_wall_s"] == [0.1]
