@@ -134,8 +134,9 @@ def summary_table(results: dict[str, dict[str, Any]]) -> str:
         tgt_txt = f"{'PASS' if tgt['pass'] else 'FAIL'} ({tgt['text']})" if tgt else "-"
         if r.get("state") == "SKIPPED":
             tgt_txt = r.get("reason", "")
-        if repeats.runs_text(r):
-            tgt_txt += f"; {repeats.runs_text(r)}"
+        runs = repeats.runs_text(r)
+        if runs:
+            tgt_txt += f"; {runs}"
         unit = (r["unit"] + "/s") if r.get("unit") else "-"
         post = ms(r.get("start_request_s"))
         rows.append(

@@ -52,7 +52,7 @@ WARM_UPS_PER_ENGINE = 2
 
 
 def warm_up_runs(engines: int) -> int:
-    """How many warm-up executions a deployment of ``engines`` engines gets (one when unknown)."""
+    """How many warm-up executions a deployment of ``engines`` engines gets (as for one if unknown)."""
     return WARM_UPS_PER_ENGINE * max(engines, 1)
 
 
