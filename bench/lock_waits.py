@@ -27,6 +27,8 @@ from bench import deploy
 INTERVAL_S = 0.02
 #: Seconds ``stop`` gives psql to end once interrupted, and its reader thread after that.
 STOP_WAIT_S = 5.0
+#: Seconds ``start`` waits for psql's first sample before the workload goes on unsampled at first.
+FIRST_SAMPLE_WAIT_S = 5.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,7 +95,8 @@ class Sampler:
         self._reader: threading.Thread | None = None
 
     def start(self) -> bool:
-        """Start sampling; False when psql cannot be started (``stop`` then answers None)."""
+        """Start sampling, and return once psql has taken its first sample (or ended, or
+        ``FIRST_SAMPLE_WAIT_S`` passed); False when psql cannot be started (``stop`` then answers None)."""
         try:
             self._proc = subprocess.Popen(
                 self._argv,
@@ -105,11 +108,25 @@ class Sampler:
         except OSError:
             return False
         assert self._proc.stdin is not None and self._proc.stdout is not None
-        self._proc.stdin.write(sampling_sql(self._database))
-        self._proc.stdin.close()  # \watch runs until psql is stopped
+        try:
+            self._proc.stdin.write(sampling_sql(self._database))
+            self._proc.stdin.close()  # \watch runs until psql is stopped
+        except BrokenPipeError:
+            pass  # psql has ended already (refused): nothing is sampled, and ``stop`` answers None
         stdout = self._proc.stdout
-        self._reader = threading.Thread(target=lambda: self._lines.extend(stdout), daemon=True)
+        sampling = threading.Event()
+
+        def read() -> None:
+            for text in stdout:
+                self._lines.append(text)
+                sampling.set()
+            sampling.set()  # psql ended (refused, stopped): nothing to wait for
+
+        self._reader = threading.Thread(target=read, daemon=True)
         self._reader.start()
+        # NOTE: psql connects before it samples, over 0.5 s on a loaded machine: a workload started
+        # sooner would lose its first waits (a test measured 0.28 s of a 0.6 s wait so).
+        sampling.wait(FIRST_SAMPLE_WAIT_S)
         return True
 
     def stop(self) -> LockWaits | None:

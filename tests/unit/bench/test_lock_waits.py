@@ -104,3 +104,36 @@ def test_a_held_lock_nobody_waits_for_is_no_wait(locked_row: tuple[sa.Engine, st
     waits = _sampled(*locked_row, contended=False)
     assert (waits.wait_s, waits.most_waiting, waits.most_sessions) == (0, 0, 1)
     assert waits.samples >= 10
+
+
+def _fake_psql(monkeypatch: pytest.MonkeyPatch, script: str) -> None:
+    """psql replaced by ``sh -c script`` (the arguments psql would get follow, unused)."""
+    monkeypatch.setattr(lock_waits.deploy, "psql_session_argv", lambda _url: ["sh", "-c", script])
+
+
+def test_start_returns_once_psql_has_taken_its_first_sample(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A slow connect is waited for: a workload started before the first sample loses its first waits."""
+    _fake_psql(monkeypatch, "sleep 0.6; echo '100.0|1|2'; echo '100.5|0|2'; exec sleep 30")
+    sampler = lock_waits.Sampler("postgresql://postgres@127.0.0.1/test", "test")
+    started = time.monotonic()
+    assert sampler.start()
+    assert time.monotonic() - started >= 0.5
+    waits = sampler.stop()
+    assert waits is not None and waits.wait_s == 0.5
+
+
+def test_start_does_not_wait_for_a_psql_that_ended_without_a_sample(monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_psql(monkeypatch, "exit 2")
+    sampler = lock_waits.Sampler("postgresql://postgres@127.0.0.1/test", "test")
+    started = time.monotonic()
+    assert sampler.start()
+    assert time.monotonic() - started < lock_waits.FIRST_SAMPLE_WAIT_S / 2
+    assert sampler.stop() is None
+
+
+def test_a_psql_gone_before_its_query_is_written_measures_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_psql(monkeypatch, "exec 0<&-; exit 2")  # its stdin closed at once: the write finds no reader
+    sampler = lock_waits.Sampler("postgresql://postgres@127.0.0.1/test", "test")
+    monkeypatch.setattr(lock_waits, "sampling_sql", lambda _db: time.sleep(0.3) or "x" * 1_000_000)
+    assert sampler.start()
+    assert sampler.stop() is None
