@@ -39,10 +39,14 @@ def _pattern(template: str) -> re.Pattern[str]:
     return re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$")
 
 
+def _route_path(path: str) -> str:
+    """``path`` as the routes name it: no trailing slash (the root stays ``/``)."""
+    return path.rstrip("/") or "/"
+
+
 def _path_and_method(request: Any) -> tuple[str, str]:
-    """The request's path and method as the routes name them (no trailing slash; HEAD is GET)."""
-    path = request.path.rstrip("/") or "/"
-    return path, "GET" if request.method == "HEAD" else request.method
+    """The request's path and method as the routes name them (HEAD is GET)."""
+    return _route_path(request.path), "GET" if request.method == "HEAD" else request.method
 
 
 class RouteFaultHook(hooks.PecanHook):
@@ -52,7 +56,7 @@ class RouteFaultHook(hooks.PecanHook):
         walked = list(routes.walk(root))
         self.routes = [(_pattern(r.path), r.method.upper(), r.func) for r in walked]
         #: The paths of the routes without parameters (``/v2/workflows/validate``).
-        self.fixed = {r.path.rstrip("/") or "/" for r in walked if "{" not in r.path}
+        self.fixed = {_route_path(r.path) for r in walked if "{" not in r.path}
         #: Each handler's own routes: the one lookup a served request needs.
         self.by_handler: dict[tuple[str, Any], list[re.Pattern[str]]] = {}
         for pattern, method, func in self.routes:
