@@ -6,6 +6,15 @@ registry, which never become garbage; with them in the walk each full
 collection took 110-160 ms here, and a 10000-item with-items run triggered
 five of them. Frozen, they are skipped, and a full collection walks only
 what the work in flight allocated.
+
+The youngest generation is collected after YOUNG_COLLECTION_AFTER new
+objects, not Python's 700: the engine's work makes almost no reference
+cycles (a 10000-item with-items run, 3 times over, made 1300 young
+collections that freed 47 objects, and promoted enough survivors for 120
+middle and 10 full ones: 0.35 s of its 6.5 s; after 10000, 44 young and 3
+middle ones, 0.11 s). What is freed without the collector (nearly
+everything) is freed at once as before; only cycles wait longer, for at
+most that many allocations.
 """
 
 from __future__ import annotations
@@ -20,10 +29,15 @@ from collections.abc import Callable
 LOG = logging.getLogger(__name__)
 
 
+#: New objects (net of those freed) after which the youngest generation is collected.
+YOUNG_COLLECTION_AFTER = 10_000
+
+
 def freeze_startup_objects() -> None:
     """Call once the process has loaded everything it keeps (after start-up, before serving)."""
     gc.collect()
     gc.freeze()
+    gc.set_threshold(YOUNG_COLLECTION_AFTER, *gc.get_threshold()[1:])
 
 
 # NOTE on glibc: memory freed after a large transaction (a 10000-item with-items

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import weakref
 
 import pytest
 
@@ -18,6 +19,28 @@ def test_startup_objects_leave_the_collectors_walk() -> None:
         assert gc.get_freeze_count() >= len(gc.get_objects(generation=2)) // 2  # most of what lives is frozen
     finally:
         gc.unfreeze()
+
+
+def test_young_objects_are_collected_less_often_and_cycles_still_are() -> None:
+    threshold = gc.get_threshold()
+    try:
+        memory.freeze_startup_objects()
+        assert gc.get_threshold() == (memory.YOUNG_COLLECTION_AFTER, *threshold[1:])
+
+        class Node:
+            pass
+
+        cycle = Node()
+        cycle.self = cycle  # type: ignore[attr-defined]
+        gone = weakref.ref(cycle)
+        del cycle
+        kept = [[] for _ in range(memory.YOUNG_COLLECTION_AFTER // 2)]
+        assert gone() is not None  # 700 new objects collected it before
+        kept += [[] for _ in range(memory.YOUNG_COLLECTION_AFTER)]
+        assert gone() is None
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
 
 
 def test_the_trimming_thread_trims_until_it_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
