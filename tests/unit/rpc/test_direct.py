@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import contextvars
+import datetime
+import enum
+import json
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import oslo_messaging
 import pytest
+from oslo_serialization import jsonutils
 
 from mistral.rpc import clients, direct, transport
 
@@ -46,6 +50,43 @@ def endpoint() -> Iterator[Endpoint]:
     direct.serve("t_direct", "s1", served, quick_casts=("queue_it",))
     yield served
     direct.reset()
+
+
+class Colour(enum.StrEnum):
+    RED = "red"
+
+
+def _as_json_would(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=jsonutils.to_primitive))
+
+
+def _containers(value: Any) -> list[int]:
+    """The ids of every dict and list in ``value``, itself included."""
+    if isinstance(value, dict):
+        return [id(value)] + [i for v in value.values() for i in _containers(v)]
+    if isinstance(value, (list, tuple)):
+        return [id(value)] + [i for v in value for i in _containers(v)]
+    return []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"action_ex_id": "a1", "input": {"output": [1, 2.5, None, True, "x"]}, "context": {"index": 3}},
+        [{"nested": [[{"deep": {"er": []}}]]}, ()],
+        {"tuple": (1, (2, 3)), "set": {4}, "when": datetime.datetime(2026, 12, 3, 15, 0, 0)},
+        {1: "an int key", None: "none", False: "bool", 2.5: "float", "s": {3: [4]}},
+        {"colour": Colour.RED, Colour.RED: 1, "big": 10**30, "nan": float("nan")},
+        "a str",
+        7,
+    ],
+)
+def test_a_copy_is_what_another_process_would_decode_and_shares_no_container(value: Any) -> None:
+    copy = direct.copied(value)
+    expected = _as_json_would(value)
+    assert json.dumps(copy, sort_keys=True) == json.dumps(expected, sort_keys=True)
+    assert type(copy) is type(expected)
+    assert not set(_containers(copy)) & set(_containers(value))
 
 
 def test_a_call_runs_in_the_callers_thread_on_copies(endpoint: Endpoint) -> None:
