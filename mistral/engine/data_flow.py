@@ -297,12 +297,25 @@ def _over_limit(what: str, size: int) -> str | None:
     )
 
 
-def _encoded_size_bound(value: Any) -> float:
-    """At least the length of ``value`` as JSON, known without encoding it: a scalar's, else infinity.
+#: Values (keys included) a container may hold and still be measured without encoding it.
+_MEASURED_VALUES = 64
 
-    NOTE: most items of a with-items task give a number or a short string; encoding each only to
-    measure it was a visible share of the engine's CPU per item.
+
+def _encoded_size_bound(value: Any) -> float:
+    """At least the length of ``value`` as JSON, known without encoding it; infinity when unknown.
+
+    NOTE: most items of a with-items task give a number, a short string or a small dict of
+    them, and each has an input of a few fields; encoding each only to measure it was a
+    visible share of the engine's CPU per item. A large container is encoded instead.
     """
+    budget = [_MEASURED_VALUES]
+    return _bound(value, budget)
+
+
+def _bound(value: Any, budget: list[int]) -> float:
+    budget[0] -= 1
+    if budget[0] < 0:
+        return math.inf
     kind = type(value)
     if kind is bool or kind is float:
         return 32  # true, false, NaN, Infinity, or at most 17 significant digits with sign and exponent
@@ -311,6 +324,15 @@ def _encoded_size_bound(value: Any) -> float:
         return digits + 1  # and a sign
     if kind is str:
         return 12 * len(value) + 2  # a character beyond the BMP is escaped as two 6-character escapes
+    if value is None:
+        return 4
+    if kind is list or kind is tuple:
+        # NOTE: the brackets, and ", " between values (json's default separators)
+        return 2 + sum(_bound(item, budget) + 2 for item in value)
+    if kind is dict:
+        if not all(type(key) is str for key in value):
+            return math.inf  # other keys are written as text of their own making
+        return 2 + sum(_bound(key, budget) + _bound(item, budget) + 4 for key, item in value.items())
     return math.inf
 
 

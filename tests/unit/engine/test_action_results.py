@@ -76,8 +76,17 @@ def test_an_oversized_value_is_dropped_for_a_message(result: dict[str, Any], ove
         (-(10**1022), False),  # 1024 bytes with its sign: the bound is over the limit, the size is not
         (-(10**1023), True),
         ([1] * 400, True),
+        ({"output": 14970, "list": [None, 1.5, True]}, False),
+        ({"k": ["x" * 1010]}, False),  # 1021 bytes
+        ({"k": ["x" * 1020]}, True),  # 1031 bytes
+        ({"é": ["é" * 80, {"é": "é"}]}, False),  # the bound is over the limit, the size is not
+        ([{"a": 1}] * 200, True),  # 2000 bytes, more values than are measured without encoding
+        ([{"a": 1}] * 20, False),
+        ([[[[[[["x" * 1030]]]]]]], True),
+        ({1: "x" * 1000}, False),  # {"1": "x..."}: 1009 bytes
+        ({1: "x" * 1020}, True),
     ],
 )
-def test_a_scalar_is_measured_as_its_json(value: Any, oversized: bool, override_conf: Any) -> None:
+def test_a_value_is_measured_as_its_json(value: Any, oversized: bool, override_conf: Any) -> None:
     override_conf("engine", "execution_field_size_limit_kb", 1)
     assert (action_results.outcome({"data": value}, []).state == "ERROR") is oversized
