@@ -10,16 +10,16 @@ alone. A server of this process registers its endpoint here, and a client that
 finds it calls the endpoint in its own thread: it would only have waited for
 the answer anyway.
 
-The payload and the answer still go through a JSON round trip, as over a
-broker, so neither side ever shares an object with the other (unless the
-payload was just decoded from another process's message, and the answer goes
-back into one: ``fresh``), and the call runs in a fresh ``contextvars``
-context, so the caller's security context, database session and outbox cannot
-leak into the handler. A cast runs here only when the server lists it as quick
-(it only hands the message to a thread of its own); any other cast keeps going
-through the transport, so that a caller is never held up by work it did not
-wait for. Only the in-process transport uses this: with a broker every message
-goes through it.
+The payload and the answer are still copied as a JSON round trip through a
+broker would give them (``copied``), so neither side ever shares an object with
+the other (unless the payload was just decoded from another process's message,
+and the answer goes back into one: ``fresh``), and the call runs in a fresh
+``contextvars`` context, so the caller's security context, database session and
+outbox cannot leak into the handler. A cast runs here only when the server
+lists it as quick (it only hands the message to a thread of its own); any other
+cast keeps going through the transport, so that a caller is never held up by
+work it did not wait for. Only the in-process transport uses this: with a
+broker every message goes through it.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def copied(value: Any) -> Any:
     """A copy of ``value`` as another process would receive it (JSON, odd objects as oslo encodes them).
 
     NOTE: dicts with text keys, lists and tuples are rebuilt here, and their plain values kept,
-    which gives what the JSON round trip would in a third of its time (each of a with-items
+    which gives what the JSON round trip would in about half its time (each of a with-items
     task's items is copied twice: its request, its result); anything else takes the round trip.
     """
     kind = type(value)
