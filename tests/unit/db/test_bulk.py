@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from mistral.db.queries import bulk
@@ -47,6 +48,31 @@ def test_rows_are_written_as_sqlalchemy_writes_them() -> None:
         ("r1", False, None, None),
         ("r2", None, None, None),
     ]
+
+
+def _stored_text(stmt: sa.Executable, at: Any, write: Any) -> str:
+    engine = sa.create_engine("sqlite://")
+    _META.create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(sa.insert(_T), [{"id": "r0", "flag": False}])
+        write(connection, stmt, [{"id_": "r0", "flag": True, "at": at, "touched": None}])
+        return connection.exec_driver_sql("SELECT at FROM t").scalar_one()
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        datetime.datetime(2024, 5, 6, 7, 8, 9, 123456),
+        datetime.datetime(2024, 5, 6),  # no microseconds: isoformat would leave them out by default
+        datetime.datetime(999, 1, 2, 3, 4, 5, 6),
+        datetime.datetime(2024, 5, 6, 7, 8, 9, tzinfo=datetime.timezone(datetime.timedelta(hours=2))),
+        datetime.date(2024, 5, 6),
+    ],
+)
+def test_a_time_is_stored_in_sqlites_text_as_sqlalchemy_stores_it(at: Any) -> None:
+    ours = _stored_text(_SET_ALL, at, bulk.execute_many)
+    theirs = _stored_text(_SET_ALL, at, lambda connection, stmt, rows: connection.execute(stmt, rows))
+    assert ours == theirs
 
 
 def test_a_statement_with_python_side_defaults_goes_through_sqlalchemy() -> None:
