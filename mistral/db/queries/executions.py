@@ -236,14 +236,23 @@ def _full_row(model: type[models.Base], values: Mapping[str, Any]) -> dict[str, 
     row = dict(values)
     if model.__secure__:
         row.setdefault("project_id", context.current().project_id)
-    for column in model.__table__.columns:
-        if column.key not in row:
-            default = column.default
+    for key, default in _column_defaults(model):
+        if key not in row:
             if default is None:
-                row[column.key] = None
+                row[key] = None
             else:
-                row[column.key] = default.arg(None) if default.is_callable else default.arg
+                row[key] = default.arg(None) if default.is_callable else default.arg
     return row
+
+
+@functools.cache
+def _column_defaults(model: type[models.Base]) -> tuple[tuple[str, Any], ...]:
+    """Each column's key and default (None without one).
+
+    NOTE: walking the table's columns for them took most of the 8.6 us a new task's or action's
+    row took to complete, twice per hop.
+    """
+    return tuple((column.key, column.default) for column in model.__table__.columns)
 
 
 @event.listens_for(orm.Session, "before_flush")
