@@ -30,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     services = launcher.Services(names, argv)
     try:
         services.start()
-        memory.freeze_startup_objects()
+        memory.freeze_startup_objects(names)
         memory.start_trimming(release=session.close_idle_connections)
         LOG.info("Running %s (database %s)", ", ".join(names), schema.describe_url())
         stop_signal.wait()

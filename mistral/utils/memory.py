@@ -7,14 +7,15 @@ collection took 110-160 ms here, and a 10000-item with-items run triggered
 five of them. Frozen, they are skipped, and a full collection walks only
 what the work in flight allocated.
 
-The youngest generation is collected after YOUNG_COLLECTION_AFTER new
-objects, not Python's 700: the engine's work makes almost no reference
-cycles (a 10000-item with-items run, 3 times over, made 1300 young
-collections that freed 47 objects, and promoted enough survivors for 120
-middle and 10 full ones: 0.35 s of its 6.5 s; after 10000, 44 young and 3
-middle ones, 0.11 s). What is freed without the collector (nearly
-everything) is freed at once as before; only cycles wait longer, for at
-most that many allocations.
+In a process that runs the engine or an executor, the youngest generation is
+collected after YOUNG_COLLECTION_AFTER new objects, not Python's 700: their
+work makes almost no reference cycles (a 10000-item with-items run, 3 times
+over, made 1300 young collections that freed 47 objects, and promoted enough
+survivors for 120 middle and 10 full ones: 0.35 s of its 6.5 s; after 10000,
+44 young and 3 middle ones, 0.11 s). What is freed without the collector
+(nearly everything) is freed at once as before; only cycles wait longer. An
+API process keeps Python's thresholds: its requests do make cycles, and with
+10000 the API reader process of the benchmark grew from 105 to 126-137 MB.
 """
 
 from __future__ import annotations
@@ -24,20 +25,26 @@ import gc
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 LOG = logging.getLogger(__name__)
 
 
-#: New objects (net of those freed) after which the youngest generation is collected.
+#: New objects (net of those freed) after which an engine's or executor's youngest generation is collected.
 YOUNG_COLLECTION_AFTER = 10_000
+#: The services whose processes collect their youngest generation that late.
+FEW_CYCLES_SERVICES = frozenset({"engine", "executor"})
 
 
-def freeze_startup_objects() -> None:
-    """Call once the process has loaded everything it keeps (after start-up, before serving)."""
+def freeze_startup_objects(services: Collection[str] = ()) -> None:
+    """Call once the process has loaded everything it keeps (after start-up, before serving).
+
+    ``services``: those the process runs (``mistral.launcher``'s names); empty for an API process.
+    """
     gc.collect()
     gc.freeze()
-    gc.set_threshold(YOUNG_COLLECTION_AFTER, *gc.get_threshold()[1:])
+    if FEW_CYCLES_SERVICES & set(services):
+        gc.set_threshold(YOUNG_COLLECTION_AFTER, *gc.get_threshold()[1:])
 
 
 # NOTE on glibc: memory freed after a large transaction (a 10000-item with-items

@@ -21,10 +21,10 @@ def test_startup_objects_leave_the_collectors_walk() -> None:
         gc.unfreeze()
 
 
-def test_young_objects_are_collected_less_often_and_cycles_still_are() -> None:
+def test_an_engines_young_objects_are_collected_less_often_and_cycles_still_are() -> None:
     threshold = gc.get_threshold()
     try:
-        memory.freeze_startup_objects()
+        memory.freeze_startup_objects(["api", "engine", "executor"])
         assert gc.get_threshold() == (memory.YOUNG_COLLECTION_AFTER, *threshold[1:])
 
         class Node:
@@ -38,6 +38,17 @@ def test_young_objects_are_collected_less_often_and_cycles_still_are() -> None:
         assert gone() is not None  # 700 new objects collected it before
         kept += [[] for _ in range(memory.YOUNG_COLLECTION_AFTER)]
         assert gone() is None
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+
+
+@pytest.mark.parametrize("services", [(), ["api"], ["event-engine", "notifier"]])
+def test_an_api_process_keeps_pythons_thresholds(services: list[str]) -> None:
+    threshold = gc.get_threshold()
+    try:
+        memory.freeze_startup_objects(services)
+        assert gc.get_threshold() == threshold
     finally:
         gc.unfreeze()
         gc.set_threshold(*threshold)
