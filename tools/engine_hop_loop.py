@@ -86,6 +86,7 @@ def main() -> int:
         return hops
 
     one_run()  # warm-up: caches, connections
+    inprocess.settle_memory(["engine"])
     statements.clear()
     messages.clear()
     profile = cProfile.Profile() if args.profile else None

@@ -18,7 +18,7 @@ import time
 import inprocess
 from sqlalchemy import event
 
-from mistral import context, launcher
+from mistral import context
 from mistral.db import api as db_api
 from mistral.db import session
 from mistral.rpc import clients
@@ -148,8 +148,7 @@ def main() -> int:
 
     marks = _mark_stages() if args.stages else None
     engine_cpu = _time_engine_cpu()
-    services = launcher.Services(["engine", "executor"])
-    services.start()
+    services = inprocess.start_services()
     try:
         context.set_current(context.Context())
         # warm-up: caches, connections

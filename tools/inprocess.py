@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import collections
 import os
+from collections.abc import Sequence
 from typing import Any
 
-from mistral import config
+from mistral import config, launcher
 from mistral.db.migration import cli
 from mistral.engine import sender, unit_of_work
 from mistral.services import actions as action_service
 from mistral.services import definitions
+from mistral.utils import memory
 
 
 def fresh_database(path: str, workflows: str) -> None:
@@ -35,6 +37,24 @@ def fresh_database(path: str, workflows: str) -> None:
     cli.upgrade("head")
     action_service.sync_system_actions()
     definitions.create_workflows(workflows)
+
+
+def start_services(names: Sequence[str] = ("engine", "executor")) -> launcher.Services:
+    """Start ``names`` in this process and settle its memory as ``mistral-server`` does once they run.
+
+    NOTE: the server then freezes its start-up objects and, with an engine or executor, collects young
+    objects less often (``mistral.utils.memory``); without that, a tool's 10 000-item with-items spent
+    1.95 s of 3 runs in the collector, against 0.11 s in the server's settings.
+    """
+    services = launcher.Services(list(names))
+    services.start()
+    settle_memory(names)
+    return services
+
+
+def settle_memory(names: Sequence[str]) -> None:
+    """What ``mistral-server`` does to its memory once its services ``names`` run."""
+    memory.freeze_startup_objects(names)
 
 
 def capture_sends() -> collections.deque[Any]:

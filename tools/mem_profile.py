@@ -31,7 +31,7 @@ import tracemalloc
 
 import inprocess
 
-from mistral import config, context, launcher
+from mistral import config, context
 from mistral.db import api as db_api
 from mistral.db import session
 from mistral.rpc import clients
@@ -322,15 +322,14 @@ def main() -> int:
     config.CONF.set_override(
         "max_with_items", max(args.items, config.CONF.engine.max_with_items), group="engine"
     )
-    services = launcher.Services(["engine", "executor"])
-    services.start()
+    services = inprocess.start_services()
     try:
         context.set_current(context.Context())
         # warm-up: imports, caches, connections
         assert wait_done(
             clients.engine().start_workflow("with_items_input", wf_input={"nums": [1]})["id"], 60
         )
-        memory.freeze_startup_objects()
+        inprocess.settle_memory(["engine", "executor"])  # again: the warm-up's objects are start-up ones too
         print(f"start: RSS {settle()}")
         if args.trace:
             # NOTE: tracing slows everything several times; the recovery would send actions again.

@@ -24,7 +24,7 @@ import time
 import inprocess
 from sqlalchemy import event
 
-from mistral import config, context, launcher
+from mistral import config, context
 from mistral.db import api as db_api
 from mistral.db import session
 from mistral.rpc import clients
@@ -190,8 +190,7 @@ def main() -> int:
 
     entries = EntryProfiler(bool(args.profile))
     entries.install()
-    services = launcher.Services(["engine", "executor"])
-    services.start()
+    services = inprocess.start_services()
     try:
         context.set_current(context.Context())
         wait_done(clients.engine().start_workflow(name, wf_input=workflow_input(args.shape, 10))["id"], 60)
