@@ -34,6 +34,7 @@ from mistral.api import forwarding
 from mistral.db import api as db_api
 from mistral.db import session
 from mistral.rpc import clients
+from mistral.utils import memory
 
 CHAIN = (
     """
@@ -195,7 +196,7 @@ def main() -> int:
 
     for _ in range(200):  # warm-up: caches, connections
         call(app, path)
-    inprocess.settle_memory(["api"])  # as the API's reader process, which runs no engine
+    memory.freeze_startup_objects(["api"])  # as the API's reader process, which runs no engine
     statements.clear()
     profiler = cProfile.Profile() if args.profile else None
     cpu0, wall0 = time.process_time(), time.perf_counter()

@@ -25,6 +25,7 @@ from mistral import context  # noqa: E402
 from mistral.db import api as db_api  # noqa: E402
 from mistral.engine import engine as engine_module  # noqa: E402
 from mistral.executor.batcher import MAX_BATCH  # noqa: E402
+from mistral.utils import memory  # noqa: E402
 
 
 def fanout_yaml(width: int) -> str:
@@ -76,7 +77,7 @@ def main() -> int:
         assert wf_ex.state == "SUCCESS", (wf_ex.state, wf_ex.state_info)
 
     one_run()  # warm-up: caches, connections
-    inprocess.settle_memory(["engine"])
+    memory.freeze_startup_objects(["engine"])
     profile = cProfile.Profile() if args.profile else None
     cpu, wall = time.thread_time(), time.perf_counter()
     if profile:

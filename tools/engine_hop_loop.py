@@ -31,6 +31,7 @@ from mistral import context  # noqa: E402
 from mistral.db import api as db_api  # noqa: E402
 from mistral.db import pg_round_trips, session  # noqa: E402
 from mistral.engine import engine as engine_module  # noqa: E402
+from mistral.utils import memory  # noqa: E402
 
 
 def _count_round_trips() -> list[None]:
@@ -86,7 +87,7 @@ def main() -> int:
         return hops
 
     one_run()  # warm-up: caches, connections
-    inprocess.settle_memory(["engine"])
+    memory.freeze_startup_objects(["engine"])
     statements.clear()
     messages.clear()
     profile = cProfile.Profile() if args.profile else None

@@ -48,13 +48,8 @@ def start_services(names: Sequence[str] = ("engine", "executor")) -> launcher.Se
     """
     services = launcher.Services(list(names))
     services.start()
-    settle_memory(names)
-    return services
-
-
-def settle_memory(names: Sequence[str]) -> None:
-    """What ``mistral-server`` does to its memory once its services ``names`` run."""
     memory.freeze_startup_objects(names)
+    return services
 
 
 def capture_sends() -> collections.deque[Any]:

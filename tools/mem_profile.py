@@ -329,7 +329,7 @@ def main() -> int:
         assert wait_done(
             clients.engine().start_workflow("with_items_input", wf_input={"nums": [1]})["id"], 60
         )
-        inprocess.settle_memory(["engine", "executor"])  # again: the warm-up's objects are start-up ones too
+        memory.freeze_startup_objects(["engine", "executor"])  # the warm-up's objects too
         print(f"start: RSS {settle()}")
         if args.trace:
             # NOTE: tracing slows everything several times; the recovery would send actions again.
