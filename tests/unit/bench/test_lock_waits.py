@@ -113,7 +113,8 @@ def _fake_psql(monkeypatch: pytest.MonkeyPatch, script: str) -> None:
 
 def test_start_returns_once_psql_has_taken_its_first_sample(monkeypatch: pytest.MonkeyPatch) -> None:
     """A slow connect is waited for: a workload started before the first sample loses its first waits."""
-    _fake_psql(monkeypatch, "sleep 0.6; echo '100.0|1|2'; echo '100.5|0|2'; exec sleep 30")
+    # NOTE: both samples in one write: a stop sent between two echos would leave one sample, so None.
+    _fake_psql(monkeypatch, "sleep 0.6; printf '100.0|1|2\\n100.5|0|2\\n'; exec sleep 30")
     sampler = lock_waits.Sampler("postgresql://postgres@127.0.0.1/test", "test")
     started = time.monotonic()
     assert sampler.start()
