@@ -63,17 +63,40 @@ def scoped(stmt: sa.Select, model: type[models.Base], *, all_projects: bool = Fa
     """
     if sees_everything(model, all_projects=all_projects):
         return stmt
-    ctx = context.current()
+    return stmt.where(_visible(model, context.current().project_id))
+
+
+#: The bind parameter of a statement ``scoped_by_param`` made: the caller's project (``caller_scope``).
+PROJECT_PARAM = "scope_project_id"
+
+
+def scoped_by_param(stmt: sa.Select, model: type[models.Base]) -> sa.Select:
+    """``stmt`` limited as ``scoped`` limits it, to the project given as ``caller_scope()`` at each run.
+
+    NOTE (issue 14): for a statement built once and kept. One built again at each call, as ``scoped``
+    builds it with the caller's project in it, is built and hashed for every poll of an execution:
+    a project member's read cost 0.95 ms of CPU where an admin's, on a kept statement, cost 0.22.
+    """
+    return stmt.where(_visible(model, sa.bindparam(PROJECT_PARAM)))
+
+
+def caller_scope() -> dict[str, str]:
+    """The parameters of a statement ``scoped_by_param`` made, for the current caller."""
+    return {PROJECT_PARAM: context.current().project_id}
+
+
+def _visible(model: type[models.Base], project: Any) -> sa.ColumnElement[bool]:
+    """The rows of ``model`` that ``project`` (a value or a bind parameter) may see."""
     # NOTE: columns by name: project_id and scope belong to the secure models, not to models.Base.
-    visible = sa.or_(column(model, "project_id") == ctx.project_id, column(model, "scope") == "public")
+    visible = sa.or_(column(model, "project_id") == project, column(model, "scope") == "public")
     if model is models.WorkflowDefinition:
         shared = sa.select(models.ResourceMember.resource_id).where(
             models.ResourceMember.resource_type == "workflow",
-            models.ResourceMember.member_id == ctx.project_id,
+            models.ResourceMember.member_id == project,
             models.ResourceMember.status == "accepted",
         )
         visible = sa.or_(visible, model.id.in_(shared))
-    return stmt.where(visible)
+    return visible
 
 
 def sees_everything(model: type[models.Base], *, all_projects: bool = False) -> bool:

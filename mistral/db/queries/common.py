@@ -75,6 +75,11 @@ def _by_id_statement(model: type[models.Base]) -> sa.Select:
     return sa.select(model).where(model.id == sa.bindparam("id"))
 
 
+@functools.cache
+def _by_id_statement_scoped(model: type[models.Base]) -> sa.Select:
+    return query.scoped_by_param(_by_id_statement(model), model)
+
+
 def by_id(model: type[M], id: str) -> M | None:
     """The row with this primary key if the caller may see it.
 
@@ -85,7 +90,7 @@ def by_id(model: type[M], id: str) -> M | None:
     if query.sees_everything(model):
         stmt, params = _by_id_statement(model), {"id": id}
     else:
-        stmt, params = query.scoped(sa.select(model).where(model.id == id), model), {}
+        stmt, params = _by_id_statement_scoped(model), {"id": id, **query.caller_scope()}
     with transaction(read_only=True) as session:
         return session.scalars(stmt, params).first()
 

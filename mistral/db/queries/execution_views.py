@@ -67,6 +67,11 @@ def _shown_by_id() -> sa.Select:
     return _shown().where(WfEx.id == sa.bindparam("id"))
 
 
+@functools.cache
+def _shown_by_id_scoped() -> sa.Select:
+    return query.scoped_by_param(_shown_by_id(), WfEx)
+
+
 def load_workflow_execution_shown(id: str) -> sa.Row | None:
     """The shown columns of the execution with this id (attributes by name), if the caller may see it.
 
@@ -75,7 +80,7 @@ def load_workflow_execution_shown(id: str) -> sa.Row | None:
     if query.sees_everything(WfEx):
         stmt, params = _shown_by_id(), {"id": id}
     else:
-        stmt, params = query.scoped(_shown().where(WfEx.id == id), WfEx), {}
+        stmt, params = _shown_by_id_scoped(), {"id": id, **query.caller_scope()}
     with reading() as conn:
         return conn.execute(stmt, params).first()
 
@@ -115,6 +120,13 @@ def _action_shown_by_id() -> sa.Select:
     return _action_shown(_task_name().scalar_subquery()).where(ActionEx.id == sa.bindparam("id"))
 
 
+@functools.cache
+def _action_shown_by_id_scoped() -> sa.Select:
+    task_name = query.scoped_by_param(_task_name(), TaskEx).scalar_subquery()
+    stmt = _action_shown(task_name).where(ActionEx.id == sa.bindparam("id"))
+    return query.scoped_by_param(stmt, ActionEx)
+
+
 def get_action_execution_shown(id: str) -> sa.Row:
     """The shown columns of the action execution with this id and its task's name (``task_name``, None
     without a task the caller may see), in one statement; ``NotFoundError`` if the caller may not see it.
@@ -122,8 +134,7 @@ def get_action_execution_shown(id: str) -> sa.Row:
     if query.sees_everything(ActionEx) and query.sees_everything(TaskEx):
         stmt, params = _action_shown_by_id(), {"id": id}
     else:
-        task_name = query.scoped(_task_name(), TaskEx).scalar_subquery()
-        stmt, params = query.scoped(_action_shown(task_name).where(ActionEx.id == id), ActionEx), {}
+        stmt, params = _action_shown_by_id_scoped(), {"id": id, **query.caller_scope()}
     with reading() as conn:
         row = conn.execute(stmt, params).first()
     if row is None:

@@ -533,7 +533,7 @@ def get_action_to_apply(id: str) -> ActionToApply:
     if query.sees_everything(ActionEx):
         stmt, params = _ACTION_TO_APPLY(), {"id": id}
     else:
-        stmt, params = query.scoped(_to_apply().where(ActionEx.id == id), ActionEx), {}
+        stmt, params = _ACTION_TO_APPLY_SCOPED(), {"id": id, **query.caller_scope()}
     with reading() as conn:
         row = conn.execute(stmt, params).first()
     if row is None:
@@ -548,6 +548,11 @@ def _to_apply() -> sa.Select:
 @functools.cache
 def _ACTION_TO_APPLY() -> sa.Select:  # noqa: N802 - a constant, built on first use
     return _to_apply().where(ActionEx.id == sa.bindparam("id"))
+
+
+@functools.cache
+def _ACTION_TO_APPLY_SCOPED() -> sa.Select:  # noqa: N802 - a constant, built on first use
+    return query.scoped_by_param(_ACTION_TO_APPLY(), ActionEx)
 
 
 #: What applying a result never reads of its action: each is read when asked for (a re-send reads the input).
