@@ -17,6 +17,7 @@ no credentials to check (the embedded quick start).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -171,6 +172,66 @@ def reset() -> None:
         if _enforcer is not None:
             _enforcer.clear()
         _enforcer = None
+    _decisions.forget()
+
+
+#: Seconds an answer of oslo.policy is reused for the same rule, target and credentials; the
+#: policy files are looked at again once they have passed.
+DECISIONS_KEPT_S = 1.0
+#: Most answers kept at once: many callers within one period only ask oslo.policy again.
+MOST_DECISIONS = 10_000
+
+
+class _Decisions:
+    """oslo.policy's answers, reused for ``DECISIONS_KEPT_S`` and then all forgotten.
+
+    NOTE (issue 14): a check cost 0.32 ms of CPU, on every authenticated request: 0.13 ms of it
+    oslo.policy looking for changed policy files, most of the rest finding each rule's signature
+    (``inspect``) at each call. An operator's change to a policy file now applies within a second.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._answers: dict[Any, bool] = {}
+        self._until = 0.0
+
+    def forget(self) -> None:
+        with self._lock:
+            self._answers, self._until = {}, 0.0
+
+    def allowed(
+        self, enforcer: oslo_policy.Enforcer, name: str, target: Mapping[str, Any], creds: dict[str, Any]
+    ) -> bool:
+        key = _key(name, target, creds)
+        now = time.monotonic()
+        with self._lock:
+            if now >= self._until:
+                self._answers, self._until = {}, now + DECISIONS_KEPT_S
+            answer = self._answers.get(key) if key is not None else None
+        if answer is None:
+            answer = bool(enforcer.authorize(name, target, creds))
+            if key is not None:
+                with self._lock:
+                    if len(self._answers) < MOST_DECISIONS:
+                        self._answers[key] = answer
+        return answer
+
+
+def _key(name: str, target: Mapping[str, Any], creds: dict[str, Any]) -> Any:
+    """What an answer depends on, hashable; None when some value is not (that check is not kept)."""
+    try:
+        key = (name, frozenset(target.items()), tuple((k, _frozen(v)) for k, v in creds.items()))
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _frozen(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+_decisions = _Decisions()
 
 
 def _credentials(ctx: context.Context) -> dict[str, Any]:
@@ -212,14 +273,8 @@ def enforce(
     creds = _credentials(ctx)
     enforcer = get_enforcer()
     for name in rules:
-        enforcer.authorize(
-            name,
-            target,
-            creds,
-            do_raise=True,
-            exc=PolicyError,
-            message=f"Policy doesn't allow {name} to be performed.",
-        )
+        if not _decisions.allowed(enforcer, name, target, creds):
+            raise PolicyError(f"Policy doesn't allow {name} to be performed.")
 
 
 def body_scope() -> Any:

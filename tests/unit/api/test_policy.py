@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import pathlib
 import subprocess
 import sys
@@ -197,6 +198,43 @@ def test_a_policy_file_overrides_a_default(policy_file: pathlib.Path) -> None:
         policy.enforce("workbooks:create", scope="public")
     _as(ADMIN)
     policy.enforce("workflows:delete")
+
+
+def test_an_answer_is_reused_for_the_same_rule_target_and_credentials(
+    auth_on: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[tuple[str, str]] = []
+    enforcer = policy.get_enforcer()
+    authorize = enforcer.authorize
+
+    def counted(rule: str, target: dict, creds: dict, *args: object, **kwargs: object) -> object:
+        asked.append((rule, creds["project_id"]))
+        return authorize(rule, target, creds, *args, **kwargs)
+
+    monkeypatch.setattr(enforcer, "authorize", counted)
+    for ctx in (MEMBER, MEMBER, OTHER, MEMBER):
+        _as(ctx)
+        policy.enforce("executions:get")
+    _as(OTHER)
+    for _ in range(2):  # another target: asked once, and the denial is kept too
+        with pytest.raises(PolicyError, match=r"executions:get"):
+            policy.enforce("executions:get", {"project_id": "proj-a"})
+    assert asked == [("executions:get", "proj-a"), ("executions:get", "proj-b"), ("executions:get", "proj-b")]
+
+
+def test_a_changed_policy_file_applies_once_the_answers_kept_have_expired(
+    policy_file: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(policy.time, "monotonic", lambda: now[0])
+    _as(MEMBER)
+    policy.enforce("workflows:delete")
+    policy_file.write_text('"workflows:delete": "role:admin"\n')
+    # NOTE: oslo.policy reads a file again when its mtime changed; a write in the same clock tick may not.
+    os.utime(policy_file, (2_000_000_000, 2_000_000_000))
+    now[0] += policy.DECISIONS_KEPT_S
+    with pytest.raises(PolicyError, match=r"workflows:delete"):
+        policy.enforce("workflows:delete")
 
 
 def test_policy_error_is_a_403_naming_the_rule(
