@@ -162,11 +162,18 @@ def test_a_policy_refusal_is_pecans(db: str, auth_on: None, monkeypatch: pytest.
 def test_the_plain_renderer_renders_as_wsme_does(db: str, values: dict, published_global: bool) -> None:
     wf_ex = rows.wf_ex(**values)
     model = db_api.load_workflow_execution(wf_ex.id)
-    wsme = res.render_execution(model, None, published_global=published_global)
+    wsme = res.render_execution_wsme(model, None, include_output=True, published_global=published_global)
     for row in (db_api.load_workflow_execution_shown(wf_ex.id), model):
         rendered = res.render_execution_plain(row, published_global=published_global)
         assert rendered is not None
         assert json.dumps(rendered) == json.dumps(wsme)
+    # A list's rendering (no fields asked for: an empty list), without the output unless asked.
+    for include_output in (True, False):
+        listed = res.render_execution(model, [], include_output=include_output)
+        as_wsme = res.render_execution_wsme(
+            model, None, include_output=include_output, published_global=False
+        )
+        assert json.dumps(listed) == json.dumps(as_wsme)
 
 
 def test_a_value_of_another_kind_is_left_to_wsme(db: str) -> None:

@@ -200,7 +200,26 @@ def render_execution(
     include_output: bool = True,
     published_global: bool = False,
 ) -> dict[str, Any]:
-    """An execution; lists leave out ``output`` unless asked, only GET one adds ``published_global``."""
+    """An execution; lists leave out ``output`` unless asked, only GET one adds ``published_global``.
+
+    NOTE (issue 14): WSME's rendering was 80% of the CPU of a list of executions (23 ms for 100):
+    without ``fields``, the plain renderer renders what it can.
+    """
+    if not fields:
+        plain = render_execution_plain(wf_ex, published_global=published_global)
+        if plain is not None:
+            if not include_output:
+                del plain["output"]
+            return plain
+    return render_execution_wsme(
+        wf_ex, fields, include_output=include_output, published_global=published_global
+    )
+
+
+def render_execution_wsme(
+    wf_ex: Any, fields: list[str] | None, *, include_output: bool, published_global: bool
+) -> dict[str, Any]:
+    """``render_execution`` by WSME: the reference of the plain renderer."""
     resource = Execution.from_model(wf_ex, fields)
     if not include_output and not (fields and "output" in fields):
         _drop(resource, "output")
