@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Self
 
 from wsme import types as wtypes
@@ -243,8 +243,52 @@ def _kind(datatype: Any) -> type | None:
     return None  # a kind this renderer does not know: WSME renders it
 
 
-#: The execution resource's fields in WSME's order, each with the one kind of value it holds.
-EXECUTION_FIELDS = tuple((a.name, _kind(a.datatype)) for a in wtypes.list_attributes(Execution))
+#: A resource's fields in WSME's order: (field, model attribute, the one kind of value it holds).
+PlainFields = tuple[tuple[str, str, type | None], ...]
+
+
+def _plain_fields(resource: type[Resource]) -> PlainFields:
+    return tuple(
+        (a.name, resource.model_name(a.name), _kind(a.datatype)) for a in wtypes.list_attributes(resource)
+    )
+
+
+EXECUTION_FIELDS = _plain_fields(Execution)
+TASK_FIELDS = _plain_fields(Task)
+
+#: A value the plain renderer leaves to WSME.
+_NOT_PLAIN = object()
+
+
+def _plain_value(value: Any, kind: type | None) -> Any:
+    """``value`` as WSME renders a field of ``kind``, or ``_NOT_PLAIN``."""
+    if value is None:
+        return None
+    if kind in (str, int, bool) and type(value) is kind:
+        return value
+    if kind is list and type(value) is list and all(type(item) is str for item in value):
+        return list(value)
+    if kind is dict and type(value) is dict:
+        return json.dumps(value)
+    if kind is dict and type(value) is db_api.StoredJson and value.startswith("{"):
+        return str(value)
+    return _NOT_PLAIN
+
+
+def _render_plain(
+    obj: Any, fields: PlainFields, left_out: frozenset[str], computed: Mapping[str, Callable[[], Any]]
+) -> dict[str, Any] | None:
+    """``obj`` as WSME renders it without the ``left_out`` fields, or None when a value is not plain."""
+    out: dict[str, Any] = {}
+    for name, attr, kind in fields:
+        if name in left_out:
+            continue
+        compute = computed.get(name)
+        value = _plain_value(compute() if compute else format_time(getattr(obj, attr, None)), kind)
+        if value is _NOT_PLAIN:
+            return None
+        out[name] = value
+    return out
 
 
 def render_execution_plain(wf_ex: Any, *, published_global: bool) -> dict[str, Any] | None:
@@ -257,31 +301,30 @@ def render_execution_plain(wf_ex: Any, *, published_global: bool) -> dict[str, A
     this return None, and WSME renders it as before. A dict read as its stored JSON text
     (``StoredJson``, from ``load_workflow_execution_shown``) is shown as that text.
     """
-    out: dict[str, Any] = {}
-    for name, kind in EXECUTION_FIELDS:
-        if name == "published_global":
-            if not published_global:
-                continue
-            value: Any = ex_service.execution_published_global(wf_ex)
-        else:
-            value = format_time(getattr(wf_ex, name, None))
-        if value is None:
-            out[name] = None
-        elif kind in (str, int, bool) and type(value) is kind:
-            out[name] = value
-        elif kind is list and type(value) is list and all(type(item) is str for item in value):
-            out[name] = list(value)
-        elif kind is dict and type(value) is dict:
-            out[name] = json.dumps(value)
-        elif kind is dict and type(value) is db_api.StoredJson and value.startswith("{"):
-            out[name] = str(value)
-        else:
-            return None
-    return out
+    if not published_global:
+        return _render_plain(wf_ex, EXECUTION_FIELDS, frozenset({"published_global"}), {})
+    computed = {"published_global": lambda: ex_service.execution_published_global(wf_ex)}
+    return _render_plain(wf_ex, EXECUTION_FIELDS, frozenset(), computed)
+
+
+#: The task fields lists leave out (``env`` is never shown).
+_TASK_LISTED_WITHOUT = frozenset({"env", "result", "published_global"})
 
 
 def render_task(task_ex: Any, fields: list[str] | None = None, *, full: bool = False) -> dict[str, Any]:
-    """A task; ``full`` (GET one) adds ``result`` and ``published_global``, which lists leave out."""
+    """A task; ``full`` (GET one) adds ``result`` and ``published_global``, which lists leave out.
+
+    NOTE (issue 14): a list's tasks, as its executions, by the plain renderer when their values are plain.
+    """
+    if not fields and not full:
+        plain = _render_plain(task_ex, TASK_FIELDS, _TASK_LISTED_WITHOUT, {})
+        if plain is not None:
+            return plain
+    return render_task_wsme(task_ex, fields, full=full)
+
+
+def render_task_wsme(task_ex: Any, fields: list[str] | None, *, full: bool) -> dict[str, Any]:
+    """``render_task`` by WSME: the reference of the plain renderer."""
     resource = Task.from_model(task_ex, fields)
     _drop(resource, "env")
     if not (full or (fields and "result" in fields)):
