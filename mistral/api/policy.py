@@ -207,13 +207,16 @@ class _Decisions:
         with self._lock:
             if now >= self._until:
                 self._answers, self._until = {}, now + DECISIONS_KEPT_S
-            answer = self._answers.get(key) if key is not None else None
+            answers = self._answers
+            answer = answers.get(key) if key is not None else None
         if answer is None:
             answer = bool(enforcer.authorize(name, target, creds))
             if key is not None:
                 with self._lock:
-                    if len(self._answers) < MOST_DECISIONS:
-                        self._answers[key] = answer
+                    # NOTE: not into the answers of a later period (or of after a reset): this one
+                    # may come from the rules as they were before.
+                    if answers is self._answers and len(answers) < MOST_DECISIONS:
+                        answers[key] = answer
         return answer
 
 

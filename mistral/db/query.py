@@ -77,6 +77,8 @@ def scoped_by_param(stmt: sa.Select, model: type[models.Base]) -> sa.Select:
     builds it with the caller's project in it, is built and hashed for every poll of an execution:
     a project member's read cost 0.95 ms of CPU where an admin's, on a kept statement, cost 0.22.
     """
+    if not model.__secure__:
+        return stmt  # as ``scoped``: no project owns its rows
     return stmt.where(_visible(model, sa.bindparam(PROJECT_PARAM)))
 
 
