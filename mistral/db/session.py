@@ -13,14 +13,14 @@ import contextvars
 import select
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event, orm
 
 from mistral import config
-from mistral.db import pg_round_trips, wal_checkpoint
+from mistral.db import pg_round_trips, row_reads, wal_checkpoint
 from mistral.db.writer_lock import WriterLock
 
 _engines: dict[str, sa.Engine] = {}
@@ -417,3 +417,16 @@ def reading() -> Iterator[orm.Session | sa.Connection]:
         return
     with _bind(get_engine(), read_only=True).connect() as conn:
         yield conn
+
+
+def read_first(stmt: sa.Select, params: Mapping[str, Any]) -> Any | None:
+    """The first row of a kept ``stmt`` with ``params`` (attributes by column name), or None.
+
+    In the caller's transaction when there is one; else, on SQLite, on the driver's connection
+    (``row_reads``); else on a bare connection, as ``reading``.
+    """
+    engine = get_engine()
+    if _current.get() is None and row_reads.usable(engine):
+        return row_reads.first(engine, stmt, params)
+    with reading() as conn:
+        return conn.execute(stmt, params).first()

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from mistral.db import models, query
-from mistral.db.session import reading
+from mistral.db.session import read_first
 from mistral.db.types import JsonText
 from mistral.exceptions import NotFoundError
 
@@ -81,8 +81,7 @@ def load_workflow_execution_shown(id: str) -> sa.Row | None:
         stmt, params = _shown_by_id(), {"id": id}
     else:
         stmt, params = _shown_by_id_scoped(), {"id": id, **query.caller_scope()}
-    with reading() as conn:
-        return conn.execute(stmt, params).first()
+    return read_first(stmt, params)
 
 
 #: The columns an action execution is rendered from (``result_applied`` is shown as ``accepted``).
@@ -135,8 +134,7 @@ def get_action_execution_shown(id: str) -> sa.Row:
         stmt, params = _action_shown_by_id(), {"id": id}
     else:
         stmt, params = _action_shown_by_id_scoped(), {"id": id, **query.caller_scope()}
-    with reading() as conn:
-        row = conn.execute(stmt, params).first()
+    row = read_first(stmt, params)
     if row is None:
         raise NotFoundError(ActionEx.__kind__, id)
     return row

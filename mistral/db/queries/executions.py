@@ -17,7 +17,7 @@ from mistral import context
 from mistral.db import models, query
 from mistral.db.queries import bulk, common
 from mistral.db.query import ListQuery
-from mistral.db.session import get_engine, reading, statements_see_their_own_snapshot, transaction
+from mistral.db.session import get_engine, read_first, statements_see_their_own_snapshot, transaction
 from mistral.db.types import StoredJson, utcnow
 from mistral.exceptions import DuplicateError, NotFoundError
 
@@ -534,8 +534,7 @@ def get_action_to_apply(id: str) -> ActionToApply:
         stmt, params = _ACTION_TO_APPLY(), {"id": id}
     else:
         stmt, params = _ACTION_TO_APPLY_SCOPED(), {"id": id, **query.caller_scope()}
-    with reading() as conn:
-        row = conn.execute(stmt, params).first()
+    row = read_first(stmt, params)
     if row is None:
         raise NotFoundError(ActionEx.__kind__, id)
     return ActionToApply(*row)
