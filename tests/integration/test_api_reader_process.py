@@ -68,7 +68,14 @@ class Embedded:
 
     @property
     def reader_pid(self) -> int:
-        return self.logged_pids(r"API reader process (\d+) listening")[-1]
+        # NOTE: the reader process answers as soon as its server thread runs, and logs that it
+        # listens a moment later: under load, the first answer came before the line.
+        pids = wait_for(
+            "the reader process's pid in the log",
+            lambda: self.logged_pids(r"API reader process (\d+) listening"),
+            START_TIMEOUT,
+        )
+        return pids[-1]
 
     @property
     def backend(self) -> str:
