@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,6 +86,21 @@ def scoped_by_param(stmt: sa.Select, model: type[models.Base]) -> sa.Select:
 def caller_scope() -> dict[str, str]:
     """The parameters of a statement ``scoped_by_param`` made, for the current caller."""
     return {PROJECT_PARAM: context.current().project_id}
+
+
+def kept_for_caller(stmt: sa.Select, model: type[models.Base]) -> tuple[sa.Select, dict[str, str]]:
+    """A kept ``stmt`` as the current caller may run it, and the parameters its scope adds.
+
+    As it is for a caller who sees everything; else limited by ``scoped_by_param``, built once.
+    """
+    if sees_everything(model):
+        return stmt, {}
+    return _kept_scoped(stmt, model), caller_scope()
+
+
+@functools.cache
+def _kept_scoped(stmt: sa.Select, model: type[models.Base]) -> sa.Select:
+    return scoped_by_param(stmt, model)
 
 
 def _visible(model: type[models.Base], project: Any) -> sa.ColumnElement[bool]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import threading
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -23,9 +23,6 @@ import sqlalchemy as sa
 
 @dataclasses.dataclass(frozen=True)
 class _Compiled:
-    #: the statement and engine it was compiled for: held, so their ids are not reused
-    stmt: sa.Select
-    engine: sa.Engine
     sql: str
     #: the bind parameters' names, in the order of the SQL's placeholders
     params: tuple[str, ...]
@@ -34,10 +31,6 @@ class _Compiled:
     processors: tuple[Callable[[Any], Any] | None, ...]
     #: rows by column name, as SQLAlchemy's rows are read by attribute
     row: Callable[..., Any]
-
-
-_compiled: dict[tuple[int, int], _Compiled] = {}
-_lock = threading.Lock()
 
 
 def usable(engine: sa.Engine) -> bool:
@@ -70,25 +63,18 @@ def first(engine: sa.Engine, stmt: sa.Select, params: Mapping[str, Any]) -> Any 
     )
 
 
+@functools.cache
 def _compile(engine: sa.Engine, stmt: sa.Select) -> _Compiled:
-    key = (id(stmt), id(engine))
-    compiled = _compiled.get(key)
-    if compiled is not None and compiled.stmt is stmt and compiled.engine is engine:
-        return compiled
+    """Once per engine and kept statement (both hash by identity, and the cache holds them)."""
     dialect = engine.dialect
     sql = stmt.compile(dialect=dialect)
     if sql.positiontup is None or any(b.expanding for b in sql.binds.values()):
         raise ValueError("row_reads: a statement with positional parameters and no expanding ones only")
     columns = list(stmt.selected_columns)
-    compiled = _Compiled(
-        stmt=stmt,
-        engine=engine,
+    return _Compiled(
         sql=str(sql),
         params=tuple(sql.positiontup),
         literals={name: bind.effective_value for name, bind in sql.binds.items() if not bind.required},
         processors=tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns),
         row=collections.namedtuple("Row", [c.key for c in columns]),  # type: ignore[misc]
     )
-    with _lock:
-        _compiled[key] = compiled
-    return compiled

@@ -75,11 +75,6 @@ def _by_id_statement(model: type[models.Base]) -> sa.Select:
     return sa.select(model).where(model.id == sa.bindparam("id"))
 
 
-@functools.cache
-def _by_id_statement_scoped(model: type[models.Base]) -> sa.Select:
-    return query.scoped_by_param(_by_id_statement(model), model)
-
-
 def by_id(model: type[M], id: str) -> M | None:
     """The row with this primary key if the caller may see it.
 
@@ -87,12 +82,9 @@ def by_id(model: type[M], id: str) -> M | None:
     caller (the engine, an admin, the embedded API) reuses one statement, which spares
     building and hashing it again, and a primary key needs no owned-first order.
     """
-    if query.sees_everything(model):
-        stmt, params = _by_id_statement(model), {"id": id}
-    else:
-        stmt, params = _by_id_statement_scoped(model), {"id": id, **query.caller_scope()}
+    stmt, scope = query.kept_for_caller(_by_id_statement(model), model)
     with transaction(read_only=True) as session:
-        return session.scalars(stmt, params).first()
+        return session.scalars(stmt, {"id": id, **scope}).first()
 
 
 def find_all(model: type[M], q: ListQuery, *conditions: Any) -> list[M]:

@@ -67,21 +67,13 @@ def _shown_by_id() -> sa.Select:
     return _shown().where(WfEx.id == sa.bindparam("id"))
 
 
-@functools.cache
-def _shown_by_id_scoped() -> sa.Select:
-    return query.scoped_by_param(_shown_by_id(), WfEx)
-
-
 def load_workflow_execution_shown(id: str) -> sa.Row | None:
     """The shown columns of the execution with this id (attributes by name), if the caller may see it.
 
     Its dicts (``JSON_TEXT_COLUMNS``) are their stored JSON text, as ``StoredJson``.
     """
-    if query.sees_everything(WfEx):
-        stmt, params = _shown_by_id(), {"id": id}
-    else:
-        stmt, params = _shown_by_id_scoped(), {"id": id, **query.caller_scope()}
-    return read_first(stmt, params)
+    stmt, scope = query.kept_for_caller(_shown_by_id(), WfEx)
+    return read_first(stmt, {"id": id, **scope})
 
 
 #: The columns an action execution is rendered from (``result_applied`` is shown as ``accepted``).

@@ -530,11 +530,8 @@ def get_action_to_apply(id: str) -> ActionToApply:
     NOTE (issue 13): what the engine first reads of an asynchronous action's result (every external
     worker's): the whole model, its input decoded and tracked by a session, cost more than the row.
     """
-    if query.sees_everything(ActionEx):
-        stmt, params = _ACTION_TO_APPLY(), {"id": id}
-    else:
-        stmt, params = _ACTION_TO_APPLY_SCOPED(), {"id": id, **query.caller_scope()}
-    row = read_first(stmt, params)
+    stmt, scope = query.kept_for_caller(_ACTION_TO_APPLY(), ActionEx)
+    row = read_first(stmt, {"id": id, **scope})
     if row is None:
         raise NotFoundError(ActionEx.__kind__, id)
     return ActionToApply(*row)
@@ -547,11 +544,6 @@ def _to_apply() -> sa.Select:
 @functools.cache
 def _ACTION_TO_APPLY() -> sa.Select:  # noqa: N802 - a constant, built on first use
     return _to_apply().where(ActionEx.id == sa.bindparam("id"))
-
-
-@functools.cache
-def _ACTION_TO_APPLY_SCOPED() -> sa.Select:  # noqa: N802 - a constant, built on first use
-    return query.scoped_by_param(_ACTION_TO_APPLY(), ActionEx)
 
 
 #: What applying a result never reads of its action: each is read when asked for (a re-send reads the input).

@@ -29,8 +29,8 @@ def test_the_row_is_sqlalchemys_for_every_caller(caller: str) -> None:
         if caller == "admin":
             expected = _by_sqlalchemy(execution_views._shown_by_id(), {"id": wf_ex.id})
         else:
-            params = {"id": wf_ex.id, **query.caller_scope()}
-            expected = _by_sqlalchemy(execution_views._shown_by_id_scoped(), params)
+            stmt, scope = query.kept_for_caller(execution_views._shown_by_id(), models.WorkflowExecution)
+            expected = _by_sqlalchemy(stmt, {"id": wf_ex.id, **scope})
     if caller == "other":
         assert read is None and expected is None
         return
