@@ -13,8 +13,9 @@ Exactly once (architecture rule 7) holds because the take is recorded before
 the answer leaves, as an executor's own take is. An answer can still be lost
 (the engine dies after its commit, or answers after the executor stopped
 waiting): the executor then sends the same results again, as it does for any
-unconfirmed batch, and the engine that finds them applied already hands again
-the actions taken for them that their executor never reported on. Only the
+unconfirmed batch, and the engine that finds them applied already takes again
+(from that moment: the silence recovery judges counts from there) and hands
+again the actions taken for them that their executor never reported on. Only the
 executor that ran those results sends them, so an action is handed again only
 to the one executor that was meant to get it, and only when that executor did
 not: a call either returns its answer or fails, never both.
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mistral.db import api as db_api
+from mistral.db.types import utcnow
 from mistral.engine import action_requests, outbox
 from mistral.rpc.payloads import ACCEPTS_HANDED, ActionRequest
 
@@ -143,6 +145,19 @@ def hand_again(repeated_ids: Sequence[str]) -> None:
     if current is None or current[0].result_ids.isdisjoint(repeated_ids):
         return
     offer, wf_ex_id = current
-    for action_ex in db_api.find_unreported_actions(wf_ex_id, offer.executor):
-        if (action_ex.runtime_context or {}).get(HANDED_FOR_KEY) in offer.result_ids:
+    unreported = [
+        action_ex
+        for action_ex in db_api.find_unreported_actions(wf_ex_id, offer.executor)
+        if (action_ex.runtime_context or {}).get(HANDED_FOR_KEY) in offer.result_ids
+    ]
+    # NOTE: taken again now, as an executor's own take asked again is: the executor sends its
+    # results again only after its call timed out, often a whole silence period after the first
+    # take, and recovery must not judge the action silent (and send it to another executor as
+    # well) before the executor's first heartbeat of it. The take is a compare-and-set: an action
+    # recovery gave back meanwhile and another executor took is not handed.
+    retaken = set(
+        db_api.take_action_executions([a.id for a in unreported], offer.executor, utcnow(), again=True)
+    )
+    for action_ex in unreported:
+        if action_ex.id in retaken:
             hand(action_requests.of(action_ex))

@@ -28,6 +28,7 @@ chain:
       on-success: two
     two:
       action: std.noop
+      safe-rerun: true
       on-success: three
     three:
       action: std.noop
@@ -62,6 +63,10 @@ elsewhere:
       action: std.noop
       target: other-host
 """
+
+
+#: [action_heartbeat] max_missed_heartbeats x check_interval, the defaults
+SILENCE = datetime.timedelta(seconds=15 * 20)
 
 
 @pytest.fixture(autouse=True)
@@ -115,6 +120,37 @@ def test_a_result_sent_again_hands_again_what_its_executor_never_reported(sent: 
     (second,), _ = _report(first, sent)
     assert _report(first, sent) == ([second], [])
     db_api.touch_action_heartbeats([second], "exec-a")  # the executor got it after all
+    assert _report(first, sent) == ([], [])
+
+
+def test_an_action_handed_again_is_not_judged_silent_for_its_first_take(
+    sent: list[outbox.Outbox], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer was lost and the executor's call timed out after about a silence period: handed
+    again, the action is the executor's from then on, not sent to another one by recovery as well."""
+    monkeypatch.setattr(recovery, "_engine_started_at", None)
+    first = _start("chain", sent)
+    (second,), _ = _report(first, sent)
+    long_ago = utcnow() - SILENCE - datetime.timedelta(seconds=1)
+    db_api.update_action_execution(second, {"taken_at": long_ago, "last_heartbeat": long_ago})
+    assert _report(first, sent) == ([second], [])
+    recovery.handle_silent_actions()
+    assert [r.action_ex_id for box in sent for r in box.actions] == [], "handed and sent again: run twice"
+    assert db_api.get_action_execution(second).executor_host == "exec-a"
+
+
+def test_an_action_recovery_sent_again_is_not_handed_again(
+    sent: list[outbox.Outbox], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Recovery judged it silent first: the result sent again hands nothing (it runs once, elsewhere)."""
+    monkeypatch.setattr(recovery, "_engine_started_at", None)
+    first = _start("chain", sent)
+    (second,), _ = _report(first, sent)
+    long_ago = utcnow() - SILENCE - datetime.timedelta(seconds=1)
+    db_api.update_action_execution(second, {"taken_at": long_ago, "last_heartbeat": long_ago})
+    recovery.handle_silent_actions()
+    assert [r.action_ex_id for box in sent for r in box.actions] == [second]
+    sent.clear()
     assert _report(first, sent) == ([], [])
 
 
