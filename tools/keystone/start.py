@@ -4,6 +4,8 @@ Run by the system ``python3`` from anywhere: ``python3 tools/keystone/start.py``
 Keystone goes into its own virtualenv (``.keystone-venv``) and keeps its SQLite database, fernet and
 credential keys, configuration and logs under ``.keystone/``, both git-ignored. Idempotent: when
 Keystone already answers it only checks the identities; an existing virtualenv and database are reused.
+A Keystone this tool started from a folder since deleted (a CI clone's) still answers, with 500 to every
+token request: it is stopped first, and a new one started.
 
 The address and password come from the same variables the tests read (README.rst, "Run the tests"):
 ``MISTRAL_TEST_KEYSTONE_URL`` (``http://127.0.0.1:5000/v3``) and ``MISTRAL_TEST_KEYSTONE_PASSWORD``.
@@ -146,6 +148,48 @@ def stop(state: Path) -> None:
     pidfile.unlink(missing_ok=True)
 
 
+def keystone_state(argv: list[str]) -> Path | None:
+    """The state folder of a Keystone that ``serve`` started, from its command line; None for others."""
+    if "keystone_wsgi:application" not in argv or "--pid" not in argv[:-1]:
+        return None
+    return Path(argv[argv.index("--pid") + 1]).parent
+
+
+def orphaned_keystones(bind: str) -> list[int]:
+    """Keystones of ours on ``bind`` ("host:port") whose state folder is gone (a deleted clone's).
+
+    NOTE: such a Keystone still answers, but with 500 to every token request (its database is gone).
+    """
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue  # ended meanwhile, or not ours to read
+        state = keystone_state(argv)
+        if state is not None and "--bind" in argv[:-1] and argv[argv.index("--bind") + 1] == bind:
+            if not state.exists():
+                found.append(int(proc.name))
+    return found
+
+
+def stop_orphans(bind: str) -> None:
+    """Stop the Keystones ``orphaned_keystones`` finds, so that ours can take the port."""
+    for pid in orphaned_keystones(bind):
+        log(f"stopping gunicorn {pid}: its folder is gone (a deleted clone's), so it cannot issue tokens")
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            continue
+        deadline = time.monotonic() + 30
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
 def alive(pid: int) -> bool:
     if pid <= 0:
         return False
@@ -153,7 +197,11 @@ def alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return True
+    try:
+        # NOTE: a process that ended and whose parent has not reaped it yet (a zombie) is not alive.
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -172,6 +220,7 @@ def main(argv: list[str] | None = None) -> None:
         stop(state)
         return
     started = time.monotonic()
+    stop_orphans(urllib.parse.urlsplit(args.url).netloc)
     if seed.answers(args.url):
         log(f"already answering at {args.url}")
     else:
