@@ -55,8 +55,12 @@ class RouteFaultHook(hooks.PecanHook):
     def __init__(self, root: Any) -> None:
         walked = list(routes.walk(root))
         self.routes = [(_pattern(r.path), r.method.upper(), r.func) for r in walked]
-        #: The paths of the routes without parameters (``/v2/workflows/validate``).
-        self.fixed = {_route_path(r.path) for r in walked if "{" not in r.path}
+        #: The methods of each route without parameters (``/v2/workflows/validate``): a path of its own,
+        #: no id of the resource with parameters beside it (``/v2/workflows/{identifier}``).
+        self.fixed: dict[str, set[str]] = {}
+        for r in walked:
+            if "{" not in r.path:
+                self.fixed.setdefault(_route_path(r.path), set()).add(r.method.upper())
         #: Each handler's own routes: the one lookup a served request needs.
         self.by_handler: dict[tuple[str, Any], list[re.Pattern[str]]] = {}
         for pattern, method, func in self.routes:
@@ -74,10 +78,16 @@ class RouteFaultHook(hooks.PecanHook):
         handler = getattr(state.controller, "__func__", state.controller)
         if any(p.match(path) for p in self.by_handler.get((method, handler), ())):
             return
-        allowed = sorted({m for pattern, m, _ in self.routes if pattern.match(path)})
+        allowed = self._allowed(path)
         if allowed and method not in allowed:
             raise webob_exc.HTTPMethodNotAllowed(headers={"Allow": ", ".join(allowed)})
         raise webob_exc.HTTPNotFound()
+
+    def _allowed(self, path: str) -> list[str]:
+        """The methods the documented routes serve at ``path``."""
+        if path in self.fixed:
+            return sorted(self.fixed[path])
+        return sorted({m for pattern, m, _ in self.routes if pattern.match(path)})
 
     def on_route(self, state: Any) -> None:
         # NOTE: Pecan parses form bodies while routing, and a parse error there would escape as a
@@ -101,7 +111,9 @@ class RouteFaultHook(hooks.PecanHook):
                 # (of /v2/executions/{id}/spec), which has no DELETE. No execution with that id
                 # is reachable here; the GET of the same path answers 404 too.
                 return fault_response(404, no_route_message(state.request.path))
-            allow = error.headers.get("Allow", "")
+            # NOTE: Pecan's Allow names the methods its controller has, not the documented routes'.
+            documented = self._allowed(_route_path(state.request.path))
+            allow = ", ".join(documented) if documented else error.headers.get("Allow", "")
             message = f"Method {state.request.method} is not allowed for {state.request.path}"
             if allow:
                 message += f"; allowed: {allow}"
