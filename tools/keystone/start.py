@@ -14,6 +14,7 @@ The address and password come from the same variables the tests read (README.rst
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
@@ -137,15 +138,23 @@ def stop(state: Path) -> None:
         return
     pid = int(pidfile.read_text())
     log(f"stopping gunicorn {pid}")
+    # NOTE: gunicorn removes its pid file last; a start before that would refuse to run.
+    terminate(pid)
+    pidfile.unlink(missing_ok=True)
+
+
+def terminate(pid: int, wait: float = 30.0) -> None:
+    """SIGTERM ``pid`` and wait up to ``wait`` seconds for it to end; then SIGKILL it."""
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
-        pass
-    # NOTE: gunicorn removes its pid file last; a start before that would refuse to run.
-    deadline = time.monotonic() + 30
+        return
+    deadline = time.monotonic() + wait
     while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.2)
-    pidfile.unlink(missing_ok=True)
+    if alive(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def keystone_state(argv: list[str]) -> Path | None:
@@ -179,15 +188,7 @@ def stop_orphans(bind: str) -> None:
     """Stop the Keystones ``orphaned_keystones`` finds, so that ours can take the port."""
     for pid in orphaned_keystones(bind):
         log(f"stopping gunicorn {pid}: its folder is gone (a deleted clone's), so it cannot issue tokens")
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            continue
-        deadline = time.monotonic() + 30
-        while alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        if alive(pid):
-            os.kill(pid, signal.SIGKILL)
+        terminate(pid)
 
 
 def alive(pid: int) -> bool:
