@@ -206,10 +206,10 @@ def render_execution(
     without ``fields``, the plain renderer renders what it can.
     """
     if not fields:
-        plain = render_execution_plain(wf_ex, published_global=published_global)
+        plain = render_execution_plain(
+            wf_ex, published_global=published_global, include_output=include_output
+        )
         if plain is not None:
-            if not include_output:
-                del plain["output"]
             return plain
     return render_execution_wsme(
         wf_ex, fields, include_output=include_output, published_global=published_global
@@ -291,8 +291,10 @@ def _render_plain(
     return out
 
 
-def render_execution_plain(wf_ex: Any, *, published_global: bool) -> dict[str, Any] | None:
-    """``render_execution(wf_ex, None, published_global=...)`` without WSME, or None.
+def render_execution_plain(
+    wf_ex: Any, *, published_global: bool, include_output: bool = True
+) -> dict[str, Any] | None:
+    """``render_execution(wf_ex, None, ...)`` without WSME, or None.
 
     NOTE: WSME validates each value into a resource object and walks it again to render it,
     about 40% of a polled GET's CPU once routing and the ORM were gone (and a POST's answer is
@@ -301,10 +303,12 @@ def render_execution_plain(wf_ex: Any, *, published_global: bool) -> dict[str, A
     this return None, and WSME renders it as before. A dict read as its stored JSON text
     (``StoredJson``, from ``load_workflow_execution_shown``) is shown as that text.
     """
-    if not published_global:
-        return _render_plain(wf_ex, EXECUTION_FIELDS, frozenset({"published_global"}), {})
+    # NOTE: a list leaves out the output, which may be the largest value: not rendered only to be dropped.
+    left_out = frozenset(() if include_output else ("output",)) | frozenset(
+        () if published_global else ("published_global",)
+    )
     computed = {"published_global": lambda: ex_service.execution_published_global(wf_ex)}
-    return _render_plain(wf_ex, EXECUTION_FIELDS, frozenset(), computed)
+    return _render_plain(wf_ex, EXECUTION_FIELDS, left_out, computed)
 
 
 #: The task fields lists leave out (``env`` is never shown).
