@@ -26,11 +26,8 @@ def test_the_row_is_sqlalchemys_for_every_caller(caller: str) -> None:
     as_caller = context.Context(project_id=caller, is_admin=caller == "admin")
     with context.using(as_caller):
         read = db_api.load_workflow_execution_shown(wf_ex.id)
-        if caller == "admin":
-            expected = _by_sqlalchemy(execution_views._shown_by_id(), {"id": wf_ex.id})
-        else:
-            stmt, scope = query.kept_for_caller(execution_views._shown_by_id(), models.WorkflowExecution)
-            expected = _by_sqlalchemy(stmt, {"id": wf_ex.id, **scope})
+        stmt, scope = query.kept_for_caller(execution_views._shown_by_id(), models.WorkflowExecution)
+        expected = _by_sqlalchemy(stmt, {"id": wf_ex.id, **scope})
     if caller == "other":
         assert read is None and expected is None
         return
